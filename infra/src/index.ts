@@ -1,0 +1,4 @@
+export { freePort } from './ports';
+export { startEmbeddedPostgres, ensureDatabase, type EmbeddedPostgresOptions, type RunningPostgres } from './postgres';
+export { startNatsServer, ensureNatsServer, findNatsServer, type NatsServerOptions, type RunningNats } from './nats';
+export { startLocalInfrastructure, type LocalInfrastructure } from './local';

