@@ -1,0 +1,3 @@
+export { subjectsFor, SUBJECTS, streamCategory, type Subjects } from './subjects';
+export { LeadApprovedV1, type LeadApprovedV1Input } from './lead-approved';
+export { MESSAGE_SCHEMAS } from './registry';
