@@ -1,3 +1,4 @@
 export { subjectsFor, SUBJECTS, streamCategory, type Subjects } from './subjects';
 export { LeadApprovedV1, type LeadApprovedV1Input } from './lead-approved';
 export { MESSAGE_SCHEMAS } from './registry';
+export * from './distribution/index';

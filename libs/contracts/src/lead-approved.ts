@@ -7,8 +7,8 @@ import { z } from 'zod';
 export const LeadApprovedV1 = z
   .object({
     schema_version: z.literal(1).describe('Version of this message schema'),
-    lead_id: z.string().min(1).max(128).describe('Upstream id of the lead; distribution is idempotent by it'),
-    niche_id: z.string().min(1).max(128).describe('Niche (vertical) the lead belongs to'),
+    lead_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only').describe('Upstream id of the lead; distribution is idempotent by it'),
+    niche_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only').describe('Niche (vertical) the lead belongs to'),
     approved_at: z.iso.datetime({ offset: true }).describe('When the lead was approved upstream (ISO 8601)'),
     consumer: z
       .object({

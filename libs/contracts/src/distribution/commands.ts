@@ -1,0 +1,160 @@
+/**
+ * Commands between services and from operators, sent as NATS request/reply on
+ * `fairlead.cmd.<service>.<verb>` (see `commandSubject`). Each entry pairs the request
+ * schema with the reply's value schema; replies travel in the messaging library's
+ * `{ ok: true, value } | { ok: false, error }` envelope.
+ */
+import { z } from 'zod';
+import { LeadApprovedV1 } from '../lead-approved';
+import type { Subjects } from '../subjects';
+import { Actor, Cents, Id, LevelSnapshot, PositiveCents, ServiceArea, SubscriptionStatus } from './common';
+
+const withActor = { actor: Actor.default({ actor_id: 'system', actor_role: 'system' }) };
+
+const Niche = z.object({
+  niche_id: Id,
+  name: z.string(),
+  auto_distribute: z.boolean(),
+  levels: z.array(LevelSnapshot.extend({ active: z.boolean() })),
+  next_start_order_position: z.number().int().positive(),
+  version: z.number().int(),
+});
+const Provider = z.object({ provider_id: Id, name: z.string(), email: z.string(), balance_cents: Cents, version: z.number().int() });
+const Subscription = z.object({
+  subscription_id: Id,
+  provider_id: Id,
+  niche_id: Id,
+  level_id: Id,
+  service_area: ServiceArea,
+  daily_cap: z.number().int().positive().nullable(),
+  monthly_cap: z.number().int().positive().nullable(),
+  status: SubscriptionStatus,
+  version: z.number().int(),
+});
+
+export const rotationCommands = {
+  create_niche: {
+    request: z.object({ niche_id: Id.optional(), name: z.string().min(1).max(200), auto_distribute: z.boolean().optional(), ...withActor }),
+    reply: Niche,
+  },
+  update_niche: {
+    request: z.object({ niche_id: Id, name: z.string().min(1).max(200).optional(), auto_distribute: z.boolean().optional(), expected_version: z.number().int().optional(), ...withActor }),
+    reply: Niche,
+  },
+  add_level: {
+    request: z.object({
+      niche_id: Id,
+      level_id: Id.optional(),
+      name: z.string().min(1).max(200),
+      order_position: z.number().int().positive(),
+      max_recipients: z.number().int().positive(),
+      price_per_lead_cents: Cents,
+      active: z.boolean().default(true),
+      ...withActor,
+    }),
+    reply: Niche,
+  },
+  update_level: {
+    request: z.object({
+      niche_id: Id,
+      level_id: Id,
+      name: z.string().min(1).max(200).optional(),
+      max_recipients: z.number().int().positive().optional(),
+      price_per_lead_cents: Cents.optional(),
+      active: z.boolean().optional(),
+      expected_version: z.number().int().optional(),
+      ...withActor,
+    }),
+    reply: Niche,
+  },
+  get_niche: { request: z.object({ niche_id: Id }), reply: Niche },
+  /** Atomically claims the start level for a lead; the same lead always gets the same answer. */
+  claim_start_level: {
+    request: z.object({ niche_id: Id, lead_id: Id }),
+    reply: z.object({ niche_id: Id, lead_id: Id, start_order_position: z.number().int().positive(), traversal: z.array(LevelSnapshot) }),
+  },
+} as const;
+
+export const billingCommands = {
+  register_provider: {
+    request: z.object({ provider_id: Id.optional(), name: z.string().min(1).max(200), email: z.email(), ...withActor }),
+    reply: Provider,
+  },
+  update_provider: {
+    request: z.object({ provider_id: Id, name: z.string().min(1).max(200).optional(), email: z.email().optional(), ...withActor }),
+    reply: Provider,
+  },
+  get_provider: { request: z.object({ provider_id: Id }), reply: Provider },
+  top_up: {
+    request: z.object({ provider_id: Id, amount_cents: PositiveCents, reference: z.string().max(200).default('top-up'), ...withActor }),
+    reply: Provider,
+  },
+  /** Idempotent by (lead_id, provider_id): a repeat returns the first decision. Never overdraws. */
+  charge: {
+    request: z.object({ provider_id: Id, lead_id: Id, subscription_id: Id, level_id: Id, amount_cents: Cents }),
+    reply: z.discriminatedUnion('charged', [
+      z.object({ charged: z.literal(true), provider_id: Id, lead_id: Id, amount_cents: Cents, balance_after_cents: Cents }),
+      z.object({ charged: z.literal(false), provider_id: Id, lead_id: Id, amount_cents: Cents, balance_cents: Cents, reason: z.literal('insufficient_balance') }),
+    ]),
+  },
+  refund: {
+    request: z.object({ provider_id: Id, lead_id: Id, reason: z.string().min(1).max(500), ...withActor }),
+    reply: Provider,
+  },
+} as const;
+
+export const fairnessCommands = {
+  create_subscription: {
+    request: z.object({
+      subscription_id: Id.optional(),
+      provider_id: Id,
+      niche_id: Id,
+      level_id: Id,
+      service_area: ServiceArea,
+      daily_cap: z.number().int().positive().nullable().default(null),
+      monthly_cap: z.number().int().positive().nullable().default(null),
+      ...withActor,
+    }),
+    reply: Subscription,
+  },
+  update_subscription: {
+    request: z.object({
+      subscription_id: Id,
+      service_area: ServiceArea.optional(),
+      daily_cap: z.number().int().positive().nullable().optional(),
+      monthly_cap: z.number().int().positive().nullable().optional(),
+      expected_version: z.number().int().optional(),
+      ...withActor,
+    }),
+    reply: Subscription,
+  },
+  set_subscription_status: {
+    request: z.object({ subscription_id: Id, status: SubscriptionStatus, reason: z.string().max(500).default('operator'), expected_version: z.number().int().optional(), ...withActor }),
+    reply: Subscription,
+  },
+  get_subscription: { request: z.object({ subscription_id: Id }), reply: Subscription },
+} as const;
+
+export const intakeCommands = {
+  /** The same payload as `lead.approved`, for callers that prefer request/reply. */
+  approve_lead: {
+    request: LeadApprovedV1,
+    reply: z.object({ lead_id: Id, status: z.enum(['accepted', 'duplicate']), distribution_requested: z.boolean() }),
+  },
+  /** Manual trigger; a lead already distributed is answered without distributing again. */
+  request_distribution: {
+    request: z.object({ lead_id: Id, request_id: Id.optional(), ...withActor }),
+    reply: z.object({ lead_id: Id, status: z.enum(['queued', 'already_distributed', 'already_queued']), request_id: Id }),
+  },
+} as const;
+
+export const COMMANDS = { rotation: rotationCommands, billing: billingCommands, fairness: fairnessCommands, intake: intakeCommands } as const;
+export type CommandService = keyof typeof COMMANDS;
+export type CommandVerb<S extends CommandService> = keyof (typeof COMMANDS)[S] & string;
+type Entry<S extends CommandService, V extends CommandVerb<S>> = (typeof COMMANDS)[S][V] extends { request: infer Q; reply: infer R } ? { request: Q; reply: R } : never;
+export type CommandRequest<S extends CommandService, V extends CommandVerb<S>> = z.input<Extract<Entry<S, V>['request'], z.ZodType>>;
+export type CommandReply<S extends CommandService, V extends CommandVerb<S>> = z.output<Extract<Entry<S, V>['reply'], z.ZodType>>;
+
+export function commandSubject<S extends CommandService>(subjects: Subjects, service: S, verb: CommandVerb<S>): string {
+  return subjects.command(service, verb);
+}
