@@ -1,4 +1,5 @@
 export { subjectsFor, SUBJECTS, streamCategory, type Subjects } from './subjects';
 export { LeadApprovedV1, type LeadApprovedV1Input } from './lead-approved';
 export { MESSAGE_SCHEMAS } from './registry';
+export { RelayedEvent, RELAY_HEADERS } from './relayed-event';
 export * from './distribution/index';
