@@ -1,0 +1,82 @@
+/**
+ * `npm start`: local infrastructure (embedded PostgreSQL and nats-server under .data/,
+ * unless DATABASE_URL / NATS_URL are set), then every Fairlead service as its own
+ * process, supervised. Ctrl-C stops everything.
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { startLocalInfrastructure } from './local';
+import { discoverServices } from './services';
+import { Supervisor } from './supervisor';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const StartConfig = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  NATS_URL: z.string().optional(),
+  FAIRLEAD_DATA_DIR: z.string().default(resolve(repoRoot, '.data')),
+  FAIRLEAD_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  FAIRLEAD_NATS_PORT: z.coerce.number().int().min(1024).max(65535).default(42229),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+const parsed = StartConfig.safeParse(process.env);
+if (!parsed.success) {
+  console.error(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  process.exit(2);
+}
+const config = Object.freeze(parsed.data);
+const log = (line: string) => console.log(`fairlead         | ${line}`);
+
+const infra = await startLocalInfrastructure({
+  dataRoot: config.FAIRLEAD_DATA_DIR,
+  databaseUrl: config.DATABASE_URL,
+  natsUrl: config.NATS_URL,
+  postgresPort: config.FAIRLEAD_PG_PORT,
+  natsPort: config.FAIRLEAD_NATS_PORT,
+  databaseName: 'fairlead',
+  log,
+});
+
+const services = discoverServices(repoRoot);
+const supervisor = new Supervisor();
+for (const service of services) {
+  supervisor.start({
+    name: service.name,
+    command: process.execPath,
+    args: ['--import', 'tsx', service.entrypoint],
+    env: {
+      ...process.env,
+      DATABASE_URL: infra.databaseUrl,
+      NATS_URL: infra.natsUrl,
+      HTTP_PORT: String(service.port),
+      SERVICE_NAME: service.name,
+      LOG_LEVEL: config.LOG_LEVEL,
+    },
+  });
+}
+
+log(`PostgreSQL  ${redact(infra.databaseUrl)}`);
+log(`NATS        ${infra.natsUrl}`);
+for (const service of services) log(`${service.name.padEnd(16)} http://127.0.0.1:${service.port}  (/healthz, /readyz)`);
+log('Ctrl-C stops everything.');
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping services…`);
+  await supervisor.stop();
+  await infra.stop();
+  log('stopped');
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}

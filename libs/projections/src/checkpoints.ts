@@ -1,0 +1,51 @@
+import type pg from 'pg';
+import { START, type Checkpoint } from '@fairlead/event-store';
+
+type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Checkpoint storage of projectors, one row per projector, in a given schema. */
+export class CheckpointTable {
+  readonly table: string;
+
+  constructor(readonly schema: string) {
+    // Identifiers cannot be bound parameters; the schema name is checked against a strict pattern.
+    if (!IDENT.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+    this.table = `${schema}.projection_checkpoints`;
+  }
+
+  async ensure(db: Queryable): Promise<void> {
+    await db.query(`create schema if not exists ${this.schema}`);
+    await db.query(`create table if not exists ${this.table} (
+      name text primary key,
+      transaction_id numeric(20) not null,
+      global_position bigint not null,
+      updated_at timestamptz not null default now()
+    )`);
+  }
+
+  async read(db: Queryable, name: string): Promise<Checkpoint> {
+    const { rows } = await db.query<{ transaction_id: string; global_position: string }>(
+      `select transaction_id::text, global_position::text from ${this.table} where name = $1`,
+      [name],
+    );
+    const row = rows[0];
+    return row ? { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) } : START;
+  }
+
+  async write(db: Queryable, name: string, checkpoint: Checkpoint): Promise<void> {
+    await db.query(
+      `insert into ${this.table} (name, transaction_id, global_position, updated_at) values ($1, $2, $3, now())
+       on conflict (name) do update set transaction_id = excluded.transaction_id,
+         global_position = excluded.global_position, updated_at = now()`,
+      [name, checkpoint.transactionId.toString(), checkpoint.globalPosition.toString()],
+    );
+  }
+}
+
+export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {
+  if (a.transactionId !== b.transactionId) return a.transactionId < b.transactionId ? -1 : 1;
+  if (a.globalPosition !== b.globalPosition) return a.globalPosition < b.globalPosition ? -1 : 1;
+  return 0;
+}

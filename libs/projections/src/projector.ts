@@ -1,0 +1,114 @@
+import type pg from 'pg';
+import type { Checkpoint, EventStore, StoredEvent } from '@fairlead/event-store';
+import { CheckpointTable, compareCheckpoints } from './checkpoints';
+
+export interface ProjectionDefinition {
+  /** Unique name; the checkpoint row's key. */
+  name: string;
+  /** Stream categories it reads (`niche`, `subscription`, …); all when omitted. */
+  categories?: readonly string[];
+  /** Creates or migrates the read model's tables (idempotent). */
+  setup?(client: pg.PoolClient): Promise<void>;
+  /**
+   * Applies one event inside the transaction that also stores the checkpoint, so an
+   * event is applied exactly once even across crashes.
+   */
+  apply(event: StoredEvent, client: pg.PoolClient): Promise<void>;
+}
+
+export interface RunningProjector {
+  readonly name: string;
+  /** The last applied checkpoint. */
+  position(): Checkpoint;
+  /** Resolves once everything visible in the store when called has been applied. */
+  waitUntilCaughtUp(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+  /** Rejects when the projector stopped on an error. */
+  readonly done: Promise<void>;
+}
+
+export interface ProjectorOptions {
+  store: EventStore;
+  pool: pg.Pool;
+  /** Schema holding the checkpoint table (usually the owning service's schema). */
+  schema: string;
+  projection: ProjectionDefinition;
+}
+
+/**
+ * Runs one projection: catches up from its stored checkpoint, then follows live appends.
+ * Each event is applied and checkpointed in one transaction.
+ */
+export async function startProjector({ store, pool, schema, projection }: ProjectorOptions): Promise<RunningProjector> {
+  const checkpoints = new CheckpointTable(schema);
+  const client = await pool.connect();
+  try {
+    await checkpoints.ensure(client);
+    await projection.setup?.(client);
+  } finally {
+    client.release();
+  }
+  let position = await checkpoints.read(pool, projection.name);
+  const waiters = new Set<{ target: Checkpoint; resolve: () => void }>();
+
+  const subscription = store.subscribe({
+    from: position,
+    ...(projection.categories ? { categories: projection.categories } : {}),
+    handler: async (event) => {
+      const tx = await pool.connect();
+      try {
+        await tx.query('begin');
+        await projection.apply(event, tx);
+        const next = { transactionId: event.transactionId, globalPosition: event.globalPosition };
+        await checkpoints.write(tx, projection.name, next);
+        await tx.query('commit');
+        position = next;
+      } catch (error) {
+        await tx.query('rollback').catch(() => undefined);
+        throw error;
+      } finally {
+        tx.release();
+      }
+      for (const waiter of waiters) {
+        if (compareCheckpoints(position, waiter.target) >= 0) {
+          waiters.delete(waiter);
+          waiter.resolve();
+        }
+      }
+    },
+  });
+
+  return {
+    name: projection.name,
+    position: () => position,
+    done: subscription.done,
+    stop: () => subscription.stop(),
+    waitUntilCaughtUp: async (timeoutMs = 15_000) => {
+      const head = await headCheckpoint(store, projection.categories);
+      if (head === undefined || compareCheckpoints(position, head) >= 0) return;
+      await new Promise<void>((resolve, reject) => {
+        const waiter = { target: head, resolve: () => (clearTimeout(timer), resolve()) };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`projection ${projection.name} did not catch up within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
+    },
+  };
+}
+
+/** The checkpoint of the last event currently visible in the store (of the given categories). */
+async function headCheckpoint(store: EventStore, categories?: readonly string[]): Promise<Checkpoint | undefined> {
+  let last: StoredEvent | undefined;
+  let from = { transactionId: 0n, globalPosition: 0n };
+  for (;;) {
+    const batch = await store.readAll(from, 5000);
+    for (const event of batch.events) {
+      if (!categories || categories.includes(event.stream.slice(0, event.stream.indexOf('-') === -1 ? undefined : event.stream.indexOf('-')))) last = event;
+    }
+    if (batch.events.length < 5000) break;
+    from = batch.checkpoint;
+  }
+  return last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : undefined;
+}
