@@ -1,3 +1,4 @@
 export { createTestDatabase, serverDatabaseUrl, type TestDatabase } from './database';
 export { testNatsUrl, testNamespace, startPrivateNats } from './nats';
+export { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from './processes';
 export { waitFor } from './wait';

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@fairlead/infra';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export interface ServiceProcess {
+  name: string;
+  port: number;
+  /** Everything the process wrote, for assertions and for failure messages. */
+  output(): string;
+  /** SIGKILL: no shutdown hooks run (a crash). */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for a graceful exit. */
+  stop(): Promise<void>;
+  /** Starts the same process again (same port and environment) and waits until ready. */
+  restart(): Promise<void>;
+  readonly pid: number | undefined;
+}
+
+export interface ServiceProcessOptions {
+  /** A folder under services/ with src/main.ts, or a path to a script relative to the repository root. */
+  service: string;
+  env: Record<string, string>;
+  /** Waits for GET /readyz to answer 200 on HTTP_PORT (default); false: waits for nothing. */
+  waitReady?: boolean;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Runs a service as a real child process (tsx), for end-to-end tests that cross process
+ * boundaries or kill processes. HTTP_PORT is set to a free port unless given.
+ */
+export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
+  const port = options.env.HTTP_PORT ? Number(options.env.HTTP_PORT) : await freePort();
+  const entry = options.service.includes('/') ? resolve(repoRoot, options.service) : resolve(repoRoot, 'services', options.service, 'src', 'main.ts');
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  const launch = async () => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+      cwd: repoRoot,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, HTTP_PORT: String(port), SERVICE_NAME: options.service },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    if (options.waitReady === false) return;
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`${options.service} exited with ${proc.exitCode} before it was ready:\n${output}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`${options.service} was not ready within the timeout:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  const terminate = async (signal: NodeJS.Signals) => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  await launch();
+  return {
+    name: options.service,
+    port,
+    output: () => output,
+    kill: () => terminate('SIGKILL'),
+    stop: () => terminate('SIGTERM'),
+    restart: async () => {
+      await terminate('SIGTERM');
+      await launch();
+    },
+    get pid() {
+      return child?.pid;
+    },
+  };
+}
