@@ -24,3 +24,34 @@ export class ConcurrencyError extends EventStoreError {
 }
 
 export const isConcurrencyError = (error: unknown): error is ConcurrencyError => error instanceof ConcurrencyError;
+
+/**
+ * Some of an append's event ids are already stored, but not as that same append (only
+ * some of them, or in another stream or order). Nothing was written. A full, identical
+ * re-append is not an error: it is the idempotent no-op.
+ */
+export class EventIdConflictError extends EventStoreError {
+  constructor(
+    readonly stream: string,
+    /** The call's ids that were already stored. */
+    readonly ids: readonly string[],
+  ) {
+    super('EVENT_STORE_EVENT_ID_CONFLICT', `stream ${stream}: event ids already stored elsewhere or partially: ${ids.join(', ')}`);
+    this.name = 'EventIdConflictError';
+  }
+}
+
+/** The append request itself is malformed (no events, duplicate ids, bad stream name, ...). */
+export class InvalidAppendError extends EventStoreError {
+  constructor(
+    message: string,
+    /** Validation issues, one line each. */
+    readonly issues: readonly string[] = [],
+  ) {
+    super('EVENT_STORE_INVALID_APPEND', message);
+    this.name = 'InvalidAppendError';
+  }
+}
+
+export const isEventIdConflictError = (error: unknown): error is EventIdConflictError => error instanceof EventIdConflictError;
+export const isInvalidAppendError = (error: unknown): error is InvalidAppendError => error instanceof InvalidAppendError;

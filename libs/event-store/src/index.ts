@@ -1,2 +1,10 @@
 export * from './types';
 export * from './errors';
+export { categoryOf, validateAppend } from './append-input';
+export { runMigrations, MigrationError, type Migration, type RunMigrationsOptions, type RunMigrationsResult } from './migrations';
+export { assertIdentifier, quoteIdentifier } from './identifiers';
+export {
+  createPostgresEventStore,
+  type PostgresEventStore,
+  type PostgresEventStoreOptions,
+} from './postgres/postgres-event-store';

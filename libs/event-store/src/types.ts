@@ -1,6 +1,6 @@
 /**
  * The event store contract every adapter implements (PostgreSQL now, EventStoreDB later).
- * One contract test suite (contract.ts) runs against each adapter.
+ * One contract test suite (src/contract, exported as `@fairlead/event-store/contract`) runs against each adapter.
  */
 
 /** An event as the caller hands it to append(). */
@@ -58,8 +58,16 @@ export interface AppendResult {
 
 export interface ReadAllBatch {
   events: StoredEvent[];
-  /** Checkpoint after the last event of this batch (the input checkpoint when empty). */
+  /**
+   * Resume point after this batch: after the last event scanned, which with a category
+   * filter may lie beyond the last event returned (the input checkpoint when nothing was scanned).
+   */
   checkpoint: Checkpoint;
+}
+
+export interface ReadAllOptions {
+  /** Return only events of these stream categories; the batch size still counts every event scanned. */
+  categories?: readonly string[];
 }
 
 export interface Subscription {
@@ -90,7 +98,7 @@ export interface EventStore {
    * Next batch of the global log after a checkpoint, without loss: only events of
    * transactions that can no longer commit before them are returned.
    */
-  readAll(from: Checkpoint, batchSize: number): Promise<ReadAllBatch>;
+  readAll(from: Checkpoint, batchSize: number, options?: ReadAllOptions): Promise<ReadAllBatch>;
   /** Catches up from a checkpoint and then follows live appends. */
   subscribe(options: SubscribeOptions): Subscription;
   close(): Promise<void>;

@@ -1,0 +1,136 @@
+/**
+ * The PostgreSQL adapter of EventStore: wires the pool, the schema, the LISTEN
+ * connection and the subscriptions together. The SQL lives in schema.ts, append.ts and read.ts.
+ */
+import pg from 'pg';
+import { z } from 'zod';
+import { assertIdentifier } from '../identifiers';
+import { runMigrations, type RunMigrationsResult } from '../migrations';
+import type { AppendResult, Checkpoint, EventStore, ExpectedVersion, NewEvent, ReadAllBatch, SubscribeOptions, Subscription } from '../types';
+import { appendEvents } from './append';
+import { NotificationListener, type ListenConnection } from './listener';
+import { readGlobalPage, readStream, streamVersion } from './read';
+import { eventStoreMigrations, MIGRATIONS_TABLE, notifyChannel } from './schema';
+import { startSubscription } from './subscribe';
+
+export interface PostgresEventStoreOptions {
+  /** An existing pool; the store borrows it and does not end it on close(). */
+  pool?: pg.Pool;
+  /** Or a connection string; the store then owns its pool. */
+  connectionString?: string;
+  /** Size of the owned pool (connectionString only). */
+  maxConnections?: number;
+  /** Schema of the store's tables and functions. */
+  schema?: string;
+  /** Catch-up poll of a caught-up subscription when no notification arrives (a safety net under LISTEN). */
+  pollIntervalMs?: number;
+  /** First re-poll delay while committed events are held back by an older open transaction; doubles up to maxHeldBackPollMs. */
+  heldBackPollMs?: number;
+  /** Longest re-poll delay while events are held back. */
+  maxHeldBackPollMs?: number;
+  /** Called with errors the store recovers from by itself (LISTEN reconnects, retried reads). */
+  onError?: (error: Error) => void;
+}
+
+export interface PostgresEventStore extends EventStore {
+  /** The schema holding the tables. */
+  readonly schema: string;
+  /** Creates or upgrades the tables and functions (versioned, safe to call from many processes at once). */
+  migrate(): Promise<RunMigrationsResult>;
+  /**
+   * Appends inside the caller's open transaction on `client` (READ COMMITTED), so the
+   * events commit or roll back with the caller's other writes. A conflict throws
+   * ConcurrencyError without aborting the transaction.
+   */
+  appendInTransaction(client: pg.ClientBase, stream: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult>;
+}
+
+const optionsSchema = z
+  .object({
+    pool: z.instanceof(pg.Pool).optional(),
+    connectionString: z.string().min(1).optional(),
+    maxConnections: z.number().int().positive().default(10),
+    schema: z.string().default('eventstore'),
+    pollIntervalMs: z.number().int().positive().default(1_000),
+    heldBackPollMs: z.number().int().positive().default(20),
+    maxHeldBackPollMs: z.number().int().positive().default(250),
+    onError: z.custom<(error: Error) => void>((v) => typeof v === 'function').optional(),
+  })
+  .refine((o) => (o.pool === undefined) !== (o.connectionString === undefined), 'give exactly one of pool or connectionString');
+
+export function createPostgresEventStore(input: PostgresEventStoreOptions): PostgresEventStore {
+  const options = optionsSchema.parse(input);
+  const schema = assertIdentifier(options.schema, 'schema');
+  const ownsPool = options.pool === undefined;
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections });
+  if (ownsPool) pool.on('error', (error) => options.onError?.(error));
+
+  const connectListener = async (): Promise<ListenConnection> => {
+    let disposed = false;
+    if (options.connectionString !== undefined) {
+      const client = new pg.Client({ connectionString: options.connectionString, keepAlive: true });
+      await client.connect().catch(async (error: unknown) => {
+        await client.end().catch(() => undefined);
+        throw error;
+      });
+      return {
+        client,
+        dispose: async () => {
+          if (disposed) return;
+          disposed = true;
+          await client.end();
+        },
+      };
+    }
+    const client = await pool.connect();
+    return {
+      client,
+      dispose: async (error) => {
+        if (disposed) return;
+        disposed = true;
+        // Destroy rather than return it: a pooled connection must not keep LISTENing.
+        client.release(error ?? true);
+      },
+    };
+  };
+  const listener = new NotificationListener({ connect: connectListener, channel: notifyChannel(schema), onError: options.onError });
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+
+  return {
+    schema,
+    migrate: () => runMigrations(pool, { schema, table: MIGRATIONS_TABLE, migrations: eventStoreMigrations(schema) }),
+    append: (stream, events, expected) => appendEvents(pool, schema, stream, events, expected),
+    appendInTransaction: (client, stream, events, expected) => appendEvents(client, schema, stream, events, expected),
+    readStream: (stream, fromVersion, maxCount) => readStream(pool, schema, stream, fromVersion, maxCount),
+    streamVersion: (stream) => streamVersion(pool, schema, stream),
+    readAll: async (from: Checkpoint, batchSize: number, readOptions?: { categories?: readonly string[] }): Promise<ReadAllBatch> => {
+      const page = await readGlobalPage(pool, schema, from, batchSize, readOptions?.categories);
+      return { events: page.events, checkpoint: page.checkpoint };
+    },
+    subscribe: (subscribeOptions: SubscribeOptions): Subscription => {
+      if (closed) throw new Error('event store is closed');
+      const subscription = startSubscription(
+        {
+          readPage: (from, batchSize, categories) => readGlobalPage(pool, schema, from, batchSize, categories),
+          onWake: (wake) => listener.register(wake),
+          pollIntervalMs: options.pollIntervalMs,
+          heldBackPollMs: options.heldBackPollMs,
+          maxHeldBackPollMs: options.maxHeldBackPollMs,
+          onReadError: options.onError,
+        },
+        subscribeOptions,
+      );
+      subscriptions.add(subscription);
+      void subscription.done.finally(() => subscriptions.delete(subscription)).catch(() => undefined);
+      return subscription;
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((s) => s.stop()));
+      await listener.stop();
+      if (ownsPool) await pool.end();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Reads: one stream by version, and the global log by (transaction_id, global_position)
+ * below the snapshot's xmin, so that no event of a still-running transaction can later
+ * appear behind a checkpoint already handed out.
+ */
+import { quoteIdentifier } from '../identifiers';
+import type { Checkpoint, StoredEvent } from '../types';
+import type { Queryable } from './append';
+import { bigintTypes, EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows';
+
+export async function readStream(db: Queryable, schema: string, stream: string, fromVersion = 0, maxCount?: number): Promise<StoredEvent[]> {
+  const { rows } = await db.query<EventRow>({
+    text: `select ${EVENT_COLUMNS} from ${quoteIdentifier(schema)}.events e
+           where e.stream_name = $1 and e.stream_version >= $2
+           order by e.stream_version limit $3`,
+    values: [stream, fromVersion, maxCount ?? null],
+    types: bigintTypes,
+  });
+  return rows.map(toStoredEvent);
+}
+
+export async function streamVersion(db: Queryable, schema: string, stream: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ version: number }>(`select version from ${quoteIdentifier(schema)}.streams where stream_name = $1`, [stream]);
+  return rows[0]?.version;
+}
+
+export interface GlobalPage {
+  /** Events of the requested categories (all events when no filter). */
+  events: StoredEvent[];
+  /** After the last row scanned, matching or not (the input when nothing was scanned). */
+  checkpoint: Checkpoint;
+  /** batchSize rows were scanned: more may follow at once. */
+  full: boolean;
+  /**
+   * Committed events exist at or above the watermark, held back by an older transaction
+   * still running: they become readable when it ends, which may send no notification.
+   */
+  heldBack: boolean;
+}
+
+interface PageRow extends EventRow {
+  matches: boolean | null;
+  held_back: boolean;
+}
+
+/**
+ * One page of the global log after `from`. With categories, rows of other categories are
+ * scanned (to move the checkpoint) but their payload is not read.
+ */
+export async function readGlobalPage(
+  db: Queryable,
+  schema: string,
+  from: Checkpoint,
+  batchSize: number,
+  categories?: readonly string[],
+): Promise<GlobalPage> {
+  const s = quoteIdentifier(schema);
+  // One statement, hence one snapshot, for the watermark, the page and the held-back flag.
+  const { rows } = await db.query<PageRow>({
+    name: `${schema}.read_global_page`,
+    text: `
+      with horizon as (
+        select pg_snapshot_xmin(pg_current_snapshot()) as xmin
+      ), watermark as (
+        select h.xmin, exists (select 1 from ${s}.events b where b.transaction_id >= h.xmin) as held_back from horizon h
+      )
+      select w.held_back, p.*
+      from watermark w
+      left join lateral (
+        select e.global_position, e.transaction_id, e.event_id, e.stream_name, e.stream_version, e.created_at,
+               m.matches,
+               case when m.matches then e.type end as type,
+               case when m.matches then e.data end as data,
+               case when m.matches then e.metadata end as metadata
+        from ${s}.events e
+        cross join lateral (select $4::text[] is null or split_part(e.stream_name, '-', 1) = any($4::text[]) as matches) m
+        where (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+          and e.transaction_id < w.xmin
+        order by e.transaction_id, e.global_position
+        limit $3
+      ) p on true`,
+    values: [from.transactionId.toString(), from.globalPosition.toString(), batchSize, categories ? [...categories] : null],
+    types: bigintTypes,
+  });
+  const heldBack = rows[0]?.held_back ?? false;
+  const scanned = rows.filter((r) => r.global_position !== null);
+  const last = scanned.at(-1);
+  return {
+    events: scanned.filter((r) => r.matches).map(toStoredEvent),
+    checkpoint: last ? { transactionId: last.transaction_id, globalPosition: last.global_position } : from,
+    full: scanned.length >= batchSize,
+    heldBack,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * A subscription: reads the global log page by page from its checkpoint, hands each
+ * event to the handler, and when caught up waits for a NOTIFY, a slow poll, or — while
+ * committed events are held back by an older open transaction — a quick re-poll, since
+ * that transaction may end without any notification (rollback, or no events of its own).
+ */
+import type { Checkpoint, SubscribeOptions, Subscription } from '../types';
+import type { GlobalPage } from './read';
+
+export interface SubscriptionDeps {
+  readPage(from: Checkpoint, batchSize: number, categories?: readonly string[]): Promise<GlobalPage>;
+  /** Registers a wake-up callback (LISTEN); returns its unregister function. */
+  onWake(wake: () => void): () => void;
+  pollIntervalMs: number;
+  heldBackPollMs: number;
+  maxHeldBackPollMs: number;
+  /** Reports read failures that are being retried. */
+  onReadError?: (error: Error) => void;
+}
+
+const DEFAULT_BATCH_SIZE = 500;
+
+export function startSubscription(deps: SubscriptionDeps, options: SubscribeOptions): Subscription {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  let stopped = false;
+  let signalled = false;
+  let interrupt: (() => void) | undefined;
+  const wake = () => {
+    signalled = true;
+    interrupt?.();
+  };
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        interrupt = undefined;
+        resolve();
+      }
+      interrupt = done;
+    });
+
+  const run = async () => {
+    const unregister = deps.onWake(wake);
+    try {
+      let checkpoint = options.from;
+      let heldBackDelay = deps.heldBackPollMs;
+      let readRetryDelay = 100;
+      while (!stopped) {
+        // Cleared before reading: a notification that arrives during the read or the
+        // handlers triggers one more read instead of being missed.
+        signalled = false;
+        let page: GlobalPage;
+        try {
+          page = await deps.readPage(checkpoint, batchSize, options.categories);
+          readRetryDelay = 100;
+        } catch (error) {
+          if (!isTransient(error)) throw error;
+          deps.onReadError?.(error as Error);
+          await pause(readRetryDelay);
+          readRetryDelay = Math.min(readRetryDelay * 2, 5_000);
+          continue;
+        }
+        for (const event of page.events) {
+          if (stopped) return;
+          await options.handler(event);
+        }
+        checkpoint = page.checkpoint;
+        if (page.full || stopped) continue;
+        let delay = deps.pollIntervalMs;
+        if (page.heldBack) {
+          delay = heldBackDelay;
+          heldBackDelay = Math.min(heldBackDelay * 2, deps.maxHeldBackPollMs);
+        } else {
+          heldBackDelay = deps.heldBackPollMs;
+        }
+        if (!signalled) await pause(delay);
+      }
+    } finally {
+      unregister();
+    }
+  };
+
+  const done = run();
+  // `done` is for callers who want the failure; an unobserved rejection must not crash the process.
+  done.catch(() => undefined);
+  return {
+    done,
+    stop: async () => {
+      stopped = true;
+      interrupt?.();
+      await done.catch(() => undefined);
+    },
+  };
+}
+
+/** Connection-level failures (server restart, network) are retried; anything else is a bug to surface. */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return error instanceof Error && /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(error.message);
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code);
+}
