@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { distributionDecider, projectDecider, workerDecider } from './deciders';
+import { ERROR_CODES, isTicketWorkflowError } from './errors';
+import { given } from './given-when-then';
+import { deriveProjectKey, formatTicketId, TicketId, WorkerType } from './names';
+import type { ProjectEvent } from './project';
+import type { DistributionEvent } from './template-distribution';
+import type { WorkerEvent } from './worker';
+
+const at = '2025-01-01T00:00:00.000Z';
+const codeOf = (error: unknown): string => {
+  if (!isTicketWorkflowError(error)) throw error;
+  return error.code;
+};
+
+describe('project', () => {
+  const registered: ProjectEvent = { type: 'ProjectRegistered', data: { projectId: 'acme/web', key: 'WEB', name: 'web', directory: null, at } };
+
+  it('hands out readable ticket ids in sequence', () => {
+    const first = given(projectDecider, [registered]).when({ type: 'AssignTicketNumber', at }).then();
+    expect(first).toEqual([{ type: 'ProjectTicketNumberAssigned', data: { number: 1, ticketId: 'WEB-001', at } }]);
+    const seventh = given(projectDecider, [registered, ...[1, 2, 3, 4, 5, 6].map((n) => ({ type: 'ProjectTicketNumberAssigned' as const, data: { number: n, ticketId: formatTicketId('WEB', n), at } }))])
+      .when({ type: 'AssignTicketNumber', at })
+      .then();
+    expect(seventh[0]?.data).toMatchObject({ number: 7, ticketId: 'WEB-007' });
+  });
+
+  it('registers once; the same registration again is a no-op, a different one is refused', () => {
+    expect(given(projectDecider, [registered]).when({ type: 'RegisterProject', projectId: 'acme/web', key: 'WEB', name: 'web', directory: null, at }).then()).toEqual([]);
+    expect(codeOf(given(projectDecider, [registered]).when({ type: 'RegisterProject', projectId: 'acme/web', key: 'ACME', name: 'web', directory: null, at }).error())).toBe(
+      ERROR_CODES.projectAlreadyRegistered,
+    );
+  });
+
+  it('refuses numbers for an unknown project', () => {
+    expect(codeOf(given(projectDecider, []).when({ type: 'AssignTicketNumber', at }).error())).toBe(ERROR_CODES.projectNotFound);
+  });
+
+  it('derives keys and formats ids past 999', () => {
+    expect(deriveProjectKey('acme/web-app')).toBe('WEBAPP');
+    expect(deriveProjectKey('test/project')).toBe('PROJECT');
+    expect(deriveProjectKey('42things')).toBe('P42THING');
+    expect(formatTicketId('WEB', 1000)).toBe('WEB-1000');
+    expect(TicketId.safeParse('WEB-007').success).toBe(true);
+    expect(TicketId.safeParse('web-7').success).toBe(false);
+    expect(WorkerType.safeParse('Planned').success).toBe(false);
+  });
+});
+
+describe('worker', () => {
+  const registered: WorkerEvent = { type: 'WorkerRegistered', data: { workerId: 'dev-1', workerType: 'developer', status: 'active', queueName: 'queue:developer', at } };
+
+  it('registers with its queue', () => {
+    expect(given(workerDecider, []).when({ type: 'RegisterWorker', workerId: 'dev-1', workerType: 'developer', status: 'active', at }).then()).toEqual([registered]);
+    expect(codeOf(given(workerDecider, [registered]).when({ type: 'RegisterWorker', workerId: 'dev-1', workerType: 'tester', status: 'active', at }).error())).toBe(
+      ERROR_CODES.workerAlreadyRegistered,
+    );
+  });
+
+  it('stopping (finished or failed) is a coordinator event, and final', () => {
+    const events = given(workerDecider, [registered]).when({ type: 'ChangeWorkerStatus', status: 'failed', reason: 'out of memory', at }).then();
+    expect(events).toEqual([
+      { type: 'WorkerStatusChanged', data: { from: 'active', to: 'failed', reason: 'out of memory', at } },
+      { type: 'WorkerStopped', data: { status: 'failed', reason: 'out of memory', at } },
+    ]);
+    const stopped = [registered, ...events];
+    expect(codeOf(given(workerDecider, stopped).when({ type: 'ChangeWorkerStatus', status: 'active', at }).error())).toBe(ERROR_CODES.workerStopped);
+    const processed = given(workerDecider, stopped).when({ type: 'MarkWorkerStopProcessed', at }).then();
+    expect(processed).toEqual([{ type: 'WorkerStopProcessed', data: { at } }]);
+    expect(given(workerDecider, [...stopped, ...processed]).when({ type: 'MarkWorkerStopProcessed', at }).then()).toEqual([]);
+  });
+
+  it('moving between active and idle is not a stop; the same status is a no-op', () => {
+    expect(given(workerDecider, [registered]).when({ type: 'ChangeWorkerStatus', status: 'idle', at }).then().map((e) => e.type)).toEqual(['WorkerStatusChanged']);
+    expect(given(workerDecider, [registered]).when({ type: 'ChangeWorkerStatus', status: 'active', at }).then()).toEqual([]);
+    expect(codeOf(given(workerDecider, [registered]).when({ type: 'MarkWorkerStopProcessed', at }).error())).toBe(ERROR_CODES.eventNotFound);
+  });
+});
+
+describe('template distribution', () => {
+  const started: DistributionEvent = {
+    type: 'TemplateDistributionStarted',
+    data: { distributionId: 'd1', template: { name: 'audit', version: 'abc' }, targets: 2, force: false, baseDir: '/base', at },
+  };
+  const outcome = { target: '/base/web', project: 'web', projectId: null, directory: '/base/web' };
+
+  it('records outcomes while running and finishes with counts', () => {
+    const distributed: DistributionEvent = { type: 'TemplateDistributedToProject', data: { ...outcome, file: null, ticketId: 'WEB-001', at } };
+    const failed: DistributionEvent = { type: 'TemplateDistributionFailedForProject', data: { ...outcome, target: '/base/api', project: 'api', reason: 'missing', at } };
+    const finished = given(distributionDecider, [started, distributed, failed]).when({ type: 'FinishDistribution', at }).then();
+    expect(finished).toEqual([{ type: 'TemplateDistributionFinished', data: { succeeded: 1, failed: 1, skipped: 0, at } }]);
+  });
+
+  it('rolls back once', () => {
+    const rolled = given(distributionDecider, [started]).when({ type: 'RecordRollback', removed: [], kept: [], ticketsWithdrawn: [], at }).then();
+    expect(rolled.map((e) => e.type)).toEqual(['TemplateDistributionRolledBack']);
+    expect(codeOf(given(distributionDecider, [started, ...rolled]).when({ type: 'RecordRollback', removed: [], kept: [], ticketsWithdrawn: [], at }).error())).toBe(
+      ERROR_CODES.distributionAlreadyRolledBack,
+    );
+    expect(codeOf(given(distributionDecider, []).when({ type: 'RecordRollback', removed: [], kept: [], ticketsWithdrawn: [], at }).error())).toBe(ERROR_CODES.distributionNotFound);
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * Typed errors of the ticket workflow. `code` is stable (clients match on it); `kind`
+ * tells the edges how to answer (HTTP status, MCP tool error) without knowing every code.
+ */
+export type ErrorKind = 'invalid' | 'not_found' | 'conflict';
+
+export class TicketWorkflowError extends Error {
+  constructor(
+    readonly code: string,
+    readonly kind: ErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TicketWorkflowError';
+  }
+}
+
+export const isTicketWorkflowError = (error: unknown): error is TicketWorkflowError => error instanceof TicketWorkflowError;
+
+export const notFound = (code: string, message: string) => new TicketWorkflowError(code, 'not_found', message);
+export const conflict = (code: string, message: string) => new TicketWorkflowError(code, 'conflict', message);
+export const invalid = (code: string, message: string) => new TicketWorkflowError(code, 'invalid', message);
+
+/** Every code in one place, so clients and tests share one spelling. */
+export const ERROR_CODES = Object.freeze({
+  validation: 'VALIDATION_FAILED',
+  projectNotFound: 'PROJECT_NOT_FOUND',
+  projectAlreadyRegistered: 'PROJECT_ALREADY_REGISTERED',
+  ticketNotFound: 'TICKET_NOT_FOUND',
+  ticketAlreadyExists: 'TICKET_ALREADY_EXISTS',
+  ticketClosed: 'TICKET_CLOSED',
+  stageOutOfOrder: 'STAGE_OUT_OF_ORDER',
+  planComplete: 'PLAN_ALREADY_COMPLETE',
+  taskAlreadyQueued: 'TASK_ALREADY_QUEUED',
+  taskNotAvailable: 'TASK_NOT_AVAILABLE',
+  noActiveWorker: 'NO_ACTIVE_WORKER',
+  workerNotFound: 'WORKER_NOT_FOUND',
+  workerAlreadyRegistered: 'WORKER_ALREADY_REGISTERED',
+  workerStopped: 'WORKER_STOPPED',
+  eventNotFound: 'COORDINATOR_EVENT_NOT_FOUND',
+  distributionNotFound: 'DISTRIBUTION_NOT_FOUND',
+  distributionAlreadyRolledBack: 'DISTRIBUTION_ALREADY_ROLLED_BACK',
+  distributionNotFinished: 'DISTRIBUTION_NOT_FINISHED',
+  tooManyConflicts: 'TOO_MANY_CONFLICTS',
+});
