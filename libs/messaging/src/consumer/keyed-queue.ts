@@ -1,0 +1,40 @@
+/**
+ * Pending work grouped by key: items of one key are handed out one at a time in the
+ * order they were pushed; items of different keys may run side by side. `take()` gives
+ * the oldest item whose key is idle, so no key starves behind a busy one.
+ */
+export class KeyedQueue<T> {
+  readonly #pending: { key: string; item: T }[] = [];
+  readonly #busy = new Set<string>();
+
+  push(key: string, item: T): void {
+    this.#pending.push({ key, item });
+  }
+
+  /** The oldest pending item whose key is idle, marking that key busy until `release(key)`. */
+  take(): { key: string; item: T } | undefined {
+    // Linear scan: the queue is bounded by the consumer's max_ack_pending (tens to hundreds).
+    const index = this.#pending.findIndex((p) => !this.#busy.has(p.key));
+    if (index === -1) return undefined;
+    const [next] = this.#pending.splice(index, 1);
+    if (next) this.#busy.add(next.key);
+    return next;
+  }
+
+  release(key: string): void {
+    this.#busy.delete(key);
+  }
+
+  /** Removes and returns every item not yet taken, oldest first. */
+  drain(): T[] {
+    return this.#pending.splice(0).map((p) => p.item);
+  }
+
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  get busy(): number {
+    return this.#busy.size;
+  }
+}

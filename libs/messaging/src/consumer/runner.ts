@@ -1,0 +1,267 @@
+import { AckPolicy, DeliverPolicy, ReplayPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import type { z } from 'zod';
+import { decodeJson, toWireIssues } from '../codec';
+import { declareConsumer } from '../declarations';
+import { isPermanentError } from '../errors';
+import { componentLogger } from '../logger';
+import { publishDurable } from '../publish';
+import { tracePropagator } from '../trace';
+import { deadLetterHeaders, type DeadLetterInfo } from './dead-letter';
+import { decideOnFailure, DEFAULT_BACKOFF_MS, isBeyondLastAttempt, maxAttemptsFor, type DeadLetterReason } from './failure-policy';
+import { FailureLog } from './failure-log';
+import { KeyedQueue } from './keyed-queue';
+import type { ConsumerRunner, ConsumerStats, Held, MessageContext, RunConsumerOptions } from './types';
+
+/**
+ * Runs a durable pull consumer: explicit acks, retries with per-attempt delays (nak),
+ * dead letters, heartbeats for long handlers, and per-key ordering.
+ *
+ * Ordering: messages with the same key are handled one at a time, in delivery order,
+ * within this runner; different keys run in parallel up to `concurrency`. A failed
+ * message is nak'd with a delay and its key is freed, so later messages of that key
+ * may be handled before its retry: ordering is per delivery, not "a key stops until
+ * its failed message succeeds". Handlers that need strict order check it against their
+ * own state (e.g. an expected version) and fail to wait for the missing predecessor.
+ * Across runner instances sharing the durable, order holds only if a key's messages
+ * reach one instance — partition by subject for that.
+ */
+export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptions<S>): Promise<ConsumerRunner> {
+  type T = z.output<S>;
+  const { js, jsm, stream, durable } = options;
+  const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+  const maxAttempts = maxAttemptsFor(backoffMs);
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const ackWaitMs = options.ackWaitMs ?? 30_000;
+  const maxAckPending = options.maxAckPending ?? Math.max(16, 4 * concurrency);
+  const heartbeatMode = options.heartbeat ?? 'auto';
+  const now = options.now ?? (() => new Date());
+  const logger = componentLogger(options.logger, { component: 'consumer', stream, durable });
+
+  await declareConsumer(jsm, {
+    stream,
+    config: {
+      durable_name: durable,
+      filter_subject: options.filterSubject,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      replay_policy: ReplayPolicy.Instant,
+      ack_wait: nanos(ackWaitMs),
+      // The runner counts attempts and dead-letters itself; the server must never give
+      // up on a message on its own (it would vanish without a dead letter).
+      max_deliver: -1,
+      max_ack_pending: maxAckPending,
+    },
+  });
+
+  const held = new Map<number, Held<T>>();
+  const queue = new KeyedQueue<Held<T>>();
+  const failures = new FailureLog();
+  const counters = { processed: 0, retried: 0, deadLettered: 0, malformed: 0 };
+  let inFlight = 0;
+  let stopping = false;
+  let messages: ConsumerMessages | undefined;
+  let onIdle: (() => void) | undefined;
+  let wakePuller: (() => void) | undefined;
+
+  const heartbeat = setInterval(() => {
+    for (const entry of held.values()) if (entry.keepAlive) settle(entry, (m) => m.working());
+  }, Math.max(100, Math.floor(ackWaitMs / 3)));
+
+  function settle(entry: Held<T>, action: (msg: JsMsg) => void): void {
+    try {
+      action(entry.msg);
+    } catch (error) {
+      // Only fails on a closed connection; the server redelivers after ack_wait.
+      logger.warn({ err: error, seq: entry.seq }, 'could not send ack/nak/working');
+    }
+  }
+
+  function receive(msg: JsMsg): void {
+    if (stopping) {
+      try {
+        msg.nak();
+      } catch {
+        // closed connection: the server redelivers after ack_wait
+      }
+      return;
+    }
+    const existing = held.get(msg.seq);
+    if (existing) {
+      // Redelivered while still ours (a heartbeat got lost): settle through the newest delivery.
+      existing.msg = msg;
+      return;
+    }
+    const entry = parse(msg);
+    held.set(msg.seq, entry);
+    queue.push(entry.key, entry);
+    pump();
+  }
+
+  function parse(msg: JsMsg): Held<T> {
+    const base = { msg, seq: msg.seq, keepAlive: true };
+    // Malformed messages get a key of their own: they never wait for, nor hold up, a key.
+    const ownKey = `\u0000malformed:${msg.seq}`;
+    const decoded = decodeJson(msg.data);
+    if (!decoded.ok) return { ...base, key: ownKey, parsed: { ok: false, error: decoded.error } };
+    const result = options.schema.safeParse(decoded.value);
+    if (!result.success) {
+      return { ...base, key: ownKey, parsed: { ok: false, error: 'message does not match its schema', issues: toWireIssues(result.error.issues) } };
+    }
+    try {
+      const key = options.keyOf ? options.keyOf(result.data, { subject: msg.subject }) : msg.subject;
+      return { ...base, key, parsed: { ok: true, value: result.data } };
+    } catch (error) {
+      return { ...base, key: ownKey, parsed: { ok: false, error: `keyOf failed: ${(error as Error).message}` } };
+    }
+  }
+
+  function pump(): void {
+    while (!stopping && inFlight < concurrency) {
+      const next = queue.take();
+      if (!next) return;
+      const entry = next.item;
+      inFlight++;
+      entry.keepAlive = heartbeatMode === 'auto';
+      void handle(entry).finally(() => {
+        inFlight--;
+        held.delete(entry.seq);
+        queue.release(entry.key);
+        pump();
+        if (inFlight === 0) onIdle?.();
+      });
+    }
+  }
+
+  async function handle(entry: Held<T>): Promise<void> {
+    const attempt = entry.msg.info.deliveryCount;
+    if (!entry.parsed.ok) {
+      counters.malformed++;
+      const failedAt = now();
+      logger.warn({ seq: entry.seq, subject: entry.msg.subject, error: entry.parsed.error }, 'malformed message; dead-lettering');
+      await deadLetter(entry, 'malformed', entry.parsed.error, attempt, failedAt, failedAt);
+      return;
+    }
+    if (isBeyondLastAttempt(attempt, backoffMs)) {
+      const failedAt = now();
+      const first = failures.firstFailure(entry.seq) ?? failedAt;
+      await deadLetter(entry, 'exhausted', failures.lastError(entry.seq) ?? 'attempts exhausted', attempt, first, failedAt);
+      return;
+    }
+    const ctx = context(entry, attempt);
+    try {
+      const value = entry.parsed.value;
+      await tracePropagator().withExtracted(entry.msg.headers, () => options.handler(value, ctx));
+      settle(entry, (m) => m.ack());
+      failures.forget(entry.seq);
+      counters.processed++;
+    } catch (error) {
+      const failedAt = now();
+      const message = error instanceof Error ? error.message : String(error);
+      const first = failures.record(entry.seq, failedAt, message);
+      const decision = decideOnFailure(attempt, backoffMs, isPermanentError(error));
+      if (decision.action === 'retry') {
+        logger.warn({ seq: entry.seq, attempt, delayMs: decision.delayMs, err: error }, 'handler failed; retrying later');
+        settle(entry, (m) => m.nak(decision.delayMs));
+        counters.retried++;
+      } else {
+        logger.error({ seq: entry.seq, attempt, reason: decision.reason, err: error }, 'handler failed; dead-lettering');
+        await deadLetter(entry, decision.reason, message, attempt, first, failedAt);
+      }
+    }
+  }
+
+  function context(entry: Held<T>, attempt: number): MessageContext {
+    const msgId = entry.msg.headers?.get('Nats-Msg-Id');
+    return {
+      subject: entry.msg.subject,
+      stream,
+      seq: entry.seq,
+      attempt,
+      maxAttempts,
+      messageId: msgId || `${stream}:${entry.seq}`,
+      headers: entry.msg.headers,
+      working: () => settle(entry, (m) => m.working()),
+      logger: logger.child({ seq: entry.seq, attempt }),
+    };
+  }
+
+  async function deadLetter(entry: Held<T>, reason: DeadLetterReason, error: string, attempts: number, firstFailureAt: Date, lastFailureAt: Date): Promise<void> {
+    const msg = entry.msg;
+    const originalMsgId = msg.headers?.get('Nats-Msg-Id');
+    const info: DeadLetterInfo = {
+      reason,
+      error,
+      ...(!entry.parsed.ok && entry.parsed.issues ? { issues: entry.parsed.issues } : {}),
+      attempts,
+      originalSubject: msg.subject,
+      originalStream: stream,
+      originalSequence: entry.seq,
+      ...(originalMsgId ? { originalMsgId } : {}),
+      consumer: durable,
+      firstFailureAt,
+      lastFailureAt,
+    };
+    try {
+      await publishDurable(js, options.deadLetter.subjectFor(msg.subject), msg.data, {
+        // Dead-lettering the same delivery twice (crash before the ack) stays one dead letter.
+        msgID: `${stream}:${durable}:${entry.seq}`,
+        headers: deadLetterHeaders(msg.headers, info),
+        ...(options.deadLetterRetry ? { retry: options.deadLetterRetry } : {}),
+        logger,
+      });
+    } catch (publishError) {
+      // Not acked: the message stays in the stream and comes back to be dead-lettered again.
+      logger.error({ err: publishError, seq: entry.seq }, 'dead-letter publish failed; leaving the message for later');
+      settle(entry, (m) => m.nak(backoffMs.at(-1) ?? ackWaitMs));
+      return;
+    }
+    settle(entry, (m) => m.ack());
+    failures.forget(entry.seq);
+    counters.deadLettered++;
+  }
+
+  // consume() recovers from reconnects and server restarts by itself; this loop only
+  // restarts it if it ever ends with an error (e.g. the consumer was deleted).
+  const pulling = (async () => {
+    while (!stopping) {
+      try {
+        const consumer = await js.consumers.get(stream, durable);
+        if (stopping) break;
+        messages = await consumer.consume({ max_messages: maxAckPending, callback: receive });
+        const ended = await messages.closed();
+        if (stopping) break;
+        logger.warn({ err: ended }, 'consume ended; restarting');
+      } catch (error) {
+        if (stopping) break;
+        logger.warn({ err: error }, 'could not start consuming; retrying');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1_000);
+        wakePuller = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+
+  return {
+    durable,
+    stats: (): ConsumerStats => ({ ...counters, inFlight, waiting: queue.pending }),
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      await messages?.close();
+      wakePuller?.();
+      await pulling;
+      for (const entry of queue.drain()) {
+        settle(entry, (m) => m.nak());
+        held.delete(entry.seq);
+      }
+      if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve));
+      clearInterval(heartbeat);
+      logger.info(counters, 'consumer stopped');
+    },
+  };
+}

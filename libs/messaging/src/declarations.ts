@@ -1,0 +1,136 @@
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  type JetStreamManager,
+  type StreamConfig,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { MessagingError } from './errors';
+
+/** A stream as the code wants it; keys left out keep the server's defaults (durations in nanoseconds). */
+export type StreamDeclaration = Partial<StreamConfig> & Pick<StreamConfig, 'name' | 'subjects'>;
+
+/** A durable consumer as the code wants it. */
+export interface ConsumerDeclaration {
+  stream: string;
+  config: Partial<ConsumerConfig> & { durable_name: string };
+}
+
+export interface DeclarationResult {
+  name: string;
+  action: 'created' | 'updated' | 'unchanged';
+  /** The declared keys whose server values differed (empty unless updated). */
+  changed: string[];
+}
+
+/** A declaration the server refused (e.g. changing a stream's retention, which NATS forbids). */
+export class DeclarationError extends MessagingError {
+  constructor(
+    readonly target: string,
+    options?: { cause?: unknown },
+  ) {
+    super('MESSAGING_DECLARATION_FAILED', `could not declare ${target}: ${String((options?.cause as Error | undefined)?.message ?? 'refused')}`, options);
+    this.name = 'DeclarationError';
+  }
+}
+
+// Another instance starting at the same moment may create the resource between our
+// lookup and our create; one more round then finds it and compares.
+const ROUNDS = 2;
+
+/** Creates each stream, or updates it when a declared value differs; run at every start-up. */
+export async function declareStreams(jsm: JetStreamManager, declarations: readonly StreamDeclaration[]): Promise<DeclarationResult[]> {
+  const results: DeclarationResult[] = [];
+  for (const declaration of declarations) results.push(await declareStream(jsm, declaration));
+  return results;
+}
+
+export async function declareStream(jsm: JetStreamManager, declaration: StreamDeclaration): Promise<DeclarationResult> {
+  const target = `stream ${declaration.name}`;
+  for (let round = 1; ; round++) {
+    try {
+      const info = await findStream(jsm, declaration.name);
+      if (!info) {
+        await jsm.streams.add({ ...declaration });
+        return { name: declaration.name, action: 'created', changed: [] };
+      }
+      const changed = differingKeys(declaration, info.config, ['name']);
+      if (changed.length === 0) return { name: declaration.name, action: 'unchanged', changed };
+      const { name: _name, ...update } = declaration;
+      await jsm.streams.update(declaration.name, update);
+      return { name: declaration.name, action: 'updated', changed };
+    } catch (error) {
+      if (round < ROUNDS && isAlreadyInUse(error)) continue;
+      throw new DeclarationError(target, { cause: error });
+    }
+  }
+}
+
+/** Creates the durable consumer, or updates it when a declared value differs. */
+export async function declareConsumer(jsm: JetStreamManager, declaration: ConsumerDeclaration): Promise<DeclarationResult> {
+  const { stream, config } = declaration;
+  const name = config.durable_name;
+  const target = `consumer ${stream}/${name}`;
+  for (let round = 1; ; round++) {
+    try {
+      const info = await findConsumer(jsm, stream, name);
+      if (!info) {
+        await jsm.consumers.add(stream, { ...config });
+        return { name, action: 'created', changed: [] };
+      }
+      const changed = differingKeys(config, info.config, ['durable_name', 'name']);
+      if (changed.length === 0) return { name, action: 'unchanged', changed };
+      await jsm.consumers.update(stream, name, { ...config });
+      return { name, action: 'updated', changed };
+    } catch (error) {
+      if (round < ROUNDS && isAlreadyInUse(error)) continue;
+      throw new DeclarationError(target, { cause: error });
+    }
+  }
+}
+
+async function findStream(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
+  try {
+    return await jsm.streams.info(name);
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return undefined;
+    throw error;
+  }
+}
+
+async function findConsumer(jsm: JetStreamManager, stream: string, name: string): Promise<ConsumerInfo | undefined> {
+  try {
+    return await jsm.consumers.info(stream, name);
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+    throw error;
+  }
+}
+
+// 10058: stream name already in use with a different configuration; 10148: consumer
+// already exists (servers 2.10+). Both mean "someone created it meanwhile".
+function isAlreadyInUse(error: unknown): boolean {
+  return error instanceof JetStreamApiError && (error.code === 10058 || error.code === 10148);
+}
+
+/** The declared keys whose values differ from the server's (keys the code does not declare are left alone). */
+export function differingKeys(declared: object, actual: object, ignore: readonly string[] = []): string[] {
+  const server = actual as Record<string, unknown>;
+  return Object.entries(declared)
+    .filter(([key, value]) => value !== undefined && !ignore.includes(key) && !deepEqual(value, server[key]))
+    .map(([key]) => key)
+    .sort();
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  return [...keys].every((k) => deepEqual(ra[k], rb[k]));
+}

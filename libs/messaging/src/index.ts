@@ -1,0 +1,47 @@
+export { connectNats, drainAndClose, type ConnectNatsOptions } from './connection';
+export {
+  declareStreams,
+  declareStream,
+  declareConsumer,
+  differingKeys,
+  DeclarationError,
+  type StreamDeclaration,
+  type ConsumerDeclaration,
+  type DeclarationResult,
+} from './declarations';
+export { fairleadStreams, type FairleadStreamsOptions } from './fairlead-streams';
+export { publishDurable, type PublishDurableOptions } from './publish';
+export { isTransient, type RetryOptions } from './retry';
+export {
+  serveRequests,
+  request,
+  ReplyEnvelope,
+  ReplyErrorCodes,
+  type ServeRequestsOptions,
+  type RequestServer,
+  type RequestContext,
+  type RequestOptions,
+} from './request-reply';
+export { runConsumer } from './consumer/runner';
+export { DEFAULT_BACKOFF_MS, decideOnFailure, maxAttemptsFor, type DeadLetterReason, type FailureDecision } from './consumer/failure-policy';
+export { DeadLetterHeaders, readDeadLetter, type DeadLetterInfo } from './consumer/dead-letter';
+export type { RunConsumerOptions, MessageContext, ConsumerRunner, ConsumerStats } from './consumer/types';
+export { createInbox, type Inbox, type InboxOptions, type OnceResult } from './inbox';
+export { setTracePropagator, tracePropagator, type TracePropagator } from './trace';
+export type { HeadersInit } from './codec';
+export {
+  MessagingError,
+  PublishFailedError,
+  RequestTimeoutError,
+  NoRespondersError,
+  RemoteError,
+  InvalidResponseError,
+  PermanentError,
+  isMessagingError,
+  isPublishFailedError,
+  isRequestTimeoutError,
+  isNoRespondersError,
+  isRemoteError,
+  isPermanentError,
+  type WireIssue,
+} from './errors';

@@ -1,0 +1,145 @@
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { RequestError, TimeoutError } from '@nats-io/nats-core';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { decodeJson, encodePayload, toHeaders, toWireIssues, type HeadersInit } from './codec';
+import { InvalidResponseError, NoRespondersError, RemoteError, RequestTimeoutError, type WireIssue } from './errors';
+import { componentLogger } from './logger';
+import { tracePropagator } from './trace';
+
+/** Codes a request server answers with on its own; handlers add theirs by throwing errors with a `code`. */
+export const ReplyErrorCodes = {
+  InvalidRequest: 'INVALID_REQUEST',
+  Internal: 'INTERNAL_ERROR',
+} as const;
+
+const WireIssueSchema = z.object({ path: z.array(z.union([z.string(), z.number()])), code: z.string(), message: z.string() });
+
+/** The reply envelope: every reply is one of these two shapes. */
+export const ReplyEnvelope = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({ code: z.string(), message: z.string(), issues: z.array(WireIssueSchema).optional() }),
+  }),
+]);
+export type ReplyEnvelope = z.infer<typeof ReplyEnvelope>;
+
+export interface RequestContext {
+  subject: string;
+  headers: MsgHdrs | undefined;
+}
+
+export interface ServeRequestsOptions<S extends z.ZodType> {
+  /** Requests failing this schema are answered with INVALID_REQUEST and the issues, without calling the handler. */
+  requestSchema: S;
+  /** Returns the reply value; a thrown error with a string `code` is answered with that code and message. */
+  handler: (request: z.output<S>, ctx: RequestContext) => Promise<unknown> | unknown;
+  /** Queue group: instances sharing it split the requests (default: the subject). */
+  queue?: string;
+  logger?: Logger;
+}
+
+export interface RequestServer {
+  /** Stops taking requests and waits for the ones in progress to be answered. */
+  stop(): Promise<void>;
+}
+
+/** Answers requests on `subject` with the JSON reply envelope. */
+export function serveRequests<S extends z.ZodType>(nc: NatsConnection, subject: string, options: ServeRequestsOptions<S>): RequestServer {
+  const logger = componentLogger(options.logger, { component: 'request-server', subject });
+  const inFlight = new Set<Promise<void>>();
+  const sub: Subscription = nc.subscribe(subject, {
+    queue: options.queue ?? subject,
+    callback: (err, msg) => {
+      if (err) {
+        logger.error({ err }, 'request subscription failed');
+        return;
+      }
+      const work = answer(msg).finally(() => inFlight.delete(work));
+      inFlight.add(work);
+    },
+  });
+
+  async function answer(msg: Msg): Promise<void> {
+    if (!msg.reply) {
+      logger.warn('message without a reply subject ignored');
+      return;
+    }
+    const reply = await tracePropagator().withExtracted(msg.headers, () => replyFor(msg));
+    const headers = toHeaders();
+    tracePropagator().inject(headers);
+    try {
+      msg.respond(encodePayload(reply), { headers });
+    } catch (error) {
+      logger.warn({ err: error }, 'could not send the reply');
+    }
+  }
+
+  async function replyFor(msg: Msg): Promise<ReplyEnvelope> {
+    const decoded = decodeJson(msg.data);
+    if (!decoded.ok) return failure(ReplyErrorCodes.InvalidRequest, decoded.error);
+    const parsed = options.requestSchema.safeParse(decoded.value);
+    if (!parsed.success) return failure(ReplyErrorCodes.InvalidRequest, 'request does not match its schema', toWireIssues(parsed.error.issues));
+    try {
+      const value = await options.handler(parsed.data, { subject: msg.subject, headers: msg.headers });
+      return { ok: true, value: value ?? null };
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && error instanceof Error) return failure(code, error.message);
+      // Unexpected failures keep their details in our log, not in someone else's reply.
+      logger.error({ err: error }, 'request handler failed');
+      return failure(ReplyErrorCodes.Internal, 'internal error');
+    }
+  }
+
+  return {
+    stop: async () => {
+      await sub.drain();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+function failure(code: string, message: string, issues?: WireIssue[]): ReplyEnvelope {
+  return { ok: false, error: issues ? { code, message, issues } : { code, message } };
+}
+
+export interface RequestOptions<T> {
+  /** Validates the reply value; a mismatch throws InvalidResponseError. */
+  responseSchema?: z.ZodType<T>;
+  /** How long to wait for the reply (default 5000 ms). */
+  timeoutMs?: number;
+  headers?: HeadersInit;
+}
+
+/**
+ * Sends a JSON request and returns the reply value. Throws RequestTimeoutError,
+ * NoRespondersError, RemoteError (the responder's code, message and issues) or
+ * InvalidResponseError. Not retried: a request may not be idempotent.
+ */
+export async function request<T = unknown>(nc: NatsConnection, subject: string, payload: unknown, options: RequestOptions<T> = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const headers = toHeaders(options.headers);
+  tracePropagator().inject(headers);
+  let msg: Msg;
+  try {
+    msg = await nc.request(subject, encodePayload(payload), { timeout: timeoutMs, headers });
+  } catch (error) {
+    if (error instanceof TimeoutError) throw new RequestTimeoutError(subject, timeoutMs, { cause: error });
+    if (error instanceof RequestError && error.isNoResponders()) throw new NoRespondersError(subject, { cause: error });
+    throw error;
+  }
+  const decoded = decodeJson(msg.data);
+  const envelope = decoded.ok ? ReplyEnvelope.safeParse(decoded.value) : undefined;
+  if (!envelope?.success) {
+    const issues = envelope ? toWireIssues(envelope.error.issues) : [{ path: [], code: 'invalid_json', message: decoded.ok ? '' : decoded.error }];
+    throw new InvalidResponseError(subject, issues);
+  }
+  const reply = envelope.data;
+  if (!reply.ok) throw new RemoteError(reply.error.code, reply.error.message, subject, reply.error.issues);
+  if (!options.responseSchema) return reply.value as T;
+  const value = options.responseSchema.safeParse(reply.value);
+  if (!value.success) throw new InvalidResponseError(subject, toWireIssues(value.error.issues));
+  return value.data;
+}
