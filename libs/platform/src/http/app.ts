@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { isResponseSerializationError, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { AppError, isAppError, NotFoundError } from '../errors';
+import type { Logger } from '../logger';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../problem';
+import { runReadinessChecks, type ReadinessCheck } from './readiness';
+
+/** A fastify instance whose routes take zod schemas (validation, serialization, OpenAPI). */
+export type HttpApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+export interface HttpAppOptions {
+  logger: Logger;
+  serviceName: string;
+  /** Dependencies `/readyz` checks (see postgresReadiness, natsReadiness). */
+  readinessChecks?: readonly ReadinessCheck[];
+  /** Upper bound of each readiness check. */
+  readinessTimeoutMs?: number;
+  openapi: {
+    title: string;
+    version: string;
+    description?: string;
+    /** Declare the `bearerAuth` (JWT) security scheme for routes to reference. */
+    bearerAuth?: boolean;
+  };
+  /** Trust X-Forwarded-* headers (behind a reverse proxy). */
+  trustProxy?: boolean;
+  /** Largest accepted request body in bytes (fastify's default is 1 MiB). */
+  bodyLimit?: number;
+}
+
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+// An incoming X-Request-Id is kept only when it cannot smuggle anything into logs.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** Sends the problem+json answer for an error; the single exit for every HTTP error. */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const problem = toProblem(error, { instance: pathOf(request.url), requestId: request.id });
+  if (problem.internal && !isAppError(error)) {
+    // A response that breaks its own schema is our bug; the zod issues say which field.
+    const issues = typeof error === 'object' && error !== null && isResponseSerializationError(error) ? error.cause.issues : undefined;
+    request.log.error({ err: error, ...(issues ? { issues } : {}) }, 'request failed');
+  } else if (problem.internal) {
+    request.log.warn({ code: problem.body.code, detail: problem.body.detail }, 'request failed');
+  } else {
+    request.log.debug({ code: problem.body.code, status: problem.status }, 'request rejected');
+  }
+  return reply.code(problem.status).headers(problem.headers).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem.body));
+}
+
+/**
+ * The HTTP app every service starts from: zod schemas for validation, serialization and
+ * OpenAPI (served at /docs, JSON at /docs/json), `/healthz` and `/readyz`, request ids
+ * (X-Request-Id, kept from the caller when well-formed), and problem+json for every
+ * error, 404 and schema validation included. Register routes after awaiting it.
+ */
+export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  const checks = options.readinessChecks ?? [];
+  const readinessTimeoutMs = options.readinessTimeoutMs ?? 2_000;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Probes come every few seconds; logging each would drown the useful lines.
+    logController: new LogController({ disableRequestLogging: (req) => PROBE_PATHS.has(pathOf(req.url)) }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    trustProxy: options.trustProxy ?? false,
+    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new NotFoundError(`No route for ${request.method} ${pathOf(request.url)}.`, { code: 'ROUTE_NOT_FOUND' })),
+  );
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: options.openapi.title,
+        version: options.openapi.version,
+        ...(options.openapi.description === undefined ? {} : { description: options.openapi.description }),
+      },
+      ...(options.openapi.bearerAuth
+        ? { components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } } }
+        : {}),
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', service: options.serviceName }));
+
+  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    const result = await runReadinessChecks(checks, readinessTimeoutMs);
+    if (result.ready) return { status: 'ready', service: options.serviceName, checks: result.checks };
+    const down = Object.entries(result.checks)
+      .filter(([, r]) => r.status === 'down')
+      .map(([name]) => name);
+    return sendProblem(
+      request,
+      reply,
+      new AppError('NOT_READY', `Not ready: ${down.join(', ')} down.`, { status: 503, details: { service: options.serviceName, checks: result.checks } }),
+    );
+  });
+
+  return app;
+}
+
+/** Starts listening; returns the address (with the real port when `port` is 0). */
+export async function listen(app: HttpApp, { host, port }: { host: string; port: number }): Promise<string> {
+  return app.listen({ host, port });
+}
