@@ -19,7 +19,8 @@ export const LeadApprovedV1 = z
       .refine((c) => c.email !== undefined || c.phone !== undefined, {
         message: 'the consumer needs an email or a phone number',
       })
-      .describe("The consumer's contact"),
+      // The refine above is invisible to JSON Schema; anyOf says the same to non-TypeScript publishers.
+      .meta({ description: "The consumer's contact", anyOf: [{ required: ['email'] }, { required: ['phone'] }] }),
     location: z
       .object({
         postal_code: z.string().trim().min(3).max(12),
