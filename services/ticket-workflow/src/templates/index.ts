@@ -1,0 +1,10 @@
+export { distributeTemplate, templateVersion, type DistributeRequest, type DistributionReport, type ProjectResult, type ProjectStatus } from './distribute';
+export { rollbackDistribution, type RollbackReport, type RollbackDependencies } from './rollback';
+export type { DistributionTarget, DistributionTracker, TicketIssuer, ReservedTicket, EngineDependencies } from './ports';
+export { InMemoryDistributionTracker } from './memory-tracker';
+export { targetsFromDirectories, targetsFromDiscovery } from './targets';
+export { discoverProjects, PROJECT_MARKERS } from './discovery';
+export { renderTemplate, keywordsIn, BUILT_IN_KEYWORDS, type Keywords } from './render';
+export { parseKeywordFile, loadProjectKeywords, KEYWORD_FILE } from './keywords';
+export { DISTRIBUTION_LOG, readDistributionLog, formatLogLine, type ParsedLogLine } from './log-file';
+export { highestIssueNumber, issueFileName, templateSlug } from './numbering';
