@@ -1,0 +1,206 @@
+/**
+ * What a lead's distribution does next, and the events that record each decision.
+ * Pure: the handler supplies the rotation's claim, the subscriptions, billing's answers
+ * and the clock, and appends what these functions return.
+ */
+import type { DistributionEventData, DistributionOutcome, LevelSnapshot, SkipReason } from '@fairlead/contracts';
+import { evaluateLevel, type SubscriptionView } from './eligibility';
+import type { DistributionState, Pick } from './distribution-state';
+import { assignmentId } from './ids';
+
+export interface LevelRound {
+  level: LevelSnapshot;
+  /** The round's number within the level (0 for the first selection). */
+  round: number;
+  /** Slots the round may fill: max_recipients − assigned so far. */
+  slots: number;
+}
+
+export type NextStep =
+  /** The distribution has its outcome; nothing is left to do. */
+  | { kind: 'done'; completed: DistributionEventData<'DistributionCompleted'> }
+  /** The stream holds no approved lead: distributing is impossible. */
+  | { kind: 'not_approved' }
+  /** Ask rotation for the start level and traversal, then record DistributionStarted. */
+  | { kind: 'claim' }
+  /** Charge picks recorded earlier (resuming after a crash re-charges idempotently). */
+  | { kind: 'charge'; picks: Pick[] }
+  /** Choose providers for the levels that have open slots and candidates left. */
+  | { kind: 'select'; rounds: LevelRound[] }
+  /** Every level is full or exhausted: record the outcome. */
+  | { kind: 'complete'; outcome: DistributionOutcome };
+
+export function nextStep(state: DistributionState): NextStep {
+  if (state.completed) return { kind: 'done', completed: state.completed };
+  if (!state.lead) return { kind: 'not_approved' };
+  if (!state.started) return { kind: 'claim' };
+  const pending = [...state.picks.values()].filter((p) => p.status === 'pending');
+  if (pending.length > 0) return { kind: 'charge', picks: pending };
+  const rounds: LevelRound[] = state.levels
+    .filter((l) => !l.exhausted && l.assigned < l.level.max_recipients)
+    .map((l) => ({ level: l.level, round: l.rounds, slots: l.level.max_recipients - l.assigned }));
+  if (rounds.length > 0) return { kind: 'select', rounds };
+  return { kind: 'complete', outcome: outcomeOf(state) };
+}
+
+/**
+ * success: assignments and no declined charge; partial: assignments and a declined charge;
+ * no_eligible: nobody was eligible in any level; failed: eligible providers, none charged.
+ */
+export function outcomeOf(state: DistributionState): DistributionOutcome {
+  const declined = [...state.picks.values()].some((p) => p.status === 'declined');
+  if (state.assignments.length > 0) return declined ? 'partial' : 'success';
+  return state.sawCandidates ? 'failed' : 'no_eligible';
+}
+
+export interface StartInput {
+  requestId: string;
+  attempt: number;
+  startOrderPosition: number;
+  traversal: LevelSnapshot[];
+  now: Date;
+}
+
+export function startedEvent(state: DistributionState, input: StartInput): DistributionEventData<'DistributionStarted'> {
+  const lead = requireLead(state);
+  return {
+    lead_id: lead.lead_id,
+    niche_id: lead.niche_id,
+    request_id: input.requestId,
+    attempt: input.attempt,
+    start_order_position: input.startOrderPosition,
+    traversal: input.traversal,
+    started_at: input.now.toISOString(),
+  };
+}
+
+/**
+ * One ProvidersSelected per round, in traversal order. A provider this lead already went
+ * to, or that is picked by an earlier level of the same step, is excluded: one level each.
+ */
+export function selectProviders(
+  state: DistributionState,
+  rounds: readonly LevelRound[],
+  subscriptionsByLevel: ReadonlyMap<string, readonly SubscriptionView[]>,
+  now: Date,
+): DistributionEventData<'ProvidersSelected'>[] {
+  const lead = requireLead(state);
+  const taken = new Map<string, SkipReason>();
+  for (const pick of state.picks.values()) taken.set(pick.providerId, pick.status === 'declined' ? 'insufficient_balance' : 'duplicate');
+  return rounds.map(({ level, round, slots }) => {
+    const { candidates, excluded } = evaluateLevel({ subscriptions: subscriptionsByLevel.get(level.level_id) ?? [], location: lead.location, now, taken });
+    const picks = candidates.slice(0, slots);
+    for (const p of picks) taken.set(p.providerId, 'duplicate');
+    return {
+      lead_id: lead.lead_id,
+      level_id: level.level_id,
+      order_position: level.order_position,
+      round,
+      candidates: candidates.map((c) => ({ provider_id: c.providerId, subscription_id: c.subscriptionId, last_received_at: c.lastReceivedAt?.toISOString() ?? null })),
+      excluded: excluded.map((x) => ({ provider_id: x.providerId, subscription_id: x.subscriptionId, reason: x.reason })),
+      picks: picks.map((p) => ({ provider_id: p.providerId, subscription_id: p.subscriptionId, price_cents: level.price_per_lead_cents })),
+    };
+  });
+}
+
+/** Billing's answer to a charge (the `billing.charge` reply). */
+export type ChargeResult =
+  | { charged: true; balance_after_cents: number }
+  | { charged: false; balance_cents: number; reason: 'insufficient_balance' };
+
+export type ChargeRecord =
+  | { type: 'LeadAssigned'; data: DistributionEventData<'LeadAssigned'> }
+  | { type: 'ProviderSkipped'; data: DistributionEventData<'ProviderSkipped'> };
+
+/** The event recording billing's answer for one pick. */
+export function chargeRecord(state: DistributionState, pick: Pick, result: ChargeResult, now: Date): ChargeRecord {
+  const lead = requireLead(state);
+  const level = state.levels.find((l) => l.level.level_id === pick.levelId)?.level;
+  if (!level) throw new Error(`pick of provider ${pick.providerId} names level ${pick.levelId}, which is not in the traversal`);
+  if (result.charged) {
+    return {
+      type: 'LeadAssigned',
+      data: {
+        assignment_id: assignmentId(lead.lead_id, pick.providerId),
+        lead_id: lead.lead_id,
+        niche_id: lead.niche_id,
+        provider_id: pick.providerId,
+        subscription_id: pick.subscriptionId,
+        level_id: level.level_id,
+        level_name: level.name,
+        order_position: level.order_position,
+        price_cents: pick.priceCents,
+        balance_after_cents: result.balance_after_cents,
+        assigned_at: now.toISOString(),
+      },
+    };
+  }
+  return {
+    type: 'ProviderSkipped',
+    data: {
+      lead_id: lead.lead_id,
+      provider_id: pick.providerId,
+      subscription_id: pick.subscriptionId,
+      level_id: level.level_id,
+      reason: result.reason,
+      detail: `balance ${result.balance_cents} cents is below the price of ${pick.priceCents} cents`,
+    },
+  };
+}
+
+export interface CompleteInput {
+  requestId: string;
+  /** Attempts this distribution took (failed attempts recorded in the stream + this one, at least). */
+  attempt: number;
+  now: Date;
+}
+
+export function completedEvent(state: DistributionState, input: CompleteInput): DistributionEventData<'DistributionCompleted'> {
+  const lead = requireLead(state);
+  const assignedSubscriptions = new Set(state.assignments.map((a) => a.subscription_id));
+  const startedAt = state.started ? Date.parse(state.started.started_at) : input.now.getTime();
+  return {
+    lead_id: lead.lead_id,
+    niche_id: lead.niche_id,
+    request_id: input.requestId,
+    outcome: outcomeOf(state),
+    start_order_position: state.started?.start_order_position ?? null,
+    traversal: state.levels.map((l) => l.level.level_id),
+    assignments: state.assignments.map((a) => ({
+      assignment_id: a.assignment_id,
+      provider_id: a.provider_id,
+      subscription_id: a.subscription_id,
+      level_id: a.level_id,
+      price_cents: a.price_cents,
+    })),
+    skipped: [...state.skipped.values()].filter((s) => !assignedSubscriptions.has(s.subscription_id)),
+    duration_ms: Math.max(0, input.now.getTime() - startedAt),
+    attempt: Math.max(input.attempt, state.failures + 1),
+    completed_at: input.now.toISOString(),
+  };
+}
+
+export interface FailedInput {
+  requestId: string;
+  attempt: number;
+  error: string;
+  final: boolean;
+  now: Date;
+}
+
+export function failedEvent(leadId: string, nicheId: string, input: FailedInput): DistributionEventData<'DistributionFailed'> {
+  return {
+    lead_id: leadId,
+    niche_id: nicheId,
+    request_id: input.requestId,
+    attempt: input.attempt,
+    error: input.error.slice(0, 2000),
+    final: input.final,
+    failed_at: input.now.toISOString(),
+  };
+}
+
+function requireLead(state: DistributionState) {
+  if (!state.lead) throw new Error('the lead stream holds no approved lead');
+  return state.lead;
+}

@@ -1,0 +1,178 @@
+/**
+ * The state of one lead's distribution, evolved from its stream (`lead-<id>`). Every
+ * decision the handler takes is recorded there first, so this state is all it needs to
+ * resume after a crash: what was claimed, picked, charged, declined and completed.
+ */
+import type { DistributionEventData, LeadApprovedV1, LevelSnapshot, SkipReason } from '@fairlead/contracts';
+
+interface LeadEventMap {
+  LeadApproved: DistributionEventData<'LeadApproved'>;
+  LeadRejected: DistributionEventData<'LeadRejected'>;
+  DistributionRequested: DistributionEventData<'DistributionRequested'>;
+  DistributionStarted: DistributionEventData<'DistributionStarted'>;
+  ProvidersSelected: DistributionEventData<'ProvidersSelected'>;
+  LeadAssigned: DistributionEventData<'LeadAssigned'>;
+  ProviderSkipped: DistributionEventData<'ProviderSkipped'>;
+  DistributionCompleted: DistributionEventData<'DistributionCompleted'>;
+  DistributionFailed: DistributionEventData<'DistributionFailed'>;
+}
+/** An event of a lead stream as the distribution reads it. */
+export type LeadEvent = { [T in keyof LeadEventMap]: { type: T; data: LeadEventMap[T] } }[keyof LeadEventMap];
+export type LeadEventType = LeadEvent['type'];
+
+const evolveLeadTypes = new Set<string>([
+  'LeadApproved',
+  'LeadRejected',
+  'DistributionRequested',
+  'DistributionStarted',
+  'ProvidersSelected',
+  'LeadAssigned',
+  'ProviderSkipped',
+  'DistributionCompleted',
+  'DistributionFailed',
+]);
+export const isLeadEventType = (type: string): type is LeadEventType => evolveLeadTypes.has(type);
+
+export interface LevelProgress {
+  level: LevelSnapshot;
+  /** ProvidersSelected rounds recorded for this level. */
+  rounds: number;
+  assigned: number;
+  /** Picks recorded but neither charged nor declined yet. */
+  pending: number;
+  /** The last round picked every eligible candidate: nobody is left to fill a slot. */
+  exhausted: boolean;
+}
+
+export type PickStatus = 'pending' | 'assigned' | 'declined';
+
+export interface Pick {
+  providerId: string;
+  subscriptionId: string;
+  levelId: string;
+  priceCents: number;
+  status: PickStatus;
+}
+
+export interface Skip {
+  provider_id: string;
+  subscription_id: string;
+  level_id: string;
+  reason: SkipReason;
+}
+
+export interface DistributionState {
+  /** Version of the lead stream (the last event's); -1 when the stream does not exist. */
+  version: number;
+  lead: LeadApprovedV1 | null;
+  lastRequest: LeadEventMap['DistributionRequested'] | null;
+  started: LeadEventMap['DistributionStarted'] | null;
+  /** The traversal's levels, in traversal order. */
+  levels: LevelProgress[];
+  /** One pick at most per provider per lead (cross-level dedupe), in the order picked. */
+  picks: Map<string, Pick>;
+  assignments: LeadEventMap['LeadAssigned'][];
+  /** Why providers were passed over, by subscription id (the latest reason recorded). */
+  skipped: Map<string, Skip>;
+  /** Some round of some level had an eligible candidate. */
+  sawCandidates: boolean;
+  failures: number;
+  completed: LeadEventMap['DistributionCompleted'] | null;
+}
+
+export const initialDistributionState = (): DistributionState => ({
+  version: -1,
+  lead: null,
+  lastRequest: null,
+  started: null,
+  levels: [],
+  picks: new Map(),
+  assignments: [],
+  skipped: new Map(),
+  sawCandidates: false,
+  failures: 0,
+  completed: null,
+});
+
+const updateLevel = (levels: LevelProgress[], levelId: string, change: (l: LevelProgress) => LevelProgress): LevelProgress[] =>
+  levels.map((l) => (l.level.level_id === levelId ? change(l) : l));
+
+/** Applies one event of the lead stream; `version` is that event's stream version. */
+export function evolveDistribution(state: DistributionState, event: LeadEvent, version: number): DistributionState {
+  const next: DistributionState = { ...state, version };
+  switch (event.type) {
+    case 'LeadApproved':
+      return { ...next, lead: event.data.lead };
+    case 'LeadRejected':
+      return next;
+    case 'DistributionRequested':
+      return { ...next, lastRequest: event.data };
+    case 'DistributionStarted':
+      if (state.started) return next;
+      return {
+        ...next,
+        started: event.data,
+        levels: event.data.traversal.map((level) => ({ level, rounds: 0, assigned: 0, pending: 0, exhausted: false })),
+      };
+    case 'ProvidersSelected': {
+      const d = event.data;
+      const picks = new Map(state.picks);
+      const skipped = new Map(state.skipped);
+      let added = 0;
+      for (const p of d.picks) {
+        if (picks.has(p.provider_id)) continue;
+        picks.set(p.provider_id, { providerId: p.provider_id, subscriptionId: p.subscription_id, levelId: d.level_id, priceCents: p.price_cents, status: 'pending' });
+        added++;
+      }
+      // The latest round's reason stands: it is what kept the provider out in the end.
+      for (const x of d.excluded) skipped.set(x.subscription_id, { provider_id: x.provider_id, subscription_id: x.subscription_id, level_id: d.level_id, reason: x.reason });
+      return {
+        ...next,
+        picks,
+        skipped,
+        sawCandidates: state.sawCandidates || d.candidates.length > 0,
+        levels: updateLevel(state.levels, d.level_id, (l) => ({
+          ...l,
+          rounds: l.rounds + 1,
+          pending: l.pending + added,
+          exhausted: d.candidates.length <= d.picks.length,
+        })),
+      };
+    }
+    case 'LeadAssigned':
+    case 'ProviderSkipped': {
+      const d = event.data;
+      const pick = state.picks.get(d.provider_id);
+      const assigned = event.type === 'LeadAssigned';
+      const wasPending = pick?.status === 'pending';
+      const picks = new Map(state.picks);
+      if (pick) picks.set(d.provider_id, { ...pick, status: assigned ? 'assigned' : 'declined' });
+      const skipped = new Map(state.skipped);
+      if (!assigned) skipped.set(d.subscription_id, { provider_id: d.provider_id, subscription_id: d.subscription_id, level_id: d.level_id, reason: event.data.reason });
+      return {
+        ...next,
+        picks,
+        skipped,
+        assignments: assigned ? [...state.assignments, event.data] : state.assignments,
+        levels: updateLevel(state.levels, d.level_id, (l) => ({
+          ...l,
+          pending: wasPending ? l.pending - 1 : l.pending,
+          assigned: assigned ? l.assigned + 1 : l.assigned,
+        })),
+      };
+    }
+    case 'DistributionCompleted':
+      return { ...next, completed: state.completed ?? event.data };
+    case 'DistributionFailed':
+      return { ...next, failures: state.failures + 1 };
+  }
+}
+
+/** Folds a stream's events (those the distribution does not read are skipped). */
+export function distributionStateOf(events: ReadonlyArray<{ type: string; data: unknown; streamVersion: number }>): DistributionState {
+  let state = initialDistributionState();
+  for (const e of events) {
+    state = isLeadEventType(e.type) ? evolveDistribution(state, { type: e.type, data: e.data } as LeadEvent, e.streamVersion) : { ...state, version: e.streamVersion };
+  }
+  return state;
+}

@@ -1,0 +1,29 @@
+/**
+ * Deterministic event ids (UUID v5 of a natural key): a retried append of the same fact
+ * carries the same id, so the event store makes it a no-op instead of a duplicate.
+ */
+import { createHash } from 'node:crypto';
+
+// A fixed namespace for Fairlead's fairness facts (a random v4, chosen once).
+const NAMESPACE = Buffer.from('6f0c1f3e9a8b4d2c8e5f7a1b2c3d4e5f', 'hex');
+
+export function uuidV5(name: string): string {
+  const hash = createHash('sha1').update(NAMESPACE).update(name, 'utf8').digest();
+  const bytes = hash.subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export const eventIds = {
+  started: (leadId: string) => uuidV5(`distribution-started:${leadId}`),
+  selected: (leadId: string, levelId: string, round: number) => uuidV5(`providers-selected:${leadId}:${levelId}:${round}`),
+  assigned: (leadId: string, providerId: string) => uuidV5(`lead-assigned:${leadId}:${providerId}`),
+  skipped: (leadId: string, providerId: string) => uuidV5(`provider-skipped:${leadId}:${providerId}`),
+  completed: (leadId: string) => uuidV5(`distribution-completed:${leadId}`),
+  failed: (leadId: string, requestId: string, attempt: number) => uuidV5(`distribution-failed:${leadId}:${requestId}:${attempt}`),
+} as const;
+
+/** The assignment's id: one per (lead, provider), whatever retries happen. */
+export const assignmentId = (leadId: string, providerId: string): string => uuidV5(`assignment:${leadId}:${providerId}`);
