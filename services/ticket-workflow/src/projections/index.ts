@@ -1,0 +1,36 @@
+import type { ProjectionDefinition } from '@fairlead/projections';
+import { applyToCoordinatorEvents } from './coordinator-events/coordinator-events';
+import { applyToDistributions } from './distributions/distributions';
+import { applyToProjects } from './projects/projects';
+import { applyToQueues } from './queues/queues';
+import type { Apply } from './shared';
+import { applyToTickets } from './tickets/tickets';
+import { applyToWorkers } from './workers/workers';
+
+export { readModelMigrations } from './migrations';
+export * from './tickets/tickets';
+export * from './queues/queues';
+export * from './coordinator-events/coordinator-events';
+export * from './workers/workers';
+export * from './projects/projects';
+export * from './distributions/distributions';
+export type { Db } from './shared';
+
+const READ_MODELS: readonly Apply[] = [applyToProjects, applyToTickets, applyToQueues, applyToCoordinatorEvents, applyToWorkers, applyToDistributions];
+
+/** Stream categories of the ticket workflow (`template-distribution-…` has category `template`). */
+export const WORKFLOW_CATEGORIES = ['ticket', 'project', 'worker', 'template'] as const;
+
+/**
+ * All read models as one projection: one subscription and one checkpoint, each event
+ * applied to every read model in the transaction that stores the checkpoint.
+ */
+export function workflowProjection(schema: string, name = 'ticket_workflow_read_models'): ProjectionDefinition {
+  return {
+    name,
+    categories: WORKFLOW_CATEGORIES,
+    apply: async (event, client) => {
+      for (const apply of READ_MODELS) await apply(event, client, schema);
+    },
+  };
+}
