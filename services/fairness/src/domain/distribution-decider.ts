@@ -106,7 +106,9 @@ export function selectProviders(
 /** Billing's answer to a charge (the `billing.charge` reply). */
 export type ChargeResult =
   | { charged: true; balance_after_cents: number }
-  | { charged: false; balance_cents: number; reason: 'insufficient_balance' };
+  | { charged: false; reason: 'insufficient_balance'; balance_cents: number }
+  /** Billing refused this provider for a reason retrying cannot fix (e.g. no wallet). */
+  | { charged: false; reason: 'eligibility_error'; detail: string };
 
 export type ChargeRecord =
   | { type: 'LeadAssigned'; data: DistributionEventData<'LeadAssigned'> }
@@ -143,7 +145,7 @@ export function chargeRecord(state: DistributionState, pick: Pick, result: Charg
       subscription_id: pick.subscriptionId,
       level_id: level.level_id,
       reason: result.reason,
-      detail: `balance ${result.balance_cents} cents is below the price of ${pick.priceCents} cents`,
+      detail: result.reason === 'insufficient_balance' ? `balance ${result.balance_cents} cents is below the price of ${pick.priceCents} cents` : result.detail.slice(0, 500),
     },
   };
 }

@@ -234,6 +234,17 @@ describe('the distribution of one lead', () => {
     expect(first).toMatchObject({ type: 'LeadAssigned', data: { provider_id: 'p-a', level_id: 'l2', level_name: 'Level 2', order_position: 2, price_cents: 500, balance_after_cents: 42 } });
   });
 
+  it('given billing refused a provider outright, then it is skipped with eligibility_error and the slot is filled from the next in order', () => {
+    const subs = byLevel(sub('p-a', 'l1'), sub('p-b', 'l1'), sub('p-c', 'l1'));
+    let state = select(given(approved, requested, started([level(1, 1)])), subs);
+    const step = nextStep(state);
+    if (step.kind !== 'charge') throw new Error('expected charges');
+    const refused = chargeRecord(state, step.picks[0]!, { charged: false, reason: 'eligibility_error', detail: 'billing refused the charge: WALLET_NOT_FOUND' }, LATER);
+    expect(refused).toMatchObject({ type: 'ProviderSkipped', data: { provider_id: 'p-a', reason: 'eligibility_error' } });
+    state = then(state, refused as LeadEvent);
+    expect(nextStep(state)).toMatchObject({ kind: 'select', rounds: [{ round: 1, slots: 1 }] });
+  });
+
   it('counts failed attempts recorded in the stream into the attempt of the outcome', () => {
     const failed: LeadEvent = {
       type: 'DistributionFailed',

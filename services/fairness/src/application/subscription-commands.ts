@@ -1,0 +1,113 @@
+/**
+ * Operators' subscription commands: load the subscription's stream, decide, append with
+ * the version decided on. A concurrent write (billing pausing it for low balance) makes
+ * us re-read and re-decide, a bounded number of times — unless the caller named the
+ * version it expects, in which case the conflict is theirs to resolve.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { parseDistributionEvent, streams, type CommandReply, type fairnessCommands } from '@fairlead/contracts';
+import { isConcurrencyError, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
+import type { z } from 'zod';
+import { LevelNotFoundError, SubscriptionNotFoundError, SubscriptionVersionConflictError } from '../domain/errors';
+import {
+  decideSubscription,
+  evolveSubscription,
+  SUBSCRIPTION_EVENT_TYPES,
+  type Subscription,
+  type SubscriptionCommand,
+  type SubscriptionEvent,
+  type SubscriptionState,
+} from '../domain/subscription';
+import { findLevel } from '../projections/levels/levels.projection';
+
+type Req<V extends keyof typeof fairnessCommands> = z.output<(typeof fairnessCommands)[V]['request']>;
+type Reply = CommandReply<'fairness', 'get_subscription'>;
+
+export interface SubscriptionCommandsDeps {
+  store: PostgresEventStore;
+  pool: pg.Pool;
+  /** Waits until `fairness.levels` has applied everything stored (a level added a moment ago). */
+  levelsCaughtUp?: () => Promise<void>;
+  newId?: () => string;
+  /** Re-reads after a concurrent write before giving up (default 5). */
+  maxConflicts?: number;
+}
+
+export interface SubscriptionCommands {
+  create(request: Req<'create_subscription'>): Promise<Reply>;
+  update(request: Req<'update_subscription'>): Promise<Reply>;
+  setStatus(request: Req<'set_subscription_status'>): Promise<Reply>;
+  get(request: Req<'get_subscription'>): Promise<Reply>;
+}
+
+function fold(events: readonly StoredEvent[]): SubscriptionState {
+  let state: SubscriptionState = null;
+  for (const e of events) {
+    if (!SUBSCRIPTION_EVENT_TYPES.has(e.type)) continue;
+    const type = e.type as SubscriptionEvent['type'];
+    state = evolveSubscription(state, { type, data: parseDistributionEvent(type, e.data) } as SubscriptionEvent, e.streamVersion);
+  }
+  return state;
+}
+
+const toReply = (s: Subscription): Reply => ({ ...s });
+
+export function createSubscriptionCommands(deps: SubscriptionCommandsDeps): SubscriptionCommands {
+  const newId = deps.newId ?? randomUUID;
+  const maxConflicts = deps.maxConflicts ?? 5;
+
+  const load = async (id: string) => fold(await deps.store.readStream(streams.subscription(id)));
+
+  async function execute(command: SubscriptionCommand): Promise<Subscription> {
+    const stream = streams.subscription(command.subscription_id);
+    for (let conflicts = 0; ; conflicts++) {
+      const state = await load(command.subscription_id);
+      const events = decideSubscription(command, state);
+      if (events.length === 0) {
+        if (!state) throw new SubscriptionNotFoundError(command.subscription_id);
+        return state;
+      }
+      try {
+        await deps.store.append(
+          stream,
+          events.map((e) => ({ id: newId(), type: e.type, data: e.data, metadata: { actor: command.actor } })),
+          state ? state.version : 'no_stream',
+        );
+      } catch (error) {
+        if (!isConcurrencyError(error)) throw error;
+        const expected = 'expected_version' in command ? command.expected_version : undefined;
+        if (expected !== undefined) throw new SubscriptionVersionConflictError(command.subscription_id, expected, error.actual ?? -1);
+        if (conflicts >= maxConflicts) throw error;
+        continue;
+      }
+      let next = state;
+      events.forEach((e, i) => (next = evolveSubscription(next, e, (state?.version ?? -1) + 1 + i)));
+      return next!;
+    }
+  }
+
+  async function requireLevelOfNiche(nicheId: string, levelId: string): Promise<void> {
+    let level = await findLevel(deps.pool, levelId);
+    if (!level && deps.levelsCaughtUp) {
+      await deps.levelsCaughtUp();
+      level = await findLevel(deps.pool, levelId);
+    }
+    if (!level || level.niche_id !== nicheId) throw new LevelNotFoundError(nicheId, levelId);
+  }
+
+  return {
+    create: async (r) => {
+      await requireLevelOfNiche(r.niche_id, r.level_id);
+      const { subscription_id, ...rest } = r;
+      return toReply(await execute({ type: 'create', subscription_id: subscription_id ?? newId(), ...rest }));
+    },
+    update: async (r) => toReply(await execute({ type: 'change', ...r })),
+    setStatus: async (r) => toReply(await execute({ type: 'set_status', ...r })),
+    get: async (r) => {
+      const state = await load(r.subscription_id);
+      if (!state) throw new SubscriptionNotFoundError(r.subscription_id);
+      return toReply(state);
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/** The fairness process's environment, validated once at start-up. */
+import { z } from 'zod';
+import { baseConfigSchema, env } from '@fairlead/platform';
+
+const msList = env
+  .list()
+  .pipe(z.array(z.string().regex(/^\d+$/, 'a whole number of milliseconds').transform(Number)).min(1, 'at least one delay'));
+
+export const fairnessConfigSchema = baseConfigSchema.extend({
+  SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default('fairness'),
+  HTTP_PORT: env.port().default(7103),
+  /** Prefix of every subject and stream name (tests and side-by-side installs). */
+  NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]+$/).default(''),
+  /** Delays before each retry of a distribution, in ms, comma separated. */
+  RETRY_BACKOFF_MS: msList.default([5_000, 15_000, 45_000, 120_000, 300_000]),
+  /** Niches decided at once by this process. */
+  DISTRIBUTION_CONCURRENCY: z.coerce.number().int().positive().default(4),
+  /** Timeout of requests to rotation and billing. */
+  REQUEST_TIMEOUT_MS: env.durationMs().default(5_000),
+  /** PostgreSQL connections of this process. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(20),
+});
+export type FairnessEnvConfig = z.output<typeof fairnessConfigSchema>;

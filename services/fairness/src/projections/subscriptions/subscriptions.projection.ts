@@ -1,0 +1,145 @@
+/**
+ * `fairness.subscriptions`: every subscription's current area, caps and status, from the
+ * subscription streams (operators' changes through fairness, low-balance moves by billing).
+ * Rows carry the stream version applied, so a replayed event changes nothing.
+ */
+import type pg from 'pg';
+import { parseDistributionEvent } from '@fairlead/contracts';
+import type { StoredEvent } from '@fairlead/event-store';
+import type { ProjectionDefinition } from '@fairlead/projections';
+import type { SubscriptionView } from '../../domain/eligibility';
+import { NEVER_SERVED } from '../../domain/eligibility';
+import type { Subscription } from '../../domain/subscription';
+
+export const subscriptionsProjection: ProjectionDefinition = {
+  name: 'fairness.subscriptions',
+  categories: ['subscription'],
+  apply: async (event: StoredEvent, client: pg.PoolClient) => {
+    const version = event.streamVersion;
+    switch (event.type) {
+      case 'SubscriptionCreated': {
+        const d = parseDistributionEvent('SubscriptionCreated', event.data);
+        await client.query(
+          `insert into fairness.subscriptions (subscription_id, provider_id, niche_id, level_id, postal_codes, states, daily_cap, monthly_cap, status, version)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           on conflict (subscription_id) do nothing`,
+          [d.subscription_id, d.provider_id, d.niche_id, d.level_id, d.service_area.postal_codes, d.service_area.states, d.daily_cap, d.monthly_cap, d.status, version],
+        );
+        return;
+      }
+      case 'SubscriptionChanged': {
+        const d = parseDistributionEvent('SubscriptionChanged', event.data);
+        // A cap of null removes it, so "unchanged" travels as a separate flag, not as null.
+        await client.query(
+          `update fairness.subscriptions set
+             postal_codes = coalesce($2, postal_codes),
+             states = coalesce($3, states),
+             daily_cap = case when $4 then $5::integer else daily_cap end,
+             monthly_cap = case when $6 then $7::integer else monthly_cap end,
+             version = $8
+           where subscription_id = $1 and version < $8`,
+          [
+            d.subscription_id,
+            d.service_area?.postal_codes ?? null,
+            d.service_area?.states ?? null,
+            d.daily_cap !== undefined,
+            d.daily_cap ?? null,
+            d.monthly_cap !== undefined,
+            d.monthly_cap ?? null,
+            version,
+          ],
+        );
+        return;
+      }
+      case 'SubscriptionStatusChanged': {
+        const d = parseDistributionEvent('SubscriptionStatusChanged', event.data);
+        await client.query(`update fairness.subscriptions set status = $2, version = $3 where subscription_id = $1 and version < $3`, [d.subscription_id, d.to, version]);
+        return;
+      }
+      default:
+        return;
+    }
+  },
+};
+
+interface SubscriptionRow {
+  subscription_id: string;
+  provider_id: string;
+  niche_id: string;
+  level_id: string;
+  postal_codes: string[];
+  states: string[];
+  daily_cap: number | null;
+  monthly_cap: number | null;
+  status: Subscription['status'];
+  version: number;
+}
+
+/** The projected subscription, or undefined (the projection may lag its stream slightly). */
+export async function findSubscription(db: Pick<pg.Pool, 'query'>, subscriptionId: string): Promise<Subscription | undefined> {
+  const { rows } = await db.query<SubscriptionRow>(`select * from fairness.subscriptions where subscription_id = $1`, [subscriptionId]);
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    subscription_id: row.subscription_id,
+    provider_id: row.provider_id,
+    niche_id: row.niche_id,
+    level_id: row.level_id,
+    service_area: { postal_codes: row.postal_codes, states: row.states },
+    daily_cap: row.daily_cap,
+    monthly_cap: row.monthly_cap,
+    status: row.status,
+    version: row.version,
+  };
+}
+
+interface CandidateRow {
+  subscription_id: string;
+  provider_id: string;
+  level_id: string;
+  status: Subscription['status'];
+  postal_codes: string[];
+  states: string[];
+  daily_cap: number | null;
+  monthly_cap: number | null;
+  last_received_at: Date | null;
+  day: string | null;
+  day_count: number | null;
+  month: string | null;
+  month_count: number | null;
+}
+
+/**
+ * The subscriptions of these levels (cancelled ones left out) with their receipt stats,
+ * grouped by level, for the eligibility rules.
+ */
+export async function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, levelIds: readonly string[]): Promise<Map<string, SubscriptionView[]>> {
+  const { rows } = await db.query<CandidateRow>(
+    `select s.subscription_id, s.provider_id, s.level_id, s.status, s.postal_codes, s.states, s.daily_cap, s.monthly_cap,
+            st.last_received_at, to_char(st.day, 'YYYY-MM-DD') as day, st.day_count, st.month, st.month_count
+       from fairness.subscriptions s
+       left join fairness.subscription_stats st on st.subscription_id = s.subscription_id
+      where s.level_id = any($1::text[]) and s.status <> 'cancelled'`,
+    [levelIds],
+  );
+  const byLevel = new Map<string, SubscriptionView[]>();
+  for (const r of rows) {
+    const view: SubscriptionView = {
+      subscriptionId: r.subscription_id,
+      providerId: r.provider_id,
+      levelId: r.level_id,
+      status: r.status,
+      serviceArea: { postal_codes: r.postal_codes, states: r.states },
+      dailyCap: r.daily_cap,
+      monthlyCap: r.monthly_cap,
+      stats:
+        r.last_received_at === null
+          ? NEVER_SERVED
+          : { lastReceivedAt: r.last_received_at, day: r.day, dayCount: r.day_count ?? 0, month: r.month, monthCount: r.month_count ?? 0 },
+    };
+    const list = byLevel.get(r.level_id);
+    if (list) list.push(view);
+    else byLevel.set(r.level_id, [view]);
+  }
+  return byLevel;
+}

@@ -1,0 +1,119 @@
+/**
+ * The fairness service in one call, for main.ts and for in-process tests: migrations,
+ * the two projectors, the subscription command server and the distribution consumer.
+ */
+import { jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Subjects } from '@fairlead/contracts';
+import type { PostgresEventStore } from '@fairlead/event-store';
+import { declareStreams, fairleadStreams, type ConsumerStats } from '@fairlead/messaging';
+import { startProjector, type RunningProjector } from '@fairlead/projections';
+import { createSubscriptionCommands } from './application/subscription-commands';
+import { natsBilling, natsRotation, type BillingPort, type RotationPort } from './application/ports';
+import { startDistributionConsumer } from './nats/distribution-consumer';
+import { serveSubscriptionCommands } from './nats/subscription-server';
+import { levelsProjection } from './projections/levels/levels.projection';
+import { subscriptionsProjection } from './projections/subscriptions/subscriptions.projection';
+import { migrateFairness, SCHEMA } from './schema';
+
+export interface FairnessConfig {
+  /** Delays before each retry of a distribution (attempts = length + 1; default 5 s, 15 s, 45 s, 2 min, 5 min). */
+  backoffMs?: readonly number[];
+  /** Niches decided at once by this process (default 4). */
+  concurrency?: number;
+  /** Timeout of each request to rotation and billing (default 5000 ms). */
+  requestTimeoutMs?: number;
+  /** Durable consumer name (default `fairness-distribution`). */
+  durable?: string;
+  /** Server's ack timer for a distribution in progress (default 30 s; kept alive while running). */
+  ackWaitMs?: number;
+  /** Declare the Fairlead JetStream streams at start (default true). */
+  declareStreams?: boolean;
+}
+
+export interface FairnessServiceDeps {
+  pool: pg.Pool;
+  store: PostgresEventStore;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  subjects: Subjects;
+  logger: Logger;
+  clock?: () => Date;
+  config?: FairnessConfig;
+  /** Replace the NATS clients of rotation and billing (defaults talk to those services). */
+  rotation?: RotationPort;
+  billing?: BillingPort;
+}
+
+export interface FairnessService {
+  /** Resolves once both projections (levels, subscriptions) have applied everything stored now. */
+  caughtUp(timeoutMs?: number): Promise<void>;
+  /** Counters of the distribution consumer. */
+  stats(): ConsumerStats;
+  /** Stops taking work, lets running distributions finish, stops the projectors. */
+  stop(): Promise<void>;
+}
+
+export async function startFairnessService(deps: FairnessServiceDeps): Promise<FairnessService> {
+  const { pool, store, nc, js, subjects, logger } = deps;
+  const config = deps.config ?? {};
+  const clock = deps.clock ?? (() => new Date());
+  const jsm: JetStreamManager = await jetstreamManager(nc);
+  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
+  await migrateFairness(pool);
+
+  const projectors: RunningProjector[] = [];
+  const stopAll = async () => void (await Promise.allSettled(projectors.map((p) => p.stop())));
+  try {
+    projectors.push(await startProjector({ store, pool, schema: SCHEMA, projection: levelsProjection }));
+    projectors.push(await startProjector({ store, pool, schema: SCHEMA, projection: subscriptionsProjection }));
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  for (const p of projectors) {
+    // A projector stops on an error (a malformed event); the service then serves stale data, so say it loudly.
+    p.done.catch((err: unknown) => logger.error({ err, projection: p.name }, 'projection stopped'));
+  }
+  const [levels] = projectors;
+
+  const commands = createSubscriptionCommands({ store, pool, levelsCaughtUp: () => levels!.waitUntilCaughtUp() });
+  const server = serveSubscriptionCommands(nc, subjects, commands, logger);
+
+  const ports = { nc, subjects, ...(config.requestTimeoutMs ? { timeoutMs: config.requestTimeoutMs } : {}) };
+  const consumer = await startDistributionConsumer({
+    js,
+    jsm,
+    subjects,
+    store,
+    logger,
+    distribute: {
+      pool,
+      store,
+      rotation: deps.rotation ?? natsRotation(ports),
+      billing: deps.billing ?? natsBilling(ports),
+      clock,
+      logger,
+    },
+    ...(config.backoffMs ? { backoffMs: config.backoffMs } : {}),
+    ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+    ...(config.durable ? { durable: config.durable } : {}),
+    ...(config.ackWaitMs ? { ackWaitMs: config.ackWaitMs } : {}),
+  }).catch(async (error: unknown) => {
+    await server.stop();
+    await stopAll();
+    throw error;
+  });
+
+  return {
+    caughtUp: async (timeoutMs) => void (await Promise.all(projectors.map((p) => p.waitUntilCaughtUp(timeoutMs)))),
+    stats: () => consumer.stats(),
+    stop: async () => {
+      await consumer.stop();
+      await server.stop();
+      await stopAll();
+    },
+  };
+}
