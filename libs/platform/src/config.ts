@@ -67,6 +67,11 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   DATABASE_URL: env.postgresUrl(),
   NATS_URL: env.natsServers(),
+  /** Prefix of every subject and stream name (empty in production; tests use their own). */
+  NATS_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, "_" and "-" only')
+    .default(''),
   /** Loopback by default; containers set 0.0.0.0. */
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: env.port().default(8080),

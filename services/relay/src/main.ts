@@ -1,0 +1,88 @@
+/**
+ * The relay process: publishes every stored event to JetStream. Several may run; one
+ * leads (advisory lock), the others wait and take over when it dies.
+ */
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import pg from 'pg';
+import { z } from 'zod';
+import { subjectsFor } from '@fairlead/contracts';
+import { createPostgresEventStore } from '@fairlead/event-store';
+import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
+import { baseConfigSchema, createHttpApp, createLogger, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
+import { acquireLeadership } from './leadership';
+import { startRelay, type RunningRelay } from './relay';
+
+const config = loadConfig(
+  baseConfigSchema.extend({
+    SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default('relay'),
+    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+    /** Advisory lock key shared by every relay of one deployment. */
+    RELAY_LOCK_KEY: z.coerce.bigint().default(7_346_217_001n),
+  }),
+);
+const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+const subjects = subjectsFor(config.NATS_NAMESPACE);
+
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 5 });
+const store = createPostgresEventStore({ pool, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
+await store.migrate();
+const nc = await connectNats({ servers: config.NATS_URL, name: config.SERVICE_NAME, logger });
+const js = jetstream(nc);
+await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects));
+
+const leadership = acquireLeadership(config.DATABASE_URL, config.RELAY_LOCK_KEY);
+let relay: RunningRelay | undefined;
+let stopping = false;
+
+const app = await createHttpApp({
+  logger,
+  serviceName: config.SERVICE_NAME,
+  readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
+  openapi: { title: 'Fairlead relay', version: '0.1.0' },
+});
+app.get('/v1/relay/status', { schema: { description: 'Whether this instance leads, and how far it has published.' } }, async () => {
+  const status = relay?.status();
+  return {
+    leader: leadership.isLeader(),
+    published: status?.published ?? 0,
+    checkpoint: status
+      ? { transaction_id: status.checkpoint.transactionId.toString(), global_position: status.checkpoint.globalPosition.toString() }
+      : null,
+  };
+});
+await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
+
+const shutdown = onShutdown(
+  [
+    {
+      name: 'http',
+      run: () => {
+        stopping = true;
+        return app.close();
+      },
+    },
+    { name: 'relay', run: async () => relay?.stop() },
+    { name: 'leadership', run: () => leadership.release() },
+    { name: 'nats', run: () => drainAndClose(nc) },
+    { name: 'event store', run: () => store.close() },
+    { name: 'postgres', run: () => pool.end() },
+  ],
+  { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+);
+
+logger.info('waiting for relay leadership');
+await leadership.acquired;
+logger.info('relay leadership acquired');
+relay = await startRelay({ store, pool, js, subjects, logger, batchSize: config.RELAY_BATCH_SIZE });
+
+// Publishing without the lock could race another relay; failing is safer: a supervisor restarts us.
+void leadership.lost.then(() => {
+  if (!stopping) {
+    logger.error('relay leadership lost; exiting');
+    void shutdown.shutdown('leadership lost');
+  }
+});
+relay.done.catch((err: unknown) => {
+  logger.error({ err }, 'relay failed; exiting');
+  void shutdown.shutdown('relay failed');
+});

@@ -1,0 +1,123 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Subjects } from '@fairlead/contracts';
+import type { Checkpoint, EventStore, StoredEvent, Subscription } from '@fairlead/event-store';
+import { publishDurable } from '@fairlead/messaging';
+import { CheckpointTable } from '@fairlead/projections';
+import { toOutgoingMessage } from './envelope';
+
+export interface RelayOptions {
+  store: EventStore;
+  pool: pg.Pool;
+  js: JetStreamClient;
+  subjects: Subjects;
+  logger: Logger;
+  /** Schema of the relay's checkpoint table. */
+  schema?: string;
+  /** Events published concurrently before their acks are awaited and the checkpoint moves. */
+  batchSize?: number;
+}
+
+export interface RelayStatus {
+  checkpoint: Checkpoint;
+  published: number;
+  batches: number;
+}
+
+export interface RunningRelay {
+  status(): RelayStatus;
+  /** Stops reading, finishes the batch in flight, stores its checkpoint. */
+  stop(): Promise<void>;
+  /** Rejects when the relay failed (e.g. JetStream unreachable past the retry budget). */
+  readonly done: Promise<void>;
+}
+
+const CHECKPOINT_NAME = 'relay';
+
+/**
+ * Publishes every stored event to JetStream in global order, `msgID` = event id.
+ * The checkpoint moves only after a whole batch is acknowledged, so a crash republishes
+ * at most one batch, and JetStream's duplicate window drops those repeats: every event
+ * reaches the stream exactly once. Run it only while holding leadership (leadership.ts).
+ */
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  const { store, pool, js, subjects, logger } = options;
+  const batchSize = options.batchSize ?? 500;
+  const checkpoints = new CheckpointTable(options.schema ?? 'relay');
+  await checkpoints.ensure(pool);
+  const start = await checkpoints.read(pool, CHECKPOINT_NAME);
+  const status: RelayStatus = { checkpoint: start, published: 0, batches: 0 };
+  logger.info({ from: { transactionId: start.transactionId.toString(), globalPosition: start.globalPosition.toString() } }, 'relay starting');
+
+  // The subscription fills a bounded queue; the publisher drains it a batch at a time.
+  const queue: StoredEvent[] = [];
+  let wakePublisher: (() => void) | undefined;
+  let wakeReader: (() => void) | undefined;
+  let stopping = false;
+
+  const subscription: Subscription = store.subscribe({
+    from: start,
+    batchSize,
+    handler: async (event) => {
+      while (queue.length >= batchSize * 2 && !stopping) await new Promise<void>((r) => (wakeReader = r));
+      queue.push(event);
+      wakePublisher?.();
+    },
+  });
+
+  const publishBatch = async (batch: StoredEvent[]) => {
+    await Promise.all(
+      batch.map((event) => {
+        const message = toOutgoingMessage(subjects, event);
+        return publishDurable(js, message.subject, message.payload, {
+          msgID: message.msgID,
+          headers: message.headers,
+          expectStream: subjects.streams.events,
+          logger,
+        });
+      }),
+    );
+    const last = batch[batch.length - 1]!;
+    const checkpoint = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    await checkpoints.write(pool, CHECKPOINT_NAME, checkpoint);
+    status.checkpoint = checkpoint;
+    status.published += batch.length;
+    status.batches += 1;
+  };
+
+  let subscriptionEnded = false;
+  void subscription.done.then(
+    () => (subscriptionEnded = true),
+    () => (subscriptionEnded = true),
+  );
+
+  const publisher = (async () => {
+    for (;;) {
+      while (queue.length === 0) {
+        if (stopping || subscriptionEnded) return;
+        // Woken by a new event, or by the subscription ending (a rejection fails the relay).
+        await Promise.race([new Promise<void>((r) => (wakePublisher = r)), subscription.done]);
+        wakePublisher = undefined;
+      }
+      const batch = queue.splice(0, batchSize);
+      wakeReader?.();
+      await publishBatch(batch);
+    }
+  })();
+
+  const done = Promise.all([publisher, subscription.done]).then(() => undefined);
+  done.catch((error: unknown) => logger.error({ err: error }, 'relay failed'));
+
+  return {
+    status: () => ({ ...status }),
+    done,
+    stop: async () => {
+      stopping = true;
+      wakeReader?.();
+      await subscription.stop();
+      wakePublisher?.();
+      await publisher;
+    },
+  };
+}
