@@ -14,6 +14,18 @@ import { KeyedQueue } from './keyed-queue';
 import type { ConsumerRunner, ConsumerStats, Held, MessageContext, RunConsumerOptions } from './types';
 
 /**
+ * Nak with a delay of at least 1 ms. nats-server 2.9 mishandles a redelivery that comes
+ * due while no live pull request waits (e.g. only the stale request of a closed
+ * consumer): it delivers another message twice, the second time with delivery count 1,
+ * and the skipped one only after ack_wait (fixed upstream in nats-server 2.10.x, PRs
+ * #5305 and #5338). An immediate nak always hits that window; a delay mostly avoids it,
+ * and a duplicate is harmless to idempotent handlers (see createInbox).
+ */
+function nak(msg: JsMsg, delayMs: number): void {
+  msg.nak(Math.max(1, Math.round(delayMs)));
+}
+
+/**
  * Runs a durable pull consumer: explicit acks, retries with per-attempt delays (nak),
  * dead letters, heartbeats for long handlers, and per-key ordering.
  *
@@ -63,6 +75,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
   let messages: ConsumerMessages | undefined;
   let onIdle: (() => void) | undefined;
   let wakePuller: (() => void) | undefined;
+  let stopped: Promise<void> | undefined;
 
   const heartbeat = setInterval(() => {
     for (const entry of held.values()) if (entry.keepAlive) settle(entry, (m) => m.working());
@@ -77,15 +90,17 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     }
   }
 
-  function receive(msg: JsMsg): void {
-    if (stopping) {
-      try {
-        msg.nak();
-      } catch {
-        // closed connection: the server redelivers after ack_wait
-      }
-      return;
+  // Confirmed acks: the key stays busy until the server has the ack, and stop() resolves
+  // only when every ack is in. A lost confirmation means a redelivery, never a loss.
+  async function ack(entry: Held<T>): Promise<void> {
+    try {
+      await entry.msg.ackAck();
+    } catch (error) {
+      logger.warn({ err: error, seq: entry.seq }, 'ack not confirmed; the message may be redelivered');
     }
+  }
+
+  function receive(msg: JsMsg): void {
     const existing = held.get(msg.seq);
     if (existing) {
       // Redelivered while still ours (a heartbeat got lost): settle through the newest delivery.
@@ -117,7 +132,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
   }
 
   function pump(): void {
-    while (!stopping && inFlight < concurrency) {
+    while (inFlight < concurrency) {
       const next = queue.take();
       if (!next) return;
       const entry = next.item;
@@ -128,7 +143,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
         held.delete(entry.seq);
         queue.release(entry.key);
         pump();
-        if (inFlight === 0) onIdle?.();
+        if (held.size === 0) onIdle?.();
       });
     }
   }
@@ -152,7 +167,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     try {
       const value = entry.parsed.value;
       await tracePropagator().withExtracted(entry.msg.headers, () => options.handler(value, ctx));
-      settle(entry, (m) => m.ack());
+      await ack(entry);
       failures.forget(entry.seq);
       counters.processed++;
     } catch (error) {
@@ -162,7 +177,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
       const decision = decideOnFailure(attempt, backoffMs, isPermanentError(error));
       if (decision.action === 'retry') {
         logger.warn({ seq: entry.seq, attempt, delayMs: decision.delayMs, err: error }, 'handler failed; retrying later');
-        settle(entry, (m) => m.nak(decision.delayMs));
+        settle(entry, (m) => nak(m, decision.delayMs));
         counters.retried++;
       } else {
         logger.error({ seq: entry.seq, attempt, reason: decision.reason, err: error }, 'handler failed; dead-lettering');
@@ -213,10 +228,10 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     } catch (publishError) {
       // Not acked: the message stays in the stream and comes back to be dead-lettered again.
       logger.error({ err: publishError, seq: entry.seq }, 'dead-letter publish failed; leaving the message for later');
-      settle(entry, (m) => m.nak(backoffMs.at(-1) ?? ackWaitMs));
+      settle(entry, (m) => nak(m, backoffMs.at(-1) ?? ackWaitMs));
       return;
     }
-    settle(entry, (m) => m.ack());
+    await ack(entry);
     failures.forget(entry.seq);
     counters.deadLettered++;
   }
@@ -229,6 +244,11 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
         const consumer = await js.consumers.get(stream, durable);
         if (stopping) break;
         messages = await consumer.consume({ max_messages: maxAckPending, callback: receive });
+        if (stopping) {
+          // stop() came while consume() was starting and found nothing to close.
+          await messages.close();
+          break;
+        }
         const ended = await messages.closed();
         if (stopping) break;
         logger.warn({ err: ended }, 'consume ended; restarting');
@@ -249,19 +269,19 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
   return {
     durable,
     stats: (): ConsumerStats => ({ ...counters, inFlight, waiting: queue.pending }),
-    stop: async () => {
-      if (stopping) return;
-      stopping = true;
-      await messages?.close();
-      wakePuller?.();
-      await pulling;
-      for (const entry of queue.drain()) {
-        settle(entry, (m) => m.nak());
-        held.delete(entry.seq);
-      }
-      if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve));
-      clearInterval(heartbeat);
-      logger.info(counters, 'consumer stopped');
-    },
+    stop: () => (stopped ??= stop()),
   };
+
+  async function stop(): Promise<void> {
+    stopping = true;
+    await messages?.close();
+    wakePuller?.();
+    await pulling;
+    // Messages already received are finished too, not released: a release is a nak,
+    // which spends an attempt and, on nats-server 2.9, can trip its redelivery bug
+    // (see nak above). The wait is bounded by maxAckPending.
+    if (held.size > 0) await new Promise<void>((resolve) => (onIdle = resolve));
+    clearInterval(heartbeat);
+    logger.info(counters, 'consumer stopped');
+  }
 }

@@ -73,9 +73,8 @@ export interface ConsumerRunner {
   readonly durable: string;
   stats(): ConsumerStats;
   /**
-   * Stops fetching, releases messages not yet started (nak without delay, so another
-   * instance takes them; the server counts that as a delivery), waits for running
-   * handlers to settle, then resolves.
+   * Stops fetching, lets the handlers finish every message already received (running or
+   * waiting for its key; at most maxAckPending), then resolves. Idempotent.
    */
   stop(): Promise<void>;
 }
