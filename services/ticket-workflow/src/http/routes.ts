@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { AppError, ValidationError, type HttpApp } from '@fairlead/platform';
+import type { WorkflowContext } from '../application/context';
+import { OPERATIONS, type Operation } from '../application/operations';
+import { isTicketWorkflowError, type ErrorKind } from '../domain/index';
+import type { Authenticate } from './auth';
+
+const STATUS: Record<ErrorKind, number> = { invalid: 400, not_found: 404, conflict: 409 };
+
+/** Query-string values that schemas expect as numbers or booleans. */
+const NUMERIC_QUERY = new Set(['limit']);
+const BOOLEAN_QUERY = new Set(['processed', 'include_all', 'include_taken']);
+
+/**
+ * Every operation as a REST route under `prefix` (operators' API), documented in the
+ * OpenAPI of the app. Input is path parameters, query string and JSON body merged, then
+ * validated by the operation's schema; domain refusals become problem+json answers
+ * with their stable code (400 invalid, 404 not found, 409 conflict).
+ */
+export function registerRestRoutes(app: HttpApp, ctx: WorkflowContext, options: { prefix?: string; authenticate?: Authenticate } = {}): void {
+  const prefix = options.prefix ?? '/v1';
+  for (const operation of OPERATIONS) {
+    const params = [...operation.rest.path.matchAll(/:([a-z_]+)/g)].map((m) => m[1]!);
+    const hasBody = operation.rest.method !== 'GET';
+    app.route({
+      method: operation.rest.method,
+      url: `${prefix}${operation.rest.path}`,
+      ...(options.authenticate ? { onRequest: options.authenticate } : {}),
+      schema: {
+        operationId: operation.name,
+        description: operation.description,
+        tags: [tagOf(operation)],
+        ...(params.length > 0 ? { params: z.object(Object.fromEntries(params.map((p) => [p, z.string()]))) } : {}),
+        ...(hasBody ? { body: bodySchema(operation, params) } : {}),
+      },
+      handler: async (request, reply) => {
+        const input = operation.input.safeParse({
+          ...coerceQuery(request.query),
+          ...(hasBody && isRecord(request.body) ? request.body : {}),
+          ...(request.params as Record<string, string>),
+        });
+        if (!input.success) throw ValidationError.fromZod(input.error);
+        try {
+          const result = await operation.run(ctx, input.data);
+          return reply.code(operation.rest.status ?? 200).send(result);
+        } catch (error) {
+          if (isTicketWorkflowError(error)) throw new AppError(error.code, error.message, { status: STATUS[error.kind], cause: error });
+          throw error;
+        }
+      },
+    });
+  }
+}
+
+/** The body schema for the docs and the first validation: the input without its path parameters. */
+function bodySchema(operation: Operation, params: string[]): z.ZodType {
+  if (params.length === 0) return operation.input;
+  const object = operation.input as unknown as z.ZodObject;
+  return object.omit(Object.fromEntries(params.map((p) => [p, true])) as never);
+}
+
+function coerceQuery(query: unknown): Record<string, unknown> {
+  if (!isRecord(query)) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (NUMERIC_QUERY.has(key) && typeof value === 'string' && /^\d+$/.test(value)) out[key] = Number(value);
+    else if (BOOLEAN_QUERY.has(key) && (value === 'true' || value === 'false')) out[key] = value === 'true';
+    else out[key] = value;
+  }
+  return out;
+}
+
+const tagOf = (operation: Operation): string => operation.rest.path.split('/')[1] ?? 'tickets';
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,0 +1,40 @@
+/**
+ * The ticket-workflow process: REST under /v1 and MCP at /mcp over one event store and
+ * its read models. Configuration comes from the environment (see config.ts).
+ */
+import pg from 'pg';
+import { createPostgresEventStore } from '@fairlead/event-store';
+import { createLogger, listen, loadConfig, onShutdown } from '@fairlead/platform';
+import { startTicketWorkflow } from './application/start';
+import { ticketWorkflowConfigSchema } from './config';
+import { createTicketWorkflowApp } from './http/app';
+
+const config = loadConfig(ticketWorkflowConfigSchema);
+const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
+const store = createPostgresEventStore({ pool, schema: config.EVENT_STORE_SCHEMA, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
+await store.migrate();
+const workflow = await startTicketWorkflow({ store, pool, schema: config.READ_MODEL_SCHEMA });
+
+// Operator authentication plugs in here (`authenticate`), for REST and MCP alike.
+const app = await createTicketWorkflowApp({ ctx: workflow.ctx, logger, toolCallTimeoutMs: config.TOOL_CALL_TIMEOUT_MS });
+const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
+logger.info({ address, mcp: `${address}/mcp`, docs: `${address}/docs` }, 'ticket-workflow listening');
+
+const shutdown = onShutdown(
+  [
+    { name: 'http', run: () => app.close() },
+    { name: 'projector', run: () => workflow.stop() },
+    { name: 'event store', run: () => store.close() },
+    { name: 'postgres', run: () => pool.end() },
+  ],
+  { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+);
+
+// Without its projector the read models go stale; better to exit and be restarted.
+void workflow.projector.done.catch((err: unknown) => {
+  logger.fatal({ err }, 'read model projector stopped');
+  void shutdown.shutdown('projector failed');
+});

@@ -1,0 +1,36 @@
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { HttpApp } from '@fairlead/platform';
+import type { WorkflowContext } from '../application/context';
+import type { Authenticate } from '../http/auth';
+import { createMcpServer, type McpOptions } from './server';
+
+/**
+ * The MCP endpoint (Streamable HTTP) at `path`, stateless: every POST gets its own server
+ * and transport, so any instance can answer any request and nothing leaks between
+ * agents. GET (server-initiated streams) and DELETE (sessions) are not offered.
+ */
+export function registerMcpRoutes(app: HttpApp, ctx: WorkflowContext, options: McpOptions & { path?: string; authenticate?: Authenticate }): void {
+  const path = options.path ?? '/mcp';
+  app.post(path, { schema: { hide: true }, ...(options.authenticate ? { onRequest: options.authenticate } : {}) }, async (request, reply) => {
+    const server = createMcpServer(ctx, options);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    reply.hijack();
+    reply.raw.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(request.raw, reply.raw, request.body);
+    } catch (error) {
+      options.logger.error({ err: error }, 'MCP request failed');
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { 'content-type': 'application/json' });
+        reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null }));
+      }
+    }
+  });
+  const notAllowed = { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP endpoint is stateless; use POST' }, id: null };
+  app.get(path, { schema: { hide: true } }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
+  app.delete(path, { schema: { hide: true } }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
+}
