@@ -1,0 +1,189 @@
+/**
+ * Runs the fairness service in-process against the test run's PostgreSQL and NATS, with
+ * stand-in rotation and billing responders and a small relay (store → JetStream, the
+ * relay's envelope and msgID) for lead events, plus helpers to seed niches, subscriptions
+ * and leads the way intake and rotation record them.
+ */
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { pino, type Logger } from 'pino';
+import {
+  fairnessCommands,
+  RELAY_HEADERS,
+  streamCategory,
+  streams,
+  subjectsFor,
+  SYSTEM_ACTOR,
+  type CommandReply,
+  type DistributionEventData,
+  type LevelSnapshot,
+  type RelayedEvent,
+  type Subjects,
+} from '@fairlead/contracts';
+import { createPostgresEventStore, START, type PostgresEventStore, type StoredEvent, type Subscription } from '@fairlead/event-store';
+import { connectNats, declareStreams, drainAndClose, fairleadStreams, publishDurable, request } from '@fairlead/messaging';
+import { createTestDatabase, testNamespace, testNatsUrl, waitFor, type TestDatabase } from '@fairlead/testing';
+import { startFairnessService, type FairnessConfig, type FairnessService } from '../service';
+import { TestBilling, TestRotation } from './responders';
+
+export interface Harness {
+  db: TestDatabase;
+  store: PostgresEventStore;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  subjects: Subjects;
+  logger: Logger;
+  rotation: TestRotation;
+  billing: TestBilling;
+  /** Starts (another) fairness instance on the same database and subjects. */
+  startService(config?: FairnessConfig): Promise<FairnessService>;
+  seedNiche(nicheId: string, levels: LevelSnapshot[]): Promise<void>;
+  subscribe(input: { provider_id: string; niche_id: string; level_id: string; states?: string[]; postal_codes?: string[]; daily_cap?: number | null }): Promise<CommandReply<'fairness', 'create_subscription'>>;
+  command<V extends keyof typeof fairnessCommands>(verb: V, body: unknown): Promise<CommandReply<'fairness', V>>;
+  /** Records LeadApproved and DistributionRequested as intake does; returns the request id. */
+  approveLead(leadId: string, nicheId: string, location?: { postal_code: string; state: string }): Promise<string>;
+  requestDistribution(leadId: string, nicheId: string): Promise<string>;
+  leadEvents(leadId: string): Promise<StoredEvent[]>;
+  waitForOutcome(leadId: string, timeoutMs?: number): Promise<DistributionEventData<'DistributionCompleted'>>;
+  close(): Promise<void>;
+}
+
+export const level = (nicheId: string, n: number, max: number, price: number): LevelSnapshot => ({
+  level_id: `${nicheId}-l${n}`,
+  name: `Level ${n}`,
+  order_position: n,
+  max_recipients: max,
+  price_per_lead_cents: price,
+});
+
+export async function startHarness(label: string, options: { relay?: boolean } = {}): Promise<Harness> {
+  const db = await createTestDatabase(label);
+  const store = createPostgresEventStore({ pool: db.pool });
+  await store.migrate();
+  const nc = await connectNats({ servers: testNatsUrl(), name: label });
+  const js = jetstream(nc);
+  const subjects = subjectsFor(testNamespace(label));
+  await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects));
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const rotation = new TestRotation(nc, subjects).start();
+  const billing = new TestBilling(nc, subjects).start();
+  const services: FairnessService[] = [];
+  const relay = options.relay === false ? undefined : startLeadRelay(store, js, subjects);
+
+  const harness: Harness = {
+    db,
+    store,
+    nc,
+    js,
+    subjects,
+    logger,
+    rotation,
+    billing,
+    startService: async (config) => {
+      const service = await startFairnessService({
+        pool: db.pool,
+        store,
+        nc,
+        js,
+        subjects,
+        logger,
+        config: { backoffMs: [100, 200, 400], ackWaitMs: 5_000, ...config },
+      });
+      services.push(service);
+      return service;
+    },
+    seedNiche: async (nicheId, levels) => {
+      rotation.setLevels(nicheId, levels);
+      await store.append(
+        streams.niche(nicheId),
+        [
+          { id: randomUUID(), type: 'NicheCreated', data: { niche_id: nicheId, name: nicheId, auto_distribute: true, actor: SYSTEM_ACTOR } },
+          ...levels.map((l) => ({ id: randomUUID(), type: 'CompetitionLevelAdded', data: { ...l, niche_id: nicheId, active: true, actor: SYSTEM_ACTOR } })),
+        ],
+        'no_stream',
+      );
+    },
+    command: (verb, body) => request(nc, subjects.command('fairness', verb), body, { responseSchema: fairnessCommands[verb].reply as never }),
+    subscribe: (input) =>
+      harness.command('create_subscription', {
+        provider_id: input.provider_id,
+        niche_id: input.niche_id,
+        level_id: input.level_id,
+        service_area: { postal_codes: input.postal_codes ?? [], states: input.states ?? ['CA'] },
+        daily_cap: input.daily_cap ?? null,
+      }),
+    approveLead: async (leadId, nicheId, location = { postal_code: '94110', state: 'CA' }) => {
+      const requestId = randomUUID();
+      const now = new Date().toISOString();
+      await store.append(
+        streams.lead(leadId),
+        [
+          {
+            id: randomUUID(),
+            type: 'LeadApproved',
+            data: {
+              received_via: 'nats',
+              lead: { schema_version: 1, lead_id: leadId, niche_id: nicheId, approved_at: now, consumer: { name: 'Ann', email: 'ann@example.com' }, location, details: {} },
+            },
+          },
+          { id: randomUUID(), type: 'DistributionRequested', data: { lead_id: leadId, niche_id: nicheId, request_id: requestId, requested_by: SYSTEM_ACTOR, requested_at: now } },
+        ],
+        'no_stream',
+      );
+      return requestId;
+    },
+    requestDistribution: async (leadId, nicheId) => {
+      const requestId = randomUUID();
+      await store.append(
+        streams.lead(leadId),
+        [{ id: randomUUID(), type: 'DistributionRequested', data: { lead_id: leadId, niche_id: nicheId, request_id: requestId, requested_by: SYSTEM_ACTOR, requested_at: new Date().toISOString() } }],
+        'any',
+      );
+      return requestId;
+    },
+    leadEvents: (leadId) => store.readStream(streams.lead(leadId)),
+    waitForOutcome: async (leadId, timeoutMs = 15_000) => {
+      const event = await waitFor(async () => (await harness.leadEvents(leadId)).find((e) => e.type === 'DistributionCompleted'), {
+        timeoutMs,
+        what: `the outcome of ${leadId}`,
+      });
+      return event.data as DistributionEventData<'DistributionCompleted'>;
+    },
+    close: async () => {
+      await Promise.allSettled(services.map((s) => s.stop()));
+      await relay?.stop();
+      await rotation.stop();
+      await billing.stop();
+      await drainAndClose(nc);
+      await store.close();
+      await db.drop();
+    },
+  };
+  return harness;
+}
+
+/** What the relay does, for lead events only: publish each with its envelope, msgID = event id. */
+function startLeadRelay(store: PostgresEventStore, js: JetStreamClient, subjects: Subjects): Subscription {
+  return store.subscribe({
+    from: START,
+    categories: ['lead'],
+    handler: async (event) => {
+      const payload: RelayedEvent = {
+        event_id: event.id,
+        stream: event.stream,
+        type: event.type,
+        stream_version: event.streamVersion,
+        global_position: event.globalPosition.toString(),
+        transaction_id: event.transactionId.toString(),
+        created_at: event.createdAt.toISOString(),
+        data: event.data,
+        metadata: event.metadata,
+      };
+      await publishDurable(js, subjects.eventSubject(streamCategory(event.stream), event.type), payload, {
+        msgID: event.id,
+        headers: { [RELAY_HEADERS.eventType]: event.type, [RELAY_HEADERS.stream]: event.stream, [RELAY_HEADERS.globalPosition]: event.globalPosition.toString() },
+      });
+    },
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * Stand-ins for the rotation and billing services in fairness's integration tests, until
+ * those services exist: real NATS responders that implement the contracts honestly
+ * (rotation: atomic pointer with wrap-around, same answer for the same lead; billing:
+ * idempotent per (lead, provider), never below zero). The real services replace them in
+ * the end-to-end suite.
+ */
+import type { NatsConnection } from '@nats-io/nats-core';
+import { billingCommands, rotationCommands, type CommandReply, type LevelSnapshot, type Subjects } from '@fairlead/contracts';
+import { serveRequests, type RequestServer } from '@fairlead/messaging';
+
+export class TestRotation {
+  private readonly niches = new Map<string, { levels: LevelSnapshot[]; next: number }>();
+  private readonly claims = new Map<string, CommandReply<'rotation', 'claim_start_level'>>();
+  /** Leads in the order their start level was claimed. */
+  readonly claimOrder: string[] = [];
+  private server: RequestServer | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+  ) {}
+
+  setLevels(nicheId: string, levels: LevelSnapshot[]): void {
+    this.niches.set(nicheId, { levels: [...levels].sort((a, b) => a.order_position - b.order_position), next: this.niches.get(nicheId)?.next ?? 1 });
+  }
+
+  start(): this {
+    this.server = serveRequests(this.nc, this.subjects.command('rotation', 'claim_start_level'), {
+      requestSchema: rotationCommands.claim_start_level.request,
+      handler: ({ niche_id, lead_id }) => {
+        const known = this.claims.get(lead_id);
+        if (known) return known;
+        const niche = this.niches.get(niche_id);
+        if (!niche) throw Object.assign(new Error(`unknown niche ${niche_id}`), { code: 'NICHE_NOT_FOUND' });
+        const levels = niche.levels;
+        const startIndex = Math.max(0, levels.findIndex((l) => l.order_position >= niche.next));
+        const traversal = [...levels.slice(startIndex), ...levels.slice(0, startIndex)];
+        const start = traversal[0]?.order_position ?? 1;
+        const after = levels[(startIndex + 1) % Math.max(1, levels.length)];
+        niche.next = after?.order_position ?? 1;
+        const reply = { niche_id, lead_id, start_order_position: start, traversal };
+        this.claims.set(lead_id, reply);
+        this.claimOrder.push(lead_id);
+        return reply;
+      },
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+  }
+}
+
+type ChargeReply = CommandReply<'billing', 'charge'>;
+
+export class TestBilling {
+  readonly balances = new Map<string, number>();
+  private readonly decisions = new Map<string, ChargeReply>();
+  /** Every charge request received (repeats included). */
+  readonly requests: { provider_id: string; lead_id: string; amount_cents: number }[] = [];
+  private server: RequestServer | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+  ) {}
+
+  fund(providerId: string, cents: number): void {
+    this.balances.set(providerId, (this.balances.get(providerId) ?? 0) + cents);
+  }
+
+  /** Charges that took money, by (lead, provider). */
+  charged(): ChargeReply[] {
+    return [...this.decisions.values()].filter((d) => d.charged);
+  }
+
+  start(): this {
+    this.server = serveRequests(this.nc, this.subjects.command('billing', 'charge'), {
+      requestSchema: billingCommands.charge.request,
+      handler: ({ provider_id, lead_id, amount_cents }) => {
+        this.requests.push({ provider_id, lead_id, amount_cents });
+        const key = `${lead_id}:${provider_id}`;
+        const known = this.decisions.get(key);
+        if (known) return known;
+        if (!this.balances.has(provider_id)) throw Object.assign(new Error(`no wallet for ${provider_id}`), { code: 'WALLET_NOT_FOUND' });
+        const balance = this.balances.get(provider_id)!;
+        const reply: ChargeReply =
+          balance >= amount_cents
+            ? { charged: true, provider_id, lead_id, amount_cents, balance_after_cents: balance - amount_cents }
+            : { charged: false, provider_id, lead_id, amount_cents, balance_cents: balance, reason: 'insufficient_balance' };
+        if (reply.charged) this.balances.set(provider_id, reply.balance_after_cents);
+        this.decisions.set(key, reply);
+        return reply;
+      },
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+  }
+}
