@@ -29,3 +29,4 @@ export { toProblem, problemType, ProblemSchema, PROBLEM_CONTENT_TYPE, type Probl
 export { createHttpApp, listen, sendProblem, type HttpApp, type HttpAppOptions } from './http/app';
 export { postgresReadiness, natsReadiness, runReadinessChecks, type ReadinessCheck, type CheckResult, type Queryable } from './http/readiness';
 export { onShutdown, type ShutdownStep, type ShutdownOptions, type ShutdownHandle } from './shutdown';
+export { createMetricsRegistry, registerMetricsRoute, type MetricsRegistryOptions } from './metrics';
