@@ -5,7 +5,7 @@ import { baseConfigSchema, env } from '@fairlead/platform';
 export const ticketWorkflowConfigSchema = baseConfigSchema.extend({
   SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default('ticket-workflow'),
   NATS_URL: env.natsServers().optional(),
-  HTTP_PORT: env.port().default(8085),
+  HTTP_PORT: env.port().default(7106),
   /** Schema of the event store's tables (shared by the services of one deployment). */
   EVENT_STORE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('eventstore'),
   /** Schema of this service's read models. */
