@@ -60,6 +60,11 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
   const { pool, store, nc, js, subjects, logger } = deps;
   const config = deps.config ?? {};
   const clock = deps.clock ?? (() => new Date());
+  const concurrency = config.concurrency ?? 4;
+  // Each running distribution holds one connection for its niche lock and borrows another
+  // to read and append: with no spare connections they would wait on each other forever.
+  const poolMax = pool.options.max ?? 10;
+  if (poolMax < 2 * concurrency + 2) throw new Error(`the pool (max ${poolMax}) is too small for ${concurrency} concurrent distributions: give it at least ${2 * concurrency + 2}`);
   const jsm: JetStreamManager = await jetstreamManager(nc);
   if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
   await migrateFairness(pool);
@@ -98,7 +103,7 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
       logger,
     },
     ...(config.backoffMs ? { backoffMs: config.backoffMs } : {}),
-    ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+    concurrency,
     ...(config.durable ? { durable: config.durable } : {}),
     ...(config.ackWaitMs ? { ackWaitMs: config.ackWaitMs } : {}),
   }).catch(async (error: unknown) => {

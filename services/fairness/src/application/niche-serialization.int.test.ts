@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { level, startHarness, type Harness } from '../testing/harness';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness('fairness_lock');
+});
+afterAll(async () => h?.close());
+
+describe('two fairness instances sharing the work', () => {
+  it('still decide one niche one lead at a time, so providers take exact turns and nobody is served twice in a row', async () => {
+    // Both instances take messages from the same durable; only the advisory lock keeps them from interleaving a niche.
+    const [one, two] = [await h.startService({ concurrency: 2 }), await h.startService({ concurrency: 2 })];
+    await h.seedNiche('k1', [level('k1', 1, 1, 100)]);
+    await h.seedNiche('k2', [level('k2', 1, 1, 100)]);
+    for (const niche of ['k1', 'k2']) {
+      for (const p of ['a', 'b', 'c']) {
+        h.billing.fund(`${niche}-${p}`, 100_000);
+        await h.subscribe({ provider_id: `${niche}-${p}`, niche_id: niche, level_id: `${niche}-l1` });
+      }
+    }
+    await Promise.all([one!.caughtUp(), two!.caughtUp()]);
+
+    const leads = Array.from({ length: 24 }, (_, i) => ({ id: `lead-${i}`, niche: i % 2 === 0 ? 'k1' : 'k2' }));
+    await Promise.all(leads.map((l) => h.approveLead(l.id, l.niche)));
+    const outcomes = new Map((await Promise.all(leads.map((l) => h.waitForOutcome(l.id, 30_000)))).map((o) => [o.lead_id, o]));
+
+    expect(one!.stats().processed + two!.stats().processed).toBe(24);
+    for (const niche of ['k1', 'k2']) {
+      // Rotation is asked inside the niche's lock, so its claim order is the order the leads were decided in.
+      const decided = h.rotation.claimOrder.filter((id) => outcomes.get(id)?.niche_id === niche);
+      const served = decided.map((id) => outcomes.get(id)!.assignments[0]?.provider_id);
+      expect(served).toEqual(Array.from({ length: 12 }, (_, i) => `${niche}-${'abc'[i % 3]}`));
+    }
+  });
+});
