@@ -76,6 +76,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
   let onIdle: (() => void) | undefined;
   let wakePuller: (() => void) | undefined;
   let stopped: Promise<void> | undefined;
+  const confirming = new Set<Promise<void>>();
 
   const heartbeat = setInterval(() => {
     for (const entry of held.values()) if (entry.keepAlive) settle(entry, (m) => m.working());
@@ -90,14 +91,20 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     }
   }
 
-  // Confirmed acks: the key stays busy until the server has the ack, and stop() resolves
-  // only when every ack is in. A lost confirmation means a redelivery, never a loss.
-  async function ack(entry: Held<T>): Promise<void> {
-    try {
-      await entry.msg.ackAck();
-    } catch (error) {
-      logger.warn({ err: error, seq: entry.seq }, 'ack not confirmed; the message may be redelivered');
-    }
+  // Acks are confirmed by the server, but nobody waits for the confirmation except
+  // stop(): during an outage a confirmation can take the whole timeout, and a key (and,
+  // once max_ack_pending is reached, the whole consumer) must not stall on it. An ack
+  // that is never confirmed means a redelivery, which idempotent handlers skip.
+  function ack(entry: Held<T>): void {
+    const confirmation = entry.msg
+      // Past ack_wait the server redelivers anyway; waiting longer tells nothing more.
+      .ackAck({ timeout: Math.min(ackWaitMs, 5_000) })
+      .then(
+        () => undefined,
+        (error: unknown) => logger.warn({ err: error, seq: entry.seq }, 'ack not confirmed; the message may be redelivered'),
+      )
+      .finally(() => confirming.delete(confirmation));
+    confirming.add(confirmation);
   }
 
   function receive(msg: JsMsg): void {
@@ -167,7 +174,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     try {
       const value = entry.parsed.value;
       await tracePropagator().withExtracted(entry.msg.headers, () => options.handler(value, ctx));
-      await ack(entry);
+      ack(entry);
       failures.forget(entry.seq);
       counters.processed++;
     } catch (error) {
@@ -231,7 +238,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
       settle(entry, (m) => nak(m, backoffMs.at(-1) ?? ackWaitMs));
       return;
     }
-    await ack(entry);
+    ack(entry);
     failures.forget(entry.seq);
     counters.deadLettered++;
   }
@@ -281,6 +288,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     // which spends an attempt and, on nats-server 2.9, can trip its redelivery bug
     // (see nak above). The wait is bounded by maxAckPending.
     if (held.size > 0) await new Promise<void>((resolve) => (onIdle = resolve));
+    await Promise.all([...confirming]);
     clearInterval(heartbeat);
     logger.info(counters, 'consumer stopped');
   }
