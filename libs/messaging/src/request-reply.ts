@@ -56,7 +56,9 @@ export function serveRequests<S extends z.ZodType>(nc: NatsConnection, subject: 
         logger.error({ err }, 'request subscription failed');
         return;
       }
-      const work = answer(msg).finally(() => inFlight.delete(work));
+      const work = answer(msg)
+        .catch((error: unknown) => logger.error({ err: error }, 'could not answer a request'))
+        .finally(() => inFlight.delete(work));
       inFlight.add(work);
     },
   });

@@ -145,13 +145,15 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
       const entry = next.item;
       inFlight++;
       entry.keepAlive = heartbeatMode === 'auto';
-      void handle(entry).finally(() => {
-        inFlight--;
-        held.delete(entry.seq);
-        queue.release(entry.key);
-        pump();
-        if (held.size === 0) onIdle?.();
-      });
+      void handle(entry)
+        .catch((error: unknown) => logger.error({ err: error, seq: entry.seq }, 'unexpected runner failure; the server will redeliver'))
+        .finally(() => {
+          inFlight--;
+          held.delete(entry.seq);
+          queue.release(entry.key);
+          pump();
+          if (held.size === 0) onIdle?.();
+        });
     }
   }
 
