@@ -17,6 +17,8 @@ export const fairnessConfigSchema = baseConfigSchema.extend({
   DISTRIBUTION_CONCURRENCY: z.coerce.number().int().positive().default(4),
   /** Timeout of requests to rotation and billing. */
   REQUEST_TIMEOUT_MS: env.durationMs().default(5_000),
+  /** How long JetStream waits for a running distribution's ack before redelivering it (kept alive while it runs); bounds recovery after a crash. */
+  ACK_WAIT_MS: env.durationMs().default(30_000),
   /** PostgreSQL connections of this process. */
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(20),
 });

@@ -34,6 +34,7 @@ const service = await startFairnessService({
     backoffMs: config.RETRY_BACKOFF_MS,
     concurrency: config.DISTRIBUTION_CONCURRENCY,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    ackWaitMs: config.ACK_WAIT_MS,
   },
 });
 

@@ -59,6 +59,8 @@ export const level = (nicheId: string, n: number, max: number, price: number): L
 
 export async function startHarness(label: string, options: { relay?: boolean } = {}): Promise<Harness> {
   const db = await createTestDatabase(label);
+  // Dropping the database at the end terminates idle connections; that is not a test failure.
+  db.pool.on('error', () => undefined);
   const store = createPostgresEventStore({ pool: db.pool });
   await store.migrate();
   const nc = await connectNats({ servers: testNatsUrl(), name: label });

@@ -62,6 +62,8 @@ export class TestBilling {
   /** Every charge request received (repeats included). */
   readonly requests: { provider_id: string; lead_id: string; amount_cents: number }[] = [];
   private server: RequestServer | undefined;
+  /** Answer each charge this much later (to stretch a run for crash tests). */
+  delayMs = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -80,7 +82,8 @@ export class TestBilling {
   start(): this {
     this.server = serveRequests(this.nc, this.subjects.command('billing', 'charge'), {
       requestSchema: billingCommands.charge.request,
-      handler: ({ provider_id, lead_id, amount_cents }) => {
+      handler: async ({ provider_id, lead_id, amount_cents }) => {
+        if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
         this.requests.push({ provider_id, lead_id, amount_cents });
         const key = `${lead_id}:${provider_id}`;
         const known = this.decisions.get(key);
