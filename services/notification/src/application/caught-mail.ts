@@ -1,0 +1,43 @@
+/** Reads of `notification.caught_mail` (the local catcher's mailbox). */
+import type pg from 'pg';
+
+type Db = Pick<pg.Pool, 'query'>;
+
+export interface CaughtMailSummary {
+  id: string;
+  received_at: Date;
+  envelope_from: string | null;
+  envelope_to: string[];
+  subject: string | null;
+  message_id: string | null;
+  size_bytes: number;
+}
+
+export interface CaughtMail extends CaughtMailSummary {
+  text_body: string | null;
+  html_body: string | null;
+  headers: string[];
+}
+
+const SUMMARY = `id::text, received_at, envelope_from, envelope_to, subject, message_id, size_bytes`;
+
+/** Newest first, keyset-paginated by id. */
+export async function listCaughtMail(db: Db, query: { limit: number; before?: string | undefined; to?: string | undefined }): Promise<CaughtMailSummary[]> {
+  const { rows } = await db.query<CaughtMailSummary>(
+    `select ${SUMMARY} from notification.caught_mail
+      where ($1::bigint is null or id < $1) and ($2::text is null or $2 = any (envelope_to))
+      order by id desc limit $3`,
+    [query.before ?? null, query.to ?? null, query.limit],
+  );
+  return rows;
+}
+
+export async function findCaughtMail(db: Db, id: string): Promise<CaughtMail | undefined> {
+  const { rows } = await db.query<CaughtMail>(`select ${SUMMARY}, text_body, html_body, headers from notification.caught_mail where id = $1`, [id]);
+  return rows[0];
+}
+
+export async function findCaughtMailRaw(db: Db, id: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ raw: string }>(`select raw from notification.caught_mail where id = $1`, [id]);
+  return rows[0]?.raw;
+}

@@ -1,0 +1,161 @@
+/**
+ * The notification service in one call, for main.ts and for in-process tests:
+ * migrations, templates (checked now, not at the first email), the directory
+ * projection, SMTP (or the local catcher when no SMTP URL is given), the consumers,
+ * and the metrics.
+ */
+import { jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Subjects } from '@fairlead/contracts';
+import type { EventStore } from '@fairlead/event-store';
+import { declareStreams, fairleadStreams, type ConsumerRunner, type ConsumerStats } from '@fairlead/messaging';
+import { createMetricsRegistry, registerMetricsRoute, type HttpApp } from '@fairlead/platform';
+import { startProjector } from '@fairlead/projections';
+import { createNotifier } from './application/notify';
+import { countOutboxByStatus } from './application/outbox';
+import { loadTemplates } from './application/templates';
+import { registerNotificationRoutes } from './http/routes';
+import { createNotificationMetrics } from './metrics';
+import { startNotificationConsumers } from './nats/consumers';
+import { directoryProjection } from './projections/directory/directory.projection';
+import { migrateNotification, SCHEMA } from './schema';
+import { startMailCatcher, type MailCatcher } from './smtp/catcher';
+import { createSmtpSender } from './smtp/sender';
+
+export interface NotificationConfig {
+  /** SMTP server URL; when absent a local catcher is started and every email lands in it. */
+  smtpUrl?: string | undefined;
+  /** From header (default `Fairlead <no-reply@fairlead.local>`). */
+  from?: string | undefined;
+  /** Directory whose template files replace the shipped ones, file by file. */
+  templatesDir?: string | undefined;
+  /** Delays before each retry of an email (attempts = length + 1). */
+  backoffMs?: readonly number[] | undefined;
+  /** Emails sent at once per consumer (default 4). */
+  concurrency?: number | undefined;
+  /** Limit of one SMTP conversation step (default 15 000 ms). */
+  smtpTimeoutMs?: number | undefined;
+  /** Where the local catcher listens (loopback, OS-chosen port by default). */
+  catcher?: { host?: string; port?: number } | undefined;
+  /** Durable consumer name prefix (default `notification`). */
+  durablePrefix?: string | undefined;
+  /** Declare the Fairlead JetStream streams at start (default true). */
+  declareStreams?: boolean | undefined;
+}
+
+export interface NotificationServiceDeps {
+  pool: pg.Pool;
+  store: EventStore;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  subjects: Subjects;
+  logger: Logger;
+  config?: NotificationConfig;
+  /** Metrics registry to add to (default: a new one for service `notification`). */
+  registry?: Registry;
+}
+
+export interface NotificationService {
+  /** `smtp` when sending to SMTP_URL, `catcher` when mails go to the local catcher. */
+  readonly mode: 'smtp' | 'catcher';
+  /** The local catcher, in catcher mode. */
+  readonly catcher: MailCatcher | undefined;
+  readonly registry: Registry;
+  /** Resolves once the directory read model has applied everything stored now. */
+  caughtUp(timeoutMs?: number): Promise<void>;
+  /** Counters of each consumer, by durable name. */
+  stats(): Record<string, ConsumerStats>;
+  /** Adds `/v1/mail`, `/v1/outbox` and `/metrics` to an app from createHttpApp. */
+  registerRoutes(app: HttpApp): void;
+  /** Stops taking messages, finishes those in hand, stops the projector and the catcher. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_FROM = 'Fairlead <no-reply@fairlead.local>';
+
+export async function startNotificationService(deps: NotificationServiceDeps): Promise<NotificationService> {
+  const { pool, store, nc, js, subjects, logger } = deps;
+  const config = deps.config ?? {};
+  const registry = deps.registry ?? createMetricsRegistry('notification');
+
+  await migrateNotification(pool);
+  const templates = await loadTemplates({ overrideDir: config.templatesDir });
+  const jsm = await jetstreamManager(nc);
+  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
+
+  const cleanups: (() => Promise<unknown>)[] = [];
+  // In reverse order of start: consumers finish their emails before the catcher and the projector go.
+  const cleanup = async () => {
+    for (const step of cleanups.splice(0).reverse()) await step().catch((err: unknown) => logger.warn({ err }, 'notification stop step failed'));
+  };
+  try {
+    let catcher: MailCatcher | undefined;
+    if (!config.smtpUrl) {
+      catcher = await startMailCatcher({ pool, logger, ...config.catcher });
+      cleanups.push(() => catcher!.stop());
+      logger.info({ smtp: catcher.url }, 'no SMTP_URL: emails go to the local mail catcher (GET /v1/mail)');
+    }
+    const sender = createSmtpSender({ url: config.smtpUrl ?? catcher!.url, ...(config.smtpTimeoutMs ? { timeoutMs: config.smtpTimeoutMs } : {}) });
+    cleanups.push(async () => sender.close());
+
+    const directory = await startProjector({ store, pool, schema: SCHEMA, projection: directoryProjection(logger) });
+    cleanups.push(() => directory.stop());
+    // The projector stops on a failed apply (e.g. the database is gone); emails would then wait on stale data.
+    directory.done.catch((err: unknown) => logger.error({ err, projection: directory.name }, 'projection stopped'));
+
+    const metrics = createNotificationMetrics(registry);
+    const notifier = createNotifier({
+      pool,
+      store,
+      templates,
+      sender,
+      from: config.from ?? DEFAULT_FROM,
+      directoryCaughtUp: () => directory.waitUntilCaughtUp(),
+      metrics,
+      logger,
+    });
+    const runners: ConsumerRunner[] = await startNotificationConsumers({
+      js,
+      jsm,
+      subjects,
+      notifier,
+      logger,
+      backoffMs: config.backoffMs,
+      concurrency: config.concurrency,
+      durablePrefix: config.durablePrefix,
+    });
+    cleanups.push(async () => Promise.all(runners.map((r) => r.stop())));
+
+    metrics.observe({
+      consumerLag: async () => {
+        const lag: Record<string, number> = {};
+        for (const r of runners) {
+          const info = await jsm.consumers.info(subjects.streams.events, r.durable);
+          lag[r.durable] = info.num_pending + info.num_ack_pending;
+        }
+        return lag;
+      },
+      deadLettered: () => Object.fromEntries(runners.map((r) => [r.durable, r.stats().deadLettered])),
+      outboxByStatus: () => countOutboxByStatus(pool),
+    });
+
+    return {
+      mode: catcher ? 'catcher' : 'smtp',
+      catcher,
+      registry,
+      caughtUp: (timeoutMs) => directory.waitUntilCaughtUp(timeoutMs),
+      stats: () => Object.fromEntries(runners.map((r) => [r.durable, r.stats()])),
+      registerRoutes: (app) => {
+        registerNotificationRoutes(app, { pool });
+        registerMetricsRoute(app, registry);
+      },
+      stop: cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
