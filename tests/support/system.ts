@@ -1,0 +1,137 @@
+/**
+ * The whole distribution system for end-to-end tests: relay, intake, rotation, fairness
+ * and billing, each as its own process on the test run's PostgreSQL and NATS, under a
+ * namespace of their own. Tests drive it the way upstream systems and operators do:
+ * `lead.approved` on JetStream and commands over NATS request/reply.
+ */
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  COMMANDS,
+  streams,
+  subjectsFor,
+  type CommandReply,
+  type CommandRequest,
+  type CommandService,
+  type CommandVerb,
+  type DistributionEventData,
+  type LeadApprovedV1Input,
+  type Subjects,
+} from '@fairlead/contracts';
+import { createPostgresEventStore, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
+import { connectNats, declareStreams, fairleadStreams, publishDurable, request } from '@fairlead/messaging';
+import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
+
+export const DISTRIBUTION_SERVICES = ['relay', 'rotation', 'billing', 'fairness', 'intake'] as const;
+export type DistributionServiceName = (typeof DISTRIBUTION_SERVICES)[number];
+
+export interface SystemOptions {
+  /** Retry delays of distribution work items (ms); short so that tests see retries. */
+  backoffMs?: number[];
+  /** Extra environment per service. */
+  env?: Partial<Record<DistributionServiceName, Record<string, string>>>;
+}
+
+export interface DistributionSystem {
+  db: TestDatabase;
+  store: PostgresEventStore;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  subjects: Subjects;
+  services: Record<DistributionServiceName, ServiceProcess>;
+  command<S extends CommandService, V extends CommandVerb<S>>(service: S, verb: V, body: CommandRequest<S, V>, timeoutMs?: number): Promise<CommandReply<S, V>>;
+  /** Publishes `lead.approved` as an upstream system does. */
+  publishLead(lead: LeadApprovedV1Input): Promise<void>;
+  leadEvents(leadId: string): Promise<StoredEvent[]>;
+  /** Waits for the lead's DistributionCompleted. */
+  waitForOutcome(leadId: string, timeoutMs?: number): Promise<DistributionEventData<'DistributionCompleted'>>;
+  /** Waits until every consumer of the intake and events streams has nothing pending or unacknowledged. */
+  waitForConsumersIdle(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function leadPayload(leadId: string, nicheId: string, location: { postal_code: string; state: string } = { postal_code: '94107', state: 'CA' }): LeadApprovedV1Input {
+  return {
+    schema_version: 1,
+    lead_id: leadId,
+    niche_id: nicheId,
+    approved_at: new Date().toISOString(),
+    consumer: { name: 'Dana Consumer', email: 'dana@example.com' },
+    location,
+    details: { move_size: '2br' },
+  };
+}
+
+export async function startDistributionSystem(label: string, options: SystemOptions = {}): Promise<DistributionSystem> {
+  const db = await createTestDatabase(label);
+  const store = createPostgresEventStore({ pool: db.pool });
+  await store.migrate();
+  const nc = await connectNats({ servers: testNatsUrl(), name: `${label}-test` });
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  const subjects = subjectsFor(testNamespace(label));
+  await declareStreams(jsm, fairleadStreams(subjects));
+
+  const backoff = (options.backoffMs ?? [200, 400, 800, 1600, 3200]).join(',');
+  const common = { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: subjects.namespace };
+  const extra: Record<DistributionServiceName, Record<string, string>> = {
+    relay: { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) },
+    rotation: {},
+    billing: {},
+    fairness: { RETRY_BACKOFF_MS: backoff, ACK_WAIT_MS: '5000' },
+    intake: { RETRY_BACKOFF_MS: backoff },
+  };
+  const started = await Promise.all(
+    DISTRIBUTION_SERVICES.map((name) => startServiceProcess({ service: name, env: { ...common, ...extra[name], ...options.env?.[name] } })),
+  );
+  const services = Object.fromEntries(DISTRIBUTION_SERVICES.map((name, i) => [name, started[i]!])) as Record<DistributionServiceName, ServiceProcess>;
+
+  const system: DistributionSystem = {
+    db,
+    store,
+    nc,
+    js,
+    jsm,
+    subjects,
+    services,
+    command: async (service, verb, body, timeoutMs = 10_000) => {
+      const entry = (COMMANDS[service] as Record<string, { reply: import('zod').ZodType }>)[verb]!;
+      return (await request(nc, subjects.command(service, verb), body, { responseSchema: entry.reply, timeoutMs })) as never;
+    },
+    publishLead: async (lead) => {
+      await publishDurable(js, subjects.leadApproved, lead, { msgID: `approved-${lead.lead_id}-${randomUUID()}` });
+    },
+    leadEvents: (leadId) => store.readStream(streams.lead(leadId)),
+    waitForOutcome: async (leadId, timeoutMs = 30_000) => {
+      const event = await waitFor(async () => (await system.leadEvents(leadId)).find((e) => e.type === 'DistributionCompleted'), {
+        timeoutMs,
+        intervalMs: 50,
+        what: `the outcome of ${leadId}`,
+      });
+      return event.data as DistributionEventData<'DistributionCompleted'>;
+    },
+    waitForConsumersIdle: async (timeoutMs = 30_000) => {
+      await waitFor(
+        async () => {
+          for (const stream of [subjects.streams.leadIntake, subjects.streams.events]) {
+            for await (const info of jsm.consumers.list(stream)) {
+              if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
+            }
+          }
+          return true;
+        },
+        { timeoutMs, intervalMs: 50, what: 'consumers to be idle' },
+      );
+    },
+    close: async () => {
+      await Promise.all(Object.values(services).map((s) => s.stop()));
+      for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
+      await nc.close();
+      await store.close();
+      await db.drop();
+    },
+  };
+  return system;
+}
