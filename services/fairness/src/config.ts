@@ -9,8 +9,6 @@ const msList = env
 export const fairnessConfigSchema = baseConfigSchema.extend({
   SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default('fairness'),
   HTTP_PORT: env.port().default(7103),
-  /** Prefix of every subject and stream name (tests and side-by-side installs). */
-  NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]+$/).default(''),
   /** Delays before each retry of a distribution, in ms, comma separated. */
   RETRY_BACKOFF_MS: msList.default([5_000, 15_000, 45_000, 120_000, 300_000]),
   /** Niches decided at once by this process. */

@@ -1,8 +1,8 @@
 /**
  * Runs the fairness service in-process against the test run's PostgreSQL and NATS, with
- * stand-in rotation and billing responders and a small relay (store → JetStream, the
- * relay's envelope and msgID) for lead events, plus helpers to seed niches, subscriptions
- * and leads the way intake and rotation record them.
+ * the real relay (services/relay as a child process: store → JetStream), stand-in
+ * rotation and billing responders, and helpers to seed niches, subscriptions and leads
+ * the way rotation and intake record them.
  */
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
@@ -10,20 +10,17 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { pino, type Logger } from 'pino';
 import {
   fairnessCommands,
-  RELAY_HEADERS,
-  streamCategory,
   streams,
   subjectsFor,
   SYSTEM_ACTOR,
   type CommandReply,
   type DistributionEventData,
   type LevelSnapshot,
-  type RelayedEvent,
   type Subjects,
 } from '@fairlead/contracts';
-import { createPostgresEventStore, START, type PostgresEventStore, type StoredEvent, type Subscription } from '@fairlead/event-store';
-import { connectNats, declareStreams, drainAndClose, fairleadStreams, publishDurable, request } from '@fairlead/messaging';
-import { createTestDatabase, testNamespace, testNatsUrl, waitFor, type TestDatabase } from '@fairlead/testing';
+import { createPostgresEventStore, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
+import { connectNats, declareStreams, drainAndClose, fairleadStreams, request } from '@fairlead/messaging';
+import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 import { startFairnessService, type FairnessConfig, type FairnessService } from '../service';
 import { TestBilling, TestRotation } from './responders';
 
@@ -36,6 +33,7 @@ export interface Harness {
   logger: Logger;
   rotation: TestRotation;
   billing: TestBilling;
+  relay: ServiceProcess | undefined;
   /** Starts (another) fairness instance on the same database and subjects. */
   startService(config?: FairnessConfig): Promise<FairnessService>;
   seedNiche(nicheId: string, levels: LevelSnapshot[]): Promise<void>;
@@ -57,7 +55,13 @@ export const level = (nicheId: string, n: number, max: number, price: number): L
   price_per_lead_cents: price,
 });
 
-export async function startHarness(label: string, options: { relay?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  label: string,
+  options: {
+    /** Run the relay (default true); tests that never distribute can do without. */
+    relay?: boolean;
+  } = {},
+): Promise<Harness> {
   const db = await createTestDatabase(label);
   // Dropping the database at the end terminates idle connections; that is not a test failure.
   db.pool.on('error', () => undefined);
@@ -71,7 +75,10 @@ export async function startHarness(label: string, options: { relay?: boolean } =
   const rotation = new TestRotation(nc, subjects).start();
   const billing = new TestBilling(nc, subjects).start();
   const services: FairnessService[] = [];
-  const relay = options.relay === false ? undefined : startLeadRelay(store, js, subjects);
+  const relay =
+    options.relay === false
+      ? undefined
+      : await startServiceProcess({ service: 'relay', env: { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: subjects.namespace } });
 
   const harness: Harness = {
     db,
@@ -82,6 +89,7 @@ export async function startHarness(label: string, options: { relay?: boolean } =
     logger,
     rotation,
     billing,
+    relay,
     startService: async (config) => {
       const service = await startFairnessService({
         pool: db.pool,
@@ -163,29 +171,4 @@ export async function startHarness(label: string, options: { relay?: boolean } =
     },
   };
   return harness;
-}
-
-/** What the relay does, for lead events only: publish each with its envelope, msgID = event id. */
-function startLeadRelay(store: PostgresEventStore, js: JetStreamClient, subjects: Subjects): Subscription {
-  return store.subscribe({
-    from: START,
-    categories: ['lead'],
-    handler: async (event) => {
-      const payload: RelayedEvent = {
-        event_id: event.id,
-        stream: event.stream,
-        type: event.type,
-        stream_version: event.streamVersion,
-        global_position: event.globalPosition.toString(),
-        transaction_id: event.transactionId.toString(),
-        created_at: event.createdAt.toISOString(),
-        data: event.data,
-        metadata: event.metadata,
-      };
-      await publishDurable(js, subjects.eventSubject(streamCategory(event.stream), event.type), payload, {
-        msgID: event.id,
-        headers: { [RELAY_HEADERS.eventType]: event.type, [RELAY_HEADERS.stream]: event.stream, [RELAY_HEADERS.globalPosition]: event.globalPosition.toString() },
-      });
-    },
-  });
 }
