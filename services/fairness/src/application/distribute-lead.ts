@@ -1,9 +1,9 @@
 /**
  * The distribution work item: load the lead's stream, take the next step the decider
- * names, record it, repeat until the outcome is recorded. Every decision is appended
- * before it is acted on (picks before charges), so a crash anywhere resumes from the
- * stream: picks already made are charged (billing answers repeats with its first
- * decision) and recorded once (deterministic event ids), never chosen again.
+ * names, record it, repeat until the outcome is recorded. Decisions are recorded before
+ * they are acted on (picks before charges), so a crash anywhere resumes from the stream:
+ * picks already made are charged (billing answers repeats with its first decision) and
+ * recorded once (deterministic event ids), never chosen again.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -11,11 +11,10 @@ import type { DistributionEventData } from '@fairlead/contracts';
 import { isConcurrencyError, isEventIdConflictError, type PostgresEventStore } from '@fairlead/event-store';
 import { PermanentError } from '@fairlead/messaging';
 import { chargeRecord, completedEvent, nextStep, selectProviders, startedEvent, type ChargeRecord } from '../domain/distribution-decider';
-import type { DistributionState, Pick } from '../domain/distribution-state';
+import type { Pick } from '../domain/distribution-state';
 import { eventIds } from '../domain/ids';
 import { subscriptionsOfLevels } from '../projections/subscriptions/subscriptions.projection';
-import { recordReceipt } from '../projections/subscription-stats/subscription-stats';
-import { appendToLead, loadDistribution, type PendingEvent } from './lead-stream';
+import { LeadWriter, loadDistribution } from './lead-stream';
 import { withNicheLock } from './niche-lock';
 import type { BillingPort, RotationPort } from './ports';
 
@@ -52,18 +51,17 @@ export async function distributeLead(deps: DistributeLeadDeps, input: Distribute
   const { request } = input;
   const leadId = request.lead_id;
   const logger = deps.logger.child({ lead_id: leadId, niche_id: request.niche_id, request_id: request.request_id, attempt: input.attempt });
-  const metadata = { request_id: request.request_id, attempt: input.attempt };
   const maxConflicts = deps.maxConflicts ?? 10;
 
   return withNicheLock(
     deps.pool,
     request.niche_id,
     async (client) => {
-      let state = await loadDistribution(deps.store, leadId);
+      const writer = new LeadWriter(deps.store, leadId, await loadDistribution(deps.store, leadId), { request_id: request.request_id, attempt: input.attempt });
       let conflicts = 0;
       for (;;) {
         try {
-          const step = nextStep(state);
+          const step = nextStep(writer.state);
           switch (step.kind) {
             case 'done':
               return step.completed;
@@ -71,37 +69,44 @@ export async function distributeLead(deps: DistributeLeadDeps, input: Distribute
               throw new PermanentError(`lead ${leadId} has no LeadApproved event: it cannot be distributed`, { code: 'FAIRNESS_LEAD_NOT_APPROVED' });
             case 'claim': {
               const claim = await deps.rotation.claimStartLevel(request.niche_id, leadId);
-              const data = startedEvent(state, { requestId: request.request_id, attempt: input.attempt, ...claim, now: deps.clock() });
-              state = (await appendToLead(deps.store, client, leadId, state, [{ id: eventIds.started(leadId), event: { type: 'DistributionStarted', data } }], metadata)).state;
-              logger.debug({ start: claim.startOrderPosition, traversal: claim.traversal.map((l) => l.order_position) }, 'distribution started');
+              const data = startedEvent(writer.state, { requestId: request.request_id, attempt: input.attempt, ...claim, now: deps.clock() });
+              writer.add([{ id: eventIds.started(leadId), event: { type: 'DistributionStarted', data } }]);
               break;
             }
             case 'select': {
+              // Subscriptions and stats are read on the lock's connection: the niche's last assignments are committed there.
               const subscriptions = await subscriptionsOfLevels(
                 client,
                 step.rounds.map((r) => r.level.level_id),
               );
-              const selections = selectProviders(state, step.rounds, subscriptions, deps.clock());
-              const events: PendingEvent[] = selections.map((data) => ({ id: eventIds.selected(leadId, data.level_id, data.round), event: { type: 'ProvidersSelected', data } }));
-              state = (await appendToLead(deps.store, client, leadId, state, events, metadata)).state;
+              const selections = selectProviders(writer.state, step.rounds, subscriptions, deps.clock());
+              writer.add(selections.map((data) => ({ id: eventIds.selected(leadId, data.level_id, data.round), event: { type: 'ProvidersSelected', data } })));
               break;
             }
             case 'charge':
-              state = await chargePicks(deps, client, state, step.picks, metadata, logger);
+              // The picks are on record before anyone is charged for them.
+              await writer.flush(client);
+              await chargePicks(deps, writer, step.picks, logger);
               break;
             case 'complete': {
-              const data = completedEvent(state, { requestId: request.request_id, attempt: input.attempt, now: deps.clock() });
-              state = (await appendToLead(deps.store, client, leadId, state, [{ id: eventIds.completed(leadId), event: { type: 'DistributionCompleted', data } }], metadata)).state;
+              const data = completedEvent(writer.state, { requestId: request.request_id, attempt: input.attempt, now: deps.clock() });
+              writer.add([{ id: eventIds.completed(leadId), event: { type: 'DistributionCompleted', data } }]);
+              await writer.flush(client);
               logger.info({ outcome: data.outcome, assignments: data.assignments.length, skipped: data.skipped.length, duration_ms: data.duration_ms }, 'distribution completed');
               break;
             }
           }
         } catch (error) {
+          if (error instanceof ChargeFailedError) {
+            // Keep what billing did answer; the rest is charged again on the next attempt.
+            await writer.flush(client).catch((flushError: unknown) => logger.warn({ err: flushError }, 'could not record the charges answered'));
+            throw error;
+          }
           if (!isConcurrencyError(error) && !isEventIdConflictError(error)) throw error;
           // Someone else wrote to the lead (an operator's new request, another instance): re-read, re-decide.
           if (++conflicts > maxConflicts) throw error;
           logger.debug({ conflicts }, 'lead stream changed under us; re-reading');
-          state = await loadDistribution(deps.store, leadId);
+          await writer.reload();
         }
       }
     },
@@ -110,18 +115,11 @@ export async function distributeLead(deps: DistributeLeadDeps, input: Distribute
 }
 
 /**
- * Charges the picks in parallel (different providers, different wallets) and records
- * every answer received in one transaction, together with the receipt stats of the new
- * assignments. Charges that failed to get an answer fail the attempt after the others are recorded.
+ * Charges the picks in parallel (different providers, different wallets) and buffers
+ * every answer received; charges that got no answer fail the attempt (ChargeFailedError).
  */
-async function chargePicks(
-  deps: DistributeLeadDeps,
-  client: pg.PoolClient,
-  state: DistributionState,
-  picks: readonly Pick[],
-  metadata: Record<string, unknown>,
-  logger: Logger,
-): Promise<DistributionState> {
+async function chargePicks(deps: DistributeLeadDeps, writer: LeadWriter, picks: readonly Pick[], logger: Logger): Promise<void> {
+  const state = writer.state;
   const leadId = state.lead!.lead_id;
   const answers = await Promise.allSettled(
     picks.map((pick) =>
@@ -135,32 +133,19 @@ async function chargePicks(
     if (answer.status === 'fulfilled') records.push(chargeRecord(state, picks[i]!, answer.value, now));
     else failures.push(answer.reason);
   });
-
-  let next = state;
-  if (records.length > 0) {
-    const events: PendingEvent[] = records.map((r) => ({
+  writer.add(
+    records.map((r) => ({
       id: r.type === 'LeadAssigned' ? eventIds.assigned(leadId, r.data.provider_id) : eventIds.skipped(leadId, r.data.provider_id),
       event: r,
-    }));
-    await client.query('begin');
-    try {
-      const result = await appendToLead(deps.store, client, leadId, state, events, metadata);
-      // Stats move only with a LeadAssigned actually written: a re-append counts nothing twice.
-      if (result.appended) for (const r of records) if (r.type === 'LeadAssigned') await recordReceipt(client, r.data);
-      await client.query('commit');
-      next = result.state;
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    }
-    for (const r of records) {
-      if (r.type === 'LeadAssigned') logger.debug({ provider_id: r.data.provider_id, level_id: r.data.level_id, price_cents: r.data.price_cents }, 'lead assigned');
-      else logger.info({ provider_id: r.data.provider_id, reason: r.data.reason }, 'provider skipped');
-    }
+    })),
+  );
+  for (const r of records) {
+    if (r.type === 'ProviderSkipped') logger.info({ provider_id: r.data.provider_id, reason: r.data.reason, detail: r.data.detail }, 'provider skipped');
   }
   if (failures.length > 0) {
     const first = failures[0];
-    throw new ChargeFailedError(`${failures.length} of ${picks.length} charge(s) for lead ${leadId} got no answer: ${first instanceof Error ? first.message : String(first)}`, { cause: first });
+    throw new ChargeFailedError(`${failures.length} of ${picks.length} charge(s) for lead ${leadId} got no answer: ${first instanceof Error ? first.message : String(first)}`, {
+      cause: first,
+    });
   }
-  return next;
 }

@@ -1,12 +1,13 @@
 /**
  * Reading and writing a lead's stream for the distribution: every event read is
- * validated against its contract, and every append checks the version the decision was
- * made on, so a concurrent writer makes us re-read and re-decide instead of overwrite.
+ * validated against its contract, and every append checks the version the decisions
+ * were made on, so a concurrent writer makes us re-read and re-decide instead of overwrite.
  */
 import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
-import type { NewEvent, PostgresEventStore, StoredEvent } from '@fairlead/event-store';
+import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
 import { evolveDistribution, initialDistributionState, isLeadEventType, type DistributionState, type LeadEvent } from '../domain/distribution-state';
+import { recordReceipt } from '../projections/subscription-stats/subscription-stats';
 
 /** Parses the events of a lead stream that the distribution reads; others only advance the version. */
 export function foldLeadStream(events: readonly StoredEvent[]): DistributionState {
@@ -31,35 +32,78 @@ export interface PendingEvent {
   event: LeadEvent;
 }
 
-export interface AppendedEvents {
-  state: DistributionState;
-  /** False when every event was already stored (an idempotent re-append). */
-  appended: boolean;
-}
-
 /**
- * Appends on `client` (inside the caller's transaction when one is open) with the
- * state's version as the expected one, and evolves the state by what was written.
- * Throws ConcurrencyError / EventIdConflictError when someone else wrote first.
+ * Decisions not yet written: the state the decider sees already includes them, and
+ * flush() writes them in one transaction (with the receipt stats of the assignments among
+ * them). The handler flushes before any call whose effect depends on them being recorded
+ * (charging picks) and at the end; steps in between share one round trip.
  */
-export async function appendToLead(
-  store: PostgresEventStore,
-  client: pg.ClientBase,
-  leadId: string,
-  state: DistributionState,
-  events: readonly PendingEvent[],
-  metadata: Record<string, unknown> = {},
-): Promise<AppendedEvents> {
-  if (events.length === 0) return { state, appended: false };
-  const newEvents: NewEvent[] = events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata }));
-  const result = await store.appendInTransaction(client, streams.lead(leadId), newEvents, state.version === -1 ? 'no_stream' : state.version);
-  if (result.appended === 0) {
-    // Already stored by an earlier attempt: the stream, not our guess, says where it stands.
-    return { state: await loadDistribution(store, leadId), appended: false };
+export class LeadWriter {
+  private pending: PendingEvent[] = [];
+  private stored: DistributionState;
+  private current: DistributionState;
+
+  constructor(
+    private readonly store: PostgresEventStore,
+    private readonly leadId: string,
+    state: DistributionState,
+    private readonly metadata: Record<string, unknown>,
+  ) {
+    this.stored = state;
+    this.current = state;
   }
-  let next = state;
-  events.forEach(({ event }, i) => {
-    next = evolveDistribution(next, event, state.version + 1 + i);
-  });
-  return { state: next, appended: true };
+
+  /** The stored state plus the decisions buffered since. */
+  get state(): DistributionState {
+    return this.current;
+  }
+
+  add(events: readonly PendingEvent[]): void {
+    for (const e of events) {
+      this.current = evolveDistribution(this.current, e.event, this.current.version + 1);
+      this.pending.push(e);
+    }
+  }
+
+  /** Forgets the buffered decisions and reads the stream again (after a concurrent write). */
+  async reload(): Promise<void> {
+    this.pending = [];
+    this.stored = await loadDistribution(this.store, this.leadId);
+    this.current = this.stored;
+  }
+
+  /**
+   * Appends the buffered events with the stored version as the expected one, and counts
+   * the assignments among them in `fairness.subscription_stats`, in one transaction.
+   * Throws ConcurrencyError / EventIdConflictError when someone else wrote first.
+   */
+  async flush(client: pg.ClientBase): Promise<void> {
+    if (this.pending.length === 0) return;
+    const events = this.pending;
+    const expected = this.stored.version === -1 ? 'no_stream' : this.stored.version;
+    await client.query('begin');
+    let appended: number;
+    try {
+      const result = await this.store.appendInTransaction(
+        client,
+        streams.lead(this.leadId),
+        events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: this.metadata })),
+        expected,
+      );
+      appended = result.appended;
+      // Stats move only with a LeadAssigned actually written: a re-append counts nothing twice.
+      if (appended > 0) for (const { event } of events) if (event.type === 'LeadAssigned') await recordReceipt(client, event.data);
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    }
+    if (appended === 0) {
+      // Already stored by an earlier attempt: the stream, not our guess, says where it stands.
+      await this.reload();
+      return;
+    }
+    this.pending = [];
+    this.stored = this.current;
+  }
 }
