@@ -103,6 +103,38 @@ describe('distributing a lead', () => {
     expect(h.billing.balances.get('n3-a-poor')).toBe(100);
   });
 
+  it('skips a provider billing does not know (eligibility_error) and fills the slot', async () => {
+    await niche('n8', [level('n8', 1, 1, 300)], [
+      { provider: 'n8-a-no-wallet', level: 1 },
+      { provider: 'n8-b', level: 1, funds: 1_000 },
+    ]);
+    await h.approveLead('n8-lead-1', 'n8');
+    const outcome = await h.waitForOutcome('n8-lead-1');
+    expect(assigned(outcome)).toEqual([['n8-b', 'n8-l1', 300]]);
+    expect(outcome.skipped).toEqual([expect.objectContaining({ provider_id: 'n8-a-no-wallet', reason: 'eligibility_error' })]);
+  });
+
+  it('stops giving a provider leads once its daily cap is reached', async () => {
+    await h.seedNiche('n9', [level('n9', 1, 1, 100)]);
+    h.billing.fund('n9-a', 10_000);
+    h.billing.fund('n9-b', 10_000);
+    await h.subscribe({ provider_id: 'n9-a', niche_id: 'n9', level_id: 'n9-l1', daily_cap: 1 });
+    await h.subscribe({ provider_id: 'n9-b', niche_id: 'n9', level_id: 'n9-l1', daily_cap: 2 });
+    await service.caughtUp();
+    const served: (string | undefined)[] = [];
+    for (const id of ['n9-lead-1', 'n9-lead-2', 'n9-lead-3', 'n9-lead-4']) {
+      await h.approveLead(id, 'n9');
+      served.push((await h.waitForOutcome(id)).assignments[0]?.provider_id);
+    }
+    expect(served).toEqual(['n9-a', 'n9-b', 'n9-b', undefined]);
+    const last = await h.waitForOutcome('n9-lead-4');
+    expect(last.outcome).toBe('no_eligible');
+    expect(last.skipped.map((s) => [s.provider_id, s.reason]).sort()).toEqual([
+      ['n9-a', 'daily_cap'],
+      ['n9-b', 'daily_cap'],
+    ]);
+  });
+
   it('with nobody eligible, completes as no_eligible without charging anyone', async () => {
     await niche('n4', [level('n4', 1, 1, 500)], [{ provider: 'n4-ny', level: 1, funds: 10_000, states: ['NY'] }]);
     await h.approveLead('n4-lead-1', 'n4');

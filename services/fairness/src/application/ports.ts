@@ -65,9 +65,9 @@ export function natsBilling({ nc, subjects, timeoutMs }: NatsPortsOptions): Bill
           { responseSchema: spec.reply, ...(timeoutMs ? { timeoutMs } : {}) },
         );
       } catch (error) {
-        // Billing refused this provider on purpose (unknown provider, no wallet, …): retrying
-        // cannot help, so the slot goes to the next provider. Its internal errors are retried.
-        if (isRemoteError(error) && error.code !== ReplyErrorCodes.Internal) {
+        // Billing does not know this provider or wallet, or finds the request invalid: retrying
+        // cannot help, so the slot goes to the next provider. Any other error is retried.
+        if (isRemoteError(error) && (error.code.endsWith('_NOT_FOUND') || error.code === ReplyErrorCodes.InvalidRequest)) {
           return { charged: false, reason: 'eligibility_error', detail: `billing refused the charge: ${error.code}: ${error.message}` };
         }
         throw error;

@@ -86,7 +86,7 @@ export function selectProviders(
 ): DistributionEventData<'ProvidersSelected'>[] {
   const lead = requireLead(state);
   const taken = new Map<string, SkipReason>();
-  for (const pick of state.picks.values()) taken.set(pick.providerId, pick.status === 'declined' ? 'insufficient_balance' : 'duplicate');
+  for (const pick of state.picks.values()) taken.set(pick.providerId, pick.status === 'declined' ? (pick.declineReason ?? 'insufficient_balance') : 'duplicate');
   return rounds.map(({ level, round, slots }) => {
     const { candidates, excluded } = evaluateLevel({ subscriptions: subscriptionsByLevel.get(level.level_id) ?? [], location: lead.location, now, taken });
     const picks = candidates.slice(0, slots);

@@ -243,6 +243,8 @@ describe('the distribution of one lead', () => {
     expect(refused).toMatchObject({ type: 'ProviderSkipped', data: { provider_id: 'p-a', reason: 'eligibility_error' } });
     state = then(state, refused as LeadEvent);
     expect(nextStep(state)).toMatchObject({ kind: 'select', rounds: [{ round: 1, slots: 1 }] });
+    state = select(state, subs);
+    expect(state.skipped.get('s-p-a-l1')?.reason).toBe('eligibility_error');
   });
 
   it('counts failed attempts recorded in the stream into the attempt of the outcome', () => {

@@ -52,6 +52,8 @@ export interface Pick {
   levelId: string;
   priceCents: number;
   status: PickStatus;
+  /** Why billing declined it (status 'declined'). */
+  declineReason?: SkipReason;
 }
 
 export interface Skip {
@@ -146,7 +148,7 @@ export function evolveDistribution(state: DistributionState, event: LeadEvent, v
       const assigned = event.type === 'LeadAssigned';
       const wasPending = pick?.status === 'pending';
       const picks = new Map(state.picks);
-      if (pick) picks.set(d.provider_id, { ...pick, status: assigned ? 'assigned' : 'declined' });
+      if (pick) picks.set(d.provider_id, assigned ? { ...pick, status: 'assigned' } : { ...pick, status: 'declined', declineReason: event.data.reason });
       const skipped = new Map(state.skipped);
       if (!assigned) skipped.set(d.subscription_id, { provider_id: d.provider_id, subscription_id: d.subscription_id, level_id: d.level_id, reason: event.data.reason });
       return {
