@@ -1,0 +1,156 @@
+/**
+ * The dead-letter queue (the FAIRLEAD_DLQ JetStream stream): list, inspect, redrive,
+ * discard. A redrive re-publishes the original payload and headers to the original
+ * subject with a new msgID (the original one may still sit in the target stream's
+ * duplicate window) and then removes the dead letter; the msgID is derived from the dead
+ * letter's sequence, so a redrive retried after a crash is de-duplicated by JetStream.
+ */
+import type { JetStreamClient, JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
+import type { Subjects } from '@fairlead/contracts';
+import { DeadLetterHeaders, readDeadLetter, type DeadLetterInfo } from '@fairlead/messaging';
+import { NotFoundError } from '@fairlead/platform';
+
+export interface DeadLetterSummary {
+  seq: number;
+  subject: string;
+  received_at: Date;
+  reason: string | null;
+  error: string | null;
+  attempts: number | null;
+  original_subject: string | null;
+  original_stream: string | null;
+  consumer: string | null;
+  first_failure_at: Date | null;
+  last_failure_at: Date | null;
+  /** The lead the message is about, when its payload names one. */
+  lead_id: string | null;
+  /** The relayed event's type, when the payload is a relayed event. */
+  event_type: string | null;
+}
+
+export interface DeadLetter extends DeadLetterSummary {
+  headers: Record<string, string[]>;
+  issues: unknown[] | null;
+  /** The payload: parsed JSON when it is JSON, else its UTF-8 text. */
+  payload: unknown;
+  payload_bytes: number;
+}
+
+export interface DeadLetterQueue {
+  list(options: { after?: number | undefined; limit: number; subject?: string | undefined }): Promise<{ items: DeadLetterSummary[]; next_after: number | null; total: number }>;
+  get(seq: number): Promise<DeadLetter>;
+  /** Re-publishes and removes; returns where it went. */
+  redrive(seq: number, by: string): Promise<{ seq: number; subject: string; stream: string; stream_seq: number; msg_id: string; dead_letter: DeadLetter }>;
+  discard(seq: number): Promise<DeadLetter>;
+}
+
+const DLQ_PREFIX = 'fairlead-dlq-';
+
+function decodePayload(data: Uint8Array): unknown {
+  const text = Buffer.from(data).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** What a payload is about: a relayed event (with a lead id in its data) or a lead.approved message. */
+function aboutOf(payload: unknown): { lead_id: string | null; event_type: string | null } {
+  if (typeof payload !== 'object' || payload === null) return { lead_id: null, event_type: null };
+  const p = payload as { type?: unknown; data?: { lead_id?: unknown }; lead_id?: unknown };
+  const eventType = typeof p.type === 'string' ? p.type : null;
+  const leadId = typeof p.data?.lead_id === 'string' ? p.data.lead_id : typeof p.lead_id === 'string' ? p.lead_id : null;
+  return { lead_id: leadId, event_type: eventType };
+}
+
+function headerRecord(h: MsgHdrs | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (h) for (const [key, values] of h) out[key] = [...values];
+  return out;
+}
+
+function summarize(msg: StoredMsg, info: DeadLetterInfo | undefined, payload: unknown): DeadLetterSummary {
+  return {
+    seq: msg.seq,
+    subject: msg.subject,
+    received_at: msg.time,
+    reason: info?.reason ?? null,
+    error: info?.error ?? null,
+    attempts: info && Number.isFinite(info.attempts) ? info.attempts : null,
+    original_subject: info?.originalSubject || null,
+    original_stream: info?.originalStream || null,
+    consumer: info?.consumer || null,
+    first_failure_at: info && !Number.isNaN(info.firstFailureAt.getTime()) ? info.firstFailureAt : null,
+    last_failure_at: info && !Number.isNaN(info.lastFailureAt.getTime()) ? info.lastFailureAt : null,
+    ...aboutOf(payload),
+  };
+}
+
+function safeInfo(h: MsgHdrs | undefined): DeadLetterInfo | undefined {
+  try {
+    return readDeadLetter(h);
+  } catch {
+    // A malformed issues header must not hide the message from operators.
+    return undefined;
+  }
+}
+
+export function createDeadLetterQueue(deps: { jsm: JetStreamManager; js: JetStreamClient; subjects: Subjects }): DeadLetterQueue {
+  const stream = deps.subjects.streams.deadLetters;
+
+  const toDeadLetter = (msg: StoredMsg): DeadLetter => {
+    const h = msg.header as MsgHdrs | undefined;
+    const info = safeInfo(h);
+    const payload = decodePayload(msg.data);
+    return { ...summarize(msg, info, payload), headers: headerRecord(h), issues: info?.issues ?? null, payload, payload_bytes: msg.data.length };
+  };
+
+  const load = async (seq: number): Promise<StoredMsg> => {
+    const msg = await deps.jsm.streams.getMessage(stream, { seq });
+    if (!msg) throw new NotFoundError(`No dead letter with sequence ${seq}.`, { code: 'DEAD_LETTER_NOT_FOUND' });
+    return msg;
+  };
+
+  return {
+    list: async ({ after, limit, subject }) => {
+      const filter = subject ? deps.subjects.deadLetterSubject(subject) : `${deps.subjects.deadLetter}.>`;
+      const items: DeadLetterSummary[] = [];
+      let next = (after ?? 0) + 1;
+      for (;;) {
+        // next_by_subj: the first message at or after `seq` (skips deleted sequences in one request).
+        const msg = await deps.jsm.streams.getMessage(stream, { seq: next, next_by_subj: filter } as unknown as MsgRequest);
+        if (!msg) break;
+        if (items.length === limit) return { items, next_after: items[items.length - 1]!.seq, total: (await deps.jsm.streams.info(stream)).state.messages };
+        const info = safeInfo(msg.header as MsgHdrs | undefined);
+        items.push(summarize(msg, info, decodePayload(msg.data)));
+        next = msg.seq + 1;
+      }
+      return { items, next_after: null, total: (await deps.jsm.streams.info(stream)).state.messages };
+    },
+    get: async (seq) => toDeadLetter(await load(seq)),
+    redrive: async (seq, by) => {
+      const msg = await load(seq);
+      const letter = toDeadLetter(msg);
+      const target = letter.original_subject ?? msg.subject.slice(deps.subjects.deadLetter.length + 1);
+      const h = natsHeaders();
+      const dlqHeaders = new Set(Object.values(DeadLetterHeaders).map((k) => k.toLowerCase()));
+      for (const [key, values] of (msg.header as MsgHdrs | undefined) ?? []) {
+        if (dlqHeaders.has(key.toLowerCase()) || key.toLowerCase().startsWith('nats-')) continue;
+        for (const value of values) h.append(key, value);
+      }
+      h.set('Fairlead-Redriven-From', `${stream}:${seq}`);
+      h.set('Fairlead-Redriven-By', by);
+      const msgId = `${DLQ_PREFIX}${stream}-${seq}`;
+      const ack = await deps.js.publish(target, msg.data, { msgID: msgId, headers: h });
+      await deps.jsm.streams.deleteMessage(stream, seq);
+      return { seq, subject: target, stream: ack.stream, stream_seq: ack.seq, msg_id: msgId, dead_letter: letter };
+    },
+    discard: async (seq) => {
+      const letter = toDeadLetter(await load(seq));
+      await deps.jsm.streams.deleteMessage(stream, seq);
+      return letter;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The operator API process: `tsx services/operator-api/src/main.ts`. Reads its
+ * environment (DATABASE_URL, NATS_URL, NATS_NAMESPACE, JWT_SECRET or JWT_JWKS_URL,
+ * HTTP_PORT, …), connects, starts the read models and the HTTP API, and shuts down
+ * gracefully on SIGTERM/SIGINT.
+ */
+import pg from 'pg';
+import { subjectsFor } from '@fairlead/contracts';
+import { createPostgresEventStore } from '@fairlead/event-store';
+import { connectNats, drainAndClose } from '@fairlead/messaging';
+import { createLogger, loadConfig, onShutdown } from '@fairlead/platform';
+import { loadOrCreateSecretFile } from './auth/dev-secret';
+import { operatorApiConfigSchema } from './config';
+import { startOperatorApi } from './service';
+
+const config = loadConfig(operatorApiConfigSchema);
+const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
+const store = createPostgresEventStore({ pool, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
+await store.migrate();
+const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
+const subjects = subjectsFor(config.NATS_NAMESPACE);
+
+// Outside production, no secret and no JWKS means the local development secret (see dev-secret.ts).
+const secret = config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : await loadOrCreateSecretFile(config.JWT_SECRET_FILE));
+if (!config.JWT_SECRET && secret) logger.warn({ file: config.JWT_SECRET_FILE }, 'using the local development JWT secret; mint tokens with `npm run token`');
+
+const api = await startOperatorApi({
+  pool,
+  store,
+  nc,
+  subjects,
+  logger,
+  serviceName: config.SERVICE_NAME,
+  auth: {
+    ...(secret ? { secret } : {}),
+    ...(config.JWT_JWKS_URL ? { jwksUrl: config.JWT_JWKS_URL } : {}),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  },
+  config: {
+    rateLimitMax: config.RATE_LIMIT_MAX,
+    rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS,
+    nicheAutoDistributeDefault: config.NICHE_AUTO_DISTRIBUTE_DEFAULT,
+    commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
+  },
+});
+const address = await api.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+logger.info({ address, docs: `${address}/docs`, namespace: subjects.namespace || '(none)' }, 'operator API ready');
+
+onShutdown(
+  [
+    { name: 'operator api', run: () => api.stop() },
+    { name: 'nats', run: () => drainAndClose(nc) },
+    { name: 'event store', run: () => store.close() },
+    { name: 'postgres', run: () => pool.end() },
+  ],
+  { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+);

@@ -1,0 +1,57 @@
+/**
+ * `operator.audit_log`: the audit trail, from the events (see audit-entries.ts) and from
+ * the API itself for operator actions that leave no event (dead-letter redrives and
+ * discards). Entries are keyed by event id, so a replay adds nothing; `seq` orders the
+ * trail for keyset pagination.
+ */
+import type pg from 'pg';
+import type { StoredEvent } from '@fairlead/event-store';
+import type { ProjectionDefinition } from '@fairlead/projections';
+import { auditEntryOf, type AuditEntry } from './audit-entries';
+
+const SETUP = `
+  create table if not exists operator.audit_log (
+    id text primary key,
+    seq bigserial not null,
+    occurred_at timestamptz not null,
+    action text not null,
+    actor_id text not null,
+    actor_role text not null,
+    source text not null,
+    subject text not null,
+    lead_id text,
+    niche_id text,
+    provider_id text,
+    details jsonb not null
+  );
+  create unique index if not exists audit_by_seq on operator.audit_log (seq desc);
+  create index if not exists audit_by_action on operator.audit_log (action, seq desc);
+  create index if not exists audit_by_actor on operator.audit_log (actor_id, seq desc);
+  create index if not exists audit_by_lead on operator.audit_log (lead_id, seq desc) where lead_id is not null;
+  create index if not exists audit_by_subject on operator.audit_log (subject, seq desc);
+`;
+
+type Db = Pick<pg.ClientBase, 'query'>;
+
+async function insertEntry(db: Db, id: string, source: 'event' | 'api', occurredAt: Date, e: AuditEntry): Promise<void> {
+  await db.query(
+    `insert into operator.audit_log (id, occurred_at, action, actor_id, actor_role, source, subject, lead_id, niche_id, provider_id, details)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (id) do nothing`,
+    [id, occurredAt, e.action, e.actor.actor_id, e.actor.actor_role, source, e.subject, e.lead_id, e.niche_id, e.provider_id, JSON.stringify(e.details)],
+  );
+}
+
+/** Records an operator action the API performed itself (no event carries it). */
+export function recordApiAction(db: Db, id: string, occurredAt: Date, entry: AuditEntry): Promise<void> {
+  return insertEntry(db, id, 'api', occurredAt, entry);
+}
+
+export const auditProjection: ProjectionDefinition = {
+  name: 'operator.audit',
+  categories: ['lead', 'niche', 'provider', 'wallet', 'subscription'],
+  setup: async (client) => void (await client.query(SETUP)),
+  apply: async (event: StoredEvent, client: pg.PoolClient) => {
+    const e = auditEntryOf(event);
+    if (e) await insertEntry(client, event.id, 'event', event.createdAt, e);
+  },
+};

@@ -1,0 +1,111 @@
+/**
+ * `operator.wallets` (balance and totals per provider) and `operator.ledger` (one entry
+ * per wallet event: top-ups, charges, declined charges, refunds, with the balance after).
+ * The wallet row keeps the wallet stream's version and ledger entries are keyed by event
+ * id, so a replay changes nothing; the stream version also orders a wallet's ledger.
+ */
+import type pg from 'pg';
+import { parseDistributionEvent } from '@fairlead/contracts';
+import type { StoredEvent } from '@fairlead/event-store';
+import type { ProjectionDefinition } from '@fairlead/projections';
+
+export const LEDGER_KINDS = ['top_up', 'charge', 'charge_declined', 'refund'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+const SETUP = `
+  create table if not exists operator.wallets (
+    provider_id text primary key,
+    balance_cents bigint not null,
+    topped_up_cents bigint not null default 0,
+    charged_cents bigint not null default 0,
+    refunded_cents bigint not null default 0,
+    updated_at timestamptz not null,
+    version integer not null
+  );
+  create table if not exists operator.ledger (
+    event_id text primary key,
+    provider_id text not null,
+    version integer not null,
+    kind text not null,
+    amount_cents bigint not null,
+    balance_after_cents bigint not null,
+    lead_id text,
+    note text,
+    actor_id text,
+    occurred_at timestamptz not null
+  );
+  create unique index if not exists ledger_by_wallet on operator.ledger (provider_id, version desc);
+`;
+
+interface Entry {
+  providerId: string;
+  kind: LedgerKind;
+  /** Signed: what the entry did to the balance. */
+  amount: number;
+  balanceAfter: number;
+  leadId?: string;
+  note?: string;
+  actorId?: string;
+  /** Which running total moves. */
+  total?: 'topped_up_cents' | 'charged_cents' | 'refunded_cents';
+}
+
+function entryOf(event: StoredEvent): Entry | undefined {
+  switch (event.type) {
+    case 'WalletToppedUp': {
+      const d = parseDistributionEvent('WalletToppedUp', event.data);
+      return { providerId: d.provider_id, kind: 'top_up', amount: d.amount_cents, balanceAfter: d.balance_after_cents, note: d.reference, actorId: d.actor.actor_id, total: 'topped_up_cents' };
+    }
+    case 'WalletCharged': {
+      const d = parseDistributionEvent('WalletCharged', event.data);
+      return { providerId: d.provider_id, kind: 'charge', amount: -d.amount_cents, balanceAfter: d.balance_after_cents, leadId: d.lead_id, total: 'charged_cents' };
+    }
+    case 'WalletChargeDeclined': {
+      const d = parseDistributionEvent('WalletChargeDeclined', event.data);
+      return { providerId: d.provider_id, kind: 'charge_declined', amount: 0, balanceAfter: d.balance_cents, leadId: d.lead_id, note: `${d.reason}: ${d.amount_cents} cents asked` };
+    }
+    case 'WalletRefunded': {
+      const d = parseDistributionEvent('WalletRefunded', event.data);
+      return { providerId: d.provider_id, kind: 'refund', amount: d.amount_cents, balanceAfter: d.balance_after_cents, leadId: d.lead_id, note: d.reason, actorId: d.actor.actor_id, total: 'refunded_cents' };
+    }
+    default:
+      return undefined;
+  }
+}
+
+export const walletsProjection: ProjectionDefinition = {
+  name: 'operator.wallets',
+  categories: ['wallet'],
+  setup: async (client) => void (await client.query(SETUP)),
+  apply: async (event: StoredEvent, client: pg.PoolClient) => {
+    const e = entryOf(event);
+    if (!e) return;
+    const v = event.streamVersion;
+    const moved = Math.abs(e.amount);
+    // Column names come from the fixed `total` union above, never from event data.
+    await client.query(
+      `insert into operator.wallets (provider_id, balance_cents, topped_up_cents, charged_cents, refunded_cents, updated_at, version)
+       values ($1, $2, $3, $4, $5, $6, $7)
+       on conflict (provider_id) do update set balance_cents = excluded.balance_cents,
+         topped_up_cents = operator.wallets.topped_up_cents + excluded.topped_up_cents,
+         charged_cents = operator.wallets.charged_cents + excluded.charged_cents,
+         refunded_cents = operator.wallets.refunded_cents + excluded.refunded_cents,
+         updated_at = excluded.updated_at, version = excluded.version
+       where operator.wallets.version < excluded.version`,
+      [
+        e.providerId,
+        e.balanceAfter,
+        e.total === 'topped_up_cents' ? moved : 0,
+        e.total === 'charged_cents' ? moved : 0,
+        e.total === 'refunded_cents' ? moved : 0,
+        event.createdAt,
+        v,
+      ],
+    );
+    await client.query(
+      `insert into operator.ledger (event_id, provider_id, version, kind, amount_cents, balance_after_cents, lead_id, note, actor_id, occurred_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (event_id) do nothing`,
+      [event.id, e.providerId, v, e.kind, e.amount, e.balanceAfter, e.leadId ?? null, e.note ?? null, e.actorId ?? null, event.createdAt],
+    );
+  },
+};

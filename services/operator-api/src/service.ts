@@ -1,0 +1,155 @@
+/**
+ * The operator API in one call, for main.ts, tests and the benchmark: the read models
+ * (projectors in schema `operator`), the HTTP app (OpenAPI at /docs, /metrics, health),
+ * bearer-token auth with roles and MFA, rate limiting, and the routes.
+ */
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Subjects } from '@fairlead/contracts';
+import type { EventStore } from '@fairlead/event-store';
+import { declareStreams, fairleadStreams } from '@fairlead/messaging';
+import { AppError, createHttpApp, createMetricsRegistry, listen, natsReadiness, postgresReadiness, registerMetricsRoute, type HttpApp } from '@fairlead/platform';
+import { startProjector, type RunningProjector } from '@fairlead/projections';
+import { createCommandBus } from './application/commands';
+import { createDeadLetterQueue } from './application/dead-letters';
+import { installAuth, type ProtectedRoute } from './auth/auth-hook';
+import { createTokenVerifier, type TokenVerifierOptions } from './auth/verify-token';
+import type { ApiContext } from './http/context';
+import { registerAssignmentRoutes } from './http/routes/assignments.routes';
+import { registerAuditRoutes } from './http/routes/audit.routes';
+import { registerDeadLetterRoutes } from './http/routes/dead-letters.routes';
+import { registerLeadRoutes } from './http/routes/leads.routes';
+import { registerNicheRoutes } from './http/routes/niches.routes';
+import { registerProviderRoutes } from './http/routes/providers.routes';
+import { registerSubscriptionRoutes } from './http/routes/subscriptions.routes';
+import { registerWalletRoutes } from './http/routes/wallets.routes';
+import { registerApiMetrics } from './metrics';
+import { PROJECTIONS, SCHEMA } from './projections/index';
+
+export interface OperatorApiConfig {
+  /** Requests per client IP per window (default 600 per minute). */
+  rateLimitMax?: number;
+  rateLimitWindowMs?: number;
+  /** Auto-distribution of a niche created without the flag (default true). */
+  nicheAutoDistributeDefault?: boolean;
+  /** Reply timeout of commands sent to the owning services (default 5000 ms). */
+  commandTimeoutMs?: number;
+  /** Declare the Fairlead JetStream streams at start (default true). */
+  declareStreams?: boolean;
+  /** Run the projectors in this process (default true; false serves what another instance projects). */
+  projections?: boolean;
+  /** Trust X-Forwarded-* (behind a reverse proxy), so rate limits apply per client. */
+  trustProxy?: boolean;
+}
+
+export interface OperatorApiDeps {
+  pool: pg.Pool;
+  store: EventStore;
+  nc: NatsConnection;
+  subjects: Subjects;
+  logger: Logger;
+  auth: TokenVerifierOptions;
+  serviceName?: string;
+  clock?: () => Date;
+  newId?: () => string;
+  config?: OperatorApiConfig;
+}
+
+export interface OperatorApi {
+  app: HttpApp;
+  /** Every protected route as registered (method, url, access level). */
+  routes: readonly ProtectedRoute[];
+  metrics: Registry;
+  /** Resolves once every read model has applied everything stored now. */
+  caughtUp(timeoutMs?: number): Promise<void>;
+  listen(options: { host: string; port: number }): Promise<string>;
+  /** Closes the HTTP server and stops the projectors (not the pool, store or NATS it was given). */
+  stop(): Promise<void>;
+}
+
+export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorApi> {
+  const { pool, store, nc, subjects, logger } = deps;
+  const config = deps.config ?? {};
+  const jsm = await jetstreamManager(nc);
+  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
+
+  const projectors: RunningProjector[] = [];
+  const stopProjectors = async () => void (await Promise.allSettled(projectors.map((p) => p.stop())));
+  if (config.projections !== false) {
+    try {
+      for (const projection of PROJECTIONS) projectors.push(await startProjector({ store, pool, schema: SCHEMA, projection }));
+    } catch (error) {
+      await stopProjectors();
+      throw error;
+    }
+    for (const p of projectors) {
+      // A projector stops on an event it cannot apply; the API then serves stale data, so say it loudly.
+      p.done.catch((err: unknown) => logger.error({ err, projection: p.name }, 'projection stopped'));
+    }
+  }
+
+  const app = await createHttpApp({
+    logger,
+    serviceName: deps.serviceName ?? 'operator-api',
+    readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
+    trustProxy: config.trustProxy ?? false,
+    openapi: {
+      title: 'Fairlead operator API',
+      version: '1.0.0',
+      description:
+        'Operators query the read models and act: distribute leads, top up wallets, manage niches, providers and subscriptions, redrive dead letters. ' +
+        'Bearer JWT with a role (viewer: reads; operator: reads, distribute, top-ups, redrive; admin: everything); every change needs MFA (amr includes "mfa"). ' +
+        'Updates need If-Match with the ETag read; a stale one gets 412.',
+      bearerAuth: true,
+    },
+  });
+
+  const metrics = createMetricsRegistry(deps.serviceName ?? 'operator-api');
+  registerMetricsRoute(app, metrics);
+  registerApiMetrics(app, metrics, { projectors: () => projectors, jsm, deadLetterStream: subjects.streams.deadLetters });
+
+  await app.register(rateLimit, {
+    max: config.rateLimitMax ?? 600,
+    timeWindow: config.rateLimitWindowMs ?? 60_000,
+    keyGenerator: (request) => request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new AppError('RATE_LIMITED', `Too many requests: at most ${context.max} per ${context.after}. Try again later.`, { status: 429, details: { limit: context.max } }),
+  });
+  const routes = installAuth(app, createTokenVerifier(deps.auth));
+
+  const ctx: ApiContext = {
+    pool,
+    store,
+    bus: createCommandBus({ nc, subjects, ...(config.commandTimeoutMs ? { timeoutMs: config.commandTimeoutMs } : {}) }),
+    dlq: createDeadLetterQueue({ jsm, js: jetstream(nc), subjects }),
+    clock: deps.clock ?? (() => new Date()),
+    newId: deps.newId ?? randomUUID,
+    nicheAutoDistributeDefault: config.nicheAutoDistributeDefault ?? true,
+  };
+  registerLeadRoutes(app, ctx);
+  registerAssignmentRoutes(app, ctx);
+  registerNicheRoutes(app, ctx);
+  registerProviderRoutes(app, ctx);
+  registerWalletRoutes(app, ctx);
+  registerSubscriptionRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
+  registerDeadLetterRoutes(app, ctx);
+  await app.ready();
+
+  return {
+    app,
+    routes,
+    metrics,
+    caughtUp: async (timeoutMs) => void (await Promise.all(projectors.map((p) => p.waitUntilCaughtUp(timeoutMs)))),
+    listen: (options) => listen(app, options),
+    stop: async () => {
+      await app.close();
+      await stopProjectors();
+    },
+  };
+}
