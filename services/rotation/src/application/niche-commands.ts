@@ -1,0 +1,138 @@
+/**
+ * The rotation commands (contracts' `rotationCommands`): configuration of niches and
+ * levels, reads, and the start-level claim. Each write decides on the niche's latest
+ * state inside the repository's locked transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { CommandReply, LevelSnapshot, rotationCommands } from '@fairlead/contracts';
+import type { z } from 'zod';
+import { claimOf, decideClaim, type Claim } from '../domain/claim';
+import { LeadClaimedElsewhereError, LevelExistsError, NicheNotFoundError } from '../domain/errors';
+import { eventIds } from '../domain/ids';
+import { decideNiche, type Niche, type NicheCommand, type NicheState } from '../domain/niche';
+import type { NicheRepository } from './niche-repository';
+
+type Req<V extends keyof typeof rotationCommands> = z.output<(typeof rotationCommands)[V]['request']>;
+type NicheReply = CommandReply<'rotation', 'get_niche'>;
+
+export interface RotationCommandsDeps {
+  pool: pg.Pool;
+  repository: NicheRepository;
+  /** auto_distribute of a niche created without one. */
+  autoDistributeDefault: boolean;
+  newId?: () => string;
+}
+
+export interface RotationCommands {
+  createNiche(request: Req<'create_niche'>): Promise<NicheReply>;
+  updateNiche(request: Req<'update_niche'>): Promise<NicheReply>;
+  addLevel(request: Req<'add_level'>): Promise<NicheReply>;
+  updateLevel(request: Req<'update_level'>): Promise<NicheReply>;
+  getNiche(request: Req<'get_niche'>): Promise<NicheReply>;
+  claimStartLevel(request: Req<'claim_start_level'>): Promise<Claim>;
+}
+
+const toReply = (niche: Niche): NicheReply => ({
+  niche_id: niche.niche_id,
+  name: niche.name,
+  auto_distribute: niche.auto_distribute,
+  levels: niche.levels.map((l) => ({ ...l })),
+  next_start_order_position: niche.next_start_order_position,
+  version: niche.version,
+});
+
+const replyOf = (nicheId: string) => (state: NicheState) => {
+  if (!state) throw new NicheNotFoundError(nicheId);
+  return toReply(state);
+};
+
+interface ClaimRow {
+  niche_id: string;
+  start_order_position: number;
+  traversal: LevelSnapshot[];
+}
+
+async function findClaim(db: Pick<pg.ClientBase, 'query'>, leadId: string): Promise<ClaimRow | undefined> {
+  const { rows } = await db.query<ClaimRow>('select niche_id, start_order_position, traversal from rotation.claims where lead_id = $1', [leadId]);
+  return rows[0];
+}
+
+function answerOf(row: ClaimRow, nicheId: string, leadId: string): Claim {
+  if (row.niche_id !== nicheId) throw new LeadClaimedElsewhereError(leadId, row.niche_id);
+  return { niche_id: row.niche_id, lead_id: leadId, start_order_position: row.start_order_position, traversal: row.traversal };
+}
+
+export function createRotationCommands(deps: RotationCommandsDeps): RotationCommands {
+  const { repository, pool } = deps;
+  const newId = deps.newId ?? randomUUID;
+
+  const configure = (command: NicheCommand, alongside?: (tx: pg.PoolClient, state: Niche) => Promise<void>): Promise<NicheReply> =>
+    repository.write(
+      command.niche_id,
+      (state) => {
+        const events = decideNiche(command, state);
+        const ids = events.map((e) =>
+          e.type === 'NicheCreated' ? eventIds.nicheCreated(e.data.niche_id) : e.type === 'CompetitionLevelAdded' ? eventIds.levelAdded(e.data.niche_id, e.data.level_id) : newId(),
+        );
+        return { events: events.map((event, i) => ({ id: ids[i]!, event })), ...(alongside ? { alongside } : {}), result: replyOf(command.niche_id) };
+      },
+      { actor: command.actor },
+    );
+
+  return {
+    createNiche: (r) =>
+      configure({
+        type: 'create_niche',
+        niche_id: r.niche_id ?? newId(),
+        name: r.name,
+        auto_distribute: r.auto_distribute ?? deps.autoDistributeDefault,
+        actor: r.actor,
+      }),
+
+    updateNiche: (r) => configure({ type: 'update_niche', ...r }),
+
+    addLevel: (r) => {
+      const levelId = r.level_id ?? newId();
+      return configure({ type: 'add_level', ...r, level_id: levelId }, async (tx) => {
+        // Level ids are global: the row is the guard against a second niche using the same one.
+        const inserted = await tx.query('insert into rotation.level_ids (level_id, niche_id) values ($1, $2) on conflict (level_id) do nothing', [levelId, r.niche_id]);
+        if (inserted.rowCount === 0) throw new LevelExistsError(levelId, 'in another niche');
+      });
+    },
+
+    updateLevel: (r) => configure({ type: 'update_level', ...r }),
+
+    getNiche: async (r) => replyOf(r.niche_id)(await repository.load(r.niche_id)),
+
+    claimStartLevel: async ({ niche_id, lead_id }) => {
+      const known = await findClaim(pool, lead_id);
+      if (known) return answerOf(known, niche_id, lead_id);
+      return repository.write(
+        niche_id,
+        async (state, tx) => {
+          if (!state) throw new NicheNotFoundError(niche_id);
+          // Another request for this lead may have claimed while we waited for the lock.
+          const again = await findClaim(tx, lead_id);
+          if (again) return { events: [], result: () => answerOf(again, niche_id, lead_id) };
+          const event = decideClaim(state, lead_id);
+          const claim = claimOf(event);
+          return {
+            events: [{ id: eventIds.startLevelClaimed(lead_id), event }],
+            alongside: async (t) => {
+              const inserted = await t.query(
+                `insert into rotation.claims (lead_id, niche_id, start_order_position, traversal) values ($1, $2, $3, $4)
+                 on conflict (lead_id) do nothing`,
+                [lead_id, niche_id, claim.start_order_position, JSON.stringify(claim.traversal)],
+              );
+              // Claimed at the same moment under another niche's lock: that one stands, this one rolls back.
+              if (inserted.rowCount === 0) throw new LeadClaimedElsewhereError(lead_id, (await findClaim(t, lead_id))?.niche_id ?? 'unknown');
+            },
+            result: () => claim,
+          };
+        },
+        { lead_id },
+      );
+    },
+  };
+}
