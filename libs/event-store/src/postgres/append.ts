@@ -1,60 +1,114 @@
 /**
- * append(): one round trip to the append_events function (see schema.ts), which does the
- * idempotency check, the optimistic version check, the insert and the NOTIFY.
+ * Appends through the append_batch function (append-sql.ts): one round trip and one
+ * transaction for one append, or for several grouped by the GroupCommitter.
  */
 import type pg from 'pg';
 import { validateAppend } from '../append-input';
 import { ConcurrencyError, EventIdConflictError } from '../errors';
-import type { AppendResult, ExpectedVersion, NewEvent } from '../types';
 import { quoteIdentifier } from '../identifiers';
-import { bigintTypes } from './rows';
+import type { AppendResult, ExpectedVersion, NewEvent } from '../types';
 
 /** A pool or a client (for appends inside the caller's own transaction). */
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
-interface AppendRow {
-  r_outcome: 'ok' | 'duplicate' | 'conflict' | 'id_conflict';
-  r_version: number | null;
-  r_position: bigint | null;
-  r_appended: number;
+export interface AppendRequest {
+  stream: string;
+  events: readonly NewEvent[];
+  expected: ExpectedVersion;
 }
+
+interface BatchRow {
+  r_outcomes: ('ok' | 'duplicate' | 'conflict' | 'id_conflict')[];
+  r_versions: (number | null)[];
+  r_positions: (string | null)[];
+}
+
+/** Per request, in order: its result, or the typed error it ended with. */
+export type BatchOutcome = { ok: true; result: AppendResult } | { ok: false; error: Error };
 
 const encodeExpected = (expected: ExpectedVersion): number | null =>
   expected === 'any' ? null : expected === 'no_stream' ? -1 : expected;
 
-export async function appendEvents(
-  db: Queryable,
-  schema: string,
-  stream: string,
-  events: readonly NewEvent[],
-  expected: ExpectedVersion,
-): Promise<AppendResult> {
-  validateAppend(stream, events, expected);
-  const { rows } = await db.query<AppendRow>({
-    // Named: prepared once per connection, then only bound and executed.
-    name: `${schema}.append_events`,
-    text: `select r_outcome, r_version, r_position, r_appended from ${quoteIdentifier(schema)}.append_events($1, $2, $3, $4, $5, $6)`,
-    values: [
-      stream,
-      encodeExpected(expected),
-      events.map((e) => e.id),
-      events.map((e) => e.type),
-      events.map((e) => JSON.stringify(e.data)),
-      events.map((e) => JSON.stringify(e.metadata ?? {})),
-    ],
-    types: bigintTypes,
+/** Runs validated requests as one batch (a single SQL call, hence one transaction unless `db` is inside one). */
+export async function appendBatch(db: Queryable, schema: string, requests: readonly AppendRequest[]): Promise<BatchOutcome[]> {
+  const values = {
+    streams: [] as string[],
+    expected: [] as (number | null)[],
+    counts: [] as number[],
+    app: [] as number[],
+    ids: [] as string[],
+    types: [] as string[],
+    data: [] as string[],
+    metadata: [] as string[],
+  };
+  requests.forEach((request, index) => {
+    values.streams.push(request.stream);
+    values.expected.push(encodeExpected(request.expected));
+    values.counts.push(request.events.length);
+    for (const event of request.events) {
+      values.app.push(index + 1);
+      values.ids.push(event.id);
+      values.types.push(event.type);
+      values.data.push(JSON.stringify(event.data));
+      values.metadata.push(JSON.stringify(event.metadata ?? {}));
+    }
+  });
+  const { rows } = await db.query<BatchRow>({
+    // Named: parsed once per connection, then only bound and executed.
+    name: `${schema}.append_batch`,
+    // int8[] would arrive as strings anyway; text[] makes that explicit.
+    text: `select r_outcomes, r_versions, r_positions::text[] as r_positions
+           from ${quoteIdentifier(schema)}.append_batch($1, $2, $3, $4, $5, $6, $7, $8)`,
+    values: [values.streams, values.expected, values.counts, values.app, values.ids, values.types, values.data, values.metadata],
   });
   const row = rows[0];
-  if (!row) throw new Error('append_events returned no row');
-  switch (row.r_outcome) {
-    case 'ok':
-    case 'duplicate':
-      return { nextExpectedVersion: row.r_version!, lastGlobalPosition: row.r_position!, appended: row.r_appended };
-    case 'conflict':
-      throw new ConcurrencyError(stream, expected, row.r_version ?? undefined);
-    case 'id_conflict':
-      throw new EventIdConflictError(stream, await storedIds(db, schema, events));
-  }
+  if (!row) throw new Error('append_batch returned no row');
+  return Promise.all(
+    requests.map(async (request, index): Promise<BatchOutcome> => {
+      const outcome = row.r_outcomes[index];
+      const version = row.r_versions[index] ?? undefined;
+      const position = row.r_positions[index];
+      switch (outcome) {
+        case 'ok':
+        case 'duplicate':
+          return {
+            ok: true,
+            result: { nextExpectedVersion: version!, lastGlobalPosition: BigInt(position!), appended: outcome === 'ok' ? request.events.length : 0 },
+          };
+        case 'conflict':
+          return { ok: false, error: new ConcurrencyError(request.stream, request.expected, version) };
+        case 'id_conflict':
+          return { ok: false, error: new EventIdConflictError(request.stream, await storedIds(db, schema, request.events)) };
+        default:
+          return { ok: false, error: new Error(`append_batch returned no outcome for ${request.stream}`) };
+      }
+    }),
+  );
+}
+
+/** One append on `db`, validated first. */
+export async function appendOne(db: Queryable, schema: string, stream: string, events: readonly NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+  validateAppend(stream, events, expected);
+  const [outcome] = await appendBatch(db, schema, [{ stream, events, expected }]).catch((error: unknown) => {
+    throw asEventIdConflict(error, stream, events) ?? error;
+  });
+  if (!outcome) throw new Error('append_batch returned nothing');
+  if (!outcome.ok) throw outcome.error;
+  return outcome.result;
+}
+
+/**
+ * The one race append_batch cannot see coming: the same id written to two different
+ * streams at the same moment (a caller bug, not a version conflict). The unique index on
+ * event_id stops the second; it is reported as what it is.
+ */
+export function asEventIdConflict(error: unknown, stream: string, events: readonly NewEvent[]): EventIdConflictError | undefined {
+  const pgError = error as { code?: string; constraint?: string };
+  if (pgError?.code !== '23505' || pgError.constraint !== 'events_event_id_key') return undefined;
+  return new EventIdConflictError(
+    stream,
+    events.map((e) => e.id),
+  );
 }
 
 async function storedIds(db: Queryable, schema: string, events: readonly NewEvent[]): Promise<string[]> {

@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { assertIdentifier } from '../identifiers';
 import { runMigrations, type RunMigrationsResult } from '../migrations';
 import type { AppendResult, Checkpoint, EventStore, ExpectedVersion, NewEvent, ReadAllBatch, SubscribeOptions, Subscription } from '../types';
-import { appendEvents } from './append';
+import { appendBatch, appendOne } from './append';
+import { validateAppend } from '../append-input';
+import { GroupCommitter } from './group-commit';
 import { NotificationListener, type ListenConnection } from './listener';
 import { readGlobalPage, readStream, streamVersion } from './read';
 import { eventStoreMigrations, MIGRATIONS_TABLE, notifyChannel } from './schema';
@@ -28,6 +30,12 @@ export interface PostgresEventStoreOptions {
   heldBackPollMs?: number;
   /** Longest re-poll delay while events are held back. */
   maxHeldBackPollMs?: number;
+  /**
+   * Group commit: append() calls made while `maxInFlight` batches are already running are
+   * sent together as the next batch (one round trip, one transaction); each keeps its own
+   * expected-version check and outcome. `false` sends every append on its own.
+   */
+  groupCommit?: false | { maxInFlight?: number; maxEvents?: number };
   /** Called with errors the store recovers from by itself (LISTEN reconnects, retried reads). */
   onError?: (error: Error) => void;
 }
@@ -54,6 +62,12 @@ const optionsSchema = z
     pollIntervalMs: z.number().int().positive().default(1_000),
     heldBackPollMs: z.number().int().positive().default(20),
     maxHeldBackPollMs: z.number().int().positive().default(250),
+    groupCommit: z
+      .union([
+        z.literal(false),
+        z.object({ maxInFlight: z.number().int().positive().default(2), maxEvents: z.number().int().positive().default(1_000) }),
+      ])
+      .default({ maxInFlight: 2, maxEvents: 1_000 }),
     onError: z.custom<(error: Error) => void>((v) => typeof v === 'function').optional(),
   })
   .refine((o) => (o.pool === undefined) !== (o.connectionString === undefined), 'give exactly one of pool or connectionString');
@@ -94,14 +108,20 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
     };
   };
   const listener = new NotificationListener({ connect: connectListener, channel: notifyChannel(schema), onError: options.onError });
+  const committer =
+    options.groupCommit === false ? undefined : new GroupCommitter((requests) => appendBatch(pool, schema, requests), options.groupCommit);
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
   return {
     schema,
     migrate: () => runMigrations(pool, { schema, table: MIGRATIONS_TABLE, migrations: eventStoreMigrations(schema) }),
-    append: (stream, events, expected) => appendEvents(pool, schema, stream, events, expected),
-    appendInTransaction: (client, stream, events, expected) => appendEvents(client, schema, stream, events, expected),
+    append: async (stream, events, expected) => {
+      if (!committer) return appendOne(pool, schema, stream, events, expected);
+      validateAppend(stream, events, expected);
+      return committer.append({ stream, events, expected });
+    },
+    appendInTransaction: (client, stream, events, expected) => appendOne(client, schema, stream, events, expected),
     readStream: (stream, fromVersion, maxCount) => readStream(pool, schema, stream, fromVersion, maxCount),
     streamVersion: (stream) => streamVersion(pool, schema, stream),
     readAll: async (from: Checkpoint, batchSize: number, readOptions?: { categories?: readonly string[] }): Promise<ReadAllBatch> => {

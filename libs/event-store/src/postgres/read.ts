@@ -57,7 +57,8 @@ export async function readGlobalPage(
   const s = quoteIdentifier(schema);
   // One statement, hence one snapshot, for the watermark, the page and the held-back flag.
   const { rows } = await db.query<PageRow>({
-    name: `${schema}.read_global_page`,
+    // Unnamed on purpose: a cached generic plan made while the table was small could
+    // stay a sequential scan and sort as it grows; this plans with the real values each time.
     text: `
       with horizon as (
         select pg_snapshot_xmin(pg_current_snapshot()) as xmin
