@@ -49,7 +49,7 @@ export async function listAudit(db: Db, filter: AuditFilter): Promise<{ items: A
         and ($7::text is null or subject = $7)
         and ($8::timestamptz is null or occurred_at >= $8) and ($9::timestamptz is null or occurred_at < $9)
         and ($10::bigint is null or seq < $10)
-      order by seq desc limit $11`,
+      order by operator.audit_log.seq desc limit $11`,
     [
       prefix ? null : (action ?? null),
       prefix,

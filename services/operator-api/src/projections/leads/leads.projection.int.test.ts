@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streams } from '@fairlead/contracts';
+import { approved, at, event, partialDistribution, requested } from '../../testing/events';
+import { startProjectionHarness, type ProjectionHarness } from '../../testing/projection-harness';
+import { leadsProjection } from './leads.projection';
+import { effectiveQueueState, findLead, lastAttemptStatus, listLeads, statusNotes } from './leads.queries';
+
+let h: ProjectionHarness;
+
+beforeAll(async () => {
+  h = await startProjectionHarness('op_leads');
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const lead = async (id: string) => {
+  const row = await findLead(h.pool, id);
+  if (!row) throw new Error(`lead ${id} not projected`);
+  return row;
+};
+
+describe('operator.leads', () => {
+  it('follows a lead from approval to a partial outcome', async () => {
+    const s = partialDistribution('lead-partial', 'roofing');
+    await h.append(streams.lead(s.leadId), s.events);
+    await h.project(leadsProjection);
+
+    const row = await lead(s.leadId);
+    expect(row).toMatchObject({ status: 'distributed', queue_state: 'completed', outcome: 'partial', assignments_count: 2, skipped_count: 1, start_order_position: 2, attempts: 1, niche_id: 'roofing' });
+    expect(row.completed_at?.toISOString()).toBe(at(5));
+    expect(lastAttemptStatus(row)).toBe('success');
+    expect(statusNotes(row)).toBe('Distribution completed with 2 assignments, 1 provider skipped.');
+  });
+
+  it('shows the work item queued, in progress, retrying, dead-lettered and resumed', async () => {
+    const id = 'lead-queue';
+    const stream = streams.lead(id);
+    await h.append(stream, [approved(id, 'roofing')]);
+    await h.project(leadsProjection);
+    expect((await lead(id)).queue_state).toBe('none');
+    expect(lastAttemptStatus(await lead(id))).toBe('none');
+
+    await h.append(stream, [requested(id, 'roofing', 'r1')]);
+    await h.project(leadsProjection);
+    expect((await lead(id)).queue_state).toBe('queued');
+    expect(lastAttemptStatus(await lead(id))).toBe('queued');
+
+    await h.append(stream, [
+      event('DistributionStarted', { lead_id: id, niche_id: 'roofing', request_id: 'r1', attempt: 1, start_order_position: 1, traversal: [], started_at: at(2) }),
+    ]);
+    await h.project(leadsProjection);
+    expect((await lead(id)).queue_state).toBe('in_progress');
+
+    await h.append(stream, [event('DistributionFailed', { lead_id: id, niche_id: 'roofing', request_id: 'r1', attempt: 1, error: 'billing timed out', final: false, failed_at: at(3) })]);
+    await h.project(leadsProjection);
+    let row = await lead(id);
+    expect(row).toMatchObject({ queue_state: 'retrying', attempts: 1, last_error: 'billing timed out' });
+    expect(lastAttemptStatus(row)).toBe('failed');
+    expect(statusNotes(row)).toContain('will be retried');
+
+    await h.append(stream, [event('DistributionFailed', { lead_id: id, niche_id: 'roofing', request_id: 'r1', attempt: 6, error: 'billing down', final: true, failed_at: at(9) })]);
+    await h.project(leadsProjection);
+    row = await lead(id);
+    expect(row).toMatchObject({ queue_state: 'dead_lettered', attempts: 6 });
+    expect(row.last_attempt_at?.toISOString()).toBe(at(9));
+    expect(statusNotes(row)).toContain('Dead-lettered after 6 attempts');
+
+    // An operator's redrive (recorded by the API) makes it queued again until work resumes.
+    await h.pool.query(`update operator.leads set redriven_at = $2 where lead_id = $1`, [id, new Date(Date.parse(at(10)))]);
+    expect(effectiveQueueState(await lead(id))).toBe('queued');
+
+    await h.append(stream, [
+      event('ProvidersSelected', { lead_id: id, level_id: 'roofing-l1', order_position: 1, round: 0, candidates: [], excluded: [], picks: [] }),
+    ]);
+    await h.project(leadsProjection);
+    expect((await lead(id)).queue_state).toBe('in_progress');
+  });
+
+  it('records a rejected lead with its reasons', async () => {
+    await h.append(streams.lead('lead-bad'), [
+      event('LeadRejected', { lead_id: 'lead-bad', niche_id: 'nowhere', reasons: ['unknown niche nowhere'], payload: {}, received_via: 'http' }),
+    ]);
+    await h.project(leadsProjection);
+    const row = await lead('lead-bad');
+    expect(row.status).toBe('rejected');
+    expect(statusNotes(row)).toBe('Rejected at intake: unknown niche nowhere');
+  });
+
+  it('changes nothing when the whole log is replayed', async () => {
+    const before = await h.dump(['operator.leads']);
+    await h.replay(leadsProjection);
+    expect(await h.dump(['operator.leads'])).toBe(before);
+  });
+
+  it('lists newest first with filters and a cursor that visits every lead once', async () => {
+    for (let i = 0; i < 5; i++) await h.append(streams.lead(`list-${i}`), [approved(`list-${i}`, i % 2 === 0 ? 'plumbing' : 'solar')]);
+    await h.project(leadsProjection);
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await listLeads(h.pool, { niche_id: 'plumbing', limit: 2, cursor });
+      seen.push(...page.items.map((l) => l.lead_id));
+      cursor = page.next_cursor ?? undefined;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(2);
+    expect(seen.sort()).toEqual(['list-0', 'list-2', 'list-4']);
+
+    const all = await listLeads(h.pool, { limit: 100 });
+    const times = all.items.map((l) => l.received_at.getTime());
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect((await listLeads(h.pool, { status: 'distributed', limit: 100 })).items.map((l) => l.lead_id)).toEqual(['lead-partial']);
+    expect((await listLeads(h.pool, { queue_state: 'in_progress', limit: 100 })).items.map((l) => l.lead_id)).toEqual(['lead-queue']);
+    expect((await listLeads(h.pool, { from: new Date(Date.now() + 60_000), limit: 100 })).items).toEqual([]);
+  });
+});
