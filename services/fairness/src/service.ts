@@ -29,6 +29,8 @@ export interface FairnessConfig {
   durable?: string;
   /** Server's ack timer for a distribution in progress (default 30 s; kept alive while running). */
   ackWaitMs?: number;
+  /** Longest wait for a level just added by rotation to reach fairness before LEVEL_NOT_FOUND (default 3000 ms). */
+  levelWaitMs?: number;
   /** Declare the Fairlead JetStream streams at start (default true). */
   declareStreams?: boolean;
 }
@@ -82,9 +84,7 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
     // A projector stops on an error (a malformed event); the service then serves stale data, so say it loudly.
     p.done.catch((err: unknown) => logger.error({ err, projection: p.name }, 'projection stopped'));
   }
-  const [levels] = projectors;
-
-  const commands = createSubscriptionCommands({ store, pool, levelsCaughtUp: () => levels!.waitUntilCaughtUp() });
+  const commands = createSubscriptionCommands({ store, pool, ...(config.levelWaitMs !== undefined ? { levelWaitMs: config.levelWaitMs } : {}) });
   const server = serveSubscriptionCommands(nc, subjects, commands, logger);
 
   const ports = { nc, subjects, ...(config.requestTimeoutMs ? { timeoutMs: config.requestTimeoutMs } : {}) };

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
 import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
 import { evolveDistribution, initialDistributionState, isLeadEventType, type DistributionState, type LeadEvent } from '../domain/distribution-state';
-import { recordReceipt } from '../projections/subscription-stats/subscription-stats';
+import { recordReceipts } from '../projections/subscription-stats/subscription-stats';
 
 /** Parses the events of a lead stream that the distribution reads; others only advance the version. */
 export function foldLeadStream(events: readonly StoredEvent[]): DistributionState {
@@ -81,22 +81,23 @@ export class LeadWriter {
     if (this.pending.length === 0) return;
     const events = this.pending;
     const expected = this.stored.version === -1 ? 'no_stream' : this.stored.version;
-    await client.query('begin');
+    const newEvents = events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: this.metadata }));
+    const receipts = events.flatMap(({ event }) => (event.type === 'LeadAssigned' ? [event.data] : []));
     let appended: number;
-    try {
-      const result = await this.store.appendInTransaction(
-        client,
-        streams.lead(this.leadId),
-        events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: this.metadata })),
-        expected,
-      );
-      appended = result.appended;
-      // Stats move only with a LeadAssigned actually written: a re-append counts nothing twice.
-      if (appended > 0) for (const { event } of events) if (event.type === 'LeadAssigned') await recordReceipt(client, event.data);
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
+    if (receipts.length === 0) {
+      // One statement needs no transaction of its own.
+      appended = (await this.store.appendInTransaction(client, streams.lead(this.leadId), newEvents, expected)).appended;
+    } else {
+      await client.query('begin');
+      try {
+        appended = (await this.store.appendInTransaction(client, streams.lead(this.leadId), newEvents, expected)).appended;
+        // Stats move only with a LeadAssigned actually written: a re-append counts nothing twice.
+        if (appended > 0) await recordReceipts(client, receipts);
+        await client.query('commit');
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      }
     }
     if (appended === 0) {
       // Already stored by an earlier attempt: the stream, not our guess, says where it stands.

@@ -9,7 +9,7 @@ let service: FairnessService;
 
 beforeAll(async () => {
   h = await startHarness('fairness_subs', { relay: false });
-  service = await h.startService();
+  service = await h.startService({ levelWaitMs: 300 });
   await h.seedNiche('s1', [level('s1', 1, 2, 1000), level('s1', 2, 1, 500)]);
   await h.seedNiche('s2', [level('s2', 1, 1, 100)]);
 });
@@ -47,6 +47,9 @@ describe('subscription commands over NATS', () => {
       version: 0,
     });
     expect(await h.command('get_subscription', { subscription_id: 'sub-1' })).toEqual(created);
+    // Read-your-writes: once answered, the distribution's read model already has it.
+    const { rows } = await h.db.pool.query('select version, status from fairness.subscriptions where subscription_id = $1', ['sub-1']);
+    expect(rows).toEqual([{ version: 0, status: 'active' }]);
     const [event] = await h.store.readStream(streams.subscription('sub-1'));
     expect(event).toMatchObject({ type: 'SubscriptionCreated', metadata: { actor: { actor_id: 'op' } } });
   });
@@ -71,6 +74,7 @@ describe('subscription commands over NATS', () => {
   it('changes caps and area, and status with an expected version; a stale version is refused', async () => {
     const changed = await h.command('update_subscription', { subscription_id: 'sub-1', monthly_cap: 100, daily_cap: null, expected_version: 0 });
     expect(changed).toMatchObject({ daily_cap: null, monthly_cap: 100, version: 1 });
+    expect((await h.db.pool.query('select monthly_cap from fairness.subscriptions where subscription_id = $1', ['sub-1'])).rows).toEqual([{ monthly_cap: 100 }]);
     expect(await codeOf(h.command('set_subscription_status', { subscription_id: 'sub-1', status: 'paused', expected_version: 0 }))).toBe('SUBSCRIPTION_VERSION_CONFLICT');
     expect(await h.command('set_subscription_status', { subscription_id: 'sub-1', status: 'paused', expected_version: 1, reason: 'holiday' })).toMatchObject({
       status: 'paused',

@@ -20,6 +20,17 @@ import {
   type SubscriptionState,
 } from '../domain/subscription';
 import { findLevel } from '../projections/levels/levels.projection';
+import { findSubscription } from '../projections/subscriptions/subscriptions.projection';
+
+/** Polls `probe` every 10 ms until it holds or `timeoutMs` passed; resolves with whether it held. */
+async function poll(timeoutMs: number, probe: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 type Req<V extends keyof typeof fairnessCommands> = z.output<(typeof fairnessCommands)[V]['request']>;
 type Reply = CommandReply<'fairness', 'get_subscription'>;
@@ -27,8 +38,13 @@ type Reply = CommandReply<'fairness', 'get_subscription'>;
 export interface SubscriptionCommandsDeps {
   store: PostgresEventStore;
   pool: pg.Pool;
-  /** Waits until `fairness.levels` has applied everything stored (a level added a moment ago). */
-  levelsCaughtUp?: () => Promise<void>;
+  /** Longest wait for a level added a moment ago to reach `fairness.levels` before LEVEL_NOT_FOUND (default 3000 ms). */
+  levelWaitMs?: number;
+  /**
+   * Longest wait, after an append, for `fairness.subscriptions` to show it, so that a lead
+   * distributed after the reply sees the change (default 5000 ms; 0: reply at once).
+   */
+  projectionWaitMs?: number;
   newId?: () => string;
   /** Re-reads after a concurrent write before giving up (default 5). */
   maxConflicts?: number;
@@ -83,16 +99,20 @@ export function createSubscriptionCommands(deps: SubscriptionCommandsDeps): Subs
       }
       let next = state;
       events.forEach((e, i) => (next = evolveSubscription(next, e, (state?.version ?? -1) + 1 + i)));
+      await projected(next!.subscription_id, next!.version);
       return next!;
     }
   }
 
+  /** Read-your-writes for operators: the reply comes once the distribution can see the change. */
+  async function projected(subscriptionId: string, version: number): Promise<void> {
+    await poll(deps.projectionWaitMs ?? 5_000, async () => ((await findSubscription(deps.pool, subscriptionId))?.version ?? -1) >= version);
+  }
+
   async function requireLevelOfNiche(nicheId: string, levelId: string): Promise<void> {
-    let level = await findLevel(deps.pool, levelId);
-    if (!level && deps.levelsCaughtUp) {
-      await deps.levelsCaughtUp();
-      level = await findLevel(deps.pool, levelId);
-    }
+    // A level rotation added a moment ago may not be projected yet: give it a moment.
+    const found = await poll(deps.levelWaitMs ?? 3_000, async () => (await findLevel(deps.pool, levelId)) !== undefined);
+    const level = found ? await findLevel(deps.pool, levelId) : undefined;
     if (!level || level.niche_id !== nicheId) throw new LevelNotFoundError(nicheId, levelId);
   }
 

@@ -1,7 +1,7 @@
 /**
  * `fairness.subscription_stats`: when each subscription last received a lead and how
  * many it received this UTC day and month. Not a projector: the distribution handler
- * calls recordReceipt in the transaction that appends LeadAssigned, so the order seen by
+ * calls recordReceipts in the transaction that appends LeadAssigned, so the order seen by
  * the next lead of the niche is exact. `rebuildSubscriptionStats` derives it again from
  * the LeadAssigned events alone.
  */
@@ -20,17 +20,19 @@ export interface Receipt {
 }
 
 /**
- * Counts one assignment. Call it once per LeadAssigned actually appended (not for an
- * idempotent re-append), inside the same transaction. An older receipt than the one
- * stored (a rebuild out of order cannot happen, but a clock step back can) never moves
- * last_received_at backwards.
+ * Counts assignments. Call it once per LeadAssigned actually appended (not for an
+ * idempotent re-append), inside the same transaction. A receipt older than the one
+ * stored (a clock step back) never moves last_received_at, the day or the month backwards.
  */
-export async function recordReceipt(client: Pick<pg.ClientBase, 'query'>, receipt: Receipt): Promise<void> {
-  const at = new Date(receipt.assigned_at);
+export async function recordReceipts(client: Pick<pg.ClientBase, 'query'>, receipts: readonly Receipt[]): Promise<void> {
+  if (receipts.length === 0) return;
+  const at = receipts.map((r) => new Date(r.assigned_at));
   await client.query(
     `insert into fairness.subscription_stats as s
        (subscription_id, provider_id, level_id, last_received_at, last_lead_id, day, day_count, month, month_count)
-     values ($1, $2, $3, $4, $5, $6::date, 1, $7, 1)
+     select r.subscription_id, r.provider_id, r.level_id, r.at, r.lead_id, r.day::date, 1, r.month, 1
+       from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[])
+         as r(subscription_id, provider_id, level_id, at, lead_id, day, month)
      on conflict (subscription_id) do update set
        last_received_at = greatest(s.last_received_at, excluded.last_received_at),
        last_lead_id = case when excluded.last_received_at >= s.last_received_at then excluded.last_lead_id else s.last_lead_id end,
@@ -38,7 +40,15 @@ export async function recordReceipt(client: Pick<pg.ClientBase, 'query'>, receip
        day = greatest(s.day, excluded.day),
        month_count = case when s.month = excluded.month then s.month_count + 1 when s.month < excluded.month then 1 else s.month_count end,
        month = greatest(s.month, excluded.month)`,
-    [receipt.subscription_id, receipt.provider_id, receipt.level_id, at, receipt.lead_id, utcDay(at), utcMonth(at)],
+    [
+      receipts.map((r) => r.subscription_id),
+      receipts.map((r) => r.provider_id),
+      receipts.map((r) => r.level_id),
+      at,
+      receipts.map((r) => r.lead_id),
+      at.map(utcDay),
+      at.map(utcMonth),
+    ],
   );
 }
 
@@ -53,8 +63,8 @@ export async function rebuildSubscriptionStats(store: EventStore, pool: pg.Pool)
       const batch = await store.readAll(from, 1000, { categories: ['lead'] });
       for (const event of batch.events) {
         if (event.type !== 'LeadAssigned') continue;
-        const d = parseDistributionEvent('LeadAssigned', event.data);
-        await recordReceipt(client, d);
+        // One by one: a subscription appears many times, and one statement may touch a row once.
+        await recordReceipts(client, [parseDistributionEvent('LeadAssigned', event.data)]);
         count++;
       }
       if (batch.checkpoint.globalPosition === from.globalPosition && batch.checkpoint.transactionId === from.transactionId) break;
