@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streams, SYSTEM_ACTOR } from '@fairlead/contracts';
+import { approved, at, event, partialDistribution, requested } from '../../testing/events';
+import { startApiHarness, type ApiHarness } from '../../testing/api-harness';
+
+let h: ApiHarness;
+const viewer = { roles: ['viewer'] as const };
+
+beforeAll(async () => {
+  h = await startApiHarness('op_leads_routes');
+  await h.append(streams.provider('p1'), [event('ProviderRegistered', { provider_id: 'p1', name: 'ABC Movers', email: 'abc@example.com', actor: SYSTEM_ACTOR })]);
+  await h.append(streams.lead('lead-done'), partialDistribution('lead-done', 'moving').events);
+  await h.append(streams.lead('lead-waiting'), [approved('lead-waiting', 'moving'), requested('lead-waiting', 'moving', 'r-1')]);
+  await h.append(streams.lead('lead-new'), [approved('lead-new', 'moving')]);
+  await h.appendAndProject(streams.lead('lead-rejected'), [
+    event('LeadRejected', { lead_id: 'lead-rejected', niche_id: 'moving', reasons: ['consumer: needs an email or a phone'], payload: {}, received_via: 'http' }),
+  ]);
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('GET /api/v1/admin/leads/:id/distribution-status', () => {
+  it("answers the original plan's shape for a distributed lead", async () => {
+    const res = await h.call('GET', '/api/v1/admin/leads/lead-done/distribution-status', viewer);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      lead_id: 'lead-done',
+      lead_status: 'distributed',
+      last_attempt_at: at(5),
+      last_attempt_status: 'success',
+      assignments_created: 2,
+      start_level_order_position: 2,
+      notes: 'Distribution completed with 2 assignments, 1 provider skipped.',
+      queue_state: 'completed',
+      outcome: 'partial',
+      attempts: 1,
+      last_error: null,
+    });
+  });
+
+  it('reflects a queued work item, a lead never requested, and an unknown lead', async () => {
+    expect((await h.call('GET', '/api/v1/admin/leads/lead-waiting/distribution-status', viewer)).json()).toMatchObject({
+      lead_status: 'approved',
+      last_attempt_status: 'queued',
+      queue_state: 'queued',
+      assignments_created: 0,
+    });
+    expect((await h.call('GET', '/api/v1/admin/leads/lead-new/distribution-status', viewer)).json()).toMatchObject({ last_attempt_status: 'none', queue_state: 'none' });
+    const unknown = await h.call('GET', '/api/v1/admin/leads/nope/distribution-status', viewer);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: 'LEAD_NOT_FOUND' });
+  });
+});
+
+describe('GET /api/v1/admin/leads/:id/assignments', () => {
+  it('pages newest first with provider name, level name and the price in dollars', async () => {
+    const first = await h.call('GET', '/api/v1/admin/leads/lead-done/assignments?page=1&limit=1', viewer);
+    expect(first.statusCode).toBe(200);
+    const body = first.json<{ items: unknown[]; next_cursor: string }>();
+    expect(body).toMatchObject({ lead_id: 'lead-done', page: 1, limit: 1, total: 2 });
+    expect(body.items).toEqual([
+      {
+        assignment_id: 'lead-done-a2',
+        lead_id: 'lead-done',
+        niche_id: 'moving',
+        provider_id: 'p2',
+        provider_name: null,
+        subscription_id: 'p2-moving-l1',
+        competition_level_id: 'moving-l1',
+        level_name: 'Level 1',
+        level_order_position: 1,
+        price_charged: 10,
+        price_charged_cents: 1_000,
+        assigned_at: at(4),
+        status: 'active',
+      },
+    ]);
+    const second = await h.call('GET', '/api/v1/admin/leads/lead-done/assignments?page=2&limit=1', viewer);
+    expect(second.json()).toMatchObject({ page: 2, items: [{ assignment_id: 'lead-done-a1', provider_name: 'ABC Movers', price_charged: 25 }], next_cursor: null });
+    // The cursor the first page handed out reaches the same second page.
+    const viaCursor = await h.call('GET', `/api/v1/admin/leads/lead-done/assignments?limit=1&cursor=${body.next_cursor}`, viewer);
+    expect(viaCursor.json()).toMatchObject({ page: null, total: null, items: [{ assignment_id: 'lead-done-a1' }] });
+  });
+
+  it('rejects a page out of range and a cursor it did not issue (400)', async () => {
+    expect((await h.call('GET', '/api/v1/admin/leads/lead-done/assignments?page=0', viewer)).statusCode).toBe(400);
+    const bad = await h.call('GET', '/api/v1/admin/leads/lead-done/assignments?cursor=bm9wZQ', viewer);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'INVALID_CURSOR' });
+  });
+});
+
+describe('GET /api/v1/admin/leads', () => {
+  it('filters by status, niche and time and pages with a cursor', async () => {
+    const distributed = await h.call('GET', '/api/v1/admin/leads?status=distributed', viewer);
+    expect(distributed.json<{ items: { lead_id: string }[] }>().items.map((l) => l.lead_id)).toEqual(['lead-done']);
+    const first = await h.call('GET', '/api/v1/admin/leads?niche_id=moving&limit=2', viewer);
+    const page1 = first.json<{ items: { lead_id: string }[]; next_cursor: string }>();
+    expect(page1.items).toHaveLength(2);
+    const page2 = (await h.call('GET', `/api/v1/admin/leads?niche_id=moving&limit=2&cursor=${page1.next_cursor}`, viewer)).json<{ items: { lead_id: string }[]; next_cursor: null }>();
+    expect([...page1.items, ...page2.items].map((l) => l.lead_id).sort()).toEqual(['lead-done', 'lead-new', 'lead-rejected', 'lead-waiting']);
+    expect(page2.next_cursor).toBeNull();
+    const future = await h.call('GET', `/api/v1/admin/leads?from=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`, viewer);
+    expect(future.json()).toEqual({ items: [], next_cursor: null });
+    expect((await h.call('GET', '/api/v1/admin/leads?status=lost', viewer)).statusCode).toBe(400);
+  });
+});
+
+describe('GET /api/v1/admin/leads/:id/decision-record', () => {
+  it('explains each level: candidates in LRU order, chosen or skipped and why', async () => {
+    const res = await h.call('GET', '/api/v1/admin/leads/lead-done/decision-record', viewer);
+    expect(res.statusCode).toBe(200);
+    const record = res.json<{ start_order_position: number; levels: { order_position: number; rounds: { candidates: { provider_id: string; decision: string; reason: string | null }[] }[] }[] }>();
+    expect(record.start_order_position).toBe(2);
+    expect(record.levels.map((l) => l.order_position)).toEqual([2, 1]);
+    expect(record.levels[0]!.rounds[0]!.candidates.map((c) => [c.provider_id, c.decision, c.reason])).toEqual([
+      ['p3', 'skipped', 'insufficient_balance'],
+      ['p1', 'not_picked', 'no free slot at this rank'],
+    ]);
+  });
+});
+
+describe('POST /api/v1/admin/leads/:id/distribute', () => {
+  const operator = { roles: ['operator'] as const };
+
+  it('is 404 for an unknown lead and 400 for a lead that is not approved', async () => {
+    expect((await h.call('POST', '/api/v1/admin/leads/nope/distribute', operator)).json()).toMatchObject({ status: 404, code: 'LEAD_NOT_FOUND' });
+    expect((await h.call('POST', '/api/v1/admin/leads/lead-rejected/distribute', operator)).json()).toMatchObject({ status: 400, code: 'LEAD_NOT_APPROVED' });
+  });
+
+  it('answers a distributed lead without asking anyone to distribute it again', async () => {
+    // No intake runs in this test: an answer proves nothing was sent.
+    const res = await h.call('POST', '/api/v1/admin/leads/lead-done/distribute', operator);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ lead_id: 'lead-done', status: 'already_distributed', request_id: null, message: 'The lead has already been distributed; it was not distributed again' });
+    expect((await h.store.readStream(streams.lead('lead-done'))).filter((e) => e.type === 'DistributionRequested')).toHaveLength(1);
+  });
+
+  it('is 503 with nothing changed when intake is not running', async () => {
+    const res = await h.call('POST', '/api/v1/admin/leads/lead-new/distribute', operator);
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', details: { service: 'intake' } });
+  });
+});
