@@ -112,7 +112,9 @@ export function evaluateLevel({ subscriptions, location, now, taken }: EvaluateL
   const excluded: Exclusion[] = [];
   const eligible: RankedCandidate[] = [];
   for (const s of subscriptions) {
-    const reason = ineligibility(s, location, now) ?? taken.get(s.providerId);
+    // What this lead already did with the provider comes first: a provider billing declined may
+    // meanwhile be paused for low balance, but "insufficient_balance" is why it has no lead.
+    const reason = taken.get(s.providerId) ?? ineligibility(s, location, now);
     if (reason) excluded.push({ providerId: s.providerId, subscriptionId: s.subscriptionId, reason });
     else eligible.push({ providerId: s.providerId, subscriptionId: s.subscriptionId, lastReceivedAt: s.stats.lastReceivedAt });
   }

@@ -114,6 +114,16 @@ describe('evaluating a level', () => {
     ]);
   });
 
+  it('given a provider taken by this lead and since paused by billing, then the reason is the one this lead recorded', () => {
+    const result = evaluateLevel({
+      subscriptions: [sub('a', { status: 'paused_low_balance' })],
+      location,
+      now: NOW,
+      taken: new Map<string, SkipReason>([['p-a', 'insufficient_balance']]),
+    });
+    expect(result.excluded).toEqual([{ providerId: 'p-a', subscriptionId: 's-a', reason: 'insufficient_balance' }]);
+  });
+
   it('given one provider with two subscriptions in the level, then only its least recently served one is a candidate', () => {
     const result = evaluateLevel({
       subscriptions: [sub('x', { subscriptionId: 's-x1', stats: served('2026-03-10T00:00:00Z') }), sub('x', { subscriptionId: 's-x2' })],
