@@ -1,7 +1,7 @@
 /** Tokens from an identity provider: keys fetched from a JWKS URL over real HTTP. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '@fairlead/platform';
 import { createTokenVerifier, type TokenVerifier } from './verify-token';
