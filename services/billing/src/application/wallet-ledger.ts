@@ -1,0 +1,132 @@
+/**
+ * Every change of a wallet runs here, in one transaction: lock the provider's row in
+ * `billing.wallets` (so a wallet's decisions are taken one at a time, across instances),
+ * decide on its balance, append to `wallet-<providerId>` with the version the row names,
+ * move the row, write the caller's own rows, and apply the low-balance rule to the
+ * provider's subscriptions — all committed together. The row is kept in step with the
+ * stream; should they ever disagree (a conflict), the row is rebuilt from the stream and
+ * the decision taken again, a bounded number of times.
+ */
+import type pg from 'pg';
+import { parseDistributionEvent, streams } from '@fairlead/contracts';
+import { isConcurrencyError, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
+import { ProviderNotFoundError } from '../domain/errors';
+import { evolveWallet, openWallet, WALLET_EVENT_TYPES, type Wallet, type WalletEvent } from '../domain/wallet';
+import { KeyedMutex, Semaphore } from './concurrency';
+import { applyLowBalanceRule } from './low-balance';
+
+export interface WalletLedgerOptions {
+  pool: pg.Pool;
+  store: PostgresEventStore;
+  /** Rebuilds of a wallet after a conflict before giving up (default 3). */
+  maxConflicts?: number;
+  /** Wallet writes in flight at once in this process (default: half the pool, at least 1). */
+  maxConcurrentWrites?: number;
+}
+
+export interface WalletDecision<R> {
+  events: readonly { id: string; event: WalletEvent }[];
+  /** The service's own rows, written in the transaction of the append (after it). */
+  alongside?: (tx: pg.PoolClient, wallet: Wallet) => Promise<void>;
+  /** The answer, from the wallet after the events. */
+  result: (wallet: Wallet) => R;
+}
+
+export type DecideOnWallet<R> = (wallet: Wallet, tx: pg.PoolClient) => Promise<WalletDecision<R>> | WalletDecision<R>;
+
+interface WalletRow {
+  balance_cents: string;
+  version: number;
+}
+
+export class WalletLedger {
+  private readonly mutex = new KeyedMutex();
+  private readonly slots: Semaphore;
+  private readonly maxConflicts: number;
+
+  constructor(private readonly options: WalletLedgerOptions) {
+    this.maxConflicts = options.maxConflicts ?? 3;
+    this.slots = new Semaphore(options.maxConcurrentWrites ?? Math.max(1, Math.floor((options.pool.options.max ?? 10) / 2)));
+  }
+
+  /** The wallet as committed now; undefined for a provider that is not registered. */
+  async read(db: Pick<pg.ClientBase, 'query'>, providerId: string): Promise<Wallet | undefined> {
+    const { rows } = await db.query<WalletRow>('select balance_cents, version from billing.wallets where provider_id = $1', [providerId]);
+    const row = rows[0];
+    return row ? { provider_id: providerId, balance_cents: Number(row.balance_cents), version: row.version } : undefined;
+  }
+
+  /** Decides on the wallet's latest state and records the outcome atomically. */
+  write<R>(providerId: string, decide: DecideOnWallet<R>, metadata: Record<string, unknown> = {}): Promise<R> {
+    return this.mutex.run(providerId, () => this.slots.run(() => this.writeLocked(providerId, decide, metadata)));
+  }
+
+  private async writeLocked<R>(providerId: string, decide: DecideOnWallet<R>, metadata: Record<string, unknown>): Promise<R> {
+    const { pool, store } = this.options;
+    const tx = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await tx.query('begin');
+      const { rows } = await tx.query<WalletRow>('select balance_cents, version from billing.wallets where provider_id = $1 for update', [providerId]);
+      const row = rows[0];
+      if (!row) throw new ProviderNotFoundError(providerId);
+      let wallet: Wallet = { provider_id: providerId, balance_cents: Number(row.balance_cents), version: row.version };
+      for (let conflicts = 0; ; conflicts++) {
+        const decision = await decide(wallet, tx);
+        if (decision.events.length === 0) {
+          await tx.query('commit');
+          return decision.result(wallet);
+        }
+        const events = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata }));
+        try {
+          await store.appendInTransaction(tx, streams.wallet(providerId), events, wallet.version === -1 ? 'no_stream' : wallet.version);
+        } catch (error) {
+          if (!isConcurrencyError(error) || conflicts >= this.maxConflicts) throw error;
+          // The row fell out of step with the stream: the stream is the truth.
+          wallet = fold(openWallet(providerId), await store.readStream(streams.wallet(providerId)));
+          await this.saveRow(tx, wallet);
+          continue;
+        }
+        let next = wallet;
+        decision.events.forEach(({ event }, i) => (next = evolveWallet(next, event, wallet.version + 1 + i)));
+        await this.saveRow(tx, next);
+        await decision.alongside?.(tx, next);
+        await applyLowBalanceRule(tx, store, providerId, next.balance_cents);
+        await tx.query('commit');
+        return decision.result(next);
+      }
+    } catch (error) {
+      // A connection that cannot even roll back is discarded, not returned to the pool.
+      await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      tx.release(broken);
+    }
+  }
+
+  private async saveRow(tx: pg.PoolClient, wallet: Wallet): Promise<void> {
+    await tx.query('update billing.wallets set balance_cents = $2, version = $3, updated_at = now() where provider_id = $1', [
+      wallet.provider_id,
+      wallet.balance_cents,
+      wallet.version,
+    ]);
+  }
+}
+
+/** Opens a registered provider's wallet (balance 0, no events yet), in the registration's transaction. */
+export async function openWalletRow(tx: Pick<pg.ClientBase, 'query'>, providerId: string): Promise<void> {
+  await tx.query('insert into billing.wallets (provider_id, balance_cents, version) values ($1, 0, -1) on conflict (provider_id) do nothing', [providerId]);
+}
+
+export function fold(wallet: Wallet, events: readonly StoredEvent[]): Wallet {
+  let w = wallet;
+  for (const e of events) {
+    if (!WALLET_EVENT_TYPES.has(e.type)) {
+      w = { ...w, version: e.streamVersion };
+      continue;
+    }
+    const type = e.type as WalletEvent['type'];
+    w = evolveWallet(w, { type, data: parseDistributionEvent(type, e.data) } as WalletEvent, e.streamVersion);
+  }
+  return w;
+}

@@ -1,0 +1,57 @@
+/**
+ * The billing service's typed errors. Each keeps a stable `code` (it travels in NATS
+ * error replies) and an HTTP status (via the platform's AppError family) for the edges.
+ */
+import { ConflictError, NotFoundError } from '@fairlead/platform';
+
+/** Also the answer to a charge for a provider billing does not know (no wallet). */
+export class ProviderNotFoundError extends NotFoundError {
+  constructor(readonly providerId: string) {
+    super(`provider ${providerId} is not registered`, { code: 'PROVIDER_NOT_FOUND', details: { provider_id: providerId } });
+    this.name = 'ProviderNotFoundError';
+  }
+}
+
+/** A registration for an id that already holds a provider with other values. */
+export class ProviderExistsError extends ConflictError {
+  constructor(readonly providerId: string) {
+    super(`provider ${providerId} is already registered with other values`, { code: 'PROVIDER_EXISTS', details: { provider_id: providerId } });
+    this.name = 'ProviderExistsError';
+  }
+}
+
+/** A refund names a (lead, provider) that was never charged (absent or declined). */
+export class ChargeNotFoundError extends NotFoundError {
+  constructor(
+    readonly leadId: string,
+    readonly providerId: string,
+  ) {
+    super(`provider ${providerId} was not charged for lead ${leadId}`, { code: 'CHARGE_NOT_FOUND', details: { lead_id: leadId, provider_id: providerId } });
+    this.name = 'ChargeNotFoundError';
+  }
+}
+
+/** A charge is refunded once. */
+export class AlreadyRefundedError extends ConflictError {
+  constructor(
+    readonly leadId: string,
+    readonly providerId: string,
+  ) {
+    super(`the charge of provider ${providerId} for lead ${leadId} is already refunded`, {
+      code: 'ALREADY_REFUNDED',
+      details: { lead_id: leadId, provider_id: providerId },
+    });
+    this.name = 'AlreadyRefundedError';
+  }
+}
+
+/** A charge of 0 cents has nothing to give back. */
+export class NothingToRefundError extends ConflictError {
+  constructor(
+    readonly leadId: string,
+    readonly providerId: string,
+  ) {
+    super(`the charge of provider ${providerId} for lead ${leadId} was 0 cents`, { code: 'NOTHING_TO_REFUND', details: { lead_id: leadId, provider_id: providerId } });
+    this.name = 'NothingToRefundError';
+  }
+}

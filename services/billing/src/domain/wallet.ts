@@ -1,0 +1,110 @@
+/**
+ * The wallet aggregate (`wallet-<providerId>`): a provider's balance in cents. The
+ * balance never goes below zero; each (lead, provider) is charged at most once, and a
+ * charge taken is refunded at most once. Decisions need the wallet and, for charges and
+ * refunds, what was already decided for that (lead, provider).
+ */
+import type { Actor, DistributionEventData } from '@fairlead/contracts';
+import { AlreadyRefundedError, ChargeNotFoundError, NothingToRefundError } from './errors';
+
+export interface Wallet {
+  provider_id: string;
+  balance_cents: number;
+  /** Version of the wallet stream; -1 while it has no event (a wallet just opened). */
+  version: number;
+}
+
+/** What was decided for one (lead, provider): the idempotency record of charges. */
+export interface ChargeRecord {
+  lead_id: string;
+  provider_id: string;
+  charged: boolean;
+  amount_cents: number;
+  /** After the charge when charged; the balance that was short when declined. */
+  balance_cents: number;
+  refunded: boolean;
+}
+
+export type WalletEvent =
+  | { type: 'WalletToppedUp'; data: DistributionEventData<'WalletToppedUp'> }
+  | { type: 'WalletCharged'; data: DistributionEventData<'WalletCharged'> }
+  | { type: 'WalletChargeDeclined'; data: DistributionEventData<'WalletChargeDeclined'> }
+  | { type: 'WalletRefunded'; data: DistributionEventData<'WalletRefunded'> };
+
+export const WALLET_EVENT_TYPES: ReadonlySet<string> = new Set(['WalletToppedUp', 'WalletCharged', 'WalletChargeDeclined', 'WalletRefunded']);
+
+export const openWallet = (providerId: string): Wallet => ({ provider_id: providerId, balance_cents: 0, version: -1 });
+
+export function evolveWallet(wallet: Wallet, event: WalletEvent, version: number): Wallet {
+  switch (event.type) {
+    case 'WalletToppedUp':
+    case 'WalletCharged':
+    case 'WalletRefunded':
+      return { ...wallet, balance_cents: event.data.balance_after_cents, version };
+    case 'WalletChargeDeclined':
+      return { ...wallet, version };
+  }
+}
+
+export interface ChargeCommand {
+  provider_id: string;
+  lead_id: string;
+  subscription_id: string;
+  level_id: string;
+  amount_cents: number;
+}
+
+/** Charged when the balance covers the amount, else declined; the caller has checked there is no earlier decision. */
+export function decideCharge(command: ChargeCommand, wallet: Wallet): Extract<WalletEvent, { type: 'WalletCharged' | 'WalletChargeDeclined' }> {
+  const { provider_id, lead_id, subscription_id, level_id, amount_cents } = command;
+  if (amount_cents <= wallet.balance_cents) {
+    return { type: 'WalletCharged', data: { provider_id, lead_id, subscription_id, level_id, amount_cents, balance_after_cents: wallet.balance_cents - amount_cents } };
+  }
+  return {
+    type: 'WalletChargeDeclined',
+    data: { provider_id, lead_id, subscription_id, level_id, amount_cents, balance_cents: wallet.balance_cents, reason: 'insufficient_balance' },
+  };
+}
+
+/** The idempotency record a charge decision leaves. */
+export function chargeRecordOf(event: Extract<WalletEvent, { type: 'WalletCharged' | 'WalletChargeDeclined' }>): ChargeRecord {
+  const d = event.data;
+  return event.type === 'WalletCharged'
+    ? { lead_id: d.lead_id, provider_id: d.provider_id, charged: true, amount_cents: d.amount_cents, balance_cents: event.data.balance_after_cents, refunded: false }
+    : { lead_id: d.lead_id, provider_id: d.provider_id, charged: false, amount_cents: d.amount_cents, balance_cents: event.data.balance_cents, refunded: false };
+}
+
+export function decideTopUp(command: { amount_cents: number; reference: string; actor: Actor }, wallet: Wallet): Extract<WalletEvent, { type: 'WalletToppedUp' }> {
+  return {
+    type: 'WalletToppedUp',
+    data: {
+      provider_id: wallet.provider_id,
+      amount_cents: command.amount_cents,
+      balance_after_cents: wallet.balance_cents + command.amount_cents,
+      reference: command.reference,
+      actor: command.actor,
+    },
+  };
+}
+
+/** Gives a taken charge back, once. */
+export function decideRefund(
+  command: { lead_id: string; reason: string; actor: Actor },
+  wallet: Wallet,
+  charge: ChargeRecord | undefined,
+): Extract<WalletEvent, { type: 'WalletRefunded' }> {
+  if (!charge?.charged) throw new ChargeNotFoundError(command.lead_id, wallet.provider_id);
+  if (charge.refunded) throw new AlreadyRefundedError(command.lead_id, wallet.provider_id);
+  if (charge.amount_cents === 0) throw new NothingToRefundError(command.lead_id, wallet.provider_id);
+  return {
+    type: 'WalletRefunded',
+    data: {
+      provider_id: wallet.provider_id,
+      lead_id: command.lead_id,
+      amount_cents: charge.amount_cents,
+      balance_after_cents: wallet.balance_cents + charge.amount_cents,
+      reason: command.reason,
+      actor: command.actor,
+    },
+  };
+}

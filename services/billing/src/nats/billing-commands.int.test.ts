@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streams } from '@fairlead/contracts';
+import { isRemoteError, request } from '@fairlead/messaging';
+import { fold } from '../application/wallet-ledger';
+import { openWallet } from '../domain/wallet';
+import { startBillingHarness, type BillingHarness } from '../testing/harness';
+
+let h: BillingHarness;
+
+beforeAll(async () => {
+  h = await startBillingHarness('billing_cmds');
+  await h.start();
+});
+afterAll(() => h?.close());
+
+const charge = (providerId: string, leadId: string, amount: number) =>
+  h.command('charge', { provider_id: providerId, lead_id: leadId, subscription_id: `sub-${providerId}`, level_id: 'l1', amount_cents: amount });
+
+async function walletRow(providerId: string): Promise<{ balance_cents: number; version: number }> {
+  const { rows } = await h.db.pool.query<{ balance_cents: string; version: number }>('select balance_cents, version from billing.wallets where provider_id = $1', [providerId]);
+  return { balance_cents: Number(rows[0]!.balance_cents), version: rows[0]!.version };
+}
+
+describe('providers', () => {
+  it('registers a provider with an open, empty wallet; reads and updates it', async () => {
+    const registered = await h.command('register_provider', { provider_id: 'acme', name: 'Acme Roofing', email: 'ops@acme.test' });
+    expect(registered).toEqual({ provider_id: 'acme', name: 'Acme Roofing', email: 'ops@acme.test', balance_cents: 0, version: 0 });
+    expect(await walletRow('acme')).toEqual({ balance_cents: 0, version: -1 });
+    const updated = await h.command('update_provider', { provider_id: 'acme', email: 'billing@acme.test' });
+    expect(updated).toMatchObject({ email: 'billing@acme.test', name: 'Acme Roofing', version: 1 });
+    expect(await h.command('get_provider', { provider_id: 'acme' })).toEqual(updated);
+    expect((await h.store.readStream(streams.provider('acme'))).map((e) => e.type)).toEqual(['ProviderRegistered', 'ProviderUpdated']);
+  });
+
+  it('answers a repeated registration as done, refuses other values, and generates ids', async () => {
+    await h.command('register_provider', { provider_id: 'dup', name: 'Dup', email: 'd@dup.test' });
+    expect((await h.command('register_provider', { provider_id: 'dup', name: 'Dup', email: 'd@dup.test' })).version).toBe(0);
+    expect(await h.errorCode('register_provider', { provider_id: 'dup', name: 'Other', email: 'd@dup.test' })).toBe('PROVIDER_EXISTS');
+    const generated = await h.command('register_provider', { name: 'No Id', email: 'n@id.test' });
+    expect(generated.provider_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses unknown providers everywhere with PROVIDER_NOT_FOUND, and writes nothing', async () => {
+    expect(await h.errorCode('get_provider', { provider_id: 'ghost' })).toBe('PROVIDER_NOT_FOUND');
+    expect(await h.errorCode('update_provider', { provider_id: 'ghost', name: 'G' })).toBe('PROVIDER_NOT_FOUND');
+    expect(await h.errorCode('top_up', { provider_id: 'ghost', amount_cents: 100 })).toBe('PROVIDER_NOT_FOUND');
+    expect(await h.errorCode('charge', { provider_id: 'ghost', lead_id: 'l', subscription_id: 's', level_id: 'x', amount_cents: 1 })).toBe('PROVIDER_NOT_FOUND');
+    expect(await h.store.streamVersion(streams.wallet('ghost'))).toBeUndefined();
+  });
+});
+
+describe('wallets', () => {
+  it('tops up, charges down to exactly zero, declines beyond, and records every decision', async () => {
+    await h.command('register_provider', { provider_id: 'w1', name: 'W1', email: 'w1@w.test' });
+    expect((await h.command('top_up', { provider_id: 'w1', amount_cents: 1000, reference: 'invoice 1' })).balance_cents).toBe(1000);
+    expect(await charge('w1', 'lead-a', 600)).toEqual({ charged: true, provider_id: 'w1', lead_id: 'lead-a', amount_cents: 600, balance_after_cents: 400 });
+    expect(await charge('w1', 'lead-b', 400)).toMatchObject({ charged: true, balance_after_cents: 0 });
+    expect(await charge('w1', 'lead-c', 1)).toEqual({ charged: false, provider_id: 'w1', lead_id: 'lead-c', amount_cents: 1, balance_cents: 0, reason: 'insufficient_balance' });
+
+    const events = await h.store.readStream(streams.wallet('w1'));
+    expect(events.map((e) => e.type)).toEqual(['WalletToppedUp', 'WalletCharged', 'WalletCharged', 'WalletChargeDeclined']);
+    expect(events[1]!.metadata).toMatchObject({ lead_id: 'lead-a' });
+    // The row and the stream agree.
+    const folded = fold(openWallet('w1'), events);
+    expect(await walletRow('w1')).toEqual({ balance_cents: folded.balance_cents, version: folded.version });
+  });
+
+  it('answers a repeated charge with its first decision, even after the balance changed', async () => {
+    await h.command('register_provider', { provider_id: 'w2', name: 'W2', email: 'w2@w.test' });
+    const declined = await charge('w2', 'lead-x', 500);
+    expect(declined.charged).toBe(false);
+    await h.command('top_up', { provider_id: 'w2', amount_cents: 800 });
+    expect(await charge('w2', 'lead-x', 500)).toEqual(declined);
+    const taken = await charge('w2', 'lead-y', 500);
+    expect(await charge('w2', 'lead-y', 500)).toEqual(taken);
+    expect(await charge('w2', 'lead-y', 1)).toEqual(taken);
+    expect((await h.command('get_provider', { provider_id: 'w2' })).balance_cents).toBe(300);
+    expect((await h.store.readStream(streams.wallet('w2'))).map((e) => e.type)).toEqual(['WalletChargeDeclined', 'WalletToppedUp', 'WalletCharged']);
+  });
+
+  it('refunds a taken charge once; refuses declined, unknown and repeated refunds', async () => {
+    await h.command('register_provider', { provider_id: 'w3', name: 'W3', email: 'w3@w.test' });
+    await h.command('top_up', { provider_id: 'w3', amount_cents: 500 });
+    await charge('w3', 'lead-1', 300);
+    await charge('w3', 'lead-2', 300);
+    const refunded = await h.command('refund', { provider_id: 'w3', lead_id: 'lead-1', reason: 'duplicate lead' });
+    expect(refunded.balance_cents).toBe(500);
+    expect(await h.errorCode('refund', { provider_id: 'w3', lead_id: 'lead-1', reason: 'again' })).toBe('ALREADY_REFUNDED');
+    expect(await h.errorCode('refund', { provider_id: 'w3', lead_id: 'lead-2', reason: 'declined one' })).toBe('CHARGE_NOT_FOUND');
+    expect(await h.errorCode('refund', { provider_id: 'w3', lead_id: 'never', reason: 'r' })).toBe('CHARGE_NOT_FOUND');
+    expect(await h.errorCode('refund', { provider_id: 'ghost', lead_id: 'lead-1', reason: 'r' })).toBe('PROVIDER_NOT_FOUND');
+    // A refund does not reopen the charge: the same (lead, provider) is still answered with its decision.
+    expect(await charge('w3', 'lead-1', 300)).toMatchObject({ charged: true, balance_after_cents: 200 });
+    expect((await h.command('get_provider', { provider_id: 'w3' })).balance_cents).toBe(500);
+    const types = (await h.store.readStream(streams.wallet('w3'))).map((e) => e.type);
+    expect(types).toEqual(['WalletToppedUp', 'WalletCharged', 'WalletChargeDeclined', 'WalletRefunded']);
+  });
+
+  it('answers malformed requests with INVALID_REQUEST and the issues, and keeps serving', async () => {
+    const cases: [Parameters<BillingHarness['command']>[0], unknown, string[]][] = [
+      ['register_provider', { name: 'X', email: 'not-an-email' }, ['email']],
+      ['top_up', { provider_id: 'w1', amount_cents: 0 }, ['amount_cents']],
+      ['top_up', { provider_id: 'w1', amount_cents: 1.5 }, ['amount_cents']],
+      ['charge', { provider_id: 'w1', lead_id: 'l', subscription_id: 's', level_id: 'x', amount_cents: -5 }, ['amount_cents']],
+      ['charge', { provider_id: 'w1', amount_cents: 5 }, ['lead_id', 'level_id', 'subscription_id']],
+      ['refund', { provider_id: 'w1', lead_id: 'l' }, ['reason']],
+    ];
+    for (const [verb, body, paths] of cases) {
+      const error = await h.command(verb, body).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isRemoteError(error) && error.code).toBe('INVALID_REQUEST');
+      if (isRemoteError(error)) expect(error.issues?.map((i) => i.path.join('.')).sort()).toEqual(paths);
+    }
+    const notJson = await request(h.client, h.subjects.command('billing', 'charge'), new TextEncoder().encode('nope')).catch((e: unknown) => e);
+    expect(isRemoteError(notJson) && notJson.code).toBe('INVALID_REQUEST');
+    expect((await h.command('get_provider', { provider_id: 'w1' })).balance_cents).toBe(0);
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * The billing service in one call, for main.ts and for in-process tests: migrations, the
+ * two projections the low-balance rule reads (subscriptions, level prices) and the
+ * command server on `fairlead.cmd.billing.*`.
+ */
+import type { NatsConnection } from '@nats-io/nats-core';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Subjects } from '@fairlead/contracts';
+import type { PostgresEventStore } from '@fairlead/event-store';
+import { startProjector, type RunningProjector } from '@fairlead/projections';
+import { createProviderCommands, type ProviderCommands } from './application/provider-commands';
+import { createWalletCommands, type WalletCommands } from './application/wallet-commands';
+import { WalletLedger } from './application/wallet-ledger';
+import { serveBillingCommands } from './nats/command-server';
+import { levelsProjection } from './projections/levels/levels.projection';
+import { subscriptionsProjection } from './projections/subscriptions/subscriptions.projection';
+import { migrateBilling, SCHEMA } from './schema';
+
+export interface BillingConfig {
+  /** Wallet writes in flight at once in this process (default: half the pool). */
+  maxConcurrentWrites?: number;
+}
+
+export interface BillingServiceDeps {
+  pool: pg.Pool;
+  store: PostgresEventStore;
+  nc: NatsConnection;
+  subjects: Subjects;
+  logger: Logger;
+  /** Unused by billing's decisions (balances, not time); accepted for uniformity. */
+  clock?: () => Date;
+  config?: BillingConfig;
+}
+
+export interface BillingService {
+  providers: ProviderCommands;
+  wallets: WalletCommands;
+  /** Resolves once both projections have applied everything stored now. */
+  caughtUp(timeoutMs?: number): Promise<void>;
+  /** Stops taking requests (waiting for those in progress) and stops the projectors. */
+  stop(): Promise<void>;
+}
+
+export async function startBillingService(deps: BillingServiceDeps): Promise<BillingService> {
+  const { pool, store, nc, subjects, logger } = deps;
+  await migrateBilling(pool);
+
+  const projectors: RunningProjector[] = [];
+  const stopAll = async () => void (await Promise.allSettled(projectors.map((p) => p.stop())));
+  try {
+    projectors.push(await startProjector({ store, pool, schema: SCHEMA, projection: subscriptionsProjection }));
+    projectors.push(await startProjector({ store, pool, schema: SCHEMA, projection: levelsProjection }));
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  for (const p of projectors) {
+    // A projector stops on an error (a malformed event); the low-balance rule then works on stale data, so say it loudly.
+    p.done.catch((err: unknown) => logger.error({ err, projection: p.name }, 'projection stopped'));
+  }
+
+  const maxConcurrentWrites = deps.config?.maxConcurrentWrites;
+  const ledger = new WalletLedger({ pool, store, ...(maxConcurrentWrites === undefined ? {} : { maxConcurrentWrites }) });
+  const providers = createProviderCommands({ pool, store, ledger });
+  const wallets = createWalletCommands({ pool, ledger, providers });
+  const server = serveBillingCommands(nc, subjects, providers, wallets, logger);
+  logger.info({ namespace: subjects.namespace || '(none)' }, 'billing serving commands');
+
+  return {
+    providers,
+    wallets,
+    caughtUp: async (timeoutMs) => void (await Promise.all(projectors.map((p) => p.waitUntilCaughtUp(timeoutMs)))),
+    stop: async () => {
+      await server.stop();
+      await stopAll();
+    },
+  };
+}
