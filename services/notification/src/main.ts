@@ -9,7 +9,7 @@ import pg from 'pg';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, drainAndClose } from '@fairlead/messaging';
-import { createHttpApp, createLogger, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
+import { createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
 import { notificationConfigSchema } from './config';
 import { startNotificationService } from './service';
 
@@ -30,6 +30,7 @@ const service = await startNotificationService({
   js: jetstream(nc),
   subjects,
   logger,
+  registry: createMetricsRegistry(config.SERVICE_NAME),
   config: {
     smtpUrl: config.SMTP_URL,
     from: config.SMTP_FROM,
