@@ -30,6 +30,7 @@ export interface Harness {
   nc: NatsConnection;
   js: JetStreamClient;
   subjects: Subjects;
+  natsUrl: string;
   logger: Logger;
   rotation: TestRotation;
   billing: TestBilling;
@@ -60,6 +61,8 @@ export async function startHarness(
   options: {
     /** Run the relay (default true); tests that never distribute can do without. */
     relay?: boolean;
+    /** Answer rotation's and billing's commands with the stand-ins (default true); false when the real services run. */
+    standIns?: boolean;
   } = {},
 ): Promise<Harness> {
   const db = await createTestDatabase(label);
@@ -72,8 +75,12 @@ export async function startHarness(
   const subjects = subjectsFor(testNamespace(label));
   await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const rotation = new TestRotation(nc, subjects).start();
-  const billing = new TestBilling(nc, subjects).start();
+  const rotation = new TestRotation(nc, subjects);
+  const billing = new TestBilling(nc, subjects);
+  if (options.standIns !== false) {
+    rotation.start();
+    billing.start();
+  }
   const services: FairnessService[] = [];
   const relay =
     options.relay === false
@@ -86,6 +93,7 @@ export async function startHarness(
     nc,
     js,
     subjects,
+    natsUrl: testNatsUrl(),
     logger,
     rotation,
     billing,
