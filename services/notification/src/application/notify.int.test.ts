@@ -1,0 +1,109 @@
+/**
+ * The notifier without NATS: the outbox and the row lock against real PostgreSQL and a
+ * real SMTP peer.
+ */
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDistributionEvent, streams } from '@fairlead/contracts';
+import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
+import { isPermanentError } from '@fairlead/messaging';
+import { startProjector, type RunningProjector } from '@fairlead/projections';
+import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
+import { outboxId } from '../domain/emails';
+import { isMissingFactError } from '../domain/errors';
+import { createNotificationMetrics } from '../metrics';
+import { directoryProjection } from '../projections/directory/directory.projection';
+import { migrateNotification, SCHEMA } from '../schema';
+import { createSmtpSender, type MailSender } from '../smtp/sender';
+import { assignLead, seedWorld } from '../testing/fixtures';
+import { startSmtpPeer, type SmtpPeer } from '../testing/smtp-peer';
+import { createNotifier, type Notifier, type SourceEvent } from './notify';
+import { findOutbox } from './outbox';
+import { loadTemplates } from './templates';
+
+describe('notifier (outbox + SMTP)', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  let projector: RunningProjector;
+  let peer: SmtpPeer;
+  let sender: MailSender;
+  let notifier: Notifier;
+  let catchUps = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('notification_notify');
+    store = createPostgresEventStore({ pool: db.pool });
+    await store.migrate();
+    await migrateNotification(db.pool);
+    const logger = pino({ level: 'silent' });
+    projector = await startProjector({ store, pool: db.pool, schema: SCHEMA, projection: directoryProjection(logger) });
+    peer = await startSmtpPeer();
+    sender = createSmtpSender({ url: peer.url, timeoutMs: 5_000 });
+    notifier = createNotifier({
+      pool: db.pool,
+      store,
+      templates: await loadTemplates(),
+      sender,
+      from: 'Fairlead <no-reply@fairlead.test>',
+      directoryCaughtUp: async () => {
+        catchUps++;
+        await projector.waitUntilCaughtUp();
+      },
+      metrics: createNotificationMetrics(new Registry()),
+      logger,
+    });
+  });
+
+  afterAll(async () => {
+    sender?.close();
+    await peer?.close();
+    await projector?.stop();
+    await store?.close();
+    await db?.drop();
+  });
+
+  async function storedAssignment(leadId: string, eventId: string): Promise<SourceEvent<ReturnType<typeof parseDistributionEvent<'LeadAssigned'>>>> {
+    const e = (await store.readStream(streams.lead(leadId))).find((x) => x.id === eventId)!;
+    return { event_id: e.id, stream: e.stream, created_at: e.createdAt.toISOString(), data: parseDistributionEvent('LeadAssigned', e.data) };
+  }
+
+  it('two deliveries of one event at the same time send one email (the outbox row is locked while sending)', async () => {
+    const world = await seedWorld(store);
+    const { leadId, eventId } = await assignLead(store, world);
+    const event = await storedAssignment(leadId, eventId);
+    const results = await Promise.all([notifier.leadAssigned(event, { attempt: 1, maxAttempts: 3 }), notifier.leadAssigned(event, { attempt: 1, maxAttempts: 3 })]);
+    expect(results.sort()).toEqual(['already_sent', 'sent']);
+    expect(peer.received.filter((m) => m.to.includes(world.providerEmail))).toHaveLength(1);
+    expect(await findOutbox(db.pool, outboxId('lead_assigned', eventId))).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('waits for the directory once when a provider is not projected yet, and fails transiently when it never is', async () => {
+    const world = await seedWorld(store);
+    const { leadId, eventId } = await assignLead(store, world);
+    const event = await storedAssignment(leadId, eventId);
+    // Straight after the append the projector may or may not have the provider; either way the email goes.
+    expect(await notifier.leadAssigned(event, { attempt: 1, maxAttempts: 3 })).toBe('sent');
+
+    const before = catchUps;
+    const ghost = { ...event, event_id: `${event.event_id}-ghost`, data: { ...event.data, provider_id: 'nobody' } };
+    const error = await notifier.leadAssigned(ghost, { attempt: 1, maxAttempts: 3 }).catch((e: unknown) => e);
+    expect(isMissingFactError(error)).toBe(true);
+    expect(isPermanentError(error)).toBe(false);
+    expect(catchUps).toBe(before + 1);
+    expect(await findOutbox(db.pool, outboxId('lead_assigned', ghost.event_id))).toBeUndefined();
+  });
+
+  it('keeps the content recorded on the first attempt: a retry sends what was queued, not a re-render', async () => {
+    const world = await seedWorld(store, undefined, { provider: 'Old Name' });
+    peer.refuseNext(1, 421);
+    const { leadId, eventId } = await assignLead(store, world);
+    const event = await storedAssignment(leadId, eventId);
+    await expect(notifier.leadAssigned(event, { attempt: 1, maxAttempts: 3 })).rejects.toThrow(/421/);
+    await db.pool.query(`update notification.providers set name = 'New Name' where provider_id = $1`, [world.providerId]);
+    expect(await notifier.leadAssigned(event, { attempt: 2, maxAttempts: 3 })).toBe('sent');
+    const [mail] = peer.received.filter((m) => m.to.includes(world.providerEmail));
+    expect(mail!.text).toContain('Hi Old Name,');
+    expect(await findOutbox(db.pool, outboxId('lead_assigned', eventId))).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+});
