@@ -6,19 +6,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandReply, type DistributionEventData } from '@fairlead/contracts';
 import { request } from '@fairlead/messaging';
+import type { ZodType } from 'zod';
 import { startServiceProcess, waitFor, type ServiceProcess } from '@fairlead/testing';
-import type { FairnessService } from './service';
 import { startHarness, type Harness } from './testing/harness';
 
 let h: Harness;
-let service: FairnessService;
 const processes: ServiceProcess[] = [];
 
 beforeAll(async () => {
   h = await startHarness('fairness_real', { standIns: false });
   const env = { DATABASE_URL: h.db.url, NATS_URL: h.natsUrl, NATS_NAMESPACE: h.subjects.namespace };
   processes.push(...(await Promise.all(['rotation', 'billing'].map((name) => startServiceProcess({ service: name, env })))));
-  service = await h.startService();
+  await h.startService();
 }, 60_000);
 afterAll(async () => {
   await Promise.allSettled(processes.map((p) => p.stop()));
@@ -26,7 +25,7 @@ afterAll(async () => {
 });
 
 async function call<S extends 'rotation' | 'billing', V extends keyof (typeof COMMANDS)[S] & string>(svc: S, verb: V, body: unknown): Promise<CommandReply<S, V>> {
-  const entry = (COMMANDS[svc] as Record<string, { reply: import('zod').ZodType }>)[verb]!;
+  const entry = (COMMANDS[svc] as Record<string, { reply: ZodType }>)[verb]!;
   return (await request(h.nc, h.subjects.command(svc, verb), body, { responseSchema: entry.reply, timeoutMs: 10_000 })) as CommandReply<S, V>;
 }
 const balance = async (id: string) => (await call('billing', 'get_provider', { provider_id: id })).balance_cents;
