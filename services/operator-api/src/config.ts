@@ -18,8 +18,6 @@ export const operatorApiConfigSchema = baseConfigSchema
     /** Requests per client (token subject, else IP) per window. */
     RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
     RATE_LIMIT_WINDOW_MS: env.durationMs().default(60_000),
-    /** A niche created without an explicit flag gets this auto-distribution setting. */
-    NICHE_AUTO_DISTRIBUTE_DEFAULT: env.boolean().default(true),
     /** Timeout of each command sent to the owning service over NATS. */
     COMMAND_TIMEOUT_MS: env.durationMs().default(5_000),
     DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),

@@ -43,7 +43,6 @@ const api = await startOperatorApi({
   config: {
     rateLimitMax: config.RATE_LIMIT_MAX,
     rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS,
-    nicheAutoDistributeDefault: config.NICHE_AUTO_DISTRIBUTE_DEFAULT,
     commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
   },
 });

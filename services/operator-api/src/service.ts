@@ -35,8 +35,6 @@ export interface OperatorApiConfig {
   /** Requests per client IP per window (default 600 per minute). */
   rateLimitMax?: number;
   rateLimitWindowMs?: number;
-  /** Auto-distribution of a niche created without the flag (default true). */
-  nicheAutoDistributeDefault?: boolean;
   /** Reply timeout of commands sent to the owning services (default 5000 ms). */
   commandTimeoutMs?: number;
   /** Declare the Fairlead JetStream streams at start (default true). */
@@ -129,7 +127,6 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
     dlq: createDeadLetterQueue({ jsm, js: jetstream(nc), subjects }),
     clock: deps.clock ?? (() => new Date()),
     newId: deps.newId ?? randomUUID,
-    nicheAutoDistributeDefault: config.nicheAutoDistributeDefault ?? true,
   };
   registerLeadRoutes(app, ctx);
   registerAssignmentRoutes(app, ctx);

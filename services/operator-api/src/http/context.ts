@@ -11,6 +11,4 @@ export interface ApiContext {
   dlq: DeadLetterQueue;
   clock: () => Date;
   newId: () => string;
-  /** Auto-distribution of a niche created without the flag. */
-  nicheAutoDistributeDefault: boolean;
 }

@@ -64,17 +64,20 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
     P,
     {
       config: { access: 'admin' },
-      schema: { tags, summary: 'Create a niche (auto_distribute defaults to the configured value)',
-      body: z.object({ niche_id: Id.optional(), name: Name, auto_distribute: z.boolean().optional() }),
-      response: { 201: Niche, ...problemResponses(...COMMAND_PROBLEMS) },
-    },
+      schema: {
+        tags,
+        summary: "Create a niche (without auto_distribute, the rotation service's AUTO_DISTRIBUTE_DEFAULT applies)",
+        body: z.object({ niche_id: Id.optional(), name: Name, auto_distribute: z.boolean().optional() }),
+        response: { 201: Niche, ...problemResponses(...COMMAND_PROBLEMS) },
+      },
     },
     async (request, reply) => {
       const { niche_id, name, auto_distribute } = request.body;
       const niche = await ctx.bus.send('rotation', 'create_niche', {
         ...(niche_id ? { niche_id } : {}),
         name,
-        auto_distribute: auto_distribute ?? ctx.nicheAutoDistributeDefault,
+        // Omitted, the owner's configured default applies: one source of truth for it.
+        ...(auto_distribute === undefined ? {} : { auto_distribute }),
         actor: actorOf(principalOf(request)),
       });
       setEtag(reply, niche.version);
@@ -86,16 +89,23 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
     `${P}/:id`,
     {
       config: { access: 'admin' },
-      schema: { tags, summary: 'Rename a niche or switch its auto-distribution (If-Match required)',
-      params: NicheParams,
-      headers: IfMatchHeaders,
-      body: z.object({ name: Name.optional(), auto_distribute: z.boolean().optional() }),
-      response: { 200: Niche, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
-    },
+      schema: {
+        tags,
+        summary: 'Rename a niche or switch its auto-distribution (If-Match required)',
+        params: NicheParams,
+        headers: IfMatchHeaders,
+        body: z.object({ name: Name.optional(), auto_distribute: z.boolean().optional() }),
+        response: { 200: Niche, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
+      },
     },
     async (request, reply) => {
       const expected = requireIfMatch(request.headers['if-match']);
-            const niche = await ctx.bus.send('rotation', 'update_niche', { niche_id: request.params.id, ...request.body, expected_version: expected, actor: actorOf(principalOf(request)) });
+      const niche = await ctx.bus.send('rotation', 'update_niche', {
+        niche_id: request.params.id,
+        ...request.body,
+        expected_version: expected,
+        actor: actorOf(principalOf(request)),
+      });
       setEtag(reply, niche.version);
       return fromReply(niche);
     },
@@ -105,19 +115,20 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
     `${P}/:id/auto-distribution`,
     {
       config: { access: 'admin' },
-      schema: { tags, summary: "Set a niche's auto-distribution flag (If-Match required)",
-      params: NicheParams,
-      headers: IfMatchHeaders,
-      body: z.object({ enabled: z.boolean() }),
-      response: { 200: Niche, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
-    },
+      schema: {
+        tags,
+        summary: "Set a niche's auto-distribution flag (If-Match required)",
+        params: NicheParams,
+        headers: IfMatchHeaders,
+        body: z.object({ enabled: z.boolean() }),
+        response: { 200: Niche, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
+      },
     },
     async (request, reply) => {
       const expected = requireIfMatch(request.headers['if-match']);
-      const { enabled } = request.body;
       const niche = await ctx.bus.send('rotation', 'update_niche', {
         niche_id: request.params.id,
-        auto_distribute: enabled,
+        auto_distribute: request.body.enabled,
         expected_version: expected,
         actor: actorOf(principalOf(request)),
       });
@@ -130,21 +141,23 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
     `${P}/:id/levels`,
     {
       config: { access: 'admin' },
-      schema: { tags, summary: 'Add a competition level',
-      params: NicheParams,
-      body: z.object({
-        level_id: Id.optional(),
-        name: Name,
-        order_position: z.number().int().positive(),
-        max_recipients: z.number().int().positive(),
-        price_per_lead_cents: Cents,
-        active: z.boolean().default(true),
-      }),
-      response: { 201: Niche, ...problemResponses(...COMMAND_PROBLEMS) },
-    },
+      schema: {
+        tags,
+        summary: 'Add a competition level',
+        params: NicheParams,
+        body: z.object({
+          level_id: Id.optional(),
+          name: Name,
+          order_position: z.number().int().positive(),
+          max_recipients: z.number().int().positive(),
+          price_per_lead_cents: Cents,
+          active: z.boolean().default(true),
+        }),
+        response: { 201: Niche, ...problemResponses(...COMMAND_PROBLEMS) },
+      },
     },
     async (request, reply) => {
-            const niche = await ctx.bus.send('rotation', 'add_level', { niche_id: request.params.id, ...request.body, actor: actorOf(principalOf(request)) });
+      const niche = await ctx.bus.send('rotation', 'add_level', { niche_id: request.params.id, ...request.body, actor: actorOf(principalOf(request)) });
       setEtag(reply, niche.version);
       return reply.code(201).send(fromReply(niche));
     },
@@ -154,22 +167,30 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
     `${P}/:id/levels/:levelId`,
     {
       config: { access: 'admin' },
-      schema: { tags, summary: 'Change a competition level (If-Match: the niche ETag)',
-      params: LevelParams,
-      headers: IfMatchHeaders,
-      body: z.object({
-        name: Name.optional(),
-        max_recipients: z.number().int().positive().optional(),
-        price_per_lead_cents: Cents.optional(),
-        active: z.boolean().optional(),
-      }),
-      response: { 200: Niche, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
-    },
+      schema: {
+        tags,
+        summary: 'Change a competition level (If-Match: the niche ETag)',
+        params: LevelParams,
+        headers: IfMatchHeaders,
+        body: z.object({
+          name: Name.optional(),
+          max_recipients: z.number().int().positive().optional(),
+          price_per_lead_cents: Cents.optional(),
+          active: z.boolean().optional(),
+        }),
+        response: { 200: Niche, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
+      },
     },
     async (request, reply) => {
       const expected = requireIfMatch(request.headers['if-match']);
       const { id, levelId } = request.params;
-            const niche = await ctx.bus.send('rotation', 'update_level', { niche_id: id, level_id: levelId, ...request.body, expected_version: expected, actor: actorOf(principalOf(request)) });
+      const niche = await ctx.bus.send('rotation', 'update_level', {
+        niche_id: id,
+        level_id: levelId,
+        ...request.body,
+        expected_version: expected,
+        actor: actorOf(principalOf(request)),
+      });
       setEtag(reply, niche.version);
       return fromReply(niche);
     },
