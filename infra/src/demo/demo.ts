@@ -1,0 +1,149 @@
+/**
+ * `npm run demo`: shows the distribution working within a minute. It seeds a niche with
+ * three competition levels and a few providers, publishes `lead.approved` messages as an
+ * upstream system would, and prints each lead's outcome as it happens.
+ *
+ * It talks to a running system (`npm start` in another terminal, or NATS_URL); when none
+ * answers, it starts one itself for the length of the demo.
+ */
+import { randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { z } from 'zod';
+import { COMMANDS, DistributionCompleted, RelayedEvent, subjectsFor, type CommandReply, type CommandRequest, type CommandService, type CommandVerb } from '@fairlead/contracts';
+import { publishDurable, request } from '@fairlead/messaging';
+import { SERVICE_PORTS } from '../services';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const DemoConfig = z.object({
+  NATS_URL: z.string().default(`nats://127.0.0.1:${process.env.FAIRLEAD_NATS_PORT ?? 42229}`),
+  NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
+  DEMO_LEADS: z.coerce.number().int().min(1).max(1000).default(6),
+});
+const config = Object.freeze(DemoConfig.parse(process.env));
+const subjects = subjectsFor(config.NATS_NAMESPACE);
+const say = (line: string) => console.log(line);
+
+let system: ChildProcess | undefined;
+let nc: NatsConnection;
+try {
+  nc = await connect({ servers: config.NATS_URL, maxReconnectAttempts: -1, timeout: 2_000 });
+} catch {
+  say(`No system answers at ${config.NATS_URL}; starting one (npm start) for this demo…`);
+  system = spawn(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'infra/src/start.ts')], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  nc = await connect({ servers: config.NATS_URL, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+}
+// Services started by `npm start` on this machine answer on their known ports once ready.
+if (system || /127\.0\.0\.1|localhost/.test(config.NATS_URL)) await waitForServices(['relay', 'intake', 'rotation', 'fairness', 'billing']);
+
+async function command<S extends CommandService, V extends CommandVerb<S>>(service: S, verb: V, body: CommandRequest<S, V>): Promise<CommandReply<S, V>> {
+  const entry = (COMMANDS[service] as Record<string, { reply: z.ZodType }>)[verb]!;
+  return (await request(nc, subjects.command(service, verb), body, { responseSchema: entry.reply, timeoutMs: 10_000 })) as never;
+}
+
+const run = randomUUID().slice(0, 6);
+const nicheId = `movers-${run}`;
+say(`\nSeeding niche ${nicheId} with three levels (Gold, Silver, Bronze) and five providers…`);
+await command('rotation', 'create_niche', { niche_id: nicheId, name: 'Movers', auto_distribute: true });
+const levels = [
+  { name: 'Gold', max_recipients: 2, price_per_lead_cents: 4900 },
+  { name: 'Silver', max_recipients: 1, price_per_lead_cents: 2900 },
+  { name: 'Bronze', max_recipients: 1, price_per_lead_cents: 1500 },
+];
+for (const [i, level] of levels.entries()) {
+  await command('rotation', 'add_level', { niche_id: nicheId, level_id: `${nicheId}-${level.name.toLowerCase()}`, order_position: i + 1, active: true, ...level });
+}
+const providers = [
+  { name: 'ABC Movers', balance: 20_000, levels: [1] },
+  { name: 'Bay Area Hauling', balance: 6_000, levels: [1, 2] },
+  { name: 'Careful Crates', balance: 100_000, levels: [1] },
+  { name: 'Downtown Dollies', balance: 2_000, levels: [2, 3] },
+  { name: 'Eastside Express', balance: 50_000, levels: [3] },
+];
+const names = new Map<string, string>();
+for (const p of providers) {
+  const id = `${p.name.toLowerCase().replace(/[^a-z]+/g, '-')}-${run}`;
+  names.set(id, p.name);
+  await command('billing', 'register_provider', { provider_id: id, name: p.name, email: `${id}@providers.example` });
+  await command('billing', 'top_up', { provider_id: id, amount_cents: p.balance, reference: 'demo' });
+  for (const position of p.levels) {
+    await command('fairness', 'create_subscription', {
+      provider_id: id,
+      niche_id: nicheId,
+      level_id: `${nicheId}-${levels[position - 1]!.name.toLowerCase()}`,
+      service_area: { states: ['CA'], postal_codes: [] },
+    });
+  }
+  say(`  ${p.name.padEnd(18)} $${(p.balance / 100).toFixed(2).padStart(8)}  levels ${p.levels.join(', ')}`);
+}
+
+// Outcomes arrive as relayed DistributionCompleted events.
+const leads = Array.from({ length: config.DEMO_LEADS }, (_, i) => `demo-${run}-${i + 1}`);
+const pending = new Set(leads);
+const outcomeSub = nc.subscribe(subjects.eventSubject('lead', 'DistributionCompleted'));
+const printed = (async () => {
+  for await (const msg of outcomeSub) {
+    const event = RelayedEvent.safeParse(msg.json());
+    if (!event.success) continue;
+    const outcome = DistributionCompleted.safeParse(event.data.data);
+    if (!outcome.success || !pending.delete(outcome.data.lead_id)) continue;
+    const o = outcome.data;
+    say(`\n${o.lead_id}: ${o.outcome.toUpperCase()} — start level ${o.start_order_position}, ${o.duration_ms.toFixed(0)} ms`);
+    for (const a of o.assignments) say(`  ✓ ${names.get(a.provider_id)?.padEnd(18)} ${levelName(a.level_id).padEnd(7)} charged $${(a.price_cents / 100).toFixed(2)}`);
+    for (const s of o.skipped) say(`  ✗ ${names.get(s.provider_id)?.padEnd(18)} ${levelName(s.level_id).padEnd(7)} skipped: ${s.reason}`);
+    if (pending.size === 0) break;
+  }
+})();
+
+say(`\nPublishing ${leads.length} lead.approved messages (consumers in CA)…`);
+const js = jetstream(nc);
+for (const id of leads) {
+  await publishDurable(js, subjects.leadApproved, {
+    schema_version: 1,
+    lead_id: id,
+    niche_id: nicheId,
+    approved_at: new Date().toISOString(),
+    consumer: { name: 'Dana Consumer', email: 'dana@example.com' },
+    location: { postal_code: '94107', state: 'CA', city: 'San Francisco' },
+    details: { move_size: '2 bedrooms' },
+  }, { msgID: `demo-${id}` });
+}
+const timeout = setTimeout(() => {
+  say(`\nStill waiting for ${[...pending].join(', ')} after 60 s; see the service logs.`);
+  outcomeSub.unsubscribe();
+}, 60_000);
+await printed;
+clearTimeout(timeout);
+
+say('\nWallets now:');
+for (const [id, name] of names) {
+  const p = await command('billing', 'get_provider', { provider_id: id });
+  say(`  ${name.padEnd(18)} $${(p.balance_cents / 100).toFixed(2).padStart(8)}`);
+}
+await nc.close();
+if (system) {
+  system.kill('SIGTERM');
+  await new Promise((r) => system!.once('exit', r));
+}
+
+function levelName(levelId: string): string {
+  return levels.find((l) => levelId.endsWith(`-${l.name.toLowerCase()}`))?.name ?? levelId;
+}
+
+async function waitForServices(services: string[], timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const name of services) {
+    for (;;) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${SERVICE_PORTS[name]}/readyz`)).ok) break;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) throw new Error(`${name} did not become ready; is the system running (npm start)?`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
