@@ -12,6 +12,9 @@
  * - 'id_conflict': some ids are stored, but not as this append.
  * p_expected[i]: null = 'any', -1 = 'no_stream', n >= 0 = version n. Events are listed
  * append after append: p_counts[i] events for append i, p_app[k] = the append of event k.
+ * p_notify: NOTIFY subscribers at commit. Every notifying commit in the cluster takes one
+ * global lock, so the store's own autocommit batches leave it out and notify once per
+ * round trip afterwards instead (notifier.ts); appends in a caller's transaction keep it.
  * The caller orders appends by stream name, so concurrent batches lock stream rows in
  * one order and cannot deadlock each other.
  */
@@ -35,7 +38,7 @@ $fn$;
 
 create function ${s}.append_batch(
   p_streams text[], p_expected integer[], p_counts integer[], p_app integer[],
-  p_ids text[], p_types text[], p_data jsonb[], p_metadata jsonb[],
+  p_ids text[], p_types text[], p_data jsonb[], p_metadata jsonb[], p_notify boolean,
   out r_outcomes text[], out r_versions integer[], out r_positions bigint[])
 language plpgsql
 -- PL/pgSQL keeps a generic plan per session; one made while the tables were tiny would
@@ -143,7 +146,9 @@ begin
       r_positions[i] := v_written[v_first];
     end if;
   end loop;
-  perform pg_notify('${channel}', '');
+  if p_notify then
+    perform pg_notify('${channel}', '');
+  end if;
 end
 $fn$;
 `;

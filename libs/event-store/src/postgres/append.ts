@@ -29,8 +29,11 @@ export type BatchOutcome = { ok: true; result: AppendResult } | { ok: false; err
 const encodeExpected = (expected: ExpectedVersion): number | null =>
   expected === 'any' ? null : expected === 'no_stream' ? -1 : expected;
 
-/** Runs validated requests as one batch (a single SQL call, hence one transaction unless `db` is inside one). */
-export async function appendBatch(db: Queryable, schema: string, requests: readonly AppendRequest[]): Promise<BatchOutcome[]> {
+/**
+ * Runs validated requests as one batch (a single SQL call, hence one transaction unless
+ * `db` is inside one). `notify`: send the NOTIFY inside that transaction.
+ */
+export async function appendBatch(db: Queryable, schema: string, requests: readonly AppendRequest[], notify: boolean): Promise<BatchOutcome[]> {
   const values = {
     streams: [] as string[],
     expected: [] as (number | null)[],
@@ -58,8 +61,8 @@ export async function appendBatch(db: Queryable, schema: string, requests: reado
     name: `${schema}.append_batch`,
     // int8[] would arrive as strings anyway; text[] makes that explicit.
     text: `select r_outcomes, r_versions, r_positions::text[] as r_positions
-           from ${quoteIdentifier(schema)}.append_batch($1, $2, $3, $4, $5, $6, $7, $8)`,
-    values: [values.streams, values.expected, values.counts, values.app, values.ids, values.types, values.data, values.metadata],
+           from ${quoteIdentifier(schema)}.append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    values: [values.streams, values.expected, values.counts, values.app, values.ids, values.types, values.data, values.metadata, notify],
   });
   const row = rows[0];
   if (!row) throw new Error('append_batch returned no row');
@@ -87,9 +90,16 @@ export async function appendBatch(db: Queryable, schema: string, requests: reado
 }
 
 /** One append on `db`, validated first. */
-export async function appendOne(db: Queryable, schema: string, stream: string, events: readonly NewEvent[], expected: ExpectedVersion): Promise<AppendResult> {
+export async function appendOne(
+  db: Queryable,
+  schema: string,
+  stream: string,
+  events: readonly NewEvent[],
+  expected: ExpectedVersion,
+  notify: boolean,
+): Promise<AppendResult> {
   validateAppend(stream, events, expected);
-  const [outcome] = await appendBatch(db, schema, [{ stream, events, expected }]).catch((error: unknown) => {
+  const [outcome] = await appendBatch(db, schema, [{ stream, events, expected }], notify).catch((error: unknown) => {
     throw asEventIdConflict(error, stream, events) ?? error;
   });
   if (!outcome) throw new Error('append_batch returned nothing');

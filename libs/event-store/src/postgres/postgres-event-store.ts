@@ -10,6 +10,7 @@ import type { AppendResult, Checkpoint, EventStore, ExpectedVersion, NewEvent, R
 import { appendBatch, appendOne } from './append';
 import { validateAppend } from '../append-input';
 import { GroupCommitter } from './group-commit';
+import { CommitNotifier } from './notifier';
 import { NotificationListener, type ListenConnection } from './listener';
 import { readGlobalPage, readStream, streamVersion } from './read';
 import { eventStoreMigrations, MIGRATIONS_TABLE, notifyChannel } from './schema';
@@ -108,8 +109,15 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
     };
   };
   const listener = new NotificationListener({ connect: connectListener, channel: notifyChannel(schema), onError: options.onError });
+  const notifier = new CommitNotifier(pool, notifyChannel(schema), options.onError);
   const committer =
-    options.groupCommit === false ? undefined : new GroupCommitter((requests) => appendBatch(pool, schema, requests), options.groupCommit);
+    options.groupCommit === false
+      ? undefined
+      : new GroupCommitter(async (requests) => {
+          const outcomes = await appendBatch(pool, schema, requests, false);
+          if (outcomes.some((o) => o.ok)) notifier.committed();
+          return outcomes;
+        }, options.groupCommit);
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
@@ -117,11 +125,16 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
     schema,
     migrate: () => runMigrations(pool, { schema, table: MIGRATIONS_TABLE, migrations: eventStoreMigrations(schema) }),
     append: async (stream, events, expected) => {
-      if (!committer) return appendOne(pool, schema, stream, events, expected);
-      validateAppend(stream, events, expected);
-      return committer.append({ stream, events, expected });
+      if (committer) {
+        validateAppend(stream, events, expected);
+        return committer.append({ stream, events, expected });
+      }
+      const result = await appendOne(pool, schema, stream, events, expected, false);
+      if (result.appended > 0) notifier.committed();
+      return result;
     },
-    appendInTransaction: (client, stream, events, expected) => appendOne(client, schema, stream, events, expected),
+    // The caller commits later; the NOTIFY must travel with that commit.
+    appendInTransaction: (client, stream, events, expected) => appendOne(client, schema, stream, events, expected, true),
     readStream: (stream, fromVersion, maxCount) => readStream(pool, schema, stream, fromVersion, maxCount),
     streamVersion: (stream) => streamVersion(pool, schema, stream),
     readAll: async (from: Checkpoint, batchSize: number, readOptions?: { categories?: readonly string[] }): Promise<ReadAllBatch> => {
