@@ -144,6 +144,13 @@ describe('distributing a lead', () => {
     expect(h.billing.requests.filter((r) => r.lead_id === 'n4-lead-1')).toEqual([]);
   });
 
+  it('in a niche without an active level, completes as no_eligible without a start level', async () => {
+    await h.seedNiche('n10', []);
+    await h.approveLead('n10-lead-1', 'n10');
+    expect(await h.waitForOutcome('n10-lead-1')).toMatchObject({ outcome: 'no_eligible', start_order_position: null, traversal: [], assignments: [] });
+    expect(await types('n10-lead-1')).toEqual(['LeadApproved', 'DistributionRequested', 'DistributionCompleted']);
+  });
+
   it('with every provider short of funds, completes as failed with no assignment', async () => {
     await niche('n5', [level('n5', 1, 2, 500), level('n5', 2, 1, 400)], [
       { provider: 'n5-a', level: 1, funds: 10 },

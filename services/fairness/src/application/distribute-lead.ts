@@ -69,6 +69,14 @@ export async function distributeLead(deps: DistributeLeadDeps, input: Distribute
               throw new PermanentError(`lead ${leadId} has no LeadApproved event: it cannot be distributed`, { code: 'FAIRNESS_LEAD_NOT_APPROVED' });
             case 'claim': {
               const claim = await deps.rotation.claimStartLevel(request.niche_id, leadId);
+              if (!claim) {
+                // No active level: nobody can be eligible. An outcome, not an error.
+                const data = completedEvent(writer.state, { requestId: request.request_id, attempt: input.attempt, now: deps.clock() });
+                writer.add([{ id: eventIds.completed(leadId), event: { type: 'DistributionCompleted', data } }]);
+                await writer.flush(client);
+                logger.info({ outcome: data.outcome }, 'distribution completed: the niche has no active level');
+                break;
+              }
               const data = startedEvent(writer.state, { requestId: request.request_id, attempt: input.attempt, ...claim, now: deps.clock() });
               writer.add([{ id: eventIds.started(leadId), event: { type: 'DistributionStarted', data } }]);
               break;

@@ -4,7 +4,7 @@
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { billingCommands, rotationCommands, type CommandReply, type LevelSnapshot, type Subjects } from '@fairlead/contracts';
-import { isRemoteError, request, ReplyErrorCodes } from '@fairlead/messaging';
+import { isRemoteError, PermanentError, request, ReplyErrorCodes } from '@fairlead/messaging';
 import type { ChargeResult } from '../domain/distribution-decider';
 
 export interface StartLevelClaim {
@@ -13,9 +13,16 @@ export interface StartLevelClaim {
 }
 
 export interface RotationPort {
-  /** Idempotent per lead: the same lead always gets the same claim. */
-  claimStartLevel(nicheId: string, leadId: string): Promise<StartLevelClaim>;
+  /**
+   * Idempotent per lead: the same lead always gets the same claim. Null when the niche has
+   * no active level (nobody can be eligible). Throws PermanentError when the claim can never
+   * succeed (unknown niche, lead claimed in another niche).
+   */
+  claimStartLevel(nicheId: string, leadId: string): Promise<StartLevelClaim | null>;
 }
+
+/** Rotation's refusals that no retry can change. */
+const PERMANENT_ROTATION_CODES = new Set(['NICHE_NOT_FOUND', 'LEAD_CLAIMED_IN_OTHER_NICHE']);
 
 export interface ChargeRequest {
   providerId: string;
@@ -41,12 +48,19 @@ export function natsRotation({ nc, subjects, timeoutMs }: NatsPortsOptions): Rot
   const spec = rotationCommands.claim_start_level;
   return {
     claimStartLevel: async (nicheId, leadId) => {
-      const reply: CommandReply<'rotation', 'claim_start_level'> = await request(
-        nc,
-        subjects.command('rotation', 'claim_start_level'),
-        spec.request.parse({ niche_id: nicheId, lead_id: leadId }),
-        { responseSchema: spec.reply, ...(timeoutMs ? { timeoutMs } : {}) },
-      );
+      let reply: CommandReply<'rotation', 'claim_start_level'>;
+      try {
+        reply = await request(nc, subjects.command('rotation', 'claim_start_level'), spec.request.parse({ niche_id: nicheId, lead_id: leadId }), {
+          responseSchema: spec.reply,
+          ...(timeoutMs ? { timeoutMs } : {}),
+        });
+      } catch (error) {
+        if (isRemoteError(error) && error.code === 'NO_ACTIVE_LEVELS') return null;
+        if (isRemoteError(error) && PERMANENT_ROTATION_CODES.has(error.code)) {
+          throw new PermanentError(`rotation refused the claim: ${error.code}: ${error.message}`, { cause: error, code: error.code });
+        }
+        throw error;
+      }
       return { startOrderPosition: reply.start_order_position, traversal: reply.traversal };
     },
   };

@@ -172,6 +172,11 @@ describe('the distribution of one lead', () => {
     expect(nextStep(state)).toEqual({ kind: 'complete', outcome: 'no_eligible' });
   });
 
+  it('given the niche had no active level to claim, then the outcome is no_eligible without a start', () => {
+    const completed = completedEvent(given(approved, requested), { requestId: 'r1', attempt: 1, now: LATER });
+    expect(completed).toMatchObject({ outcome: 'no_eligible', start_order_position: null, traversal: [], assignments: [], skipped: [], duration_ms: 0 });
+  });
+
   it('given an empty traversal (no active level), then the outcome is no_eligible', () => {
     expect(nextStep(given(approved, requested, started([])))).toEqual({ kind: 'complete', outcome: 'no_eligible' });
   });

@@ -34,6 +34,7 @@ export class TestRotation {
         const niche = this.niches.get(niche_id);
         if (!niche) throw Object.assign(new Error(`unknown niche ${niche_id}`), { code: 'NICHE_NOT_FOUND' });
         const levels = niche.levels;
+        if (levels.length === 0) throw Object.assign(new Error(`niche ${niche_id} has no active level`), { code: 'NO_ACTIVE_LEVELS' });
         const startIndex = Math.max(0, levels.findIndex((l) => l.order_position >= niche.next));
         const traversal = [...levels.slice(startIndex), ...levels.slice(0, startIndex)];
         const start = traversal[0]?.order_position ?? 1;
