@@ -58,6 +58,11 @@ export async function distributeLead(deps: DistributeLeadDeps, input: Distribute
     request.niche_id,
     async (client) => {
       const writer = new LeadWriter(deps.store, leadId, await loadDistribution(deps.store, leadId), { request_id: request.request_id, attempt: input.attempt });
+      const lead = writer.state.lead;
+      if (lead && lead.niche_id !== request.niche_id) {
+        // The niche lock and order would be the wrong niche's: refuse rather than decide unserialized.
+        throw new PermanentError(`request names niche ${request.niche_id}, but lead ${leadId} is in niche ${lead.niche_id}`, { code: 'FAIRNESS_NICHE_MISMATCH' });
+      }
       let conflicts = 0;
       for (;;) {
         try {
