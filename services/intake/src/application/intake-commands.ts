@@ -1,0 +1,132 @@
+/**
+ * Intake's use cases, shared by every edge (JetStream consumer, NATS commands, HTTP):
+ * approve a lead (validate, check its niche with rotation, record LeadApproved and maybe
+ * DistributionRequested once per lead, or record LeadRejected with the reasons) and the
+ * manual distribution request. Appends check the version decided on; a concurrent write
+ * makes us re-read and re-decide, a bounded number of times.
+ */
+import { randomUUID } from 'node:crypto';
+import { LeadApprovedV1, streams, SYSTEM_ACTOR, type Actor, type CommandReply } from '@fairlead/contracts';
+import { isConcurrencyError, isEventIdConflictError, type EventStore } from '@fairlead/event-store';
+import { LeadRejectedError } from '../domain/errors';
+import { ids } from '../domain/ids';
+import { decideApproval, decideDistributionRequest } from '../domain/lead';
+import { malformedLead, unknownNiche, type Rejection } from '../domain/rejection';
+import { loadLead } from './lead-stream';
+import type { NicheDirectory } from './niche-directory';
+
+export type ApproveReply = CommandReply<'intake', 'approve_lead'>;
+export type DistributionRequestReply = CommandReply<'intake', 'request_distribution'>;
+
+export interface ApproveOptions {
+  via: 'nats' | 'http';
+  /** The delivered message's id: a redelivered rejection is then recorded once. */
+  messageId?: string;
+  /** JSON Pointer of the payload inside the request, for the issues of a rejection (`/body` over HTTP). */
+  pointerPrefix?: string;
+}
+
+export interface IntakeCommandsDeps {
+  store: EventStore;
+  niches: NicheDirectory;
+  clock: () => Date;
+  newId?: () => string;
+  /** Re-reads after a concurrent write before giving up (default 5). */
+  maxConflicts?: number;
+}
+
+export interface IntakeCommands {
+  /** Accepts (or recognises as a duplicate) a `lead.approved` payload; throws LeadRejectedError after recording the rejection. */
+  approve(payload: unknown, options: ApproveOptions): Promise<ApproveReply>;
+  requestDistribution(request: { lead_id: string; request_id?: string | undefined; actor?: Actor | undefined }): Promise<DistributionRequestReply>;
+}
+
+export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
+  const { store, niches, clock } = deps;
+  const newId = deps.newId ?? randomUUID;
+  const maxConflicts = deps.maxConflicts ?? 5;
+
+  /** Records the rejection on the lead's stream when it names a lead not approved yet, else on a stream of its own. */
+  async function recordRejection(rejection: Rejection, payload: unknown, options: ApproveOptions): Promise<string> {
+    const event = {
+      id: options.messageId ? ids.rejected(options.messageId) : newId(),
+      type: 'LeadRejected',
+      data: { lead_id: rejection.lead_id, niche_id: rejection.niche_id, reasons: rejection.reasons, payload: payload ?? null, received_via: options.via },
+    };
+    if (rejection.lead_id) {
+      const stream = streams.lead(rejection.lead_id);
+      for (let conflicts = 0; conflicts <= maxConflicts; conflicts++) {
+        const state = await loadLead(store, rejection.lead_id);
+        // An approved lead's history stays about that lead: a bad copy of it is filed apart.
+        if (state.lead) break;
+        try {
+          await store.append(stream, [event], state.version === -1 ? 'no_stream' : state.version);
+          return stream;
+        } catch (error) {
+          if (isEventIdConflictError(error)) return stream;
+          if (!isConcurrencyError(error)) throw error;
+        }
+      }
+    }
+    const stream = `rejectedlead-${options.messageId ? ids.rejectedStream(options.messageId) : newId()}`;
+    try {
+      await store.append(stream, [event], 'any');
+    } catch (error) {
+      // Recorded on the lead's stream by an earlier delivery of this message.
+      if (!isEventIdConflictError(error)) throw error;
+      return rejection.lead_id ? streams.lead(rejection.lead_id) : stream;
+    }
+    return stream;
+  }
+
+  async function reject(code: 'LEAD_INVALID' | 'UNKNOWN_NICHE', rejection: Rejection, payload: unknown, options: ApproveOptions): Promise<never> {
+    const stream = await recordRejection(rejection, payload, options);
+    throw new LeadRejectedError(code, rejection.reasons, rejection.issues, stream);
+  }
+
+  return {
+    approve: async (payload, options) => {
+      const parsed = LeadApprovedV1.safeParse(payload);
+      if (!parsed.success) return reject('LEAD_INVALID', malformedLead(payload, parsed.error, options.pointerPrefix), payload, options);
+      const lead = parsed.data;
+      const duplicate: ApproveReply = { lead_id: lead.lead_id, status: 'duplicate', distribution_requested: false };
+      let state = await loadLead(store, lead.lead_id);
+      // A repeat needs no niche lookup: the first approval stands.
+      if (state.lead) return duplicate;
+      const niche = await niches.lookup(lead.niche_id);
+      if (!niche) return reject('UNKNOWN_NICHE', unknownNiche(lead.lead_id, lead.niche_id, options.pointerPrefix), payload, options);
+
+      for (let conflicts = 0; ; conflicts++) {
+        const decision = decideApproval(state, { lead, receivedVia: options.via, autoDistribute: niche.auto_distribute, now: clock() });
+        if (decision.status === 'duplicate') return duplicate;
+        const events = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: { received_via: options.via } }));
+        try {
+          const result = await store.append(streams.lead(lead.lead_id), events, state.version === -1 ? 'no_stream' : state.version);
+          if (result.appended === 0) return duplicate;
+          return { lead_id: lead.lead_id, status: 'accepted', distribution_requested: decision.distributionRequested };
+        } catch (error) {
+          if (!(isConcurrencyError(error) || isEventIdConflictError(error)) || conflicts >= maxConflicts) throw error;
+          state = await loadLead(store, lead.lead_id);
+        }
+      }
+    },
+
+    requestDistribution: async (r) => {
+      const requestId = r.request_id ?? newId();
+      const actor = r.actor ?? SYSTEM_ACTOR;
+      for (let conflicts = 0; ; conflicts++) {
+        const state = await loadLead(store, r.lead_id);
+        const decision = decideDistributionRequest(state, { lead_id: r.lead_id, request_id: requestId, actor, now: clock() }, r.request_id !== undefined);
+        const reply = { lead_id: r.lead_id, status: decision.status, request_id: decision.request_id };
+        if (decision.events.length === 0) return reply;
+        const events = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: { actor } }));
+        try {
+          await store.append(streams.lead(r.lead_id), events, state.version);
+          return reply;
+        } catch (error) {
+          if (!(isConcurrencyError(error) || isEventIdConflictError(error)) || conflicts >= maxConflicts) throw error;
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/** Intake's HTTP routes on the real event store and NATS (rotation's get_niche answered by the stand-in). */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDistributionEvent, streams } from '@fairlead/contracts';
+import { leadPayload, startIntakeHarness, type IntakeHarness } from '../testing/harness';
+
+let h: IntakeHarness;
+
+beforeAll(async () => {
+  h = await startIntakeHarness('intake_http');
+  h.niches.add('auto', true);
+  h.niches.add('manual', false);
+});
+afterAll(() => h?.close());
+
+const post = (url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+  h.app.inject({ method: 'POST', url, ...(payload === undefined ? {} : { payload: payload as object }), headers });
+
+/** Records an event fairness would write on the lead's stream. */
+async function fairnessRecords(leadId: string, type: 'DistributionFailed' | 'DistributionCompleted', requestId: string, final = true): Promise<void> {
+  const at = new Date().toISOString();
+  const data =
+    type === 'DistributionFailed'
+      ? { lead_id: leadId, niche_id: 'manual', request_id: requestId, attempt: 6, error: 'billing down', final, failed_at: at }
+      : { lead_id: leadId, niche_id: 'manual', request_id: requestId, outcome: 'no_eligible', start_order_position: 1, traversal: [], assignments: [], skipped: [], duration_ms: 3, attempt: 1, completed_at: at };
+  await h.store.append(streams.lead(leadId), [{ id: randomUUID(), type, data }], 'any');
+}
+
+describe('POST /v1/leads/approved', () => {
+  it('accepts a valid lead with 202, and answers a repeat as a duplicate', async () => {
+    const first = await post('/v1/leads/approved', leadPayload('h-1', 'auto'));
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toEqual({ lead_id: 'h-1', status: 'accepted', distribution_requested: true });
+    const again = await post('/v1/leads/approved', leadPayload('h-1', 'auto'));
+    expect(again.json()).toEqual({ lead_id: 'h-1', status: 'duplicate', distribution_requested: false });
+    const events = await h.leadEvents('h-1');
+    expect(events.map((e) => e.type)).toEqual(['LeadApproved', 'DistributionRequested']);
+    expect(parseDistributionEvent('LeadApproved', events[0]!.data).received_via).toBe('http');
+  });
+
+  it('answers a malformed lead with 400 problem+json naming every issue, and records the rejection', async () => {
+    const res = await post('/v1/leads/approved', { ...leadPayload('h-bad', 'auto'), schema_version: 2, location: { postal_code: '1', state: 'Texas' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    const problem = res.json();
+    expect(problem).toMatchObject({ status: 400, code: 'LEAD_INVALID', instance: '/v1/leads/approved' });
+    expect(problem.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(['/body/location/postal_code', '/body/location/state', '/body/schema_version']);
+    const [event] = await h.leadEvents('h-bad');
+    expect(event!.type).toBe('LeadRejected');
+    expect(parseDistributionEvent('LeadRejected', event!.data)).toMatchObject({ lead_id: 'h-bad', received_via: 'http' });
+  });
+
+  it('answers an unknown niche with 400 UNKNOWN_NICHE', async () => {
+    const res = await post('/v1/leads/approved', leadPayload('h-lost', 'nowhere'));
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'UNKNOWN_NICHE', errors: [{ pointer: '/body/niche_id' }] });
+  });
+
+  it('accepts a lead once its niche exists, after an earlier rejection of the same lead', async () => {
+    expect((await post('/v1/leads/approved', leadPayload('h-late', 'later'))).statusCode).toBe(400);
+    h.niches.add('later', false);
+    const res = await post('/v1/leads/approved', leadPayload('h-late', 'later'));
+    expect(res.json()).toMatchObject({ status: 'accepted' });
+    expect((await h.leadEvents('h-late')).map((e) => e.type)).toEqual(['LeadRejected', 'LeadApproved']);
+  });
+
+  it('answers bodies that are not JSON objects with 400, never 500', async () => {
+    const broken = await post('/v1/leads/approved', '{"lead_id":', { 'content-type': 'application/json' });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.headers['content-type']).toContain('application/problem+json');
+    const array = await post('/v1/leads/approved', [1, 2]);
+    expect(array.statusCode).toBe(400);
+    expect(array.json().code).toBe('LEAD_INVALID');
+    const text = await post('/v1/leads/approved', 'hello', { 'content-type': 'text/plain' });
+    expect(text.statusCode).toBeGreaterThanOrEqual(400);
+    expect(text.statusCode).toBeLessThan(500);
+  });
+
+  it('answers 503 when rotation cannot be reached, and records nothing', async () => {
+    await h.niches.stop();
+    try {
+      const res = await post('/v1/leads/approved', leadPayload('h-wait', 'auto'));
+      expect(res.statusCode).toBe(503);
+      expect(res.json().code).toBe('ROTATION_UNAVAILABLE');
+      expect(await h.leadEvents('h-wait')).toEqual([]);
+    } finally {
+      h.niches.start();
+    }
+  });
+});
+
+describe('POST /v1/leads/:id/distribute', () => {
+  it('404 for an unknown lead, 409 for a rejected one, 400 for a bad id or body', async () => {
+    const unknown = await post('/v1/leads/nope/distribute');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().code).toBe('LEAD_NOT_FOUND');
+    const rejected = await post('/v1/leads/h-bad/distribute');
+    expect(rejected.statusCode).toBe(409);
+    expect(rejected.json().code).toBe('LEAD_NOT_APPROVED');
+    expect((await post('/v1/leads/a%20b/distribute')).statusCode).toBe(400);
+    expect((await post('/v1/leads/h-1/distribute', { request_id: 'x y' })).statusCode).toBe(400);
+    expect((await post('/v1/leads/h-1/distribute', { surprise: true })).statusCode).toBe(400);
+  });
+
+  it('queues once, then already_queued while pending, queued again after a final failure, already_distributed after an outcome', async () => {
+    await post('/v1/leads/approved', leadPayload('h-m', 'manual'));
+    const queued = await post('/v1/leads/h-m/distribute', { actor: { actor_id: 'ops@x', actor_role: 'operator' } });
+    expect(queued.statusCode).toBe(202);
+    const first = queued.json();
+    expect(first).toMatchObject({ lead_id: 'h-m', status: 'queued' });
+    expect((await post('/v1/leads/h-m/distribute')).json()).toEqual({ ...first, status: 'already_queued' });
+
+    await fairnessRecords('h-m', 'DistributionFailed', first.request_id, false);
+    expect((await post('/v1/leads/h-m/distribute')).json().status).toBe('already_queued');
+    await fairnessRecords('h-m', 'DistributionFailed', first.request_id, true);
+    const second = (await post('/v1/leads/h-m/distribute', { request_id: 'retry-1' })).json();
+    expect(second).toEqual({ lead_id: 'h-m', status: 'queued', request_id: 'retry-1' });
+
+    await fairnessRecords('h-m', 'DistributionCompleted', 'retry-1');
+    expect((await post('/v1/leads/h-m/distribute')).json()).toEqual({ lead_id: 'h-m', status: 'already_distributed', request_id: 'retry-1' });
+
+    const requests = (await h.leadEvents('h-m')).filter((e) => e.type === 'DistributionRequested').map((e) => parseDistributionEvent('DistributionRequested', e.data));
+    expect(requests.map((r) => r.request_id)).toEqual([first.request_id, 'retry-1']);
+    expect(requests[0]!.requested_by).toEqual({ actor_id: 'ops@x', actor_role: 'operator' });
+  });
+
+  it('concurrent triggers queue exactly one request', async () => {
+    await post('/v1/leads/approved', leadPayload('h-race', 'manual'));
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post('/v1/leads/h-race/distribute')));
+    const statuses = answers.map((a) => a.json().status).sort();
+    expect(statuses).toEqual(['already_queued', 'already_queued', 'already_queued', 'already_queued', 'already_queued', 'already_queued', 'already_queued', 'queued']);
+    expect(new Set(answers.map((a) => a.json().request_id)).size).toBe(1);
+    expect((await h.leadEvents('h-race')).filter((e) => e.type === 'DistributionRequested')).toHaveLength(1);
+  });
+});

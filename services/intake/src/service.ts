@@ -1,0 +1,84 @@
+/**
+ * The intake service in one call, for main.ts and for in-process tests: the JetStream
+ * streams, the durable `lead.approved` consumer and the command server on
+ * `fairlead.cmd.intake.*`. HTTP routes are added to an app with registerIntakeRoutes.
+ */
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Subjects } from '@fairlead/contracts';
+import type { PostgresEventStore } from '@fairlead/event-store';
+import { declareStreams, fairleadStreams, type ConsumerStats } from '@fairlead/messaging';
+import { createIntakeCommands, type IntakeCommands } from './application/intake-commands';
+import { natsNicheDirectory, type NicheDirectory } from './application/niche-directory';
+import { serveIntakeCommands } from './nats/command-server';
+import { startLeadApprovedConsumer } from './nats/lead-approved-consumer';
+
+export interface IntakeConfig {
+  /** Delays before each retry of a lead.approved message (default 5 s, 15 s, 45 s, 2 min, 5 min). */
+  backoffMs?: readonly number[];
+  /** lead.approved messages handled at once (default 8). */
+  concurrency?: number;
+  /** Timeout of the niche lookup at rotation (default 5000 ms). */
+  requestTimeoutMs?: number;
+  /** Durable consumer name (default `intake-lead-approved`). */
+  durable?: string;
+  /** Declare the Fairlead JetStream streams at start (default true). */
+  declareStreams?: boolean;
+}
+
+export interface IntakeServiceDeps {
+  /** Not used by intake's own logic (it has no tables); kept for readiness and uniformity. */
+  pool?: pg.Pool;
+  store: PostgresEventStore;
+  nc: NatsConnection;
+  subjects: Subjects;
+  logger: Logger;
+  clock?: () => Date;
+  config?: IntakeConfig;
+  /** Replace the niche lookup (defaults to rotation's get_niche over NATS). */
+  niches?: NicheDirectory;
+}
+
+export interface IntakeService {
+  /** The use cases, for the HTTP routes (registerIntakeRoutes) and in-process callers. */
+  commands: IntakeCommands;
+  /** Counters of the lead.approved consumer. */
+  stats(): ConsumerStats;
+  /** Stops taking messages and requests; lets those in progress finish. */
+  stop(): Promise<void>;
+}
+
+export async function startIntakeService(deps: IntakeServiceDeps): Promise<IntakeService> {
+  const { store, nc, subjects, logger } = deps;
+  const config = deps.config ?? {};
+  const jsm = await jetstreamManager(nc);
+  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
+  const niches = deps.niches ?? natsNicheDirectory({ nc, subjects, ...(config.requestTimeoutMs ? { timeoutMs: config.requestTimeoutMs } : {}) });
+  const commands = createIntakeCommands({ store, niches, clock: deps.clock ?? (() => new Date()) });
+  const server = serveIntakeCommands(nc, subjects, commands, logger);
+  const consumer = await startLeadApprovedConsumer({
+    js: jetstream(nc),
+    jsm,
+    subjects,
+    commands,
+    logger,
+    ...(config.durable ? { durable: config.durable } : {}),
+    ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+    ...(config.backoffMs ? { backoffMs: config.backoffMs } : {}),
+  }).catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
+  });
+  logger.info({ namespace: subjects.namespace || '(none)' }, 'intake consuming lead.approved and serving commands');
+
+  return {
+    commands,
+    stats: () => consumer.stats(),
+    stop: async () => {
+      await consumer.stop();
+      await server.stop();
+    },
+  };
+}
