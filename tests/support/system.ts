@@ -5,6 +5,7 @@
  * `lead.approved` on JetStream and commands over NATS request/reply.
  */
 import { randomUUID } from 'node:crypto';
+import type { ZodType } from 'zod';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
@@ -97,7 +98,7 @@ export async function startDistributionSystem(label: string, options: SystemOpti
     subjects,
     services,
     command: async (service, verb, body, timeoutMs = 10_000) => {
-      const entry = (COMMANDS[service] as Record<string, { reply: import('zod').ZodType }>)[verb]!;
+      const entry = (COMMANDS[service] as Record<string, { reply: ZodType }>)[verb]!;
       return (await request(nc, subjects.command(service, verb), body, { responseSchema: entry.reply, timeoutMs })) as never;
     },
     publishLead: async (lead) => {

@@ -54,7 +54,7 @@ describe('relay process', () => {
 
     await relay.restart();
     await waitFor(async () => (await streamMessageCount(jsm, subjects.streams.events)) >= ids.length, { timeoutMs: 60_000, what: 'every event in JetStream' });
-    const status = await (await fetch(`http://127.0.0.1:${relay.port}/v1/relay/status`)).json();
+    const status = (await (await fetch(`http://127.0.0.1:${relay.port}/v1/relay/status`)).json()) as { leader: boolean };
     expect(status.leader).toBe(true);
 
     const messages = await readAllMessages(nc, subjects.streams.events);
@@ -69,7 +69,7 @@ describe('relay process', () => {
     const a = await startServiceProcess({ service: 'relay', env: shared });
     const b = await startServiceProcess({ service: 'relay', env: shared });
     processes.push(a, b);
-    const leaderOf = async (p: ServiceProcess) => (await (await fetch(`http://127.0.0.1:${p.port}/v1/relay/status`)).json()).leader as boolean;
+    const leaderOf = async (p: ServiceProcess) => ((await (await fetch(`http://127.0.0.1:${p.port}/v1/relay/status`)).json()) as { leader: boolean }).leader;
     await waitFor(async () => (await leaderOf(a)) !== (await leaderOf(b)), { what: 'exactly one leader' });
     const [leader, follower] = (await leaderOf(a)) ? [a, b] : [b, a];
 
