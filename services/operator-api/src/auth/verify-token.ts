@@ -4,6 +4,7 @@
  * checked; the claims we use are validated with zod. Every failure is a 401 with a
  * stable code and a short reason — never the library's internals.
  */
+import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { UnauthorizedError } from '@fairlead/platform';
@@ -33,7 +34,8 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   if (!options.secret && !options.jwksUrl) throw new Error('a token verifier needs a secret or a JWKS URL');
-  const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
+  // A KeyObject made once: jose would otherwise import the raw secret on every request.
+  const secret = options.secret ? createSecretKey(Buffer.from(options.secret, 'utf8')) : undefined;
   const jwks: JWTVerifyGetKey | undefined = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
   const common = { issuer: options.issuer, audience: options.audience, clockTolerance: options.clockToleranceSec ?? 5 };
 
