@@ -1,18 +1,21 @@
 /**
  * Announces the store's own committed appends to LISTENers, outside the append
- * transactions: at most one NOTIFY on its way at a time, and one more after it if
- * appends committed meanwhile. Subscribers still wake within a round trip, and
- * concurrent appends no longer queue on PostgreSQL's global NOTIFY lock at commit.
+ * transactions: after a quiet spell the first commit is announced at once; under a
+ * steady stream of commits, at most one NOTIFY every `minIntervalMs`. Subscribers still
+ * wake within milliseconds, concurrent appends no longer queue on PostgreSQL's global
+ * NOTIFY lock at commit, and a busy writer spends one small query per interval, not per append.
  */
 import type { Queryable } from './append';
 
 export class CommitNotifier {
-  private sending = false;
+  private sending: Promise<void> | undefined;
   private pending = false;
+  private lastSent = 0;
 
   constructor(
     private readonly db: Queryable,
     private readonly channel: string,
+    private readonly minIntervalMs: number,
     /** A failed NOTIFY only delays subscribers until their next poll. */
     private readonly onError: (error: Error) => void = () => undefined,
   ) {}
@@ -20,20 +23,25 @@ export class CommitNotifier {
   /** Call after appends committed. */
   committed(): void {
     this.pending = true;
-    if (!this.sending) void this.flush();
+    this.sending ??= this.flush().finally(() => {
+      this.sending = undefined;
+    });
+  }
+
+  /** Resolves when nothing is waiting to be sent (before the pool is ended). */
+  async idle(): Promise<void> {
+    while (this.sending) await this.sending;
   }
 
   private async flush(): Promise<void> {
-    this.sending = true;
-    try {
-      while (this.pending) {
-        this.pending = false;
-        await this.db.query({ name: 'event_store_notify', text: 'select pg_notify($1, $2)', values: [this.channel, ''] }).catch((error: unknown) => {
-          this.onError(error instanceof Error ? error : new Error(String(error)));
-        });
-      }
-    } finally {
-      this.sending = false;
+    while (this.pending) {
+      const wait = this.lastSent + this.minIntervalMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      this.pending = false;
+      this.lastSent = Date.now();
+      await this.db.query({ name: 'event_store_notify', text: 'select pg_notify($1, $2)', values: [this.channel, ''] }).catch((error: unknown) => {
+        this.onError(error instanceof Error ? error : new Error(String(error)));
+      });
     }
   }
 }

@@ -27,6 +27,8 @@ export interface PostgresEventStoreOptions {
   schema?: string;
   /** Catch-up poll of a caught-up subscription when no notification arrives (a safety net under LISTEN). */
   pollIntervalMs?: number;
+  /** Under a steady stream of appends, the store NOTIFYs subscribers at most this often. */
+  notifyIntervalMs?: number;
   /** First re-poll delay while committed events are held back by an older open transaction; doubles up to maxHeldBackPollMs. */
   heldBackPollMs?: number;
   /** Longest re-poll delay while events are held back. */
@@ -61,6 +63,7 @@ const optionsSchema = z
     maxConnections: z.number().int().positive().default(10),
     schema: z.string().default('eventstore'),
     pollIntervalMs: z.number().int().positive().default(1_000),
+    notifyIntervalMs: z.number().int().min(0).default(5),
     heldBackPollMs: z.number().int().positive().default(20),
     maxHeldBackPollMs: z.number().int().positive().default(250),
     groupCommit: z
@@ -109,7 +112,7 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
     };
   };
   const listener = new NotificationListener({ connect: connectListener, channel: notifyChannel(schema), onError: options.onError });
-  const notifier = new CommitNotifier(pool, notifyChannel(schema), options.onError);
+  const notifier = new CommitNotifier(pool, notifyChannel(schema), options.notifyIntervalMs, options.onError);
   const committer =
     options.groupCommit === false
       ? undefined
@@ -163,6 +166,7 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
       closed = true;
       await Promise.all([...subscriptions].map((s) => s.stop()));
       await listener.stop();
+      await notifier.idle();
       if (ownsPool) await pool.end();
     },
   };
