@@ -37,7 +37,7 @@ const database = await openBenchDatabase();
 let nats: RunningNats | undefined;
 let natsDir: string | undefined;
 const results: LoadResult[] = [];
-let walk = { pages: 0, rows: 0, ms: 0 };
+const walk = { pages: 0, rows: 0, ms: 0 };
 let loadMs = 0;
 try {
   let natsUrl = process.env.NATS_URL;
