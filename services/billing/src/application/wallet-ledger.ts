@@ -20,7 +20,7 @@ export interface WalletLedgerOptions {
   store: PostgresEventStore;
   /** Rebuilds of a wallet after a conflict before giving up (default 3). */
   maxConflicts?: number;
-  /** Wallet writes in flight at once in this process (default: half the pool, at least 1). */
+  /** Wallet writes in flight at once in this process (default: half the pool left after the listener and a projector, at least 1). */
   maxConcurrentWrites?: number;
 }
 
@@ -46,7 +46,7 @@ export class WalletLedger {
 
   constructor(private readonly options: WalletLedgerOptions) {
     this.maxConflicts = options.maxConflicts ?? 3;
-    this.slots = new Semaphore(options.maxConcurrentWrites ?? Math.max(1, Math.floor((options.pool.options.max ?? 10) / 2)));
+    this.slots = new Semaphore(options.maxConcurrentWrites ?? Math.max(1, Math.floor(((options.pool.options.max ?? 10) - 2) / 2)));
   }
 
   /** The wallet as committed now; undefined for a provider that is not registered. */
