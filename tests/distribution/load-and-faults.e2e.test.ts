@@ -27,16 +27,20 @@ const LEVELS = [
   { max_recipients: 1, price_per_lead_cents: 100 },
 ];
 
-/** A niche with 12 providers over 3 levels; some can pay for only a few leads, so declines and low-balance pauses happen. */
+/**
+ * A niche with 12 providers over 3 levels. Every fourth provider holds 250 cents and
+ * subscribes to levels 1 (300) and 3 (100): the cheap level keeps it active under the
+ * low-balance rule, so its level-1 picks are declined and backfilled.
+ */
 async function seedMarket(label: string): Promise<{ niche: SeededNiche; providers: string[] }> {
   const niche = await seedNiche(system, label, LEVELS);
   const providers: string[] = [];
   for (let i = 0; i < 12; i++) {
-    const balance = i % 4 === 0 ? 1_000 : 200_000;
-    const id = await seedProvider(system, unique(`${label}p${i}`), balance);
+    const short = i % 4 === 0;
+    const id = await seedProvider(system, unique(`${label}p${i}`), short ? 250 : 200_000);
     providers.push(id);
-    await seedSubscription(system, id, niche, (i % 3) + 1);
-    if (i % 5 === 0) await seedSubscription(system, id, niche, ((i + 1) % 3) + 1);
+    const positions = short ? [1, 3] : i % 5 === 1 ? [(i % 3) + 1, ((i + 1) % 3) + 1] : [(i % 3) + 1];
+    for (const position of positions) await seedSubscription(system, id, niche, position);
   }
   return { niche, providers };
 }
