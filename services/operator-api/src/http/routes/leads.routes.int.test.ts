@@ -83,6 +83,10 @@ describe('GET /api/v1/admin/leads/:id/assignments', () => {
     expect(viaCursor.json()).toMatchObject({ page: null, total: null, items: [{ assignment_id: 'lead-done-a1' }] });
   });
 
+  it('tells the total on a page past the end', async () => {
+    expect((await h.call('GET', '/api/v1/admin/leads/lead-done/assignments?page=9&limit=1', viewer)).json()).toMatchObject({ total: 2, items: [], next_cursor: null });
+  });
+
   it('rejects a page out of range and a cursor it did not issue (400)', async () => {
     expect((await h.call('GET', '/api/v1/admin/leads/lead-done/assignments?page=0', viewer)).statusCode).toBe(400);
     const bad = await h.call('GET', '/api/v1/admin/leads/lead-done/assignments?cursor=bm9wZQ', viewer);

@@ -22,16 +22,23 @@ export interface AssignmentRow {
   key: string;
 }
 
-const SELECT = `select a.*, p.name as provider_name, ${exactTime('a.assigned_at')} as key
-  from operator.assignments a left join operator.providers p on p.provider_id = a.provider_id`;
+// The provider's name as a scalar subquery, not a join: it is then looked up only for the
+// rows the LIMIT lets through, so the plan (and cost) of the deepest page is the first's.
+// A join let the planner hash all providers when it expected few rows (the last page).
+const COLUMNS = `a.*, (select p.name from operator.providers p where p.provider_id = a.provider_id) as provider_name, ${exactTime('a.assigned_at')} as key`;
+const SELECT = `select ${COLUMNS} from operator.assignments a`;
 
 /** The original plan's page/limit listing of one lead (a lead has few assignments, so an offset is cheap). */
 export async function leadAssignmentsPage(db: Db, leadId: string, page: number, limit: number): Promise<{ total: number; items: AssignmentRow[] }> {
-  const [{ rows }, count] = await Promise.all([
-    db.query<AssignmentRow>(`${SELECT} where a.lead_id = $1 order by a.assigned_at desc, a.assignment_id desc limit $2 offset $3`, [leadId, limit, (page - 1) * limit]),
-    db.query<{ total: number }>(`select count(*)::int as total from operator.assignments where lead_id = $1`, [leadId]),
-  ]);
-  return { total: count.rows[0]?.total ?? 0, items: rows };
+  // One round trip: the lead's total rides along on every row of the page.
+  const { rows } = await db.query<AssignmentRow & { total: number }>(
+    `select ${COLUMNS}, count(*) over ()::int as total from operator.assignments a where a.lead_id = $1 order by a.assigned_at desc, a.assignment_id desc limit $2 offset $3`,
+    [leadId, limit, (page - 1) * limit],
+  );
+  if (rows.length > 0) return { total: rows[0]!.total, items: rows.map(({ total: _, ...row }) => row) };
+  // A page past the end carries no row to tell the total; ask for it.
+  const count = await db.query<{ total: number }>(`select count(*)::int as total from operator.assignments where lead_id = $1`, [leadId]);
+  return { total: count.rows[0]?.total ?? 0, items: [] };
 }
 
 export interface AssignmentFilter {
