@@ -1,6 +1,7 @@
 /**
  * The PostgreSQL adapter of EventStore: wires the pool, the schema, the LISTEN
- * connection and the subscriptions together. The SQL lives in schema.ts, append.ts and read.ts.
+ * connection, group commit and the subscriptions together. The SQL lives in schema.ts,
+ * append-sql.ts, append.ts and read.ts.
  */
 import pg from 'pg';
 import { z } from 'zod';
@@ -9,6 +10,7 @@ import { runMigrations, type RunMigrationsResult } from '../migrations';
 import type { AppendResult, Checkpoint, EventStore, ExpectedVersion, NewEvent, ReadAllBatch, SubscribeOptions, Subscription } from '../types';
 import { appendBatch, appendOne } from './append';
 import { validateAppend } from '../append-input';
+import { withAppendMetadata } from '../append-metadata';
 import { GroupCommitter } from './group-commit';
 import { CommitNotifier } from './notifier';
 import { NotificationListener, type ListenConnection } from './listener';
@@ -58,7 +60,10 @@ export interface PostgresEventStore extends EventStore {
 
 const optionsSchema = z
   .object({
-    pool: z.instanceof(pg.Pool).optional(),
+    // Structural, so a pool from another copy of the pg package is accepted too.
+    pool: z
+      .custom<pg.Pool>((v) => typeof v === 'object' && v !== null && typeof (v as pg.Pool).connect === 'function' && typeof (v as pg.Pool).query === 'function')
+      .optional(),
     connectionString: z.string().min(1).optional(),
     maxConnections: z.number().int().positive().default(10),
     schema: z.string().default('eventstore'),
@@ -127,7 +132,8 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
   return {
     schema,
     migrate: () => runMigrations(pool, { schema, table: MIGRATIONS_TABLE, migrations: eventStoreMigrations(schema) }),
-    append: async (stream, events, expected) => {
+    append: async (stream, input, expected) => {
+      const events = withAppendMetadata(input);
       if (committer) {
         validateAppend(stream, events, expected);
         return committer.append({ stream, events, expected });
@@ -137,7 +143,7 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
       return result;
     },
     // The caller commits later; the NOTIFY must travel with that commit.
-    appendInTransaction: (client, stream, events, expected) => appendOne(client, schema, stream, events, expected, true),
+    appendInTransaction: (client, stream, events, expected) => appendOne(client, schema, stream, withAppendMetadata(events), expected, true),
     readStream: (stream, fromVersion, maxCount) => readStream(pool, schema, stream, fromVersion, maxCount),
     streamVersion: (stream) => streamVersion(pool, schema, stream),
     readAll: async (from: Checkpoint, batchSize: number, readOptions?: { categories?: readonly string[] }): Promise<ReadAllBatch> => {
