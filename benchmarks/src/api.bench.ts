@@ -2,7 +2,7 @@
  * `npm run bench:api` — the operator API's read side under load. Loads 1,000,000
  * assignments (250,000 leads, 2,000 providers) into the projection tables, starts the
  * API in this process on a real port, and drives it with autocannon at a fixed
- * 200 requests/s: the distribution-status endpoint (random leads), the assignments list
+ * 200 requests/s: the distribution-status endpoint (a random lead each request), the assignments list
  * (first page, and the deepest page reached by walking the cursor through all 1,000,000
  * rows), and the original plan's per-lead assignments page. Prints a table and, last, one
  * line of JSON. Goal: p99 ≤ 20 ms at 200 req/s, the deepest page as fast as the first.
@@ -101,20 +101,19 @@ try {
   const lastPage: { items: { assignment_id: string }[]; next_cursor: string | null } = await get(`/api/v1/admin/assignments?limit=50&cursor=${deepCursor}`);
   if (lastPage.next_cursor !== null || !lastPage.items.some((a) => a.assignment_id === 'a-1')) throw new Error('the deep cursor does not reach the last page');
 
-  const randomLeads = (n: number) => Array.from({ length: n }, () => `lead-${1 + Math.floor(Math.random() * LEADS)}`);
   const scenarios = [
-    { name: 'status', paths: randomLeads(2_000).map((id) => `/api/v1/admin/leads/${id}/distribution-status`) },
-    { name: 'assignments_first', paths: ['/api/v1/admin/assignments?limit=50'] },
-    { name: 'assignments_deepest', paths: [`/api/v1/admin/assignments?limit=50&cursor=${deepCursor}`] },
-    { name: 'lead_assignments', paths: randomLeads(2_000).map((id) => `/api/v1/admin/leads/${id}/assignments?page=1&limit=50`) },
+    { name: 'status', path: '/api/v1/admin/leads/lead-{lead}/distribution-status' },
+    { name: 'assignments_first', path: '/api/v1/admin/assignments?limit=50' },
+    { name: 'assignments_deepest', path: `/api/v1/admin/assignments?limit=50&cursor=${deepCursor}` },
+    { name: 'lead_assignments', path: '/api/v1/admin/leads/lead-{lead}/assignments?page=1&limit=50' },
     // No database, no token check: the floor this machine gives any request at this rate right now.
-    { name: 'healthz_floor', paths: ['/healthz'] },
+    { name: 'healthz_floor', path: '/healthz' },
   ];
   log('warming up…');
-  for (const s of scenarios) await runLoad({ ...s, url: base, token, rate: RATE, durationSec: 2 });
+  for (const s of scenarios) await runLoad({ ...s, leads: LEADS, url: base, token, rate: RATE, durationSec: 2 });
   for (const s of scenarios) {
     log(`${s.name}: ${RATE} req/s for ${DURATION_S} s…`);
-    results.push(await runLoad({ ...s, url: base, token, rate: RATE, durationSec: DURATION_S }));
+    results.push(await runLoad({ ...s, leads: LEADS, url: base, token, rate: RATE, durationSec: DURATION_S }));
   }
 
   await api.stop();

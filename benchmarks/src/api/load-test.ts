@@ -1,8 +1,10 @@
 /**
  * One measured HTTP load: autocannon at a fixed overall rate (coordinated omission
  * corrected), its request generation in a worker thread so it does not share the event
- * loop with the API it measures. Paths cycle through the list given.
+ * loop with the API it measures. (A list of paths would not do: autocannon then overshoots
+ * the rate in bursts.)
  */
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 export interface LoadResult {
@@ -16,7 +18,27 @@ export interface LoadResult {
   errors: number;
 }
 
-export async function runLoad(options: { name: string; url: string; token: string; paths: readonly string[]; rate: number; durationSec: number; connections?: number }): Promise<LoadResult> {
+const RANDOM_LEAD = fileURLToPath(new URL('./random-lead-path.cjs', import.meta.url));
+
+export interface LoadOptions {
+  name: string;
+  url: string;
+  token: string;
+  /** A fixed path, or a template whose `{lead}` becomes a random lead number in 1..leads on each request. */
+  path: string;
+  leads?: number;
+  rate: number;
+  durationSec: number;
+  connections?: number;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const random = options.path.includes('{lead}');
+  if (random) {
+    // Read by the worker's setupRequest (random-lead-path.cjs): a worker copies the environment when it starts.
+    process.env.BENCH_PATH_TEMPLATE = options.path;
+    process.env.BENCH_LEADS = String(options.leads ?? 1);
+  }
   const result = await autocannon({
     url: options.url,
     connections: options.connections ?? 10,
@@ -24,7 +46,7 @@ export async function runLoad(options: { name: string; url: string; token: strin
     overallRate: options.rate,
     workers: 1,
     headers: { authorization: `Bearer ${options.token}` },
-    requests: options.paths.map((path) => ({ method: 'GET', path })),
+    requests: [{ method: 'GET', path: options.path, ...(random ? { setupRequest: RANDOM_LEAD } : {}) }],
   });
   return {
     name: options.name,
