@@ -18,6 +18,8 @@ export const operatorApiConfigSchema = baseConfigSchema
     /** Requests per client (token subject, else IP) per window. */
     RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
     RATE_LIMIT_WINDOW_MS: env.durationMs().default(60_000),
+    /** Behind a reverse proxy: trust X-Forwarded-For, so the rate limit applies per client, not per proxy. */
+    HTTP_TRUST_PROXY: env.boolean().default(false),
     /** Timeout of each command sent to the owning service over NATS. */
     COMMAND_TIMEOUT_MS: env.durationMs().default(5_000),
     DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),

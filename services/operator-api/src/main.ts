@@ -44,6 +44,7 @@ const api = await startOperatorApi({
     rateLimitMax: config.RATE_LIMIT_MAX,
     rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS,
     commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
+    trustProxy: config.HTTP_TRUST_PROXY,
   },
 });
 const address = await api.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
