@@ -8,3 +8,5 @@ export {
   type PostgresEventStore,
   type PostgresEventStoreOptions,
 } from './postgres/postgres-event-store';
+export { TRACE_METADATA_KEY, setAppendMetadataHook, traceCarrierOf, type AppendMetadataHook } from './append-metadata';
+export { observeAppends, type AppendObserver } from './observe-appends';

@@ -27,7 +27,7 @@ export { DEFAULT_BACKOFF_MS, decideOnFailure, maxAttemptsFor, type DeadLetterRea
 export { DeadLetterHeaders, readDeadLetter, type DeadLetterInfo } from './consumer/dead-letter';
 export type { RunConsumerOptions, MessageContext, ConsumerRunner, ConsumerStats } from './consumer/types';
 export { createInbox, type Inbox, type InboxOptions, type OnceResult } from './inbox';
-export { setTracePropagator, tracePropagator, type TracePropagator } from './trace';
+export { setTracePropagator, tracePropagator, type TracePropagator, type TraceCarrier, type TraceSpan } from './trace';
 export type { HeadersInit } from './codec';
 export {
   MessagingError,

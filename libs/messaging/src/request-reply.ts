@@ -68,7 +68,11 @@ export function serveRequests<S extends z.ZodType>(nc: NatsConnection, subject: 
       logger.warn('message without a reply subject ignored');
       return;
     }
-    const reply = await tracePropagator().withExtracted(msg.headers, () => replyFor(msg));
+    const reply = await tracePropagator().withExtracted(msg.headers, () => replyFor(msg), {
+      name: `handle ${msg.subject}`,
+      kind: 'server',
+      attributes: { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject },
+    });
     const headers = toHeaders();
     tracePropagator().inject(headers);
     try {

@@ -1,32 +1,46 @@
 import type { MsgHdrs } from '@nats-io/nats-core';
 
 /**
+ * Where trace context travels: NATS message headers, or a plain key → value record
+ * (the trace context an event carries in its metadata, read by the relay).
+ */
+export type TraceCarrier = MsgHdrs | Readonly<Record<string, string>>;
+
+/** The span to open around a handler run inside extracted context. */
+export interface TraceSpan {
+  /** e.g. `process fairlead.events.lead.DistributionRequested`. */
+  name: string;
+  /** consumer: a JetStream consumer's handler; server: a request handler; producer: a publish (the relay). */
+  kind: 'consumer' | 'server' | 'producer';
+  attributes?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
  * Where trace context crosses NATS. Every outgoing message (publishDurable, request,
  * replies, dead letters) passes its headers through `inject`; every incoming one
- * (consumer runner, request handlers) runs its handler inside `withExtracted`.
+ * (consumer runner, request handlers) runs its handler inside `withExtracted`, which
+ * opens a span when told which.
  *
- * The OpenTelemetry adapter (libs/platform telemetry, a later issue) implements this with
- * `propagation.inject(context.active(), headers, setter)` and
- * `context.with(propagation.extract(ROOT_CONTEXT, headers, getter), fn)`; until then the
- * no-op below keeps the library free of an OTel dependency.
+ * The OpenTelemetry adapter lives in libs/platform (startTelemetry installs it); the
+ * no-op below keeps this library free of an OTel dependency.
  */
 export interface TracePropagator {
   /** Writes the active trace context into outgoing message headers. */
   inject(headers: MsgHdrs): void;
-  /** Runs `fn` inside the trace context carried by incoming message headers. */
-  withExtracted<T>(headers: MsgHdrs | undefined, fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` inside the trace context the carrier holds, in a span of its own when `span` is given. */
+  withExtracted<T>(carrier: TraceCarrier | undefined, fn: () => Promise<T>, span?: TraceSpan): Promise<T>;
 }
 
 const noopPropagator: TracePropagator = {
   inject: () => undefined,
-  withExtracted: (_headers, fn) => fn(),
+  withExtracted: (_carrier, fn) => fn(),
 };
 
 // Process-wide like OTel's own global propagator: telemetry is set up once at start-up,
 // and threading it through every publish call would add nothing.
 let current: TracePropagator = noopPropagator;
 
-/** Installs the process-wide propagator (OpenTelemetry's, later); returns the previous one. */
+/** Installs the process-wide propagator (OpenTelemetry's, from startTelemetry); returns the previous one. */
 export function setTracePropagator(propagator: TracePropagator): TracePropagator {
   const previous = current;
   current = propagator;

@@ -175,7 +175,11 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     const ctx = context(entry, attempt);
     try {
       const value = entry.parsed.value;
-      await tracePropagator().withExtracted(entry.msg.headers, () => options.handler(value, ctx));
+      await tracePropagator().withExtracted(entry.msg.headers, () => options.handler(value, ctx), {
+        name: `process ${entry.msg.subject}`,
+        kind: 'consumer',
+        attributes: { 'messaging.system': 'nats', 'messaging.destination.name': entry.msg.subject, 'messaging.consumer.group.name': durable, 'messaging.nats.attempt': attempt },
+      });
       ack(entry);
       failures.forget(entry.seq);
       counters.processed++;
