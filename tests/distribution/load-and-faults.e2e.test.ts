@@ -11,7 +11,8 @@ import { checkInvariants, collectFacts } from '../support/invariants';
 import { seedNiche, seedProvider, seedSubscription, unique, type SeededNiche } from '../support/seed';
 import { leadPayload, startDistributionSystem, type DistributionSystem } from '../support/system';
 
-const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
+// Generous later delays: a restarted process on a loaded 2-core machine may take seconds to be ready.
+const BACKOFF_MS = [500, 1000, 4000, 8000, 16000];
 let system: DistributionSystem;
 
 beforeAll(async () => {
