@@ -30,4 +30,6 @@ export { createHttpApp, listen, sendProblem, type HttpApp, type HttpAppOptions }
 export { postgresReadiness, natsReadiness, runReadinessChecks, type ReadinessCheck, type CheckResult, type Queryable } from './http/readiness';
 export { onShutdown, type ShutdownStep, type ShutdownOptions, type ShutdownHandle } from './shutdown';
 export { createMetricsRegistry, registerMetricsRoute, type MetricsRegistryOptions } from './metrics';
+export { registerConsumerMetrics, type ConsumerMetricsOptions, type ConsumerSource, type ConsumerPosition } from './consumer-metrics';
+export { registerHttpMetrics } from './http/http-metrics';
 export { withSpan } from './telemetry/spans';

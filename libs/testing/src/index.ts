@@ -2,3 +2,4 @@ export { createTestDatabase, serverDatabaseUrl, type TestDatabase } from './data
 export { testNatsUrl, testNamespace, startPrivateNats } from './nats';
 export { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from './processes';
 export { waitFor } from './wait';
+export { parseMetrics, findSeries, metricValue, scrapeMetrics, type Series } from './prometheus';

@@ -8,9 +8,11 @@ import { z } from 'zod';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
-import { baseConfigSchema, createHttpApp, createLogger, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
+import { baseConfigSchema, createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness, registerMetricsRoute } from '@fairlead/platform';
+import { startTelemetry } from '@fairlead/platform/telemetry';
 import { acquireLeadership } from './leadership';
-import { startRelay, type RunningRelay } from './relay';
+import { createRelayMetrics } from './metrics';
+import { readRelayCheckpoint, startRelay, type RunningRelay } from './relay';
 
 const config = loadConfig(
   baseConfigSchema.extend({
@@ -21,6 +23,7 @@ const config = loadConfig(
   }),
 );
 const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 const subjects = subjectsFor(config.NATS_NAMESPACE);
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 5 });
@@ -39,6 +42,15 @@ const app = await createHttpApp({
   serviceName: config.SERVICE_NAME,
   readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
   openapi: { title: 'Fairlead relay', version: '0.1.0' },
+});
+const registry = createMetricsRegistry(config.SERVICE_NAME);
+registerMetricsRoute(app, registry);
+const metrics = createRelayMetrics(registry, {
+  relay: () => relay,
+  storedCheckpoint: () => readRelayCheckpoint(pool),
+  leader: () => leadership.isLeader(),
+  pool,
+  schema: store.schema,
 });
 app.get('/v1/relay/status', { schema: { description: 'Whether this instance leads, and how far it has published.' } }, async () => {
   const status = relay?.status();
@@ -66,6 +78,7 @@ const shutdown = onShutdown(
     { name: 'nats', run: () => drainAndClose(nc) },
     { name: 'event store', run: () => store.close() },
     { name: 'postgres', run: () => pool.end() },
+    { name: 'telemetry', run: () => telemetry.shutdown() },
   ],
   { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
 );
@@ -73,7 +86,7 @@ const shutdown = onShutdown(
 logger.info('waiting for relay leadership');
 await leadership.acquired;
 logger.info('relay leadership acquired');
-relay = await startRelay({ store, pool, js, subjects, logger, batchSize: config.RELAY_BATCH_SIZE });
+relay = await startRelay({ store, pool, js, subjects, logger, batchSize: config.RELAY_BATCH_SIZE, onPublished: metrics.onPublished });
 
 // Publishing without the lock could race another relay; failing is safer: a supervisor restarts us.
 void leadership.lost.then(() => {

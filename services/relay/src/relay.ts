@@ -2,8 +2,8 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Subjects } from '@fairlead/contracts';
-import type { Checkpoint, EventStore, StoredEvent, Subscription } from '@fairlead/event-store';
-import { publishDurable } from '@fairlead/messaging';
+import { traceCarrierOf, type Checkpoint, type EventStore, type StoredEvent, type Subscription } from '@fairlead/event-store';
+import { publishDurable, tracePropagator, type TraceSpan } from '@fairlead/messaging';
 import { CheckpointTable } from '@fairlead/projections';
 import { toOutgoingMessage } from './envelope';
 
@@ -17,6 +17,8 @@ export interface RelayOptions {
   schema?: string;
   /** Events published concurrently before their acks are awaited and the checkpoint moves. */
   batchSize?: number;
+  /** Called with each batch once it is acknowledged and checkpointed (metrics). */
+  onPublished?: (events: readonly StoredEvent[]) => void;
 }
 
 export interface RelayStatus {
@@ -34,6 +36,19 @@ export interface RunningRelay {
 }
 
 const CHECKPOINT_NAME = 'relay';
+
+const publishSpan = (subject: string, event: StoredEvent): TraceSpan => ({
+  name: `relay publish ${subject}`,
+  kind: 'producer',
+  attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.message.id': event.id, 'fairlead.event.type': event.type },
+});
+
+/** The checkpoint stored by the relay (START before its first batch): what a non-leader reports. */
+export async function readRelayCheckpoint(pool: pg.Pool, schema = 'relay'): Promise<Checkpoint> {
+  const checkpoints = new CheckpointTable(schema);
+  await checkpoints.ensure(pool);
+  return checkpoints.read(pool, CHECKPOINT_NAME);
+}
 
 /**
  * Publishes every stored event to JetStream in global order, `msgID` = event id.
@@ -70,12 +85,17 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     await Promise.all(
       batch.map((event) => {
         const message = toOutgoingMessage(subjects, event);
-        return publishDurable(js, message.subject, message.payload, {
-          msgID: message.msgID,
-          headers: message.headers,
-          expectStream: subjects.streams.events,
-          logger,
-        });
+        const publish = () =>
+          publishDurable(js, message.subject, message.payload, {
+            msgID: message.msgID,
+            headers: message.headers,
+            expectStream: subjects.streams.events,
+            logger,
+          });
+        // The writer's trace continues here: a publish span, child of the span that appended
+        // the event, whose context publishDurable puts into the message headers.
+        const carrier = traceCarrierOf(event.metadata);
+        return carrier ? tracePropagator().withExtracted(carrier, publish, publishSpan(message.subject, event)) : publish();
       }),
     );
     const last = batch[batch.length - 1]!;
@@ -84,6 +104,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     status.checkpoint = checkpoint;
     status.published += batch.length;
     status.batches += 1;
+    options.onPublished?.(batch);
   };
 
   let subscriptionEnded = false;

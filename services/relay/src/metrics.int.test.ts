@@ -1,0 +1,83 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subjectsFor, type Subjects } from '@fairlead/contracts';
+import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
+import { connectNats, declareStreams, fairleadStreams } from '@fairlead/messaging';
+import { createHttpApp, createLogger, createMetricsRegistry, listen, registerMetricsRoute, type HttpApp } from '@fairlead/platform';
+import { createTestDatabase, metricValue, scrapeMetrics, testNamespace, testNatsUrl, waitFor, type TestDatabase } from '@fairlead/testing';
+import { createRelayMetrics, type RelayMetrics } from './metrics';
+import { readRelayCheckpoint, startRelay, type RunningRelay } from './relay';
+import { appendMany, streamMessageCount } from './test-support';
+
+const logger = createLogger({ service: 'relay-metrics-test', level: 'warn' });
+
+describe('relay metrics', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let subjects: Subjects;
+  let app: HttpApp;
+  let base: string;
+  let relay: RunningRelay | undefined;
+  let leading = false;
+  let metrics: RelayMetrics;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('relay_metrics');
+    store = createPostgresEventStore({ pool: db.pool });
+    await store.migrate();
+    nc = await connectNats({ servers: testNatsUrl(), name: 'relay-metrics-test' });
+    jsm = await jetstreamManager(nc);
+    subjects = subjectsFor(testNamespace('relay_metrics'));
+    await declareStreams(jsm, fairleadStreams(subjects));
+    app = await createHttpApp({ logger, serviceName: 'relay', openapi: { title: 'relay', version: '1' } });
+    const registry = createMetricsRegistry('relay', { defaultMetrics: false });
+    registerMetricsRoute(app, registry);
+    metrics = createRelayMetrics(registry, { relay: () => relay, storedCheckpoint: () => readRelayCheckpoint(db.pool), leader: () => leading, pool: db.pool, schema: store.schema, cacheMs: 0 });
+    base = await listen(app, { host: '127.0.0.1', port: 0 });
+  });
+
+  afterAll(async () => {
+    await relay?.stop();
+    await app.close();
+    for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
+    await nc.close();
+    await store.close();
+    await db.drop();
+  });
+
+  it('counts published events by category, and the events behind the checkpoint', async () => {
+    let text = await scrapeMetrics(base);
+    expect(metricValue(text, 'relay_leader')).toBe(0);
+    expect(metricValue(text, 'relay_checkpoint_lag_events')).toBe(0);
+
+    const orders = await appendMany(store, { streams: 3, perStream: 20, category: 'order' });
+    const items = await appendMany(store, { streams: 1, perStream: 15, category: 'item' });
+    text = await scrapeMetrics(base);
+    expect(metricValue(text, 'relay_checkpoint_lag_events'), 'a relay that does not lead reports the lag from the stored checkpoint').toBe(75);
+    leading = true;
+    relay = await startRelay({ store, pool: db.pool, js: jetstream(nc), subjects, logger, batchSize: 25, onPublished: metrics.onPublished });
+    const total = orders.length + items.length;
+    await waitFor(async () => relay!.status().published === total, { what: `${total} events published` });
+    expect(await streamMessageCount(jsm, subjects.streams.events)).toBe(total);
+
+    text = await scrapeMetrics(base);
+    expect(metricValue(text, 'relay_leader')).toBe(1);
+    expect(metricValue(text, 'relay_events_published_total', { category: 'order' })).toBe(60);
+    expect(metricValue(text, 'relay_events_published_total', { category: 'item' })).toBe(15);
+    expect(metricValue(text, 'relay_batches_total')).toBe(relay.status().batches);
+    expect(metricValue(text, 'relay_checkpoint_lag_events')).toBe(0);
+    expect(metricValue(text, 'relay_checkpoint_position')).toBe(Number(relay.status().checkpoint.globalPosition));
+
+    // Stopped, the relay falls behind by exactly what is appended meanwhile.
+    await relay.stop();
+    relay = undefined;
+    leading = false;
+    await appendMany(store, { streams: 1, perStream: 7, category: 'order' });
+    text = await scrapeMetrics(base);
+    expect(metricValue(text, 'relay_checkpoint_lag_events')).toBe(7);
+    expect(metricValue(text, 'relay_events_published_total', { category: 'order' })).toBe(60);
+  });
+});
