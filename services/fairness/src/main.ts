@@ -9,12 +9,14 @@ import pg from 'pg';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, drainAndClose } from '@fairlead/messaging';
-import { createHttpApp, createLogger, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
+import { createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness, registerHttpMetrics, registerMetricsRoute } from '@fairlead/platform';
+import { startTelemetry } from '@fairlead/platform/telemetry';
 import { fairnessConfigSchema } from './config';
 import { startFairnessService } from './service';
 
 const config = loadConfig(fairnessConfigSchema);
 const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
 pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
@@ -30,6 +32,7 @@ const service = await startFairnessService({
   js: jetstream(nc),
   subjects,
   logger,
+  registry: createMetricsRegistry(config.SERVICE_NAME),
   config: {
     backoffMs: config.RETRY_BACKOFF_MS,
     concurrency: config.DISTRIBUTION_CONCURRENCY,
@@ -44,7 +47,9 @@ const app = await createHttpApp({
   readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
   openapi: { title: 'Fairlead fairness', version: '0.1.0', description: 'Lead distribution (eligibility, fairness, assignments) and subscriptions.' },
 });
+registerHttpMetrics(app, service.registry);
 app.get('/v1/distribution/stats', async () => service.stats());
+registerMetricsRoute(app, service.registry);
 const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
 logger.info({ address, namespace: subjects.namespace || '(none)' }, 'fairness ready');
 
@@ -55,6 +60,7 @@ onShutdown(
     { name: 'nats', run: () => drainAndClose(nc) },
     { name: 'event store', run: () => store.close() },
     { name: 'postgres', run: () => pool.end() },
+    { name: 'telemetry', run: () => telemetry.shutdown() },
   ],
   { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
 );

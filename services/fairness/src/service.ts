@@ -6,12 +6,15 @@ import { jetstreamManager, type JetStreamClient, type JetStreamManager } from '@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Subjects } from '@fairlead/contracts';
-import type { PostgresEventStore } from '@fairlead/event-store';
+import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams, type ConsumerStats } from '@fairlead/messaging';
+import { createMetricsRegistry, registerConsumerMetrics } from '@fairlead/platform';
 import { startProjector, type RunningProjector } from '@fairlead/projections';
 import { createSubscriptionCommands } from './application/subscription-commands';
 import { natsBilling, natsRotation, type BillingPort, type RotationPort } from './application/ports';
+import { createFairnessMetrics } from './metrics';
 import { startDistributionConsumer } from './nats/distribution-consumer';
 import { serveSubscriptionCommands } from './nats/subscription-server';
 import { levelsProjection } from './projections/levels/levels.projection';
@@ -47,6 +50,8 @@ export interface FairnessServiceDeps {
   /** Replace the NATS clients of rotation and billing (defaults talk to those services). */
   rotation?: RotationPort;
   billing?: BillingPort;
+  /** Metrics registry to add to (default: a new one for service `fairness`). */
+  registry?: Registry;
 }
 
 export interface FairnessService {
@@ -54,13 +59,18 @@ export interface FairnessService {
   caughtUp(timeoutMs?: number): Promise<void>;
   /** Counters of the distribution consumer. */
   stats(): ConsumerStats;
+  /** The Prometheus series (distribution outcomes, assignments, fairness, consumer lag): serve with registerMetricsRoute. */
+  readonly registry: Registry;
   /** Stops taking work, lets running distributions finish, stops the projectors. */
   stop(): Promise<void>;
 }
 
 export async function startFairnessService(deps: FairnessServiceDeps): Promise<FairnessService> {
-  const { pool, store, nc, js, subjects, logger } = deps;
+  const { pool, nc, js, subjects, logger } = deps;
   const config = deps.config ?? {};
+  const registry = deps.registry ?? createMetricsRegistry('fairness');
+  // Every write of this process goes through here, so the metrics count its own decisions.
+  const store = observeAppends(deps.store, createFairnessMetrics(registry).onAppended);
   const clock = deps.clock ?? (() => new Date());
   const concurrency = config.concurrency ?? 4;
   // Each running distribution holds one connection for its niche lock and borrows another
@@ -111,8 +121,10 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
     await stopAll();
     throw error;
   });
+  registerConsumerMetrics(registry, { consumers: () => [consumer], position: (durable) => jsm.consumers.info(subjects.streams.events, durable) });
 
   return {
+    registry,
     caughtUp: async (timeoutMs) => void (await Promise.all(projectors.map((p) => p.waitUntilCaughtUp(timeoutMs)))),
     stats: () => consumer.stats(),
     stop: async () => {

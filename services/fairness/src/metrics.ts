@@ -1,0 +1,96 @@
+/**
+ * The fairness service's Prometheus series, with the original plan's names. They are
+ * counted from the events this process appends (observeAppends on the store the
+ * distribution writes through), so the decision code stays free of metrics and an
+ * idempotent re-append counts nothing twice.
+ *
+ * - distribution_total{status}: outcomes (success, partial, no_eligible from
+ *   DistributionCompleted; failed from a final DistributionFailed).
+ * - distribution_attempts_failed_total: attempts that failed and will be retried.
+ * - distribution_assignments_total{level_id,niche_id}, distribution_skipped_total{reason},
+ *   distribution_duration_ms (histogram): from each DistributionCompleted.
+ * - assignment_price_usd{level_id}: a histogram of the prices charged per assignment.
+ * - fairness_new_provider_priority_total: picks of a never-served provider while a
+ *   provider served before was also eligible at that level (least-recently-served order
+ *   puts the newcomer first).
+ * - fairness_rotation_position{niche_id}: the start level (order position) of the niche's
+ *   last claim, from DistributionStarted. It lives here rather than in rotation because
+ *   fairness is where a claim becomes a distribution.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { DistributionOutcome, parseDistributionEvent, SkipReason, type DistributionEventData } from '@fairlead/contracts';
+import type { AppendObserver, NewEvent } from '@fairlead/event-store';
+
+export interface FairnessMetrics {
+  /** Give to observeAppends on the store the distribution writes through. */
+  onAppended: AppendObserver;
+}
+
+const DURATION_BUCKETS_MS = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000];
+const PRICE_BUCKETS_USD = [1, 2.5, 5, 10, 25, 50, 100, 250, 500];
+
+export function createFairnessMetrics(registry: Registry): FairnessMetrics {
+  const registers = [registry];
+  const outcomes = new Counter({ name: 'distribution_total', help: 'Distributions finished, by outcome.', labelNames: ['status'], registers });
+  const failedAttempts = new Counter({ name: 'distribution_attempts_failed_total', help: 'Distribution attempts that failed and will be retried.', registers });
+  const assignments = new Counter({ name: 'distribution_assignments_total', help: 'Leads assigned to providers, by level and niche.', labelNames: ['level_id', 'niche_id'], registers });
+  const skipped = new Counter({ name: 'distribution_skipped_total', help: 'Providers picked or eligible but not assigned, by reason.', labelNames: ['reason'], registers });
+  const duration = new Histogram({ name: 'distribution_duration_ms', help: 'Time from the start of a distribution to its outcome, in milliseconds.', buckets: DURATION_BUCKETS_MS, registers });
+  const price = new Histogram({ name: 'assignment_price_usd', help: 'Price charged per assignment, in US dollars, by level.', labelNames: ['level_id'], buckets: PRICE_BUCKETS_USD, registers });
+  const newcomers = new Counter({
+    name: 'fairness_new_provider_priority_total',
+    help: 'Picks of a never-served provider while a provider served before was eligible at the same level.',
+    registers,
+  });
+  const rotation = new Gauge({ name: 'fairness_rotation_position', help: "Start level (order position) of the niche's last claimed distribution.", labelNames: ['niche_id'], registers });
+  // Seeded so a dashboard sees every outcome and reason from the start.
+  for (const status of DistributionOutcome.options) outcomes.inc({ status }, 0);
+  for (const reason of SkipReason.options) skipped.inc({ reason }, 0);
+  newcomers.inc(0);
+
+  const completed = (data: DistributionEventData<'DistributionCompleted'>) => {
+    outcomes.inc({ status: data.outcome });
+    duration.observe(data.duration_ms);
+    for (const a of data.assignments) {
+      assignments.inc({ level_id: a.level_id, niche_id: data.niche_id });
+      price.observe({ level_id: a.level_id }, a.price_cents / 100);
+    }
+    for (const s of data.skipped) skipped.inc({ reason: s.reason });
+  };
+
+  const selected = (data: DistributionEventData<'ProvidersSelected'>) => {
+    const neverServed = new Set(data.candidates.filter((c) => c.last_received_at === null).map((c) => c.subscription_id));
+    if (neverServed.size === 0 || neverServed.size === data.candidates.length) return;
+    const n = data.picks.filter((p) => neverServed.has(p.subscription_id)).length;
+    if (n > 0) newcomers.inc(n);
+  };
+
+  const observe = (event: NewEvent) => {
+    switch (event.type) {
+      case 'DistributionCompleted':
+        return completed(parseDistributionEvent('DistributionCompleted', event.data));
+      case 'ProvidersSelected':
+        return selected(parseDistributionEvent('ProvidersSelected', event.data));
+      case 'DistributionStarted': {
+        const data = parseDistributionEvent('DistributionStarted', event.data);
+        return rotation.set({ niche_id: data.niche_id }, data.start_order_position);
+      }
+      case 'DistributionFailed': {
+        const data = parseDistributionEvent('DistributionFailed', event.data);
+        return data.final ? outcomes.inc({ status: 'failed' }) : failedAttempts.inc();
+      }
+    }
+  };
+
+  return {
+    onAppended: (_stream, events) => {
+      for (const event of events) {
+        try {
+          observe(event);
+        } catch {
+          // An event that does not parse was refused by no one else either; counting skips it.
+        }
+      }
+    },
+  };
+}
