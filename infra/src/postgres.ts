@@ -12,6 +12,8 @@ export interface EmbeddedPostgresOptions {
   persistent: boolean;
   /** Receives server log lines; silent by default. */
   onLog?: (line: string) => void;
+  /** More server flags, after the defaults (e.g. `['-c', 'shared_preload_libraries=pg_stat_statements']` for a benchmark). */
+  extraFlags?: readonly string[];
 }
 
 export interface RunningPostgres {
@@ -49,6 +51,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       // Local development and tests: durability across an OS crash is not needed here,
       // and fsync would dominate every measurement on a shared disk.
       '-c', 'synchronous_commit=off',
+      ...(options.extraFlags ?? []),
     ],
     onLog: (m: unknown) => log(String(m)),
     onError: (m: unknown) => log(String(m)),

@@ -1,0 +1,163 @@
+/**
+ * `npm run bench:distribution` — issue 3's benchmark (not a test). Runs relay, intake,
+ * rotation, fairness and billing as real processes on an embedded PostgreSQL and a
+ * nats-server of its own (or DATABASE_URL / NATS_URL), seeds 5 niches × 3 levels × 50
+ * providers per level through the services' NATS commands, then:
+ *   1. saturation: publishes `lead.approved` as fast as leads are absorbed (a bounded
+ *      window in flight) → leads/s from the first publish to the last outcome recorded;
+ *   2. fixed rate (100 leads/s for 30 s) → p50/p95/p99 from publish to the outcome's
+ *      `created_at` in the store;
+ *   3. events appended per lead (every stream), CPU per process, PostgreSQL's side;
+ *   4. a baseline on the same PostgreSQL: one transaction per lead that locks the wallets
+ *      and writes the assignment and ledger rows, niches in parallel.
+ * Prints a table and, last, one line of JSON.
+ *
+ * BENCH_LEADS (3000), BENCH_WINDOW (250), BENCH_WARMUP (300), BENCH_RATE (100),
+ * BENCH_RATE_SECONDS (30), BENCH_BASELINE_LEADS (3000) change the run. BENCH_PROFILE=1
+ * (BENCH_PROFILE_DIR to keep the files)
+ * runs every service under `node --cpu-prof` and counts NATS messages (slower; for the
+ * profile, not for the figures). Other variables (e.g. DISTRIBUTION_CONCURRENCY) reach
+ * the services unchanged.
+ */
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import pg from 'pg';
+import { subjectsFor } from '@fairlead/contracts';
+import { createPostgresEventStore } from '@fairlead/event-store';
+import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
+import { measureBaseline } from './distribution/baseline';
+import { openBenchInfra } from './distribution/infra';
+import { fixedRate, OutcomeTracker, publisher, saturate } from './distribution/load';
+import { startObserving } from './distribution/observe';
+import { enableStatements } from './distribution/pg-stats';
+import { pidByCommandLine, SERVICES, startServices, tail, type CpuSource, type RunningService } from './distribution/processes';
+import { summariseProfiles, type ProfileSummary } from './distribution/profile';
+import { printReport, type MeasuredPhase } from './distribution/report';
+import { commander, LEVELS, seedMarket } from './distribution/seed';
+
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const LEADS = num('BENCH_LEADS', 3_000);
+const WINDOW = num('BENCH_WINDOW', 250);
+const WARMUP = num('BENCH_WARMUP', 300);
+const RATE = num('BENCH_RATE', 100);
+const RATE_SECONDS = num('BENCH_RATE_SECONDS', 30);
+const BASELINE_LEADS = num('BENCH_BASELINE_LEADS', 3_000);
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const NICHES = 5;
+const PROVIDERS_PER_LEVEL = 50;
+// Enough for every lead of the run: nobody is declined or paused for lack of funds.
+const BALANCE_CENTS = 500_000_000;
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const log = (line: string) => process.stderr.write(`bench:distribution | ${line}\n`);
+
+const loadBefore = loadavg();
+const infra = await openBenchInfra();
+let services: RunningService[] = [];
+try {
+  const subjects = subjectsFor(infra.namespace);
+  const pool = new pg.Pool({ connectionString: infra.databaseUrl, max: 6 });
+  const store = createPostgresEventStore({ pool });
+  await store.migrate();
+  const nc = await connectNats({ servers: infra.natsUrl, name: 'bench-distribution' });
+  const js = jetstream(nc);
+  await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects));
+  const statements = await enableStatements(pool);
+
+  // BENCH_PROFILE_DIR keeps the .cpuprofile files (open them in Chrome DevTools); else they go with the temp dir.
+  const profileDir = process.env.BENCH_PROFILE_DIR ?? join(infra.workDir, 'profiles');
+  log(`starting ${SERVICES.join(', ')}${PROFILE ? ' under --cpu-prof' : ''}…`);
+  services = await startServices({
+    repoRoot,
+    workDir: infra.workDir,
+    env: { DATABASE_URL: infra.databaseUrl, NATS_URL: infra.natsUrl, NATS_NAMESPACE: infra.namespace, LOG_LEVEL: 'warn' },
+    perService: { relay: { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) } },
+    ...(PROFILE ? { profile: SERVICES, profileDir } : {}),
+  });
+
+  const seedStarted = Date.now();
+  log(`seeding ${NICHES} niches × ${LEVELS.length} levels × ${PROVIDERS_PER_LEVEL} providers per level…`);
+  const niches = await seedMarket(commander(nc, subjects), { niches: NICHES, providersPerLevel: PROVIDERS_PER_LEVEL, balanceCents: BALANCE_CENTS });
+  log(`seeded in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
+  const nicheIds = niches.map((n) => n.nicheId);
+
+  const tracker = new OutcomeTracker(nc, subjects);
+  const pub = publisher(js, subjects, tracker);
+  const cpu: Record<string, CpuSource> = Object.fromEntries(services.map((s) => [s.name, { pid: s.pid }]));
+  const postmaster = await infra.postgresPid();
+  if (postmaster) cpu.postgres = { tree: postmaster };
+  const natsPid = infra.natsMarker ? await pidByCommandLine(infra.natsMarker) : undefined;
+  if (natsPid) cpu['nats-server'] = { pid: natsPid };
+  cpu.benchmark = { pid: process.pid };
+
+  log(`warm-up: ${WARMUP} leads…`);
+  await saturate(pub, tracker, { count: WARMUP, window: WINDOW, niches: nicheIds, phase: 'warmup' });
+
+  log(`saturation: ${LEADS} leads, at most ${WINDOW} in flight…`);
+  const saturationObserver = await startObserving({ pool, cpu, statements, ...(PROFILE ? { traffic: { nc, namespace: infra.namespace } } : {}) });
+  const saturationResult = await saturate(pub, tracker, { count: LEADS, window: WINDOW, niches: nicheIds, phase: 'saturation' });
+  const saturation: MeasuredPhase = { name: 'saturation', result: saturationResult, cost: await saturationObserver.finish() };
+  log(`saturation: ${(LEADS / ((saturationResult.endedAt - saturationResult.startedAt) / 1000)).toFixed(1)} leads/s`);
+
+  log(`fixed rate: ${RATE} leads/s for ${RATE_SECONDS} s…`);
+  const fixedObserver = await startObserving({ pool, cpu, statements });
+  const fixedResult = await fixedRate(pub, tracker, { ratePerSecond: RATE, durationS: RATE_SECONDS, niches: nicheIds, phase: 'fixed' });
+  const fixed: MeasuredPhase = { name: 'fixed', result: fixedResult, cost: await fixedObserver.finish() };
+  tracker.close();
+
+  // Cheap checks that the figures are of a correct run, straight from billing's tables.
+  const { rows: checks } = await pool.query<{ negative: number; charges: number; doubled: number }>(
+    `select (select count(*)::int from billing.wallets where balance_cents < 0) as negative,
+            (select count(*)::int from billing.charges where charged) as charges,
+            (select count(*)::int from (select 1 from billing.charges group by lead_id, provider_id having count(*) > 1) d) as doubled`,
+  );
+  const allLeads = [...tracker.leads.values()];
+  const assignments = allLeads.reduce((s, l) => s + (l.assignments ?? 0), 0);
+  if (checks[0]!.negative !== 0 || checks[0]!.doubled !== 0 || checks[0]!.charges !== assignments) {
+    throw new Error(`invariant check failed: ${JSON.stringify(checks[0])}, assignments in outcomes ${assignments}`);
+  }
+
+  const versions = await pool.query<{ v: string }>('select current_setting($1) as v', ['server_version']);
+  const machine = [
+    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, PostgreSQL ${versions.rows[0]!.v}, nats-server ${nc.info?.version ?? '?'}; ${infra.origin}`,
+    `load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(' ')} (the machine may be shared); after: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+    `services: the defaults of each main.ts (DISTRIBUTION_CONCURRENCY=${process.env.DISTRIBUTION_CONCURRENCY ?? 'default'}), LOG_LEVEL=warn${PROFILE ? '; PROFILING (--cpu-prof, NATS counting): figures are lower than without' : ''}`,
+  ];
+
+  log('stopping the services…');
+  await Promise.all(services.map((s) => s.stop()));
+  const profiles: Record<string, ProfileSummary | undefined> = {};
+  if (PROFILE) {
+    for (const name of SERVICES) profiles[name] = await summariseProfiles(join(profileDir, name), saturation.cost.window, repoRoot);
+  }
+  for (const s of services) {
+    const text = await tail(s.logFile, 5);
+    if (text.trim()) log(`${s.name} said (last lines):\n${text}`);
+  }
+  services = [];
+
+  log(`baseline: ${BASELINE_LEADS} leads directly in PostgreSQL…`);
+  const baseline = await measureBaseline(infra.databaseUrl, { niches, levels: LEVELS, leads: BASELINE_LEADS, balanceCents: BALANCE_CENTS });
+
+  await drainAndClose(nc);
+  await store.close();
+  await pool.end();
+  printReport({
+    machine,
+    market: { niches: NICHES, providersPerLevel: PROVIDERS_PER_LEVEL, levels: LEVELS },
+    window: WINDOW,
+    rate: RATE,
+    saturation,
+    fixed,
+    baseline,
+    profiles,
+    failedAttempts: tracker.failedAttempts,
+  });
+} finally {
+  await Promise.all(services.map((s) => s.stop()));
+  await infra.dispose();
+}

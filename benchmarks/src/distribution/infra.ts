@@ -1,0 +1,103 @@
+/**
+ * The distribution benchmark's servers: DATABASE_URL / NATS_URL when given, else an
+ * embedded PostgreSQL (with pg_stat_statements preloaded, for the profile) and a
+ * nats-server of its own in temporary directories. Either way a fresh database, and a
+ * NATS namespace of its own when the server is shared.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { freePort, startEmbeddedPostgres, startNatsServer, type RunningNats, type RunningPostgres } from '@fairlead/infra';
+
+export interface BenchInfra {
+  databaseUrl: string;
+  natsUrl: string;
+  /** Empty on servers of our own; `bench_<hex>` on shared ones. */
+  namespace: string;
+  /** Where the servers came from, for the report. */
+  origin: string;
+  /** Pid of the postmaster (embedded only), to count PostgreSQL's CPU time. */
+  postgresPid(): Promise<number | undefined>;
+  /** Path fragment unique to our nats-server's command line (embedded only). */
+  natsMarker: string | undefined;
+  /** Scratch directory for logs and profiles, removed by dispose(). */
+  workDir: string;
+  dispose(): Promise<void>;
+}
+
+export async function openBenchInfra(): Promise<BenchInfra> {
+  const workDir = await mkdtemp(join(tmpdir(), 'fairlead-bench-distribution-'));
+  // PostgreSQL runs as its own system user when we are root; it must reach its data dir.
+  await chmod(workDir, 0o755);
+  let postgres: RunningPostgres | undefined;
+  let nats: RunningNats | undefined;
+  const dataDir = join(workDir, 'postgres');
+  const natsDir = join(workDir, 'nats');
+  const suffix = randomBytes(4).toString('hex');
+  let serverUrl = process.env.DATABASE_URL;
+  let natsUrl = process.env.NATS_URL;
+  let databaseName: string | undefined;
+  const dispose = async () => {
+    if (databaseName && serverUrl) await admin(serverUrl, `drop database if exists ${databaseName} with (force)`).catch(() => undefined);
+    await nats?.stop().catch(() => undefined);
+    await postgres?.stop().catch(() => undefined);
+    await rm(workDir, { recursive: true, force: true });
+  };
+  try {
+    if (!serverUrl) {
+      postgres = await startEmbeddedPostgres({
+        dataDir,
+        port: await freePort(),
+        persistent: false,
+        extraFlags: [
+          '-c', 'shared_preload_libraries=pg_stat_statements',
+          '-c', 'pg_stat_statements.track=all',
+          // BENCH_PG_FLAGS: more server flags for an investigation, e.g. auto_explain settings.
+          ...(process.env.BENCH_PG_FLAGS?.split(' ').filter(Boolean) ?? []),
+        ],
+        // BENCH_PG_LOG: a file for the server's log (with BENCH_PG_FLAGS, e.g. auto_explain's plans).
+        ...(process.env.BENCH_PG_LOG ? { onLog: (line: string) => appendFileSync(process.env.BENCH_PG_LOG!, `${line}\n`) } : {}),
+      });
+      serverUrl = postgres.url;
+    }
+    if (!natsUrl) {
+      nats = await startNatsServer({ port: await freePort(), storeDir: natsDir });
+      natsUrl = nats.url;
+    }
+    databaseName = `bench_distribution_${suffix}`;
+    // The name is built from [a-z0-9_] only; database names cannot be bound parameters.
+    await admin(serverUrl, `create database ${databaseName}`);
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${databaseName}`;
+  return {
+    databaseUrl: url.toString(),
+    natsUrl,
+    namespace: nats ? '' : `bench_${suffix}`,
+    origin: `${postgres ? 'embedded PostgreSQL' : 'DATABASE_URL'} + ${nats ? 'own nats-server' : 'NATS_URL'}`,
+    postgresPid: async () => {
+      if (!postgres) return undefined;
+      const first = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0];
+      return first ? Number(first) : undefined;
+    },
+    natsMarker: nats ? natsDir : undefined,
+    workDir,
+    dispose,
+  };
+}
+
+async function admin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
