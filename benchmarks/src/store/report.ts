@@ -41,7 +41,7 @@ export function printReport({ origin, durationMs, rounds, rows, relayPerSecond }
     const conflicts = row.rounds.reduce((sum, m) => sum + m.conflicts, 0);
     console.log(`${row.key.padEnd(18)} ${String(perSecond(row)).padStart(9)} ${range.padStart(13)} ${String(conflicts).padStart(9)}  ${row.what}`);
   }
-  console.log(`${'relay_per_s'.padEnd(18)} ${String(relayPerSecond ?? 'null').padStart(9)} ${''.padStart(13)} ${''.padStart(9)}  relay store → JetStream (hook in store/relay.ts; not measured yet)`);
+  console.log(`${'relay_per_s'.padEnd(18)} ${String(relayPerSecond ?? 'null').padStart(9)} ${''.padStart(13)} ${''.padStart(9)}  relay store → JetStream: the real relay, default batch, private nats-server`);
   console.log(
     `\nours_8w / emmett_8w = ${ratio('ours_8w', 'emmett_8w')} (goal ≥ 3); ours_8w / plain_insert_8w = ${ratio('ours_8w', 'plain_insert_8w')} (goal ≥ 0.8)` +
       `\nunbatched callers: ours_8w_1ev / emmett_8w_1ev = ${ratio('ours_8w_1ev', 'emmett_8w_1ev')}; ours_8w_1ev / plain_insert_8w = ${ratio('ours_8w_1ev', 'plain_insert_8w')}`,

@@ -12,12 +12,12 @@ import { baseConfigSchema, createHttpApp, createLogger, createMetricsRegistry, l
 import { startTelemetry } from '@fairlead/platform/telemetry';
 import { acquireLeadership } from './leadership';
 import { createRelayMetrics } from './metrics';
-import { readRelayCheckpoint, startRelay, type RunningRelay } from './relay';
+import { readRelayCheckpoint, RELAY_DEFAULT_BATCH_SIZE, startRelay, type RunningRelay } from './relay';
 
 const config = loadConfig(
   baseConfigSchema.extend({
     SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default('relay'),
-    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(RELAY_DEFAULT_BATCH_SIZE),
     /** Advisory lock key shared by every relay of one deployment. */
     RELAY_LOCK_KEY: z.coerce.bigint().default(7_346_217_001n),
   }),

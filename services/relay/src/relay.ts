@@ -37,6 +37,9 @@ export interface RunningRelay {
 
 const CHECKPOINT_NAME = 'relay';
 
+/** Events published concurrently per batch unless configured otherwise. */
+export const RELAY_DEFAULT_BATCH_SIZE = 500;
+
 const publishSpan = (subject: string, event: StoredEvent): TraceSpan => ({
   name: `relay publish ${subject}`,
   kind: 'producer',
@@ -58,7 +61,7 @@ export async function readRelayCheckpoint(pool: pg.Pool, schema = 'relay'): Prom
  */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { store, pool, js, subjects, logger } = options;
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? RELAY_DEFAULT_BATCH_SIZE;
   const checkpoints = new CheckpointTable(options.schema ?? 'relay');
   await checkpoints.ensure(pool);
   const start = await checkpoints.read(pool, CHECKPOINT_NAME);
