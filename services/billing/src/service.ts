@@ -6,12 +6,15 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Subjects } from '@fairlead/contracts';
-import type { PostgresEventStore } from '@fairlead/event-store';
+import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
+import { createMetricsRegistry } from '@fairlead/platform';
 import { startProjector, type RunningProjector } from '@fairlead/projections';
 import { createProviderCommands, type ProviderCommands } from './application/provider-commands';
 import { createWalletCommands, type WalletCommands } from './application/wallet-commands';
 import { WalletLedger } from './application/wallet-ledger';
+import { createBillingMetrics } from './metrics';
 import { serveBillingCommands } from './nats/command-server';
 import { levelsProjection } from './projections/levels/levels.projection';
 import { subscriptionsProjection } from './projections/subscriptions/subscriptions.projection';
@@ -31,11 +34,15 @@ export interface BillingServiceDeps {
   /** Unused by billing's decisions (balances, not time); accepted for uniformity. */
   clock?: () => Date;
   config?: BillingConfig;
+  /** Metrics registry to add to (default: a new one for service `billing`). */
+  registry?: Registry;
 }
 
 export interface BillingService {
   providers: ProviderCommands;
   wallets: WalletCommands;
+  /** The Prometheus series (charges, money moved, low-balance status changes): serve with registerMetricsRoute. */
+  readonly registry: Registry;
   /** Resolves once both projections have applied everything stored now. */
   caughtUp(timeoutMs?: number): Promise<void>;
   /** Stops taking requests (waiting for those in progress) and stops the projectors. */
@@ -43,7 +50,10 @@ export interface BillingService {
 }
 
 export async function startBillingService(deps: BillingServiceDeps): Promise<BillingService> {
-  const { pool, store, nc, subjects, logger } = deps;
+  const { pool, nc, subjects, logger } = deps;
+  const registry = deps.registry ?? createMetricsRegistry('billing');
+  // Every write of this process goes through here, so the metrics count its own decisions.
+  const store = observeAppends(deps.store, createBillingMetrics(registry).onAppended);
   await migrateBilling(pool);
 
   const projectors: RunningProjector[] = [];
@@ -70,6 +80,7 @@ export async function startBillingService(deps: BillingServiceDeps): Promise<Bil
   return {
     providers,
     wallets,
+    registry,
     caughtUp: async (timeoutMs) => void (await Promise.all(projectors.map((p) => p.waitUntilCaughtUp(timeoutMs)))),
     stop: async () => {
       await server.stop();

@@ -9,13 +9,15 @@ import pg from 'pg';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, drainAndClose } from '@fairlead/messaging';
-import { createHttpApp, createLogger, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
+import { createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness, registerHttpMetrics, registerMetricsRoute } from '@fairlead/platform';
+import { startTelemetry } from '@fairlead/platform/telemetry';
 import { intakeConfigSchema } from './config';
 import { registerIntakeRoutes } from './http/routes';
 import { startIntakeService } from './service';
 
 const config = loadConfig(intakeConfigSchema);
 const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
 pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
@@ -30,6 +32,7 @@ const service = await startIntakeService({
   nc,
   subjects,
   logger,
+  registry: createMetricsRegistry(config.SERVICE_NAME),
   config: { backoffMs: config.RETRY_BACKOFF_MS, concurrency: config.INTAKE_CONCURRENCY, requestTimeoutMs: config.REQUEST_TIMEOUT_MS },
 });
 
@@ -39,6 +42,8 @@ const app = await createHttpApp({
   readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
   openapi: { title: 'Fairlead intake', version: '0.1.0', description: 'Approved leads in (lead.approved v1), rejections with reasons, distribution requests.' },
 });
+registerHttpMetrics(app, service.registry);
+registerMetricsRoute(app, service.registry);
 registerIntakeRoutes(app, service.commands);
 app.get('/v1/intake/stats', { schema: { hide: true } }, async () => service.stats());
 const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
@@ -51,6 +56,7 @@ onShutdown(
     { name: 'nats', run: () => drainAndClose(nc) },
     { name: 'event store', run: () => store.close() },
     { name: 'postgres', run: () => pool.end() },
+    { name: 'telemetry', run: () => telemetry.shutdown() },
   ],
   { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
 );

@@ -7,11 +7,14 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Subjects } from '@fairlead/contracts';
-import type { PostgresEventStore } from '@fairlead/event-store';
+import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams, type ConsumerStats } from '@fairlead/messaging';
+import { createMetricsRegistry, registerConsumerMetrics } from '@fairlead/platform';
 import { createIntakeCommands, type IntakeCommands } from './application/intake-commands';
 import { natsNicheDirectory, type NicheDirectory } from './application/niche-directory';
+import { createIntakeMetrics } from './metrics';
 import { serveIntakeCommands } from './nats/command-server';
 import { startLeadApprovedConsumer } from './nats/lead-approved-consumer';
 
@@ -39,6 +42,8 @@ export interface IntakeServiceDeps {
   config?: IntakeConfig;
   /** Replace the niche lookup (defaults to rotation's get_niche over NATS). */
   niches?: NicheDirectory;
+  /** Metrics registry to add to (default: a new one for service `intake`). */
+  registry?: Registry;
 }
 
 export interface IntakeService {
@@ -46,13 +51,17 @@ export interface IntakeService {
   commands: IntakeCommands;
   /** Counters of the lead.approved consumer. */
   stats(): ConsumerStats;
+  /** The Prometheus series (approvals, rejections, requests, consumer lag): serve with registerMetricsRoute. */
+  readonly registry: Registry;
   /** Stops taking messages and requests; lets those in progress finish. */
   stop(): Promise<void>;
 }
 
 export async function startIntakeService(deps: IntakeServiceDeps): Promise<IntakeService> {
-  const { store, nc, subjects, logger } = deps;
+  const { nc, subjects, logger } = deps;
   const config = deps.config ?? {};
+  const registry = deps.registry ?? createMetricsRegistry('intake');
+  const store = observeAppends(deps.store, createIntakeMetrics(registry).onAppended);
   const jsm = await jetstreamManager(nc);
   if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
   const niches = deps.niches ?? natsNicheDirectory({ nc, subjects, ...(config.requestTimeoutMs ? { timeoutMs: config.requestTimeoutMs } : {}) });
@@ -71,10 +80,12 @@ export async function startIntakeService(deps: IntakeServiceDeps): Promise<Intak
     await server.stop();
     throw error;
   });
+  registerConsumerMetrics(registry, { consumers: () => [consumer], position: (durable) => jsm.consumers.info(subjects.streams.leadIntake, durable) });
   logger.info({ namespace: subjects.namespace || '(none)' }, 'intake consuming lead.approved and serving commands');
 
   return {
     commands,
+    registry,
     stats: () => consumer.stats(),
     stop: async () => {
       await consumer.stop();

@@ -7,12 +7,14 @@ import pg from 'pg';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, drainAndClose } from '@fairlead/messaging';
-import { createHttpApp, createLogger, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
+import { createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness, registerHttpMetrics, registerMetricsRoute } from '@fairlead/platform';
+import { startTelemetry } from '@fairlead/platform/telemetry';
 import { rotationConfigSchema } from './config';
 import { startRotationService } from './service';
 
 const config = loadConfig(rotationConfigSchema);
 const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
 pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
@@ -21,7 +23,15 @@ await store.migrate();
 const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
 const subjects = subjectsFor(config.NATS_NAMESPACE);
 
-const service = await startRotationService({ pool, store, nc, subjects, logger, config: { autoDistributeDefault: config.AUTO_DISTRIBUTE_DEFAULT } });
+const service = await startRotationService({
+  pool,
+  store,
+  nc,
+  subjects,
+  logger,
+  registry: createMetricsRegistry(config.SERVICE_NAME),
+  config: { autoDistributeDefault: config.AUTO_DISTRIBUTE_DEFAULT },
+});
 
 const app = await createHttpApp({
   logger,
@@ -29,6 +39,8 @@ const app = await createHttpApp({
   readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
   openapi: { title: 'Fairlead rotation', version: '0.1.0', description: 'Niches, competition levels and the start-level rotation (commands over NATS).' },
 });
+registerHttpMetrics(app, service.registry);
+registerMetricsRoute(app, service.registry);
 const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
 logger.info({ address, namespace: subjects.namespace || '(none)' }, 'rotation ready');
 
@@ -39,6 +51,7 @@ onShutdown(
     { name: 'nats', run: () => drainAndClose(nc) },
     { name: 'event store', run: () => store.close() },
     { name: 'postgres', run: () => pool.end() },
+    { name: 'telemetry', run: () => telemetry.shutdown() },
   ],
   { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
 );

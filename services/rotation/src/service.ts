@@ -5,10 +5,13 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Subjects } from '@fairlead/contracts';
-import type { PostgresEventStore } from '@fairlead/event-store';
+import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
+import { createMetricsRegistry } from '@fairlead/platform';
 import { createRotationCommands, type RotationCommands } from './application/niche-commands';
 import { NicheRepository } from './application/niche-repository';
+import { createRotationMetrics } from './metrics';
 import { serveRotationCommands } from './nats/command-server';
 import { migrateRotation } from './schema';
 
@@ -30,11 +33,15 @@ export interface RotationServiceDeps {
   /** Unused by rotation's decisions (they depend on order, not time); accepted for uniformity. */
   clock?: () => Date;
   config?: RotationConfig;
+  /** Metrics registry to add to (default: a new one for service `rotation`). */
+  registry?: Registry;
 }
 
 export interface RotationService {
   /** The command handlers, for callers in the same process. */
   commands: RotationCommands;
+  /** The Prometheus series (claims, pointer positions, configuration changes): serve with registerMetricsRoute. */
+  readonly registry: Registry;
   /** Stops taking requests and waits for the ones in progress. */
   stop(): Promise<void>;
 }
@@ -42,14 +49,15 @@ export interface RotationService {
 export async function startRotationService(deps: RotationServiceDeps): Promise<RotationService> {
   const config = deps.config ?? {};
   await migrateRotation(deps.pool);
+  const registry = deps.registry ?? createMetricsRegistry('rotation');
   const repository = new NicheRepository({
     pool: deps.pool,
-    store: deps.store,
+    store: observeAppends(deps.store, createRotationMetrics(registry).onAppended),
     ...(config.maxConflicts === undefined ? {} : { maxConflicts: config.maxConflicts }),
     ...(config.maxConcurrentWrites === undefined ? {} : { maxConcurrentWrites: config.maxConcurrentWrites }),
   });
   const commands = createRotationCommands({ pool: deps.pool, repository, autoDistributeDefault: config.autoDistributeDefault ?? true });
   const server = serveRotationCommands(deps.nc, deps.subjects, commands, deps.logger);
   deps.logger.info({ namespace: deps.subjects.namespace || '(none)' }, 'rotation serving commands');
-  return { commands, stop: () => server.stop() };
+  return { commands, registry, stop: () => server.stop() };
 }
