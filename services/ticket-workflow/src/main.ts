@@ -3,23 +3,30 @@
  * its read models. Configuration comes from the environment (see config.ts).
  */
 import pg from 'pg';
-import { createPostgresEventStore } from '@fairlead/event-store';
-import { createLogger, listen, loadConfig, onShutdown } from '@fairlead/platform';
+import { createPostgresEventStore, observeAppends } from '@fairlead/event-store';
+import { createLogger, createMetricsRegistry, listen, loadConfig, onShutdown, registerHttpMetrics, registerMetricsRoute } from '@fairlead/platform';
+import { startTelemetry } from '@fairlead/platform/telemetry';
 import { startTicketWorkflow } from './application/start';
 import { ticketWorkflowConfigSchema } from './config';
 import { createTicketWorkflowApp } from './http/app';
+import { createTicketWorkflowMetrics } from './metrics';
 
 const config = loadConfig(ticketWorkflowConfigSchema);
 const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
 pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
 const store = createPostgresEventStore({ pool, schema: config.EVENT_STORE_SCHEMA, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();
-const workflow = await startTicketWorkflow({ store, pool, schema: config.READ_MODEL_SCHEMA });
+const registry = createMetricsRegistry(config.SERVICE_NAME);
+const metrics = createTicketWorkflowMetrics(registry, { projector: () => workflow.projector });
+const workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool, schema: config.READ_MODEL_SCHEMA });
 
 // Operator authentication plugs in here (`authenticate`), for REST and MCP alike.
 const app = await createTicketWorkflowApp({ ctx: workflow.ctx, logger, toolCallTimeoutMs: config.TOOL_CALL_TIMEOUT_MS });
+registerHttpMetrics(app, registry);
+registerMetricsRoute(app, registry);
 const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
 logger.info({ address, mcp: `${address}/mcp`, docs: `${address}/docs` }, 'ticket-workflow listening');
 
@@ -29,6 +36,7 @@ const shutdown = onShutdown(
     { name: 'projector', run: () => workflow.stop() },
     { name: 'event store', run: () => store.close() },
     { name: 'postgres', run: () => pool.end() },
+    { name: 'telemetry', run: () => telemetry.shutdown() },
   ],
   { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
 );
