@@ -1,6 +1,7 @@
 /**
  * The notification service's Prometheus series, on a registry from @fairlead/platform.
- * Consumer lag and dead letters are read when scraped, so they cost nothing in between.
+ * The outbox is counted when scraped, so it costs nothing in between; consumer lag and
+ * dead letters come from the platform's consumer metrics (registerConsumerMetrics).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EmailKind } from './domain/emails';
@@ -16,10 +17,6 @@ export interface NotificationMetrics {
 }
 
 export interface ScrapeSources {
-  /** Messages of each consumer not yet acknowledged (pending + in flight). */
-  consumerLag(): Promise<Record<string, number>>;
-  /** Dead letters sent by each consumer since start. */
-  deadLettered(): Record<string, number>;
   outboxByStatus(): Promise<Record<string, number>>;
 }
 
@@ -36,27 +33,6 @@ export function createNotificationMetrics(registry: Registry): NotificationMetri
   }
 
   let sources: ScrapeSources | undefined;
-  new Gauge({
-    name: 'consumer_lag_messages',
-    help: 'Messages of the consumer not yet acknowledged (pending + in flight).',
-    labelNames: ['consumer'],
-    registers,
-    async collect() {
-      if (!sources) return;
-      this.reset();
-      for (const [consumer, lag] of Object.entries(await sources.consumerLag().catch(() => ({})))) this.set({ consumer }, lag);
-    },
-  });
-  new Gauge({
-    name: 'consumer_dead_lettered',
-    help: 'Messages this process sent to the dead-letter stream since it started.',
-    labelNames: ['consumer'],
-    registers,
-    collect() {
-      if (!sources) return;
-      for (const [consumer, n] of Object.entries(sources.deadLettered())) this.set({ consumer }, n);
-    },
-  });
   new Gauge({
     name: 'notification_outbox_emails',
     help: 'Emails in the outbox by status.',

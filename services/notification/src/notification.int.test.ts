@@ -130,6 +130,9 @@ describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () =>
     expect(outbox).toMatchObject({ status: 'sent', attempts: 1, recipient: world.providerEmail, subject: mail!.subject, last_error: null, source_stream: `lead-${leadId}` });
     expect(mail!.messageId).toBe(outbox!.message_id);
     expect(await metric('emails_sent_total{template="lead_assigned"')).toBe(1);
+    expect(await metric('consumer_messages_total{consumer="notification-lead-assigned",result="processed"')).toBe(1);
+    expect(await metric('consumer_lag_messages{consumer="notification-lead-assigned"')).toBe(0);
+    expect(await metric('consumer_dead_lettered{consumer="notification-lead-assigned"')).toBe(0);
   });
 
   it('a redelivered LeadAssigned (re-published, or replayed from a new consumer) sends no second email', async () => {
@@ -208,6 +211,8 @@ describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () =>
     expect(await row('lead_assigned', eventId)).toMatchObject({ status: 'failed', attempts: 1 });
     expect(mailsTo(world.providerEmail)).toHaveLength(0);
     expect(await metric('emails_failed_total{template="lead_assigned"')).toBe(1);
+    await waitFor(async () => (await metric('consumer_dead_lettered{consumer="notification-lead-assigned"')) === 1, { what: 'the dead letter counted' });
+    expect(await metric('consumer_messages_total{consumer="notification-lead-assigned",result="dead_lettered"')).toBe(1);
   });
 
   it('a failure on the last attempt marks the email failed and dead-letters the event', async () => {

@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import type { Subjects } from '@fairlead/contracts';
 import type { EventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams, type ConsumerRunner, type ConsumerStats } from '@fairlead/messaging';
-import { createMetricsRegistry, registerMetricsRoute, type HttpApp } from '@fairlead/platform';
+import { createMetricsRegistry, registerConsumerMetrics, registerHttpMetrics, registerMetricsRoute, type HttpApp } from '@fairlead/platform';
 import { startProjector } from '@fairlead/projections';
 import { createNotifier } from './application/notify';
 import { countOutboxByStatus } from './application/outbox';
@@ -129,18 +129,8 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     });
     cleanups.push(async () => Promise.all(runners.map((r) => r.stop())));
 
-    metrics.observe({
-      consumerLag: async () => {
-        const lag: Record<string, number> = {};
-        for (const r of runners) {
-          const info = await jsm.consumers.info(subjects.streams.events, r.durable);
-          lag[r.durable] = info.num_pending + info.num_ack_pending;
-        }
-        return lag;
-      },
-      deadLettered: () => Object.fromEntries(runners.map((r) => [r.durable, r.stats().deadLettered])),
-      outboxByStatus: () => countOutboxByStatus(pool),
-    });
+    metrics.observe({ outboxByStatus: () => countOutboxByStatus(pool) });
+    registerConsumerMetrics(registry, { consumers: () => runners, position: (durable) => jsm.consumers.info(subjects.streams.events, durable) });
 
     return {
       mode: catcher ? 'catcher' : 'smtp',
@@ -150,6 +140,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
       stats: () => Object.fromEntries(runners.map((r) => [r.durable, r.stats()])),
       registerRoutes: (app) => {
         registerNotificationRoutes(app, { pool });
+        registerHttpMetrics(app, registry);
         registerMetricsRoute(app, registry);
       },
       stop: cleanup,

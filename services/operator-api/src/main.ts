@@ -9,12 +9,14 @@ import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, drainAndClose } from '@fairlead/messaging';
 import { createLogger, loadConfig, onShutdown } from '@fairlead/platform';
+import { startTelemetry } from '@fairlead/platform/telemetry';
 import { loadOrCreateSecretFile } from './auth/dev-secret';
 import { operatorApiConfigSchema } from './config';
 import { startOperatorApi } from './service';
 
 const config = loadConfig(operatorApiConfigSchema);
 const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
 pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
@@ -56,6 +58,7 @@ onShutdown(
     { name: 'nats', run: () => drainAndClose(nc) },
     { name: 'event store', run: () => store.close() },
     { name: 'postgres', run: () => pool.end() },
+    { name: 'telemetry', run: () => telemetry.shutdown() },
   ],
   { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
 );
