@@ -17,12 +17,18 @@ const getter: TextMapGetter<TraceCarrier> = {
   },
 };
 
-/** A span to open: messaging's kinds, or `internal` for our own work. */
+/** A span to open: messaging's kinds, `client` for a call out (SMTP), or `internal` for our own work. */
 export interface SpanSpec extends Omit<TraceSpan, 'kind'> {
-  kind: TraceSpan['kind'] | 'internal';
+  kind: TraceSpan['kind'] | 'client' | 'internal';
 }
 
-const KINDS: Record<SpanSpec['kind'], SpanKind> = { consumer: SpanKind.CONSUMER, server: SpanKind.SERVER, producer: SpanKind.PRODUCER, internal: SpanKind.INTERNAL };
+const KINDS: Record<SpanSpec['kind'], SpanKind> = {
+  consumer: SpanKind.CONSUMER,
+  server: SpanKind.SERVER,
+  producer: SpanKind.PRODUCER,
+  client: SpanKind.CLIENT,
+  internal: SpanKind.INTERNAL,
+};
 
 /** Runs `fn` in a new active span, child of `parent`; an error marks the span and is rethrown. */
 export async function inSpan<T>(tracer: Tracer, span: SpanSpec, parent: Context, fn: () => Promise<T>): Promise<T> {
