@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import type { Subjects } from '@fairlead/contracts';
 import type { EventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams, type ConsumerRunner, type ConsumerStats } from '@fairlead/messaging';
-import { createMetricsRegistry, registerConsumerMetrics, registerHttpMetrics, registerMetricsRoute, type HttpApp } from '@fairlead/platform';
+import { createMetricsRegistry, registerConsumerMetrics, registerHttpMetrics, registerMetricsRoute, withSpan, type HttpApp } from '@fairlead/platform';
 import { startProjector } from '@fairlead/projections';
 import { createNotifier } from './application/notify';
 import { countOutboxByStatus } from './application/outbox';
@@ -23,7 +23,7 @@ import { startNotificationConsumers } from './nats/consumers';
 import { directoryProjection } from './projections/directory/directory.projection';
 import { migrateNotification, SCHEMA } from './schema';
 import { startMailCatcher, type MailCatcher } from './smtp/catcher';
-import { createSmtpSender } from './smtp/sender';
+import { createSmtpSender, type MailSender } from './smtp/sender';
 
 export interface NotificationConfig {
   /** SMTP server URL; when absent a local catcher is started and every email lands in it. */
@@ -98,7 +98,14 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
       cleanups.push(() => catcher!.stop());
       logger.info({ smtp: catcher.url }, 'no SMTP_URL: emails go to the local mail catcher (GET /v1/mail)');
     }
-    const sender = createSmtpSender({ url: config.smtpUrl ?? catcher!.url, ...(config.smtpTimeoutMs ? { timeoutMs: config.smtpTimeoutMs } : {}) });
+    const smtpUrl = config.smtpUrl ?? catcher!.url;
+    const smtp = createSmtpSender({ url: smtpUrl, ...(config.smtpTimeoutMs ? { timeoutMs: config.smtpTimeoutMs } : {}) });
+    // A span per SMTP conversation, child of the consumer handler's (the end of a lead's trace).
+    const smtpHost = new URL(smtpUrl).hostname;
+    const sender: MailSender = {
+      send: (mail) => withSpan('smtp send', () => smtp.send(mail), { kind: 'client', attributes: { 'server.address': smtpHost } }),
+      close: () => smtp.close(),
+    };
     cleanups.push(async () => sender.close());
 
     const directory = await startProjector({ store, pool, schema: SCHEMA, projection: directoryProjection(logger) });
