@@ -99,6 +99,11 @@ export interface EventStore {
    * transactions that can no longer commit before them are returned.
    */
   readAll(from: Checkpoint, batchSize: number, options?: ReadAllOptions): Promise<ReadAllBatch>;
+  /**
+   * The checkpoint of the newest event readAll can return now (of the given categories),
+   * or undefined when there is none: cheap, for "am I caught up?" without reading the log.
+   */
+  headCheckpoint(options?: ReadAllOptions): Promise<Checkpoint | undefined>;
   /** Catches up from a checkpoint and then follows live appends. */
   subscribe(options: SubscribeOptions): Subscription;
   close(): Promise<void>;

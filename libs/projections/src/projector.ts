@@ -84,7 +84,7 @@ export async function startProjector({ store, pool, schema, projection }: Projec
     done: subscription.done,
     stop: () => subscription.stop(),
     waitUntilCaughtUp: async (timeoutMs = 15_000) => {
-      const head = await headCheckpoint(store, projection.categories);
+      const head = await store.headCheckpoint(projection.categories ? { categories: projection.categories } : undefined);
       if (head === undefined || compareCheckpoints(position, head) >= 0) return;
       await new Promise<void>((resolve, reject) => {
         const waiter = { target: head, resolve: () => (clearTimeout(timer), resolve()) };
@@ -96,19 +96,4 @@ export async function startProjector({ store, pool, schema, projection }: Projec
       });
     },
   };
-}
-
-/** The checkpoint of the last event currently visible in the store (of the given categories). */
-async function headCheckpoint(store: EventStore, categories?: readonly string[]): Promise<Checkpoint | undefined> {
-  let last: StoredEvent | undefined;
-  let from = { transactionId: 0n, globalPosition: 0n };
-  for (;;) {
-    const batch = await store.readAll(from, 5000);
-    for (const event of batch.events) {
-      if (!categories || categories.includes(event.stream.slice(0, event.stream.indexOf('-') === -1 ? undefined : event.stream.indexOf('-')))) last = event;
-    }
-    if (batch.events.length < 5000) break;
-    from = batch.checkpoint;
-  }
-  return last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : undefined;
 }

@@ -59,6 +59,20 @@ export function describeGlobalLogContract(store: () => EventStore, reader: () =>
     });
   });
 
+  describe('headCheckpoint', () => {
+    it('is the checkpoint of the newest readable event, of the given categories or of all', async () => {
+      const wanted = uniqueCategory('h');
+      const other = uniqueCategory('o');
+      expect(await reader().headCheckpoint({ categories: [wanted] })).toBeUndefined();
+      await appendSpread(wanted, 3);
+      await appendSpread(other, 2);
+      const all = await readToEnd(reader());
+      const mine = all.events.filter((e) => e.stream.startsWith(`${wanted}-`));
+      expect(await reader().headCheckpoint({ categories: [wanted] })).toEqual(checkpointOf(mine.at(-1)!));
+      expect(await reader().headCheckpoint()).toEqual(checkpointOf(all.events.at(-1)!));
+    });
+  });
+
   describe('subscribe', () => {
     it('catches up from a mid checkpoint (strictly after it), then follows live appends', async () => {
       const category = uniqueCategory();

@@ -14,7 +14,7 @@ import { withAppendMetadata } from '../append-metadata';
 import { GroupCommitter } from './group-commit';
 import { CommitNotifier } from './notifier';
 import { NotificationListener, type ListenConnection } from './listener';
-import { readGlobalPage, readStream, streamVersion } from './read';
+import { readGlobalPage, readHeadCheckpoint, readStream, streamVersion } from './read';
 import { eventStoreMigrations, MIGRATIONS_TABLE, notifyChannel } from './schema';
 import { startSubscription } from './subscribe';
 
@@ -150,6 +150,7 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
       const page = await readGlobalPage(pool, schema, from, batchSize, readOptions?.categories);
       return { events: page.events, checkpoint: page.checkpoint };
     },
+    headCheckpoint: (headOptions) => readHeadCheckpoint(pool, schema, headOptions?.categories),
     subscribe: (subscribeOptions: SubscribeOptions): Subscription => {
       if (closed) throw new Error('event store is closed');
       const subscription = startSubscription(
