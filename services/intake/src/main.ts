@@ -56,7 +56,8 @@ onShutdown(
     { name: 'nats', run: () => drainAndClose(nc) },
     { name: 'event store', run: () => store.close() },
     { name: 'postgres', run: () => pool.end() },
-    { name: 'telemetry', run: () => telemetry.shutdown() },
+    // Only when on: a disabled SDK has nothing to flush.
+    ...(telemetry.enabled ? [{ name: 'telemetry', run: () => telemetry.shutdown() }] : []),
   ],
   { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
 );

@@ -36,7 +36,8 @@ const shutdown = onShutdown(
     { name: 'projector', run: () => workflow.stop() },
     { name: 'event store', run: () => store.close() },
     { name: 'postgres', run: () => pool.end() },
-    { name: 'telemetry', run: () => telemetry.shutdown() },
+    // Only when on: a disabled SDK has nothing to flush.
+    ...(telemetry.enabled ? [{ name: 'telemetry', run: () => telemetry.shutdown() }] : []),
   ],
   { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
 );
