@@ -10,12 +10,12 @@ import { publishDurable } from '@fairlead/messaging';
 import { toOutgoingMessage } from '@fairlead/relay';
 import { waitFor } from '@fairlead/testing';
 import { balanceOf, seedNiche, seedProvider, seedSubscription, unique } from '../support/seed';
-import { leadPayload, startDistributionSystem, type DistributionSystem } from '../support/system';
+import { leadPayload, operatorToken, startDistributionSystem, type DistributionSystem } from '../support/system';
 
 let system: DistributionSystem;
 
 beforeAll(async () => {
-  system = await startDistributionSystem('scenarios');
+  system = await startDistributionSystem('scenarios', { operatorApi: true });
 }, 120_000);
 afterAll(async () => {
   await system?.close();
@@ -147,6 +147,50 @@ describe('distribution scenarios (original plan)', () => {
     expect(outcome.assignments.map((x) => x.provider_id)).toEqual([p]);
     const requested = (await system.leadEvents(lead)).find((e) => e.type === 'DistributionRequested')!.data as DistributionEventData<'DistributionRequested'>;
     expect(requested.requested_by).toEqual({ actor_id: 'ops@fairlead', actor_role: 'admin' });
+  });
+
+  it('7. the status read model reflects each outcome', async () => {
+    const token = await operatorToken(['viewer'], false);
+    const status = async (leadId: string) => {
+      const res = await fetch(`http://127.0.0.1:${system.services['operator-api'].port}/api/v1/admin/leads/${leadId}/distribution-status`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : undefined;
+    };
+    const statusOnce = (leadId: string, expected: Record<string, unknown>) =>
+      waitFor(async () => {
+        const s = await status(leadId);
+        return s && Object.entries(expected).every(([k, v]) => s[k] === v) ? s : undefined;
+      }, { what: `status of ${leadId} to be ${JSON.stringify(expected)}` });
+
+    const funded = await seedNiche(system, 's7ok', [{ max_recipients: 2, price_per_lead_cents: 800 }]);
+    const p1 = await seedProvider(system, unique('s7p1'), 10_000);
+    await seedSubscription(system, p1, funded, 1);
+    const empty = await seedNiche(system, 's7none', [{ max_recipients: 1, price_per_lead_cents: 800 }]);
+    const broke = await seedNiche(system, 's7broke', [{ max_recipients: 1, price_per_lead_cents: 800 }]);
+    const p2 = await seedProvider(system, unique('s7p2'), 100);
+    await seedSubscription(system, p2, broke, 1);
+    const manual = await seedNiche(system, 's7manual', [{ max_recipients: 1, price_per_lead_cents: 800 }], false);
+
+    const [ok, none, failed, waiting] = [unique('lead7ok'), unique('lead7none'), unique('lead7failed'), unique('lead7waiting')];
+    await system.publishLead(leadPayload(ok, funded.niche_id));
+    await system.publishLead(leadPayload(none, empty.niche_id));
+    await system.publishLead(leadPayload(failed, broke.niche_id));
+    await system.publishLead(leadPayload(waiting, manual.niche_id));
+    await Promise.all([ok, none, failed].map((id) => system.waitForOutcome(id)));
+
+    const okStatus = await statusOnce(ok, { lead_status: 'distributed', last_attempt_status: 'success', assignments_created: 1 });
+    expect(okStatus).toMatchObject({ lead_id: ok, start_level_order_position: 1 });
+    expect(typeof okStatus.last_attempt_at).toBe('string');
+    await statusOnce(none, { last_attempt_status: 'success', assignments_created: 0 });
+    await statusOnce(failed, { last_attempt_status: 'failed', assignments_created: 0 });
+    const waitingStatus = await statusOnce(waiting, { lead_status: 'approved', last_attempt_status: 'none', assignments_created: 0 });
+    expect(waitingStatus.start_level_order_position).toBeNull();
+
+    // A manual trigger moves it through queued to its outcome.
+    await system.command('intake', 'request_distribution', { lead_id: waiting });
+    await system.waitForOutcome(waiting);
+    await statusOnce(waiting, { lead_status: 'distributed', last_attempt_status: 'success' });
   });
 
   it('8. zero eligible providers: no assignments, outcome no_eligible, not an error', async () => {

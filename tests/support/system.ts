@@ -5,6 +5,7 @@
  * `lead.approved` on JetStream and commands over NATS request/reply.
  */
 import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import type { ZodType } from 'zod';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -25,13 +26,30 @@ import { connectNats, declareStreams, fairleadStreams, publishDurable, request }
 import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 
 export const DISTRIBUTION_SERVICES = ['relay', 'rotation', 'billing', 'fairness', 'intake'] as const;
-export type DistributionServiceName = (typeof DISTRIBUTION_SERVICES)[number];
+export type DistributionServiceName = (typeof DISTRIBUTION_SERVICES)[number] | 'operator-api';
 
 export interface SystemOptions {
   /** Retry delays of distribution work items (ms); short so that tests see retries. */
   backoffMs?: number[];
   /** Extra environment per service. */
   env?: Partial<Record<DistributionServiceName, Record<string, string>>>;
+  /** Also run the operator API (its read models serve the status of each lead). */
+  operatorApi?: boolean;
+}
+
+/** HS256 secret of the operator API in tests; tokens are minted with it (see operatorToken). */
+export const TEST_JWT_SECRET = `test-secret-${randomUUID()}`;
+
+/** A bearer token for the operator API under test. */
+export async function operatorToken(roles: string[] = ['admin'], mfa = true): Promise<string> {
+  return new SignJWT({ roles, amr: mfa ? ['pwd', 'mfa'] : ['pwd'] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('e2e-operator')
+    .setIssuer('fairlead')
+    .setAudience('fairlead-operator-api')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
 }
 
 export interface DistributionSystem {
@@ -78,16 +96,16 @@ export async function startDistributionSystem(label: string, options: SystemOpti
   const backoff = (options.backoffMs ?? [200, 400, 800, 1600, 3200]).join(',');
   const common = { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: subjects.namespace };
   const extra: Record<DistributionServiceName, Record<string, string>> = {
+    'operator-api': { JWT_SECRET: TEST_JWT_SECRET },
     relay: { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) },
     rotation: {},
     billing: {},
     fairness: { RETRY_BACKOFF_MS: backoff, ACK_WAIT_MS: '5000' },
     intake: { RETRY_BACKOFF_MS: backoff },
   };
-  const started = await Promise.all(
-    DISTRIBUTION_SERVICES.map((name) => startServiceProcess({ service: name, env: { ...common, ...extra[name], ...options.env?.[name] } })),
-  );
-  const services = Object.fromEntries(DISTRIBUTION_SERVICES.map((name, i) => [name, started[i]!])) as Record<DistributionServiceName, ServiceProcess>;
+  const names: DistributionServiceName[] = [...DISTRIBUTION_SERVICES, ...(options.operatorApi ? (['operator-api'] as const) : [])];
+  const started = await Promise.all(names.map((name) => startServiceProcess({ service: name, env: { ...common, ...extra[name], ...options.env?.[name] } })));
+  const services = Object.fromEntries(names.map((name, i) => [name, started[i]!])) as Record<DistributionServiceName, ServiceProcess>;
 
   const system: DistributionSystem = {
     db,
