@@ -18,7 +18,7 @@
  *   fairness is where a claim becomes a distribution.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { DistributionOutcome, parseDistributionEvent, SkipReason, type DistributionEventData } from '@fairlead/contracts';
+import { DistributionOutcome, SkipReason, type DistributionEventData, type DistributionEventType } from '@fairlead/contracts';
 import type { AppendObserver, NewEvent } from '@fairlead/event-store';
 
 export interface FairnessMetrics {
@@ -65,18 +65,20 @@ export function createFairnessMetrics(registry: Registry): FairnessMetrics {
     if (n > 0) newcomers.inc(n);
   };
 
+  // The decider built these events from its contracts a moment ago: read them, don't re-validate (hot path).
+  const dataOf = <T extends DistributionEventType>(event: NewEvent, _type: T) => event.data as DistributionEventData<T>;
   const observe = (event: NewEvent) => {
     switch (event.type) {
       case 'DistributionCompleted':
-        return completed(parseDistributionEvent('DistributionCompleted', event.data));
+        return completed(dataOf(event, 'DistributionCompleted'));
       case 'ProvidersSelected':
-        return selected(parseDistributionEvent('ProvidersSelected', event.data));
+        return selected(dataOf(event, 'ProvidersSelected'));
       case 'DistributionStarted': {
-        const data = parseDistributionEvent('DistributionStarted', event.data);
+        const data = dataOf(event, 'DistributionStarted');
         return rotation.set({ niche_id: data.niche_id }, data.start_order_position);
       }
       case 'DistributionFailed': {
-        const data = parseDistributionEvent('DistributionFailed', event.data);
+        const data = dataOf(event, 'DistributionFailed');
         return data.final ? outcomes.inc({ status: 'failed' }) : failedAttempts.inc();
       }
     }
@@ -88,7 +90,7 @@ export function createFairnessMetrics(registry: Registry): FairnessMetrics {
         try {
           observe(event);
         } catch {
-          // An event that does not parse was refused by no one else either; counting skips it.
+          // An event of an unexpected shape is not counted; the write itself stands.
         }
       }
     },

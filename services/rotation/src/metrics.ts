@@ -5,7 +5,7 @@
  * last distribution) lives in fairness, next to the distribution it started.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { parseDistributionEvent } from '@fairlead/contracts';
+import type { DistributionEventData } from '@fairlead/contracts';
 import type { AppendObserver } from '@fairlead/event-store';
 
 export interface RotationMetrics {
@@ -25,7 +25,8 @@ export function createRotationMetrics(registry: Registry): RotationMetrics {
     onAppended: (_stream, events) => {
       for (const event of events) {
         if (event.type === 'StartLevelClaimed') {
-          const data = parseDistributionEvent('StartLevelClaimed', event.data);
+          // Built by rotation's decider a moment ago: read, not re-validated.
+          const data = event.data as DistributionEventData<'StartLevelClaimed'>;
           claims.inc({ niche_id: data.niche_id });
           next.set({ niche_id: data.niche_id }, data.next_start_order_position);
         } else if ((CHANGES as readonly string[]).includes(event.type)) {
