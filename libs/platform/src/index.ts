@@ -33,3 +33,4 @@ export { createMetricsRegistry, registerMetricsRoute, type MetricsRegistryOption
 export { registerConsumerMetrics, type ConsumerMetricsOptions, type ConsumerSource, type ConsumerPosition } from './consumer-metrics';
 export { registerHttpMetrics } from './http/http-metrics';
 export { withSpan } from './telemetry/spans';
+export { KeyedMutex, Semaphore } from './concurrency';

@@ -12,7 +12,8 @@ import { parseDistributionEvent, streams } from '@fairlead/contracts';
 import { isConcurrencyError, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
 import { ProviderNotFoundError } from '../domain/errors';
 import { evolveWallet, openWallet, WALLET_EVENT_TYPES, type Wallet, type WalletEvent } from '../domain/wallet';
-import { KeyedMutex, Semaphore } from './concurrency';
+import { KeyedMutex, Semaphore } from '@fairlead/platform';
+import { PRICED_SUBSCRIPTIONS_SQL, type ProviderSubscriptionRow } from '../projections/subscriptions/subscriptions.projection';
 import { applyLowBalanceRule } from './low-balance';
 
 export interface WalletLedgerOptions {
@@ -89,9 +90,10 @@ export class WalletLedger {
         }
         let next = wallet;
         decision.events.forEach(({ event }, i) => (next = evolveWallet(next, event, wallet.version + 1 + i)));
-        await this.saveRow(tx, next);
+        // The caller's rows do not touch subscriptions, so the prices read with the row stand for the rule.
+        const priced = await this.saveRowReadingPrices(tx, next);
         await decision.alongside?.(tx, next);
-        await applyLowBalanceRule(tx, store, providerId, next.balance_cents);
+        await applyLowBalanceRule(tx, store, providerId, next.balance_cents, priced);
         await tx.query('commit');
         return decision.result(next);
       }
@@ -102,6 +104,17 @@ export class WalletLedger {
     } finally {
       tx.release(broken);
     }
+  }
+
+  /** Moves the row and reads the provider's priced subscriptions for the low-balance rule, in one round trip. */
+  private async saveRowReadingPrices(tx: pg.PoolClient, wallet: Wallet): Promise<ProviderSubscriptionRow[]> {
+    // A data-modifying WITH runs to completion whether or not the select reads it.
+    const { rows } = await tx.query<ProviderSubscriptionRow>(
+      `with moved as (update billing.wallets set balance_cents = $2, version = $3, updated_at = now() where provider_id = $1)
+       ${PRICED_SUBSCRIPTIONS_SQL}`,
+      [wallet.provider_id, wallet.balance_cents, wallet.version],
+    );
+    return rows;
   }
 
   private async saveRow(tx: pg.PoolClient, wallet: Wallet): Promise<void> {

@@ -11,7 +11,7 @@ import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
 import { isConcurrencyError, type NewEvent, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
 import { evolveNiche, NICHE_EVENT_TYPES, type Niche, type NicheEvent, type NicheState } from '../domain/niche';
-import { KeyedMutex, Semaphore } from './concurrency';
+import { KeyedMutex, Semaphore } from '@fairlead/platform';
 
 export interface NicheRepositoryOptions {
   pool: pg.Pool;
