@@ -33,4 +33,10 @@ export { createMetricsRegistry, registerMetricsRoute, type MetricsRegistryOption
 export { registerConsumerMetrics, type ConsumerMetricsOptions, type ConsumerSource, type ConsumerPosition } from './consumer-metrics';
 export { registerHttpMetrics } from './http/http-metrics';
 export { withSpan } from './telemetry/spans';
+export { ROLES, ACCESS_LEVELS, highestRole, needsMfa, authorize, actorOf, type Role, type Access, type Principal } from './auth/access';
+export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './auth/verify-token';
+export { installAuth, principalOf, type ProtectedRoute, type InstallAuthOptions } from './auth/auth-hook';
+export { defaultSecretFile, readSecretFile, loadOrCreateSecretFile } from './auth/dev-secret';
+export { mintToken, type MintTokenOptions } from './auth/mint-token';
+export { jwtConfigSchema, jwtInProduction, resolveTokenVerifierOptions, type JwtConfig, type ResolvedTokenVerifierOptions } from './auth/jwt-config';
 export { KeyedMutex, Semaphore } from './concurrency';

@@ -8,9 +8,8 @@ import pg from 'pg';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, drainAndClose } from '@fairlead/messaging';
-import { createLogger, loadConfig, onShutdown } from '@fairlead/platform';
+import { createLogger, loadConfig, onShutdown, resolveTokenVerifierOptions } from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
-import { loadOrCreateSecretFile } from './auth/dev-secret';
 import { operatorApiConfigSchema } from './config';
 import { startOperatorApi } from './service';
 
@@ -25,9 +24,9 @@ await store.migrate();
 const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
 const subjects = subjectsFor(config.NATS_NAMESPACE);
 
-// Outside production, no secret and no JWKS means the local development secret (see dev-secret.ts).
-const secret = config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : await loadOrCreateSecretFile(config.JWT_SECRET_FILE));
-if (!config.JWT_SECRET && secret) logger.warn({ file: config.JWT_SECRET_FILE }, 'using the local development JWT secret; mint tokens with `npm run token`');
+// Outside production, no secret and no JWKS means the local development secret (platform's dev-secret.ts).
+const auth = await resolveTokenVerifierOptions(config);
+if (auth.devSecretFile) logger.warn({ file: auth.devSecretFile }, 'using the local development JWT secret; mint tokens with `npm run token`');
 
 const api = await startOperatorApi({
   pool,
@@ -36,12 +35,7 @@ const api = await startOperatorApi({
   subjects,
   logger,
   serviceName: config.SERVICE_NAME,
-  auth: {
-    ...(secret ? { secret } : {}),
-    ...(config.JWT_JWKS_URL ? { jwksUrl: config.JWT_JWKS_URL } : {}),
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-  },
+  auth: auth.options,
   config: {
     rateLimitMax: config.RATE_LIMIT_MAX,
     rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS,

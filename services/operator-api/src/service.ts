@@ -13,12 +13,23 @@ import type { Registry } from 'prom-client';
 import type { Subjects } from '@fairlead/contracts';
 import type { EventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams } from '@fairlead/messaging';
-import { AppError, createHttpApp, createMetricsRegistry, listen, natsReadiness, postgresReadiness, registerMetricsRoute, type HttpApp } from '@fairlead/platform';
+import {
+  AppError,
+  createHttpApp,
+  createMetricsRegistry,
+  createTokenVerifier,
+  installAuth,
+  listen,
+  natsReadiness,
+  postgresReadiness,
+  registerMetricsRoute,
+  type HttpApp,
+  type ProtectedRoute,
+  type TokenVerifierOptions,
+} from '@fairlead/platform';
 import { startProjector, type RunningProjector } from '@fairlead/projections';
 import { createCommandBus } from './application/commands';
 import { createDeadLetterQueue } from './application/dead-letters';
-import { installAuth, type ProtectedRoute } from './auth/auth-hook';
-import { createTokenVerifier, type TokenVerifierOptions } from './auth/verify-token';
 import type { ApiContext } from './http/context';
 import { registerAssignmentRoutes } from './http/routes/assignments.routes';
 import { registerAuditRoutes } from './http/routes/audit.routes';
@@ -118,7 +129,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
     errorResponseBuilder: (_request, context) =>
       new AppError('RATE_LIMITED', `Too many requests: at most ${context.max} per ${context.after}. Try again later.`, { status: 429, details: { limit: context.max } }),
   });
-  const routes = installAuth(app, createTokenVerifier(deps.auth));
+  const routes = installAuth(app, createTokenVerifier(deps.auth), { prefix: '/api/' });
 
   const ctx: ApiContext = {
     pool,

@@ -1,7 +1,7 @@
 /** Arguments of `npm run token`, parsed and validated (pure, so it is unit-tested). */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ROLES } from '../auth/access';
+import { ROLES } from '@fairlead/platform';
 
 const UNIT_SEC = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 

@@ -1,12 +1,11 @@
 /**
  * `npm run token -- --role admin --mfa --sub alice --ttl 1h`: a development bearer token
- * for the operator API, signed with JWT_SECRET or else the local development secret
- * (the file the API itself uses when no secret is configured). Prints the token alone.
+ * for the operator-facing APIs (operator API and ticket-workflow), signed with JWT_SECRET or
+ * else the local development secret (the one file both APIs use when no secret is
+ * configured). Prints the token alone.
  */
 import { z } from 'zod';
-import { loadConfig } from '@fairlead/platform';
-import { defaultSecretFile, loadOrCreateSecretFile } from '../auth/dev-secret';
-import { mintToken } from '../auth/mint-token';
+import { jwtConfigSchema, loadConfig, loadOrCreateSecretFile, mintToken } from '@fairlead/platform';
 import { parseTokenArgs, USAGE, type TokenArgs } from './token-args';
 
 let args: TokenArgs;
@@ -18,15 +17,8 @@ try {
   process.exit(2);
 }
 
-// The same variables the API reads (config.ts), so a token minted here is one it accepts.
-const env = loadConfig(
-  z.object({
-    JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
-    JWT_SECRET_FILE: z.string().min(1).default(defaultSecretFile()),
-    JWT_ISSUER: z.string().min(1).default('fairlead'),
-    JWT_AUDIENCE: z.string().min(1).default('fairlead-operator-api'),
-  }),
-);
+// The same variables the APIs read (platform's jwtConfigSchema), so a token minted here is one they accept.
+const env = loadConfig(jwtConfigSchema.pick({ JWT_SECRET: true, JWT_SECRET_FILE: true, JWT_ISSUER: true, JWT_AUDIENCE: true }));
 const secret = env.JWT_SECRET ?? (await loadOrCreateSecretFile(args.secretFile ?? env.JWT_SECRET_FILE));
 const token = await mintToken({
   secret,

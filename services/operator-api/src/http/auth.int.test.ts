@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import type { Role } from '../auth/access';
-import { mintToken } from '../auth/mint-token';
+import { mintToken, type Role } from '@fairlead/platform';
 import { AUDIENCE, ISSUER, startApiHarness, type ApiHarness } from '../testing/api-harness';
 
 let h: ApiHarness;

@@ -9,9 +9,8 @@ import { pino } from 'pino';
 import { subjectsFor, type Subjects } from '@fairlead/contracts';
 import { createPostgresEventStore, type NewEvent, type PostgresEventStore } from '@fairlead/event-store';
 import { connectNats, drainAndClose } from '@fairlead/messaging';
+import { mintToken, type Role } from '@fairlead/platform';
 import { createTestDatabase, testNamespace, testNatsUrl, type TestDatabase } from '@fairlead/testing';
-import type { Role } from '../auth/access';
-import { mintToken } from '../auth/mint-token';
 import { startOperatorApi, type OperatorApi, type OperatorApiConfig } from '../service';
 
 export const ISSUER = 'fairlead-test';

@@ -4,10 +4,8 @@
  * of a lead's distribution also marks the lead as queued again in its status.
  */
 import { z } from 'zod';
-import type { HttpApp } from '@fairlead/platform';
+import { actorOf, principalOf, type HttpApp, type Principal } from '@fairlead/platform';
 import type { DeadLetter, DeadLetterSummary } from '../../application/dead-letters';
-import { actorOf, type Principal } from '../../auth/access';
-import { principalOf } from '../../auth/auth-hook';
 import { recordApiAction } from '../../projections/audit/audit.projection';
 import type { ApiContext } from '../context';
 import { isoOrNull, iso, Limit, problemResponses, Time } from '../schemas';

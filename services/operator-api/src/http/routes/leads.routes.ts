@@ -3,10 +3,8 @@
  * the filtered list and one lead's decision record.
  */
 import { z } from 'zod';
-import { NotFoundError, type HttpApp } from '@fairlead/platform';
+import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/platform';
 import { requestDistribution } from '../../application/request-distribution';
-import { actorOf } from '../../auth/access';
-import { principalOf } from '../../auth/auth-hook';
 import { leadAssignmentsPage, listAssignments, type AssignmentRow } from '../../projections/assignments/assignments.queries';
 import { findDecisionRecord } from '../../projections/decisions/decisions.queries';
 import { LEAD_STATUSES, QUEUE_STATES } from '../../projections/leads/leads.projection';

@@ -6,9 +6,7 @@
  */
 import { z } from 'zod';
 import type { CommandReply } from '@fairlead/contracts';
-import { NotFoundError, type HttpApp } from '@fairlead/platform';
-import { actorOf } from '../../auth/access';
-import { principalOf } from '../../auth/auth-hook';
+import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/platform';
 import { findProvider, listProviders, type ProviderRow } from '../../projections/providers/providers.queries';
 import type { ApiContext } from '../context';
 import { assertVersion, requireIfMatch, setEtag } from '../etag';

@@ -5,9 +5,7 @@
  */
 import { z } from 'zod';
 import { ServiceArea, SubscriptionStatus, type CommandReply } from '@fairlead/contracts';
-import { NotFoundError, type HttpApp } from '@fairlead/platform';
-import { actorOf } from '../../auth/access';
-import { principalOf } from '../../auth/auth-hook';
+import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/platform';
 import { findSubscription, listSubscriptions, type SubscriptionRow } from '../../projections/subscriptions/subscriptions.queries';
 import type { ApiContext } from '../context';
 import { requireIfMatch, setEtag } from '../etag';

@@ -1,9 +1,7 @@
 /** Wallets: balance, ledger, top-ups (operators) and refunds of returned leads (admins), through billing. */
 import { z } from 'zod';
 import { PositiveCents } from '@fairlead/contracts';
-import { NotFoundError, type HttpApp } from '@fairlead/platform';
-import { actorOf } from '../../auth/access';
-import { principalOf } from '../../auth/auth-hook';
+import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/platform';
 import { findProvider } from '../../projections/providers/providers.queries';
 import { LEDGER_KINDS } from '../../projections/wallets/wallets.projection';
 import { findWallet, listLedger } from '../../projections/wallets/wallets.queries';
