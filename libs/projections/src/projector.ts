@@ -14,6 +14,11 @@ export interface ProjectionDefinition {
    * event is applied exactly once even across crashes.
    */
   apply(event: StoredEvent, client: pg.PoolClient): Promise<void>;
+  /**
+   * Optional: applies a batch of its events (in log order) with multi-row writes, to the
+   * same effect as apply() on each in turn. Rebuilds use it; the live projector does not.
+   */
+  applyBatch?(events: readonly StoredEvent[], client: pg.PoolClient): Promise<void>;
 }
 
 export interface RunningProjector {

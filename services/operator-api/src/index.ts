@@ -4,3 +4,4 @@ export { operatorApiConfigSchema, type OperatorApiEnvConfig } from './config';
 export { mintToken, ROLES, ACCESS_LEVELS, type MintTokenOptions, type Role, type Access, type Principal } from '@fairlead/platform';
 export { PROJECTIONS, SCHEMA } from './projections/index';
 export { ASSIGNMENTS_SETUP } from './projections/assignments/assignments.projection';
+export { rebuild, type RebuildOptions, type RebuildResult, type Progress, type Until } from './replay/rebuild';

@@ -44,8 +44,8 @@ export interface SchemaProjection {
   wants(event: StoredEvent): boolean;
 }
 
-/** Optional batched apply a projection may offer (multi-row writes), same effect as apply() in order. */
-export type WithApplyBatch = ProjectionDefinition & { applyBatch?: BatchApply };
+/** A projection definition (its optional applyBatch is the batched path). */
+export type WithApplyBatch = ProjectionDefinition;
 
 export function inSchema(definition: WithApplyBatch, schema: string): SchemaProjection {
   const categories = definition.categories ? new Set(definition.categories) : undefined;

@@ -89,8 +89,9 @@ export async function applyRange(options: ApplyRangeOptions): Promise<RebuildRes
   let count = 0;
   if (!head || compareCheckpoints(position, head) >= 0) return { checkpoint: position, events: 0 };
 
+  let pending = store.readAll(position, batchSize, readOptions);
   for (;;) {
-    const batch = await store.readAll(position, batchSize, readOptions);
+    const batch = await pending;
     let events = batch.events;
     let next = batch.checkpoint;
     let finished = batch.events.length === 0 || compareCheckpoints(batch.checkpoint, head) >= 0;
@@ -103,6 +104,11 @@ export async function applyRange(options: ApplyRangeOptions): Promise<RebuildRes
       // Do not run past the fixed head inside a batch either.
       events = events.filter((e) => compareCheckpoints(checkpointOf(e), head) <= 0);
       next = head;
+    }
+    if (!finished) {
+      // Read the next batch while this one is written.
+      pending = store.readAll(batch.checkpoint, batchSize, readOptions);
+      pending.catch(() => undefined);
     }
     if (events.length > 0 || compareCheckpoints(next, position) > 0) {
       await inTransaction(options, async (client) => {

@@ -56,4 +56,19 @@ export const assignmentsProjection: ProjectionDefinition = {
         return;
     }
   },
+  // Rebuilds: one multi-row insert for the batch's assignments, then its refunds in order
+  // (a refund always follows its assignment in the log, so this equals apply() one by one).
+  applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
+    const rows = events.filter((e) => e.type === 'LeadAssigned').map((e) => parseDistributionEvent('LeadAssigned', e.data));
+    if (rows.length > 0) {
+      const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+      await client.query(
+        `insert into operator.assignments (assignment_id, lead_id, niche_id, provider_id, subscription_id, level_id, level_name, order_position, price_cents, assigned_at)
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[], $10::timestamptz[])
+         on conflict (assignment_id) do nothing`,
+        [col('assignment_id'), col('lead_id'), col('niche_id'), col('provider_id'), col('subscription_id'), col('level_id'), col('level_name'), col('order_position'), col('price_cents'), col('assigned_at')],
+      );
+    }
+    for (const e of events) if (e.type === 'WalletRefunded') await assignmentsProjection.apply(e, client);
+  },
 };

@@ -108,4 +108,57 @@ export const walletsProjection: ProjectionDefinition = {
       [event.id, e.providerId, v, e.kind, e.amount, e.balanceAfter, e.leadId ?? null, e.note ?? null, e.actorId ?? null, event.createdAt],
     );
   },
+  // Rebuilds: the batch's ledger entries in one insert; only the entries that were new
+  // (an event not applied before) move each wallet, once, to its newest entry, under the
+  // same version guard as apply().
+  applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
+    const entries = events.flatMap((event) => {
+      const e = entryOf(event);
+      return e ? [{ event, e }] : [];
+    });
+    if (entries.length === 0) return;
+    const col = <T>(f: (x: (typeof entries)[number]) => T) => entries.map(f);
+    const moved = (x: (typeof entries)[number], total: Entry['total']) => (x.e.total === total ? Math.abs(x.e.amount) : 0);
+    await client.query(
+      `with input as (
+         select * from unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[],
+                              $10::timestamptz[], $11::bigint[], $12::bigint[], $13::bigint[])
+           as t(event_id, provider_id, version, kind, amount_cents, balance_after_cents, lead_id, note, actor_id, occurred_at, topped_up, charged, refunded)
+       ), fresh as (
+         insert into operator.ledger (event_id, provider_id, version, kind, amount_cents, balance_after_cents, lead_id, note, actor_id, occurred_at)
+         select event_id, provider_id, version, kind, amount_cents, balance_after_cents, lead_id, note, actor_id, occurred_at from input
+         on conflict (event_id) do nothing
+         returning event_id
+       ), per_wallet as (
+         select distinct on (i.provider_id) i.provider_id, i.balance_after_cents, i.occurred_at, i.version,
+                sum(i.topped_up) over w as topped_up, sum(i.charged) over w as charged, sum(i.refunded) over w as refunded
+           from input i join fresh f using (event_id)
+         window w as (partition by i.provider_id)
+         order by i.provider_id, i.version desc
+       )
+       insert into operator.wallets (provider_id, balance_cents, topped_up_cents, charged_cents, refunded_cents, updated_at, version)
+       select provider_id, balance_after_cents, topped_up, charged, refunded, occurred_at, version from per_wallet
+       on conflict (provider_id) do update set balance_cents = excluded.balance_cents,
+         topped_up_cents = operator.wallets.topped_up_cents + excluded.topped_up_cents,
+         charged_cents = operator.wallets.charged_cents + excluded.charged_cents,
+         refunded_cents = operator.wallets.refunded_cents + excluded.refunded_cents,
+         updated_at = excluded.updated_at, version = excluded.version
+       where operator.wallets.version < excluded.version`,
+      [
+        col((x) => x.event.id),
+        col((x) => x.e.providerId),
+        col((x) => x.event.streamVersion),
+        col((x) => x.e.kind),
+        col((x) => x.e.amount),
+        col((x) => x.e.balanceAfter),
+        col((x) => x.e.leadId ?? null),
+        col((x) => x.e.note ?? null),
+        col((x) => x.e.actorId ?? null),
+        col((x) => x.event.createdAt),
+        col((x) => moved(x, 'topped_up_cents')),
+        col((x) => moved(x, 'charged_cents')),
+        col((x) => moved(x, 'refunded_cents')),
+      ],
+    );
+  },
 };
