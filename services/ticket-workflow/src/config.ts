@@ -1,16 +1,22 @@
 import { z } from 'zod';
-import { baseConfigSchema, env } from '@fairlead/platform';
+import { baseConfigSchema, env, jwtConfigSchema, jwtInProduction } from '@fairlead/platform';
 
 /** The service's environment. It does not talk to NATS (the relay publishes its events), so NATS_URL is optional. */
-export const ticketWorkflowConfigSchema = baseConfigSchema.extend({
-  SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default('ticket-workflow'),
-  NATS_URL: env.natsServers().optional(),
-  HTTP_PORT: env.port().default(7106),
-  /** Schema of the event store's tables (shared by the services of one deployment). */
-  EVENT_STORE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('eventstore'),
-  /** Schema of this service's read models. */
-  READ_MODEL_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('ticket_workflow'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
-  /** Upper bound of one MCP tool call. */
-  TOOL_CALL_TIMEOUT_MS: env.durationMs().default(30_000),
-});
+export const ticketWorkflowConfigSchema = baseConfigSchema
+  .extend({
+    SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default('ticket-workflow'),
+    NATS_URL: env.natsServers().optional(),
+    HTTP_PORT: env.port().default(7106),
+    /** Schema of the event store's tables (shared by the services of one deployment). */
+    EVENT_STORE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('eventstore'),
+    /** Schema of this service's read models. */
+    READ_MODEL_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('ticket_workflow'),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+    /** Upper bound of one MCP tool call. */
+    TOOL_CALL_TIMEOUT_MS: env.durationMs().default(30_000),
+    // JWT_SECRET, JWT_SECRET_FILE, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE: the operator API's, so one token opens both.
+    ...jwtConfigSchema.shape,
+    /** When set, /mcp needs `Authorization: Bearer <MCP_TOKEN>` (agents are not operators: no JWT); unset, /mcp is open. */
+    MCP_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  })
+  .refine(jwtInProduction.check, jwtInProduction.params);

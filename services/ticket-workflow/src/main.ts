@@ -1,10 +1,21 @@
 /**
- * The ticket-workflow process: REST under /v1 and MCP at /mcp over one event store and
- * its read models. Configuration comes from the environment (see config.ts).
+ * The ticket-workflow process: REST under /v1 (operator tokens) and MCP at /mcp (open, or
+ * MCP_TOKEN) over one event store and its read models. Configuration comes from the
+ * environment (see config.ts).
  */
 import pg from 'pg';
 import { createPostgresEventStore, observeAppends } from '@fairlead/event-store';
-import { createLogger, createMetricsRegistry, listen, loadConfig, onShutdown, registerHttpMetrics, registerMetricsRoute } from '@fairlead/platform';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createTokenVerifier,
+  listen,
+  loadConfig,
+  onShutdown,
+  registerHttpMetrics,
+  registerMetricsRoute,
+  resolveTokenVerifierOptions,
+} from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
 import { startTicketWorkflow } from './application/start';
 import { ticketWorkflowConfigSchema } from './config';
@@ -23,8 +34,17 @@ const registry = createMetricsRegistry(config.SERVICE_NAME);
 const metrics = createTicketWorkflowMetrics(registry, { projector: () => workflow.projector });
 const workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool, schema: config.READ_MODEL_SCHEMA });
 
-// Operator authentication plugs in here (`authenticate`), for REST and MCP alike.
-const app = await createTicketWorkflowApp({ ctx: workflow.ctx, logger, toolCallTimeoutMs: config.TOOL_CALL_TIMEOUT_MS });
+// Operators' tokens, as the operator API verifies them; outside production without a secret or JWKS, the shared development secret.
+const auth = await resolveTokenVerifierOptions(config);
+if (auth.devSecretFile) logger.warn({ file: auth.devSecretFile }, 'using the local development JWT secret; mint tokens with `npm run token`');
+if (!config.MCP_TOKEN && !isLoopback(config.HTTP_HOST)) logger.warn({ host: config.HTTP_HOST }, '/mcp is open to anyone who reaches this address; set MCP_TOKEN');
+const { app } = await createTicketWorkflowApp({
+  ctx: workflow.ctx,
+  logger,
+  verifyToken: createTokenVerifier(auth.options),
+  ...(config.MCP_TOKEN ? { mcpToken: config.MCP_TOKEN } : {}),
+  toolCallTimeoutMs: config.TOOL_CALL_TIMEOUT_MS,
+});
 registerHttpMetrics(app, registry);
 registerMetricsRoute(app, registry);
 const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
@@ -47,3 +67,7 @@ void workflow.projector.done.catch((err: unknown) => {
   logger.fatal({ err }, 'read model projector stopped');
   void shutdown.shutdown('projector failed');
 });
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresEventStore, observeAppends, type PostgresEventStore } from '@fairlead/event-store';
-import { createMetricsRegistry, registerMetricsRoute, listen, type HttpApp } from '@fairlead/platform';
+import { createMetricsRegistry, createTokenVerifier, registerMetricsRoute, listen, type HttpApp } from '@fairlead/platform';
 import { createTestDatabase, metricValue, scrapeMetrics, waitFor, type TestDatabase } from '@fairlead/testing';
 import * as S from './application/schemas';
 import { startTicketWorkflow, type RunningWorkflow } from './application/start';
@@ -23,7 +23,8 @@ beforeAll(async () => {
   const registry = createMetricsRegistry('ticket-workflow', { defaultMetrics: false });
   const metrics = createTicketWorkflowMetrics(registry, { projector: () => workflow?.projector });
   workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool: db.pool });
-  app = await createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }) });
+  const verifyToken = createTokenVerifier({ secret: 'a-secret-of-the-metrics-test-0123456789', issuer: 'fairlead-test', audience: 'fairlead-test' });
+  ({ app } = await createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken }));
   registerMetricsRoute(app, registry);
   base = await listen(app, { host: '127.0.0.1', port: 0 });
 });

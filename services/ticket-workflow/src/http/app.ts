@@ -1,20 +1,28 @@
-import { createHttpApp, postgresReadiness, type HttpApp, type Logger } from '@fairlead/platform';
+import { createHttpApp, installAuth, postgresReadiness, type HttpApp, type Logger, type ProtectedRoute, type TokenVerifier } from '@fairlead/platform';
 import type { WorkflowContext } from '../application/context';
 import { registerMcpRoutes } from '../mcp/routes';
-import type { Authenticate } from './auth';
+import { REST_PREFIX, requireMcpToken } from './auth';
 import { registerRestRoutes } from './routes';
 
 export interface TicketWorkflowAppOptions {
   ctx: WorkflowContext;
   logger: Logger;
-  /** Runs before every REST and MCP request; none until operator authentication exists. */
-  authenticate?: Authenticate;
+  /** Verifies operators' bearer tokens on every REST route (platform's createTokenVerifier). */
+  verifyToken: TokenVerifier;
+  /** When set, /mcp needs `Authorization: Bearer <mcpToken>`; otherwise it is open (loopback by default). */
+  mcpToken?: string;
   /** Upper bound of one MCP tool call. */
   toolCallTimeoutMs?: number;
 }
 
-/** The service's HTTP surface: REST under /v1, MCP at /mcp, health, readiness and OpenAPI at /docs. */
-export async function createTicketWorkflowApp(options: TicketWorkflowAppOptions): Promise<HttpApp> {
+export interface TicketWorkflowApp {
+  app: HttpApp;
+  /** Every protected REST route as registered (method, url, access level). */
+  routes: readonly ProtectedRoute[];
+}
+
+/** The service's HTTP surface: REST under /v1 (operator tokens), MCP at /mcp, health, readiness and OpenAPI at /docs. */
+export async function createTicketWorkflowApp(options: TicketWorkflowAppOptions): Promise<TicketWorkflowApp> {
   const app = await createHttpApp({
     logger: options.logger,
     serviceName: 'ticket-workflow',
@@ -22,13 +30,20 @@ export async function createTicketWorkflowApp(options: TicketWorkflowAppOptions)
     openapi: {
       title: 'Fairlead ticket workflow',
       version: '0.1.0',
-      description: 'Multi-stage tickets for coordinator and worker agents, and template distribution. The same operations are MCP tools at /mcp.',
+      description:
+        'Multi-stage tickets for coordinator and worker agents, and template distribution. The same operations are MCP tools at /mcp. ' +
+        'REST needs an operator bearer JWT (the operator API\'s): viewer for reads (GET), operator with MFA (amr includes "mfa") for every change.',
+      bearerAuth: true,
     },
     // Templates and rendered tickets travel in bodies.
     bodyLimit: 4 * 1024 * 1024,
   });
-  const auth = options.authenticate ? { authenticate: options.authenticate } : {};
-  registerRestRoutes(app, options.ctx, auth);
-  registerMcpRoutes(app, options.ctx, { logger: options.logger, ...auth, ...(options.toolCallTimeoutMs ? { callTimeoutMs: options.toolCallTimeoutMs } : {}) });
-  return app;
+  const routes = installAuth(app, options.verifyToken, { prefix: REST_PREFIX });
+  registerRestRoutes(app, options.ctx, { prefix: REST_PREFIX.slice(0, -1) });
+  registerMcpRoutes(app, options.ctx, {
+    logger: options.logger,
+    ...(options.mcpToken ? { authenticate: requireMcpToken(options.mcpToken) } : {}),
+    ...(options.toolCallTimeoutMs ? { callTimeoutMs: options.toolCallTimeoutMs } : {}),
+  });
+  return { app, routes };
 }

@@ -3,7 +3,7 @@ import { AppError, ValidationError, type HttpApp } from '@fairlead/platform';
 import type { WorkflowContext } from '../application/context';
 import { OPERATIONS, type Operation } from '../application/operations';
 import { isTicketWorkflowError, type ErrorKind } from '../domain/index';
-import type { Authenticate } from './auth';
+import { accessOf } from './auth';
 
 const STATUS: Record<ErrorKind, number> = { invalid: 400, not_found: 404, conflict: 409 };
 
@@ -12,12 +12,13 @@ const NUMERIC_QUERY = new Set(['limit']);
 const BOOLEAN_QUERY = new Set(['processed', 'include_all', 'include_taken']);
 
 /**
- * Every operation as a REST route under `prefix` (operators' API), documented in the
+ * Every operation as a REST route under `prefix` (operators' API; each declares its access
+ * level for the platform's auth hook: GET reads, anything else changes), documented in the
  * OpenAPI of the app. Input is path parameters, query string and JSON body merged, then
  * validated by the operation's schema; domain refusals become problem+json answers
  * with their stable code (400 invalid, 404 not found, 409 conflict).
  */
-export function registerRestRoutes(app: HttpApp, ctx: WorkflowContext, options: { prefix?: string; authenticate?: Authenticate } = {}): void {
+export function registerRestRoutes(app: HttpApp, ctx: WorkflowContext, options: { prefix?: string } = {}): void {
   const prefix = options.prefix ?? '/v1';
   for (const operation of OPERATIONS) {
     const params = [...operation.rest.path.matchAll(/:([a-z_]+)/g)].map((m) => m[1]!);
@@ -25,7 +26,7 @@ export function registerRestRoutes(app: HttpApp, ctx: WorkflowContext, options: 
     app.route({
       method: operation.rest.method,
       url: `${prefix}${operation.rest.path}`,
-      ...(options.authenticate ? { onRequest: options.authenticate } : {}),
+      config: { access: accessOf(operation.rest.method) },
       schema: {
         operationId: operation.name,
         description: operation.description,

@@ -1,7 +1,7 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { HttpApp } from '@fairlead/platform';
 import type { WorkflowContext } from '../application/context';
-import type { Authenticate } from '../http/auth';
+import type { FastifyRequest } from 'fastify';
 import { createMcpServer, type McpOptions } from './server';
 
 /**
@@ -9,9 +9,10 @@ import { createMcpServer, type McpOptions } from './server';
  * and transport, so any instance can answer any request and nothing leaks between
  * agents. GET (server-initiated streams) and DELETE (sessions) are not offered.
  */
-export function registerMcpRoutes(app: HttpApp, ctx: WorkflowContext, options: McpOptions & { path?: string; authenticate?: Authenticate }): void {
+export function registerMcpRoutes(app: HttpApp, ctx: WorkflowContext, options: McpOptions & { path?: string; /** Runs before each /mcp request (the MCP_TOKEN check when set). */ authenticate?: (request: FastifyRequest) => Promise<void> }): void {
   const path = options.path ?? '/mcp';
-  app.post(path, { schema: { hide: true }, ...(options.authenticate ? { onRequest: options.authenticate } : {}) }, async (request, reply) => {
+  const guard = options.authenticate ? { onRequest: options.authenticate } : {};
+  app.post(path, { schema: { hide: true }, ...guard }, async (request, reply) => {
     const server = createMcpServer(ctx, options);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.hijack();
@@ -31,6 +32,6 @@ export function registerMcpRoutes(app: HttpApp, ctx: WorkflowContext, options: M
     }
   });
   const notAllowed = { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP endpoint is stateless; use POST' }, id: null };
-  app.get(path, { schema: { hide: true } }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
-  app.delete(path, { schema: { hide: true } }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
+  app.get(path, { schema: { hide: true }, ...guard }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
+  app.delete(path, { schema: { hide: true }, ...guard }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
 }

@@ -1,12 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken, type Role } from '@fairlead/platform';
 import { createTestDatabase, startServiceProcess, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 
-// The service runs as its own process; agents talk to it with the official MCP client over HTTP.
+// The service runs as its own process; agents talk to it with the official MCP client over HTTP
+// (with the MCP_TOKEN the process was given), operators over REST with JWTs it verifies.
+const JWT = { JWT_SECRET: randomBytes(32).toString('hex'), JWT_ISSUER: 'fairlead-test', JWT_AUDIENCE: 'fairlead-tw-e2e' };
+const MCP_TOKEN = randomBytes(24).toString('base64url');
 let db: TestDatabase;
 let service: ServiceProcess;
 let base: string;
@@ -14,7 +19,7 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase('tw_mcp_e2e');
-  service = await startServiceProcess({ service: 'ticket-workflow', env: { DATABASE_URL: db.url } });
+  service = await startServiceProcess({ service: 'ticket-workflow', env: { DATABASE_URL: db.url, ...JWT, MCP_TOKEN } });
   base = await mkdtemp(join(tmpdir(), 'tw-mcp-'));
 });
 afterAll(async () => {
@@ -27,7 +32,7 @@ afterAll(async () => {
 /** An agent: its own MCP client connection. */
 async function agent(name: string) {
   const client = new Client({ name, version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${service.port}/mcp`)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${service.port}/mcp`), { requestInit: { headers: { authorization: `Bearer ${MCP_TOKEN}` } } }));
   clients.push(client);
   const call = async (tool: string, args: Record<string, unknown>) => {
     const result = await client.callTool({ name: tool, arguments: args });
@@ -201,31 +206,48 @@ describe('ticket workflow over MCP (official client, Streamable HTTP, separate p
     expect(again.content[0]?.text).toMatch(/^DISTRIBUTION_ALREADY_ROLLED_BACK/);
   });
 
-  it('serves the same operations over REST with problem+json errors', async () => {
+  it('refuses /mcp without its token, and REST without an operator token', async () => {
+    const mcp = await fetch(`http://127.0.0.1:${service.port}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(mcp.status).toBe(401);
+    expect(await mcp.json()).toMatchObject({ code: 'MCP_TOKEN_MISSING' });
+    const rest = await fetch(`http://127.0.0.1:${service.port}/v1/tickets`);
+    expect(rest.status).toBe(401);
+    expect(await rest.json()).toMatchObject({ code: 'TOKEN_MISSING' });
+  });
+
+  it('serves the same operations over REST, for operators, with problem+json errors', async () => {
     const url = `http://127.0.0.1:${service.port}/v1`;
+    const bearer = async (roles: Role[], mfa: boolean) =>
+      `Bearer ${await mintToken({ secret: JWT.JWT_SECRET, issuer: JWT.JWT_ISSUER, audience: JWT.JWT_AUDIENCE, sub: 'olivia', roles, mfa, ttlSec: 600 })}`;
+    const operator = { authorization: await bearer(['operator'], true), 'content-type': 'application/json' };
+    const viewer = { authorization: await bearer(['viewer'], false) };
     const created = await fetch(`${url}/tickets`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: operator,
       body: JSON.stringify({ project_id: 'ops/project', title: 'From REST', description: 'd', execution_plan: ['developer'] }),
     });
     expect(created.status).toBe(201);
     const ticket = (await created.json()) as Ticket;
-    const got = await fetch(`${url}/tickets/${ticket.ticket_id}`);
+    const got = await fetch(`${url}/tickets/${ticket.ticket_id}`, { headers: viewer });
     expect(((await got.json()) as Ticket).comments?.[0]?.content).toBe('d');
-    const notFound = await fetch(`${url}/tickets/OPS-999`);
+    const notFound = await fetch(`${url}/tickets/OPS-999`, { headers: viewer });
     expect(notFound.status).toBe(404);
     expect(notFound.headers.get('content-type')).toContain('application/problem+json');
     expect(await notFound.json()).toMatchObject({ code: 'TICKET_NOT_FOUND' });
     const stage = await fetch(`${url}/tickets/${ticket.ticket_id}/stages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: operator,
       body: JSON.stringify({ worker_type: 'tester', worker_id: 't', content: 'x' }),
     });
     expect(stage.status).toBe(409);
     expect(await stage.json()).toMatchObject({ code: 'STAGE_OUT_OF_ORDER' });
-    const invalid = await fetch(`${url}/tickets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: '' }) });
+    const invalid = await fetch(`${url}/tickets`, { method: 'POST', headers: operator, body: JSON.stringify({ title: '' }) });
     expect(invalid.status).toBe(400);
-    const list = await fetch(`${url}/tickets?project_id=ops/project&status=open&limit=5`);
+    // A viewer's token is refused before the body is even validated.
+    const viewerWrites = await fetch(`${url}/tickets`, { method: 'POST', headers: { ...viewer, 'content-type': 'application/json' }, body: JSON.stringify({ title: '' }) });
+    expect(viewerWrites.status).toBe(403);
+    expect(await viewerWrites.json()).toMatchObject({ code: 'ROLE_INSUFFICIENT' });
+    const list = await fetch(`${url}/tickets?project_id=ops/project&status=open&limit=5`, { headers: viewer });
     expect(((await list.json()) as Ticket[]).map((t) => t.ticket_id)).toEqual([ticket.ticket_id]);
   });
 });
