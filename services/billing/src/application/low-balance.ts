@@ -11,12 +11,19 @@ import type pg from 'pg';
 import { parseDistributionEvent, streams, SYSTEM_ACTOR, type SubscriptionStatus } from '@fairlead/contracts';
 import { isConcurrencyError, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
 import { evolveSubscriptionStatus, lowBalanceChanges, type StatusChange, type SubscriptionStatusEvent, type SubscriptionStatusState } from '../domain/low-balance';
-import { pricedSubscriptionsOf, recordStatus } from '../projections/subscriptions/subscriptions.projection';
+import { pricedSubscriptionsOf, recordStatus, type ProviderSubscriptionRow } from '../projections/subscriptions/subscriptions.projection';
 
 const MAX_CONFLICTS = 5;
 
-export async function applyLowBalanceRule(tx: pg.PoolClient, store: PostgresEventStore, providerId: string, balanceCents: number): Promise<StatusChange[]> {
-  const rows = await pricedSubscriptionsOf(tx, providerId);
+/** `priced`: the provider's priced subscriptions when already read in this transaction (else they are read here). */
+export async function applyLowBalanceRule(
+  tx: pg.PoolClient,
+  store: PostgresEventStore,
+  providerId: string,
+  balanceCents: number,
+  priced?: readonly ProviderSubscriptionRow[],
+): Promise<StatusChange[]> {
+  const rows = priced ?? (await pricedSubscriptionsOf(tx, providerId));
   const versions = new Map(rows.map((r) => [r.subscription_id, r.version]));
   const changes = lowBalanceChanges(
     balanceCents,

@@ -51,7 +51,7 @@ const chargeReply = (c: ChargeRecord): ChargeReply =>
     : { charged: false, provider_id: c.provider_id, lead_id: c.lead_id, amount_cents: c.amount_cents, balance_cents: c.balance_cents, reason: 'insufficient_balance' };
 
 export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
-  const { pool, ledger, providers } = deps;
+  const { ledger, providers } = deps;
   const newId = deps.newId ?? randomUUID;
 
   return {
@@ -61,9 +61,9 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
     },
 
     charge: async (r) => {
-      // Repeats (a retried distribution) are answered without taking the wallet's lock.
-      const known = await findCharge(pool, r.lead_id, r.provider_id);
-      if (known) return chargeReply(known);
+      // A repeat (a retried distribution) is answered from the record found under the
+      // wallet's lock; a look before taking the lock would cost every first charge (nearly
+      // all of them) one more round trip.
       return ledger.write(
         r.provider_id,
         async (wallet, tx) => {

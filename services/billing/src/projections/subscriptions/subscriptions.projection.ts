@@ -49,14 +49,14 @@ export interface ProviderSubscriptionRow {
   price_cents: number;
 }
 
-/** The provider's subscriptions whose level price is known, for the low-balance rule. */
-export async function pricedSubscriptionsOf(client: Pick<pg.ClientBase, 'query'>, providerId: string): Promise<ProviderSubscriptionRow[]> {
-  const { rows } = await client.query<ProviderSubscriptionRow>(
-    `select s.subscription_id, s.status, s.version, l.price_per_lead_cents as price_cents
+/** The provider's ($1) subscriptions whose level price is known; other statements may add it to their own round trip. */
+export const PRICED_SUBSCRIPTIONS_SQL = `select s.subscription_id, s.status, s.version, l.price_per_lead_cents as price_cents
        from billing.subscriptions s join billing.levels l on l.level_id = s.level_id
       where s.provider_id = $1
-      order by s.subscription_id`,
-    [providerId],
-  );
+      order by s.subscription_id`;
+
+/** The provider's subscriptions whose level price is known, for the low-balance rule. */
+export async function pricedSubscriptionsOf(client: Pick<pg.ClientBase, 'query'>, providerId: string): Promise<ProviderSubscriptionRow[]> {
+  const { rows } = await client.query<ProviderSubscriptionRow>(PRICED_SUBSCRIPTIONS_SQL, [providerId]);
   return rows;
 }
