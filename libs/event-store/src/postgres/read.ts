@@ -55,36 +55,11 @@ export async function readGlobalPage(
   categories?: readonly string[],
 ): Promise<GlobalPage> {
   const s = quoteIdentifier(schema);
-  // One statement, hence one snapshot, for the watermark, the page and the held-back flag.
+  // read_page (read-sql.ts): one statement, hence one snapshot, planned once per session.
   const { rows } = await db.query<PageRow>({
-    // Unnamed on purpose: a cached generic plan made while the table was small could
-    // stay a sequential scan and sort as it grows; this plans with the real values each time.
-    text: `
-      with horizon as (
-        select pg_snapshot_xmin(pg_current_snapshot()) as xmin
-      ), watermark as (
-        -- The newest transaction_id, found by one backward step of the index. (Not EXISTS over
-        -- transaction_id >= xmin: the planner guesses a third of the rows match and scans the
-        -- whole table from the oldest row, a cost that grows with the log.)
-        select h.xmin,
-               coalesce((select b.transaction_id from ${s}.events b order by b.transaction_id desc limit 1) >= h.xmin, false) as held_back
-          from horizon h
-      )
-      select w.held_back, p.*
-      from watermark w
-      left join lateral (
-        select e.global_position, e.transaction_id, e.event_id, e.stream_name, e.stream_version, e.created_at,
-               m.matches,
-               case when m.matches then e.type end as type,
-               case when m.matches then e.data end as data,
-               case when m.matches then e.metadata end as metadata
-        from ${s}.events e
-        cross join lateral (select $4::text[] is null or split_part(e.stream_name, '-', 1) = any($4::text[]) as matches) m
-        where (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
-          and e.transaction_id < w.xmin
-        order by e.transaction_id, e.global_position
-        limit $3
-      ) p on true`,
+    // Named: parsed once per connection, then only bound and executed.
+    name: `${schema}.read_page`,
+    text: `select * from ${s}.read_page($1::xid8, $2::bigint, $3::integer, $4::text[])`,
     values: [from.transactionId.toString(), from.globalPosition.toString(), batchSize, categories ? [...categories] : null],
     types: bigintTypes,
   });

@@ -5,6 +5,7 @@
 import type { Migration } from '../migrations';
 import { assertIdentifier, quoteIdentifier } from '../identifiers';
 import { appendFunctionSql } from './append-sql';
+import { readPageFunctionSql } from './read-sql';
 
 export const MIGRATIONS_TABLE = 'event_store_migrations';
 
@@ -45,6 +46,11 @@ create index events_transaction_position on ${s}.events (transaction_id, global_
       version: 2,
       name: 'append_batch function',
       sql: appendFunctionSql(s, channel),
+    },
+    {
+      version: 3,
+      name: 'read_page function',
+      sql: readPageFunctionSql(s),
     },
   ];
 }
