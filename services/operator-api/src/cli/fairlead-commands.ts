@@ -102,6 +102,7 @@ export async function runCommand(args: FairleadArgs, ctx: CommandContext): Promi
     case 'events-tail': {
       const category = args.category ?? (args.stream ? args.stream.split('-', 1)[0] : undefined);
       const head = await store.headCheckpoint();
+      err.write(`following ${args.stream ?? args.category ?? 'all events'} after global position ${head?.globalPosition ?? 0n}\n`);
       const subscription = store.subscribe({
         from: head ?? { transactionId: 0n, globalPosition: 0n },
         ...(category ? { categories: [category] } : {}),

@@ -2,7 +2,7 @@
  * The `fairlead` CLI as a process against a real PostgreSQL and event store, with the
  * operator read models kept live by running projectors (as the API runs them).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams, SYSTEM_ACTOR } from '@fairlead/contracts';
@@ -135,14 +135,19 @@ describe('fairlead verify', () => {
     expect(clean.stdout).toMatch(/identical/);
     expect(clean.code).toBe(0);
     await db.pool.query(`update ${SCHEMA}.wallets set balance_cents = balance_cents + 1 where provider_id = 'p2'`);
-    try {
-      const dirty = await fairlead('verify');
-      expect(dirty.code).toBe(1);
-      expect(dirty.stdout).toMatch(/wallets: 1 rows only in the live read model, 1 only in the rebuilt one/);
-      expect(dirty.stdout).toContain('"balance_cents":10001');
-    } finally {
-      await db.pool.query(`update ${SCHEMA}.wallets set balance_cents = balance_cents - 1 where provider_id = 'p2'`);
-    }
+    const dirty = await fairlead('verify');
+    expect(dirty.code).toBe(1);
+    expect(dirty.stdout).toMatch(/wallets: 1 rows only in the live read model, 1 only in the rebuilt one/);
+    expect(dirty.stdout).toContain('"balance_cents":10001');
+
+    // Replaying that one projection repairs it; the other read models are left as they are.
+    const assignmentsBefore = await db.pool.query(`select assignment_id from ${SCHEMA}.assignments order by 1`);
+    const repair = await fairlead('replay', 'wallets');
+    expect(repair.code, repair.stderr).toBe(0);
+    expect(repair.stdout).toMatch(/switched 2 tables \(ledger, wallets\)/);
+    expect((await db.pool.query(`select balance_cents from ${SCHEMA}.wallets where provider_id = 'p2'`)).rows).toEqual([{ balance_cents: '10000' }]);
+    expect((await db.pool.query(`select assignment_id from ${SCHEMA}.assignments order by 1`)).rows).toEqual(assignmentsBefore.rows);
+    expect((await fairlead('verify')).code).toBe(0);
   }, 60_000);
 });
 
@@ -217,5 +222,28 @@ describe('fairlead audit', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/not a global position or an ISO time/);
     expect((await fairlead('replay', 'nonsense')).code).toBe(2);
+  }, 30_000);
+
+  it('events tail follows new events of a stream live, and stops on SIGINT', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'events', 'tail', '--stream', 'lead-lead-tailed'], { env: { ...process.env, DATABASE_URL: db.url } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => stderr.includes('following lead-lead-tailed'), { what: 'the tail to start' });
+      await store.append(streams.lead('lead-other'), partialDistribution('lead-other', 'roofing').events.slice(0, 1), 'any');
+      await store.append(streams.lead('lead-tailed'), partialDistribution('lead-tailed', 'roofing').events.slice(0, 2), 'any');
+      await waitFor(() => stdout.trim().split('\n').length === 2, { what: 'two tailed events' });
+      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { stream: string; type: string });
+      expect(lines.map((l) => [l.stream, l.type])).toEqual([
+        ['lead-lead-tailed', 'LeadApproved'],
+        ['lead-lead-tailed', 'DistributionRequested'],
+      ]);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   }, 30_000);
 });
