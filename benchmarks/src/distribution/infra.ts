@@ -55,6 +55,8 @@ export async function openBenchInfra(): Promise<BenchInfra> {
         extraFlags: [
           '-c', 'shared_preload_libraries=pg_stat_statements',
           '-c', 'pg_stat_statements.track=all',
+          // Planning is where unnamed statements spend much of their time: count it too.
+          '-c', 'pg_stat_statements.track_planning=on',
           // BENCH_PG_FLAGS: more server flags for an investigation, e.g. auto_explain settings.
           ...(process.env.BENCH_PG_FLAGS?.split(' ').filter(Boolean) ?? []),
         ],

@@ -14,7 +14,7 @@ export interface PhaseCost {
   seconds: number;
   cpu: Record<string, number>;
   database: DatabaseCounters;
-  statements?: { rows: StatementRow[]; totalMs: number; totalCalls: number };
+  statements?: { rows: StatementRow[]; byCalls: StatementRow[]; totalMs: number; totalPlanMs: number; totalCalls: number };
   activity: { samples: number; states: Record<string, number>; waiting: Record<string, number> };
   events: { total: number; byType: Record<string, number> };
   traffic?: Record<string, number>;
@@ -48,7 +48,7 @@ export async function startObserving(options: ObserveOptions): Promise<{ finish(
       const cpuAfter = await sampleCpu(options.cpu);
       const activityResult = await activity.stop();
       const database = counterDelta(counters, await databaseCounters(pool));
-      const statements = options.statements ? await topStatements(pool, 15) : undefined;
+      const statements = options.statements ? await topStatements(pool, 25) : undefined;
       const { rows } = await pool.query<{ type: string; n: number }>(
         'select type, count(*)::int as n from eventstore.events where global_position > $1 group by type order by 2 desc',
         [position],

@@ -50,15 +50,20 @@ export interface StatementRow {
   calls: number;
   total_ms: number;
   mean_ms: number;
+  /** Planning time per call (track_planning). */
+  plan_ms: number;
   rows_per_call: number;
   blocks_per_call: number;
 }
 
-/** The statements of this database by total execution time (server side, excluding network and client). */
-export async function topStatements(pool: pg.Pool, limit: number): Promise<{ rows: StatementRow[]; totalMs: number; totalCalls: number }> {
-  const { rows } = await pool.query<{ query: string; calls: string; total_ms: number; mean_ms: number; rows: string; blocks: string }>(
+/** The statements of this database by total execution time (server side, excluding planning, network and client). */
+export async function topStatements(
+  pool: pg.Pool,
+  limit: number,
+): Promise<{ rows: StatementRow[]; byCalls: StatementRow[]; totalMs: number; totalPlanMs: number; totalCalls: number }> {
+  const { rows } = await pool.query<{ query: string; calls: string; total_ms: number; mean_ms: number; plan_ms: number; rows: string; blocks: string }>(
     `select regexp_replace(s.query, '\\s+', ' ', 'g') as query, s.calls, s.total_exec_time as total_ms, s.mean_exec_time as mean_ms,
-            s.rows, s.shared_blks_hit + s.shared_blks_read as blocks
+            s.total_plan_time / greatest(s.calls, 1) as plan_ms, s.rows, s.shared_blks_hit + s.shared_blks_read as blocks
        from pg_stat_statements s join pg_database d on d.oid = s.dbid
       where d.datname = current_database() and s.toplevel
       order by s.total_exec_time desc`,
@@ -68,12 +73,15 @@ export async function topStatements(pool: pg.Pool, limit: number): Promise<{ row
     calls: Number(r.calls),
     total_ms: r.total_ms,
     mean_ms: r.mean_ms,
+    plan_ms: r.plan_ms,
     rows_per_call: Number(r.rows) / Math.max(1, Number(r.calls)),
     blocks_per_call: Number(r.blocks) / Math.max(1, Number(r.calls)),
   }));
   return {
     rows: all.slice(0, limit),
+    byCalls: [...all].sort((a, b) => b.calls - a.calls).slice(0, limit),
     totalMs: all.reduce((s, r) => s + r.total_ms, 0),
+    totalPlanMs: all.reduce((s, r) => s + r.plan_ms * r.calls, 0),
     totalCalls: all.reduce((s, r) => s + r.calls, 0),
   };
 }

@@ -84,13 +84,18 @@ function costLines(phase: MeasuredPhase): string[] {
   for (const [k, v] of waits) lines.push(`    waiting ${fmt(v, 2)}: ${k}`);
   if (cost.statements) {
     const s = cost.statements;
-    lines.push(`  pg_stat_statements: ${fmt(s.totalCalls / leads, 1)} statements per lead, ${fmt(s.totalMs / leads, 2)} ms server time per lead; top by total time:`);
+    lines.push(
+      `  pg_stat_statements: ${fmt(s.totalCalls / leads, 1)} statements per lead, ${fmt(s.totalMs / leads, 2)} ms executing + ` +
+        `${fmt(s.totalPlanMs / leads, 2)} ms planning per lead; top by execution time (mean exec, mean plan):`,
+    );
     for (const r of s.rows.slice(0, 12)) {
       lines.push(
-        `    ${pad(fmt((100 * r.total_ms) / s.totalMs, 1), 5)}%  ${pad(fmt(r.calls / leads, 2), 6)}/lead  ${pad(fmt(r.mean_ms, 3), 7)} ms  ` +
+        `    ${pad(fmt((100 * r.total_ms) / s.totalMs, 1), 5)}%  ${pad(fmt(r.calls / leads, 2), 6)}/lead  ${pad(fmt(r.mean_ms, 3), 7)} ms ${pad(fmt(r.plan_ms, 3), 6)} ms  ` +
           `${pad(fmt(r.rows_per_call, 1), 6)} rows ${pad(fmt(r.blocks_per_call, 0), 6)} blks  ${r.query.slice(0, 100)}`,
       );
     }
+    lines.push(`  statements by calls per lead (each a round trip, apart from those inside append_batch):`);
+    for (const r of s.byCalls.slice(0, 25)) lines.push(`    ${pad(fmt(r.calls / leads, 2), 6)}/lead  plan ${pad(fmt(r.plan_ms, 3), 6)} ms  ${r.query.slice(0, 110)}`);
   }
   if (cost.traffic) {
     const total = Object.values(cost.traffic).reduce((s, v) => s + v, 0);
