@@ -126,6 +126,12 @@ describe('fairlead replay', () => {
     expect((await db.pool.query(`select balance_cents from audit_before_refund.wallets where provider_id = 'p1'`)).rows).toEqual([{ balance_cents: '7500' }]);
     expect(await dump(SCHEMA)).toEqual(live);
     expect((await fairlead('replay', 'all', '--until', '1', '--into', 'audit_before_refund')).code).toBe(1); // the schema exists already
+
+    // The same past state by time: just before the refund was recorded.
+    const refundAt = (await store.readStream(streams.wallet('p1'))).find((e) => e.id === refund.id)!.createdAt;
+    const byTime = await fairlead('replay', 'wallets', '--until', new Date(refundAt.getTime() - 1).toISOString(), '--into', 'audit_by_time');
+    expect(byTime.code, byTime.stderr).toBe(0);
+    expect((await db.pool.query(`select balance_cents from audit_by_time.wallets where provider_id = 'p1'`)).rows).toEqual([{ balance_cents: '7500' }]);
   }, 60_000);
 });
 
