@@ -75,6 +75,12 @@ export const rotationCommands = {
   },
 } as const;
 
+/** Billing's decision on one charge (the reply of `charge`, an item of `charge_many`'s). */
+const ChargeReply = z.discriminatedUnion('charged', [
+  z.object({ charged: z.literal(true), provider_id: Id, lead_id: Id, amount_cents: Cents, balance_after_cents: Cents }),
+  z.object({ charged: z.literal(false), provider_id: Id, lead_id: Id, amount_cents: Cents, balance_cents: Cents, reason: z.literal('insufficient_balance') }),
+]);
+
 export const billingCommands = {
   register_provider: {
     request: z.object({ provider_id: Id.optional(), name: z.string().min(1).max(200), email: z.email(), ...withActor }),
@@ -92,10 +98,26 @@ export const billingCommands = {
   /** Idempotent by (lead_id, provider_id): a repeat returns the first decision. Never overdraws. */
   charge: {
     request: z.object({ provider_id: Id, lead_id: Id, subscription_id: Id, level_id: Id, amount_cents: Cents }),
-    reply: z.discriminatedUnion('charged', [
-      z.object({ charged: z.literal(true), provider_id: Id, lead_id: Id, amount_cents: Cents, balance_after_cents: Cents }),
-      z.object({ charged: z.literal(false), provider_id: Id, lead_id: Id, amount_cents: Cents, balance_cents: Cents, reason: z.literal('insufficient_balance') }),
-    ]),
+    reply: ChargeReply,
+  },
+  /**
+   * The charges of one lead at once, one per provider: each decided exactly as `charge`
+   * would (idempotent by (lead_id, provider_id), never overdraws), all in one request and
+   * one transaction. A provider billing does not know gets an error of its own; the rest
+   * are still decided. Results are in the order of `charges`.
+   */
+  charge_many: {
+    request: z.object({
+      lead_id: Id,
+      charges: z
+        .array(z.object({ provider_id: Id, subscription_id: Id, level_id: Id, amount_cents: Cents }))
+        .min(1)
+        .max(100)
+        .refine((charges) => new Set(charges.map((c) => c.provider_id)).size === charges.length, 'one charge per provider'),
+    }),
+    reply: z.object({
+      results: z.array(z.union([ChargeReply, z.object({ provider_id: Id, error: z.object({ code: z.string(), message: z.string() }) })])),
+    }),
   },
   refund: {
     request: z.object({ provider_id: Id, lead_id: Id, reason: z.string().min(1).max(500), ...withActor }),

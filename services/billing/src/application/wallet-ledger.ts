@@ -13,7 +13,7 @@ import { isConcurrencyError, type PostgresEventStore, type StoredEvent } from '@
 import { ProviderNotFoundError } from '../domain/errors';
 import { evolveWallet, openWallet, WALLET_EVENT_TYPES, type Wallet, type WalletEvent } from '../domain/wallet';
 import { KeyedMutex, Semaphore } from '@fairlead/platform';
-import { PRICED_SUBSCRIPTIONS_SQL, type ProviderSubscriptionRow } from '../projections/subscriptions/subscriptions.projection';
+import { PRICED_SUBSCRIPTIONS_OF_MANY_SQL, PRICED_SUBSCRIPTIONS_SQL, type ProviderSubscriptionRow } from '../projections/subscriptions/subscriptions.projection';
 import { applyLowBalanceRule } from './low-balance';
 
 export interface WalletLedgerOptions {
@@ -34,6 +34,18 @@ export interface WalletDecision<R> {
 }
 
 export type DecideOnWallet<R> = (wallet: Wallet, tx: pg.PoolClient) => Promise<WalletDecision<R>> | WalletDecision<R>;
+
+/** A decision on several wallets at once (writeMany). */
+export interface WalletsDecision<R> {
+  /** Events per provider; a provider without any is only read. */
+  events: ReadonlyMap<string, readonly { id: string; event: WalletEvent }[]>;
+  /** The service's own rows for all of them, written after the appends. */
+  alongside?: (tx: pg.PoolClient, wallets: ReadonlyMap<string, Wallet>) => Promise<void>;
+  /** The answer, from the wallets after the events (registered providers only). */
+  result: (wallets: ReadonlyMap<string, Wallet>) => R;
+}
+
+export type DecideOnWallets<R> = (wallets: ReadonlyMap<string, Wallet>, tx: pg.PoolClient) => Promise<WalletsDecision<R>>;
 
 interface WalletRow {
   balance_cents: string;
@@ -60,6 +72,76 @@ export class WalletLedger {
   /** Decides on the wallet's latest state and records the outcome atomically. */
   write<R>(providerId: string, decide: DecideOnWallet<R>, metadata: Record<string, unknown> = {}): Promise<R> {
     return this.mutex.run(providerId, () => this.slots.run(() => this.writeLocked(providerId, decide, metadata)));
+  }
+
+  /**
+   * Decides on several wallets in one transaction (one request's charges): their rows are
+   * locked in provider order (as is every single write's one row, so writers never wait on
+   * each other in a cycle), each wallet is decided on its own latest state, and everything
+   * commits together. Providers that are not registered are simply absent from the map.
+   * A row out of step with its stream throws the ConcurrencyError (nothing is written):
+   * the caller then writes wallet by wallet, which rebuilds the row.
+   */
+  writeMany<R>(providerIds: readonly string[], decide: DecideOnWallets<R>, metadataOf: (providerId: string) => Record<string, unknown>): Promise<R> {
+    const keys = [...new Set(providerIds)].sort();
+    // This process's writers of one wallet queue on its key; keys are taken in order too.
+    const locked = (i: number): Promise<R> =>
+      i === keys.length ? this.slots.run(() => this.writeManyLocked(keys, decide, metadataOf)) : this.mutex.run(keys[i]!, () => locked(i + 1));
+    return locked(0);
+  }
+
+  private async writeManyLocked<R>(providerIds: readonly string[], decide: DecideOnWallets<R>, metadataOf: (providerId: string) => Record<string, unknown>): Promise<R> {
+    const { pool, store } = this.options;
+    const tx = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await tx.query('begin');
+      const { rows } = await tx.query<WalletRow & { provider_id: string }>(
+        'select provider_id, balance_cents, version from billing.wallets where provider_id = any($1::text[]) order by provider_id for update',
+        [providerIds],
+      );
+      const wallets = new Map<string, Wallet>(rows.map((r) => [r.provider_id, { provider_id: r.provider_id, balance_cents: Number(r.balance_cents), version: r.version }]));
+      const decision = await decide(wallets, tx);
+      const next = new Map(wallets);
+      for (const providerId of providerIds) {
+        const wallet = wallets.get(providerId);
+        const decided = decision.events.get(providerId) ?? [];
+        if (!wallet || decided.length === 0) continue;
+        const events = decided.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: metadataOf(providerId) }));
+        await store.appendInTransaction(tx, streams.wallet(providerId), events, wallet.version === -1 ? 'no_stream' : wallet.version);
+        let moved = wallet;
+        decided.forEach(({ event }, i) => (moved = evolveWallet(moved, event, wallet.version + 1 + i)));
+        next.set(providerId, moved);
+      }
+      const written = providerIds.filter((id) => (decision.events.get(id)?.length ?? 0) > 0 && wallets.has(id));
+      if (written.length > 0) {
+        const priced = await this.saveRowsReadingPrices(tx, written.map((id) => next.get(id)!));
+        await decision.alongside?.(tx, next);
+        for (const id of written) await applyLowBalanceRule(tx, store, id, next.get(id)!.balance_cents, priced.get(id) ?? []);
+      }
+      await tx.query('commit');
+      return decision.result(next);
+    } catch (error) {
+      await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      tx.release(broken);
+    }
+  }
+
+  /** saveRowReadingPrices for several wallets: one round trip for all. */
+  private async saveRowsReadingPrices(tx: pg.PoolClient, wallets: readonly Wallet[]): Promise<Map<string, ProviderSubscriptionRow[]>> {
+    const { rows } = await tx.query<ProviderSubscriptionRow & { provider_id: string }>(
+      `with moved as (
+         update billing.wallets w set balance_cents = m.balance_cents, version = m.version, updated_at = now()
+           from unnest($1::text[], $2::bigint[], $3::integer[]) as m(provider_id, balance_cents, version)
+          where w.provider_id = m.provider_id)
+       ${PRICED_SUBSCRIPTIONS_OF_MANY_SQL}`,
+      [wallets.map((w) => w.provider_id), wallets.map((w) => w.balance_cents), wallets.map((w) => w.version)],
+    );
+    const byProvider = new Map<string, ProviderSubscriptionRow[]>();
+    for (const { provider_id, ...row } of rows) byProvider.set(provider_id, [...(byProvider.get(provider_id) ?? []), row]);
+    return byProvider;
   }
 
   private async writeLocked<R>(providerId: string, decide: DecideOnWallet<R>, metadata: Record<string, unknown>): Promise<R> {

@@ -55,6 +55,12 @@ export const PRICED_SUBSCRIPTIONS_SQL = `select s.subscription_id, s.status, s.v
       where s.provider_id = $1
       order by s.subscription_id`;
 
+/** PRICED_SUBSCRIPTIONS_SQL for the providers in $1 (text[]), with provider_id, grouped by provider. */
+export const PRICED_SUBSCRIPTIONS_OF_MANY_SQL = `select s.provider_id, s.subscription_id, s.status, s.version, l.price_per_lead_cents as price_cents
+       from billing.subscriptions s join billing.levels l on l.level_id = s.level_id
+      where s.provider_id = any($1::text[])
+      order by s.provider_id, s.subscription_id`;
+
 /** The provider's subscriptions whose level price is known, for the low-balance rule. */
 export async function pricedSubscriptionsOf(client: Pick<pg.ClientBase, 'query'>, providerId: string): Promise<ProviderSubscriptionRow[]> {
   const { rows } = await client.query<ProviderSubscriptionRow>(PRICED_SUBSCRIPTIONS_SQL, [providerId]);
