@@ -128,16 +128,15 @@ export async function distributeLead(deps: DistributeLeadDeps, input: Distribute
 }
 
 /**
- * Charges the picks in parallel (different providers, different wallets) and buffers
- * every answer received; charges that got no answer fail the attempt (ChargeFailedError).
+ * Charges the picks together (different providers, different wallets: one request to
+ * billing) and buffers every answer received; charges that got no answer fail the attempt
+ * (ChargeFailedError).
  */
 async function chargePicks(deps: DistributeLeadDeps, writer: LeadWriter, picks: readonly Pick[], logger: Logger): Promise<void> {
   const state = writer.state;
   const leadId = state.lead!.lead_id;
-  const answers = await Promise.allSettled(
-    picks.map((pick) =>
-      deps.billing.charge({ providerId: pick.providerId, leadId, subscriptionId: pick.subscriptionId, levelId: pick.levelId, amountCents: pick.priceCents }),
-    ),
+  const answers = await deps.billing.chargeAll(
+    picks.map((pick) => ({ providerId: pick.providerId, leadId, subscriptionId: pick.subscriptionId, levelId: pick.levelId, amountCents: pick.priceCents })),
   );
   const now = deps.clock();
   const records: ChargeRecord[] = [];

@@ -4,7 +4,7 @@
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { billingCommands, rotationCommands, type CommandReply, type LevelSnapshot, type Subjects } from '@fairlead/contracts';
-import { isRemoteError, PermanentError, request, ReplyErrorCodes } from '@fairlead/messaging';
+import { isNoRespondersError, isRemoteError, PermanentError, request, ReplyErrorCodes } from '@fairlead/messaging';
 import type { ChargeResult } from '../domain/distribution-decider';
 
 export interface StartLevelClaim {
@@ -35,6 +35,11 @@ export interface ChargeRequest {
 export interface BillingPort {
   /** Idempotent per (lead, provider): a repeat answers with the first decision. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /**
+   * The charges of one lead (one per provider) at once, each as `charge` would decide it;
+   * per request in order: billing's answer, or why none came (the attempt is then retried).
+   */
+  chargeAll(requests: readonly ChargeRequest[]): Promise<PromiseSettledResult<ChargeResult>[]>;
 }
 
 export interface NatsPortsOptions {
@@ -66,29 +71,77 @@ export function natsRotation({ nc, subjects, timeoutMs }: NatsPortsOptions): Rot
   };
 }
 
+/** The most charges one charge_many request carries (its schema's limit). */
+const CHARGE_MANY_MAX = 100;
+
+/** Billing's refusals of one provider's charge that no retry can change: the slot goes to the next provider. */
+const refusedForGood = (code: string) => code.endsWith('_NOT_FOUND') || code === ReplyErrorCodes.InvalidRequest;
+
 export function natsBilling({ nc, subjects, timeoutMs }: NatsPortsOptions): BillingPort {
   const spec = billingCommands.charge;
+  const many = billingCommands.charge_many;
+  const charge: BillingPort['charge'] = async (r) => {
+    let reply: CommandReply<'billing', 'charge'>;
+    try {
+      reply = await request(
+        nc,
+        subjects.command('billing', 'charge'),
+        spec.request.parse({ provider_id: r.providerId, lead_id: r.leadId, subscription_id: r.subscriptionId, level_id: r.levelId, amount_cents: r.amountCents }),
+        { responseSchema: spec.reply, ...(timeoutMs ? { timeoutMs } : {}) },
+      );
+    } catch (error) {
+      // Billing does not know this provider or wallet, or finds the request invalid: retrying
+      // cannot help, so the slot goes to the next provider. Any other error is retried.
+      if (isRemoteError(error) && refusedForGood(error.code)) return refused(error.code, error.message);
+      throw error;
+    }
+    return resultOf(reply);
+  };
   return {
-    charge: async (r) => {
-      let reply: CommandReply<'billing', 'charge'>;
+    charge,
+    chargeAll: async (requests) => {
+      const first = requests[0];
+      if (requests.length === 1 && first) return Promise.allSettled([charge(first)]);
+      const leadId = first?.leadId;
+      const oneLeadOncePerProvider = requests.every((r) => r.leadId === leadId) && new Set(requests.map((r) => r.providerId)).size === requests.length;
+      if (!leadId || !oneLeadOncePerProvider || requests.length > CHARGE_MANY_MAX) {
+        // Not what charge_many takes: one request per charge.
+        return Promise.allSettled(requests.map(charge));
+      }
+      let reply: CommandReply<'billing', 'charge_many'>;
       try {
+        // One request and one transaction at billing instead of one per provider.
         reply = await request(
           nc,
-          subjects.command('billing', 'charge'),
-          spec.request.parse({ provider_id: r.providerId, lead_id: r.leadId, subscription_id: r.subscriptionId, level_id: r.levelId, amount_cents: r.amountCents }),
-          { responseSchema: spec.reply, ...(timeoutMs ? { timeoutMs } : {}) },
+          subjects.command('billing', 'charge_many'),
+          many.request.parse({
+            lead_id: leadId,
+            charges: requests.map((r) => ({ provider_id: r.providerId, subscription_id: r.subscriptionId, level_id: r.levelId, amount_cents: r.amountCents })),
+          }),
+          { responseSchema: many.reply, ...(timeoutMs ? { timeoutMs } : {}) },
         );
       } catch (error) {
-        // Billing does not know this provider or wallet, or finds the request invalid: retrying
-        // cannot help, so the slot goes to the next provider. Any other error is retried.
-        if (isRemoteError(error) && (error.code.endsWith('_NOT_FOUND') || error.code === ReplyErrorCodes.InvalidRequest)) {
-          return { charged: false, reason: 'eligibility_error', detail: `billing refused the charge: ${error.code}: ${error.message}` };
-        }
-        throw error;
+        // A billing that does not serve charge_many yet (a rolling upgrade), or a request it
+        // refuses as a whole: one request per charge, so each gets its own answer.
+        if (isNoRespondersError(error) || (isRemoteError(error) && error.code === ReplyErrorCodes.InvalidRequest)) return Promise.allSettled(requests.map(charge));
+        return requests.map(() => ({ status: 'rejected', reason: error }));
       }
-      return reply.charged
-        ? { charged: true, balance_after_cents: reply.balance_after_cents }
-        : { charged: false, reason: reply.reason, balance_cents: reply.balance_cents };
+      if (reply.results.length !== requests.length || reply.results.some((item, i) => item.provider_id !== requests[i]!.providerId)) {
+        const error = new Error(`billing answered charge_many for lead ${leadId} with results that do not match the request`);
+        return requests.map(() => ({ status: 'rejected', reason: error }));
+      }
+      return reply.results.map((item): PromiseSettledResult<ChargeResult> => {
+        if ('error' in item) {
+          if (refusedForGood(item.error.code)) return { status: 'fulfilled', value: refused(item.error.code, item.error.message) };
+          return { status: 'rejected', reason: new Error(`billing could not charge ${item.provider_id}: ${item.error.code}: ${item.error.message}`) };
+        }
+        return { status: 'fulfilled', value: resultOf(item) };
+      });
     },
   };
 }
+
+const refused = (code: string, message: string): ChargeResult => ({ charged: false, reason: 'eligibility_error', detail: `billing refused the charge: ${code}: ${message}` });
+
+const resultOf = (reply: CommandReply<'billing', 'charge'>): ChargeResult =>
+  reply.charged ? { charged: true, balance_after_cents: reply.balance_after_cents } : { charged: false, reason: reply.reason, balance_cents: reply.balance_cents };
