@@ -86,6 +86,13 @@ export interface SubscribeOptions {
   batchSize?: number;
   /** Restrict delivery to stream categories (the part of the stream name before the first '-'). */
   categories?: readonly string[];
+  /**
+   * Least time between the starts of two reads once caught up (default 0): notifications
+   * that come sooner are answered by one read, at most this much later. Under a steady
+   * stream of commits a subscriber then reads at most 1000/minReadIntervalMs times a second
+   * instead of once per commit.
+   */
+  minReadIntervalMs?: number;
 }
 
 export interface EventStore {

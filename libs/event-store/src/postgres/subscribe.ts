@@ -22,12 +22,15 @@ const DEFAULT_BATCH_SIZE = 500;
 
 export function startSubscription(deps: SubscriptionDeps, options: SubscribeOptions): Subscription {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const minReadIntervalMs = options.minReadIntervalMs ?? 0;
   let stopped = false;
   let signalled = false;
+  // While spacing reads (minReadIntervalMs), a notification is remembered but wakes nobody.
+  let spacing = false;
   let interrupt: (() => void) | undefined;
   const wake = () => {
     signalled = true;
-    interrupt?.();
+    if (!spacing) interrupt?.();
   };
 
   const pause = (ms: number) =>
@@ -51,6 +54,7 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
         // Cleared before reading: a notification that arrives during the read or the
         // handlers triggers one more read instead of being missed.
         signalled = false;
+        const readStartedAt = Date.now();
         let page: GlobalPage;
         try {
           page = await deps.readPage(checkpoint, batchSize, options.categories);
@@ -76,6 +80,15 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
           heldBackDelay = deps.heldBackPollMs;
         }
         if (!signalled) await pause(delay);
+        const early = readStartedAt + minReadIntervalMs - Date.now();
+        if (early > 0 && !stopped) {
+          spacing = true;
+          try {
+            await pause(early);
+          } finally {
+            spacing = false;
+          }
+        }
       }
     } finally {
       unregister();
