@@ -72,6 +72,12 @@ describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () =>
 
   const mailsTo = (address: string) => peer.received.filter((m) => m.to.includes(address));
   const row = async (kind: EmailKind, eventId: string): Promise<OutboxRow | undefined> => findOutbox(db.pool, outboxId(kind, eventId));
+  // The SMTP peer has a mail before its outbox row is marked sent: wait for the mark.
+  const sentRow = (kind: EmailKind, eventId: string): Promise<OutboxRow> =>
+    waitFor(async () => {
+      const r = await row(kind, eventId);
+      return r?.status === 'sent' ? r : undefined;
+    }, { what: `the ${kind} outbox row marked sent` });
 
   /** Every message of the durable acknowledged: handled (and its email settled) or dead-lettered. */
   async function drained(durable: string): Promise<void> {
@@ -126,7 +132,7 @@ describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () =>
       expect(body).not.toContain('555');
     }
 
-    const outbox = await row('lead_assigned', eventId);
+    const outbox = await sentRow('lead_assigned', eventId);
     expect(outbox).toMatchObject({ status: 'sent', attempts: 1, recipient: world.providerEmail, subject: mail!.subject, last_error: null, source_stream: `lead-${leadId}` });
     expect(mail!.messageId).toBe(outbox!.message_id);
     expect(await metric('emails_sent_total{template="lead_assigned"')).toBe(1);
@@ -236,7 +242,7 @@ describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () =>
     expect(mail!.subject).toBe('Leads paused: low balance - Solar');
     expect(mail!.text).toContain('Hi Acme Roofing,');
     expect(mail!.text).toContain('Solar (Silver) has been paused');
-    expect(await row('low_balance', paused)).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(await sentRow('low_balance', paused)).toMatchObject({ status: 'sent', attempts: 1 });
 
     const resumed = await changeStatus(store, world, 'paused_low_balance', 'active');
     await waitFor(async () => (await jsm.streams.getMessage(subjects.streams.events, { last_by_subj: subjects.eventSubject('subscription', 'SubscriptionStatusChanged') }))?.header.get('Nats-Msg-Id') === resumed, {
@@ -277,6 +283,6 @@ describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () =>
 
     const { eventId } = await assignLead(store, world);
     await waitFor(() => mailsTo(world.providerEmail).length === 1, { what: 'the next valid email' });
-    expect(await row('lead_assigned', eventId)).toMatchObject({ status: 'sent' });
+    expect(await sentRow('lead_assigned', eventId)).toMatchObject({ status: 'sent' });
   });
 });
