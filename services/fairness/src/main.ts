@@ -5,25 +5,14 @@
  * a kill -9 is recovered by the next process from the lead streams).
  */
 import { jetstream } from '@nats-io/jetstream';
-import pg from 'pg';
-import { subjectsFor } from '@fairlead/contracts';
-import { createPostgresEventStore } from '@fairlead/event-store';
-import { connectNats, drainAndClose } from '@fairlead/messaging';
-import { createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness, registerHttpMetrics, registerMetricsRoute } from '@fairlead/platform';
-import { startTelemetry } from '@fairlead/platform/telemetry';
+import { loadConfig } from '@fairlead/platform';
+import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { fairnessConfigSchema } from './config';
 import { startFairnessService } from './service';
 
 const config = loadConfig(fairnessConfigSchema);
-const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
-const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
-
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
-pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
-const store = createPostgresEventStore({ pool, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
-await store.migrate();
-const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
-const subjects = subjectsFor(config.NATS_NAMESPACE);
+const runtime = await openServiceRuntime(config);
+const { pool, store, nc, subjects, logger, registry } = runtime;
 
 const service = await startFairnessService({
   pool,
@@ -32,7 +21,7 @@ const service = await startFairnessService({
   js: jetstream(nc),
   subjects,
   logger,
-  registry: createMetricsRegistry(config.SERVICE_NAME),
+  registry,
   config: {
     backoffMs: config.RETRY_BACKOFF_MS,
     concurrency: config.DISTRIBUTION_CONCURRENCY,
@@ -41,27 +30,9 @@ const service = await startFairnessService({
   },
 });
 
-const app = await createHttpApp({
-  logger,
-  serviceName: config.SERVICE_NAME,
-  readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
-  openapi: { title: 'Fairlead fairness', version: '0.1.0', description: 'Lead distribution (eligibility, fairness, assignments) and subscriptions.' },
+await serveService(config, runtime, {
+  service,
+  title: 'Fairlead fairness',
+  description: 'Lead distribution (eligibility, fairness, assignments) and subscriptions.',
+  routes: (app) => app.get('/v1/distribution/stats', async () => service.stats()),
 });
-registerHttpMetrics(app, service.registry);
-app.get('/v1/distribution/stats', async () => service.stats());
-registerMetricsRoute(app, service.registry);
-const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
-logger.info({ address, namespace: subjects.namespace || '(none)' }, 'fairness ready');
-
-onShutdown(
-  [
-    { name: 'http', run: () => app.close() },
-    { name: 'fairness', run: () => service.stop() },
-    { name: 'nats', run: () => drainAndClose(nc) },
-    { name: 'event store', run: () => store.close() },
-    { name: 'postgres', run: () => pool.end() },
-    // Only when on: a disabled SDK has nothing to flush.
-    ...(telemetry.enabled ? [{ name: 'telemetry', run: () => telemetry.shutdown() }] : []),
-  ],
-  { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
-);

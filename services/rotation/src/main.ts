@@ -3,56 +3,19 @@
  * connects to PostgreSQL and NATS, runs migrations, serves the rotation commands and the
  * health endpoints, and shuts down gracefully on SIGTERM/SIGINT.
  */
-import pg from 'pg';
-import { subjectsFor } from '@fairlead/contracts';
-import { createPostgresEventStore } from '@fairlead/event-store';
-import { connectNats, drainAndClose } from '@fairlead/messaging';
-import { createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness, registerHttpMetrics, registerMetricsRoute } from '@fairlead/platform';
-import { startTelemetry } from '@fairlead/platform/telemetry';
+import { loadConfig } from '@fairlead/platform';
+import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { rotationConfigSchema } from './config';
 import { startRotationService } from './service';
 
 const config = loadConfig(rotationConfigSchema);
-const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
-const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
+const runtime = await openServiceRuntime(config);
+const { pool, store, nc, subjects, logger, registry } = runtime;
 
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
-pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
-const store = createPostgresEventStore({ pool, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
-await store.migrate();
-const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
-const subjects = subjectsFor(config.NATS_NAMESPACE);
+const service = await startRotationService({ pool, store, nc, subjects, logger, registry, config: { autoDistributeDefault: config.AUTO_DISTRIBUTE_DEFAULT } });
 
-const service = await startRotationService({
-  pool,
-  store,
-  nc,
-  subjects,
-  logger,
-  registry: createMetricsRegistry(config.SERVICE_NAME),
-  config: { autoDistributeDefault: config.AUTO_DISTRIBUTE_DEFAULT },
+await serveService(config, runtime, {
+  service,
+  title: 'Fairlead rotation',
+  description: 'Niches, competition levels and the start-level rotation (commands over NATS).',
 });
-
-const app = await createHttpApp({
-  logger,
-  serviceName: config.SERVICE_NAME,
-  readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
-  openapi: { title: 'Fairlead rotation', version: '0.1.0', description: 'Niches, competition levels and the start-level rotation (commands over NATS).' },
-});
-registerHttpMetrics(app, service.registry);
-registerMetricsRoute(app, service.registry);
-const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
-logger.info({ address, namespace: subjects.namespace || '(none)' }, 'rotation ready');
-
-onShutdown(
-  [
-    { name: 'http', run: () => app.close() },
-    { name: 'rotation', run: () => service.stop() },
-    { name: 'nats', run: () => drainAndClose(nc) },
-    { name: 'event store', run: () => store.close() },
-    { name: 'postgres', run: () => pool.end() },
-    // Only when on: a disabled SDK has nothing to flush.
-    ...(telemetry.enabled ? [{ name: 'telemetry', run: () => telemetry.shutdown() }] : []),
-  ],
-  { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
-);

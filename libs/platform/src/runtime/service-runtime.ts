@@ -1,0 +1,93 @@
+/**
+ * The wiring every Fairlead service process shares, so that a service's main.ts says only
+ * what is its own: open the runtime (logger, tracing, PostgreSQL pool, migrated event
+ * store, NATS connection, subjects, metrics registry), start the service, then serve it
+ * (HTTP app with health, readiness, metrics, docs; graceful shutdown in a fixed order).
+ */
+import pg from 'pg';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { subjectsFor, type Subjects } from '@fairlead/contracts';
+import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
+import { connectNats, drainAndClose } from '@fairlead/messaging';
+import type { BaseConfig } from '../config';
+import { createHttpApp, listen, type HttpApp } from '../http/app';
+import { registerHttpMetrics } from '../http/http-metrics';
+import { natsReadiness, postgresReadiness } from '../http/readiness';
+import { createLogger, type Logger } from '../logger';
+import { createMetricsRegistry, registerMetricsRoute } from '../metrics';
+import { onShutdown } from '../shutdown';
+import { startTelemetry, type Telemetry } from '../telemetry/telemetry';
+
+type MetricsRegistry = ReturnType<typeof createMetricsRegistry>;
+
+export interface ServiceRuntime {
+  logger: Logger;
+  pool: pg.Pool;
+  store: PostgresEventStore;
+  nc: NatsConnection;
+  subjects: Subjects;
+  registry: MetricsRegistry;
+  telemetry: Telemetry;
+}
+
+/** Opens everything a service process stands on; the event store is migrated. */
+export async function openServiceRuntime(config: BaseConfig & { DATABASE_POOL_SIZE: number }): Promise<ServiceRuntime> {
+  const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+  const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
+  const store = createPostgresEventStore({ pool, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
+  await store.migrate();
+  const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
+  return { logger, pool, store, nc, subjects: subjectsFor(config.NATS_NAMESPACE), registry: createMetricsRegistry(config.SERVICE_NAME), telemetry };
+}
+
+export interface ServeOptions {
+  /** The started service; stopped after HTTP closes and before NATS drains. */
+  service: { stop(): Promise<void> };
+  /** OpenAPI title and description of the service's HTTP API. */
+  title: string;
+  description: string;
+  /** Registers the service's own routes. */
+  routes?: (app: HttpApp) => void;
+  /** Set false when the service registers /metrics itself. */
+  metricsRoute?: boolean;
+  /** Extra fields of the "ready" log line, given the listening address. */
+  readyLog?: (address: string) => Record<string, unknown>;
+}
+
+/**
+ * Serves the service over HTTP (health, readiness on PostgreSQL and NATS, metrics, docs)
+ * and installs the graceful shutdown: http, the service, nats, event store, postgres,
+ * then telemetry when it is on.
+ */
+export async function serveService(config: BaseConfig, runtime: ServiceRuntime, options: ServeOptions): Promise<{ app: HttpApp; address: string }> {
+  const { logger, pool, store, nc, registry, telemetry } = runtime;
+  const app = await createHttpApp({
+    logger,
+    serviceName: config.SERVICE_NAME,
+    readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
+    openapi: { title: options.title, version: '0.1.0', description: options.description },
+  });
+  if (options.metricsRoute !== false) {
+    registerHttpMetrics(app, registry);
+    registerMetricsRoute(app, registry);
+  }
+  options.routes?.(app);
+  const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
+  logger.info({ address, namespace: runtime.subjects.namespace || '(none)', ...options.readyLog?.(address) }, `${config.SERVICE_NAME} ready`);
+
+  onShutdown(
+    [
+      { name: 'http', run: () => app.close() },
+      { name: config.SERVICE_NAME, run: () => options.service.stop() },
+      { name: 'nats', run: () => drainAndClose(nc) },
+      { name: 'event store', run: () => store.close() },
+      { name: 'postgres', run: () => pool.end() },
+      // Only when on: a disabled SDK has nothing to flush.
+      ...(telemetry.enabled ? [{ name: 'telemetry', run: () => telemetry.shutdown() }] : []),
+    ],
+    { logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+  );
+  return { app, address };
+}
