@@ -62,9 +62,9 @@ export async function readRelayCheckpoint(pool: pg.Pool, schema = 'relay'): Prom
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { store, pool, js, subjects, logger } = options;
   const batchSize = options.batchSize ?? RELAY_DEFAULT_BATCH_SIZE;
-  const checkpoints = new CheckpointTable(options.schema ?? 'relay');
-  await checkpoints.ensure(pool);
-  const start = await checkpoints.read(pool, CHECKPOINT_NAME);
+  const schema = options.schema ?? 'relay';
+  const checkpoints = new CheckpointTable(schema);
+  const start = await readRelayCheckpoint(pool, schema);
   const status: RelayStatus = { checkpoint: start, published: 0, batches: 0 };
   logger.info({ from: { transactionId: start.transactionId.toString(), globalPosition: start.globalPosition.toString() } }, 'relay starting');
 
