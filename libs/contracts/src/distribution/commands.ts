@@ -73,6 +73,33 @@ export const rotationCommands = {
     request: z.object({ niche_id: Id, lead_id: Id }),
     reply: z.object({ niche_id: Id, lead_id: Id, start_order_position: z.number().int().positive(), traversal: z.array(LevelSnapshot) }),
   },
+  /**
+   * claim_start_level for several leads of one niche at once (a batch of queued
+   * distributions): one request, one lock of the niche, one transaction. New claims are
+   * made in the order of `lead_ids`, so the start levels follow the rotation in that
+   * order; a lead claimed before gets its first answer again. A lead that cannot be
+   * claimed (NO_ACTIVE_LEVELS, LEAD_CLAIMED_IN_OTHER_NICHE) gets an error of its own; an
+   * unknown niche fails the whole request (NICHE_NOT_FOUND). Results are in request order.
+   */
+  claim_start_levels: {
+    request: z.object({
+      niche_id: Id,
+      lead_ids: z
+        .array(Id)
+        .min(1)
+        .max(500)
+        .refine((ids) => new Set(ids).size === ids.length, 'each lead once'),
+    }),
+    reply: z.object({
+      niche_id: Id,
+      claims: z.array(
+        z.union([
+          z.object({ lead_id: Id, start_order_position: z.number().int().positive(), traversal: z.array(LevelSnapshot) }),
+          z.object({ lead_id: Id, error: z.object({ code: z.string(), message: z.string() }) }),
+        ]),
+      ),
+    }),
+  },
 } as const;
 
 /** Billing's decision on one charge (the reply of `charge`, an item of `charge_many`'s). */
@@ -117,6 +144,34 @@ export const billingCommands = {
     }),
     reply: z.object({
       results: z.array(z.union([ChargeReply, z.object({ provider_id: Id, error: z.object({ code: z.string(), message: z.string() }) })])),
+    }),
+  },
+  /**
+   * The charges of several leads at once (a batch of one niche's distributions), decided
+   * one after another in the order given, each exactly as `charge` would decide it
+   * (idempotent by (lead_id, provider_id), never overdraws; a provider may appear for
+   * several leads and its balance moves between them), in one request and one transaction.
+   * `stop_at_first_decline`: the charges after the first one declined for insufficient
+   * balance are not attempted (`not_attempted`), so the caller can decide them again
+   * knowing of the decline. Results are in the order of `charges`.
+   */
+  charge_batch: {
+    request: z.object({
+      charges: z
+        .array(z.object({ lead_id: Id, provider_id: Id, subscription_id: Id, level_id: Id, amount_cents: Cents }))
+        .min(1)
+        .max(2000)
+        .refine((charges) => new Set(charges.map((c) => `${c.lead_id}\u0000${c.provider_id}`)).size === charges.length, 'one charge per (lead, provider)'),
+      stop_at_first_decline: z.boolean().default(false),
+    }),
+    reply: z.object({
+      results: z.array(
+        z.union([
+          ChargeReply,
+          z.object({ provider_id: Id, lead_id: Id, not_attempted: z.literal(true) }),
+          z.object({ provider_id: Id, lead_id: Id, error: z.object({ code: z.string(), message: z.string() }) }),
+        ]),
+      ),
     }),
   },
   refund: {
