@@ -25,7 +25,7 @@ export {
 export { runConsumer } from './consumer/runner';
 export { DEFAULT_BACKOFF_MS, decideOnFailure, maxAttemptsFor, type DeadLetterReason, type FailureDecision } from './consumer/failure-policy';
 export { DeadLetterHeaders, readDeadLetter, type DeadLetterInfo } from './consumer/dead-letter';
-export type { RunConsumerOptions, MessageContext, ConsumerRunner, ConsumerStats } from './consumer/types';
+export type { RunConsumerOptions, MessageContext, ConsumerRunner, ConsumerStats, BatchItem } from './consumer/types';
 export { createInbox, type Inbox, type InboxOptions, type OnceResult } from './inbox';
 export { setTracePropagator, tracePropagator, type TracePropagator, type TraceCarrier, type TraceSpan } from './trace';
 export type { HeadersInit } from './codec';

@@ -21,6 +21,19 @@ export class KeyedQueue<T> {
     return next;
   }
 
+  /**
+   * Up to `max` more pending items of `key` (a key the caller holds busy from `take()`),
+   * oldest first, removed from the queue: a batch of one key's waiting work.
+   */
+  takeMore(key: string, max: number): T[] {
+    const taken: T[] = [];
+    for (let i = 0; i < this.#pending.length && taken.length < max; ) {
+      if (this.#pending[i]!.key === key) taken.push(this.#pending.splice(i, 1)[0]!.item);
+      else i++;
+    }
+    return taken;
+  }
+
   release(key: string): void {
     this.#busy.delete(key);
   }

@@ -22,6 +22,19 @@ describe('KeyedQueue', () => {
     expect(q.busy).toBe(1);
   });
 
+  it('takes more of a busy key in push order, leaving other keys and the rest in place', () => {
+    const q = new KeyedQueue<string>();
+    ['a1', 'b1', 'a2', 'a3', 'b2', 'a4'].forEach((v) => q.push(v[0]!, v));
+    expect(q.take()?.item).toBe('a1');
+    expect(q.takeMore('a', 2)).toEqual(['a2', 'a3']);
+    expect(q.pending).toBe(3);
+    expect(q.take()?.item).toBe('b1');
+    q.release('a');
+    expect(q.take()?.item).toBe('a4');
+    expect(q.takeMore('a', 10)).toEqual([]);
+    expect(q.takeMore('b', 10)).toEqual(['b2']);
+  });
+
   it('drains what was not taken, in order', () => {
     const q = new KeyedQueue<number>();
     [1, 2, 3].forEach((n) => q.push(`k${n % 2}`, n));

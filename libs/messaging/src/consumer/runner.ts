@@ -49,6 +49,10 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
   const heartbeatMode = options.heartbeat ?? 'auto';
   const now = options.now ?? (() => new Date());
   const logger = componentLogger(options.logger, { component: 'consumer', stream, durable });
+  const single = options.handler;
+  const batch = options.batch;
+  if ((single === undefined) === (batch === undefined)) throw new Error('runConsumer takes exactly one of handler and batch');
+  const maxBatch = Math.max(1, batch?.max ?? 1);
 
   await declareConsumer(jsm, {
     stream,
@@ -142,60 +146,107 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     while (inFlight < concurrency) {
       const next = queue.take();
       if (!next) return;
-      const entry = next.item;
+      // In batch mode the key's other waiting messages go along (the key is busy: nobody else takes them).
+      const entries = [next.item, ...(batch ? queue.takeMore(next.key, maxBatch - 1) : [])];
       inFlight++;
-      entry.keepAlive = heartbeatMode === 'auto';
-      void handle(entry)
-        .catch((error: unknown) => logger.error({ err: error, seq: entry.seq }, 'unexpected runner failure; the server will redeliver'))
+      for (const entry of entries) entry.keepAlive = heartbeatMode === 'auto';
+      void handleAll(entries)
+        .catch((error: unknown) => logger.error({ err: error, seqs: entries.map((e) => e.seq) }, 'unexpected runner failure; the server will redeliver'))
         .finally(() => {
           inFlight--;
-          held.delete(entry.seq);
-          queue.release(entry.key);
+          for (const entry of entries) held.delete(entry.seq);
+          queue.release(next.key);
           pump();
           if (held.size === 0) onIdle?.();
         });
     }
   }
 
-  async function handle(entry: Held<T>): Promise<void> {
-    const attempt = entry.msg.info.deliveryCount;
+  /** Dead-letters what must not reach a handler (malformed, past the last attempt); true when it did. */
+  async function screen(entry: Held<T>, attempt: number): Promise<boolean> {
     if (!entry.parsed.ok) {
       counters.malformed++;
       const failedAt = now();
       logger.warn({ seq: entry.seq, subject: entry.msg.subject, error: entry.parsed.error }, 'malformed message; dead-lettering');
       await deadLetter(entry, 'malformed', entry.parsed.error, attempt, failedAt, failedAt);
-      return;
+      return true;
     }
     if (isBeyondLastAttempt(attempt, backoffMs)) {
       const failedAt = now();
       const first = failures.firstFailure(entry.seq) ?? failedAt;
       await deadLetter(entry, 'exhausted', failures.lastError(entry.seq) ?? 'attempts exhausted', attempt, first, failedAt);
+      return true;
+    }
+    return false;
+  }
+
+  const spanOf = (entry: Held<T>, attempt: number, size?: number) => ({
+    name: `process ${entry.msg.subject}`,
+    kind: 'consumer' as const,
+    attributes: {
+      'messaging.system': 'nats',
+      'messaging.destination.name': entry.msg.subject,
+      'messaging.consumer.group.name': durable,
+      'messaging.nats.attempt': attempt,
+      ...(size !== undefined ? { 'messaging.batch.message_count': size } : {}),
+    },
+  });
+
+  async function handleAll(entries: readonly Held<T>[]): Promise<void> {
+    const runnable: { entry: Held<T>; value: T; ctx: MessageContext }[] = [];
+    for (const entry of entries) {
+      const attempt = entry.msg.info.deliveryCount;
+      if (await screen(entry, attempt)) continue;
+      if (entry.parsed.ok) runnable.push({ entry, value: entry.parsed.value, ctx: context(entry, attempt) });
+    }
+    const first = runnable[0];
+    if (!first) return;
+    if (single) {
+      try {
+        await tracePropagator().withExtracted(first.entry.msg.headers, () => single(first.value, first.ctx), spanOf(first.entry, first.ctx.attempt));
+        succeeded(first.entry);
+      } catch (error) {
+        await failed(first.entry, first.ctx.attempt, error);
+      }
       return;
     }
-    const ctx = context(entry, attempt);
+    let outcomes: readonly unknown[];
     try {
-      const value = entry.parsed.value;
-      await tracePropagator().withExtracted(entry.msg.headers, () => options.handler(value, ctx), {
-        name: `process ${entry.msg.subject}`,
-        kind: 'consumer',
-        attributes: { 'messaging.system': 'nats', 'messaging.destination.name': entry.msg.subject, 'messaging.consumer.group.name': durable, 'messaging.nats.attempt': attempt },
-      });
-      ack(entry);
-      failures.forget(entry.seq);
-      counters.processed++;
+      // One span for the batch, in the first message's trace: a batch has no single parent.
+      outcomes = await tracePropagator().withExtracted(
+        first.entry.msg.headers,
+        () => batch!.handler(runnable.map(({ value, ctx }) => ({ message: value, ctx }))),
+        spanOf(first.entry, first.ctx.attempt, runnable.length),
+      );
+      if (outcomes.length !== runnable.length) throw new Error(`the batch handler answered ${outcomes.length} outcomes for ${runnable.length} messages`);
     } catch (error) {
-      const failedAt = now();
-      const message = error instanceof Error ? error.message : String(error);
-      const first = failures.record(entry.seq, failedAt, message);
-      const decision = decideOnFailure(attempt, backoffMs, isPermanentError(error));
-      if (decision.action === 'retry') {
-        logger.warn({ seq: entry.seq, attempt, delayMs: decision.delayMs, err: error }, 'handler failed; retrying later');
-        settle(entry, (m) => nak(m, decision.delayMs));
-        counters.retried++;
-      } else {
-        logger.error({ seq: entry.seq, attempt, reason: decision.reason, err: error }, 'handler failed; dead-lettering');
-        await deadLetter(entry, decision.reason, message, attempt, first, failedAt);
-      }
+      outcomes = runnable.map(() => error ?? new Error('batch handler failed'));
+    }
+    for (const [i, { entry, ctx }] of runnable.entries()) {
+      const outcome = outcomes[i];
+      if (outcome === undefined) succeeded(entry);
+      else await failed(entry, ctx.attempt, outcome);
+    }
+  }
+
+  function succeeded(entry: Held<T>): void {
+    ack(entry);
+    failures.forget(entry.seq);
+    counters.processed++;
+  }
+
+  async function failed(entry: Held<T>, attempt: number, error: unknown): Promise<void> {
+    const failedAt = now();
+    const message = error instanceof Error ? error.message : String(error);
+    const first = failures.record(entry.seq, failedAt, message);
+    const decision = decideOnFailure(attempt, backoffMs, isPermanentError(error));
+    if (decision.action === 'retry') {
+      logger.warn({ seq: entry.seq, attempt, delayMs: decision.delayMs, err: error }, 'handler failed; retrying later');
+      settle(entry, (m) => nak(m, decision.delayMs));
+      counters.retried++;
+    } else {
+      logger.error({ seq: entry.seq, attempt, reason: decision.reason, err: error }, 'handler failed; dead-lettering');
+      await deadLetter(entry, decision.reason, message, attempt, first, failedAt);
     }
   }
 
