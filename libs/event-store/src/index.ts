@@ -7,6 +7,7 @@ export {
   createPostgresEventStore,
   type PostgresEventStore,
   type PostgresEventStoreOptions,
+  type StreamAppend,
 } from './postgres/postgres-event-store';
 export { TRACE_METADATA_KEY, setAppendMetadataHook, traceCarrierOf, type AppendMetadataHook } from './append-metadata';
 export { observeAppends, type AppendObserver } from './observe-appends';

@@ -9,8 +9,8 @@ import type { AppendResult, EventStore, NewEvent } from './types';
 export type AppendObserver = (stream: string, events: readonly NewEvent[], result: AppendResult) => void;
 
 /**
- * The same store, with `observer` called after each append (and appendInTransaction, when
- * the store has one) that stored new events. An observer that throws is ignored.
+ * The same store, with `observer` called after each append (and appendInTransaction /
+ * appendManyInTransaction, when the store has them) that stored new events. An observer that throws is ignored.
  */
 export function observeAppends<S extends EventStore>(store: S, observer: AppendObserver): S {
   const notify = (stream: string, events: readonly NewEvent[], result: AppendResult) => {
@@ -37,6 +37,13 @@ export function observeAppends<S extends EventStore>(store: S, observer: AppendO
           const result = (await (value as (...args: unknown[]) => Promise<AppendResult>).call(target, client, stream, events, expected)) as AppendResult;
           notify(stream, events, result);
           return result;
+        };
+      }
+      if (property === 'appendManyInTransaction') {
+        return async (client: unknown, appends: readonly { stream: string; events: readonly NewEvent[] }[]) => {
+          const results = (await (value as (...args: unknown[]) => Promise<AppendResult[]>).call(target, client, appends)) as AppendResult[];
+          results.forEach((result, i) => notify(appends[i]!.stream, appends[i]!.events, result));
+          return results;
         };
       }
       return (value as (...args: unknown[]) => unknown).bind(target);

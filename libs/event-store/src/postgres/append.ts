@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import { validateAppend } from '../append-input';
+import { withAppendMetadata } from '../append-metadata';
 import { ConcurrencyError, EventIdConflictError } from '../errors';
 import { quoteIdentifier } from '../identifiers';
 import type { AppendResult, ExpectedVersion, NewEvent } from '../types';
@@ -105,6 +106,27 @@ export async function appendOne(
   if (!outcome) throw new Error('append_batch returned nothing');
   if (!outcome.ok) throw outcome.error;
   return outcome.result;
+}
+
+/**
+ * Several streams' appends on `db` (the caller's transaction) in one call, validated first
+ * and with the NOTIFY inside; throws the first failure after all were tried.
+ */
+export async function appendMany(db: Queryable, schema: string, appends: readonly AppendRequest[]): Promise<AppendResult[]> {
+  if (appends.length === 0) return [];
+  const requests = appends.map((a) => {
+    const events = withAppendMetadata(a.events);
+    validateAppend(a.stream, events, a.expected);
+    return { stream: a.stream, events, expected: a.expected };
+  });
+  const outcomes = await appendBatch(db, schema, requests, true).catch((error: unknown) => {
+    throw requests.map((r) => asEventIdConflict(error, r.stream, r.events)).find((e) => e !== undefined) ?? error;
+  });
+  return outcomes.map((outcome, i) => {
+    if (!outcome) throw new Error(`append_batch returned nothing for ${requests[i]!.stream}`);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
+  });
 }
 
 /**

@@ -65,6 +65,40 @@ describe('PostgreSQL event store adapter', () => {
       expect(rows.map((r) => r.note)).toEqual(['committed']);
     });
 
+    it('appendManyInTransaction writes several streams in one call, each checked against its own expected version', async () => {
+      const a = `${unique('many')}-a`;
+      const b = `${unique('many')}-b`;
+      await store.append(b, [event()], 'no_stream');
+      const client = await db.pool.connect();
+      try {
+        await client.query('begin');
+        const results = await store.appendManyInTransaction(client, [
+          { stream: a, events: [event(), event()], expected: 'no_stream' },
+          { stream: b, events: [event()], expected: 0 },
+        ]);
+        await client.query('commit');
+        expect(results.map((r) => [r.nextExpectedVersion, r.appended])).toEqual([
+          [1, 2],
+          [1, 1],
+        ]);
+        const read = await store.readStreams([a, b, `${unique('many')}-absent`]);
+        expect([...read.values()].map((events) => events.map((e) => e.streamVersion))).toEqual([[0, 1], [0, 1], []]);
+
+        await client.query('begin');
+        // b is at 1 now: the stale expectation fails the call, and the caller rolls back a's write.
+        await expect(
+          store.appendManyInTransaction(client, [
+            { stream: a, events: [event()], expected: 1 },
+            { stream: b, events: [event()], expected: 0 },
+          ]),
+        ).rejects.toBeInstanceOf(ConcurrencyError);
+        await client.query('rollback');
+        expect(await store.streamVersion(a)).toBe(1);
+      } finally {
+        client.release();
+      }
+    });
+
     it('a version conflict throws ConcurrencyError and leaves the transaction usable', async () => {
       const stream = `${unique('tx')}-1`;
       await store.append(stream, [event()], 'no_stream');

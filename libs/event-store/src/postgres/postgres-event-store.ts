@@ -7,14 +7,14 @@ import pg from 'pg';
 import { z } from 'zod';
 import { assertIdentifier } from '../identifiers';
 import { runMigrations, type RunMigrationsResult } from '../migrations';
-import type { AppendResult, Checkpoint, EventStore, ExpectedVersion, NewEvent, ReadAllBatch, SubscribeOptions, Subscription } from '../types';
-import { appendBatch, appendOne } from './append';
+import type { AppendResult, Checkpoint, EventStore, ExpectedVersion, NewEvent, ReadAllBatch, StoredEvent, SubscribeOptions, Subscription } from '../types';
+import { appendBatch, appendMany, appendOne } from './append';
 import { validateAppend } from '../append-input';
 import { withAppendMetadata } from '../append-metadata';
 import { GroupCommitter } from './group-commit';
 import { CommitNotifier } from './notifier';
 import { NotificationListener, type ListenConnection } from './listener';
-import { readGlobalPage, readHeadCheckpoint, readStream, streamVersion } from './read';
+import { readGlobalPage, readHeadCheckpoint, readStream, readStreams, streamVersion } from './read';
 import { eventStoreMigrations, MIGRATIONS_TABLE, notifyChannel } from './schema';
 import { startSubscription } from './subscribe';
 
@@ -56,6 +56,22 @@ export interface PostgresEventStore extends EventStore {
    * ConcurrencyError without aborting the transaction.
    */
   appendInTransaction(client: pg.ClientBase, stream: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult>;
+  /**
+   * Several streams' appends in the caller's open transaction, in one round trip, each with
+   * its own expected version. Results are in request order. The first failed append is
+   * thrown (ConcurrencyError / EventIdConflictError) — the others may have been written in
+   * the transaction already, so the caller then rolls back.
+   */
+  appendManyInTransaction(client: pg.ClientBase, appends: readonly StreamAppend[]): Promise<AppendResult[]>;
+  /** Several streams at once, in one query: each stream's events in version order (absent streams map to []). */
+  readStreams(streams: readonly string[]): Promise<Map<string, StoredEvent[]>>;
+}
+
+/** One stream's part of appendManyInTransaction. */
+export interface StreamAppend {
+  stream: string;
+  events: readonly NewEvent[];
+  expected: ExpectedVersion;
 }
 
 const optionsSchema = z
@@ -144,7 +160,9 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
     },
     // The caller commits later; the NOTIFY must travel with that commit.
     appendInTransaction: (client, stream, events, expected) => appendOne(client, schema, stream, withAppendMetadata(events), expected, true),
+    appendManyInTransaction: (client, appends) => appendMany(client, schema, appends),
     readStream: (stream, fromVersion, maxCount) => readStream(pool, schema, stream, fromVersion, maxCount),
+    readStreams: (names) => readStreams(pool, schema, names),
     streamVersion: (stream) => streamVersion(pool, schema, stream),
     readAll: async (from: Checkpoint, batchSize: number, readOptions?: { categories?: readonly string[] }): Promise<ReadAllBatch> => {
       const page = await readGlobalPage(pool, schema, from, batchSize, readOptions?.categories);

@@ -19,6 +19,20 @@ export async function readStream(db: Queryable, schema: string, stream: string, 
   return rows.map(toStoredEvent);
 }
 
+export async function readStreams(db: Queryable, schema: string, streams: readonly string[]): Promise<Map<string, StoredEvent[]>> {
+  const byStream = new Map<string, StoredEvent[]>(streams.map((s) => [s, []]));
+  if (streams.length === 0) return byStream;
+  const { rows } = await db.query<EventRow>({
+    text: `select ${EVENT_COLUMNS} from ${quoteIdentifier(schema)}.events e
+           where e.stream_name = any($1::text[])
+           order by e.stream_name, e.stream_version`,
+    values: [[...new Set(streams)]],
+    types: bigintTypes,
+  });
+  for (const row of rows) byStream.get(row.stream_name)?.push(toStoredEvent(row));
+  return byStream;
+}
+
 export async function streamVersion(db: Queryable, schema: string, stream: string): Promise<number | undefined> {
   const { rows } = await db.query<{ version: number }>(`select version from ${quoteIdentifier(schema)}.streams where stream_name = $1`, [stream]);
   return rows[0]?.version;
