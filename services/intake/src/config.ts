@@ -1,6 +1,7 @@
 /** The intake process's environment, validated once at start-up. */
 import { z } from 'zod';
 import { baseConfigSchema, env } from '@fairlead/platform';
+import { INTAKE_DEFAULT_NICHE_CACHE_TTL_MS } from './application/niche-cache';
 
 const msList = env
   .list()
@@ -15,6 +16,11 @@ export const intakeConfigSchema = baseConfigSchema.extend({
   INTAKE_CONCURRENCY: z.coerce.number().int().positive().default(8),
   /** Timeout of the niche lookup at rotation. */
   REQUEST_TIMEOUT_MS: env.durationMs().default(5_000),
+  /**
+   * How long a niche found at rotation is reused, in ms (0: ask rotation for every lead).
+   * A change of a niche's auto_distribute flag applies to leads approved up to this much later.
+   */
+  NICHE_CACHE_TTL_MS: z.coerce.number({ error: 'expected a number of milliseconds' }).int().min(0).default(INTAKE_DEFAULT_NICHE_CACHE_TTL_MS),
   /** PostgreSQL connections of this process. */
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
 });

@@ -22,7 +22,12 @@ const service = await startIntakeService({
   subjects,
   logger,
   registry,
-  config: { backoffMs: config.RETRY_BACKOFF_MS, concurrency: config.INTAKE_CONCURRENCY, requestTimeoutMs: config.REQUEST_TIMEOUT_MS },
+  config: {
+    backoffMs: config.RETRY_BACKOFF_MS,
+    concurrency: config.INTAKE_CONCURRENCY,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    nicheCacheTtlMs: config.NICHE_CACHE_TTL_MS,
+  },
 });
 
 await serveService(config, runtime, {

@@ -13,6 +13,7 @@ import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams, type ConsumerStats } from '@fairlead/messaging';
 import { createMetricsRegistry, registerConsumerMetrics } from '@fairlead/platform';
 import { createIntakeCommands, type IntakeCommands } from './application/intake-commands';
+import { cachedNicheDirectory, INTAKE_DEFAULT_NICHE_CACHE_TTL_MS } from './application/niche-cache';
 import { natsNicheDirectory, type NicheDirectory } from './application/niche-directory';
 import { createIntakeMetrics } from './metrics';
 import { serveIntakeCommands } from './nats/command-server';
@@ -25,6 +26,8 @@ export interface IntakeConfig {
   concurrency?: number;
   /** Timeout of the niche lookup at rotation (default 5000 ms). */
   requestTimeoutMs?: number;
+  /** How long a niche found at rotation is reused (default 1000 ms; 0 asks rotation for every lead): a changed auto_distribute flag applies to leads approved up to this much later. */
+  nicheCacheTtlMs?: number;
   /** Durable consumer name (default `intake-lead-approved`). */
   durable?: string;
   /** Declare the Fairlead JetStream streams at start (default true). */
@@ -40,7 +43,7 @@ export interface IntakeServiceDeps {
   logger: Logger;
   clock?: () => Date;
   config?: IntakeConfig;
-  /** Replace the niche lookup (defaults to rotation's get_niche over NATS). */
+  /** Replace the niche lookup (defaults to rotation's get_niche over NATS); the niche cache (nicheCacheTtlMs) sits in front of either. */
   niches?: NicheDirectory;
   /** Metrics registry to add to (default: a new one for service `intake`). */
   registry?: Registry;
@@ -64,7 +67,9 @@ export async function startIntakeService(deps: IntakeServiceDeps): Promise<Intak
   const store = observeAppends(deps.store, createIntakeMetrics(registry).onAppended);
   const jsm = await jetstreamManager(nc);
   if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
-  const niches = deps.niches ?? natsNicheDirectory({ nc, subjects, ...(config.requestTimeoutMs ? { timeoutMs: config.requestTimeoutMs } : {}) });
+  const niches = cachedNicheDirectory(deps.niches ?? natsNicheDirectory({ nc, subjects, ...(config.requestTimeoutMs ? { timeoutMs: config.requestTimeoutMs } : {}) }), {
+    ttlMs: config.nicheCacheTtlMs ?? INTAKE_DEFAULT_NICHE_CACHE_TTL_MS,
+  });
   const commands = createIntakeCommands({ store, niches, clock: deps.clock ?? (() => new Date()) });
   const server = serveIntakeCommands(nc, subjects, commands, logger);
   const consumer = await startLeadApprovedConsumer({

@@ -77,9 +77,11 @@ describe('POST /v1/leads/approved', () => {
   });
 
   it('answers 503 when rotation cannot be reached, and records nothing', async () => {
+    // A niche intake has not looked up yet: a cached one would need no rotation.
+    h.niches.add('unasked', true);
     await h.niches.stop();
     try {
-      const res = await post('/v1/leads/approved', leadPayload('h-wait', 'auto'));
+      const res = await post('/v1/leads/approved', leadPayload('h-wait', 'unasked'));
       expect(res.statusCode).toBe(503);
       expect(res.json().code).toBe('ROTATION_UNAVAILABLE');
       expect(await h.leadEvents('h-wait')).toEqual([]);

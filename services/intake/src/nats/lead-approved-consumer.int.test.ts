@@ -100,9 +100,11 @@ describe('lead.approved consumer', () => {
   });
 
   it('retries while rotation cannot be reached, and approves once it answers', async () => {
+    // A niche intake has not looked up yet: a cached one would need no rotation.
+    h.niches.add('unasked', true);
     await h.niches.stop();
     const retriedBefore = h.service.stats().retried;
-    await publish(leadPayload('lead-wait', 'auto'));
+    await publish(leadPayload('lead-wait', 'unasked'));
     await waitFor(() => h.service.stats().retried > retriedBefore, { what: 'a retry' });
     expect(await typesOf('lead-wait')).toEqual([]);
     h.niches.start();

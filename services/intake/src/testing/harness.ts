@@ -18,6 +18,8 @@ import { startIntakeService, type IntakeConfig, type IntakeService } from '../se
 
 export class TestNiches {
   readonly niches = new Map<string, boolean>();
+  /** get_niche requests answered so far, found or not (what intake's niche cache saves). */
+  requests = 0;
   private server: RequestServer | undefined;
 
   constructor(
@@ -34,6 +36,7 @@ export class TestNiches {
     this.server ??= serveRequests(this.nc, this.subjects.command('rotation', 'get_niche'), {
       requestSchema: rotationCommands.get_niche.request,
       handler: ({ niche_id }): CommandReply<'rotation', 'get_niche'> => {
+        this.requests += 1;
         const auto = this.niches.get(niche_id);
         if (auto === undefined) throw Object.assign(new Error(`niche ${niche_id} does not exist`), { code: 'NICHE_NOT_FOUND' });
         return { niche_id, name: niche_id, auto_distribute: auto, levels: [], next_start_order_position: 1, version: 0 };
