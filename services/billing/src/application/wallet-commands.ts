@@ -1,6 +1,8 @@
 /**
- * Money: top-ups, charges and refunds, each one wallet write (see WalletLedger); a lead's
- * charges may also come together (charge_many: one transaction over their wallets). A
+ * Money: top-ups, charges and refunds, each one wallet write (see WalletLedger); charges
+ * may also come together — one lead's (charge_many) or a batch of leads' (charge_batch,
+ * decided in the order given, optionally stopping at the first decline) — in one
+ * transaction over their wallets. A
  * charge is decided once per (lead, provider): the decision is recorded in
  * `billing.charges` in the transaction of its event, and a repeat is answered from there.
  */
@@ -11,7 +13,7 @@ import type { z } from 'zod';
 import { isConcurrencyError } from '@fairlead/event-store';
 import { ProviderNotFoundError } from '../domain/errors';
 import { eventIds } from '../domain/ids';
-import { chargeRecordOf, decideCharge, decideRefund, decideTopUp, type ChargeRecord } from '../domain/wallet';
+import { chargeRecordOf, decideCharge, decideRefund, decideTopUp, evolveWallet, type ChargeRecord } from '../domain/wallet';
 import type { ProviderCommands, ProviderReply } from './provider-commands';
 import type { WalletLedger } from './wallet-ledger';
 
@@ -27,11 +29,14 @@ export interface WalletCommandsDeps {
 
 export type ChargeManyReply = CommandReply<'billing', 'charge_many'>;
 type ChargeManyResult = ChargeManyReply['results'][number];
+export type ChargeBatchReply = CommandReply<'billing', 'charge_batch'>;
+type ChargeBatchResult = ChargeBatchReply['results'][number];
 
 export interface WalletCommands {
   topUp(request: Req<'top_up'>): Promise<ProviderReply>;
   charge(request: Req<'charge'>): Promise<ChargeReply>;
   chargeMany(request: Req<'charge_many'>): Promise<ChargeManyReply>;
+  chargeBatch(request: Req<'charge_batch'>): Promise<ChargeBatchReply>;
   refund(request: Req<'refund'>): Promise<ProviderReply>;
 }
 
@@ -52,16 +57,20 @@ async function findCharge(db: Pick<pg.ClientBase, 'query'>, leadId: string, prov
   return { lead_id: leadId, provider_id: providerId, charged: row.charged, amount_cents: row.amount_cents, balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null };
 }
 
-/** The decisions already recorded for this lead with these providers, by provider. */
-async function findCharges(db: Pick<pg.ClientBase, 'query'>, leadId: string, providerIds: readonly string[]): Promise<Map<string, ChargeRecord>> {
-  const { rows } = await db.query<ChargeRow & { provider_id: string }>(
-    'select provider_id, charged, amount_cents, balance_cents, refunded_at from billing.charges where lead_id = $1 and provider_id = any($2::text[])',
-    [leadId, providerIds],
+const chargeKey = (leadId: string, providerId: string) => `${leadId}\u0000${providerId}`;
+
+/** The decisions already recorded for these (lead, provider) pairs, by chargeKey. */
+async function findChargesOf(db: Pick<pg.ClientBase, 'query'>, pairs: readonly { lead_id: string; provider_id: string }[]): Promise<Map<string, ChargeRecord>> {
+  const { rows } = await db.query<ChargeRow & { lead_id: string; provider_id: string }>(
+    `select c.lead_id, c.provider_id, c.charged, c.amount_cents, c.balance_cents, c.refunded_at
+       from billing.charges c
+       join unnest($1::text[], $2::text[]) as p(lead_id, provider_id) using (lead_id, provider_id)`,
+    [pairs.map((p) => p.lead_id), pairs.map((p) => p.provider_id)],
   );
   return new Map(
     rows.map((row) => [
-      row.provider_id,
-      { lead_id: leadId, provider_id: row.provider_id, charged: row.charged, amount_cents: row.amount_cents, balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null },
+      chargeKey(row.lead_id, row.provider_id),
+      { lead_id: row.lead_id, provider_id: row.provider_id, charged: row.charged, amount_cents: row.amount_cents, balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null },
     ]),
   );
 }
@@ -102,6 +111,88 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
     );
   };
 
+  const chargeBatch = async (r: Req<'charge_batch'>): Promise<ChargeBatchReply> => {
+    const providerIds = [...new Set(r.charges.map((c) => c.provider_id))];
+    const unknown = (c: { lead_id: string; provider_id: string }): ChargeBatchResult => {
+      const error = new ProviderNotFoundError(c.provider_id);
+      return { lead_id: c.lead_id, provider_id: c.provider_id, error: { code: error.code, message: error.message } };
+    };
+    try {
+      return await ledger.writeMany(
+        providerIds,
+        async (wallets, tx) => {
+          // Repeats (a retried distribution) are answered from the record, as `charge` does.
+          const known = await findChargesOf(tx, r.charges);
+          const events = new Map<string, { id: string; event: ReturnType<typeof decideCharge>; metadata: Record<string, unknown> }[]>();
+          const fresh: { charge: (typeof r.charges)[number]; record: ChargeRecord }[] = [];
+          // Balances move from one charge to the next: a provider may be charged for several leads.
+          const balances = new Map(wallets);
+          let stopped = false;
+          const results = r.charges.map((c): ChargeBatchResult => {
+            if (stopped) return { lead_id: c.lead_id, provider_id: c.provider_id, not_attempted: true };
+            const wallet = balances.get(c.provider_id);
+            if (!wallet) return unknown(c);
+            let record = known.get(chargeKey(c.lead_id, c.provider_id));
+            if (!record) {
+              const event = decideCharge(c, wallet);
+              record = chargeRecordOf(event);
+              const decided = events.get(c.provider_id) ?? [];
+              decided.push({ id: eventIds.charge(c.lead_id, c.provider_id), event, metadata: { lead_id: c.lead_id, subscription_id: c.subscription_id } });
+              events.set(c.provider_id, decided);
+              balances.set(c.provider_id, evolveWallet(wallet, event, wallet.version + 1));
+              fresh.push({ charge: c, record });
+            }
+            if (!record.charged && r.stop_at_first_decline) stopped = true;
+            return chargeReply(record);
+          });
+          return {
+            events,
+            alongside: async (t) => {
+              if (fresh.length === 0) return;
+              await t.query(
+                `insert into billing.charges (lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
+                 select c.lead_id, c.provider_id, c.subscription_id, c.level_id, c.charged, c.amount_cents, c.balance_cents
+                   from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::integer[], $7::bigint[])
+                     as c(lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)`,
+                [
+                  fresh.map((f) => f.charge.lead_id),
+                  fresh.map((f) => f.charge.provider_id),
+                  fresh.map((f) => f.charge.subscription_id),
+                  fresh.map((f) => f.charge.level_id),
+                  fresh.map((f) => f.record.charged),
+                  fresh.map((f) => f.record.amount_cents),
+                  fresh.map((f) => f.record.balance_cents),
+                ],
+              );
+            },
+            result: () => ({ results }),
+          };
+        },
+        () => ({}),
+      );
+    } catch (error) {
+      if (!isConcurrencyError(error)) throw error;
+      // A wallet row out of step with its stream: charged one by one, each write rebuilds its row.
+      const results: ChargeBatchResult[] = [];
+      let stopped = false;
+      for (const c of r.charges) {
+        if (stopped) {
+          results.push({ lead_id: c.lead_id, provider_id: c.provider_id, not_attempted: true });
+          continue;
+        }
+        try {
+          const reply = await charge(c);
+          results.push(reply);
+          if (!reply.charged && r.stop_at_first_decline) stopped = true;
+        } catch (chargeError) {
+          if (!(chargeError instanceof ProviderNotFoundError)) throw chargeError;
+          results.push(unknown(c));
+        }
+      }
+      return { results };
+    }
+  };
+
   return {
     topUp: async (r) => {
       await ledger.write(r.provider_id, (wallet) => ({ events: [{ id: newId(), event: decideTopUp(r, wallet) }], result: () => undefined }), { actor: r.actor });
@@ -111,66 +202,18 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
     charge,
 
     chargeMany: async (r) => {
-      const providerIds = r.charges.map((c) => c.provider_id);
-      const unknown = (providerId: string): ChargeManyResult => {
-        const error = new ProviderNotFoundError(providerId);
-        return { provider_id: providerId, error: { code: error.code, message: error.message } };
+      // One lead's charges are a batch of one lead, every charge attempted.
+      const { results } = await chargeBatch({ charges: r.charges.map((c) => ({ ...c, lead_id: r.lead_id })), stop_at_first_decline: false });
+      return {
+        results: results.map((item): ChargeManyResult => {
+          if ('error' in item) return { provider_id: item.provider_id, error: item.error };
+          if ('not_attempted' in item) throw new Error('charge_many never stops early');
+          return item;
+        }),
       };
-      try {
-        return await ledger.writeMany(
-          providerIds,
-          async (wallets, tx) => {
-            // Repeats (a retried distribution) are answered from the record, as `charge` does.
-            const known = await findCharges(tx, r.lead_id, providerIds);
-            const events = new Map<string, { id: string; event: ReturnType<typeof decideCharge> }[]>();
-            const decided = new Map<string, ChargeRecord>(known);
-            for (const c of r.charges) {
-              const wallet = wallets.get(c.provider_id);
-              if (!wallet || known.has(c.provider_id)) continue;
-              const event = decideCharge({ ...c, lead_id: r.lead_id }, wallet);
-              events.set(c.provider_id, [{ id: eventIds.charge(r.lead_id, c.provider_id), event }]);
-              decided.set(c.provider_id, chargeRecordOf(event));
-            }
-            const fresh = r.charges.filter((c) => events.has(c.provider_id));
-            return {
-              events,
-              alongside: async (t) => {
-                await t.query(
-                  `insert into billing.charges (lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
-                   select $1, c.provider_id, c.subscription_id, c.level_id, c.charged, c.amount_cents, c.balance_cents
-                     from unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $6::integer[], $7::bigint[])
-                       as c(provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)`,
-                  [
-                    r.lead_id,
-                    fresh.map((c) => c.provider_id),
-                    fresh.map((c) => c.subscription_id),
-                    fresh.map((c) => c.level_id),
-                    fresh.map((c) => decided.get(c.provider_id)!.charged),
-                    fresh.map((c) => decided.get(c.provider_id)!.amount_cents),
-                    fresh.map((c) => decided.get(c.provider_id)!.balance_cents),
-                  ],
-                );
-              },
-              result: () => ({ results: r.charges.map((c) => (decided.has(c.provider_id) ? chargeReply(decided.get(c.provider_id)!) : unknown(c.provider_id))) }),
-            };
-          },
-          (providerId) => ({ lead_id: r.lead_id, subscription_id: r.charges.find((c) => c.provider_id === providerId)!.subscription_id }),
-        );
-      } catch (error) {
-        if (!isConcurrencyError(error)) throw error;
-        // A wallet row out of step with its stream: charged one by one, each write rebuilds its row.
-        const results: ChargeManyResult[] = [];
-        for (const c of r.charges) {
-          try {
-            results.push(await charge({ ...c, lead_id: r.lead_id }));
-          } catch (chargeError) {
-            if (!(chargeError instanceof ProviderNotFoundError)) throw chargeError;
-            results.push(unknown(c.provider_id));
-          }
-        }
-        return { results };
-      }
     },
+
+    chargeBatch,
 
     refund: async (r) => {
       await ledger.write(

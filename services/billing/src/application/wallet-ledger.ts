@@ -37,8 +37,8 @@ export type DecideOnWallet<R> = (wallet: Wallet, tx: pg.PoolClient) => Promise<W
 
 /** A decision on several wallets at once (writeMany). */
 export interface WalletsDecision<R> {
-  /** Events per provider; a provider without any is only read. */
-  events: ReadonlyMap<string, readonly { id: string; event: WalletEvent }[]>;
+  /** Events per provider, in order; a provider without any is only read. An event's own metadata replaces the provider's. */
+  events: ReadonlyMap<string, readonly { id: string; event: WalletEvent; metadata?: Record<string, unknown> }[]>;
   /** The service's own rows for all of them, written after the appends. */
   alongside?: (tx: pg.PoolClient, wallets: ReadonlyMap<string, Wallet>) => Promise<void>;
   /** The answer, from the wallets after the events (registered providers only). */
@@ -103,17 +103,23 @@ export class WalletLedger {
       const wallets = new Map<string, Wallet>(rows.map((r) => [r.provider_id, { provider_id: r.provider_id, balance_cents: Number(r.balance_cents), version: r.version }]));
       const decision = await decide(wallets, tx);
       const next = new Map(wallets);
-      for (const providerId of providerIds) {
-        const wallet = wallets.get(providerId);
-        const decided = decision.events.get(providerId) ?? [];
-        if (!wallet || decided.length === 0) continue;
-        const events = decided.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: metadataOf(providerId) }));
-        await store.appendInTransaction(tx, streams.wallet(providerId), events, wallet.version === -1 ? 'no_stream' : wallet.version);
-        let moved = wallet;
-        decided.forEach(({ event }, i) => (moved = evolveWallet(moved, event, wallet.version + 1 + i)));
-        next.set(providerId, moved);
-      }
       const written = providerIds.filter((id) => (decision.events.get(id)?.length ?? 0) > 0 && wallets.has(id));
+      // Every wallet's events in one round trip, each stream checked against the version its row names.
+      await store.appendManyInTransaction(
+        tx,
+        written.map((providerId) => {
+          const wallet = wallets.get(providerId)!;
+          const decided = decision.events.get(providerId)!;
+          let moved = wallet;
+          decided.forEach(({ event }, i) => (moved = evolveWallet(moved, event, wallet.version + 1 + i)));
+          next.set(providerId, moved);
+          return {
+            stream: streams.wallet(providerId),
+            events: decided.map(({ id, event, metadata }) => ({ id, type: event.type, data: event.data, metadata: metadata ?? metadataOf(providerId) })),
+            expected: wallet.version === -1 ? ('no_stream' as const) : wallet.version,
+          };
+        }),
+      );
       if (written.length > 0) {
         const priced = await this.saveRowsReadingPrices(tx, written.map((id) => next.get(id)!));
         await decision.alongside?.(tx, next);

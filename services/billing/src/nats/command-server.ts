@@ -15,6 +15,7 @@ export function serveBillingCommands(nc: NatsConnection, subjects: Subjects, pro
     serveRequests(nc, subject('top_up'), { requestSchema: spec.top_up.request, handler: wallets.topUp, logger }),
     serveRequests(nc, subject('charge'), { requestSchema: spec.charge.request, handler: wallets.charge, logger }),
     serveRequests(nc, subject('charge_many'), { requestSchema: spec.charge_many.request, handler: wallets.chargeMany, logger }),
+    serveRequests(nc, subject('charge_batch'), { requestSchema: spec.charge_batch.request, handler: wallets.chargeBatch, logger }),
     serveRequests(nc, subject('refund'), { requestSchema: spec.refund.request, handler: wallets.refund, logger }),
   ];
   return { stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
