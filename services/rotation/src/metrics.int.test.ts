@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('rotation metrics', () => {
-  it('count claims per niche, show where the pointer stands, and count configuration changes', async () => {
+  it('count claims per niche (single and batch), show where the pointer stands, and count configuration changes', async () => {
     const { niche_id } = await h.command('create_niche', { name: 'Roofing' });
     for (const n of [1, 2, 3]) {
       await h.command('add_level', { niche_id, level_id: `${niche_id}-l${n}`, name: `Level ${n}`, order_position: n, max_recipients: 1, price_per_lead_cents: 1000 });
@@ -40,6 +40,13 @@ describe('rotation metrics', () => {
 
     text = await scrapeMetrics(base);
     expect(metricValue(text, 'rotation_start_level_claims_total', { niche_id })).toBe(4);
+    expect(metricValue(text, 'rotation_next_start_position', { niche_id })).toBe(2);
+
+    // A batch counts each new claim once; its repeated lead is not counted.
+    const batch = await h.command('claim_start_levels', { niche_id, lead_ids: ['lead-e', 'lead-a', 'lead-f', 'lead-g'] });
+    expect(batch.claims.map((c) => ('start_order_position' in c ? c.start_order_position : c.error.code))).toEqual([2, 1, 3, 1]);
+    text = await scrapeMetrics(base);
+    expect(metricValue(text, 'rotation_start_level_claims_total', { niche_id })).toBe(7);
     expect(metricValue(text, 'rotation_next_start_position', { niche_id })).toBe(2);
   });
 });

@@ -1,16 +1,19 @@
 /**
  * The rotation commands (contracts' `rotationCommands`): configuration of niches and
- * levels, reads, and the start-level claim. Each write decides on the niche's latest
- * state inside the repository's locked transaction.
+ * levels, reads, and the start-level claims (one lead here, a batch in
+ * claim-start-levels.ts). Each write decides on the niche's latest state inside the
+ * repository's locked transaction.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { CommandReply, LevelSnapshot, rotationCommands } from '@fairlead/contracts';
+import type { CommandReply, rotationCommands } from '@fairlead/contracts';
 import type { z } from 'zod';
 import { claimOf, decideClaim, type Claim } from '../domain/claim';
 import { LeadClaimedElsewhereError, LevelExistsError, NicheNotFoundError } from '../domain/errors';
 import { eventIds } from '../domain/ids';
 import { decideNiche, type Niche, type NicheCommand, type NicheState } from '../domain/niche';
+import { createClaimStartLevels, type ClaimStartLevelsReply } from './claim-start-levels';
+import { answerOf, findClaim, insertClaims, retryingRaces } from './claims-table';
 import type { NicheRepository } from './niche-repository';
 
 type Req<V extends keyof typeof rotationCommands> = z.output<(typeof rotationCommands)[V]['request']>;
@@ -31,6 +34,8 @@ export interface RotationCommands {
   updateLevel(request: Req<'update_level'>): Promise<NicheReply>;
   getNiche(request: Req<'get_niche'>): Promise<NicheReply>;
   claimStartLevel(request: Req<'claim_start_level'>): Promise<Claim>;
+  /** claimStartLevel for each lead in order, under one lock of the niche and in one transaction; answers in request order. */
+  claimStartLevels(request: Req<'claim_start_levels'>): Promise<ClaimStartLevelsReply>;
 }
 
 const toReply = (niche: Niche): NicheReply => ({
@@ -47,25 +52,10 @@ const replyOf = (nicheId: string) => (state: NicheState) => {
   return toReply(state);
 };
 
-interface ClaimRow {
-  niche_id: string;
-  start_order_position: number;
-  traversal: LevelSnapshot[];
-}
-
-async function findClaim(db: Pick<pg.ClientBase, 'query'>, leadId: string): Promise<ClaimRow | undefined> {
-  const { rows } = await db.query<ClaimRow>('select niche_id, start_order_position, traversal from rotation.claims where lead_id = $1', [leadId]);
-  return rows[0];
-}
-
-function answerOf(row: ClaimRow, nicheId: string, leadId: string): Claim {
-  if (row.niche_id !== nicheId) throw new LeadClaimedElsewhereError(leadId, row.niche_id);
-  return { niche_id: row.niche_id, lead_id: leadId, start_order_position: row.start_order_position, traversal: row.traversal };
-}
-
 export function createRotationCommands(deps: RotationCommandsDeps): RotationCommands {
   const { repository, pool } = deps;
   const newId = deps.newId ?? randomUUID;
+  const claimOne = createClaimOne(repository, pool);
 
   const configure = (command: NicheCommand, alongside?: (tx: pg.PoolClient, state: Niche) => Promise<void>): Promise<NicheReply> =>
     repository.write(
@@ -105,34 +95,36 @@ export function createRotationCommands(deps: RotationCommandsDeps): RotationComm
 
     getNiche: async (r) => replyOf(r.niche_id)(await repository.load(r.niche_id)),
 
-    claimStartLevel: async ({ niche_id, lead_id }) => {
-      const known = await findClaim(pool, lead_id);
-      if (known) return answerOf(known, niche_id, lead_id);
-      return repository.write(
-        niche_id,
-        async (state, tx) => {
-          if (!state) throw new NicheNotFoundError(niche_id);
-          // Another request for this lead may have claimed while we waited for the lock.
-          const again = await findClaim(tx, lead_id);
-          if (again) return { events: [], result: () => answerOf(again, niche_id, lead_id) };
-          const event = decideClaim(state, lead_id);
-          const claim = claimOf(event);
-          return {
-            events: [{ id: eventIds.startLevelClaimed(lead_id), event }],
-            alongside: async (t) => {
-              const inserted = await t.query(
-                `insert into rotation.claims (lead_id, niche_id, start_order_position, traversal) values ($1, $2, $3, $4)
-                 on conflict (lead_id) do nothing`,
-                [lead_id, niche_id, claim.start_order_position, JSON.stringify(claim.traversal)],
-              );
-              // Claimed at the same moment under another niche's lock: that one stands, this one rolls back.
-              if (inserted.rowCount === 0) throw new LeadClaimedElsewhereError(lead_id, (await findClaim(t, lead_id))?.niche_id ?? 'unknown');
-            },
-            result: () => claim,
-          };
-        },
-        { lead_id },
-      );
-    },
+    claimStartLevel: ({ niche_id, lead_id }) => retryingRaces(() => claimOne(niche_id, lead_id)),
+
+    claimStartLevels: createClaimStartLevels({ pool, repository }),
+  };
+}
+
+/** One lead's claim, once (retryingRaces asks again when it lost a race to another niche). */
+function createClaimOne(repository: NicheRepository, pool: pg.Pool) {
+  return async (niche_id: string, lead_id: string): Promise<Claim> => {
+    const known = await findClaim(pool, lead_id);
+    if (known) return answerOf(known, niche_id, lead_id);
+    return repository.write(
+      niche_id,
+      async (state, tx) => {
+        if (!state) throw new NicheNotFoundError(niche_id);
+        // Another request for this lead may have claimed while we waited for the lock.
+        const again = await findClaim(tx, lead_id);
+        if (again) return { events: [], result: () => answerOf(again, niche_id, lead_id) };
+        const event = decideClaim(state, lead_id);
+        const claim = claimOf(event);
+        return {
+          events: [{ id: eventIds.startLevelClaimed(lead_id), event }],
+          alongside: async (t) => {
+            // Claimed at the same moment under another niche's lock: that one stands, this one rolls back.
+            if ((await insertClaims(t, niche_id, [claim])) === 0) throw new LeadClaimedElsewhereError(lead_id, (await findClaim(t, lead_id))?.niche_id ?? 'unknown');
+          },
+          result: () => claim,
+        };
+      },
+      { lead_id },
+    );
   };
 }

@@ -8,7 +8,7 @@
  */
 import type { LevelSnapshot } from '@fairlead/contracts';
 import { NoActiveLevelsError } from './errors';
-import type { Level, Niche, NicheEvent } from './niche';
+import { evolveNiche, type Level, type Niche, type NicheEvent } from './niche';
 
 export interface Claim {
   niche_id: string;
@@ -43,6 +43,36 @@ export function decideClaim(niche: Niche, leadId: string): Extract<NicheEvent, {
       traversal,
     },
   };
+}
+
+type StartLevelClaimed = Extract<NicheEvent, { type: 'StartLevelClaimed' }>;
+
+/** One lead's part of a batch: its new claim, or why it has none. */
+export type ClaimOutcome = { lead_id: string; claimed: StartLevelClaimed } | { lead_id: string; error: NoActiveLevelsError };
+
+/**
+ * decideClaim for each lead in order, each on the state the previous claims left, so a
+ * batch advances the pointer exactly as the same claims made one by one would. Returns
+ * the events to append (in order) and every lead's outcome.
+ */
+export function decideClaims(niche: Niche, leadIds: readonly string[]): { events: StartLevelClaimed[]; outcomes: ClaimOutcome[] } {
+  const events: StartLevelClaimed[] = [];
+  const outcomes: ClaimOutcome[] = [];
+  let state = niche;
+  for (const leadId of leadIds) {
+    let claimed: StartLevelClaimed;
+    try {
+      claimed = decideClaim(state, leadId);
+    } catch (error) {
+      if (!(error instanceof NoActiveLevelsError)) throw error;
+      outcomes.push({ lead_id: leadId, error });
+      continue;
+    }
+    events.push(claimed);
+    outcomes.push({ lead_id: leadId, claimed });
+    state = evolveNiche(state, claimed, state.version + 1) ?? state;
+  }
+  return { events, outcomes };
 }
 
 /** The answer a claim gives, from its event. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '@fairlead/contracts';
-import { decideClaim } from './claim';
+import { decideClaim, decideClaims } from './claim';
 import { evolveNiche, type Level, type Niche, type NicheEvent } from './niche';
 
 const actor = SYSTEM_ACTOR;
@@ -75,5 +75,30 @@ describe('claim: start level and traversal', () => {
     expect(decideClaim(niche([level(1)]), 'x').data.traversal).toEqual([
       { level_id: 'l1', name: 'Level 1', order_position: 1, max_recipients: 1, price_per_lead_cents: 100 },
     ]);
+  });
+});
+
+describe('claims of a batch', () => {
+  it('given 3 levels and the pointer at 2, when 7 leads are claimed as one batch, then they get what 7 single claims would get, in order', () => {
+    const state = niche([level(1), level(2), level(3)], 2);
+    const { events, outcomes } = decideClaims(state, ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(events.map((e) => e.data.lead_id)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(events.map((e) => e.data.start_order_position)).toEqual([2, 3, 1, 2, 3, 1, 2]);
+    expect(events.map((e) => e.data.next_start_order_position)).toEqual([3, 1, 2, 3, 1, 2, 3]);
+    expect(events.map((e) => e.data.traversal.map((l) => l.order_position))).toEqual(claimMany(state, 7).map((c) => c.traversal));
+    expect(outcomes.map((o) => ('claimed' in o ? o.claimed : undefined))).toEqual(events);
+  });
+
+  it('given no active level, every lead gets NO_ACTIVE_LEVELS and no event is decided', () => {
+    const { events, outcomes } = decideClaims(niche([level(1, false)]), ['a', 'b']);
+    expect(events).toEqual([]);
+    expect(outcomes).toEqual([
+      { lead_id: 'a', error: expect.objectContaining({ code: 'NO_ACTIVE_LEVELS' }) },
+      { lead_id: 'b', error: expect.objectContaining({ code: 'NO_ACTIVE_LEVELS' }) },
+    ]);
+  });
+
+  it('given no leads, decides nothing', () => {
+    expect(decideClaims(niche([level(1)]), [])).toEqual({ events: [], outcomes: [] });
   });
 });

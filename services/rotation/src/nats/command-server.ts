@@ -14,6 +14,7 @@ export function serveRotationCommands(nc: NatsConnection, subjects: Subjects, co
     serveRequests(nc, subject('update_level'), { requestSchema: spec.update_level.request, handler: commands.updateLevel, logger }),
     serveRequests(nc, subject('get_niche'), { requestSchema: spec.get_niche.request, handler: commands.getNiche, logger }),
     serveRequests(nc, subject('claim_start_level'), { requestSchema: spec.claim_start_level.request, handler: commands.claimStartLevel, logger }),
+    serveRequests(nc, subject('claim_start_levels'), { requestSchema: spec.claim_start_levels.request, handler: commands.claimStartLevels, logger }),
   ];
   return { stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
 }

@@ -48,6 +48,8 @@ export async function startRotationHarness(label: string): Promise<RotationHarne
       const instanceStore = createPostgresEventStore({ pool });
       const nc = await connectNats({ servers: testNatsUrl(), name: label });
       const service = await startRotationService({ pool, store: instanceStore, nc, subjects, logger, ...(config ? { config } : {}) });
+      // The server has the command subscriptions once this round trip returns: the first request finds a responder.
+      await nc.flush();
       let acquired = 0;
       pool.on('acquire', () => acquired++);
       cleanups.push(async () => {
