@@ -151,9 +151,10 @@ export const billingCommands = {
    * one after another in the order given, each exactly as `charge` would decide it
    * (idempotent by (lead_id, provider_id), never overdraws; a provider may appear for
    * several leads and its balance moves between them), in one request and one transaction.
-   * `stop_at_first_decline`: the charges after the first one declined for insufficient
-   * balance are not attempted (`not_attempted`), so the caller can decide them again
-   * knowing of the decline. Results are in the order of `charges`.
+   * `stop_at_first_decline`: once a charge is declined for insufficient balance, the
+   * charges of every other lead after it are not attempted (`not_attempted`; that lead's
+   * own charges still are, as charge_many would), so the caller can decide those leads
+   * again knowing of the decline. Results are in the order of `charges`.
    */
   charge_batch: {
     request: z.object({

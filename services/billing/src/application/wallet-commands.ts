@@ -1,7 +1,7 @@
 /**
  * Money: top-ups, charges and refunds, each one wallet write (see WalletLedger); charges
  * may also come together — one lead's (charge_many) or a batch of leads' (charge_batch,
- * decided in the order given, optionally stopping at the first decline) — in one
+ * decided in the order given, optionally stopping after the lead of the first decline) — in one
  * transaction over their wallets. A
  * charge is decided once per (lead, provider): the decision is recorded in
  * `billing.charges` in the transaction of its event, and a repeat is answered from there.
@@ -127,9 +127,10 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
           const fresh: { charge: (typeof r.charges)[number]; record: ChargeRecord }[] = [];
           // Balances move from one charge to the next: a provider may be charged for several leads.
           const balances = new Map(wallets);
-          let stopped = false;
+          // The lead whose charge was declined first (stop_at_first_decline): its other charges still go ahead.
+          let declinedLead: string | undefined;
           const results = r.charges.map((c): ChargeBatchResult => {
-            if (stopped) return { lead_id: c.lead_id, provider_id: c.provider_id, not_attempted: true };
+            if (declinedLead !== undefined && c.lead_id !== declinedLead) return { lead_id: c.lead_id, provider_id: c.provider_id, not_attempted: true };
             const wallet = balances.get(c.provider_id);
             if (!wallet) return unknown(c);
             let record = known.get(chargeKey(c.lead_id, c.provider_id));
@@ -142,7 +143,7 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
               balances.set(c.provider_id, evolveWallet(wallet, event, wallet.version + 1));
               fresh.push({ charge: c, record });
             }
-            if (!record.charged && r.stop_at_first_decline) stopped = true;
+            if (!record.charged && r.stop_at_first_decline) declinedLead ??= c.lead_id;
             return chargeReply(record);
           });
           return {
@@ -174,16 +175,16 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
       if (!isConcurrencyError(error)) throw error;
       // A wallet row out of step with its stream: charged one by one, each write rebuilds its row.
       const results: ChargeBatchResult[] = [];
-      let stopped = false;
+      let declinedLead: string | undefined;
       for (const c of r.charges) {
-        if (stopped) {
+        if (declinedLead !== undefined && c.lead_id !== declinedLead) {
           results.push({ lead_id: c.lead_id, provider_id: c.provider_id, not_attempted: true });
           continue;
         }
         try {
           const reply = await charge(c);
           results.push(reply);
-          if (!reply.charged && r.stop_at_first_decline) stopped = true;
+          if (!reply.charged && r.stop_at_first_decline) declinedLead ??= c.lead_id;
         } catch (chargeError) {
           if (!(chargeError instanceof ProviderNotFoundError)) throw chargeError;
           results.push(unknown(c));

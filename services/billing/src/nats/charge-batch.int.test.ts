@@ -59,31 +59,34 @@ describe('charge_batch', () => {
     ]);
   });
 
-  it('stops at the first decline when asked: what follows is not attempted and leaves no trace', async () => {
+  it('stops after the lead of the first decline when asked: later leads are not attempted and leave no trace', async () => {
     await register('s1', 40);
-    await register('s2', 100);
+    await register('s2', 200);
     const reply = await h.command('charge_batch', {
-      charges: [item('S1', 's2'), item('S1', 's1'), item('S2', 's1'), item('S2', 's2'), item('S3', 's2')],
+      charges: [item('S1', 's2'), item('S1', 's1'), item('S2', 's1'), item('S2', 's2'), item('S3', 's2'), item('S4', 's2')],
       stop_at_first_decline: true,
     });
     expect(reply.results).toEqual([
-      { charged: true, provider_id: 's2', lead_id: 'S1', amount_cents: 40, balance_after_cents: 60 },
+      { charged: true, provider_id: 's2', lead_id: 'S1', amount_cents: 40, balance_after_cents: 160 },
       { charged: true, provider_id: 's1', lead_id: 'S1', amount_cents: 40, balance_after_cents: 0 },
       { charged: false, provider_id: 's1', lead_id: 'S2', amount_cents: 40, balance_cents: 0, reason: 'insufficient_balance' },
-      { lead_id: 'S2', provider_id: 's2', not_attempted: true },
+      // The declined lead's other charge still goes ahead (as charge_many would); the next leads wait.
+      { charged: true, provider_id: 's2', lead_id: 'S2', amount_cents: 40, balance_after_cents: 120 },
       { lead_id: 'S3', provider_id: 's2', not_attempted: true },
+      { lead_id: 'S4', provider_id: 's2', not_attempted: true },
     ]);
-    expect(await balance('s2')).toBe(60);
-    const { rows } = await h.db.pool.query("select count(*)::int as n from billing.charges where lead_id in ('S2', 'S3') and provider_id = 's2'");
+    expect(await balance('s2')).toBe(120);
+    const { rows } = await h.db.pool.query("select count(*)::int as n from billing.charges where lead_id in ('S3', 'S4')");
     expect(rows[0].n).toBe(0);
-    // Asked again (the caller decided anew): the repeat is answered from the record, the rest decided now.
-    const again = await h.command('charge_batch', { charges: [item('S2', 's1'), item('S2', 's2')], stop_at_first_decline: true });
+    // Asked again (the caller decided anew): the repeat is answered from the record, and a
+    // repeated decline stops the batch as a fresh one does.
+    const again = await h.command('charge_batch', { charges: [item('S2', 's1'), item('S3', 's2')], stop_at_first_decline: true });
     expect(again.results).toEqual([
       { charged: false, provider_id: 's1', lead_id: 'S2', amount_cents: 40, balance_cents: 0, reason: 'insufficient_balance' },
-      { lead_id: 'S2', provider_id: 's2', not_attempted: true },
+      { lead_id: 'S3', provider_id: 's2', not_attempted: true },
     ]);
-    expect((await h.command('charge_batch', { charges: [item('S2', 's2')] })).results).toEqual([
-      { charged: true, provider_id: 's2', lead_id: 'S2', amount_cents: 40, balance_after_cents: 20 },
+    expect((await h.command('charge_batch', { charges: [item('S3', 's2')] })).results).toEqual([
+      { charged: true, provider_id: 's2', lead_id: 'S3', amount_cents: 40, balance_after_cents: 80 },
     ]);
   });
 
