@@ -6,18 +6,20 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { z } from 'zod';
 import { subjectsFor } from '@fairlead/contracts';
-import { createPostgresEventStore } from '@fairlead/event-store';
+import { createPostgresEventStore, type Checkpoint } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
 import { baseConfigSchema, createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness, registerMetricsRoute } from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
 import { acquireLeadership } from './leadership';
 import { createRelayMetrics } from './metrics';
-import { readRelayCheckpoint, RELAY_DEFAULT_BATCH_SIZE, startRelay, type RunningRelay } from './relay';
+import { readRelayCheckpoint, RELAY_DEFAULT_BATCH_SIZE, RELAY_DEFAULT_CHECKPOINT_INTERVAL_MS, startRelay, type RunningRelay } from './relay';
 
 const config = loadConfig(
   baseConfigSchema.extend({
     SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default('relay'),
     RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(RELAY_DEFAULT_BATCH_SIZE),
+    /** Least time between checkpoint writes (0: after every batch); a crash republishes about this much, dropped by JetStream's duplicate window. */
+    RELAY_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(RELAY_DEFAULT_CHECKPOINT_INTERVAL_MS),
     /** Advisory lock key shared by every relay of one deployment. */
     RELAY_LOCK_KEY: z.coerce.bigint().default(7_346_217_001n),
   }),
@@ -31,7 +33,17 @@ const store = createPostgresEventStore({ pool, onError: (err) => logger.warn({ e
 await store.migrate();
 const nc = await connectNats({ servers: config.NATS_URL, name: config.SERVICE_NAME, logger });
 const js = jetstream(nc);
-await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects));
+const jsm = await jetstreamManager(nc);
+await declareStreams(jsm, fairleadStreams(subjects));
+// What a crash republishes (up to one checkpoint interval of events, plus the batch in
+// flight) must reach JetStream within its duplicate window to be dropped as repeats; the
+// window (5 min by default) must be far longer than the interval, with room for a restart.
+const duplicateWindowMs = (await jsm.streams.info(subjects.streams.events)).config.duplicate_window / 1e6;
+if (config.RELAY_CHECKPOINT_INTERVAL_MS * 10 > duplicateWindowMs) {
+  throw new Error(
+    `RELAY_CHECKPOINT_INTERVAL_MS (${config.RELAY_CHECKPOINT_INTERVAL_MS}) must be under a tenth of stream ${subjects.streams.events}'s duplicate window (${duplicateWindowMs} ms)`,
+  );
+}
 
 const leadership = acquireLeadership(config.DATABASE_URL, config.RELAY_LOCK_KEY);
 let relay: RunningRelay | undefined;
@@ -52,14 +64,14 @@ const metrics = createRelayMetrics(registry, {
   pool,
   schema: store.schema,
 });
-app.get('/v1/relay/status', { schema: { description: 'Whether this instance leads, and how far it has published.' } }, async () => {
+const position = (c: Checkpoint) => ({ transaction_id: c.transactionId.toString(), global_position: c.globalPosition.toString() });
+app.get('/v1/relay/status', { schema: { description: 'Whether this instance leads, how far it has published, and the position last stored.' } }, async () => {
   const status = relay?.status();
   return {
     leader: leadership.isLeader(),
     published: status?.published ?? 0,
-    checkpoint: status
-      ? { transaction_id: status.checkpoint.transactionId.toString(), global_position: status.checkpoint.globalPosition.toString() }
-      : null,
+    checkpoint: status ? position(status.checkpoint) : null,
+    stored_checkpoint: status ? position(status.storedCheckpoint) : null,
   };
 });
 await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
@@ -87,7 +99,17 @@ const shutdown = onShutdown(
 logger.info('waiting for relay leadership');
 await leadership.acquired;
 logger.info('relay leadership acquired');
-relay = await startRelay({ store, pool, js, subjects, logger, batchSize: config.RELAY_BATCH_SIZE, onPublished: metrics.onPublished });
+relay = await startRelay({
+  store,
+  pool,
+  js,
+  subjects,
+  logger,
+  batchSize: config.RELAY_BATCH_SIZE,
+  checkpointIntervalMs: config.RELAY_CHECKPOINT_INTERVAL_MS,
+  onPublished: metrics.onPublished,
+  onCheckpointWritten: metrics.onCheckpointWritten,
+});
 
 // Publishing without the lock could race another relay; failing is safer: a supervisor restarts us.
 void leadership.lost.then(() => {

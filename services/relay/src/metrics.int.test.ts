@@ -58,7 +58,7 @@ describe('relay metrics', () => {
     text = await scrapeMetrics(base);
     expect(metricValue(text, 'relay_checkpoint_lag_events'), 'a relay that does not lead reports the lag from the stored checkpoint').toBe(75);
     leading = true;
-    relay = await startRelay({ store, pool: db.pool, js: jetstream(nc), subjects, logger, batchSize: 25, onPublished: metrics.onPublished });
+    relay = await startRelay({ store, pool: db.pool, js: jetstream(nc), subjects, logger, batchSize: 25, onPublished: metrics.onPublished, onCheckpointWritten: metrics.onCheckpointWritten });
     const total = orders.length + items.length;
     await waitFor(async () => relay!.status().published === total, { what: `${total} events published` });
     expect(await streamMessageCount(jsm, subjects.streams.events)).toBe(total);
@@ -71,9 +71,13 @@ describe('relay metrics', () => {
     expect(metricValue(text, 'relay_checkpoint_lag_events')).toBe(0);
     expect(metricValue(text, 'relay_checkpoint_position')).toBe(Number(relay.status().checkpoint.globalPosition));
 
-    // Stopped, the relay falls behind by exactly what is appended meanwhile.
-    await relay.stop();
+    // Stopped, the relay has stored its last position (every write counted) and falls
+    // behind by exactly what is appended meanwhile.
+    const running = relay;
+    await running.stop();
     relay = undefined;
+    expect(metricValue(await scrapeMetrics(base), 'relay_checkpoint_writes_total')).toBe(running.status().checkpointWrites);
+    expect(running.status().storedCheckpoint).toEqual(running.status().checkpoint);
     leading = false;
     await appendMany(store, { streams: 1, perStream: 7, category: 'order' });
     text = await scrapeMetrics(base);

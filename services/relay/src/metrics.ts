@@ -1,7 +1,9 @@
 /**
- * The relay's Prometheus series: events published (by stream category), batches, whether
- * this instance leads, its checkpoint, and how many committed events it has yet to publish
- * (counted at scrape from the store's (transaction_id, global_position) index, capped).
+ * The relay's Prometheus series: events published (by stream category), batches, checkpoint
+ * writes, whether this instance leads, its checkpoint, and how many committed events it has
+ * yet to publish (counted at scrape from the store's (transaction_id, global_position)
+ * index, capped). While leading, the checkpoint gauges follow what is published; the stored
+ * checkpoint trails it by at most the checkpoint interval.
  */
 import type pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -26,6 +28,8 @@ export interface RelayMetricsSources {
 export interface RelayMetrics {
   /** For startRelay's onPublished. */
   onPublished(events: readonly StoredEvent[]): void;
+  /** For startRelay's onCheckpointWritten. */
+  onCheckpointWritten(): void;
 }
 
 /** Events committed after `from` (at most `cap`): what the relay has not published yet. */
@@ -45,7 +49,8 @@ export function createRelayMetrics(registry: Registry, sources: RelayMetricsSour
   const cap = sources.lagCap ?? 100_000;
   const cacheMs = sources.cacheMs ?? 2_000;
   const published = new Counter({ name: 'relay_events_published_total', help: 'Events published to JetStream and acknowledged, by stream category.', labelNames: ['category'], registers });
-  const batches = new Counter({ name: 'relay_batches_total', help: 'Batches published and checkpointed.', registers });
+  const batches = new Counter({ name: 'relay_batches_total', help: 'Batches published and acknowledged.', registers });
+  const checkpointWrites = new Counter({ name: 'relay_checkpoint_writes_total', help: 'Checkpoint writes (at most one per checkpoint interval, plus one at stop).', registers });
   new Gauge({
     name: 'relay_leader',
     help: '1 while this instance holds the relay lock and publishes, else 0.',
@@ -82,6 +87,7 @@ export function createRelayMetrics(registry: Registry, sources: RelayMetricsSour
     },
   });
   return {
+    onCheckpointWritten: () => checkpointWrites.inc(),
     onPublished: (events) => {
       batches.inc();
       const byCategory = new Map<string, number>();
