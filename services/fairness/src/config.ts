@@ -13,6 +13,8 @@ export const fairnessConfigSchema = baseConfigSchema.extend({
   RETRY_BACKOFF_MS: msList.default([5_000, 15_000, 45_000, 120_000, 300_000]),
   /** Niches decided at once by this process. */
   DISTRIBUTION_CONCURRENCY: z.coerce.number().int().positive().default(4),
+  /** Most queued distributions of one niche decided together (1: one lead at a time). */
+  DISTRIBUTION_BATCH_MAX: z.coerce.number().int().min(1).max(500).default(100),
   /** Timeout of requests to rotation and billing. */
   REQUEST_TIMEOUT_MS: env.durationMs().default(5_000),
   /** How long JetStream waits for a running distribution's ack before redelivering it (kept alive while it runs); bounds recovery after a crash. */

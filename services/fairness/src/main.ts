@@ -25,6 +25,7 @@ const service = await startFairnessService({
   config: {
     backoffMs: config.RETRY_BACKOFF_MS,
     concurrency: config.DISTRIBUTION_CONCURRENCY,
+    maxBatch: config.DISTRIBUTION_BATCH_MAX,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     ackWaitMs: config.ACK_WAIT_MS,
   },

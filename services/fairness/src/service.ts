@@ -26,6 +26,8 @@ export interface FairnessConfig {
   backoffMs?: readonly number[];
   /** Niches decided at once by this process (default 4). */
   concurrency?: number;
+  /** Most queued distributions of one niche decided together (default 100). */
+  maxBatch?: number;
   /** Timeout of each request to rotation and billing (default 5000 ms). */
   requestTimeoutMs?: number;
   /** Durable consumer name (default `fairness-distribution`). */
@@ -114,6 +116,7 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
     },
     ...(config.backoffMs ? { backoffMs: config.backoffMs } : {}),
     concurrency,
+    ...(config.maxBatch ? { maxBatch: config.maxBatch } : {}),
     ...(config.durable ? { durable: config.durable } : {}),
     ...(config.ackWaitMs ? { ackWaitMs: config.ackWaitMs } : {}),
   }).catch(async (error: unknown) => {

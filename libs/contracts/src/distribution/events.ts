@@ -116,6 +116,17 @@ export const ProvidersSelected = z.object({
   excluded: z.array(Exclusion),
   picks: z.array(z.object({ provider_id: Id, subscription_id: Id, price_cents: Cents })),
 });
+/**
+ * Picks recorded but never charged, taken back: the lead was decided in a batch after
+ * assuming an earlier lead's charge would succeed, and billing declined that charge, so
+ * the lead is decided again knowing of the decline (what one-at-a-time deciding would
+ * have chosen). Billing never saw these picks.
+ */
+export const PicksWithdrawn = z.object({
+  lead_id: Id,
+  picks: z.array(z.object({ provider_id: Id, subscription_id: Id, level_id: Id })).min(1),
+  reason: z.literal('earlier_charge_declined'),
+});
 export const LeadAssigned = z.object({
   assignment_id: Id,
   lead_id: Id,
@@ -181,6 +192,7 @@ export const DISTRIBUTION_EVENTS = {
   DistributionRequested,
   DistributionStarted,
   ProvidersSelected,
+  PicksWithdrawn,
   LeadAssigned,
   ProviderSkipped,
   DistributionCompleted,

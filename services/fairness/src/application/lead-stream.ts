@@ -5,9 +5,9 @@
  */
 import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
-import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
+import type { AppendResult, PostgresEventStore, StoredEvent, StreamAppend } from '@fairlead/event-store';
 import { evolveDistribution, initialDistributionState, isLeadEventType, type DistributionState, type LeadEvent } from '../domain/distribution-state';
-import { recordReceipts } from '../projections/subscription-stats/subscription-stats';
+import { recordReceipts, type Receipt } from '../projections/subscription-stats/subscription-stats';
 
 /** Parses the events of a lead stream that the distribution reads; others only advance the version. */
 export function foldLeadStream(events: readonly StoredEvent[]): DistributionState {
@@ -34,9 +34,10 @@ export interface PendingEvent {
 
 /**
  * Decisions not yet written: the state the decider sees already includes them, and
- * flush() writes them in one transaction (with the receipt stats of the assignments among
- * them). The handler flushes before any call whose effect depends on them being recorded
- * (charging picks) and at the end; steps in between share one round trip.
+ * flushWriters() writes them (with the receipt stats of the assignments among them) in one
+ * transaction, for one lead or a whole batch. The handler flushes before any call whose
+ * effect depends on them being recorded (charging picks) and at the end; steps in between
+ * share one round trip.
  */
 export class LeadWriter {
   private pending: PendingEvent[] = [];
@@ -45,7 +46,7 @@ export class LeadWriter {
 
   constructor(
     private readonly store: PostgresEventStore,
-    private readonly leadId: string,
+    readonly leadId: string,
     state: DistributionState,
     private readonly metadata: Record<string, unknown>,
   ) {
@@ -58,6 +59,10 @@ export class LeadWriter {
     return this.current;
   }
 
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
   add(events: readonly PendingEvent[]): void {
     for (const e of events) {
       this.current = evolveDistribution(this.current, e.event, this.current.version + 1);
@@ -67,44 +72,85 @@ export class LeadWriter {
 
   /** Forgets the buffered decisions and reads the stream again (after a concurrent write). */
   async reload(): Promise<void> {
-    this.pending = [];
-    this.stored = await loadDistribution(this.store, this.leadId);
-    this.current = this.stored;
+    this.reset(await loadDistribution(this.store, this.leadId));
   }
 
-  /**
-   * Appends the buffered events with the stored version as the expected one, and counts
-   * the assignments among them in `fairness.subscription_stats`, in one transaction.
-   * Throws ConcurrencyError / EventIdConflictError when someone else wrote first.
-   */
-  async flush(client: pg.ClientBase): Promise<void> {
-    if (this.pending.length === 0) return;
-    const events = this.pending;
-    const expected = this.stored.version === -1 ? 'no_stream' : this.stored.version;
-    const newEvents = events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: this.metadata }));
-    const receipts = events.flatMap(({ event }) => (event.type === 'LeadAssigned' ? [event.data] : []));
-    let appended: number;
-    if (receipts.length === 0) {
-      // One statement needs no transaction of its own.
-      appended = (await this.store.appendInTransaction(client, streams.lead(this.leadId), newEvents, expected)).appended;
-    } else {
-      await client.query('begin');
-      try {
-        appended = (await this.store.appendInTransaction(client, streams.lead(this.leadId), newEvents, expected)).appended;
-        // Stats move only with a LeadAssigned actually written: a re-append counts nothing twice.
-        if (appended > 0) await recordReceipts(client, receipts);
-        await client.query('commit');
-      } catch (error) {
-        await client.query('rollback').catch(() => undefined);
-        throw error;
-      }
-    }
-    if (appended === 0) {
-      // Already stored by an earlier attempt: the stream, not our guess, says where it stands.
-      await this.reload();
-      return;
-    }
+  /** Forgets the buffered decisions; `state` is the stream as just read. */
+  reset(state: DistributionState): void {
+    this.pending = [];
+    this.stored = state;
+    this.current = state;
+  }
+
+  /** The buffered events as one append, expecting the stored version (a concurrent writer makes it fail). */
+  pendingAppend(): StreamAppend {
+    return {
+      stream: streams.lead(this.leadId),
+      events: this.pending.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: this.metadata })),
+      expected: this.stored.version === -1 ? 'no_stream' : this.stored.version,
+    };
+  }
+
+  /** The assignments among the buffered events, for `fairness.subscription_stats`. */
+  pendingReceipts(): Receipt[] {
+    return this.pending.flatMap(({ event }) => (event.type === 'LeadAssigned' ? [event.data] : []));
+  }
+
+  /** The buffered events are stored now. */
+  markFlushed(): void {
     this.pending = [];
     this.stored = this.current;
   }
+
+  /** flushWriters for this lead alone. */
+  flush(client: pg.ClientBase): Promise<void> {
+    return flushWriters(client, this.store, [this]);
+  }
+}
+
+/**
+ * Appends every writer's buffered events (one round trip for all streams, each against
+ * its stored version) and counts the assignments among them in
+ * `fairness.subscription_stats`, in one transaction. Throws ConcurrencyError /
+ * EventIdConflictError when someone else wrote to one of the leads first (nothing is
+ * written then). A writer whose events were all stored already (an earlier attempt) is
+ * read again: the stream, not our guess, says where it stands.
+ */
+export async function flushWriters(client: pg.ClientBase, store: PostgresEventStore, writers: readonly LeadWriter[]): Promise<void> {
+  const dirty = writers.filter((w) => w.hasPending);
+  if (dirty.length === 0) return;
+  const appends = dirty.map((w) => w.pendingAppend());
+  const receipts = dirty.map((w) => w.pendingReceipts());
+  let results: AppendResult[];
+  if (receipts.every((r) => r.length === 0)) {
+    // One statement (append_batch) needs no transaction of its own.
+    results = await store.appendManyInTransaction(client, appends);
+  } else {
+    await client.query('begin');
+    try {
+      results = await store.appendManyInTransaction(client, appends);
+      // Stats move only with a LeadAssigned actually written: a re-append counts nothing twice.
+      await recordReceipts(
+        client,
+        receipts.flatMap((r, i) => (results[i]!.appended > 0 ? r : [])),
+      );
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    }
+  }
+  const stale = dirty.filter((w, i) => {
+    if (results[i]!.appended === 0) return true;
+    w.markFlushed();
+    return false;
+  });
+  await reloadWriters(store, stale);
+}
+
+/** Reads the writers' streams again, in one query, forgetting what they buffered. */
+export async function reloadWriters(store: PostgresEventStore, writers: readonly LeadWriter[]): Promise<void> {
+  if (writers.length === 0) return;
+  const read = await store.readStreams(writers.map((w) => streams.lead(w.leadId)));
+  for (const w of writers) w.reset(foldLeadStream(read.get(streams.lead(w.leadId)) ?? []));
 }

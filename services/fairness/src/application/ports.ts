@@ -19,6 +19,12 @@ export interface RotationPort {
    * succeed (unknown niche, lead claimed in another niche).
    */
   claimStartLevel(nicheId: string, leadId: string): Promise<StartLevelClaim | null>;
+  /**
+   * claimStartLevel for several leads of one niche in one request, claimed in the order
+   * given; per lead, in order: its claim (null: no active level) or why it has none.
+   * Throws when the whole request failed (unreachable, unknown niche).
+   */
+  claimStartLevels(nicheId: string, leadIds: readonly string[]): Promise<PromiseSettledResult<StartLevelClaim | null>[]>;
 }
 
 /** Rotation's refusals that no retry can change. */
@@ -40,7 +46,15 @@ export interface BillingPort {
    * per request in order: billing's answer, or why none came (the attempt is then retried).
    */
   chargeAll(requests: readonly ChargeRequest[]): Promise<PromiseSettledResult<ChargeResult>[]>;
+  /**
+   * The charges of several leads (a batch of one niche), decided in the order given; once
+   * a charge is declined, the charges of the leads after that lead are not attempted. Per
+   * request, in order: billing's answer, `not_attempted`, or why no answer came.
+   */
+  chargeBatch(requests: readonly ChargeRequest[]): Promise<BatchChargeAnswer[]>;
 }
+
+export type BatchChargeAnswer = PromiseSettledResult<ChargeResult> | { status: 'not_attempted' };
 
 export interface NatsPortsOptions {
   nc: NatsConnection;
@@ -49,9 +63,53 @@ export interface NatsPortsOptions {
   timeoutMs?: number;
 }
 
+/** The most leads one claim_start_levels request carries (its schema's limit). */
+const CLAIM_MANY_MAX = 500;
+
+const rotationRefusal = (code: string, message: string): Error =>
+  PERMANENT_ROTATION_CODES.has(code)
+    ? new PermanentError(`rotation refused the claim: ${code}: ${message}`, { code })
+    : Object.assign(new Error(`rotation could not claim: ${code}: ${message}`), { code });
+
 export function natsRotation({ nc, subjects, timeoutMs }: NatsPortsOptions): RotationPort {
   const spec = rotationCommands.claim_start_level;
-  return {
+  const many = rotationCommands.claim_start_levels;
+  // One request per lead, one after another: the claims must follow the order given.
+  const claimInTurn = async (nicheId: string, leadIds: readonly string[]) => {
+    const settled: PromiseSettledResult<StartLevelClaim | null>[] = [];
+    for (const leadId of leadIds) {
+      settled.push(await port.claimStartLevel(nicheId, leadId).then((value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason })));
+    }
+    return settled;
+  };
+  const port: RotationPort = {
+    claimStartLevels: async (nicheId, leadIds) => {
+      if (leadIds.length === 1 || leadIds.length > CLAIM_MANY_MAX) return claimInTurn(nicheId, leadIds);
+      let reply: CommandReply<'rotation', 'claim_start_levels'>;
+      try {
+        reply = await request(nc, subjects.command('rotation', 'claim_start_levels'), many.request.parse({ niche_id: nicheId, lead_ids: leadIds }), {
+          responseSchema: many.reply,
+          ...(timeoutMs ? { timeoutMs } : {}),
+        });
+      } catch (error) {
+        // A rotation that does not serve the batch yet (a rolling upgrade): one request per lead, in order.
+        if (isNoRespondersError(error)) return claimInTurn(nicheId, leadIds);
+        if (isRemoteError(error) && PERMANENT_ROTATION_CODES.has(error.code)) {
+          throw new PermanentError(`rotation refused the claims: ${error.code}: ${error.message}`, { cause: error, code: error.code });
+        }
+        throw error;
+      }
+      if (reply.claims.length !== leadIds.length || reply.claims.some((c, i) => c.lead_id !== leadIds[i])) {
+        throw new Error(`rotation answered claim_start_levels for niche ${nicheId} with claims that do not match the request`);
+      }
+      return reply.claims.map((c): PromiseSettledResult<StartLevelClaim | null> => {
+        if ('error' in c) {
+          if (c.error.code === 'NO_ACTIVE_LEVELS') return { status: 'fulfilled', value: null };
+          return { status: 'rejected', reason: rotationRefusal(c.error.code, c.error.message) };
+        }
+        return { status: 'fulfilled', value: { startOrderPosition: c.start_order_position, traversal: c.traversal } };
+      });
+    },
     claimStartLevel: async (nicheId, leadId) => {
       let reply: CommandReply<'rotation', 'claim_start_level'>;
       try {
@@ -69,10 +127,13 @@ export function natsRotation({ nc, subjects, timeoutMs }: NatsPortsOptions): Rot
       return { startOrderPosition: reply.start_order_position, traversal: reply.traversal };
     },
   };
+  return port;
 }
 
 /** The most charges one charge_many request carries (its schema's limit). */
 const CHARGE_MANY_MAX = 100;
+/** The most charges one charge_batch request carries (its schema's limit). */
+const CHARGE_BATCH_MAX = 2000;
 
 /** Billing's refusals of one provider's charge that no retry can change: the slot goes to the next provider. */
 const refusedForGood = (code: string) => code.endsWith('_NOT_FOUND') || code === ReplyErrorCodes.InvalidRequest;
@@ -80,6 +141,7 @@ const refusedForGood = (code: string) => code.endsWith('_NOT_FOUND') || code ===
 export function natsBilling({ nc, subjects, timeoutMs }: NatsPortsOptions): BillingPort {
   const spec = billingCommands.charge;
   const many = billingCommands.charge_many;
+  const batch = billingCommands.charge_batch;
   const charge: BillingPort['charge'] = async (r) => {
     let reply: CommandReply<'billing', 'charge'>;
     try {
@@ -97,9 +159,7 @@ export function natsBilling({ nc, subjects, timeoutMs }: NatsPortsOptions): Bill
     }
     return resultOf(reply);
   };
-  return {
-    charge,
-    chargeAll: async (requests) => {
+  const chargeAll: BillingPort['chargeAll'] = async (requests) => {
       const first = requests[0];
       if (requests.length === 1 && first) return Promise.allSettled([charge(first)]);
       const leadId = first?.leadId;
@@ -137,8 +197,70 @@ export function natsBilling({ nc, subjects, timeoutMs }: NatsPortsOptions): Bill
         }
         return { status: 'fulfilled', value: resultOf(item) };
       });
-    },
   };
+
+  // One lead's charges after another (chargeAll each), stopping after a lead with a decline.
+  const chargeLeadByLead = async (requests: readonly ChargeRequest[]): Promise<BatchChargeAnswer[]> => {
+    const answers: BatchChargeAnswer[] = [];
+    let declined = false;
+    for (const group of groupByLead(requests)) {
+      if (declined) {
+        answers.push(...group.map((): BatchChargeAnswer => ({ status: 'not_attempted' })));
+        continue;
+      }
+      const settled = await chargeAll(group);
+      answers.push(...settled);
+      declined = settled.some((a) => a.status === 'fulfilled' && !a.value.charged && a.value.reason === 'insufficient_balance');
+    }
+    return answers;
+  };
+
+  const chargeBatch: BillingPort['chargeBatch'] = async (requests) => {
+    if (requests.length === 0) return [];
+    const leads = new Set(requests.map((r) => r.leadId));
+    if (leads.size === 1 || requests.length > CHARGE_BATCH_MAX) return chargeLeadByLead(requests);
+    let reply: CommandReply<'billing', 'charge_batch'>;
+    try {
+      reply = await request(
+        nc,
+        subjects.command('billing', 'charge_batch'),
+        batch.request.parse({
+          charges: requests.map((r) => ({ lead_id: r.leadId, provider_id: r.providerId, subscription_id: r.subscriptionId, level_id: r.levelId, amount_cents: r.amountCents })),
+          stop_at_first_decline: true,
+        }),
+        { responseSchema: batch.reply, ...(timeoutMs ? { timeoutMs } : {}) },
+      );
+    } catch (error) {
+      // A billing that does not serve charge_batch yet (a rolling upgrade): lead by lead.
+      if (isNoRespondersError(error)) return chargeLeadByLead(requests);
+      return requests.map(() => ({ status: 'rejected', reason: error }));
+    }
+    if (reply.results.length !== requests.length || reply.results.some((item, i) => item.provider_id !== requests[i]!.providerId || item.lead_id !== requests[i]!.leadId)) {
+      const error = new Error('billing answered charge_batch with results that do not match the request');
+      return requests.map(() => ({ status: 'rejected', reason: error }));
+    }
+    return reply.results.map((item): BatchChargeAnswer => {
+      if ('not_attempted' in item) return { status: 'not_attempted' };
+      if ('error' in item) {
+        if (refusedForGood(item.error.code)) return { status: 'fulfilled', value: refused(item.error.code, item.error.message) };
+        return { status: 'rejected', reason: new Error(`billing could not charge ${item.provider_id} for ${item.lead_id}: ${item.error.code}: ${item.error.message}`) };
+      }
+      return { status: 'fulfilled', value: resultOf(item) };
+    });
+  };
+
+  return { charge, chargeAll, chargeBatch };
+}
+
+/** Consecutive requests of the same lead, in order. */
+function groupByLead(requests: readonly ChargeRequest[]): ChargeRequest[][] {
+  const groups: ChargeRequest[][] = [];
+  for (const r of requests) {
+    const last = groups.at(-1);
+    if (last && last[0]!.leadId === r.leadId) last.push(r);
+    else groups.push([r]);
+  }
+  return groups;
 }
 
 const refused = (code: string, message: string): ChargeResult => ({ charged: false, reason: 'eligibility_error', detail: `billing refused the charge: ${code}: ${message}` });

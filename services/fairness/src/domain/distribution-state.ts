@@ -11,6 +11,7 @@ interface LeadEventMap {
   DistributionRequested: DistributionEventData<'DistributionRequested'>;
   DistributionStarted: DistributionEventData<'DistributionStarted'>;
   ProvidersSelected: DistributionEventData<'ProvidersSelected'>;
+  PicksWithdrawn: DistributionEventData<'PicksWithdrawn'>;
   LeadAssigned: DistributionEventData<'LeadAssigned'>;
   ProviderSkipped: DistributionEventData<'ProviderSkipped'>;
   DistributionCompleted: DistributionEventData<'DistributionCompleted'>;
@@ -26,6 +27,7 @@ const evolveLeadTypes = new Set<string>([
   'DistributionRequested',
   'DistributionStarted',
   'ProvidersSelected',
+  'PicksWithdrawn',
   'LeadAssigned',
   'ProviderSkipped',
   'DistributionCompleted',
@@ -140,6 +142,17 @@ export function evolveDistribution(state: DistributionState, event: LeadEvent, v
           exhausted: d.candidates.length <= d.picks.length,
         })),
       };
+    }
+    case 'PicksWithdrawn': {
+      // Only picks still waiting for billing can be taken back; the level is open again.
+      const picks = new Map(state.picks);
+      let levels = state.levels;
+      for (const p of event.data.picks) {
+        if (picks.get(p.provider_id)?.status !== 'pending') continue;
+        picks.delete(p.provider_id);
+        levels = updateLevel(levels, p.level_id, (l) => ({ ...l, pending: l.pending - 1, exhausted: false }));
+      }
+      return { ...next, picks, levels };
     }
     case 'LeadAssigned':
     case 'ProviderSkipped': {

@@ -21,6 +21,8 @@ export const eventIds = {
   selected: (leadId: string, levelId: string, round: number) => uuidV5(`providers-selected:${leadId}:${levelId}:${round}`),
   assigned: (leadId: string, providerId: string) => uuidV5(`lead-assigned:${leadId}:${providerId}`),
   skipped: (leadId: string, providerId: string) => uuidV5(`provider-skipped:${leadId}:${providerId}`),
+  /** Picks taken back; `version` is the lead stream's version the event takes (one withdrawal per version). */
+  withdrawn: (leadId: string, version: number) => uuidV5(`picks-withdrawn:${leadId}:${version}`),
   completed: (leadId: string) => uuidV5(`distribution-completed:${leadId}`),
   failed: (leadId: string, requestId: string, attempt: number) => uuidV5(`distribution-failed:${leadId}:${requestId}:${attempt}`),
 } as const;

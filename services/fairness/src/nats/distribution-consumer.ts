@@ -1,7 +1,8 @@
 /**
- * The durable work item: every relayed DistributionRequested runs distributeLead.
- * Messages are keyed by niche, so one process decides a niche's leads one at a time
- * (and the advisory lock keeps other processes out); different niches run in parallel.
+ * The durable work item: every relayed DistributionRequested is distributed. Messages are
+ * keyed by niche: the requests of a niche that wait together are decided together, in
+ * delivery order (distributeBatch), one batch of a niche at a time (and the advisory lock
+ * keeps other processes out); different niches run in parallel.
  * Retries follow `backoffMs`, then the dead-letter queue.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
@@ -10,7 +11,7 @@ import { z } from 'zod';
 import { DistributionRequested, RelayedEvent, type Subjects } from '@fairlead/contracts';
 import type { PostgresEventStore } from '@fairlead/event-store';
 import { isPermanentError, runConsumer, type ConsumerRunner } from '@fairlead/messaging';
-import { distributeLead, type DistributeLeadDeps } from '../application/distribute-lead';
+import { distributeBatch, type DistributeLeadDeps } from '../application/distribute-batch';
 import { recordDistributionFailure } from '../application/record-failure';
 
 export const DistributionRequestMessage = RelayedEvent.extend({ type: z.literal('DistributionRequested'), data: DistributionRequested });
@@ -30,6 +31,10 @@ export interface DistributionConsumerOptions {
   durable?: string;
   /** Server's ack timer; the runner keeps a running handler alive. */
   ackWaitMs?: number;
+  /** Most distributions of one niche decided together (default 100). */
+  maxBatch?: number;
+  /** Distributions held at once, running or queued behind their niche (default 1000). */
+  maxAckPending?: number;
 }
 
 export function startDistributionConsumer(options: DistributionConsumerOptions): Promise<ConsumerRunner> {
@@ -43,21 +48,37 @@ export function startDistributionConsumer(options: DistributionConsumerOptions):
     schema: DistributionRequestMessage,
     keyOf: (message) => message.data.niche_id,
     concurrency: options.concurrency ?? 4,
+    // Room for each niche's queue to build up behind the batch being decided.
+    maxAckPending: options.maxAckPending ?? 1_000,
     deadLetter: { subjectFor: (subject) => subjects.deadLetterSubject(subject) },
     ...(options.backoffMs ? { backoffMs: options.backoffMs } : {}),
     ...(options.ackWaitMs ? { ackWaitMs: options.ackWaitMs } : {}),
     logger,
-    handler: async (message, ctx) => {
-      const request = message.data;
-      try {
-        await distributeLead(options.distribute, { request, attempt: ctx.attempt });
-      } catch (error) {
-        const final = isPermanentError(error) || ctx.attempt >= ctx.maxAttempts;
-        await recordDistributionFailure(store, { request, attempt: ctx.attempt, error, final, now: options.distribute.clock() }).catch((recordError: unknown) =>
-          ctx.logger.error({ err: recordError }, 'could not record the failed attempt'),
+    batch: {
+      max: options.maxBatch ?? 100,
+      handler: async (items) => {
+        // One niche per batch (the key); the leads are decided in delivery order.
+        const inputs = items.map(({ message, ctx }) => ({ request: message.data, attempt: ctx.attempt }));
+        const nicheId = inputs[0]!.request.niche_id;
+        let outcomes: { ok: boolean; error?: unknown }[];
+        try {
+          outcomes = await distributeBatch(options.distribute, nicheId, inputs);
+        } catch (error) {
+          outcomes = inputs.map(() => ({ ok: false, error }));
+        }
+        return Promise.all(
+          outcomes.map(async (outcome, i) => {
+            if (outcome.ok) return undefined;
+            const { ctx } = items[i]!;
+            const error = outcome.error ?? new Error('distribution failed');
+            const final = isPermanentError(error) || ctx.attempt >= ctx.maxAttempts;
+            await recordDistributionFailure(store, { request: inputs[i]!.request, attempt: ctx.attempt, error, final, now: options.distribute.clock() }).catch(
+              (recordError: unknown) => ctx.logger.error({ err: recordError }, 'could not record the failed attempt'),
+            );
+            return error;
+          }),
         );
-        throw error;
-      }
+      },
     },
   });
 }

@@ -24,8 +24,8 @@ export interface RoundStory extends LruVerdict {
   candidates: (LruCandidate & { rank: number })[];
   excluded: unknown[];
   picks: { provider_id: string; subscription_id: string; price_cents: number }[];
-  /** What became of each pick: assigned, or skipped with the reason. */
-  outcomes: { provider_id: string; outcome: 'assigned' | 'skipped' | 'pending'; reason?: string }[];
+  /** What became of each pick: assigned, skipped with the reason, or withdrawn before billing saw it. */
+  outcomes: { provider_id: string; outcome: 'assigned' | 'skipped' | 'withdrawn' | 'pending'; reason?: string }[];
 }
 
 export interface LeadStory {
@@ -72,6 +72,14 @@ export async function leadStory(store: EventStore, pool: pg.Pool, leadId: string
         outcomes: [],
         ...checkLru(d),
       });
+    }
+    if (e.type === 'PicksWithdrawn') {
+      const d = parseDistributionEvent('PicksWithdrawn', e.data);
+      for (const p of d.picks) {
+        // The latest round of that level that picked this provider and has no outcome for it yet.
+        const round = [...rounds].reverse().find((r) => r.level_id === p.level_id && r.picks.some((x) => x.provider_id === p.provider_id) && !r.outcomes.some((o) => o.provider_id === p.provider_id));
+        round?.outcomes.push({ provider_id: p.provider_id, outcome: 'withdrawn', reason: d.reason });
+      }
     }
     if (e.type === 'LeadAssigned' || e.type === 'ProviderSkipped') {
       const d = e.type === 'LeadAssigned' ? parseDistributionEvent('LeadAssigned', e.data) : parseDistributionEvent('ProviderSkipped', e.data);

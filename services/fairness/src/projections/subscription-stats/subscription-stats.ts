@@ -25,6 +25,18 @@ export interface Receipt {
  * stored (a clock step back) never moves last_received_at, the day or the month backwards.
  */
 export async function recordReceipts(client: Pick<pg.ClientBase, 'query'>, receipts: readonly Receipt[]): Promise<void> {
+  // One statement may touch a row once: a subscription's later receipts go in later waves.
+  const waves: Receipt[][] = [];
+  const lastWave = new Map<string, number>();
+  for (const r of receipts) {
+    const wave = (lastWave.get(r.subscription_id) ?? -1) + 1;
+    (waves[wave] ??= []).push(r);
+    lastWave.set(r.subscription_id, wave);
+  }
+  for (const wave of waves) await recordWave(client, wave);
+}
+
+async function recordWave(client: Pick<pg.ClientBase, 'query'>, receipts: readonly Receipt[]): Promise<void> {
   if (receipts.length === 0) return;
   const at = receipts.map((r) => new Date(r.assigned_at));
   await client.query(
@@ -59,14 +71,15 @@ export async function rebuildSubscriptionStats(store: EventStore, pool: pg.Pool)
   try {
     await client.query('begin');
     await client.query('delete from fairness.subscription_stats');
+    const receipts: Receipt[] = [];
     for (let from = START; ; ) {
       const batch = await store.readAll(from, 1000, { categories: ['lead'] });
+      count += batch.events.filter((e) => e.type === 'LeadAssigned').length;
       for (const event of batch.events) {
         if (event.type !== 'LeadAssigned') continue;
-        // One by one: a subscription appears many times, and one statement may touch a row once.
-        await recordReceipts(client, [parseDistributionEvent('LeadAssigned', event.data)]);
-        count++;
+        receipts.push(parseDistributionEvent('LeadAssigned', event.data));
       }
+      await recordReceipts(client, receipts.splice(0));
       if (batch.checkpoint.globalPosition === from.globalPosition && batch.checkpoint.transactionId === from.transactionId) break;
       from = batch.checkpoint;
     }

@@ -283,7 +283,7 @@ const DecisionRecordSchema = z.object({
               provider_name: z.string().nullable(),
               subscription_id: z.string(),
               last_received_at: z.string().nullable(),
-              decision: z.enum(['chosen', 'skipped', 'pending', 'not_picked']),
+              decision: z.enum(['chosen', 'skipped', 'withdrawn', 'pending', 'not_picked']),
               reason: z.string().nullable(),
               detail: z.string().nullable(),
               price_cents: z.number().int().nullable(),

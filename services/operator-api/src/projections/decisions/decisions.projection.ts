@@ -2,7 +2,7 @@
  * The decision record of each lead, for auditors: the start level and traversal, every
  * level's evaluation (candidates in least-recently-served order with the last_received_at
  * they had then, exclusions and why, the picks), and what became of each pick (assigned,
- * or skipped and why). Evaluations and results are keyed by event id and the header row
+ * skipped and why, or withdrawn before billing saw it). Evaluations and results are keyed by event id and the header row
  * is guarded by the stream version, so a replay changes nothing.
  */
 import type pg from 'pg';
@@ -94,6 +94,18 @@ export const decisionsProjection: ProjectionDefinition = {
           `insert into operator.decision_results (event_id, lead_id, provider_id, subscription_id, level_id, result, reason, detail, recorded_at)
            values ($1, $2, $3, $4, $5, 'skipped', $6, $7, $8) on conflict (event_id) do nothing`,
           [event.id, d.lead_id, d.provider_id, d.subscription_id, d.level_id, d.reason, d.detail, event.createdAt],
+        );
+        return;
+      }
+      case 'PicksWithdrawn': {
+        const d = parseDistributionEvent('PicksWithdrawn', event.data);
+        // One row per pick taken back (keyed by event and provider): billing never saw them.
+        await client.query(
+          `insert into operator.decision_results (event_id, lead_id, provider_id, subscription_id, level_id, result, reason, recorded_at)
+           select $1 || ':' || p.provider_id, $2, p.provider_id, p.subscription_id, p.level_id, 'withdrawn', $3, $4
+             from unnest($5::text[], $6::text[], $7::text[]) as p(provider_id, subscription_id, level_id)
+           on conflict (event_id) do nothing`,
+          [event.id, d.lead_id, d.reason, event.createdAt, d.picks.map((p) => p.provider_id), d.picks.map((p) => p.subscription_id), d.picks.map((p) => p.level_id)],
         );
         return;
       }

@@ -9,7 +9,7 @@ import type { LevelSnapshot, SkipReason } from '@fairlead/contracts';
 type Db = Pick<pg.Pool, 'query'>;
 
 /** chosen: picked and charged; skipped: picked, not charged (why in `reason`); pending: picked, no answer yet; not_picked: ranked below the free slots. */
-export type CandidateDecision = 'chosen' | 'skipped' | 'pending' | 'not_picked';
+export type CandidateDecision = 'chosen' | 'skipped' | 'withdrawn' | 'pending' | 'not_picked';
 
 export interface CandidateView {
   rank: number;
@@ -71,7 +71,7 @@ interface RoundRow {
 interface ResultRow {
   provider_id: string;
   level_id: string;
-  result: 'assigned' | 'skipped';
+  result: 'assigned' | 'skipped' | 'withdrawn';
   reason: string | null;
   detail: string | null;
   price_cents: number | null;
@@ -92,8 +92,20 @@ export async function findDecisionRecord(db: Db, leadId: string): Promise<Decisi
   const head = header.rows[0];
   if (!head) return undefined;
   const nameOf = new Map(names.rows.map((r) => [r.provider_id, r.name]));
-  // At most one result per (level, provider): a provider is charged for a lead once.
-  const resultOf = new Map(results.rows.map((r) => [`${r.level_id}/${r.provider_id}`, r]));
+  // Per (level, provider), the results of its picks in round order: picks taken back come
+  // first (a withdrawn pick is picked again later), then at most one charge decision (a
+  // provider is charged for a lead once).
+  const resultsOf = new Map<string, ResultRow[]>();
+  for (const r of [...results.rows].sort((a, b) => Number(b.result === 'withdrawn') - Number(a.result === 'withdrawn'))) {
+    const key = `${r.level_id}/${r.provider_id}`;
+    resultsOf.set(key, [...(resultsOf.get(key) ?? []), r]);
+  }
+  const taken = new Map<string, number>();
+  const resultOf = (key: string): ResultRow | undefined => {
+    const i = taken.get(key) ?? 0;
+    taken.set(key, i + 1);
+    return resultsOf.get(key)?.[i];
+  };
 
   const roundsOf = new Map<string, RoundView[]>();
   for (const r of rounds.rows) {
@@ -102,8 +114,8 @@ export async function findDecisionRecord(db: Db, leadId: string): Promise<Decisi
       round: r.round,
       candidates: r.candidates.map((c, i) => {
         const pick = picked.get(c.provider_id);
-        const result = pick ? resultOf.get(`${r.level_id}/${c.provider_id}`) : undefined;
-        const decision: CandidateDecision = !pick ? 'not_picked' : !result ? 'pending' : result.result === 'assigned' ? 'chosen' : 'skipped';
+        const result = pick ? resultOf(`${r.level_id}/${c.provider_id}`) : undefined;
+        const decision: CandidateDecision = !pick ? 'not_picked' : !result ? 'pending' : result.result === 'assigned' ? 'chosen' : result.result;
         return {
           rank: i + 1,
           provider_id: c.provider_id,

@@ -1,0 +1,297 @@
+/**
+ * The distribution work items of one niche, decided together: the niche lock once, the
+ * lead streams in one read, the start levels in one request to rotation, the niche's
+ * subscriptions in one read, every decision buffered and written in one append, and the
+ * picks of all the leads charged in one request to billing.
+ *
+ * The result is what deciding the leads one at a time would give (the least-recently-served
+ * order is exact): the leads are decided in delivery order against one in-memory view of the
+ * niche's subscriptions, each lead seeing the earlier leads' picks as served. That view
+ * assumes the picks will be charged; billing decides the charges in the same order and, at
+ * the first decline, stops before the next lead. The leads after it take their picks back
+ * (PicksWithdrawn) and are decided again knowing of the decline.
+ *
+ * Decisions are recorded before they are acted on (picks before charges), so a crash
+ * anywhere resumes from the lead streams: picks already made are charged (billing answers
+ * repeats with its first decision) and recorded once (deterministic event ids).
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { DistributionEventData } from '@fairlead/contracts';
+import { isConcurrencyError, isEventIdConflictError, type PostgresEventStore } from '@fairlead/event-store';
+import { PermanentError } from '@fairlead/messaging';
+import { streams } from '@fairlead/contracts';
+import { chargeRecord, completedEvent, nextStep, selectProviders, startedEvent } from '../domain/distribution-decider';
+import type { Pick } from '../domain/distribution-state';
+import { utcDay, utcMonth, type ReceiptStats, type SubscriptionView } from '../domain/eligibility';
+import { eventIds } from '../domain/ids';
+import { subscriptionsOfLevels } from '../projections/subscriptions/subscriptions.projection';
+import { flushWriters, foldLeadStream, LeadWriter, reloadWriters } from './lead-stream';
+import { withNicheLock } from './niche-lock';
+import type { BillingPort, RotationPort } from './ports';
+
+export interface DistributeLeadDeps {
+  pool: pg.Pool;
+  store: PostgresEventStore;
+  rotation: RotationPort;
+  billing: BillingPort;
+  clock: () => Date;
+  logger: Logger;
+  /** Re-reads after a concurrent write before the attempt gives up (default 10). */
+  maxConflicts?: number;
+  /** Longest wait for another instance holding the niche (default 30 s). */
+  nicheLockWaitMs?: number;
+}
+
+export interface DistributeLeadInput {
+  request: DistributionEventData<'DistributionRequested'>;
+  /** This delivery of the work item, 1 on the first. */
+  attempt: number;
+}
+
+/** One work item's result: its recorded outcome, or why this attempt failed. */
+export type DistributeOutcome = { ok: true; completed: DistributionEventData<'DistributionCompleted'> } | { ok: false; error: unknown };
+
+/** A charge failed in a way that may pass (billing unreachable, timed out): the attempt is retried. */
+export class ChargeFailedError extends Error {
+  readonly code = 'FAIRNESS_CHARGE_FAILED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ChargeFailedError';
+  }
+}
+
+/** One lead of the batch. */
+interface LeadWork {
+  writer: LeadWriter;
+  input: DistributeLeadInput;
+  logger: Logger;
+  /** When this lead's latest picks count as served (strictly after the previous lead's). */
+  at: Date;
+  completed?: DistributionEventData<'DistributionCompleted'>;
+  error?: unknown;
+}
+
+const isOpen = (w: LeadWork) => w.completed === undefined && w.error === undefined;
+
+/**
+ * Runs the distributions of one niche's leads to their outcomes, in the order given.
+ * Per input, in order: the recorded DistributionCompleted, or the error of this attempt
+ * (a PermanentError when retrying cannot help). Throws when nothing could be decided at
+ * all (the niche lock, the database); the leads that completed before stay completed.
+ */
+export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string, inputs: readonly DistributeLeadInput[]): Promise<DistributeOutcome[]> {
+  const maxConflicts = deps.maxConflicts ?? 10;
+  return withNicheLock(
+    deps.pool,
+    nicheId,
+    async (client) => {
+      // A lead requested twice in one batch is decided once; both requests get its outcome.
+      const byLead = new Map<string, DistributeLeadInput>();
+      for (const input of inputs) if (!byLead.has(input.request.lead_id)) byLead.set(input.request.lead_id, input);
+      const read = await deps.store.readStreams([...byLead.keys()].map((id) => streams.lead(id)));
+      const work: LeadWork[] = [...byLead.entries()].map(([leadId, input]) => {
+        const { request } = input;
+        const writer = new LeadWriter(deps.store, leadId, foldLeadStream(read.get(streams.lead(leadId)) ?? []), { request_id: request.request_id, attempt: input.attempt });
+        const logger = deps.logger.child({ lead_id: leadId, niche_id: request.niche_id, request_id: request.request_id, attempt: input.attempt });
+        const w: LeadWork = { writer, input, logger, at: deps.clock() };
+        const lead = writer.state.lead;
+        if (request.niche_id !== nicheId || (lead && lead.niche_id !== nicheId)) {
+          // The niche lock and order would be the wrong niche's: refuse rather than decide unserialized.
+          w.error = new PermanentError(`request names niche ${request.niche_id}, but lead ${leadId} is in niche ${lead?.niche_id ?? nicheId}`, { code: 'FAIRNESS_NICHE_MISMATCH' });
+        }
+        return w;
+      });
+
+      let conflicts = 0;
+      while (work.some(isOpen)) {
+        try {
+          await decideRound(deps, client, nicheId, work);
+        } catch (error) {
+          if (!isConcurrencyError(error) && !isEventIdConflictError(error)) throw error;
+          // Someone else wrote to a lead (an operator's new request, another instance): re-read, re-decide.
+          if (++conflicts > maxConflicts) {
+            for (const w of work.filter(isOpen)) w.error = error;
+            break;
+          }
+          deps.logger.debug({ niche_id: nicheId, conflicts }, 'a lead stream changed under us; re-reading');
+          await reloadWriters(
+            deps.store,
+            work.filter(isOpen).map((w) => w.writer),
+          );
+        }
+      }
+      return inputs.map((input): DistributeOutcome => {
+        const w = work.find((x) => x.writer.leadId === input.request.lead_id)!;
+        return w.completed ? { ok: true, completed: w.completed } : { ok: false, error: w.error };
+      });
+    },
+    { waitMs: deps.nicheLockWaitMs ?? 30_000 },
+  );
+}
+
+/**
+ * One pass over the open leads: claims, then each lead's next decisions in order until it
+ * has picks to charge or its outcome, the write of all of them, then the charges. Leads
+ * with declined or withdrawn picks come back in the next pass.
+ */
+async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nicheId: string, work: LeadWork[]): Promise<void> {
+  const open = () => work.filter(isOpen);
+  for (const w of open()) settleFinished(w);
+
+  const toClaim = open().filter((w) => nextStep(w.writer.state).kind === 'claim');
+  if (toClaim.length > 0) {
+    const claims = await deps.rotation.claimStartLevels(
+      nicheId,
+      toClaim.map((w) => w.writer.leadId),
+    );
+    toClaim.forEach((w, i) => {
+      const answer = claims[i]!;
+      if (answer.status === 'rejected') {
+        w.error = answer.reason;
+        return;
+      }
+      const { request, attempt } = w.input;
+      if (answer.value === null) {
+        // No active level: nobody can be eligible. An outcome, not an error.
+        w.writer.add([{ id: eventIds.completed(w.writer.leadId), event: { type: 'DistributionCompleted', data: completedEvent(w.writer.state, { requestId: request.request_id, attempt, now: deps.clock() }) } }]);
+        return;
+      }
+      const data = startedEvent(w.writer.state, { requestId: request.request_id, attempt, ...answer.value, now: deps.clock() });
+      w.writer.add([{ id: eventIds.started(w.writer.leadId), event: { type: 'DistributionStarted', data } }]);
+    });
+  }
+
+  // Selections read the niche's subscriptions once, after the assignments buffered so far are
+  // written (their stats move in that transaction), and then see each earlier pick as served.
+  const selecting = open().filter((w) => nextStep(w.writer.state).kind === 'select');
+  let view: ServedView | undefined;
+  if (selecting.length > 0) {
+    await flushWriters(
+      client,
+      deps.store,
+      work.map((w) => w.writer),
+    );
+    const levelIds = new Set(selecting.flatMap((w) => w.writer.state.levels.map((l) => l.level.level_id)));
+    view = new ServedView(await subscriptionsOfLevels(client, [...levelIds]));
+  }
+
+  const toCharge: { w: LeadWork; pick: Pick }[] = [];
+  for (const w of open()) {
+    for (let steps = 0; steps < 3 && isOpen(w); steps++) {
+      const step = nextStep(w.writer.state);
+      if (step.kind === 'select' && view) {
+        w.at = view.tick(deps.clock());
+        const selections = selectProviders(w.writer.state, step.rounds, view.byLevel, w.at);
+        w.writer.add(selections.map((data) => ({ id: eventIds.selected(w.writer.leadId, data.level_id, data.round), event: { type: 'ProvidersSelected', data } })));
+        for (const s of selections) for (const p of s.picks) view.served(p.subscription_id, w.at);
+        continue;
+      }
+      if (step.kind === 'charge') toCharge.push(...step.picks.map((pick) => ({ w, pick })));
+      else if (step.kind === 'complete') complete(deps, w);
+      else settleFinished(w);
+      break;
+    }
+  }
+
+  // The picks are on record before anyone is charged for them; outcomes reached go with them.
+  await flushWriters(
+    client,
+    deps.store,
+    work.map((w) => w.writer),
+  );
+  for (const w of open()) settleFinished(w);
+  if (toCharge.length === 0) return;
+
+  const answers = await deps.billing.chargeBatch(
+    toCharge.map(({ w, pick }) => ({ providerId: pick.providerId, leadId: w.writer.leadId, subscriptionId: pick.subscriptionId, levelId: pick.levelId, amountCents: pick.priceCents })),
+  );
+  const withdrawn = new Map<LeadWork, Pick[]>();
+  const unanswered = new Map<LeadWork, unknown[]>();
+  toCharge.forEach(({ w, pick }, i) => {
+    const answer = answers[i]!;
+    if (answer.status === 'not_attempted') withdrawn.set(w, [...(withdrawn.get(w) ?? []), pick]);
+    else if (answer.status === 'rejected') unanswered.set(w, [...(unanswered.get(w) ?? []), answer.reason]);
+    else {
+      const record = chargeRecord(w.writer.state, pick, answer.value, w.at);
+      const id = record.type === 'LeadAssigned' ? eventIds.assigned(w.writer.leadId, pick.providerId) : eventIds.skipped(w.writer.leadId, pick.providerId);
+      w.writer.add([{ id, event: record }]);
+      if (record.type === 'ProviderSkipped') w.logger.info({ provider_id: record.data.provider_id, reason: record.data.reason, detail: record.data.detail }, 'provider skipped');
+    }
+  });
+  for (const [w, picks] of withdrawn) {
+    // Decided assuming an earlier lead's declined charge would go through: decided again next pass.
+    const data = { lead_id: w.writer.leadId, picks: picks.map((p) => ({ provider_id: p.providerId, subscription_id: p.subscriptionId, level_id: p.levelId })), reason: 'earlier_charge_declined' as const };
+    w.writer.add([{ id: eventIds.withdrawn(w.writer.leadId, w.writer.state.version + 1), event: { type: 'PicksWithdrawn', data } }]);
+  }
+  // Keep what billing did answer; the rest is charged again on the lead's next attempt.
+  await flushWriters(
+    client,
+    deps.store,
+    work.map((w) => w.writer),
+  );
+  for (const [w, reasons] of unanswered) {
+    const first = reasons[0];
+    w.error = new ChargeFailedError(`${reasons.length} charge(s) for lead ${w.writer.leadId} got no answer: ${first instanceof Error ? first.message : String(first)}`, { cause: first });
+  }
+}
+
+/** A lead whose stream already holds its outcome, or that cannot be distributed, is settled. */
+function settleFinished(w: LeadWork): void {
+  const step = nextStep(w.writer.state);
+  if (step.kind === 'done') w.completed = step.completed;
+  else if (step.kind === 'not_approved') {
+    w.error = new PermanentError(`lead ${w.writer.leadId} has no LeadApproved event: it cannot be distributed`, { code: 'FAIRNESS_LEAD_NOT_APPROVED' });
+  }
+}
+
+function complete(deps: DistributeLeadDeps, w: LeadWork): void {
+  const { request, attempt } = w.input;
+  const data = completedEvent(w.writer.state, { requestId: request.request_id, attempt, now: deps.clock() });
+  w.writer.add([{ id: eventIds.completed(w.writer.leadId), event: { type: 'DistributionCompleted', data } }]);
+  w.logger.info({ outcome: data.outcome, assignments: data.assignments.length, skipped: data.skipped.length, duration_ms: data.duration_ms }, 'distribution completed');
+}
+
+/**
+ * The niche's subscriptions as one pass reads them, with the picks made since counted as
+ * served: the next lead ranks and caps against them as it would after their charges.
+ * Served times are strictly increasing (a clock that has not moved still orders the leads).
+ */
+class ServedView {
+  private readonly bySubscription = new Map<string, SubscriptionView>();
+  private last: number;
+
+  constructor(readonly byLevel: Map<string, SubscriptionView[]>) {
+    this.last = 0;
+    for (const views of byLevel.values()) {
+      for (const v of views) {
+        this.bySubscription.set(v.subscriptionId, v);
+        this.last = Math.max(this.last, v.stats.lastReceivedAt?.getTime() ?? 0);
+      }
+    }
+  }
+
+  /** The time of the next lead's picks: now, or just after the latest served time known. */
+  tick(now: Date): Date {
+    this.last = Math.max(now.getTime(), this.last + 1);
+    return new Date(this.last);
+  }
+
+  served(subscriptionId: string, at: Date): void {
+    const view = this.bySubscription.get(subscriptionId);
+    if (view) view.stats = servedAt(view.stats, at);
+  }
+}
+
+/** The receipt stats after one more lead at `at` (as recordReceipts moves them). */
+export function servedAt(stats: ReceiptStats, at: Date): ReceiptStats {
+  const day = utcDay(at);
+  const month = utcMonth(at);
+  return {
+    lastReceivedAt: stats.lastReceivedAt && stats.lastReceivedAt > at ? stats.lastReceivedAt : at,
+    day,
+    dayCount: stats.day === day ? stats.dayCount + 1 : 1,
+    month,
+    monthCount: stats.month === month ? stats.monthCount + 1 : 1,
+  };
+}
