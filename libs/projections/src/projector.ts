@@ -7,6 +7,13 @@ export interface ProjectionDefinition {
   name: string;
   /** Stream categories it reads (`niche`, `subscription`, …); all when omitted. */
   categories?: readonly string[];
+  /**
+   * The event types apply() acts on; all when omitted. Others of its categories only move
+   * the position (no transaction; the checkpoint row follows at most once a second, with
+   * the next event applied, and at stop): a category's busy type (e.g. StartLevelClaimed
+   * in `niche`) costs a projection that ignores it nothing.
+   */
+  eventTypes?: readonly string[];
   /** Creates or migrates the read model's tables (idempotent). */
   setup?(client: pg.PoolClient): Promise<void>;
   /**
@@ -46,6 +53,9 @@ export interface ProjectorOptions {
   minReadIntervalMs?: number;
 }
 
+/** How often the checkpoint row follows events skipped by type (a restart reads at most this much again). */
+const SKIPPED_CHECKPOINT_INTERVAL_MS = 1_000;
+
 /** A read model may trail the store by this much more under load; a projector reads at most 100 times a second. */
 const DEFAULT_MIN_READ_INTERVAL_MS = 10;
 
@@ -64,12 +74,38 @@ export async function startProjector({ store, pool, schema, projection, minReadI
   }
   let position = await checkpoints.read(pool, projection.name);
   const waiters = new Set<{ target: Checkpoint; resolve: () => void }>();
+  const wanted = projection.eventTypes ? new Set(projection.eventTypes) : undefined;
+  // The position stored in the checkpoint row (behind `position` only after skipped events).
+  let stored = position;
+  let storedAt = Date.now();
+  const wakeWaiters = () => {
+    for (const waiter of waiters) {
+      if (compareCheckpoints(position, waiter.target) >= 0) {
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  };
+  const storeSkipped = async () => {
+    if (compareCheckpoints(position, stored) <= 0) return;
+    const at = position;
+    await checkpoints.write(pool, projection.name, at);
+    stored = at;
+    storedAt = Date.now();
+  };
 
   const subscription = store.subscribe({
     from: position,
     ...(projection.categories ? { categories: projection.categories } : {}),
     minReadIntervalMs: minReadIntervalMs ?? DEFAULT_MIN_READ_INTERVAL_MS,
     handler: async (event) => {
+      if (wanted && !wanted.has(event.type)) {
+        // Not ours: nothing to apply, so no transaction; the row catches up now and then.
+        position = { transactionId: event.transactionId, globalPosition: event.globalPosition };
+        if (Date.now() - storedAt >= SKIPPED_CHECKPOINT_INTERVAL_MS) await storeSkipped();
+        wakeWaiters();
+        return;
+      }
       const tx = await pool.connect();
       try {
         await tx.query('begin');
@@ -78,18 +114,15 @@ export async function startProjector({ store, pool, schema, projection, minReadI
         await checkpoints.write(tx, projection.name, next);
         await tx.query('commit');
         position = next;
+        stored = next;
+        storedAt = Date.now();
       } catch (error) {
         await tx.query('rollback').catch(() => undefined);
         throw error;
       } finally {
         tx.release();
       }
-      for (const waiter of waiters) {
-        if (compareCheckpoints(position, waiter.target) >= 0) {
-          waiters.delete(waiter);
-          waiter.resolve();
-        }
-      }
+      wakeWaiters();
     },
   });
 
@@ -97,7 +130,11 @@ export async function startProjector({ store, pool, schema, projection, minReadI
     name: projection.name,
     position: () => position,
     done: subscription.done,
-    stop: () => subscription.stop(),
+    stop: async () => {
+      await subscription.stop();
+      // A restart need not read the skipped events again.
+      await storeSkipped().catch(() => undefined);
+    },
     waitUntilCaughtUp: async (timeoutMs = 15_000) => {
       const head = await store.headCheckpoint(projection.categories ? { categories: projection.categories } : undefined);
       if (head === undefined || compareCheckpoints(position, head) >= 0) return;

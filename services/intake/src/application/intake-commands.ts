@@ -10,7 +10,7 @@ import { LeadApprovedV1, streams, SYSTEM_ACTOR, type Actor, type CommandReply } 
 import { isConcurrencyError, isEventIdConflictError, type EventStore } from '@fairlead/event-store';
 import { LeadRejectedError } from '../domain/errors';
 import { ids } from '../domain/ids';
-import { decideApproval, decideDistributionRequest } from '../domain/lead';
+import { decideApproval, decideDistributionRequest, initialLeadState } from '../domain/lead';
 import { malformedLead, unknownNiche, type Rejection } from '../domain/rejection';
 import { loadLead } from './lead-stream';
 import type { NicheDirectory } from './niche-directory';
@@ -90,11 +90,16 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
       if (!parsed.success) return reject('LEAD_INVALID', malformedLead(payload, parsed.error, options.pointerPrefix), payload, options);
       const lead = parsed.data;
       const duplicate: ApproveReply = { lead_id: lead.lead_id, status: 'duplicate', distribution_requested: false };
-      let state = await loadLead(store, lead.lead_id);
-      // A repeat needs no niche lookup: the first approval stands.
-      if (state.lead) return duplicate;
+      // Nearly every approval is a lead's first: decide as if the stream were new (the niche
+      // comes from the cache), and let the append's 'no_stream' find out otherwise, rather
+      // than read the stream first every time.
+      let state = initialLeadState();
       const niche = await niches.lookup(lead.niche_id);
-      if (!niche) return reject('UNKNOWN_NICHE', unknownNiche(lead.lead_id, lead.niche_id, options.pointerPrefix), payload, options);
+      if (!niche) {
+        // A repeat of a lead approved earlier stays a duplicate, whatever became of its niche.
+        if ((await loadLead(store, lead.lead_id)).lead) return duplicate;
+        return reject('UNKNOWN_NICHE', unknownNiche(lead.lead_id, lead.niche_id, options.pointerPrefix), payload, options);
+      }
 
       for (let conflicts = 0; ; conflicts++) {
         const decision = decideApproval(state, { lead, receivedVia: options.via, autoDistribute: niche.auto_distribute, now: clock() });

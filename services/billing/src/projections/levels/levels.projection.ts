@@ -10,6 +10,8 @@ import type { ProjectionDefinition } from '@fairlead/projections';
 export const levelsProjection: ProjectionDefinition = {
   name: 'billing.levels',
   categories: ['niche'],
+  // StartLevelClaimed (one per lead) is in the niche streams too: skipped without a transaction.
+  eventTypes: ['CompetitionLevelAdded', 'CompetitionLevelUpdated'],
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     const version = event.streamVersion;
     switch (event.type) {

@@ -11,6 +11,7 @@ import type { ProjectionDefinition } from '@fairlead/projections';
 export const subscriptionsProjection: ProjectionDefinition = {
   name: 'billing.subscriptions',
   categories: ['subscription'],
+  eventTypes: ['SubscriptionCreated', 'SubscriptionStatusChanged'],
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     const version = event.streamVersion;
     switch (event.type) {

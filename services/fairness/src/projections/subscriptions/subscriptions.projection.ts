@@ -14,6 +14,7 @@ import type { Subscription } from '../../domain/subscription';
 export const subscriptionsProjection: ProjectionDefinition = {
   name: 'fairness.subscriptions',
   categories: ['subscription'],
+  eventTypes: ['SubscriptionCreated', 'SubscriptionChanged', 'SubscriptionStatusChanged'],
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     const version = event.streamVersion;
     switch (event.type) {

@@ -15,6 +15,8 @@ export function directoryProjection(logger: Logger): ProjectionDefinition {
   return {
     name: 'notification.directory',
     categories: ['provider', 'niche', 'subscription'],
+    // StartLevelClaimed (one per lead) is in the niche streams too: skipped without a transaction.
+    eventTypes: ['ProviderRegistered', 'ProviderUpdated', 'NicheCreated', 'NicheUpdated', 'CompetitionLevelAdded', 'CompetitionLevelUpdated', 'SubscriptionCreated'],
     apply: async (event: StoredEvent, client: pg.PoolClient) => {
       if (!HANDLED.has(event.type) || !isDistributionEventType(event.type)) return;
       const parsed = DISTRIBUTION_EVENTS[event.type].safeParse(event.data);

@@ -1,0 +1,63 @@
+/**
+ * The live projector on a real PostgreSQL event store: each event it applies is applied
+ * once with its checkpoint; events of types it does not take only move its position, and
+ * the stored checkpoint follows them by the time it stops.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
+import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
+import { CheckpointTable } from './checkpoints';
+import { startProjector, type ProjectionDefinition } from './projector';
+
+let db: TestDatabase;
+let store: PostgresEventStore;
+
+beforeAll(async () => {
+  db = await createTestDatabase('projector');
+  store = createPostgresEventStore({ pool: db.pool });
+  await store.migrate();
+  await db.pool.query('create schema if not exists rm; create table rm.counted (type text not null, n integer not null)');
+});
+afterAll(async () => {
+  await store.close();
+  await db.drop();
+});
+
+const event = (type: string) => ({ id: randomUUID(), type, data: { at: Date.now() } });
+
+describe('startProjector', () => {
+  it('applies only the event types it takes, skips the rest without a transaction, and stores the position it reached at stop', async () => {
+    const applied: string[] = [];
+    const projection: ProjectionDefinition = {
+      name: 'rm.counted',
+      categories: ['thing'],
+      eventTypes: ['ThingCreated'],
+      apply: async (e, client) => {
+        applied.push(e.type);
+        await client.query('insert into rm.counted (type, n) values ($1, 1)', [e.type]);
+      },
+    };
+    const projector = await startProjector({ store, pool: db.pool, schema: 'rm', projection, minReadIntervalMs: 1 });
+    await store.append('thing-1', [event('ThingCreated'), event('ThingTouched'), event('ThingTouched')], 'no_stream');
+    await store.append('thing-2', [event('ThingTouched'), event('ThingCreated'), event('ThingTouched')], 'no_stream');
+    const last = await store.append('thing-3', [event('ThingTouched')], 'no_stream');
+    // Caught up means past the skipped events too, though nothing was applied for them.
+    await projector.waitUntilCaughtUp(5_000);
+    expect(applied).toEqual(['ThingCreated', 'ThingCreated']);
+    expect(projector.position().globalPosition).toBe(last.lastGlobalPosition);
+    const { rows } = await db.pool.query<{ n: number }>('select count(*)::int as n from rm.counted');
+    expect(rows[0]!.n).toBe(2);
+
+    await projector.stop();
+    const stored = await new CheckpointTable('rm').read(db.pool, 'rm.counted');
+    expect(stored.globalPosition).toBe(last.lastGlobalPosition);
+
+    // A restart goes on from there: nothing applied twice, the next event applied once.
+    const again = await startProjector({ store, pool: db.pool, schema: 'rm', projection, minReadIntervalMs: 1 });
+    await store.append('thing-4', [event('ThingCreated')], 'no_stream');
+    await again.waitUntilCaughtUp(5_000);
+    await again.stop();
+    expect(applied).toEqual(['ThingCreated', 'ThingCreated', 'ThingCreated']);
+  });
+});
