@@ -80,20 +80,23 @@ describe('distribution under load and faults', () => {
 
   it('kill -9 of fairness and then billing mid-run: every lead reaches an outcome and every invariant holds', async () => {
     const { niche, providers } = await seedMarket('crash');
-    const leads = await approveAll(niche, 200, 'crash');
+    // Three bursts' worth at once: fairness decides a niche's queue in batches of up to 100,
+    // so 200 leads can be done before the first kill lands; 600 leave a middle to crash in.
+    const total = 600;
+    const leads = await approveAll(niche, total, 'crash');
 
-    await waitFor(async () => (await outcomesCount(leads)) >= 30, { timeoutMs: 120_000, intervalMs: 50, what: '30 outcomes before the first crash' });
+    await waitFor(async () => (await outcomesCount(leads)) >= 60, { timeoutMs: 120_000, intervalMs: 20, what: '60 outcomes before the first crash' });
     await system.services.fairness.kill();
     const afterFairnessCrash = await outcomesCount(leads);
-    expect(afterFairnessCrash).toBeLessThan(200);
+    expect(afterFairnessCrash).toBeLessThan(total);
     await system.services.fairness.restart();
 
-    await waitFor(async () => (await outcomesCount(leads)) >= afterFairnessCrash + 30, { timeoutMs: 120_000, intervalMs: 50, what: '30 more outcomes before the second crash' });
+    await waitFor(async () => (await outcomesCount(leads)) >= afterFairnessCrash + 60, { timeoutMs: 120_000, intervalMs: 20, what: '60 more outcomes before the second crash' });
     await system.services.billing.kill();
-    expect(await outcomesCount(leads)).toBeLessThan(200);
+    expect(await outcomesCount(leads)).toBeLessThan(total);
     await system.services.billing.restart();
 
-    await waitFor(async () => (await outcomesCount(leads)) === 200, { timeoutMs: 180_000, intervalMs: 250, what: 'all 200 outcomes after the crashes' });
+    await waitFor(async () => (await outcomesCount(leads)) === total, { timeoutMs: 180_000, intervalMs: 250, what: `all ${total} outcomes after the crashes` });
     const facts = await collectFacts(system, niche.niche_id, leads, providers);
     expect(checkInvariants(facts, { levels: 3, leadIds: leads, maxRecipients: maxRecipientsOf(niche) })).toEqual([]);
   });

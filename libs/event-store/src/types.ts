@@ -70,6 +70,15 @@ export interface ReadAllOptions {
   categories?: readonly string[];
 }
 
+export interface HeadOptions extends ReadAllOptions {
+  /**
+   * Also count events committed but not yet readable (held back behind an older transaction
+   * still running): the head of everything committed now, which a reader reaches once
+   * that transaction ends. For "has everything committed so far been applied?".
+   */
+  includeHeldBack?: boolean;
+}
+
 export interface Subscription {
   /** Stops the subscription; resolves when its loop has ended. */
   stop(): Promise<void>;
@@ -110,7 +119,7 @@ export interface EventStore {
    * The checkpoint of the newest event readAll can return now (of the given categories),
    * or undefined when there is none: cheap, for "am I caught up?" without reading the log.
    */
-  headCheckpoint(options?: ReadAllOptions): Promise<Checkpoint | undefined>;
+  headCheckpoint(options?: HeadOptions): Promise<Checkpoint | undefined>;
   /** Catches up from a checkpoint and then follows live appends. */
   subscribe(options: SubscribeOptions): Subscription;
   close(): Promise<void>;

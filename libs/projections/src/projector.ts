@@ -136,7 +136,8 @@ export async function startProjector({ store, pool, schema, projection, minReadI
       await storeSkipped().catch(() => undefined);
     },
     waitUntilCaughtUp: async (timeoutMs = 15_000) => {
-      const head = await store.headCheckpoint(projection.categories ? { categories: projection.categories } : undefined);
+      // Everything committed, held back or not: a caller that just appended waits for its event.
+      const head = await store.headCheckpoint({ ...(projection.categories ? { categories: projection.categories } : {}), includeHeldBack: true });
       if (head === undefined || compareCheckpoints(position, head) >= 0) return;
       await new Promise<void>((resolve, reject) => {
         const waiter = { target: head, resolve: () => (clearTimeout(timer), resolve()) };

@@ -123,8 +123,11 @@ describe('PostgreSQL event store adapter', () => {
       await a.query('begin');
       await a.query('select pg_current_xact_id()');
       const eventB = event('B');
-      await store.append(`${category}-b`, [eventB], 'no_stream');
+      const b = await store.append(`${category}-b`, [eventB], 'no_stream');
       expect((await readAllFrom(store, head, [category])).events).toEqual([]);
+      // Readable head: not B yet. Committed head (what "caught up" waits for): B.
+      expect(await store.headCheckpoint({ categories: [category] })).toBeUndefined();
+      expect((await store.headCheckpoint({ categories: [category], includeHeldBack: true }))?.globalPosition).toBe(b.lastGlobalPosition);
 
       const eventA = event('A');
       await store.appendInTransaction(a, `${category}-a`, [eventA], 'no_stream');

@@ -168,7 +168,7 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
       const page = await readGlobalPage(pool, schema, from, batchSize, readOptions?.categories);
       return { events: page.events, checkpoint: page.checkpoint };
     },
-    headCheckpoint: (headOptions) => readHeadCheckpoint(pool, schema, headOptions?.categories),
+    headCheckpoint: (headOptions) => readHeadCheckpoint(pool, schema, headOptions?.categories, headOptions?.includeHeldBack ?? false),
     subscribe: (subscribeOptions: SubscribeOptions): Subscription => {
       if (closed) throw new Error('event store is closed');
       const subscription = startSubscription(

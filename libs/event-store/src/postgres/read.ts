@@ -90,17 +90,17 @@ export async function readGlobalPage(
 
 /**
  * The checkpoint of the newest event a reader of the global log can see now (below the
- * xmin watermark), optionally of some categories only: one backward step of the
+ * xmin watermark; with `includeHeldBack`, the newest committed at all), optionally of some categories only: one backward step of the
  * (transaction_id, global_position) index, walking back past other categories' rows.
  */
-export async function readHeadCheckpoint(db: Queryable, schema: string, categories?: readonly string[]): Promise<Checkpoint | undefined> {
+export async function readHeadCheckpoint(db: Queryable, schema: string, categories?: readonly string[], includeHeldBack = false): Promise<Checkpoint | undefined> {
   const s = quoteIdentifier(schema);
   const { rows } = await db.query<{ transaction_id: bigint; global_position: bigint }>({
     text: `select e.transaction_id, e.global_position from ${s}.events e
-           where e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+           where ($2 or e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()))
              and ($1::text[] is null or split_part(e.stream_name, '-', 1) = any($1::text[]))
            order by e.transaction_id desc, e.global_position desc limit 1`,
-    values: [categories ? [...categories] : null],
+    values: [categories ? [...categories] : null, includeHeldBack],
     types: bigintTypes,
   });
   const row = rows[0];
