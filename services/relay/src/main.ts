@@ -12,7 +12,7 @@ import { baseConfigSchema, createHttpApp, createLogger, createMetricsRegistry, l
 import { startTelemetry } from '@fairlead/platform/telemetry';
 import { acquireLeadership } from './leadership';
 import { createRelayMetrics } from './metrics';
-import { readRelayCheckpoint, RELAY_DEFAULT_BATCH_SIZE, RELAY_DEFAULT_CHECKPOINT_INTERVAL_MS, startRelay, type RunningRelay } from './relay';
+import { readRelayCheckpoint, RELAY_DEFAULT_BATCH_SIZE, RELAY_DEFAULT_CHECKPOINT_INTERVAL_MS, RELAY_DEFAULT_MIN_READ_INTERVAL_MS, startRelay, type RunningRelay } from './relay';
 
 const config = loadConfig(
   baseConfigSchema.extend({
@@ -20,6 +20,8 @@ const config = loadConfig(
     RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(RELAY_DEFAULT_BATCH_SIZE),
     /** Least time between checkpoint writes (0: after every batch); a crash republishes about this much, dropped by JetStream's duplicate window. */
     RELAY_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(RELAY_DEFAULT_CHECKPOINT_INTERVAL_MS),
+    /** Least time between two reads of the log once caught up (ms). */
+    RELAY_MIN_READ_INTERVAL_MS: z.coerce.number().int().min(0).max(1_000).default(RELAY_DEFAULT_MIN_READ_INTERVAL_MS),
     /** Advisory lock key shared by every relay of one deployment. */
     RELAY_LOCK_KEY: z.coerce.bigint().default(7_346_217_001n),
   }),
@@ -107,6 +109,7 @@ relay = await startRelay({
   logger,
   batchSize: config.RELAY_BATCH_SIZE,
   checkpointIntervalMs: config.RELAY_CHECKPOINT_INTERVAL_MS,
+  minReadIntervalMs: config.RELAY_MIN_READ_INTERVAL_MS,
   onPublished: metrics.onPublished,
   onCheckpointWritten: metrics.onCheckpointWritten,
 });

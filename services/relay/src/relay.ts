@@ -19,6 +19,11 @@ export interface RelayOptions {
   batchSize?: number;
   /** Least time between two checkpoint writes, in ms (default 100; 0 writes after every batch). */
   checkpointIntervalMs?: number;
+  /**
+   * Least time between two reads of the log once caught up, in ms (default 2): a busy store
+   * commits hundreds of times a second, and one read answers the commits of that moment.
+   */
+  minReadIntervalMs?: number;
   /** Called with each batch once it is acknowledged (metrics); its checkpoint may be written later. */
   onPublished?: (events: readonly StoredEvent[]) => void;
   /** Called after each checkpoint write (metrics). */
@@ -51,6 +56,9 @@ export const RELAY_DEFAULT_BATCH_SIZE = 500;
 
 /** Least time between checkpoint writes unless configured otherwise. */
 export const RELAY_DEFAULT_CHECKPOINT_INTERVAL_MS = 100;
+
+/** Least time between reads of the log unless configured otherwise (adds at most this to a hop). */
+export const RELAY_DEFAULT_MIN_READ_INTERVAL_MS = 2;
 
 const publishSpan = (subject: string, event: StoredEvent): TraceSpan => ({
   name: `relay publish ${subject}`,
@@ -100,6 +108,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const subscription: Subscription = store.subscribe({
     from: start,
     batchSize,
+    minReadIntervalMs: options.minReadIntervalMs ?? RELAY_DEFAULT_MIN_READ_INTERVAL_MS,
     handler: async (event) => {
       while (queue.length >= batchSize * 2 && !stopping) await new Promise<void>((r) => (wakeReader = r));
       queue.push(event);
