@@ -90,7 +90,13 @@ export interface SubscribeOptions {
   /** Resume strictly after this checkpoint. */
   from: Checkpoint;
   /** Called for each event in global order, one at a time. An error stops the subscription. */
-  handler: (event: StoredEvent) => Promise<void> | void;
+  handler?: (event: StoredEvent) => Promise<void> | void;
+  /**
+   * Instead of `handler`: called with each page read (its events in global order, never
+   * empty), so the subscriber can apply a page in one transaction. An error stops the
+   * subscription. Exactly one of handler and pageHandler is given.
+   */
+  pageHandler?: (events: readonly StoredEvent[]) => Promise<void> | void;
   /** Events read per query while catching up. */
   batchSize?: number;
   /** Restrict delivery to stream categories (the part of the stream name before the first '-'). */

@@ -21,6 +21,8 @@ export interface SubscriptionDeps {
 const DEFAULT_BATCH_SIZE = 500;
 
 export function startSubscription(deps: SubscriptionDeps, options: SubscribeOptions): Subscription {
+  const { handler, pageHandler } = options;
+  if ((handler === undefined) === (pageHandler === undefined)) throw new Error('subscribe takes exactly one of handler and pageHandler');
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const minReadIntervalMs = options.minReadIntervalMs ?? 0;
   let stopped = false;
@@ -66,9 +68,14 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
           readRetryDelay = Math.min(readRetryDelay * 2, 5_000);
           continue;
         }
-        for (const event of page.events) {
+        if (pageHandler) {
           if (stopped) return;
-          await options.handler(event);
+          if (page.events.length > 0) await pageHandler(page.events);
+        } else {
+          for (const event of page.events) {
+            if (stopped) return;
+            await handler!(event);
+          }
         }
         checkpoint = page.checkpoint;
         if (page.full || stopped) continue;
