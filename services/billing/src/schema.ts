@@ -60,6 +60,23 @@ const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'top_ups: idempotency keys of top-ups',
+    sql: `
+      -- A top-up sent with an idempotency key is recorded here in the transaction of its
+      -- event, so a retry of the same request (lost reply, double click) tops up once.
+      create table billing.top_ups (
+        provider_id text not null,
+        idempotency_key text not null,
+        amount_cents bigint not null,
+        reference text not null,
+        event_id text not null,
+        created_at timestamptz not null default now(),
+        primary key (provider_id, idempotency_key)
+      );
+    `,
+  },
 ];
 
 export function migrateBilling(pool: pg.Pool): Promise<RunMigrationsResult> {

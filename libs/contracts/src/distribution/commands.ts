@@ -118,8 +118,19 @@ export const billingCommands = {
     reply: Provider,
   },
   get_provider: { request: z.object({ provider_id: Id }), reply: Provider },
+  /**
+   * With `idempotency_key`, a repeat of the same top-up (same provider, key, amount and
+   * reference) tops up once and answers with the provider as it is now; the same key with
+   * another amount or reference is refused (IDEMPOTENCY_KEY_REUSED).
+   */
   top_up: {
-    request: z.object({ provider_id: Id, amount_cents: PositiveCents, reference: z.string().max(200).default('top-up'), ...withActor }),
+    request: z.object({
+      provider_id: Id,
+      amount_cents: PositiveCents,
+      reference: z.string().max(200).default('top-up'),
+      idempotency_key: z.string().min(1).max(200).optional(),
+      ...withActor,
+    }),
     reply: Provider,
   },
   /** Idempotent by (lead_id, provider_id): a repeat returns the first decision. Never overdraws. */

@@ -11,7 +11,7 @@ import type pg from 'pg';
 import type { billingCommands, CommandReply } from '@fairlead/contracts';
 import type { z } from 'zod';
 import { isConcurrencyError } from '@fairlead/event-store';
-import { ProviderNotFoundError } from '../domain/errors';
+import { IdempotencyKeyReusedError, ProviderNotFoundError } from '../domain/errors';
 import { eventIds } from '../domain/ids';
 import { chargeRecordOf, decideCharge, decideRefund, decideTopUp, evolveWallet, type ChargeRecord } from '../domain/wallet';
 import type { ProviderCommands, ProviderReply } from './provider-commands';
@@ -196,7 +196,43 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
 
   return {
     topUp: async (r) => {
-      await ledger.write(r.provider_id, (wallet) => ({ events: [{ id: newId(), event: decideTopUp(r, wallet) }], result: () => undefined }), { actor: r.actor });
+      const key = r.idempotency_key;
+      await ledger.write(
+        r.provider_id,
+        async (wallet, tx) => {
+          if (key !== undefined) {
+            // Under the wallet's lock: a concurrent retry of the same request waits here and finds the first.
+            const { rows } = await tx.query<{ amount_cents: string; reference: string }>(
+              'select amount_cents, reference from billing.top_ups where provider_id = $1 and idempotency_key = $2',
+              [r.provider_id, key],
+            );
+            const earlier = rows[0];
+            if (earlier) {
+              if (Number(earlier.amount_cents) !== r.amount_cents || earlier.reference !== r.reference) throw new IdempotencyKeyReusedError(r.provider_id, key);
+              return { events: [], result: () => undefined };
+            }
+          }
+          const id = key !== undefined ? eventIds.topUp(r.provider_id, key) : newId();
+          return {
+            events: [{ id, event: decideTopUp(r, wallet) }],
+            ...(key !== undefined
+              ? {
+                  alongside: async (t: pg.PoolClient) => {
+                    await t.query('insert into billing.top_ups (provider_id, idempotency_key, amount_cents, reference, event_id) values ($1, $2, $3, $4, $5)', [
+                      r.provider_id,
+                      key,
+                      r.amount_cents,
+                      r.reference,
+                      id,
+                    ]);
+                  },
+                }
+              : {}),
+            result: () => undefined,
+          };
+        },
+        { actor: r.actor, ...(key !== undefined ? { idempotency_key: key } : {}) },
+      );
       return providers.reply(r.provider_id);
     },
 

@@ -55,3 +55,17 @@ export class NothingToRefundError extends ConflictError {
     this.name = 'NothingToRefundError';
   }
 }
+
+/** An idempotency key already used for a different top-up of the same provider. */
+export class IdempotencyKeyReusedError extends ConflictError {
+  constructor(
+    readonly providerId: string,
+    readonly idempotencyKey: string,
+  ) {
+    super(`idempotency key ${idempotencyKey} was already used for another top-up of provider ${providerId}`, {
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      details: { provider_id: providerId, idempotency_key: idempotencyKey },
+    });
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}

@@ -19,5 +19,6 @@ export const eventIds = {
   providerRegistered: (providerId: string) => uuidV5(`provider-registered:${providerId}`),
   /** One charge decision (charged or declined) per (lead, provider). */
   charge: (leadId: string, providerId: string) => uuidV5(`charge:${leadId}:${providerId}`),
+  topUp: (providerId: string, idempotencyKey: string) => uuidV5(`top-up:${providerId}:${idempotencyKey}`),
   refund: (leadId: string, providerId: string) => uuidV5(`refund:${leadId}:${providerId}`),
 } as const;

@@ -65,6 +65,25 @@ describe('wallets', () => {
     expect(await walletRow('w1')).toEqual({ balance_cents: folded.balance_cents, version: folded.version });
   });
 
+  it('tops up once per idempotency key, also when the retries race; refuses the key for another top-up', async () => {
+    await h.command('register_provider', { provider_id: 'idem', name: 'Idem', email: 'idem@m.test' });
+    const topUp = { provider_id: 'idem', amount_cents: 700, reference: 'invoice 7', idempotency_key: 'req-7' };
+    const replies = await Promise.all(Array.from({ length: 5 }, () => h.command('top_up', topUp)));
+    expect(replies.map((r) => r.balance_cents)).toEqual([700, 700, 700, 700, 700]);
+    expect(await h.command('top_up', topUp)).toMatchObject({ balance_cents: 700 });
+    const toppedUp = (await h.store.readStream(streams.wallet('idem'))).filter((e) => e.type === 'WalletToppedUp');
+    expect(toppedUp).toHaveLength(1);
+    expect(toppedUp[0]!.metadata).toMatchObject({ idempotency_key: 'req-7' });
+    expect(await walletRow('idem')).toEqual({ balance_cents: 700, version: 0 });
+
+    expect(await h.errorCode('top_up', { ...topUp, amount_cents: 701 })).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await h.errorCode('top_up', { ...topUp, reference: 'invoice 8' })).toBe('IDEMPOTENCY_KEY_REUSED');
+    // Another key, or none, is another top-up.
+    expect(await h.command('top_up', { ...topUp, idempotency_key: 'req-8' })).toMatchObject({ balance_cents: 1_400 });
+    expect(await h.command('top_up', { provider_id: 'idem', amount_cents: 700, reference: 'invoice 7' })).toMatchObject({ balance_cents: 2_100 });
+    expect(await h.command('top_up', { provider_id: 'idem', amount_cents: 700, reference: 'invoice 7' })).toMatchObject({ balance_cents: 2_800 });
+  });
+
   it('answers a repeated charge with its first decision, even after the balance changed', async () => {
     await h.command('register_provider', { provider_id: 'w2', name: 'W2', email: 'w2@w.test' });
     const declined = await charge('w2', 'lead-x', 500);

@@ -42,6 +42,14 @@ describe('a distribution run by an operator', () => {
       expect(await ok('POST', '/api/v1/admin/providers', { ...admin, body: { provider_id: id, name, email: `${id}@example.com` } }, 201)).toMatchObject({ balance_cents: 0, version: 0 });
       expect(await ok('POST', `/api/v1/admin/providers/${id}/wallet/top-ups`, { ...operator, body: { amount_cents: 5_000, reference: 'invoice 1' } })).toMatchObject({ balance_cents: 5_000 });
     }
+    // A retried top-up with the same Idempotency-Key tops up once; the key for another amount is a conflict.
+    await ok('POST', '/api/v1/admin/providers', { ...admin, body: { provider_id: 'pc', name: 'Careful Crates', email: 'pc@example.com' } }, 201);
+    const retried = { ...operator, body: { amount_cents: 2_500, reference: 'invoice 2' }, headers: { 'idempotency-key': 'pc-invoice-2' } };
+    expect(await ok('POST', '/api/v1/admin/providers/pc/wallet/top-ups', retried)).toMatchObject({ balance_cents: 2_500 });
+    expect(await ok('POST', '/api/v1/admin/providers/pc/wallet/top-ups', retried)).toMatchObject({ balance_cents: 2_500 });
+    const reused = await h.call('POST', '/api/v1/admin/providers/pc/wallet/top-ups', { ...retried, body: { amount_cents: 9_999, reference: 'invoice 2' } });
+    expect(reused.statusCode, reused.body).toBe(409);
+    expect(reused.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
     const renamed = await h.call('PATCH', '/api/v1/admin/providers/pa', { ...admin, body: { name: 'ABC Movers Inc' }, headers: { 'if-match': '"0"' } });
     expect(renamed.statusCode, renamed.body).toBe(200);
     expect(renamed.headers.etag).toBe('"1"');

@@ -78,13 +78,22 @@ export function registerWalletRoutes(app: HttpApp, ctx: ApiContext): void {
       schema: {
         tags,
         summary: "Top up a provider's wallet (a paused-for-funds subscription resumes when the balance covers its price)",
+        description:
+          'Send an `Idempotency-Key` to make retries safe: a repeat of the same top-up (same key, amount and reference) tops up once and answers with the wallet as it is; the same key with another amount or reference is 409 IDEMPOTENCY_KEY_REUSED.',
         params: Params,
+        headers: z.object({ 'idempotency-key': z.string().trim().min(1).max(200).optional().describe('makes a retry of this top-up safe') }),
         body: z.object({ amount_cents: PositiveCents.max(100_000_000), reference: z.string().trim().min(1).max(200).default('top-up') }),
         response: { 200: Provider, ...problemResponses(...COMMAND_PROBLEMS) },
       },
     },
     async (request) => {
-      const provider = await ctx.bus.send('billing', 'top_up', { provider_id: request.params.id, ...request.body, actor: actorOf(principalOf(request)) });
+      const key = request.headers['idempotency-key'];
+      const provider = await ctx.bus.send('billing', 'top_up', {
+        provider_id: request.params.id,
+        ...request.body,
+        ...(key ? { idempotency_key: key } : {}),
+        actor: actorOf(principalOf(request)),
+      });
       return fromProviderReply(provider);
     },
   );
