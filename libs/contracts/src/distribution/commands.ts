@@ -113,8 +113,15 @@ export const billingCommands = {
     request: z.object({ provider_id: Id.optional(), name: z.string().min(1).max(200), email: z.email(), ...withActor }),
     reply: Provider,
   },
+  /** With `expected_version`, refused (PROVIDER_VERSION_CONFLICT) unless the provider is still at that version. */
   update_provider: {
-    request: z.object({ provider_id: Id, name: z.string().min(1).max(200).optional(), email: z.email().optional(), ...withActor }),
+    request: z.object({
+      provider_id: Id,
+      name: z.string().min(1).max(200).optional(),
+      email: z.email().optional(),
+      expected_version: z.number().int().optional(),
+      ...withActor,
+    }),
     reply: Provider,
   },
   get_provider: { request: z.object({ provider_id: Id }), reply: Provider },

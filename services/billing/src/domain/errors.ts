@@ -2,7 +2,7 @@
  * The billing service's typed errors. Each keeps a stable `code` (it travels in NATS
  * error replies) and an HTTP status (via the platform's AppError family) for the edges.
  */
-import { ConflictError, NotFoundError } from '@fairlead/platform';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '@fairlead/platform';
 
 /** Also the answer to a charge for a provider billing does not know (no wallet). */
 export class ProviderNotFoundError extends NotFoundError {
@@ -67,5 +67,20 @@ export class IdempotencyKeyReusedError extends ConflictError {
       details: { provider_id: providerId, idempotency_key: idempotencyKey },
     });
     this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
+/** An update decided on a version of the provider that is no longer the latest. */
+export class ProviderVersionConflictError extends PreconditionFailedError {
+  constructor(
+    readonly providerId: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`provider ${providerId}: expected version ${expected}, actual ${actual}`, {
+      code: 'PROVIDER_VERSION_CONFLICT',
+      details: { provider_id: providerId, expected_version: expected, actual_version: actual },
+    });
+    this.name = 'ProviderVersionConflictError';
   }
 }

@@ -3,7 +3,7 @@
  * wallet is a stream of its own (wallet.ts); registering a provider opens the wallet.
  */
 import type { Actor, DistributionEventData } from '@fairlead/contracts';
-import { ProviderExistsError, ProviderNotFoundError } from './errors';
+import { ProviderExistsError, ProviderNotFoundError, ProviderVersionConflictError } from './errors';
 
 export interface Provider {
   provider_id: string;
@@ -32,7 +32,7 @@ export function evolveProvider(state: ProviderState, event: ProviderEvent, versi
 
 export type ProviderCommand =
   | { type: 'register_provider'; provider_id: string; name: string; email: string; actor: Actor }
-  | { type: 'update_provider'; provider_id: string; name?: string; email?: string; actor: Actor };
+  | { type: 'update_provider'; provider_id: string; name?: string; email?: string; expected_version?: number; actor: Actor };
 
 /** The events a command produces against the current state; [] when it changes nothing. */
 export function decideProvider(command: ProviderCommand, state: ProviderState): ProviderEvent[] {
@@ -46,6 +46,10 @@ export function decideProvider(command: ProviderCommand, state: ProviderState): 
     return [{ type: 'ProviderRegistered', data }];
   }
   if (!state) throw new ProviderNotFoundError(command.provider_id);
+  // The caller decided on this version (an operator's If-Match): anything newer is a conflict, not a retry.
+  if (command.expected_version !== undefined && command.expected_version !== state.version) {
+    throw new ProviderVersionConflictError(command.provider_id, command.expected_version, state.version);
+  }
   const data: DistributionEventData<'ProviderUpdated'> = { provider_id: state.provider_id, actor: command.actor };
   if (command.name !== undefined && command.name !== state.name) data.name = command.name;
   if (command.email !== undefined && command.email !== state.email) data.email = command.email;

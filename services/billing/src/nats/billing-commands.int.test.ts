@@ -65,6 +65,22 @@ describe('wallets', () => {
     expect(await walletRow('w1')).toEqual({ balance_cents: folded.balance_cents, version: folded.version });
   });
 
+  it('updates a provider only at the version the caller decided on: of two racing edits of version 0, one wins', async () => {
+    await h.command('register_provider', { provider_id: 'edit', name: 'Edit', email: 'edit@m.test' });
+    const results = await Promise.allSettled(
+      ['First Name', 'Second Name'].map((name) => h.command('update_provider', { provider_id: 'edit', name, expected_version: 0 })),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(isRemoteError(lost.reason) && lost.reason.code).toBe('PROVIDER_VERSION_CONFLICT');
+    const now = await h.command('get_provider', { provider_id: 'edit' });
+    expect(now).toMatchObject({ version: 1, name: (won[0] as PromiseFulfilledResult<{ name: string }>).value.name });
+    // Without expected_version an update still applies to the latest version.
+    expect(await h.command('update_provider', { provider_id: 'edit', email: 'new@m.test' })).toMatchObject({ version: 2, email: 'new@m.test' });
+    expect(await h.errorCode('update_provider', { provider_id: 'edit', name: 'Stale', expected_version: 1 })).toBe('PROVIDER_VERSION_CONFLICT');
+  });
+
   it('tops up once per idempotency key, also when the retries race; refuses the key for another top-up', async () => {
     await h.command('register_provider', { provider_id: 'idem', name: 'Idem', email: 'idem@m.test' });
     const topUp = { provider_id: 'idem', amount_cents: 700, reference: 'invoice 7', idempotency_key: 'req-7' };

@@ -9,7 +9,7 @@ import type { CommandReply } from '@fairlead/contracts';
 import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/platform';
 import { findProvider, listProviders, type ProviderRow } from '../../projections/providers/providers.queries';
 import type { ApiContext } from '../context';
-import { assertVersion, requireIfMatch, setEtag } from '../etag';
+import { requireIfMatch, setEtag } from '../etag';
 import { cents, COMMAND_PROBLEMS, Cursor, Id, IfMatchHeaders, Limit, NextCursor, problemResponses } from '../schemas';
 
 const P = '/api/v1/admin/providers';
@@ -96,9 +96,13 @@ export function registerProviderRoutes(app: HttpApp, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const expected = requireIfMatch(request.headers['if-match']);
-      const current = await ctx.bus.send('billing', 'get_provider', { provider_id: request.params.id });
-      assertVersion(expected, current.version, `Provider ${request.params.id}`);
-      const provider = await ctx.bus.send('billing', 'update_provider', { provider_id: request.params.id, ...request.body, actor: actorOf(principalOf(request)) });
+      // Billing checks the version in the transaction of the change: a concurrent edit is a 412, never overwritten.
+      const provider = await ctx.bus.send('billing', 'update_provider', {
+        provider_id: request.params.id,
+        ...request.body,
+        expected_version: expected,
+        actor: actorOf(principalOf(request)),
+      });
       setEtag(reply, provider.version);
       return fromProviderReply(provider);
     },
