@@ -27,6 +27,7 @@ export {
 } from './errors';
 export { toProblem, problemType, ProblemSchema, PROBLEM_CONTENT_TYPE, type ProblemDetails, type ProblemAnswer, type ProblemContext } from './problem';
 export { createHttpApp, listen, sendProblem, type HttpApp, type HttpAppOptions } from './http/app';
+export { installRateLimit, type RateLimitOptions } from './http/rate-limit';
 export { postgresReadiness, natsReadiness, runReadinessChecks, type ReadinessCheck, type CheckResult, type Queryable } from './http/readiness';
 export { onShutdown, type ShutdownStep, type ShutdownOptions, type ShutdownHandle } from './shutdown';
 export { createMetricsRegistry, registerMetricsRoute, type MetricsRegistryOptions } from './metrics';

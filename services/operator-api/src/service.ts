@@ -4,7 +4,6 @@
  * bearer-token auth with roles and MFA, rate limiting, and the routes.
  */
 import { randomUUID } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
@@ -14,11 +13,11 @@ import type { Subjects } from '@fairlead/contracts';
 import type { EventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams } from '@fairlead/messaging';
 import {
-  AppError,
   createHttpApp,
   createMetricsRegistry,
   createTokenVerifier,
   installAuth,
+  installRateLimit,
   listen,
   natsReadiness,
   postgresReadiness,
@@ -122,13 +121,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
   registerMetricsRoute(app, metrics);
   registerApiMetrics(app, metrics, { projectors: () => projectors, jsm, deadLetterStream: subjects.streams.deadLetters });
 
-  await app.register(rateLimit, {
-    max: config.rateLimitMax ?? 600,
-    timeWindow: config.rateLimitWindowMs ?? 60_000,
-    keyGenerator: (request) => request.ip,
-    errorResponseBuilder: (_request, context) =>
-      new AppError('RATE_LIMITED', `Too many requests: at most ${context.max} per ${context.after}. Try again later.`, { status: 429, details: { limit: context.max } }),
-  });
+  await installRateLimit(app, { ...(config.rateLimitMax ? { max: config.rateLimitMax } : {}), ...(config.rateLimitWindowMs ? { windowMs: config.rateLimitWindowMs } : {}) });
   const routes = installAuth(app, createTokenVerifier(deps.auth), { prefix: '/api/' });
 
   const ctx: ApiContext = {

@@ -14,6 +14,9 @@ export const ticketWorkflowConfigSchema = baseConfigSchema
     DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
     /** Upper bound of one MCP tool call. */
     TOOL_CALL_TIMEOUT_MS: env.durationMs().default(30_000),
+    /** Requests one client may make per window, REST and MCP together (429 beyond). */
+    RATE_LIMIT_MAX: z.coerce.number().int().positive().default(1_200),
+    RATE_LIMIT_WINDOW_MS: env.durationMs().default(60_000),
     // JWT_SECRET, JWT_SECRET_FILE, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE: the operator API's, so one token opens both.
     ...jwtConfigSchema.shape,
     /** When set, /mcp needs `Authorization: Bearer <MCP_TOKEN>` (agents are not operators: no JWT); unset, /mcp is open. */

@@ -44,6 +44,7 @@ const { app } = await createTicketWorkflowApp({
   verifyToken: createTokenVerifier(auth.options),
   ...(config.MCP_TOKEN ? { mcpToken: config.MCP_TOKEN } : {}),
   toolCallTimeoutMs: config.TOOL_CALL_TIMEOUT_MS,
+  rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS },
 });
 registerHttpMetrics(app, registry);
 registerMetricsRoute(app, registry);

@@ -1,4 +1,4 @@
-import { createHttpApp, installAuth, postgresReadiness, type HttpApp, type Logger, type ProtectedRoute, type TokenVerifier } from '@fairlead/platform';
+import { createHttpApp, installAuth, installRateLimit, postgresReadiness, type HttpApp, type Logger, type ProtectedRoute, type RateLimitOptions, type TokenVerifier } from '@fairlead/platform';
 import type { WorkflowContext } from '../application/context';
 import { registerMcpRoutes } from '../mcp/routes';
 import { REST_PREFIX, requireMcpToken } from './auth';
@@ -13,6 +13,8 @@ export interface TicketWorkflowAppOptions {
   mcpToken?: string;
   /** Upper bound of one MCP tool call. */
   toolCallTimeoutMs?: number;
+  /** Requests per client and window, REST and MCP together (default 1200 per minute). */
+  rateLimit?: RateLimitOptions;
 }
 
 export interface TicketWorkflowApp {
@@ -38,6 +40,7 @@ export async function createTicketWorkflowApp(options: TicketWorkflowAppOptions)
     // Templates and rendered tickets travel in bodies.
     bodyLimit: 4 * 1024 * 1024,
   });
+  await installRateLimit(app, { max: 1_200, ...options.rateLimit });
   const routes = installAuth(app, options.verifyToken, { prefix: REST_PREFIX });
   registerRestRoutes(app, options.ctx, { prefix: REST_PREFIX.slice(0, -1) });
   registerMcpRoutes(app, options.ctx, {

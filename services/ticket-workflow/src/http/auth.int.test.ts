@@ -149,6 +149,23 @@ describe('public routes and /mcp', () => {
     for (const url of ['/healthz', '/readyz', '/docs/json']) expect((await open.app.inject({ url })).statusCode, url).toBe(200);
   });
 
+  it('limits each client’s requests per window, REST and MCP alike, with a 429 problem; probes are not limited', async () => {
+    const limited = await createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken: createTokenVerifier({ secret, ...claims }), rateLimit: { max: 3 } });
+    try {
+      const viewer = `Bearer ${await token(['viewer'])}`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await limited.app.inject({ url: '/v1/projects', headers: { authorization: viewer } })).statusCode);
+      expect(statuses).toEqual([200, 200, 200]);
+      const over = await limited.app.inject({ url: '/v1/projects', headers: { authorization: viewer } });
+      expect(over.statusCode).toBe(429);
+      expect(over.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+      expect((await initialize(limited)).statusCode).toBe(429);
+      expect((await limited.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await limited.app.close();
+    }
+  });
+
   const initialize = (app: TicketWorkflowApp, authorization?: string) =>
     app.app.inject({
       method: 'POST',
