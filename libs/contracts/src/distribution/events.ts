@@ -172,6 +172,23 @@ export const DistributionFailed = z.object({
   failed_at: IsoTime,
 });
 
+/** What an operator did with a dead letter (stream `deadletter-<seq>`): the facts the lead's status and the audit log follow. */
+const DeadLetterAction = z.object({
+  seq: z.number().int().positive(),
+  original_subject: z.string().nullable(),
+  /** The relayed event type the dead letter carried (e.g. DistributionRequested), when it carried one. */
+  event_type: z.string().nullable(),
+  lead_id: Id.nullable(),
+  reason: z.string().nullable(),
+  error: z.string().nullable(),
+  actor: Actor,
+  at: IsoTime,
+});
+/** Re-published to its original subject with a new msgID, and removed from the dead-letter queue. */
+export const DeadLetterRedriven = DeadLetterAction.extend({ republished_to: z.string(), stream_seq: z.number().int().positive(), msg_id: z.string() });
+/** Removed from the dead-letter queue without being re-published. */
+export const DeadLetterDiscarded = DeadLetterAction;
+
 export const DISTRIBUTION_EVENTS = {
   NicheCreated,
   NicheUpdated,
@@ -197,6 +214,8 @@ export const DISTRIBUTION_EVENTS = {
   ProviderSkipped,
   DistributionCompleted,
   DistributionFailed,
+  DeadLetterRedriven,
+  DeadLetterDiscarded,
 } as const;
 
 export type DistributionEventType = keyof typeof DISTRIBUTION_EVENTS;
@@ -219,4 +238,6 @@ export const streams = {
   wallet: (providerId: string) => `wallet-${providerId}`,
   subscription: (id: string) => `subscription-${id}`,
   lead: (id: string) => `lead-${id}`,
+  /** Operators' actions on one dead letter, by its sequence in the dead-letter stream. */
+  deadLetter: (seq: number) => `deadletter-${seq}`,
 } as const;

@@ -107,7 +107,10 @@ describe('dead-letter queue', () => {
     expect((await h.call('POST', `/api/v1/admin/dead-letters/${letter!.seq}/redrive`, { roles: ['operator'] })).statusCode).toBe(404);
     expect((await h.call('GET', '/api/v1/admin/leads/lead-dl/distribution-status', { roles: ['viewer'] })).json()).toMatchObject({ queue_state: 'queued', last_attempt_status: 'queued' });
     const audit = (await h.call('GET', '/api/v1/admin/audit-log?action=dlq.redriven', { roles: ['viewer'] })).json<{ items: unknown[] }>();
-    expect(audit.items).toEqual([expect.objectContaining({ actor: { actor_id: 'olga', actor_role: 'operator' }, source: 'api', subject: `dlq:${letter!.seq}`, lead_id: 'lead-dl' })]);
+    expect(audit.items).toEqual([expect.objectContaining({ actor: { actor_id: 'olga', actor_role: 'operator' }, source: 'event', subject: `dlq:${letter!.seq}`, lead_id: 'lead-dl' })]);
+    // The redrive is a fact in the store: a rebuild of the read models keeps the queued mark and the audit entry.
+    const recorded = await h.store.readStream(streams.deadLetter(letter!.seq));
+    expect(recorded.map((e) => [e.type, (e.data as { lead_id: string }).lead_id])).toEqual([['DeadLetterRedriven', 'lead-dl']]);
   });
 
   it('discards (admins only), recorded in the audit log', async () => {

@@ -1,12 +1,15 @@
 /**
- * The dead-letter queue: list, inspect, redrive (operators), discard (admins). Redrives
- * and discards leave no event, so the API records them in the audit log itself; a redrive
- * of a lead's distribution also marks the lead as queued again in its status.
+ * The dead-letter queue: list, inspect, redrive (operators), discard (admins). Redrives and
+ * discards are recorded as events (DeadLetterRedriven / DeadLetterDiscarded on
+ * `deadletter-<seq>`): the audit log shows who did what, and a redrive of a lead's
+ * distribution marks the lead as queued again — also after a rebuild of the read models.
  */
 import { z } from 'zod';
+import { streams, type DistributionEventData } from '@fairlead/contracts';
 import { actorOf, principalOf, type HttpApp, type Principal } from '@fairlead/platform';
 import type { DeadLetter, DeadLetterSummary } from '../../application/dead-letters';
-import { recordApiAction } from '../../projections/audit/audit.projection';
+import { recordEventAction } from '../../projections/audit/audit.projection';
+import { markRedriven } from '../../projections/leads/leads.projection';
 import type { ApiContext } from '../context';
 import { isoOrNull, iso, Limit, problemResponses, Time } from '../schemas';
 
@@ -54,16 +57,30 @@ const summary = (d: DeadLetterSummary): z.infer<typeof Summary> => ({
 const detail = (d: DeadLetter): z.infer<typeof Detail> => ({ ...summary(d), headers: d.headers, issues: d.issues, payload: d.payload, payload_bytes: d.payload_bytes });
 
 export function registerDeadLetterRoutes(app: HttpApp, ctx: ApiContext): void {
-  const audit = (principal: Principal, action: 'dlq.redriven' | 'dlq.discarded', letter: DeadLetter, details: Record<string, unknown>) =>
-    recordApiAction(ctx.pool, ctx.newId(), ctx.clock(), {
-      action,
-      actor: actorOf(principal),
-      subject: `dlq:${letter.seq}`,
-      lead_id: letter.lead_id,
-      niche_id: null,
-      provider_id: null,
-      details: { original_subject: letter.original_subject, reason: letter.reason, error: letter.error, event_type: letter.event_type, ...details },
-    });
+  /**
+   * Records what the operator did as an event on `deadletter-<seq>` (so a rebuild of the
+   * read models knows it), and applies its effects on the read models at once: the audit
+   * entry and, for a redriven distribution, the lead's queued mark. The projections apply
+   * the same event later to the same rows, as no-ops.
+   */
+  const record = async <T extends 'DeadLetterRedriven' | 'DeadLetterDiscarded'>(type: T, data: DistributionEventData<T>): Promise<void> => {
+    const stream = streams.deadLetter(data.seq);
+    const id = ctx.newId();
+    await ctx.store.append(stream, [{ id, type, data, metadata: { actor: data.actor } }], 'any');
+    const stored = (await ctx.store.readStream(stream)).find((e) => e.id === id);
+    if (stored) await recordEventAction(ctx.pool, stored);
+    if (type === 'DeadLetterRedriven' && data.lead_id && data.event_type === 'DistributionRequested') await markRedriven(ctx.pool, data.lead_id, new Date(data.at));
+  };
+  const facts = (principal: Principal, letter: DeadLetter) => ({
+    seq: letter.seq,
+    original_subject: letter.original_subject,
+    event_type: letter.event_type,
+    lead_id: letter.lead_id,
+    reason: letter.reason,
+    error: letter.error,
+    actor: actorOf(principal),
+    at: ctx.clock().toISOString(),
+  });
 
   app.get(
     P,
@@ -108,10 +125,7 @@ export function registerDeadLetterRoutes(app: HttpApp, ctx: ApiContext): void {
       const principal = principalOf(request);
       const result = await ctx.dlq.redrive(request.params.seq, principal.sub);
       const letter = result.dead_letter;
-      if (letter.lead_id && letter.event_type === 'DistributionRequested') {
-        await ctx.pool.query(`update operator.leads set redriven_at = $2 where lead_id = $1`, [letter.lead_id, ctx.clock()]);
-      }
-      await audit(principal, 'dlq.redriven', letter, { republished_to: result.subject, stream_seq: result.stream_seq, msg_id: result.msg_id });
+      await record('DeadLetterRedriven', { ...facts(principal, letter), republished_to: result.subject, stream_seq: result.stream_seq, msg_id: result.msg_id });
       return { seq: result.seq, subject: result.subject, stream: result.stream, stream_seq: result.stream_seq, msg_id: result.msg_id, lead_id: letter.lead_id };
     },
   );
@@ -125,7 +139,7 @@ export function registerDeadLetterRoutes(app: HttpApp, ctx: ApiContext): void {
     async (request, reply) => {
       const principal = principalOf(request);
       const letter = await ctx.dlq.discard(request.params.seq);
-      await audit(principal, 'dlq.discarded', letter, {});
+      await record('DeadLetterDiscarded', facts(principal, letter));
       return reply.code(204).send(null);
     },
   );

@@ -162,6 +162,12 @@ export function auditEntryOf(event: StoredEvent): AuditEntry | undefined {
       const { actor, subscription_id, provider_id, ...rest } = parseDistributionEvent('SubscriptionStatusChanged', event.data);
       return entry('subscription.status_changed', actor, `subscription:${subscription_id}`, { provider: provider_id }, rest);
     }
+    case 'DeadLetterRedriven':
+    case 'DeadLetterDiscarded': {
+      const d = event.type === 'DeadLetterRedriven' ? parseDistributionEvent('DeadLetterRedriven', event.data) : parseDistributionEvent('DeadLetterDiscarded', event.data);
+      const { actor, seq, lead_id, at: _at, ...details } = d;
+      return entry(event.type === 'DeadLetterRedriven' ? 'dlq.redriven' : 'dlq.discarded', actor, `dlq:${seq}`, { lead: lead_id }, details);
+    }
     default:
       // Rotation claims, charges and selections are recorded by the entries above (started, assignment, skipped).
       return undefined;

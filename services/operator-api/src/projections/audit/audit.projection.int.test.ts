@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams } from '@fairlead/contracts';
 import { event, partialDistribution } from '../../testing/events';
 import { startProjectionHarness, type ProjectionHarness } from '../../testing/projection-harness';
-import { auditProjection, recordApiAction } from './audit.projection';
+import { auditProjection } from './audit.projection';
 import { listAudit } from './audit.queries';
 
 let h: ProjectionHarness;
@@ -14,6 +14,9 @@ beforeAll(async () => {
   await h.append(streams.lead('lead-1'), s.events);
   await h.append(streams.niche('roofing'), [event('NicheCreated', { niche_id: 'roofing', name: 'Roofing', auto_distribute: true, actor: alice })]);
   await h.append(streams.wallet('p1'), [event('WalletToppedUp', { provider_id: 'p1', amount_cents: 500, balance_after_cents: 500, reference: 'card', actor: { actor_id: 'olga', actor_role: 'operator' } })]);
+  await h.append(streams.deadLetter(7), [
+    event('DeadLetterDiscarded', { seq: 7, original_subject: 'x.lead.approved', event_type: null, lead_id: null, reason: 'malformed', error: 'not JSON', actor: alice, at: '2026-01-05T10:09:00.000Z' }),
+  ]);
   await h.project(auditProjection);
 });
 afterAll(async () => {
@@ -36,20 +39,12 @@ describe('operator.audit_log', () => {
     expect(skipped).toMatchObject({ provider_id: 'p3', actor_id: 'system', details: { reason: 'insufficient_balance' } });
   });
 
-  it('records who did each operator action, from events and from the API', async () => {
-    await recordApiAction(h.pool, 'api-1', new Date(), {
-      action: 'dlq.discarded',
-      actor: alice,
-      subject: 'dlq:7',
-      lead_id: null,
-      niche_id: null,
-      provider_id: null,
-      details: { reason: 'malformed' },
-    });
-    expect((await listAudit(h.pool, { actor_id: 'alice', limit: 10 })).items.map((e) => [e.action, e.source])).toEqual([
-      ['dlq.discarded', 'api'],
-      ['niche.created', 'event'],
+  it('records who did each operator action, dead-letter actions included', async () => {
+    expect((await listAudit(h.pool, { actor_id: 'alice', limit: 10 })).items.map((e) => [e.action, e.source, e.subject])).toEqual([
+      ['dlq.discarded', 'event', 'dlq:7'],
+      ['niche.created', 'event', 'niche:roofing'],
     ]);
+    expect((await listAudit(h.pool, { action: 'dlq.discarded', limit: 10 })).items[0]!.details).toMatchObject({ reason: 'malformed', error: 'not JSON' });
     expect((await listAudit(h.pool, { action: 'wallet.topped_up', limit: 10 })).items[0]).toMatchObject({ actor_id: 'olga', actor_role: 'operator', subject: 'provider:p1' });
   });
 

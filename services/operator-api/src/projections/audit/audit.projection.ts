@@ -41,14 +41,18 @@ async function insertEntry(db: Db, id: string, source: 'event' | 'api', occurred
   );
 }
 
-/** Records an operator action the API performed itself (no event carries it). */
-export function recordApiAction(db: Db, id: string, occurredAt: Date, entry: AuditEntry): Promise<void> {
-  return insertEntry(db, id, 'api', occurredAt, entry);
+/**
+ * Writes the audit entry of an event the API just appended, at once (read your own write);
+ * the projection writes the same row (same id) again as a no-op.
+ */
+export async function recordEventAction(db: Db, event: StoredEvent): Promise<void> {
+  const e = auditEntryOf(event);
+  if (e) await insertEntry(db, event.id, 'event', event.createdAt, e);
 }
 
 export const auditProjection: ProjectionDefinition = {
   name: 'operator.audit',
-  categories: ['lead', 'niche', 'provider', 'wallet', 'subscription'],
+  categories: ['lead', 'niche', 'provider', 'wallet', 'subscription', 'deadletter'],
   setup: async (client) => void (await client.query(SETUP)),
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     const e = auditEntryOf(event);

@@ -53,9 +53,17 @@ async function update(client: pg.PoolClient, leadId: string, version: number, as
   await client.query(`update operator.leads set ${assignments}, version = $2 where lead_id = $1 and version < $2`, [leadId, version, ...values]);
 }
 
+/**
+ * A redriven distribution shows as queued again until its next attempt (leads.queries.ts).
+ * The API applies it at once too (read your own write); both write the same value.
+ */
+export async function markRedriven(db: Pick<pg.ClientBase, 'query'>, leadId: string, at: Date): Promise<void> {
+  await db.query(`update operator.leads set redriven_at = greatest(redriven_at, $2) where lead_id = $1`, [leadId, at]);
+}
+
 export const leadsProjection: ProjectionDefinition = {
   name: 'operator.leads',
-  categories: ['lead'],
+  categories: ['lead', 'deadletter'],
   setup: async (client) => void (await client.query(SETUP)),
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     const v = event.streamVersion;
@@ -142,6 +150,11 @@ export const leadsProjection: ProjectionDefinition = {
            attempts = greatest(attempts, $4), last_attempt_at = $5, last_error = $6`,
           [d.final, d.attempt, d.failed_at, d.error],
         );
+        return;
+      }
+      case 'DeadLetterRedriven': {
+        const d = parseDistributionEvent('DeadLetterRedriven', event.data);
+        if (d.lead_id && d.event_type === 'DistributionRequested') await markRedriven(client, d.lead_id, new Date(d.at));
         return;
       }
       default:
