@@ -32,7 +32,10 @@ import { openBenchInfra } from './distribution/infra';
 import { fixedRate, OutcomeTracker, publisher, saturate } from './distribution/load';
 import { startObserving } from './distribution/observe';
 import { enableStatements } from './distribution/pg-stats';
-import { pidByCommandLine, SERVICES, startServices, tail, type CpuSource, type RunningService } from './distribution/processes';
+import { pidByCommandLine, servicesToRun, startServices, tail, type CpuSource, type RunningService } from './distribution/processes';
+
+/** BENCH_WITH=operator-api,notification adds the rest of `npm start` to the five services measured. */
+const SERVICES = servicesToRun(process.env.BENCH_WITH);
 import { summariseProfiles, type ProfileSummary } from './distribution/profile';
 import { printReport, type MeasuredPhase } from './distribution/report';
 import { commander, LEVELS, seedMarket } from './distribution/seed';
@@ -74,6 +77,7 @@ try {
     workDir: infra.workDir,
     env: { DATABASE_URL: infra.databaseUrl, NATS_URL: infra.natsUrl, NATS_NAMESPACE: infra.namespace, LOG_LEVEL: 'warn' },
     perService: { relay: { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) } },
+    services: SERVICES,
     ...(PROFILE ? { profile: SERVICES, profileDir } : {}),
   });
 
@@ -125,7 +129,7 @@ try {
     `load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(' ')} (the machine may be shared); after: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
-    `services: the defaults of each main.ts (DISTRIBUTION_CONCURRENCY=${process.env.DISTRIBUTION_CONCURRENCY ?? 'default'}), LOG_LEVEL=warn${PROFILE ? '; PROFILING (--cpu-prof, NATS counting): figures are lower than without' : ''}`,
+    `services: ${SERVICES.join(', ')}, the defaults of each main.ts (DISTRIBUTION_CONCURRENCY=${process.env.DISTRIBUTION_CONCURRENCY ?? 'default'}), LOG_LEVEL=warn${PROFILE ? '; PROFILING (--cpu-prof, NATS counting): figures are lower than without' : ''}`,
   ];
 
   log('stopping the services…');

@@ -10,8 +10,23 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { freePort } from '@fairlead/infra';
 
+/** The issue's services: what `bench:distribution` measures by default. */
 export const SERVICES = ['relay', 'rotation', 'billing', 'fairness', 'intake'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+/** The rest of `npm start`, added with BENCH_WITH (e.g. `operator-api,notification`). */
+export const OPTIONAL_SERVICES = ['operator-api', 'notification'] as const;
+export type ServiceName = (typeof SERVICES)[number] | (typeof OPTIONAL_SERVICES)[number];
+
+/** The services to run: the issue's five, plus those BENCH_WITH names (unknown names are refused). */
+export function servicesToRun(withList: string | undefined): ServiceName[] {
+  const extra = (withList ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of extra) {
+    if (!(OPTIONAL_SERVICES as readonly string[]).includes(name)) throw new Error(`BENCH_WITH: unknown service ${name} (choose from ${OPTIONAL_SERVICES.join(', ')})`);
+  }
+  return [...SERVICES, ...(extra as ServiceName[])];
+}
 
 export interface RunningService {
   name: ServiceName;
@@ -27,13 +42,15 @@ export interface StartServicesOptions {
   env: Record<string, string>;
   /** Extra environment per service. */
   perService?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Which services (default: SERVICES). */
+  services?: readonly ServiceName[];
   /** Services run under `--cpu-prof`, writing into `<profileDir>/<service>/`. */
   profile?: readonly ServiceName[];
   profileDir?: string;
 }
 
 export async function startServices(options: StartServicesOptions): Promise<RunningService[]> {
-  const started = await Promise.allSettled(SERVICES.map((name) => startOne(name, options)));
+  const started = await Promise.allSettled((options.services ?? SERVICES).map((name) => startOne(name, options)));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
     await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
