@@ -23,7 +23,8 @@ export interface ProjectionDefinition {
   apply(event: StoredEvent, client: pg.PoolClient): Promise<void>;
   /**
    * Optional: applies a batch of its events (in log order) with multi-row writes, to the
-   * same effect as apply() on each in turn. Rebuilds use it; the live projector does not.
+   * same effect as apply() on each in turn. Rebuilds use it, and the live projector for a
+   * page of more than one event.
    */
   applyBatch?(events: readonly StoredEvent[], client: pg.PoolClient): Promise<void>;
 }
@@ -114,7 +115,9 @@ export async function startProjector({ store, pool, schema, projection, minReadI
       const tx = await pool.connect();
       try {
         await tx.query('begin');
-        for (const event of mine) await projection.apply(event, tx);
+        // Multi-row writes where the projection has them (the same effect as apply() on each).
+        if (projection.applyBatch && mine.length > 1) await projection.applyBatch(mine, tx);
+        else for (const event of mine) await projection.apply(event, tx);
         await checkpoints.write(tx, projection.name, reached);
         await tx.query('commit');
         position = reached;

@@ -58,4 +58,32 @@ export const auditProjection: ProjectionDefinition = {
     const e = auditEntryOf(event);
     if (e) await insertEntry(client, event.id, 'event', event.createdAt, e);
   },
+  // A page's entries in one insert, in log order (seq follows the order of the rows given).
+  applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
+    const rows = events.flatMap((event) => {
+      const e = auditEntryOf(event);
+      return e ? [{ event, e }] : [];
+    });
+    if (rows.length === 0) return;
+    await client.query(
+      `insert into operator.audit_log (id, occurred_at, action, actor_id, actor_role, source, subject, lead_id, niche_id, provider_id, details)
+       select id, occurred_at, action, actor_id, actor_role, 'event', subject, lead_id, niche_id, provider_id, details
+         from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])
+              with ordinality as t(id, occurred_at, action, actor_id, actor_role, subject, lead_id, niche_id, provider_id, details, ord)
+        order by ord
+       on conflict (id) do nothing`,
+      [
+        rows.map((r) => r.event.id),
+        rows.map((r) => r.event.createdAt),
+        rows.map((r) => r.e.action),
+        rows.map((r) => r.e.actor.actor_id),
+        rows.map((r) => r.e.actor.actor_role),
+        rows.map((r) => r.e.subject),
+        rows.map((r) => r.e.lead_id),
+        rows.map((r) => r.e.niche_id),
+        rows.map((r) => r.e.provider_id),
+        rows.map((r) => JSON.stringify(r.e.details)),
+      ],
+    );
+  },
 };
