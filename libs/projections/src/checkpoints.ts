@@ -44,6 +44,18 @@ export class CheckpointTable {
   }
 }
 
+/** Several projectors' rows moved to one position, in one statement (a projector group's page). */
+export async function writeCheckpoints(table: CheckpointTable, db: Queryable, names: readonly string[], checkpoint: Checkpoint): Promise<void> {
+  if (names.length === 0) return;
+  await db.query(
+    `insert into ${table.table} (name, transaction_id, global_position, updated_at)
+     select n, $2, $3, now() from unnest($1::text[]) as n
+     on conflict (name) do update set transaction_id = excluded.transaction_id,
+       global_position = excluded.global_position, updated_at = now()`,
+    [names, checkpoint.transactionId.toString(), checkpoint.globalPosition.toString()],
+  );
+}
+
 export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {
   if (a.transactionId !== b.transactionId) return a.transactionId < b.transactionId ? -1 : 1;
   if (a.globalPosition !== b.globalPosition) return a.globalPosition < b.globalPosition ? -1 : 1;

@@ -1,2 +1,2 @@
-export { startProjector, type ProjectionDefinition, type RunningProjector, type ProjectorOptions } from './projector';
+export { startProjector, startProjectorGroup, type ProjectionDefinition, type RunningProjector, type ProjectorOptions, type ProjectorGroupOptions } from './projector';
 export { CheckpointTable, compareCheckpoints } from './checkpoints';

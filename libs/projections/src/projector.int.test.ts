@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
 import { CheckpointTable } from './checkpoints';
-import { startProjector, type ProjectionDefinition } from './projector';
+import { startProjector, startProjectorGroup, type ProjectionDefinition } from './projector';
 
 let db: TestDatabase;
 let store: PostgresEventStore;
@@ -59,5 +59,37 @@ describe('startProjector', () => {
     await again.waitUntilCaughtUp(5_000);
     await again.stop();
     expect(applied).toEqual(['ThingCreated', 'ThingCreated', 'ThingCreated']);
+  });
+
+  it('feeds several projections from one reader: each gets its categories, from its own checkpoint, applied once', async () => {
+    const seen: Record<string, string[]> = { a: [], b: [] };
+    const define = (name: 'a' | 'b', category: string): ProjectionDefinition => ({
+      name: `rm.group_${name}`,
+      categories: [category],
+      apply: async (e) => void seen[name]!.push((e.data as { tag: string }).tag),
+    });
+    const tagged = (type: string, tag: string) => ({ id: randomUUID(), type, data: { tag } });
+    const a = define('a', 'gala');
+    const b = define('b', 'galb');
+    // a runs alone first and gets ahead; b joins later from nothing.
+    const alone = await startProjector({ store, pool: db.pool, schema: 'rm', projection: a, minReadIntervalMs: 1 });
+    await store.append('gala-1', [tagged('X', 'a1'), tagged('X', 'a2')], 'no_stream');
+    await store.append('galb-1', [tagged('X', 'b1')], 'no_stream');
+    await alone.waitUntilCaughtUp(5_000);
+    await alone.stop();
+    expect(seen).toEqual({ a: ['a1', 'a2'], b: [] });
+
+    const group = await startProjectorGroup({ store, pool: db.pool, schema: 'rm', projections: [a, b], minReadIntervalMs: 1 });
+    await store.append('gala-2', [tagged('X', 'a3')], 'no_stream');
+    await store.append('galb-2', [tagged('X', 'b2')], 'no_stream');
+    await Promise.all(group.map((p) => p.waitUntilCaughtUp(5_000)));
+    // a got only what came after its checkpoint; b everything of its category.
+    expect(seen).toEqual({ a: ['a1', 'a2', 'a3'], b: ['b1', 'b2'] });
+    expect(group.map((p) => p.name)).toEqual(['rm.group_a', 'rm.group_b']);
+    await Promise.all(group.map((p) => p.stop()));
+    const table = new CheckpointTable('rm');
+    const [ra, rb] = [await table.read(db.pool, 'rm.group_a'), await table.read(db.pool, 'rm.group_b')];
+    expect(ra.globalPosition).toBe(group[0]!.position().globalPosition);
+    expect(rb.globalPosition).toBe(group[1]!.position().globalPosition);
   });
 });

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Checkpoint, EventStore, StoredEvent } from '@fairlead/event-store';
-import { CheckpointTable, compareCheckpoints } from './checkpoints';
+import { CheckpointTable, compareCheckpoints, writeCheckpoints } from './checkpoints';
 
 export interface ProjectionDefinition {
   /** Unique name; the checkpoint row's key. */
@@ -54,7 +54,12 @@ export interface ProjectorOptions {
   minReadIntervalMs?: number;
 }
 
-/** How often the checkpoint row follows events skipped by type (a restart reads at most this much again). */
+export interface ProjectorGroupOptions extends Omit<ProjectorOptions, 'projection'> {
+  /** Projections fed by one reader of the log, each with its own checkpoint row. */
+  projections: readonly ProjectionDefinition[];
+}
+
+/** How often the checkpoint rows follow events nobody applied (a restart reads at most this much again). */
 const SKIPPED_CHECKPOINT_INTERVAL_MS = 1_000;
 
 /** A read model may trail the store by this much more under load; a projector reads at most 100 times a second. */
@@ -64,64 +69,120 @@ const DEFAULT_MIN_READ_INTERVAL_MS = 10;
  * Runs one projection: catches up from its stored checkpoint, then follows live appends.
  * Each page of the log read is applied and checkpointed in one transaction.
  */
-export async function startProjector({ store, pool, schema, projection, minReadIntervalMs }: ProjectorOptions): Promise<RunningProjector> {
+export async function startProjector({ projection, ...options }: ProjectorOptions): Promise<RunningProjector> {
+  const [projector] = await startProjectorGroup({ ...options, projections: [projection] });
+  return projector!;
+}
+
+const categoryOf = (event: StoredEvent): string => event.stream.split('-', 1)[0] ?? '';
+
+/**
+ * Runs several projections over ONE reader of the log (a service's read models): each
+ * page is read once, and each projection's events of it are applied, with every
+ * projection's checkpoint, in one transaction. A projection starts from its own stored
+ * checkpoint (the reader from the earliest of them; events a projection has applied
+ * already are not given to it again). The projections stop together.
+ */
+export async function startProjectorGroup({ store, pool, schema, projections, minReadIntervalMs }: ProjectorGroupOptions): Promise<RunningProjector[]> {
+  if (projections.length === 0) return [];
+  const names = projections.map((p) => p.name);
+  if (new Set(names).size !== names.length) throw new Error(`projection names must be unique: ${names.join(', ')}`);
   const checkpoints = new CheckpointTable(schema);
   const client = await pool.connect();
   try {
     await checkpoints.ensure(client);
-    await projection.setup?.(client);
+    for (const projection of projections) await projection.setup?.(client);
   } finally {
     client.release();
   }
-  let position = await checkpoints.read(pool, projection.name);
-  const waiters = new Set<{ target: Checkpoint; resolve: () => void }>();
-  const wanted = projection.eventTypes ? new Set(projection.eventTypes) : undefined;
-  // The position stored in the checkpoint row (behind `position` only after skipped events).
-  let stored = position;
+
+  interface Member {
+    projection: ProjectionDefinition;
+    categories: Set<string> | undefined;
+    types: Set<string> | undefined;
+    /** What it has applied or skipped, in memory. */
+    position: Checkpoint;
+    /** What its checkpoint row says. */
+    stored: Checkpoint;
+    waiters: Set<{ target: Checkpoint; resolve: () => void }>;
+  }
+  const members: Member[] = [];
+  for (const projection of projections) {
+    const position = await checkpoints.read(pool, projection.name);
+    members.push({
+      projection,
+      categories: projection.categories ? new Set(projection.categories) : undefined,
+      types: projection.eventTypes ? new Set(projection.eventTypes) : undefined,
+      position,
+      stored: position,
+      waiters: new Set(),
+    });
+  }
+  const from = members.map((m) => m.position).reduce((a, b) => (compareCheckpoints(a, b) <= 0 ? a : b));
+  const categories = members.some((m) => !m.categories) ? undefined : [...new Set(members.flatMap((m) => [...m.categories!]))];
   let storedAt = Date.now();
-  const wakeWaiters = () => {
-    for (const waiter of waiters) {
-      if (compareCheckpoints(position, waiter.target) >= 0) {
-        waiters.delete(waiter);
+
+  const wakeWaiters = (m: Member) => {
+    for (const waiter of m.waiters) {
+      if (compareCheckpoints(m.position, waiter.target) >= 0) {
+        m.waiters.delete(waiter);
         waiter.resolve();
       }
     }
   };
+  /** The rows of members whose position moved past their row without a transaction. */
   const storeSkipped = async () => {
-    if (compareCheckpoints(position, stored) <= 0) return;
-    const at = position;
-    await checkpoints.write(pool, projection.name, at);
-    stored = at;
+    const behind = members.filter((m) => compareCheckpoints(m.position, m.stored) > 0);
+    for (const m of behind) {
+      await checkpoints.write(pool, m.projection.name, m.position);
+      m.stored = m.position;
+    }
     storedAt = Date.now();
   };
 
   const subscription = store.subscribe({
-    from: position,
-    ...(projection.categories ? { categories: projection.categories } : {}),
+    from,
+    ...(categories ? { categories } : {}),
     minReadIntervalMs: minReadIntervalMs ?? DEFAULT_MIN_READ_INTERVAL_MS,
     // A page of the log is applied in one transaction with one checkpoint write (the events
     // of a busy moment cost one commit, not one each); a page with nothing to apply costs none.
     pageHandler: async (page) => {
       const last = page[page.length - 1]!;
       const reached = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-      const mine = wanted ? page.filter((e) => wanted.has(e.type)) : page;
-      if (mine.length === 0) {
-        // Not ours: nothing to apply, so no transaction; the row catches up now and then.
-        position = reached;
+      const work = members.map((m) => ({
+        m,
+        mine: page.filter(
+          (e) =>
+            compareCheckpoints({ transactionId: e.transactionId, globalPosition: e.globalPosition }, m.position) > 0 &&
+            (!m.categories || m.categories.has(categoryOf(e))) &&
+            (!m.types || m.types.has(e.type)),
+        ),
+      }));
+      const moving = members.filter((m) => compareCheckpoints(reached, m.position) > 0);
+      if (work.every((w) => w.mine.length === 0)) {
+        // Nobody's: nothing to apply, so no transaction; the rows catch up now and then.
+        for (const m of moving) m.position = reached;
         if (Date.now() - storedAt >= SKIPPED_CHECKPOINT_INTERVAL_MS) await storeSkipped();
-        wakeWaiters();
+        members.forEach(wakeWaiters);
         return;
       }
       const tx = await pool.connect();
       try {
         await tx.query('begin');
-        // Multi-row writes where the projection has them (the same effect as apply() on each).
-        if (projection.applyBatch && mine.length > 1) await projection.applyBatch(mine, tx);
-        else for (const event of mine) await projection.apply(event, tx);
-        await checkpoints.write(tx, projection.name, reached);
+        for (const { m, mine } of work) {
+          if (mine.length === 0) continue;
+          // Multi-row writes where the projection has them (the same effect as apply() on each).
+          if (m.projection.applyBatch && mine.length > 1) await m.projection.applyBatch(mine, tx);
+          else for (const event of mine) await m.projection.apply(event, tx);
+        }
+        await writeCheckpoints(
+          checkpoints,
+          tx,
+          moving.map((m) => m.projection.name),
+          reached,
+        );
         await tx.query('commit');
-        position = reached;
-        stored = reached;
+        for (const m of moving) m.position = m.stored = reached;
         storedAt = Date.now();
       } catch (error) {
         await tx.query('rollback').catch(() => undefined);
@@ -129,31 +190,35 @@ export async function startProjector({ store, pool, schema, projection, minReadI
       } finally {
         tx.release();
       }
-      wakeWaiters();
+      members.forEach(wakeWaiters);
     },
   });
 
-  return {
-    name: projection.name,
-    position: () => position,
-    done: subscription.done,
-    stop: async () => {
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
       await subscription.stop();
       // A restart need not read the skipped events again.
       await storeSkipped().catch(() => undefined);
-    },
+    })());
+
+  return members.map((m) => ({
+    name: m.projection.name,
+    position: () => m.position,
+    done: subscription.done,
+    stop,
     waitUntilCaughtUp: async (timeoutMs = 15_000) => {
       // Everything committed, held back or not: a caller that just appended waits for its event.
-      const head = await store.headCheckpoint({ ...(projection.categories ? { categories: projection.categories } : {}), includeHeldBack: true });
-      if (head === undefined || compareCheckpoints(position, head) >= 0) return;
+      const head = await store.headCheckpoint({ ...(m.projection.categories ? { categories: m.projection.categories } : {}), includeHeldBack: true });
+      if (head === undefined || compareCheckpoints(m.position, head) >= 0) return;
       await new Promise<void>((resolve, reject) => {
         const waiter = { target: head, resolve: () => (clearTimeout(timer), resolve()) };
         const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(new Error(`projection ${projection.name} did not catch up within ${timeoutMs} ms`));
+          m.waiters.delete(waiter);
+          reject(new Error(`projection ${m.projection.name} did not catch up within ${timeoutMs} ms`));
         }, timeoutMs);
-        waiters.add(waiter);
+        m.waiters.add(waiter);
       });
     },
-  };
+  }));
 }

@@ -26,7 +26,7 @@ import {
   type ProtectedRoute,
   type TokenVerifierOptions,
 } from '@fairlead/platform';
-import { startProjector, type RunningProjector } from '@fairlead/projections';
+import { startProjectorGroup, type RunningProjector } from '@fairlead/projections';
 import { createCommandBus } from './application/commands';
 import { createDeadLetterQueue } from './application/dead-letters';
 import type { ApiContext } from './http/context';
@@ -90,7 +90,8 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
   const stopProjectors = async () => void (await Promise.allSettled(projectors.map((p) => p.stop())));
   if (config.projections !== false) {
     try {
-      for (const projection of PROJECTIONS) projectors.push(await startProjector({ store, pool, schema: SCHEMA, projection }));
+      // One reader of the log for all the read models: each page is read once, applied in one transaction.
+      projectors.push(...(await startProjectorGroup({ store, pool, schema: SCHEMA, projections: PROJECTIONS })));
     } catch (error) {
       await stopProjectors();
       throw error;
