@@ -51,10 +51,90 @@ const SETUP = `
   create index if not exists decision_results_lead on operator.decision_results (lead_id);
 `;
 
+interface ResultRow {
+  event_id: string;
+  lead_id: string;
+  provider_id: string;
+  subscription_id: string;
+  level_id: string;
+  result: 'assigned' | 'skipped' | 'withdrawn';
+  reason: string | null;
+  detail: string | null;
+  price_cents: number | null;
+  assignment_id: string | null;
+  recorded_at: Date;
+}
+
+/** The decision_results rows of one event (empty for other types). */
+function resultRowsOf(event: StoredEvent): ResultRow[] {
+  const base = { reason: null, detail: null, price_cents: null, assignment_id: null };
+  switch (event.type) {
+    case 'LeadAssigned': {
+      const d = parseDistributionEvent('LeadAssigned', event.data);
+      return [{ ...base, event_id: event.id, lead_id: d.lead_id, provider_id: d.provider_id, subscription_id: d.subscription_id, level_id: d.level_id, result: 'assigned', price_cents: d.price_cents, assignment_id: d.assignment_id, recorded_at: new Date(d.assigned_at) }];
+    }
+    case 'ProviderSkipped': {
+      const d = parseDistributionEvent('ProviderSkipped', event.data);
+      return [{ ...base, event_id: event.id, lead_id: d.lead_id, provider_id: d.provider_id, subscription_id: d.subscription_id, level_id: d.level_id, result: 'skipped', reason: d.reason, detail: d.detail, recorded_at: event.createdAt }];
+    }
+    case 'PicksWithdrawn': {
+      // One row per pick taken back (keyed by event and provider): billing never saw them.
+      const d = parseDistributionEvent('PicksWithdrawn', event.data);
+      return d.picks.map((p) => ({ ...base, event_id: `${event.id}:${p.provider_id}`, lead_id: d.lead_id, provider_id: p.provider_id, subscription_id: p.subscription_id, level_id: p.level_id, result: 'withdrawn', reason: d.reason, recorded_at: event.createdAt }));
+    }
+    default:
+      return [];
+  }
+}
+
+async function insertResults(client: pg.PoolClient, rows: readonly ResultRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof ResultRow>(k: K) => rows.map((r) => r[k]);
+  await client.query(
+    `insert into operator.decision_results (event_id, lead_id, provider_id, subscription_id, level_id, result, reason, detail, price_cents, assignment_id, recorded_at)
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::integer[], $10::text[], $11::timestamptz[])
+     on conflict (event_id) do nothing`,
+    [col('event_id'), col('lead_id'), col('provider_id'), col('subscription_id'), col('level_id'), col('result'), col('reason'), col('detail'), col('price_cents'), col('assignment_id'), col('recorded_at')],
+  );
+}
+
+async function insertRounds(client: pg.PoolClient, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rounds = events.map((e) => ({ e, d: parseDistributionEvent('ProvidersSelected', e.data) }));
+  await client.query(
+    `insert into operator.decision_rounds (event_id, lead_id, level_id, order_position, round, candidates, excluded, picks, recorded_at)
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::timestamptz[])
+     on conflict (event_id) do nothing`,
+    [
+      rounds.map((r) => r.e.id),
+      rounds.map((r) => r.d.lead_id),
+      rounds.map((r) => r.d.level_id),
+      rounds.map((r) => r.d.order_position),
+      rounds.map((r) => r.d.round),
+      rounds.map((r) => JSON.stringify(r.d.candidates)),
+      rounds.map((r) => JSON.stringify(r.d.excluded)),
+      rounds.map((r) => JSON.stringify(r.d.picks)),
+      rounds.map((r) => r.e.createdAt),
+    ],
+  );
+}
+
 export const decisionsProjection: ProjectionDefinition = {
   name: 'operator.decisions',
   categories: ['lead'],
   setup: async (client) => void (await client.query(SETUP)),
+  // A page: rounds and results (append-only rows keyed by event id) in one insert each; the
+  // header rows (version-guarded) event by event, in order.
+  applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
+    for (const event of events) {
+      if (event.type === 'DistributionStarted' || event.type === 'DistributionCompleted') await decisionsProjection.apply(event, client);
+    }
+    await insertRounds(
+      client,
+      events.filter((e) => e.type === 'ProvidersSelected'),
+    );
+    await insertResults(client, events.flatMap(resultRowsOf));
+  },
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     const v = event.streamVersion;
     switch (event.type) {
@@ -70,45 +150,14 @@ export const decisionsProjection: ProjectionDefinition = {
         );
         return;
       }
-      case 'ProvidersSelected': {
-        const d = parseDistributionEvent('ProvidersSelected', event.data);
-        await client.query(
-          `insert into operator.decision_rounds (event_id, lead_id, level_id, order_position, round, candidates, excluded, picks, recorded_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (event_id) do nothing`,
-          [event.id, d.lead_id, d.level_id, d.order_position, d.round, JSON.stringify(d.candidates), JSON.stringify(d.excluded), JSON.stringify(d.picks), event.createdAt],
-        );
+      case 'ProvidersSelected':
+        await insertRounds(client, [event]);
         return;
-      }
-      case 'LeadAssigned': {
-        const d = parseDistributionEvent('LeadAssigned', event.data);
-        await client.query(
-          `insert into operator.decision_results (event_id, lead_id, provider_id, subscription_id, level_id, result, price_cents, assignment_id, recorded_at)
-           values ($1, $2, $3, $4, $5, 'assigned', $6, $7, $8) on conflict (event_id) do nothing`,
-          [event.id, d.lead_id, d.provider_id, d.subscription_id, d.level_id, d.price_cents, d.assignment_id, d.assigned_at],
-        );
+      case 'LeadAssigned':
+      case 'ProviderSkipped':
+      case 'PicksWithdrawn':
+        await insertResults(client, resultRowsOf(event));
         return;
-      }
-      case 'ProviderSkipped': {
-        const d = parseDistributionEvent('ProviderSkipped', event.data);
-        await client.query(
-          `insert into operator.decision_results (event_id, lead_id, provider_id, subscription_id, level_id, result, reason, detail, recorded_at)
-           values ($1, $2, $3, $4, $5, 'skipped', $6, $7, $8) on conflict (event_id) do nothing`,
-          [event.id, d.lead_id, d.provider_id, d.subscription_id, d.level_id, d.reason, d.detail, event.createdAt],
-        );
-        return;
-      }
-      case 'PicksWithdrawn': {
-        const d = parseDistributionEvent('PicksWithdrawn', event.data);
-        // One row per pick taken back (keyed by event and provider): billing never saw them.
-        await client.query(
-          `insert into operator.decision_results (event_id, lead_id, provider_id, subscription_id, level_id, result, reason, recorded_at)
-           select $1 || ':' || p.provider_id, $2, p.provider_id, p.subscription_id, p.level_id, 'withdrawn', $3, $4
-             from unnest($5::text[], $6::text[], $7::text[]) as p(provider_id, subscription_id, level_id)
-           on conflict (event_id) do nothing`,
-          [event.id, d.lead_id, d.reason, event.createdAt, d.picks.map((p) => p.provider_id), d.picks.map((p) => p.subscription_id), d.picks.map((p) => p.level_id)],
-        );
-        return;
-      }
       case 'DistributionCompleted': {
         const d = parseDistributionEvent('DistributionCompleted', event.data);
         // A lead with no eligible level may complete without a DistributionStarted row.
