@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import type { Subjects } from '@fairlead/contracts';
 import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
 import { createMetricsRegistry } from '@fairlead/platform';
-import { startProjector, type RunningProjector } from '@fairlead/projections';
+import { startProjectorGroup, type RunningProjector } from '@fairlead/projections';
 import { createProviderCommands, type ProviderCommands } from './application/provider-commands';
 import { createWalletCommands, type WalletCommands } from './application/wallet-commands';
 import { WalletLedger } from './application/wallet-ledger';
@@ -59,8 +59,8 @@ export async function startBillingService(deps: BillingServiceDeps): Promise<Bil
   const projectors: RunningProjector[] = [];
   const stopAll = async () => void (await Promise.allSettled(projectors.map((p) => p.stop())));
   try {
-    projectors.push(await startProjector({ store, pool, schema: SCHEMA, projection: subscriptionsProjection }));
-    projectors.push(await startProjector({ store, pool, schema: SCHEMA, projection: levelsProjection }));
+    // One reader of the log for both read models.
+    projectors.push(...(await startProjectorGroup({ store, pool, schema: SCHEMA, projections: [subscriptionsProjection, levelsProjection] })));
   } catch (error) {
     await stopAll();
     throw error;

@@ -11,7 +11,7 @@ import type { Subjects } from '@fairlead/contracts';
 import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams, type ConsumerStats } from '@fairlead/messaging';
 import { createMetricsRegistry, registerConsumerMetrics } from '@fairlead/platform';
-import { startProjector, type RunningProjector } from '@fairlead/projections';
+import { startProjectorGroup, type RunningProjector } from '@fairlead/projections';
 import { createSubscriptionCommands } from './application/subscription-commands';
 import { natsBilling, natsRotation, type BillingPort, type RotationPort } from './application/ports';
 import { createFairnessMetrics } from './metrics';
@@ -86,8 +86,8 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
   const projectors: RunningProjector[] = [];
   const stopAll = async () => void (await Promise.allSettled(projectors.map((p) => p.stop())));
   try {
-    projectors.push(await startProjector({ store, pool, schema: SCHEMA, projection: levelsProjection }));
-    projectors.push(await startProjector({ store, pool, schema: SCHEMA, projection: subscriptionsProjection }));
+    // One reader of the log for both read models.
+    projectors.push(...(await startProjectorGroup({ store, pool, schema: SCHEMA, projections: [levelsProjection, subscriptionsProjection] })));
   } catch (error) {
     await stopAll();
     throw error;
