@@ -29,6 +29,9 @@ export interface FairnessMetrics {
 const DURATION_BUCKETS_MS = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000];
 const PRICE_BUCKETS_USD = [1, 2.5, 5, 10, 25, 50, 100, 250, 500];
 
+/** Picks remembered for the newcomer count (far more than one batch's). */
+const COUNTED_MAX = 10_000;
+
 export function createFairnessMetrics(registry: Registry): FairnessMetrics {
   const registers = [registry];
   const outcomes = new Counter({ name: 'distribution_total', help: 'Distributions finished, by outcome.', labelNames: ['status'], registers });
@@ -58,10 +61,20 @@ export function createFairnessMetrics(registry: Registry): FairnessMetrics {
     for (const s of data.skipped) skipped.inc({ reason: s.reason });
   };
 
+  // A pick taken back (PicksWithdrawn) and made again in a later round counts once: the
+  // (lead, subscription) pairs counted lately are remembered (a bounded, oldest-first set).
+  const counted = new Set<string>();
   const selected = (data: DistributionEventData<'ProvidersSelected'>) => {
     const neverServed = new Set(data.candidates.filter((c) => c.last_received_at === null).map((c) => c.subscription_id));
     if (neverServed.size === 0 || neverServed.size === data.candidates.length) return;
-    const n = data.picks.filter((p) => neverServed.has(p.subscription_id)).length;
+    let n = 0;
+    for (const p of data.picks) {
+      const key = `${data.lead_id}\u0000${p.subscription_id}`;
+      if (!neverServed.has(p.subscription_id) || counted.has(key)) continue;
+      counted.add(key);
+      if (counted.size > COUNTED_MAX) counted.delete(counted.values().next().value!);
+      n++;
+    }
     if (n > 0) newcomers.inc(n);
   };
 
