@@ -178,6 +178,8 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
 
   const toCharge: { w: LeadWork; pick: Pick }[] = [];
   for (const w of open()) {
+    // A lead takes at most two steps here: a selection, then its charge (or its outcome when
+    // nothing was left to pick); a third is never needed and the bound keeps the loop honest.
     for (let steps = 0; steps < 3 && isOpen(w); steps++) {
       const step = nextStep(w.writer.state);
       if (step.kind === 'select' && view) {
