@@ -23,7 +23,7 @@ import {
 } from '@fairlead/contracts';
 import { createPostgresEventStore, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
 import { connectNats, declareStreams, fairleadStreams, publishDurable, request } from '@fairlead/messaging';
-import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
+import { createTestDatabase, startServiceProcesses, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 
 export const DISTRIBUTION_SERVICES = ['relay', 'rotation', 'billing', 'fairness', 'intake'] as const;
 export type DistributionServiceName = (typeof DISTRIBUTION_SERVICES)[number] | 'operator-api';
@@ -104,7 +104,7 @@ export async function startDistributionSystem(label: string, options: SystemOpti
     intake: { RETRY_BACKOFF_MS: backoff },
   };
   const names: DistributionServiceName[] = [...DISTRIBUTION_SERVICES, ...(options.operatorApi ? (['operator-api'] as const) : [])];
-  const started = await Promise.all(names.map((name) => startServiceProcess({ service: name, env: { ...common, ...extra[name], ...options.env?.[name] } })));
+  const started = await startServiceProcesses(names.map((name) => ({ service: name, env: { ...common, ...extra[name], ...options.env?.[name] } })));
   const services = Object.fromEntries(names.map((name, i) => [name, started[i]!])) as Record<DistributionServiceName, ServiceProcess>;
 
   const system: DistributionSystem = {

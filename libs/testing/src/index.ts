@@ -1,5 +1,5 @@
 export { createTestDatabase, serverDatabaseUrl, type TestDatabase } from './database';
 export { testNatsUrl, testNamespace, startPrivateNats } from './nats';
-export { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from './processes';
+export { startServiceProcess, startServiceProcesses, type ServiceProcess, type ServiceProcessOptions } from './processes';
 export { waitFor } from './wait';
 export { parseMetrics, findSeries, metricValue, scrapeMetrics, type Series } from './prometheus';

@@ -72,7 +72,13 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     clearTimeout(timer);
   };
 
-  await launch();
+  try {
+    await launch();
+  } catch (error) {
+    // Not ready in time (or exited): a process left running would outlive the test run.
+    await terminate('SIGKILL');
+    throw error;
+  }
   return {
     name: options.service,
     port,
@@ -87,4 +93,18 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       return child?.pid;
     },
   };
+}
+
+/**
+ * Starts several services side by side (each as startServiceProcess). If one cannot start,
+ * the others are stopped before the error is thrown, so no process outlives a failed set-up.
+ */
+export async function startServiceProcesses(list: readonly ServiceProcessOptions[]): Promise<ServiceProcess[]> {
+  const settled = await Promise.allSettled(list.map((options) => startServiceProcess(options)));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(settled.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    throw failed.reason;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<ServiceProcess>).value);
 }

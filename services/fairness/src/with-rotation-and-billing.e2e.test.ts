@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandReply, type DistributionEventData } from '@fairlead/contracts';
 import { request } from '@fairlead/messaging';
 import type { ZodType } from 'zod';
-import { startServiceProcess, waitFor, type ServiceProcess } from '@fairlead/testing';
+import { startServiceProcesses, waitFor, type ServiceProcess } from '@fairlead/testing';
 import { startHarness, type Harness } from './testing/harness';
 
 let h: Harness;
@@ -16,7 +16,7 @@ const processes: ServiceProcess[] = [];
 beforeAll(async () => {
   h = await startHarness('fairness_real', { standIns: false });
   const env = { DATABASE_URL: h.db.url, NATS_URL: h.natsUrl, NATS_NAMESPACE: h.subjects.namespace };
-  processes.push(...(await Promise.all(['rotation', 'billing'].map((name) => startServiceProcess({ service: name, env })))));
+  processes.push(...(await startServiceProcesses(['rotation', 'billing'].map((name) => ({ service: name, env })))));
   await h.startService();
 }, 60_000);
 afterAll(async () => {

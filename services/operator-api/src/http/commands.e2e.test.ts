@@ -4,7 +4,7 @@
  * version; a stale If-Match is 412; the read models and the audit log follow.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServiceProcess, testNatsUrl, type ServiceProcess } from '@fairlead/testing';
+import { startServiceProcesses, testNatsUrl, type ServiceProcess } from '@fairlead/testing';
 import { startApiHarness, type ApiHarness } from '../testing/api-harness';
 
 let h: ApiHarness;
@@ -15,7 +15,7 @@ beforeAll(async () => {
   // Fairness waits up to 3 s for a level it has not projected yet before answering LEVEL_NOT_FOUND.
   h = await startApiHarness('op_e2e', { commandTimeoutMs: 5_000 });
   const env = { DATABASE_URL: h.db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: h.subjects.namespace };
-  services.push(...(await Promise.all(['rotation', 'fairness'].map((service) => startServiceProcess({ service, env })))));
+  services.push(...(await startServiceProcesses(['rotation', 'fairness'].map((service) => ({ service, env })))));
 });
 afterAll(async () => {
   await Promise.allSettled(services.map((s) => s.stop()));

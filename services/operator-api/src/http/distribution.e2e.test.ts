@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { intakeCommands } from '@fairlead/contracts';
 import { request } from '@fairlead/messaging';
-import { startServiceProcess, testNatsUrl, waitFor, type ServiceProcess } from '@fairlead/testing';
+import { startServiceProcesses, testNatsUrl, waitFor, type ServiceProcess } from '@fairlead/testing';
 import { startApiHarness, type ApiHarness } from '../testing/api-harness';
 
 let h: ApiHarness;
@@ -20,7 +20,7 @@ const viewer = { roles: ['viewer'] as const };
 beforeAll(async () => {
   h = await startApiHarness('op_flow', { commandTimeoutMs: 5_000 });
   const env = { DATABASE_URL: h.db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: h.subjects.namespace };
-  services.push(...(await Promise.all(['rotation', 'billing', 'fairness', 'intake', 'relay'].map((service) => startServiceProcess({ service, env })))));
+  services.push(...(await startServiceProcesses(['rotation', 'billing', 'fairness', 'intake', 'relay'].map((service) => ({ service, env })))));
 });
 afterAll(async () => {
   await Promise.allSettled(services.map((s) => s.stop()));
