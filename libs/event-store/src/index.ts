@@ -1,4 +1,5 @@
 export * from './types';
+export { uuidV5Namespace } from './deterministic-id';
 export * from './errors';
 export { categoryOf, validateAppend } from './append-input';
 export { runMigrations, MigrationError, type Migration, type RunMigrationsOptions, type RunMigrationsResult } from './migrations';

@@ -53,6 +53,9 @@ export async function startBillingHarness(label: string): Promise<BillingHarness
       const instanceStore = createPostgresEventStore({ pool });
       const nc = await connectNats({ servers: testNatsUrl(), name: label });
       const service = await startBillingService({ pool, store: instanceStore, nc, subjects, logger, ...(config ? { config } : {}) });
+      // The server has the instance's subscriptions once it answers a PING after them: a test's
+      // first command then finds its responder (else, rarely, "no responders").
+      await nc.flush();
       cleanups.push(async () => {
         await service.stop();
         await drainAndClose(nc);

@@ -2,19 +2,10 @@
  * Deterministic event ids (UUID v5 of a natural key): a retried append of the same fact
  * carries the same id, so the event store makes it a no-op instead of a duplicate.
  */
-import { createHash } from 'node:crypto';
+import { uuidV5Namespace } from '@fairlead/event-store';
 
-// A fixed namespace for Fairlead's fairness facts (a random v4, chosen once).
-const NAMESPACE = Buffer.from('6f0c1f3e9a8b4d2c8e5f7a1b2c3d4e5f', 'hex');
-
-export function uuidV5(name: string): string {
-  const hash = createHash('sha1').update(NAMESPACE).update(name, 'utf8').digest();
-  const bytes = hash.subarray(0, 16);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+// A fixed namespace for Fairlead's fairness facts (a random v4, chosen once; never change it: stored ids depend on it).
+export const uuidV5 = uuidV5Namespace('6f0c1f3e9a8b4d2c8e5f7a1b2c3d4e5f');
 
 export const eventIds = {
   started: (leadId: string) => uuidV5(`distribution-started:${leadId}`),
