@@ -3,16 +3,15 @@
  * last position. Writes are counted by a trigger on the checkpoint table, so the count is
  * what PostgreSQL received, not what the relay says it did.
  */
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjectsFor, type Subjects } from '@fairlead/contracts';
-import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
-import { connectNats, declareStreams, fairleadStreams } from '@fairlead/messaging';
+import type { Subjects } from '@fairlead/contracts';
+import type { PostgresEventStore } from '@fairlead/event-store';
 import { createLogger } from '@fairlead/platform';
-import { createTestDatabase, testNamespace, testNatsUrl, waitFor, type TestDatabase } from '@fairlead/testing';
+import { waitFor, type TestDatabase } from '@fairlead/testing';
 import { readRelayCheckpoint, startRelay, type RelayOptions } from './relay';
-import { appendMany, readAllMessages, streamMessageCount } from './test-support';
+import { appendMany, readAllMessages, openRelayTestEnvironment, streamMessageCount, type RelayTestEnvironment } from './test-support';
 
 const logger = createLogger({ service: 'relay-checkpoint-test', level: 'warn' });
 
@@ -22,15 +21,11 @@ describe('relay checkpoint interval', () => {
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   let subjects: Subjects;
+  let env: RelayTestEnvironment;
 
   beforeAll(async () => {
-    db = await createTestDatabase('relay_checkpoint');
-    store = createPostgresEventStore({ pool: db.pool });
-    await store.migrate();
-    nc = await connectNats({ servers: testNatsUrl(), name: 'relay-checkpoint-test' });
-    jsm = await jetstreamManager(nc);
-    subjects = subjectsFor(testNamespace('relay_checkpoint'));
-    await declareStreams(jsm, fairleadStreams(subjects));
+    env = await openRelayTestEnvironment('relay_checkpoint');
+    ({ db, store, nc, jsm, subjects } = env);
     await readRelayCheckpoint(db.pool); // creates the checkpoint table, for the trigger
     await db.pool.query(`create table checkpoint_writes (n int not null); insert into checkpoint_writes values (0)`);
     await db.pool.query(`create function count_checkpoint_write() returns trigger language plpgsql as $$
@@ -39,10 +34,7 @@ describe('relay checkpoint interval', () => {
   });
 
   afterAll(async () => {
-    for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
-    await nc.close();
-    await store.close();
-    await db.drop();
+    await env.close();
   });
 
   const writes = async () => (await db.pool.query<{ n: number }>('select n from checkpoint_writes')).rows[0]!.n;

@@ -1,14 +1,13 @@
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjectsFor, type Subjects } from '@fairlead/contracts';
-import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
-import { connectNats, declareStreams, fairleadStreams } from '@fairlead/messaging';
+import type { Subjects } from '@fairlead/contracts';
+import type { PostgresEventStore } from '@fairlead/event-store';
 import { createHttpApp, createLogger, createMetricsRegistry, listen, registerMetricsRoute, type HttpApp } from '@fairlead/platform';
-import { createTestDatabase, metricValue, scrapeMetrics, testNamespace, testNatsUrl, waitFor, type TestDatabase } from '@fairlead/testing';
+import { metricValue, scrapeMetrics, waitFor, type TestDatabase } from '@fairlead/testing';
 import { createRelayMetrics, type RelayMetrics } from './metrics';
 import { readRelayCheckpoint, startRelay, type RunningRelay } from './relay';
-import { appendMany, streamMessageCount } from './test-support';
+import { appendMany, openRelayTestEnvironment, streamMessageCount, type RelayTestEnvironment } from './test-support';
 
 const logger = createLogger({ service: 'relay-metrics-test', level: 'warn' });
 
@@ -18,6 +17,7 @@ describe('relay metrics', () => {
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   let subjects: Subjects;
+  let env: RelayTestEnvironment;
   let app: HttpApp;
   let base: string;
   let relay: RunningRelay | undefined;
@@ -25,13 +25,8 @@ describe('relay metrics', () => {
   let metrics: RelayMetrics;
 
   beforeAll(async () => {
-    db = await createTestDatabase('relay_metrics');
-    store = createPostgresEventStore({ pool: db.pool });
-    await store.migrate();
-    nc = await connectNats({ servers: testNatsUrl(), name: 'relay-metrics-test' });
-    jsm = await jetstreamManager(nc);
-    subjects = subjectsFor(testNamespace('relay_metrics'));
-    await declareStreams(jsm, fairleadStreams(subjects));
+    env = await openRelayTestEnvironment('relay_metrics');
+    ({ db, store, nc, jsm, subjects } = env);
     app = await createHttpApp({ logger, serviceName: 'relay', openapi: { title: 'relay', version: '1' } });
     const registry = createMetricsRegistry('relay', { defaultMetrics: false });
     registerMetricsRoute(app, registry);
@@ -42,10 +37,7 @@ describe('relay metrics', () => {
   afterAll(async () => {
     await relay?.stop();
     await app.close();
-    for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
-    await nc.close();
-    await store.close();
-    await db.drop();
+    await env.close();
   });
 
   it('counts published events by category, and the events behind the checkpoint', async () => {

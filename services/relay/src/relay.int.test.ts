@@ -1,14 +1,13 @@
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RelayedEvent, subjectsFor, type Subjects } from '@fairlead/contracts';
-import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
-import { connectNats, declareStreams, fairleadStreams } from '@fairlead/messaging';
+import { RelayedEvent, type Subjects } from '@fairlead/contracts';
+import type { PostgresEventStore } from '@fairlead/event-store';
 import { createLogger } from '@fairlead/platform';
-import { createTestDatabase, testNamespace, testNatsUrl, waitFor, type TestDatabase } from '@fairlead/testing';
+import { waitFor, type TestDatabase } from '@fairlead/testing';
 import { acquireLeadership } from './leadership';
 import { startRelay } from './relay';
-import { appendMany, readAllMessages, streamMessageCount } from './test-support';
+import { appendMany, readAllMessages, openRelayTestEnvironment, streamMessageCount, type RelayTestEnvironment } from './test-support';
 
 const logger = createLogger({ service: 'relay-test', level: 'warn' });
 
@@ -18,22 +17,15 @@ describe('relay (in process)', () => {
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   let subjects: Subjects;
+  let env: RelayTestEnvironment;
 
   beforeAll(async () => {
-    db = await createTestDatabase('relay');
-    store = createPostgresEventStore({ pool: db.pool });
-    await store.migrate();
-    nc = await connectNats({ servers: testNatsUrl(), name: 'relay-test' });
-    jsm = await jetstreamManager(nc);
-    subjects = subjectsFor(testNamespace('relay'));
-    await declareStreams(jsm, fairleadStreams(subjects));
+    env = await openRelayTestEnvironment('relay');
+    ({ db, store, nc, jsm, subjects } = env);
   });
 
   afterAll(async () => {
-    for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
-    await nc.close();
-    await store.close();
-    await db.drop();
+    await env.close();
   });
 
   it('publishes every event once, in global order, and resumes from its checkpoint without repeats', async () => {
