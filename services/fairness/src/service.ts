@@ -24,7 +24,7 @@ import { migrateFairness, SCHEMA } from './schema';
 export interface FairnessConfig {
   /** Delays before each retry of a distribution (attempts = length + 1; default 5 s, 15 s, 45 s, 2 min, 5 min). */
   backoffMs?: readonly number[];
-  /** Niches decided at once by this process (default 4). */
+  /** Niches decided at once by this process (default 2; each runs a batch of its queued leads). */
   concurrency?: number;
   /** Most queued distributions of one niche decided together (default 100). */
   maxBatch?: number;
@@ -74,7 +74,7 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
   // Every write of this process goes through here, so the metrics count its own decisions.
   const store = observeAppends(deps.store, createFairnessMetrics(registry).onAppended);
   const clock = deps.clock ?? (() => new Date());
-  const concurrency = config.concurrency ?? 4;
+  const concurrency = config.concurrency ?? 2;
   // Each running distribution holds one connection for its niche lock and borrows another
   // to read and append: with no spare connections they would wait on each other forever.
   const poolMax = pool.options.max ?? 10;

@@ -47,7 +47,7 @@ export function startDistributionConsumer(options: DistributionConsumerOptions):
     filterSubject: subjects.eventSubject('lead', 'DistributionRequested'),
     schema: DistributionRequestMessage,
     keyOf: (message) => message.data.niche_id,
-    concurrency: options.concurrency ?? 4,
+    concurrency: options.concurrency ?? 2,
     // Room for each niche's queue to build up behind the batch being decided.
     maxAckPending: options.maxAckPending ?? 1_000,
     deadLetter: { subjectFor: (subject) => subjects.deadLetterSubject(subject) },
