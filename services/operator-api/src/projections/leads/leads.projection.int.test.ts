@@ -116,4 +116,28 @@ describe('operator.leads', () => {
     expect((await listLeads(h.pool, { queue_state: 'in_progress', limit: 100 })).items.map((l) => l.lead_id)).toEqual(['lead-queue']);
     expect((await listLeads(h.pool, { from: new Date(Date.now() + 60_000), limit: 100 })).items).toEqual([]);
   });
+
+  it('a page applied at once counts exactly what event-by-event counts, also over a row that already holds part of it', async () => {
+    const one = partialDistribution('lead-one-by-one', 'roofing');
+    const paged = partialDistribution('lead-paged', 'roofing');
+    await h.append(streams.lead(one.leadId), one.events);
+    await h.append(streams.lead(paged.leadId), paged.events);
+    const [byOne, byPage] = [await h.store.readStream(streams.lead(one.leadId)), await h.store.readStream(streams.lead(paged.leadId))];
+    const client = await h.pool.connect();
+    try {
+      for (const e of byOne) await leadsProjection.apply(e, client);
+      // The row holds the first half (as after a page boundary or a replay), then the whole page comes.
+      const half = Math.floor(byPage.length / 2);
+      for (const e of byPage.slice(0, half)) await leadsProjection.apply(e, client);
+      await leadsProjection.applyBatch!(byPage, client);
+      // And again: a replayed page changes nothing.
+      await leadsProjection.applyBatch!(byPage, client);
+    } finally {
+      client.release();
+    }
+    const strip = ({ lead_id: _l, received_at: _r, request_id: _q, ...rest }: Awaited<ReturnType<typeof lead>>) => rest;
+    const [a, b] = [await lead(one.leadId), await lead(paged.leadId)];
+    expect(strip(b)).toEqual(strip(a));
+    expect(b).toMatchObject({ assignments_count: 2, skipped_count: 1, queue_state: 'completed' });
+  });
 });

@@ -61,10 +61,69 @@ export async function markRedriven(db: Pick<pg.ClientBase, 'query'>, leadId: str
   await db.query(`update operator.leads set redriven_at = greatest(redriven_at, $2) where lead_id = $1`, [leadId, at]);
 }
 
+/** Events that only move counters (and an in-progress mark): a lead's run of them is one update. */
+const COUNTING: Readonly<Record<string, 'selected' | 'assigned' | 'skipped'>> = { ProvidersSelected: 'selected', LeadAssigned: 'assigned', ProviderSkipped: 'skipped' };
+
+/**
+ * A run of one lead's consecutive counting events in one statement. Each counts only if it
+ * is newer than the row (its version above the row's), exactly as apply() would have
+ * counted it event by event — also when the row already holds part of the run (a replay).
+ */
+async function applyCountingRun(client: pg.PoolClient, leadId: string, run: readonly StoredEvent[]): Promise<void> {
+  const versions = run.map((e) => e.streamVersion);
+  const kinds = run.map((e) => COUNTING[e.type]!);
+  await client.query(
+    `with e as (select * from unnest($2::int[], $3::text[]) as e(v, kind))
+     update operator.leads l set
+       assignments_count = l.assignments_count + (select count(*) from e where e.v > l.version and e.kind = 'assigned'),
+       skipped_count = l.skipped_count + (select count(*) from e where e.v > l.version and e.kind = 'skipped'),
+       queue_state = case when exists (select 1 from e where e.v > l.version and e.kind = 'selected')
+                           and l.queue_state in ('queued', 'retrying', 'dead_lettered') then 'in_progress' else l.queue_state end,
+       version = $4
+     where l.lead_id = $1 and l.version < $4`,
+    [leadId, versions, kinds, Math.max(...versions)],
+  );
+}
+
 export const leadsProjection: ProjectionDefinition = {
   name: 'operator.leads',
   categories: ['lead', 'deadletter'],
   setup: async (client) => void (await client.query(SETUP)),
+  // A page: each lead's events in order, its runs of counting events (selections, assignments,
+  // skips — most of a lead's events) one statement each; every other event as apply() does it.
+  applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
+    const byLead = new Map<string, StoredEvent[]>();
+    // Dead-letter facts only touch redriven_at of a row that exists: applied after the leads'
+    // own events, so a lead approved earlier in the same page has its row by then.
+    const others: StoredEvent[] = [];
+    for (const event of events) {
+      if (!event.stream.startsWith('lead-')) {
+        others.push(event);
+        continue;
+      }
+      const key = leadIdOf(event);
+      const list = byLead.get(key);
+      if (list) list.push(event);
+      else byLead.set(key, [event]);
+    }
+    for (const [leadId, list] of byLead) {
+      let run: StoredEvent[] = [];
+      const flushRun = async () => {
+        if (run.length > 0) await applyCountingRun(client, leadId, run);
+        run = [];
+      };
+      for (const event of list) {
+        if (COUNTING[event.type]) {
+          run.push(event);
+          continue;
+        }
+        await flushRun();
+        await leadsProjection.apply(event, client);
+      }
+      await flushRun();
+    }
+    for (const event of others) await leadsProjection.apply(event, client);
+  },
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     const v = event.streamVersion;
     switch (event.type) {
