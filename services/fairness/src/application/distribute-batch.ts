@@ -92,7 +92,7 @@ export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string,
       const read = await deps.store.readStreams([...byLead.keys()].map((id) => streams.lead(id)));
       const work: LeadWork[] = [...byLead.entries()].map(([leadId, input]) => {
         const { request } = input;
-        const writer = new LeadWriter(deps.store, leadId, foldLeadStream(read.get(streams.lead(leadId)) ?? []), { request_id: request.request_id, attempt: input.attempt });
+        const writer = new LeadWriter(leadId, foldLeadStream(read.get(streams.lead(leadId)) ?? []), { request_id: request.request_id, attempt: input.attempt });
         const logger = deps.logger.child({ lead_id: leadId, niche_id: request.niche_id, request_id: request.request_id, attempt: input.attempt });
         const w: LeadWork = { writer, input, logger, at: deps.clock() };
         const lead = writer.state.lead;

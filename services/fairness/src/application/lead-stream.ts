@@ -23,10 +23,6 @@ export function foldLeadStream(events: readonly StoredEvent[]): DistributionStat
   return state;
 }
 
-export async function loadDistribution(store: PostgresEventStore, leadId: string): Promise<DistributionState> {
-  return foldLeadStream(await store.readStream(streams.lead(leadId)));
-}
-
 export interface PendingEvent {
   id: string;
   event: LeadEvent;
@@ -45,7 +41,6 @@ export class LeadWriter {
   private current: DistributionState;
 
   constructor(
-    private readonly store: PostgresEventStore,
     readonly leadId: string,
     state: DistributionState,
     private readonly metadata: Record<string, unknown>,
@@ -68,11 +63,6 @@ export class LeadWriter {
       this.current = evolveDistribution(this.current, e.event, this.current.version + 1);
       this.pending.push(e);
     }
-  }
-
-  /** Forgets the buffered decisions and reads the stream again (after a concurrent write). */
-  async reload(): Promise<void> {
-    this.reset(await loadDistribution(this.store, this.leadId));
   }
 
   /** Forgets the buffered decisions; `state` is the stream as just read. */
@@ -100,11 +90,6 @@ export class LeadWriter {
   markFlushed(): void {
     this.pending = [];
     this.stored = this.current;
-  }
-
-  /** flushWriters for this lead alone. */
-  flush(client: pg.ClientBase): Promise<void> {
-    return flushWriters(client, this.store, [this]);
   }
 }
 
