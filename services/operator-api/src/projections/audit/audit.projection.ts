@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
-import { auditEntryOf, type AuditEntry } from './audit-entries';
+import { auditEntryOf } from './audit-entries';
 
 const SETUP = `
   create table if not exists operator.audit_log (
@@ -33,11 +33,35 @@ const SETUP = `
 
 type Db = Pick<pg.ClientBase, 'query'>;
 
-async function insertEntry(db: Db, id: string, source: 'event' | 'api', occurredAt: Date, e: AuditEntry): Promise<void> {
+/**
+ * The audit entries of these events (those that are entries), in one insert, in log order
+ * (seq follows the order of the rows given); an entry already written (same event id) stays.
+ */
+async function insertEntries(db: Db, events: readonly StoredEvent[]): Promise<void> {
+  const rows = events.flatMap((event) => {
+    const e = auditEntryOf(event);
+    return e ? [{ event, e }] : [];
+  });
+  if (rows.length === 0) return;
   await db.query(
     `insert into operator.audit_log (id, occurred_at, action, actor_id, actor_role, source, subject, lead_id, niche_id, provider_id, details)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (id) do nothing`,
-    [id, occurredAt, e.action, e.actor.actor_id, e.actor.actor_role, source, e.subject, e.lead_id, e.niche_id, e.provider_id, JSON.stringify(e.details)],
+     select id, occurred_at, action, actor_id, actor_role, 'event', subject, lead_id, niche_id, provider_id, details
+       from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])
+            with ordinality as t(id, occurred_at, action, actor_id, actor_role, subject, lead_id, niche_id, provider_id, details, ord)
+      order by ord
+     on conflict (id) do nothing`,
+    [
+      rows.map((r) => r.event.id),
+      rows.map((r) => r.event.createdAt),
+      rows.map((r) => r.e.action),
+      rows.map((r) => r.e.actor.actor_id),
+      rows.map((r) => r.e.actor.actor_role),
+      rows.map((r) => r.e.subject),
+      rows.map((r) => r.e.lead_id),
+      rows.map((r) => r.e.niche_id),
+      rows.map((r) => r.e.provider_id),
+      rows.map((r) => JSON.stringify(r.e.details)),
+    ],
   );
 }
 
@@ -45,45 +69,15 @@ async function insertEntry(db: Db, id: string, source: 'event' | 'api', occurred
  * Writes the audit entry of an event the API just appended, at once (read your own write);
  * the projection writes the same row (same id) again as a no-op.
  */
-export async function recordEventAction(db: Db, event: StoredEvent): Promise<void> {
-  const e = auditEntryOf(event);
-  if (e) await insertEntry(db, event.id, 'event', event.createdAt, e);
+export function recordEventAction(db: Db, event: StoredEvent): Promise<void> {
+  return insertEntries(db, [event]);
 }
 
 export const auditProjection: ProjectionDefinition = {
   name: 'operator.audit',
   categories: ['lead', 'niche', 'provider', 'wallet', 'subscription', 'deadletter'],
   setup: async (client) => void (await client.query(SETUP)),
-  apply: async (event: StoredEvent, client: pg.PoolClient) => {
-    const e = auditEntryOf(event);
-    if (e) await insertEntry(client, event.id, 'event', event.createdAt, e);
-  },
-  // A page's entries in one insert, in log order (seq follows the order of the rows given).
-  applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
-    const rows = events.flatMap((event) => {
-      const e = auditEntryOf(event);
-      return e ? [{ event, e }] : [];
-    });
-    if (rows.length === 0) return;
-    await client.query(
-      `insert into operator.audit_log (id, occurred_at, action, actor_id, actor_role, source, subject, lead_id, niche_id, provider_id, details)
-       select id, occurred_at, action, actor_id, actor_role, 'event', subject, lead_id, niche_id, provider_id, details
-         from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])
-              with ordinality as t(id, occurred_at, action, actor_id, actor_role, subject, lead_id, niche_id, provider_id, details, ord)
-        order by ord
-       on conflict (id) do nothing`,
-      [
-        rows.map((r) => r.event.id),
-        rows.map((r) => r.event.createdAt),
-        rows.map((r) => r.e.action),
-        rows.map((r) => r.e.actor.actor_id),
-        rows.map((r) => r.e.actor.actor_role),
-        rows.map((r) => r.e.subject),
-        rows.map((r) => r.e.lead_id),
-        rows.map((r) => r.e.niche_id),
-        rows.map((r) => r.e.provider_id),
-        rows.map((r) => JSON.stringify(r.e.details)),
-      ],
-    );
-  },
+  apply: (event: StoredEvent, client: pg.PoolClient) => insertEntries(client, [event]),
+  // A page's entries in one insert.
+  applyBatch: (events: readonly StoredEvent[], client: pg.PoolClient) => insertEntries(client, events),
 };
