@@ -66,10 +66,13 @@ export interface NatsPortsOptions {
 /** The most leads one claim_start_levels request carries (its schema's limit). */
 const CLAIM_MANY_MAX = 500;
 
+/** Rotation's refusal of a claim that no retry can change. */
+const refusedClaim = (code: string, message: string, cause?: unknown): PermanentError =>
+  new PermanentError(`rotation refused the claim: ${code}: ${message}`, { code, ...(cause ? { cause } : {}) });
+
+/** Why one lead of claim_start_levels got no claim. */
 const rotationRefusal = (code: string, message: string): Error =>
-  PERMANENT_ROTATION_CODES.has(code)
-    ? new PermanentError(`rotation refused the claim: ${code}: ${message}`, { code })
-    : Object.assign(new Error(`rotation could not claim: ${code}: ${message}`), { code });
+  PERMANENT_ROTATION_CODES.has(code) ? refusedClaim(code, message) : Object.assign(new Error(`rotation could not claim: ${code}: ${message}`), { code });
 
 export function natsRotation({ nc, subjects, timeoutMs }: NatsPortsOptions): RotationPort {
   const spec = rotationCommands.claim_start_level;
@@ -94,9 +97,7 @@ export function natsRotation({ nc, subjects, timeoutMs }: NatsPortsOptions): Rot
       } catch (error) {
         // A rotation that does not serve the batch yet (a rolling upgrade): one request per lead, in order.
         if (isNoRespondersError(error)) return claimInTurn(nicheId, leadIds);
-        if (isRemoteError(error) && PERMANENT_ROTATION_CODES.has(error.code)) {
-          throw new PermanentError(`rotation refused the claims: ${error.code}: ${error.message}`, { cause: error, code: error.code });
-        }
+        if (isRemoteError(error) && PERMANENT_ROTATION_CODES.has(error.code)) throw refusedClaim(error.code, error.message, error);
         throw error;
       }
       if (reply.claims.length !== leadIds.length || reply.claims.some((c, i) => c.lead_id !== leadIds[i])) {
@@ -119,9 +120,7 @@ export function natsRotation({ nc, subjects, timeoutMs }: NatsPortsOptions): Rot
         });
       } catch (error) {
         if (isRemoteError(error) && error.code === 'NO_ACTIVE_LEVELS') return null;
-        if (isRemoteError(error) && PERMANENT_ROTATION_CODES.has(error.code)) {
-          throw new PermanentError(`rotation refused the claim: ${error.code}: ${error.message}`, { cause: error, code: error.code });
-        }
+        if (isRemoteError(error) && PERMANENT_ROTATION_CODES.has(error.code)) throw refusedClaim(error.code, error.message, error);
         throw error;
       }
       return { startOrderPosition: reply.start_order_position, traversal: reply.traversal };
@@ -190,13 +189,7 @@ export function natsBilling({ nc, subjects, timeoutMs }: NatsPortsOptions): Bill
         const error = new Error(`billing answered charge_many for lead ${leadId} with results that do not match the request`);
         return requests.map(() => ({ status: 'rejected', reason: error }));
       }
-      return reply.results.map((item): PromiseSettledResult<ChargeResult> => {
-        if ('error' in item) {
-          if (refusedForGood(item.error.code)) return { status: 'fulfilled', value: refused(item.error.code, item.error.message) };
-          return { status: 'rejected', reason: new Error(`billing could not charge ${item.provider_id}: ${item.error.code}: ${item.error.message}`) };
-        }
-        return { status: 'fulfilled', value: resultOf(item) };
-      });
+      return reply.results.map((item) => settledCharge(item, item.provider_id));
   };
 
   // One lead's charges after another (chargeAll each), stopping after a lead with a decline.
@@ -239,14 +232,7 @@ export function natsBilling({ nc, subjects, timeoutMs }: NatsPortsOptions): Bill
       const error = new Error('billing answered charge_batch with results that do not match the request');
       return requests.map(() => ({ status: 'rejected', reason: error }));
     }
-    return reply.results.map((item): BatchChargeAnswer => {
-      if ('not_attempted' in item) return { status: 'not_attempted' };
-      if ('error' in item) {
-        if (refusedForGood(item.error.code)) return { status: 'fulfilled', value: refused(item.error.code, item.error.message) };
-        return { status: 'rejected', reason: new Error(`billing could not charge ${item.provider_id} for ${item.lead_id}: ${item.error.code}: ${item.error.message}`) };
-      }
-      return { status: 'fulfilled', value: resultOf(item) };
-    });
+    return reply.results.map((item): BatchChargeAnswer => ('not_attempted' in item ? { status: 'not_attempted' } : settledCharge(item, `${item.provider_id} for ${item.lead_id}`)));
   };
 
   return { charge, chargeAll, chargeBatch };
@@ -261,6 +247,18 @@ function groupByLead(requests: readonly ChargeRequest[]): ChargeRequest[][] {
     else groups.push([r]);
   }
   return groups;
+}
+
+/**
+ * One item of charge_many / charge_batch: billing's decision, a refusal no retry can change
+ * (the slot goes to the next provider), or why no decision came (`who` names the charge).
+ */
+function settledCharge(item: CommandReply<'billing', 'charge'> | { error: { code: string; message: string } }, who: string): PromiseSettledResult<ChargeResult> {
+  if ('error' in item) {
+    if (refusedForGood(item.error.code)) return { status: 'fulfilled', value: refused(item.error.code, item.error.message) };
+    return { status: 'rejected', reason: new Error(`billing could not charge ${who}: ${item.error.code}: ${item.error.message}`) };
+  }
+  return { status: 'fulfilled', value: resultOf(item) };
 }
 
 const refused = (code: string, message: string): ChargeResult => ({ charged: false, reason: 'eligibility_error', detail: `billing refused the charge: ${code}: ${message}` });
