@@ -57,6 +57,20 @@ async function findCharge(db: Pick<pg.ClientBase, 'query'>, leadId: string, prov
   return { lead_id: leadId, provider_id: providerId, charged: row.charged, amount_cents: row.amount_cents, balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null };
 }
 
+/**
+ * charge_batch's `stop_at_first_decline`: once a charge is declined, the charges of every
+ * other lead after it are skipped (that lead's own charges still go ahead, as charge_many).
+ */
+function stopAfterFirstDecline(enabled: boolean): { skips(leadId: string): boolean; decided(leadId: string, charged: boolean): void } {
+  let declinedLead: string | undefined;
+  return {
+    skips: (leadId) => declinedLead !== undefined && leadId !== declinedLead,
+    decided: (leadId, charged) => {
+      if (!charged && enabled) declinedLead ??= leadId;
+    },
+  };
+}
+
 const chargeKey = (leadId: string, providerId: string) => `${leadId}\u0000${providerId}`;
 
 /** The decisions already recorded for these (lead, provider) pairs, by chargeKey. */
@@ -127,10 +141,9 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
           const fresh: { charge: (typeof r.charges)[number]; record: ChargeRecord }[] = [];
           // Balances move from one charge to the next: a provider may be charged for several leads.
           const balances = new Map(wallets);
-          // The lead whose charge was declined first (stop_at_first_decline): its other charges still go ahead.
-          let declinedLead: string | undefined;
+          const stop = stopAfterFirstDecline(r.stop_at_first_decline);
           const results = r.charges.map((c): ChargeBatchResult => {
-            if (declinedLead !== undefined && c.lead_id !== declinedLead) return { lead_id: c.lead_id, provider_id: c.provider_id, not_attempted: true };
+            if (stop.skips(c.lead_id)) return { lead_id: c.lead_id, provider_id: c.provider_id, not_attempted: true };
             const wallet = balances.get(c.provider_id);
             if (!wallet) return unknown(c);
             let record = known.get(chargeKey(c.lead_id, c.provider_id));
@@ -143,7 +156,7 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
               balances.set(c.provider_id, evolveWallet(wallet, event, wallet.version + 1));
               fresh.push({ charge: c, record });
             }
-            if (!record.charged && r.stop_at_first_decline) declinedLead ??= c.lead_id;
+            stop.decided(c.lead_id, record.charged);
             return chargeReply(record);
           });
           return {
@@ -175,16 +188,16 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
       if (!isConcurrencyError(error)) throw error;
       // A wallet row out of step with its stream: charged one by one, each write rebuilds its row.
       const results: ChargeBatchResult[] = [];
-      let declinedLead: string | undefined;
+      const stop = stopAfterFirstDecline(r.stop_at_first_decline);
       for (const c of r.charges) {
-        if (declinedLead !== undefined && c.lead_id !== declinedLead) {
+        if (stop.skips(c.lead_id)) {
           results.push({ lead_id: c.lead_id, provider_id: c.provider_id, not_attempted: true });
           continue;
         }
         try {
           const reply = await charge(c);
           results.push(reply);
-          if (!reply.charged && r.stop_at_first_decline) declinedLead ??= c.lead_id;
+          stop.decided(c.lead_id, reply.charged);
         } catch (chargeError) {
           if (!(chargeError instanceof ProviderNotFoundError)) throw chargeError;
           results.push(unknown(c));
