@@ -3,3 +3,4 @@ export { testNatsUrl, testNamespace, startPrivateNats } from './nats';
 export { startServiceProcess, startServiceProcesses, type ServiceProcess, type ServiceProcessOptions } from './processes';
 export { waitFor } from './wait';
 export { parseMetrics, findSeries, metricValue, scrapeMetrics, type Series } from './prometheus';
+export { expectProblem, type InjectedResponse } from './problems';

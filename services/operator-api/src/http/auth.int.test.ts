@@ -3,8 +3,8 @@
  * token, an expired token, a forged signature, a role too weak, and no MFA, and checks
  * each answer: 401/403 as problem+json with a stable code and no internals.
  */
+import { expectProblem } from '@fairlead/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LightMyRequestResponse } from 'fastify';
 import { mintToken, type Role } from '@fairlead/platform';
 import { AUDIENCE, ISSUER, startApiHarness, type ApiHarness } from '../testing/api-harness';
 
@@ -18,16 +18,6 @@ afterAll(async () => {
 });
 
 const concrete = (url: string) => url.replace(/:seq\b/g, '1').replace(/:[A-Za-z]+/g, 'x1');
-
-function expectProblem(res: LightMyRequestResponse, status: number, code: string): void {
-  expect(res.statusCode, `${res.statusCode} ${res.body}`).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code });
-  expect(typeof body.detail).toBe('string');
-  // Never a stack trace or a library's internals.
-  expect(res.body).not.toMatch(/\bat .+\.(ts|js):\d+|node_modules|stack/i);
-}
 
 /** The weakest token that must still be refused, per access level. */
 const TOO_WEAK: Record<string, readonly Role[]> = { read: [], operate: ['viewer'], admin: ['operator'] };

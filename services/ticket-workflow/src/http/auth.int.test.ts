@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { createTokenVerifier, mintToken, type Access, type Role } from '@fairlead/platform';
-import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
+import { createTestDatabase, expectProblem, type TestDatabase } from '@fairlead/testing';
 import { OPERATIONS } from '../application/operations';
 import { startTicketWorkflow, type RunningWorkflow } from '../application/start';
 import { createTicketWorkflowApp, type TicketWorkflowApp } from './app';
@@ -62,16 +62,6 @@ async function call(method: string, url: string, options: CallOptions = {}): Pro
 }
 
 const concrete = (url: string) => url.replace(/:[a-z_]+/g, 'x1');
-
-function expectProblem(res: LightMyRequestResponse, status: number, code: string): void {
-  expect(res.statusCode, `${res.statusCode} ${res.body}`).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json<Record<string, unknown>>();
-  expect(body).toMatchObject({ status, code });
-  expect(typeof body.detail).toBe('string');
-  // Never a stack trace or a library's internals.
-  expect(res.body).not.toMatch(/\bat .+\.(ts|js):\d+|node_modules|stack/i);
-}
 
 /** The weakest token that must still be refused, and one that is enough, per access level. */
 const TOO_WEAK: Record<Access, readonly Role[]> = { read: [], operate: ['viewer'], admin: ['operator'] };
