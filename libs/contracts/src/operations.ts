@@ -36,8 +36,6 @@ export type StalledEvent = z.infer<typeof StalledEvent>;
 /** What one reader of the log reports (GET /readyz, metrics, the operator API's projection list). */
 export const ReaderStatus = z.object({
   name: ProjectionName,
-  /** The process kind that runs it (billing, fairness, operator-api, relay, …). */
-  service: z.string(),
   state: z.enum(['running', 'stalled']),
   /** The last position it applied (or published); it resumes strictly after it. */
   position: z.object({ transaction_id: Position, global_position: Position }),
@@ -47,7 +45,7 @@ export const ReaderStatus = z.object({
 });
 export type ReaderStatus = z.infer<typeof ReaderStatus>;
 
-/** The reply every process sends to a status request (`subjects.control('readers')`). */
+/** The reply every process sends to a status request (`subjects.control('readers')`): its service, an id of the process, its readers. */
 export const ReaderStatusReply = z.object({ service: z.string(), instance: z.string(), readers: z.array(ReaderStatus) });
 export type ReaderStatusReply = z.infer<typeof ReaderStatusReply>;
 
