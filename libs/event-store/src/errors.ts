@@ -76,3 +76,15 @@ export class EventTooLargeError extends EventStoreError {
 }
 
 export const isEventTooLargeError = (error: unknown): error is EventTooLargeError => error instanceof EventTooLargeError;
+
+/**
+ * The store will never accept this append as it is: too large, malformed, or data the
+ * database refuses (PostgreSQL's data exceptions, class 22, and program limits, class 54,
+ * e.g. text jsonb cannot hold or nesting past its stack). Retrying it changes nothing;
+ * callers turn it into a permanent refusal instead of a retry.
+ */
+export function isPermanentAppendError(error: unknown): boolean {
+  if (error instanceof EventTooLargeError || error instanceof InvalidAppendError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code);
+}

@@ -256,7 +256,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
       subject: entry.msg.subject,
       stream,
       seq: entry.seq,
-      payloadBytes: entry.msg.data.length,
+      data: entry.msg.data,
       attempt,
       maxAttempts,
       messageId: msgId || `${stream}:${entry.seq}`,
