@@ -11,3 +11,4 @@ export {
 export { CheckpointTable, compareCheckpoints } from './checkpoints';
 export { stallMessage } from './member';
 export { isTransientDbError } from './transient';
+export { readControl, emptyControl, type ControlState } from './control';

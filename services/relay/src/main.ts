@@ -8,7 +8,19 @@ import { z } from 'zod';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore, type Checkpoint } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
-import { baseConfigSchema, createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness, registerMetricsRoute } from '@fairlead/platform';
+import {
+  baseConfigSchema,
+  createHttpApp,
+  createLogger,
+  createMetricsRegistry,
+  exposeReaders,
+  listen,
+  loadConfig,
+  natsReadiness,
+  onShutdown,
+  postgresReadiness,
+  registerMetricsRoute,
+} from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
 import { acquireLeadership } from './leadership';
 import { createRelayMetrics } from './metrics';
@@ -51,13 +63,15 @@ const leadership = acquireLeadership(config.DATABASE_URL, config.RELAY_LOCK_KEY)
 let relay: RunningRelay | undefined;
 let stopping = false;
 
+const registry = createMetricsRegistry(config.SERVICE_NAME);
+// Stalled on an event it cannot publish: not ready, a gauge, and the operator API's projection list say so.
+const readers = exposeReaders({ nc, subjects, registry, service: config.SERVICE_NAME }, () => (relay ? [relay.reader()] : []));
 const app = await createHttpApp({
   logger,
   serviceName: config.SERVICE_NAME,
-  readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
+  readinessChecks: [postgresReadiness(pool), natsReadiness(nc), readers.readiness],
   openapi: { title: 'Fairlead relay', version: '0.1.0' },
 });
-const registry = createMetricsRegistry(config.SERVICE_NAME);
 registerMetricsRoute(app, registry);
 const metrics = createRelayMetrics(registry, {
   relay: () => relay,
@@ -74,6 +88,7 @@ app.get('/v1/relay/status', { schema: { description: 'Whether this instance lead
     published: status?.published ?? 0,
     checkpoint: status ? position(status.checkpoint) : null,
     stored_checkpoint: status ? position(status.storedCheckpoint) : null,
+    stalled: relay?.reader().stalled ?? null,
   };
 });
 await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
@@ -87,7 +102,13 @@ const shutdown = onShutdown(
         return app.close();
       },
     },
-    { name: 'relay', run: async () => relay?.stop() },
+    {
+      name: 'relay',
+      run: async () => {
+        readers.stop();
+        await relay?.stop();
+      },
+    },
     { name: 'leadership', run: () => leadership.release() },
     { name: 'nats', run: () => drainAndClose(nc) },
     { name: 'event store', run: () => store.close() },
@@ -112,6 +133,7 @@ relay = await startRelay({
   minReadIntervalMs: config.RELAY_MIN_READ_INTERVAL_MS,
   onPublished: metrics.onPublished,
   onCheckpointWritten: metrics.onCheckpointWritten,
+  maxPayloadBytes: () => nc.info?.max_payload,
 });
 
 // Publishing without the lock could race another relay; failing is safer: a supervisor restarts us.

@@ -22,8 +22,8 @@ export function jsonOf(payload: unknown): string | undefined {
 }
 
 // PostgreSQL's jsonb refuses NUL and unpaired surrogates (a cut may split a pair, too).
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const storableText = (text: string): string => text.replace(UNSTORABLE, '\ufffd');
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const storableText = (text: string): string => text.replaceAll('\u0000', '\ufffd').replace(UNPAIRED_SURROGATE, '\ufffd');
 
 /** Size, digest and the start of the text; the text made storable (no NUL, no unpaired surrogate). */
 export function summarize(payload: unknown, raw: Uint8Array | undefined): PayloadSummary {
