@@ -28,6 +28,8 @@ export const COUNT_LIMITS = Object.freeze({
   maxOrderPosition: 1_000,
   /** A subscription's daily or monthly cap. */
   maxCap: 1_000_000,
+  /** Rounds of one level for one lead (a new round follows each declined charge). */
+  maxRounds: 1_000_000,
 });
 
 /**

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { LeadApprovedV1 } from '../lead-approved';
+import { COUNT_LIMITS } from '../limits';
 import { ProjectionEventParked, ProjectionRetryRequested } from '../operations';
 import { Actor, BalanceCents, Cap, DistributionOutcome, Id, IsoTime, LevelSnapshot, MaxRecipients, OrderPosition, PriceCents, RefundCents, ServiceArea, SkipReason, SubscriptionStatus, TopUpCents } from './common';
 
@@ -123,7 +124,7 @@ export const ProvidersSelected = z.object({
   lead_id: Id,
   level_id: Id,
   order_position: OrderPosition,
-  round: z.number().int().nonnegative(),
+  round: z.number().int().min(0).max(COUNT_LIMITS.maxRounds),
   candidates: z.array(Candidate),
   excluded: z.array(Exclusion),
   picks: z.array(z.object({ provider_id: Id, subscription_id: Id, price_cents: PriceCents })),
