@@ -32,6 +32,8 @@ afterAll(async () => {
 });
 
 const base = (service: DistributionServiceName) => `http://127.0.0.1:${system.services[service].port}`;
+// The answers are read field by field in each test; their shapes are the OpenAPI document's.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function api(method: string, path: string, roles: string[] = ['admin'], body?: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(`${base('operator-api')}${path}`, {
     method,
