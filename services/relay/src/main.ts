@@ -43,7 +43,7 @@ const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 const subjects = subjectsFor(config.NATS_NAMESPACE);
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 5 });
-const store = createPostgresEventStore({ pool, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
+const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();
 const nc = await connectNats({ servers: config.NATS_URL, name: config.SERVICE_NAME, logger });
 const js = jetstream(nc);
@@ -57,6 +57,12 @@ if (config.RELAY_CHECKPOINT_INTERVAL_MS * 10 > duplicateWindowMs) {
   throw new Error(
     `RELAY_CHECKPOINT_INTERVAL_MS (${config.RELAY_CHECKPOINT_INTERVAL_MS}) must be under a tenth of stream ${subjects.streams.events}'s duplicate window (${duplicateWindowMs} ms)`,
   );
+}
+
+// Every stored event must fit the bus with the relay's envelope; a store limit too close to it means stalls later.
+const maxPayload = nc.info?.max_payload;
+if (maxPayload !== undefined && config.EVENT_MAX_BYTES + 64 * 1024 > maxPayload) {
+  logger.warn({ EVENT_MAX_BYTES: config.EVENT_MAX_BYTES, max_payload: maxPayload }, 'EVENT_MAX_BYTES is not 64 KiB under the NATS max_payload: large events may not fit the bus (docs/limits.md)');
 }
 
 const leadership = acquireLeadership(config.DATABASE_URL, config.RELAY_LOCK_KEY);
