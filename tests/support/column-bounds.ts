@@ -83,7 +83,6 @@ const COLUMNS: Record<string, Bound> = {
   'operator.ledger.version': streamVersion,
   'operator.ledger.amount_cents': { max: maxOf(billingCommands.top_up.request.shape.amount_cents) > maxOf(WalletCharged.shape.amount_cents) ? maxOf(billingCommands.top_up.request.shape.amount_cents) : maxOf(WalletCharged.shape.amount_cents), why: 'one movement (signed)' },
   'operator.ledger.balance_after_cents': contract(WalletToppedUp, 'balance_after_cents'),
-  'operator.providers.balance_cents': contract(WalletToppedUp, 'balance_after_cents'),
   'operator.providers.version': streamVersion,
   'operator.niches.next_start_order_position': contract(DistributionStarted, 'start_order_position'),
   'operator.niches.version': streamVersion,
@@ -108,6 +107,7 @@ const COLUMNS: Record<string, Bound> = {
   'operator.leads.assignments_count': streamVersion,
   'operator.leads.skipped_count': streamVersion,
   'operator.leads.version': streamVersion,
+  'operator.leads.duration_ms': { bookkeeping: 'double precision: a duration, not money or a count' },
   'operator.audit_log.seq': { bookkeeping: 'bigserial of the audit log' },
 };
 
