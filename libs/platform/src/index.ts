@@ -27,6 +27,8 @@ export {
 } from './errors';
 export { toProblem, problemType, ProblemSchema, PROBLEM_CONTENT_TYPE, type ProblemDetails, type ProblemAnswer, type ProblemContext } from './problem';
 export { createHttpApp, listen, sendProblem, type HttpApp, type HttpAppOptions } from './http/app';
+export { createServiceApp, type HttpSurface, type ServiceAppOptions } from './http/service-app';
+export { deriveOperationId, withResponseHeaders, SELF_SERVER, type OpenApiServer } from './http/openapi';
 export { installRateLimit, type RateLimitOptions } from './http/rate-limit';
 export { postgresReadiness, natsReadiness, runReadinessChecks, type ReadinessCheck, type CheckResult, type Queryable } from './http/readiness';
 export { onShutdown, type ShutdownStep, type ShutdownOptions, type ShutdownHandle } from './shutdown';

@@ -6,10 +6,11 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { z } from 'zod';
 import { subjectsFor } from '@fairlead/contracts';
-import { createPostgresEventStore, type Checkpoint } from '@fairlead/event-store';
+import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
-import { baseConfigSchema, createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness, registerMetricsRoute } from '@fairlead/platform';
+import { baseConfigSchema, createLogger, createMetricsRegistry, createServiceApp, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
+import { relayHttp } from './http';
 import { acquireLeadership } from './leadership';
 import { createRelayMetrics } from './metrics';
 import { readRelayCheckpoint, RELAY_DEFAULT_BATCH_SIZE, RELAY_DEFAULT_CHECKPOINT_INTERVAL_MS, RELAY_DEFAULT_MIN_READ_INTERVAL_MS, startRelay, type RunningRelay } from './relay';
@@ -51,30 +52,20 @@ const leadership = acquireLeadership(config.DATABASE_URL, config.RELAY_LOCK_KEY)
 let relay: RunningRelay | undefined;
 let stopping = false;
 
-const app = await createHttpApp({
+const registry = createMetricsRegistry(config.SERVICE_NAME);
+const app = await createServiceApp({
   logger,
   serviceName: config.SERVICE_NAME,
+  registry,
   readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
-  openapi: { title: 'Fairlead relay', version: '0.1.0' },
+  ...relayHttp({ leader: () => leadership.isLeader(), status: () => relay?.status() }),
 });
-const registry = createMetricsRegistry(config.SERVICE_NAME);
-registerMetricsRoute(app, registry);
 const metrics = createRelayMetrics(registry, {
   relay: () => relay,
   storedCheckpoint: () => readRelayCheckpoint(pool),
   leader: () => leadership.isLeader(),
   pool,
   schema: store.schema,
-});
-const position = (c: Checkpoint) => ({ transaction_id: c.transactionId.toString(), global_position: c.globalPosition.toString() });
-app.get('/v1/relay/status', { schema: { description: 'Whether this instance leads, how far it has published, and the position last stored.' } }, async () => {
-  const status = relay?.status();
-  return {
-    leader: leadership.isLeader(),
-    published: status?.published ?? 0,
-    checkpoint: status ? position(status.checkpoint) : null,
-    stored_checkpoint: status ? position(status.storedCheckpoint) : null,
-  };
 });
 await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
 
