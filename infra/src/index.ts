@@ -4,3 +4,4 @@ export { startNatsServer, ensureNatsServer, findNatsServer, type NatsServerOptio
 export { startLocalInfrastructure, type LocalInfrastructure } from './local';
 export { discoverServices, SERVICE_PORTS, type ServiceEntry } from './services';
 export { Supervisor, type SupervisedProcess } from './supervisor';
+export { startConfigSchema, type StartConfig } from './start-config';

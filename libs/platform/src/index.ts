@@ -1,12 +1,14 @@
 export {
   loadConfig,
   baseConfigSchema,
+  describeConfig,
   env,
   deepFreeze,
   ConfigError,
   LOG_LEVELS,
   type BaseConfig,
   type ConfigProblem,
+  type ConfigVariable,
   type DeepReadonly,
   type LogLevel,
 } from './config';
@@ -36,6 +38,7 @@ export { createMetricsRegistry, registerMetricsRoute, type MetricsRegistryOption
 export { registerConsumerMetrics, type ConsumerMetricsOptions, type ConsumerSource, type ConsumerPosition } from './consumer-metrics';
 export { registerHttpMetrics } from './http/http-metrics';
 export { withSpan } from './telemetry/spans';
+export { telemetryEnvSchema } from './telemetry/env';
 export { ROLES, ACCESS_LEVELS, highestRole, needsMfa, authorize, actorOf, type Role, type Access, type Principal } from './auth/access';
 export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './auth/verify-token';
 export { installAuth, principalOf, type ProtectedRoute, type InstallAuthOptions } from './auth/auth-hook';

@@ -2,3 +2,4 @@ export { startRelay, RELAY_DEFAULT_BATCH_SIZE, RELAY_DEFAULT_CHECKPOINT_INTERVAL
 export { acquireLeadership, type Leadership } from './leadership';
 export { toOutgoingMessage, type OutgoingMessage } from './envelope';
 export { relayHttp, type RelayStatusSource } from './http';
+export { relayConfigSchema, type RelayEnvConfig } from './config';
