@@ -2,6 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { servicePorts, servicePortsSchema } from './services';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -17,5 +18,14 @@ export const startConfigSchema = z.object({
   FAIRLEAD_PG_PORT: localPort().default(54329).describe('port of the embedded PostgreSQL'),
   FAIRLEAD_NATS_PORT: localPort().default(42229).describe('port of the local nats-server'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('log level of every service npm start runs'),
+  ...servicePortsSchema.shape,
+}).superRefine((config, ctx) => {
+  // Two services on one port: said with the other configuration problems, before anything starts.
+  try {
+    servicePorts(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v === undefined ? undefined : String(v)])));
+  } catch (error) {
+    // A malformed port is already an issue of its own variable.
+    if (!(error instanceof z.ZodError)) ctx.addIssue({ code: 'custom', path: ['FAIRLEAD_HTTP_PORT_BASE'], message: (error as Error).message });
+  }
 });
 export type StartConfig = z.output<typeof startConfigSchema>;
