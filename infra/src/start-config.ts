@@ -18,6 +18,11 @@ export const startConfigSchema = z.object({
   FAIRLEAD_PG_PORT: localPort().default(54329).describe('port of the embedded PostgreSQL'),
   FAIRLEAD_NATS_PORT: localPort().default(42229).describe('port of the local nats-server'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('log level of every service npm start runs'),
+  FAIRLEAD_WATCH: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .describe('restart a service when one of its source files changes (node --watch; `npm run dev` sets it)'),
   ...servicePortsSchema.shape,
 }).superRefine((config, ctx) => {
   // Two services on one port: said with the other configuration problems, before anything starts.

@@ -36,7 +36,7 @@ for (const service of services) {
   supervisor.start({
     name: service.name,
     command: process.execPath,
-    args: ['--import', 'tsx', service.entrypoint],
+    args: [...(config.FAIRLEAD_WATCH ? ['--watch', '--watch-preserve-output'] : []), '--import', 'tsx', service.entrypoint],
     env: {
       ...process.env,
       DATABASE_URL: infra.databaseUrl,

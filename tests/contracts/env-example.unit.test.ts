@@ -54,11 +54,12 @@ describe('.env.example', () => {
   });
 });
 
-describe('npm start loads .env', () => {
+describe('npm start and npm run dev load .env', () => {
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
   it('with --env-file-if-exists=.env', () => {
     expect(scripts.start).toMatch(/^node --env-file-if-exists=\.env /);
+    expect(scripts.dev).toMatch(/^node --env-file-if-exists=\.env /);
   });
 
   it('which this Node accepts: a missing file is skipped, a present one is read, and the environment wins', () => {
