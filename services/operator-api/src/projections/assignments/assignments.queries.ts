@@ -28,7 +28,7 @@ export interface AssignmentRow {
 const COLUMNS = `a.*, (select p.name from operator.providers p where p.provider_id = a.provider_id) as provider_name, ${exactTime('a.assigned_at')} as key`;
 const SELECT = `select ${COLUMNS} from operator.assignments a`;
 
-/** The original plan's page/limit listing of one lead (a lead has few assignments, so an offset is cheap). */
+/** The page/limit listing of one lead's assignments (a lead has few assignments, so an offset is cheap). */
 export async function leadAssignmentsPage(db: Db, leadId: string, page: number, limit: number): Promise<{ total: number; items: AssignmentRow[] }> {
   // One round trip: the lead's total rides along on every row of the page.
   const { rows } = await db.query<AssignmentRow & { total: number }>(
