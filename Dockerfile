@@ -1,20 +1,61 @@
-# One image for every Fairlead service; docker-compose.yml picks the process with
-# `npx tsx services/<name>/src/main.ts`. TypeScript runs through tsx (no build step).
-FROM node:20-bookworm-slim
+# One image for every Fairlead service, built to JavaScript and run with plain node:
+#   docker run … fairlead node dist/<service>/main.js      (operator-api, intake, rotation, …)
+# Configuration comes from the environment (.env.example lists every variable).
+#
+# Stages: manifests (package.json files and the lockfile only) → deps (npm ci, all) →
+# build (sources, npm run build) → prod-deps (npm ci --omit=dev) → runtime. A change to the
+# sources re-runs the build stage only: the npm ci layers depend on the manifests alone.
 
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ── manifests: what npm ci needs, nothing else ────────────────────────────────
+# Docker's COPY cannot keep the folders of a glob (services/*/package.json), so the
+# manifests are picked out here; the next stages copy this stage's output, whose
+# content (and so their cache) changes only when a manifest or the lockfile does.
+# /out/runtime holds the production dependencies of libs/* and services/* only: the
+# tooling workspaces (infra: npm start and its embedded PostgreSQL; libs/testing, tests,
+# benchmarks) stay out of the image.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY . .
+RUN mkdir -p /out/all /out/runtime \
+ && find . -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /out/all/ \; \
+ && cp package-lock.json /out/all/ \
+ && cd /out/all \
+ && find libs services -name package.json -not -path 'libs/testing/*' -exec cp --parents {} /out/runtime/ \; \
+ && cp package-lock.json /out/runtime/ \
+ && node -e 'const p = require("./package.json"); p.workspaces = ["libs/*", "services/*"]; delete p.devDependencies; delete p.scripts; require("fs").writeFileSync("/out/runtime/package.json", JSON.stringify(p, null, 2));'
+
+# ── deps: every dependency, for the build ─────────────────────────────────────
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-RUN chown node:node /app
-USER node
+COPY --from=manifests /out/all/ ./
+# No install scripts: nothing the build uses needs one (esbuild's binary comes as an optional dependency).
+RUN npm ci --ignore-scripts --no-audit --no-fund
 
-# The whole tree before `npm ci`: npm workspaces need every workspace's package.json,
-# and listing them one by one here would break each time a library or service is added.
-# .dockerignore keeps node_modules, .data and .git out of the context.
-COPY --chown=node:node . .
-# Dev dependencies are installed too: tsx, which runs the services, is one of them.
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+# ── build: the sources, bundled to dist/<service>/main.js ─────────────────────
+FROM deps AS build
+COPY . .
+RUN npm run build
 
+# ── prod-deps: production dependencies only ───────────────────────────────────
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY --from=manifests /out/runtime/ ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+# ── runtime ───────────────────────────────────────────────────────────────────
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
-# The services' HTTP ports (infra/src/services.ts).
+WORKDIR /app
+# Owned by root and read-only to the service user: a compromised process cannot change its code.
+COPY --from=prod-deps /app/ ./
+COPY --from=build /app/dist ./dist
+# Files the services read at run time, where their sources expect them (see infra/src/build/bundle.ts).
+COPY --from=build /app/services/notification/templates ./services/notification/templates
+USER node
+# The services' default HTTP ports (HTTP_PORT sets each); containers bind 0.0.0.0 (HTTP_HOST).
+ENV HTTP_HOST=0.0.0.0
 EXPOSE 7100-7107
-# No default service: docker-compose.yml (or `docker run … npx tsx services/<name>/src/main.ts`) chooses.
-CMD ["node", "-e", "console.error('run a service: npx tsx services/<name>/src/main.ts'); process.exit(64)"]
+# No default service: the orchestrator chooses (node dist/<service>/main.js).
+CMD ["node", "-e", "console.error('run a service: node dist/<service>/main.js (operator-api, intake, rotation, fairness, billing, notification, ticket-workflow, relay)'); process.exit(64)"]

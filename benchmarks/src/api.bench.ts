@@ -4,7 +4,7 @@
  * API in this process on a real port, and drives it with autocannon at a fixed
  * 200 requests/s: the distribution-status endpoint (a random lead each request), the assignments list
  * (first page, and the deepest page reached by walking the cursor through all 1,000,000
- * rows), and the original plan's per-lead assignments page. Prints a table and, last, one
+ * rows), and the per-lead assignments page (page/limit). Prints a table and, last, one
  * line of JSON. Goal: p99 ≤ 20 ms at 200 req/s, the deepest page as fast as the first.
  *
  * BENCH_ASSIGNMENTS (default 1000000), BENCH_DURATION_S (default 15) and BENCH_RATE

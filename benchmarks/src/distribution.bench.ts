@@ -1,5 +1,5 @@
 /**
- * `npm run bench:distribution` — issue 3's benchmark (not a test). Runs relay, intake,
+ * `npm run bench:distribution` — the lead distribution benchmark (not a test). Runs relay, intake,
  * rotation, fairness and billing as real processes on an embedded PostgreSQL and a
  * nats-server of its own (or DATABASE_URL / NATS_URL), seeds 5 niches × 3 levels × 50
  * providers per level through the services' NATS commands, then:

@@ -110,9 +110,8 @@ describe('docker-compose.yml', () => {
       expect(build.dockerfile ?? 'Dockerfile', name).toBe('Dockerfile');
       expect(service.image, name).toBe('fairlead:local');
     }
-    const dockerfile = readFileSync(resolve(repoRoot, 'Dockerfile'), 'utf8');
-    expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim$/m);
-    expect(dockerfile).toMatch(/^RUN npm ci\b/m);
+    // The Dockerfile's own shape (stages, npm ci, non-root) is checked by dockerfile.unit.test.ts.
+    expect(existsSync(resolve(repoRoot, 'Dockerfile'))).toBe(true);
     const ignored = readFileSync(resolve(repoRoot, '.dockerignore'), 'utf8').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '.data', '.git']));
   });

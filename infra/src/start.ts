@@ -5,23 +5,14 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { startLocalInfrastructure } from './local';
+import { startConfigSchema } from './start-config';
 import { discoverServices } from './services';
 import { Supervisor } from './supervisor';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const StartConfig = z.object({
-  DATABASE_URL: z.string().url().optional(),
-  NATS_URL: z.string().optional(),
-  FAIRLEAD_DATA_DIR: z.string().default(resolve(repoRoot, '.data')),
-  FAIRLEAD_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
-  FAIRLEAD_NATS_PORT: z.coerce.number().int().min(1024).max(65535).default(42229),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-});
-
-const parsed = StartConfig.safeParse(process.env);
+const parsed = startConfigSchema.safeParse(process.env);
 if (!parsed.success) {
   console.error(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   process.exit(2);
@@ -45,7 +36,7 @@ for (const service of services) {
   supervisor.start({
     name: service.name,
     command: process.execPath,
-    args: ['--import', 'tsx', service.entrypoint],
+    args: [...(config.FAIRLEAD_WATCH ? ['--watch', '--watch-preserve-output'] : []), '--import', 'tsx', service.entrypoint],
     env: {
       ...process.env,
       DATABASE_URL: infra.databaseUrl,

@@ -1,5 +1,5 @@
 /**
- * Issue 3 under load and faults, end to end: 200 leads approved at once in one niche;
+ * Lead distribution under load and faults, end to end: 200 leads approved at once in one niche;
  * kill -9 of the fairness and then the billing process in the middle of such a run;
  * billing down for longer than the first retry. The invariants are read from the event
  * store (tests/support/invariants.ts).

@@ -1,5 +1,5 @@
 /**
- * The ten scenarios of the original plan (EPIC 06, phase 15), end to end: every service
+ * The ten acceptance scenarios of lead distribution, end to end: every service
  * is its own process on real NATS and PostgreSQL; leads arrive as `lead.approved` on
  * JetStream; facts are checked in the event store and through the services' own answers.
  * Each scenario works in a niche of its own, so they share one running system.
@@ -23,7 +23,7 @@ afterAll(async () => {
 
 const typesOf = async (leadId: string) => (await system.leadEvents(leadId)).map((e) => e.type);
 
-describe('distribution scenarios (original plan)', () => {
+describe('distribution scenarios', () => {
   it('1. an approved lead creates assignments and charges the wallets', async () => {
     const niche = await seedNiche(system, 's1', [{ max_recipients: 2, price_per_lead_cents: 1500 }]);
     const a = await seedProvider(system, unique('s1a'), 10_000);

@@ -25,7 +25,7 @@ export async function collectFacts(system: DistributionSystem, nicheId: string, 
 }
 
 /**
- * The invariants of issue 3, each returned as a list of violations (empty = holds), so a
+ * The invariants of lead distribution (docs/distribution.md), each returned as a list of violations (empty = holds), so a
  * failing test says which rule broke and where.
  */
 export function checkInvariants(facts: DistributionFacts, { levels, leadIds, maxRecipients }: { levels: number; leadIds: string[]; maxRecipients: Record<string, number> }) {

@@ -15,7 +15,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { COMMANDS, DistributionCompleted, RelayedEvent, subjectsFor, type CommandReply, type CommandRequest, type CommandService, type CommandVerb } from '@fairlead/contracts';
 import { publishDurable, request } from '@fairlead/messaging';
-import { SERVICE_PORTS } from '../services';
+import { servicePorts } from '../services';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DemoConfig = z.object({
@@ -138,7 +138,7 @@ async function waitForServices(services: string[], timeoutMs = 90_000): Promise<
   for (const name of services) {
     for (;;) {
       try {
-        if ((await fetch(`http://127.0.0.1:${SERVICE_PORTS[name]}/readyz`)).ok) break;
+        if ((await fetch(`http://127.0.0.1:${servicePorts()[name]}/readyz`)).ok) break;
       } catch {
         // not up yet
       }

@@ -60,29 +60,30 @@ export const env = {
     ),
 };
 
-/** What every service reads. Services extend it: `baseConfigSchema.extend({ … })`. */
+/** What every service reads. Services extend it: `baseConfigSchema.extend({ … })`. Each variable's `.describe()` text is its line in .env.example. */
 export const baseConfigSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  /** The service's name in logs, metrics and problem types. */
-  SERVICE_NAME: z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  DATABASE_URL: env.postgresUrl(),
-  NATS_URL: env.natsServers(),
-  /** Prefix of every subject and stream name (empty in production; tests use their own). */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development').describe('production refuses development shortcuts (e.g. the local JWT secret)'),
+  SERVICE_NAME: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes')
+    .describe("the service's name in logs, metrics and problem types (each service defaults to its own; npm start sets it)"),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('pino log level: fatal, error, warn, info, debug, trace or silent'),
+  DATABASE_URL: env.postgresUrl().describe('PostgreSQL of the event store and the read models (postgres://user:password@host:5432/db)'),
+  NATS_URL: env.natsServers().describe('NATS server(s) with JetStream, comma separated (nats://host:4222)'),
   NATS_NAMESPACE: z
     .string()
     .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, "_" and "-" only')
-    .default(''),
-  /** Loopback by default; containers set 0.0.0.0. */
-  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-  HTTP_PORT: env.port().default(8080),
-  /** How long a graceful shutdown may take before the process exits anyway. */
-  SHUTDOWN_TIMEOUT_MS: env.durationMs().default(10_000),
-  /**
-   * Largest event the event store accepts (bytes of its data and metadata as JSON). Keep it
-   * 64 KiB under the NATS server's max_payload, so the relay can publish every event (docs/limits.md).
-   */
-  EVENT_MAX_BYTES: z.coerce.number().int().min(16 * 1024).default(DEFAULT_MAX_EVENT_BYTES),
+    .default('')
+    .describe('prefix of every subject and stream name (empty in production; tests use their own)'),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('address the HTTP server binds (loopback by default; containers set 0.0.0.0)'),
+  HTTP_PORT: env.port().default(8080).describe('HTTP port (each service defaults to its own; npm start sets it from FAIRLEAD_<SERVICE>_PORT)'),
+  SHUTDOWN_TIMEOUT_MS: env.durationMs().default(10_000).describe('how long a graceful shutdown may take before the process exits anyway (ms)'),
+  EVENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16 * 1024)
+    .default(DEFAULT_MAX_EVENT_BYTES)
+    .describe('largest event the event store accepts, in bytes of its data and metadata as JSON; keep it 64 KiB under the NATS max_payload so the relay can publish every event (docs/limits.md)'),
 });
 export type BaseConfig = DeepReadonly<z.output<typeof baseConfigSchema>>;
 
@@ -133,3 +134,54 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** One environment variable of a configuration schema, for .env.example and help texts. */
+export interface ConfigVariable {
+  name: string;
+  /** The schema's `.describe()` text. */
+  description: string | undefined;
+  /** Without a default and not optional: the process does not start without it. */
+  required: boolean;
+  /** The default as one would write it in the environment (lists comma separated). */
+  default: string | undefined;
+}
+
+function envText(value: unknown): string {
+  if (Array.isArray(value)) return value.map(envText).join(',');
+  return String(value);
+}
+
+/**
+ * The variables of a configuration schema (a zod object, refined or not), in order, with
+ * their description and default: what .env.example lists. A default can be shown other
+ * than it is computed with `.meta({ envDefault })` (e.g. a path under the data directory).
+ */
+export function describeConfig(schema: z.ZodObject): ConfigVariable[] {
+  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => {
+    let current: z.ZodType | undefined = field;
+    let description: string | undefined;
+    let shown: string | undefined;
+    let byDefault: unknown;
+    let hasDefault = false;
+    let optional = false;
+    while (current) {
+      description ??= current.description;
+      const meta = z.globalRegistry.get(current) as { envDefault?: unknown } | undefined;
+      if (shown === undefined && typeof meta?.envDefault === 'string') shown = meta.envDefault;
+      if (current instanceof z.ZodDefault) {
+        if (!hasDefault) byDefault = current.def.defaultValue;
+        hasDefault = true;
+        current = current.def.innerType as z.ZodType;
+      } else if (current instanceof z.ZodOptional) {
+        optional = true;
+        current = current.def.innerType as z.ZodType;
+      } else if (current instanceof z.ZodPipe) {
+        current = current.def.in as z.ZodType;
+      } else {
+        current = undefined;
+      }
+    }
+    return { name, description, required: !hasDefault && !optional, default: shown ?? (hasDefault ? envText(byDefault) : undefined) };
+  });
+}
+

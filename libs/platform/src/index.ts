@@ -1,12 +1,14 @@
 export {
   loadConfig,
   baseConfigSchema,
+  describeConfig,
   env,
   deepFreeze,
   ConfigError,
   LOG_LEVELS,
   type BaseConfig,
   type ConfigProblem,
+  type ConfigVariable,
   type DeepReadonly,
   type LogLevel,
 } from './config';
@@ -27,6 +29,8 @@ export {
 } from './errors';
 export { toProblem, problemType, ProblemSchema, PROBLEM_CONTENT_TYPE, type ProblemDetails, type ProblemAnswer, type ProblemContext } from './problem';
 export { createHttpApp, listen, sendProblem, type HttpApp, type HttpAppOptions } from './http/app';
+export { createServiceApp, type HttpSurface, type ServiceAppOptions } from './http/service-app';
+export { deriveOperationId, withResponseHeaders, SELF_SERVER, type OpenApiServer } from './http/openapi';
 export { installRateLimit, type RateLimitOptions } from './http/rate-limit';
 export { postgresReadiness, natsReadiness, runReadinessChecks, type ReadinessCheck, type CheckResult, type Queryable } from './http/readiness';
 export { onShutdown, type ShutdownStep, type ShutdownOptions, type ShutdownHandle } from './shutdown';
@@ -34,6 +38,7 @@ export { createMetricsRegistry, registerMetricsRoute, type MetricsRegistryOption
 export { registerConsumerMetrics, type ConsumerMetricsOptions, type ConsumerSource, type ConsumerPosition } from './consumer-metrics';
 export { registerHttpMetrics } from './http/http-metrics';
 export { withSpan } from './telemetry/spans';
+export { telemetryEnvSchema } from './telemetry/env';
 export { ROLES, ACCESS_LEVELS, highestRole, needsMfa, authorize, actorOf, type Role, type Access, type Principal } from './auth/access';
 export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './auth/verify-token';
 export { installAuth, principalOf, type ProtectedRoute, type InstallAuthOptions } from './auth/auth-hook';

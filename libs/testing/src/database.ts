@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import './provided-context';
 
 export interface TestDatabase {
   /** URL of a database created for this test file alone. */

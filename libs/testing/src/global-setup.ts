@@ -9,13 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePort, startEmbeddedPostgres, startNatsServer, type RunningNats, type RunningPostgres } from '@fairlead/infra';
+import './provided-context';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    natsUrl: string;
-  }
-}
 
 let postgres: RunningPostgres | undefined;
 let nats: RunningNats | undefined;

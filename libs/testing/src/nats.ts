@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import './provided-context';
 import { freePort, startNatsServer, type RunningNats } from '@fairlead/infra';
 
 /** The NATS URL of this test run (its own nats-server, or NATS_URL). */

@@ -23,6 +23,8 @@ export interface ServiceProcessOptions {
   /** A folder under services/ with src/main.ts, or a path to a script relative to the repository root. */
   service: string;
   env: Record<string, string>;
+  /** Node options before the entry (default `--import tsx`, to run TypeScript; `[]` runs a built bundle as is). */
+  nodeArgs?: readonly string[];
   /** Waits for GET /readyz to answer 200 on HTTP_PORT (default); false: waits for nothing. */
   waitReady?: boolean;
   readyTimeoutMs?: number;
@@ -30,7 +32,8 @@ export interface ServiceProcessOptions {
 
 /**
  * Runs a service as a real child process (tsx), for end-to-end tests that cross process
- * boundaries or kill processes. HTTP_PORT is set to a free port unless given.
+ * boundaries or kill processes. HTTP_PORT is set to a free port unless given; SERVICE_NAME
+ * is the service's folder unless given.
  */
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const port = options.env.HTTP_PORT ? Number(options.env.HTTP_PORT) : await freePort();
@@ -39,9 +42,9 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   let output = '';
 
   const launch = async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+    const proc = spawn(process.execPath, [...(options.nodeArgs ?? ['--import', 'tsx']), entry], {
       cwd: repoRoot,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, HTTP_PORT: String(port), SERVICE_NAME: options.service },
+      env: { ...process.env, LOG_LEVEL: 'warn', SERVICE_NAME: options.service, ...options.env, HTTP_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;

@@ -3,3 +3,4 @@ export { startBillingService, type BillingService, type BillingServiceDeps, type
 export { billingConfigSchema, type BillingEnvConfig } from './config';
 export type { ProviderCommands, ProviderReply } from './application/provider-commands';
 export type { WalletCommands, ChargeReply } from './application/wallet-commands';
+export { billingHttp } from './http/surface';

@@ -8,6 +8,7 @@
 import { loadConfig } from '@fairlead/platform';
 import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { billingConfigSchema } from './config';
+import { billingHttp } from './http/surface';
 import { startBillingService } from './service';
 
 const config = loadConfig(billingConfigSchema);
@@ -16,9 +17,4 @@ const { pool, store, nc, subjects, logger, registry } = runtime;
 
 const service = await startBillingService({ pool, store, nc, subjects, logger, registry });
 
-await serveService(config, runtime, {
-  service,
-  readers: service.readers,
-  title: 'Fairlead billing',
-  description: 'Providers, wallets, charges and refunds (commands over NATS).',
-});
+await serveService(config, runtime, { service, readers: service.readers, ...billingHttp });

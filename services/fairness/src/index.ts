@@ -3,3 +3,4 @@ export { startFairnessService, type FairnessService, type FairnessServiceDeps, t
 export { fairnessConfigSchema, type FairnessEnvConfig } from './config';
 export type { RotationPort, BillingPort, ChargeRequest, StartLevelClaim } from './application/ports';
 export { rebuildSubscriptionStats } from './projections/subscription-stats/subscription-stats';
+export { fairnessHttp } from './http/surface';

@@ -8,6 +8,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { loadConfig } from '@fairlead/platform';
 import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { fairnessConfigSchema } from './config';
+import { fairnessHttp } from './http/surface';
 import { startFairnessService } from './service';
 
 const config = loadConfig(fairnessConfigSchema);
@@ -31,10 +32,4 @@ const service = await startFairnessService({
   },
 });
 
-await serveService(config, runtime, {
-  service,
-  readers: service.readers,
-  title: 'Fairlead fairness',
-  description: 'Lead distribution (eligibility, fairness, assignments) and subscriptions.',
-  routes: (app) => app.get('/v1/distribution/stats', async () => service.stats()),
-});
+await serveService(config, runtime, { service, readers: service.readers, ...fairnessHttp(service) });

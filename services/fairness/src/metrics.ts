@@ -1,5 +1,5 @@
 /**
- * The fairness service's Prometheus series, with the original plan's names. They are
+ * The fairness service's Prometheus series (names as docs/telemetry.md lists them). They are
  * counted from the events this process appends (observeAppends on the store the
  * distribution writes through), so the decision code stays free of metrics and an
  * idempotent re-append counts nothing twice.

@@ -4,3 +4,4 @@ export { intakeConfigSchema, type IntakeEnvConfig } from './config';
 export { registerIntakeRoutes } from './http/routes';
 export type { IntakeCommands, ApproveReply, DistributionRequestReply } from './application/intake-commands';
 export type { NicheDirectory, NicheInfo } from './application/niche-directory';
+export { intakeHttp } from './http/surface';

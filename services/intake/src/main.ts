@@ -8,7 +8,7 @@
 import { loadConfig } from '@fairlead/platform';
 import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { intakeConfigSchema } from './config';
-import { registerIntakeRoutes } from './http/routes';
+import { intakeHttp } from './http/surface';
 import { startIntakeService } from './service';
 
 const config = loadConfig(intakeConfigSchema);
@@ -31,12 +31,4 @@ const service = await startIntakeService({
   },
 });
 
-await serveService(config, runtime, {
-  service,
-  title: 'Fairlead intake',
-  description: 'Approved leads in (lead.approved v1), rejections with reasons, distribution requests.',
-  routes: (app) => {
-    registerIntakeRoutes(app, service.commands);
-    app.get('/v1/intake/stats', { schema: { hide: true } }, async () => service.stats());
-  },
-});
+await serveService(config, runtime, { service, ...intakeHttp(service) });

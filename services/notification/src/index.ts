@@ -4,3 +4,5 @@ export { loadTemplates, DEFAULT_TEMPLATES_DIR, type TemplateSet, type RenderedEm
 export { EMAIL_KINDS, TEMPLATE_VARIABLES, outboxId, type EmailKind } from './domain/emails';
 export { NotificationError, TemplateError, MissingFactError, isTemplateError, isMissingFactError } from './domain/errors';
 export { startMailCatcher, type MailCatcher, type MailCatcherOptions } from './smtp/catcher';
+export { notificationHttp } from './http/surface';
+export { registerNotificationRoutes } from './http/routes';

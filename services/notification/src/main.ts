@@ -8,6 +8,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { loadConfig } from '@fairlead/platform';
 import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { notificationConfigSchema } from './config';
+import { notificationHttp } from './http/surface';
 import { startNotificationService } from './service';
 
 const config = loadConfig(notificationConfigSchema);
@@ -36,17 +37,6 @@ const service = await startNotificationService({
 await serveService(config, runtime, {
   service,
   readers: service.readers,
-  title: 'Fairlead notification',
-  description: 'Provider emails: the outbox, the local mail catcher, metrics.',
-  // The service registers /metrics with its own routes.
-  metricsRoute: false,
-  routes: (app) => {
-    service.registerRoutes(app);
-    app.get('/v1/notification/stats', { schema: { description: 'Counters of the notification consumers.' } }, async () => ({
-      mode: service.mode,
-      catcher_smtp: service.catcher?.url ?? null,
-      consumers: service.stats(),
-    }));
-  },
+  ...notificationHttp(service),
   readyLog: (address) => ({ mode: service.mode, mail: service.mode === 'catcher' ? `${address}/v1/mail` : undefined }),
 });

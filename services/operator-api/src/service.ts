@@ -109,7 +109,8 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
     }
   }
   const readers = () => projectors.map((p) => p.status());
-  const statusServer = serveReaderStatus(nc, subjects, { service: deps.serviceName ?? 'operator-api', readers });
+  // Without projections (the OpenAPI export, a read-only replica) there is no reader to report.
+  const statusServer = config.projections !== false ? serveReaderStatus(nc, subjects, { service: deps.serviceName ?? 'operator-api', readers }) : undefined;
 
   const app = await createHttpApp({
     logger,
@@ -163,7 +164,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
     caughtUp: async (timeoutMs) => void (await Promise.all(projectors.map((p) => p.waitUntilCaughtUp(timeoutMs)))),
     listen: (options) => listen(app, options),
     stop: async () => {
-      statusServer.stop();
+      statusServer?.stop();
       await app.close();
       await stopProjectors();
     },

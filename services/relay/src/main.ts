@@ -4,40 +4,18 @@
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
-import { z } from 'zod';
 import { subjectsFor } from '@fairlead/contracts';
-import { createPostgresEventStore, type Checkpoint } from '@fairlead/event-store';
+import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
-import {
-  baseConfigSchema,
-  createHttpApp,
-  createLogger,
-  createMetricsRegistry,
-  exposeReaders,
-  listen,
-  loadConfig,
-  natsReadiness,
-  onShutdown,
-  postgresReadiness,
-  registerMetricsRoute,
-} from '@fairlead/platform';
+import { createLogger, createMetricsRegistry, createServiceApp, exposeReaders, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
+import { relayConfigSchema } from './config';
+import { relayHttp } from './http';
 import { acquireLeadership } from './leadership';
 import { createRelayMetrics } from './metrics';
-import { readRelayCheckpoint, RELAY_DEFAULT_BATCH_SIZE, RELAY_DEFAULT_CHECKPOINT_INTERVAL_MS, RELAY_DEFAULT_MIN_READ_INTERVAL_MS, startRelay, type RunningRelay } from './relay';
+import { readRelayCheckpoint, startRelay, type RunningRelay } from './relay';
 
-const config = loadConfig(
-  baseConfigSchema.extend({
-    SERVICE_NAME: baseConfigSchema.shape.SERVICE_NAME.default('relay'),
-    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(RELAY_DEFAULT_BATCH_SIZE),
-    /** Least time between checkpoint writes (0: after every batch); a crash republishes about this much, dropped by JetStream's duplicate window. */
-    RELAY_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(RELAY_DEFAULT_CHECKPOINT_INTERVAL_MS),
-    /** Least time between two reads of the log once caught up (ms). */
-    RELAY_MIN_READ_INTERVAL_MS: z.coerce.number().int().min(0).max(1_000).default(RELAY_DEFAULT_MIN_READ_INTERVAL_MS),
-    /** Advisory lock key shared by every relay of one deployment. */
-    RELAY_LOCK_KEY: z.coerce.bigint().default(7_346_217_001n),
-  }),
-);
+const config = loadConfig(relayConfigSchema);
 const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
 const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 const subjects = subjectsFor(config.NATS_NAMESPACE);
@@ -72,30 +50,19 @@ let stopping = false;
 const registry = createMetricsRegistry(config.SERVICE_NAME);
 // Stalled on an event it cannot publish: not ready, a gauge, and the operator API's projection list say so.
 const readers = exposeReaders({ nc, subjects, registry, service: config.SERVICE_NAME }, () => (relay ? [relay.reader()] : []));
-const app = await createHttpApp({
+const app = await createServiceApp({
   logger,
   serviceName: config.SERVICE_NAME,
+  registry,
   readinessChecks: [postgresReadiness(pool), natsReadiness(nc), readers.readiness],
-  openapi: { title: 'Fairlead relay', version: '0.1.0' },
+  ...relayHttp({ leader: () => leadership.isLeader(), status: () => relay?.status(), stalled: () => relay?.reader().stalled ?? null }),
 });
-registerMetricsRoute(app, registry);
 const metrics = createRelayMetrics(registry, {
   relay: () => relay,
   storedCheckpoint: () => readRelayCheckpoint(pool),
   leader: () => leadership.isLeader(),
   pool,
   schema: store.schema,
-});
-const position = (c: Checkpoint) => ({ transaction_id: c.transactionId.toString(), global_position: c.globalPosition.toString() });
-app.get('/v1/relay/status', { schema: { description: 'Whether this instance leads, how far it has published, and the position last stored.' } }, async () => {
-  const status = relay?.status();
-  return {
-    leader: leadership.isLeader(),
-    published: status?.published ?? 0,
-    checkpoint: status ? position(status.checkpoint) : null,
-    stored_checkpoint: status ? position(status.storedCheckpoint) : null,
-    stalled: relay?.reader().stalled ?? null,
-  };
 });
 await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
 

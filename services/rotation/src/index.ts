@@ -2,3 +2,4 @@
 export { startRotationService, type RotationService, type RotationServiceDeps, type RotationConfig } from './service';
 export { rotationConfigSchema, type RotationEnvConfig } from './config';
 export type { RotationCommands } from './application/niche-commands';
+export { rotationHttp } from './http/surface';

@@ -6,6 +6,7 @@
 import { loadConfig } from '@fairlead/platform';
 import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { rotationConfigSchema } from './config';
+import { rotationHttp } from './http/surface';
 import { startRotationService } from './service';
 
 const config = loadConfig(rotationConfigSchema);
@@ -14,8 +15,4 @@ const { pool, store, nc, subjects, logger, registry } = runtime;
 
 const service = await startRotationService({ pool, store, nc, subjects, logger, registry, config: { autoDistributeDefault: config.AUTO_DISTRIBUTE_DEFAULT } });
 
-await serveService(config, runtime, {
-  service,
-  title: 'Fairlead rotation',
-  description: 'Niches, competition levels and the start-level rotation (commands over NATS).',
-});
+await serveService(config, runtime, { service, ...rotationHttp });

@@ -5,3 +5,4 @@ export { createTicketWorkflowApp, type TicketWorkflowApp, type TicketWorkflowApp
 export { accessOf, requireMcpToken, REST_PREFIX } from './http/auth';
 export { createMcpServer } from './mcp/server';
 export * as templates from './templates/index';
+export { ticketWorkflowConfigSchema } from './config';

@@ -9,16 +9,18 @@ import { defaultSecretFile, loadOrCreateSecretFile } from './dev-secret';
 import type { TokenVerifierOptions } from './verify-token';
 
 export const jwtConfigSchema = z.object({
-  /** HS256 secret for bearer tokens (at least 32 characters); or set JWT_JWKS_URL. */
-  JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
-  /** Outside production, with neither JWT_SECRET nor JWT_JWKS_URL: the local development secret's file (created when missing). */
-  JWT_SECRET_FILE: z.string().min(1).default(defaultSecretFile()),
-  /** JWKS endpoint of the identity provider, for asymmetric tokens. */
-  JWT_JWKS_URL: z.url().optional(),
-  /** The `iss` every token must carry. */
-  JWT_ISSUER: z.string().min(1).default('fairlead'),
-  /** The `aud` every token must carry (shared by the operator-facing APIs unless set per service). */
-  JWT_AUDIENCE: z.string().min(1).default('fairlead-operator-api'),
+  JWT_SECRET: z.string().min(32, 'at least 32 characters').optional().describe('HS256 secret of bearer tokens (at least 32 characters); or set JWT_JWKS_URL. Required in production'),
+  JWT_SECRET_FILE: z
+    .string()
+    .min(1)
+    .default(defaultSecretFile())
+    .meta({
+      description: 'outside production, with neither JWT_SECRET nor JWT_JWKS_URL: the local development secret file (created when missing, mode 0600)',
+      envDefault: '<FAIRLEAD_DATA_DIR>/auth/jwt-secret',
+    }),
+  JWT_JWKS_URL: z.url().optional().describe("JWKS endpoint of the identity provider, for asymmetric tokens (RS256, ES256, EdDSA)"),
+  JWT_ISSUER: z.string().min(1).default('fairlead').describe('the `iss` every token must carry'),
+  JWT_AUDIENCE: z.string().min(1).default('fairlead-operator-api').describe('the `aud` every token must carry (shared by the operator-facing APIs unless set per service)'),
 });
 export type JwtConfig = z.output<typeof jwtConfigSchema>;
 

@@ -200,7 +200,9 @@ describe('createHttpApp against real PostgreSQL and NATS', () => {
     const schema = post?.requestBody?.content['application/json']?.schema;
     expect(schema?.required.sort()).toEqual(['lead_id', 'price_usd', 'state']);
     expect(schema?.properties.lead_id?.description).toBe('Upstream lead id');
-    expect(Object.keys(doc.paths)).not.toContain('/healthz');
+    // The probes are documented (operators call them); /metrics and the docs themselves are not.
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz']));
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/docs') || p === '/metrics')).toEqual([]);
 
     const ui = await fetch(`${base}/docs`);
     expect(ui.status).toBe(200);

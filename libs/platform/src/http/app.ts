@@ -11,10 +11,12 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import { isResponseSerializationError, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { isResponseSerializationError, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { AppError, isAppError, NotFoundError } from '../errors';
 import type { Logger } from '../logger';
-import { PROBLEM_CONTENT_TYPE, toProblem } from '../problem';
+import { PROBLEM_CONTENT_TYPE, ProblemSchema, toProblem } from '../problem';
+import { openApiDocumentTransform, openApiRouteTransform, requireDeclaredIfMatch, SELF_SERVER, type OpenApiServer } from './openapi';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 
 /** A fastify instance whose routes take zod schemas (validation, serialization, OpenAPI). */
@@ -33,6 +35,8 @@ export interface HttpAppOptions {
     description?: string;
     /** Declare the `bearerAuth` (JWT) security scheme for routes to reference. */
     bearerAuth?: boolean;
+    /** Servers the document names (default: the service that serves it, `/`). */
+    servers?: readonly OpenApiServer[];
   };
   /** Trust X-Forwarded-* headers (behind a reverse proxy). */
   trustProxy?: boolean;
@@ -94,6 +98,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Before any route: a route declaring If-Match required answers 428 when it is missing.
+  app.addHook('onRoute', requireDeclaredIfMatch);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -102,20 +108,33 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         title: options.openapi.title,
         version: options.openapi.version,
         ...(options.openapi.description === undefined ? {} : { description: options.openapi.description }),
+        license: { name: 'MIT', identifier: 'MIT' },
       },
       ...(options.openapi.bearerAuth
         ? { components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } } }
         : {}),
     },
-    transform: jsonSchemaTransform,
+    transform: openApiRouteTransform,
+    transformObject: openApiDocumentTransform(options.openapi.servers ?? [SELF_SERVER]),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', service: options.serviceName }));
+  const tags = ['operations'];
+  app.get(
+    '/healthz',
+    { schema: { tags, summary: 'Liveness: the process answers', response: { 200: z.object({ status: z.literal('ok'), service: z.string() }) } } },
+    async () => ({ status: 'ok' as const, service: options.serviceName }),
+  );
 
-  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+  const Check = z.object({ status: z.enum(['up', 'down']), duration_ms: z.number(), error: z.string().optional() });
+  const readySchema = {
+    tags,
+    summary: 'Readiness: every dependency (PostgreSQL, NATS) answers',
+    response: { 200: z.object({ status: z.literal('ready'), service: z.string(), checks: z.record(z.string(), Check) }), 503: ProblemSchema.describe('a dependency is down (details.checks says which)') },
+  };
+  app.get('/readyz', { schema: readySchema }, async (request, reply) => {
     const result = await runReadinessChecks(checks, readinessTimeoutMs);
-    if (result.ready) return { status: 'ready', service: options.serviceName, checks: result.checks };
+    if (result.ready) return { status: 'ready' as const, service: options.serviceName, checks: result.checks };
     const down = Object.entries(result.checks)
       .filter(([, r]) => r.status === 'down')
       .map(([name]) => name);

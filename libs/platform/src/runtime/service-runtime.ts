@@ -10,12 +10,12 @@ import { subjectsFor, type Subjects } from '@fairlead/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { connectNats, drainAndClose } from '@fairlead/messaging';
 import type { BaseConfig } from '../config';
-import { createHttpApp, listen, type HttpApp } from '../http/app';
-import { registerHttpMetrics } from '../http/http-metrics';
+import { listen, type HttpApp } from '../http/app';
 import { natsReadiness, postgresReadiness } from '../http/readiness';
 import { exposeReaders, type ReaderSource } from '../readers';
+import { createServiceApp, type HttpSurface } from '../http/service-app';
 import { createLogger, type Logger } from '../logger';
-import { createMetricsRegistry, registerMetricsRoute } from '../metrics';
+import { createMetricsRegistry } from '../metrics';
 import { onShutdown } from '../shutdown';
 import { startTelemetry, type Telemetry } from '../telemetry/telemetry';
 
@@ -43,16 +43,9 @@ export async function openServiceRuntime(config: BaseConfig & { DATABASE_POOL_SI
   return { logger, pool, store, nc, subjects: subjectsFor(config.NATS_NAMESPACE), registry: createMetricsRegistry(config.SERVICE_NAME), telemetry };
 }
 
-export interface ServeOptions {
+export interface ServeOptions extends HttpSurface {
   /** The started service; stopped after HTTP closes and before NATS drains. */
   service: { stop(): Promise<void> };
-  /** OpenAPI title and description of the service's HTTP API. */
-  title: string;
-  description: string;
-  /** Registers the service's own routes. */
-  routes?: (app: HttpApp) => void;
-  /** Set false when the service registers /metrics itself. */
-  metricsRoute?: boolean;
   /** Extra fields of the "ready" log line, given the listening address. */
   readyLog?: (address: string) => Record<string, unknown>;
   /**
@@ -70,17 +63,13 @@ export interface ServeOptions {
 export async function serveService(config: BaseConfig, runtime: ServiceRuntime, options: ServeOptions): Promise<{ app: HttpApp; address: string }> {
   const { logger, pool, store, nc, registry, telemetry } = runtime;
   const readers = options.readers ? exposeReaders({ nc, subjects: runtime.subjects, registry, service: config.SERVICE_NAME }, options.readers) : undefined;
-  const app = await createHttpApp({
+  const app = await createServiceApp({
+    ...options,
     logger,
     serviceName: config.SERVICE_NAME,
+    registry,
     readinessChecks: [postgresReadiness(pool), natsReadiness(nc), ...(readers ? [readers.readiness] : [])],
-    openapi: { title: options.title, version: '0.1.0', description: options.description },
   });
-  if (options.metricsRoute !== false) {
-    registerHttpMetrics(app, registry);
-    registerMetricsRoute(app, registry);
-  }
-  options.routes?.(app);
   const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
   logger.info({ address, namespace: runtime.subjects.namespace || '(none)', ...options.readyLog?.(address) }, `${config.SERVICE_NAME} ready`);
 

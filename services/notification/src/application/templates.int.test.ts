@@ -26,7 +26,7 @@ describe('templates (files)', () => {
     return dir;
   };
 
-  it('renders the shipped lead_assigned email: subject of the plan, escaped HTML', async () => {
+  it('renders the shipped lead_assigned email: its subject line, escaped HTML', async () => {
     const templates = await loadTemplates();
     const email = templates.render('lead_assigned', vars);
     expect(email.subject).toBe('New Lead Assigned - Roofing');

@@ -1,7 +1,7 @@
 /** Pieces of request and response schemas shared by the routes (zod, rendered into OpenAPI). */
 import { z } from 'zod';
 import { Id } from '@fairlead/contracts';
-import { ProblemSchema } from '@fairlead/platform';
+import { ProblemSchema, withResponseHeaders } from '@fairlead/platform';
 
 export { Id };
 
@@ -40,6 +40,10 @@ export function problemResponses(...statuses: ProblemStatus[]): Partial<Record<P
 /** The problem responses of a command route (the owner may refuse, be down or be slow). */
 export const COMMAND_PROBLEMS = [404, 409, 502, 503, 504] as const;
 
-export const IfMatchHeaders = z.object({ 'if-match': z.string().optional().describe('the ETag of the resource as read (required)') });
+// Required: a missing one answers 428 (the platform checks it before validation), a malformed one 400.
+export const IfMatchHeaders = z.object({ 'if-match': z.string().describe('the ETag of the resource as read') });
+
+/** A response carrying the resource's version as its ETag (send it back in If-Match to change it). */
+export const withEtag = <T extends z.ZodType>(schema: T): T => withResponseHeaders(schema, { ETag: { description: "the resource's version; send it as If-Match to change it" } });
 
 export const cents = (c: number): number => Math.round(c) / 100;

@@ -3,7 +3,7 @@ import { Priority, ProjectId, ProjectKey, TicketId, WorkerId, WorkerType } from 
 
 /**
  * The input of every operation, shared by the MCP tools, the REST routes and the CLI,
- * so all three validate alike. Field names follow the original plan (snake_case).
+ * so all three validate alike. Field names are snake_case, as agents send them.
  */
 
 const text = (max: number) => z.string().trim().min(1).max(max);

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * validates them the same way.
  */
 
-/** A project's id, e.g. `acme/web` (the original plan used repository names). */
+/** A project's id, e.g. `acme/web` (a repository name). */
 export const ProjectId = z
   .string()
   .min(1)

@@ -164,7 +164,7 @@ export function decideTicket(command: TicketCommand, state: TicketState): Ticket
             at: command.at,
           },
         },
-        // The description is kept as the first comment, as in the original plan.
+        // The description is kept as the first comment (stage 0), so a ticket's history reads from it.
         { type: 'TicketCommentAdded', data: { commentId: command.commentId, ...COORDINATOR, stageNumber: DESCRIPTION_STAGE, content: command.description, at: command.at } },
       ];
     }

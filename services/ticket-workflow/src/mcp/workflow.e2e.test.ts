@@ -66,7 +66,7 @@ interface CoordinatorEvent {
 }
 
 describe('ticket workflow over MCP (official client, Streamable HTTP, separate process)', () => {
-  it('lists every tool of the original plan', async () => {
+  it('lists every tool of the workflow (the OPERATIONS catalogue)', async () => {
     const coordinator = await agent('coordinator');
     const { tools } = await coordinator.client.listTools();
     const names = tools.map((t) => t.name);

@@ -1,7 +1,7 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** The tracking log of the original plan, kept in the base directory. */
+/** The tracking log of every distribution and rollback, kept in the base directory. */
 export const DISTRIBUTION_LOG = '.ticket_distribution_log';
 
 /** `success`, `failed`, `skipped` per project; `rolled_back`, `kept_edited`, `missing` per file on rollback; `rollback` once. */

@@ -72,7 +72,7 @@ export async function ensureIssueStructure(directory: string, projectName: strin
   return created;
 }
 
-/** The progress file of the original plan. */
+/** The progress file a project's issue folder starts with (`PROGRESS.md`). */
 export function progressTemplate(projectName: string): string {
   return `# Phase 1 Progress
 

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('GET /api/v1/admin/leads/:id/distribution-status', () => {
-  it("answers the original plan's shape for a distributed lead", async () => {
+  it("answers the documented shape (docs/operator-api.md) for a distributed lead", async () => {
     const res = await h.call('GET', '/api/v1/admin/leads/lead-done/distribution-status', viewer);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({

@@ -1,5 +1,6 @@
 /**
- * Leads: the original plan's distribute / distribution-status / assignments endpoints,
+ * Leads: the distribute / distribution-status / assignments endpoints (the response shapes
+ * upstream admin tools already read: snake_case, `price_charged` in dollars),
  * the filtered list and one lead's decision record.
  */
 import { z } from 'zod';
@@ -171,7 +172,7 @@ export function registerLeadRoutes(app: HttpApp, ctx: ApiContext): void {
       config: { access: 'read' },
       schema: {
         tags,
-        summary: "A lead's assignments, newest first: page/limit as in the original plan, or keyset with cursor",
+        summary: "A lead's assignments, newest first: page/limit, or keyset with cursor",
         params: LeadParams,
         querystring: z.object({ page: z.coerce.number().int().min(1).max(10_000).default(1), limit: Limit(200, 50), cursor: Cursor }),
         response: {

@@ -9,7 +9,7 @@ import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/pla
 import { findNiche, listNiches, type NicheWithLevels } from '../../projections/catalogue/catalogue.queries';
 import type { ApiContext } from '../context';
 import { requireIfMatch, setEtag } from '../etag';
-import { COMMAND_PROBLEMS, Id, IfMatchHeaders, problemResponses } from '../schemas';
+import { COMMAND_PROBLEMS, Id, IfMatchHeaders, problemResponses, withEtag } from '../schemas';
 
 const P = '/api/v1/admin/niches';
 const tags = ['niches'];
@@ -51,7 +51,7 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
     items: (await listNiches(ctx.pool)).map(fromProjection),
   }));
 
-  app.get(`${P}/:id`, { config: { access: 'read' }, schema: { tags, summary: 'One niche (ETag: its version)', params: NicheParams, response: { 200: Niche, ...problemResponses(404) } } }, async (request, reply) => {
+  app.get(`${P}/:id`, { config: { access: 'read' }, schema: { tags, summary: 'One niche (ETag: its version)', params: NicheParams, response: { 200: withEtag(Niche), ...problemResponses(404) } } }, async (request, reply) => {
     const niche = await findNiche(ctx.pool, request.params.id);
     if (!niche) throw new NotFoundError(`Niche ${request.params.id} is unknown.`, { code: 'NICHE_NOT_FOUND' });
     setEtag(reply, niche.version);
@@ -66,7 +66,7 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
         tags,
         summary: "Create a niche (without auto_distribute, the rotation service's AUTO_DISTRIBUTE_DEFAULT applies)",
         body: z.object({ niche_id: Id.optional(), name: Name, auto_distribute: z.boolean().optional() }),
-        response: { 201: Niche, ...problemResponses(...COMMAND_PROBLEMS) },
+        response: { 201: withEtag(Niche), ...problemResponses(...COMMAND_PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -93,7 +93,7 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
         params: NicheParams,
         headers: IfMatchHeaders,
         body: z.object({ name: Name.optional(), auto_distribute: z.boolean().optional() }),
-        response: { 200: Niche, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
+        response: { 200: withEtag(Niche), ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -119,7 +119,7 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
         params: NicheParams,
         headers: IfMatchHeaders,
         body: z.object({ enabled: z.boolean() }),
-        response: { 200: Niche, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
+        response: { 200: withEtag(Niche), ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -151,7 +151,7 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
           price_per_lead_cents: PriceCents,
           active: z.boolean().default(true),
         }),
-        response: { 201: Niche, ...problemResponses(...COMMAND_PROBLEMS) },
+        response: { 201: withEtag(Niche), ...problemResponses(...COMMAND_PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -176,7 +176,7 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
           price_per_lead_cents: PriceCents.optional(),
           active: z.boolean().optional(),
         }),
-        response: { 200: Niche, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
+        response: { 200: withEtag(Niche), ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
       },
     },
     async (request, reply) => {

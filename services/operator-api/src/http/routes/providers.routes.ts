@@ -10,7 +10,7 @@ import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/pla
 import { findProvider, listProviders, type ProviderRow } from '../../projections/providers/providers.queries';
 import type { ApiContext } from '../context';
 import { requireIfMatch, setEtag } from '../etag';
-import { cents, COMMAND_PROBLEMS, Cursor, Id, IfMatchHeaders, Limit, NextCursor, problemResponses } from '../schemas';
+import { cents, COMMAND_PROBLEMS, Cursor, Id, IfMatchHeaders, Limit, NextCursor, problemResponses, withEtag } from '../schemas';
 
 const P = '/api/v1/admin/providers';
 const tags = ['providers'];
@@ -56,7 +56,7 @@ export function registerProviderRoutes(app: HttpApp, ctx: ApiContext): void {
     },
   );
 
-  app.get(`${P}/:id`, { config: { access: 'read' }, schema: { tags, summary: 'One provider (ETag: its version)', params: Params, response: { 200: Provider, ...problemResponses(404) } } }, async (request, reply) => {
+  app.get(`${P}/:id`, { config: { access: 'read' }, schema: { tags, summary: 'One provider (ETag: its version)', params: Params, response: { 200: withEtag(Provider), ...problemResponses(404) } } }, async (request, reply) => {
     const provider = await findProvider(ctx.pool, request.params.id);
     if (!provider) throw new NotFoundError(`Provider ${request.params.id} is unknown.`, { code: 'PROVIDER_NOT_FOUND' });
     setEtag(reply, provider.version);
@@ -71,7 +71,7 @@ export function registerProviderRoutes(app: HttpApp, ctx: ApiContext): void {
         tags,
         summary: 'Register a provider (with an empty wallet)',
         body: z.object({ provider_id: Id.optional(), name: Name, email: z.email() }),
-        response: { 201: Provider, ...problemResponses(...COMMAND_PROBLEMS) },
+        response: { 201: withEtag(Provider), ...problemResponses(...COMMAND_PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -91,7 +91,7 @@ export function registerProviderRoutes(app: HttpApp, ctx: ApiContext): void {
         params: Params,
         headers: IfMatchHeaders,
         body: z.object({ name: Name.optional(), email: z.email().optional() }),
-        response: { 200: Provider, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
+        response: { 200: withEtag(Provider), ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
       },
     },
     async (request, reply) => {

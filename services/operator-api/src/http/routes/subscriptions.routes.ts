@@ -9,7 +9,7 @@ import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/pla
 import { findSubscription, listSubscriptions, type SubscriptionRow } from '../../projections/subscriptions/subscriptions.queries';
 import type { ApiContext } from '../context';
 import { requireIfMatch, setEtag } from '../etag';
-import { COMMAND_PROBLEMS, Cursor, Id, IfMatchHeaders, Limit, NextCursor, problemResponses } from '../schemas';
+import { COMMAND_PROBLEMS, Cursor, Id, IfMatchHeaders, Limit, NextCursor, problemResponses, withEtag } from '../schemas';
 
 const P = '/api/v1/admin/subscriptions';
 const tags = ['subscriptions'];
@@ -60,7 +60,7 @@ export function registerSubscriptionRoutes(app: HttpApp, ctx: ApiContext): void 
     },
   );
 
-  app.get(`${P}/:id`, { config: { access: 'read' }, schema: { tags, summary: 'One subscription (ETag: its version)', params: Params, response: { 200: Subscription, ...problemResponses(404) } } }, async (request, reply) => {
+  app.get(`${P}/:id`, { config: { access: 'read' }, schema: { tags, summary: 'One subscription (ETag: its version)', params: Params, response: { 200: withEtag(Subscription), ...problemResponses(404) } } }, async (request, reply) => {
     const subscription = await findSubscription(ctx.pool, request.params.id);
     if (!subscription) throw new NotFoundError(`Subscription ${request.params.id} is unknown.`, { code: 'SUBSCRIPTION_NOT_FOUND' });
     setEtag(reply, subscription.version);
@@ -83,7 +83,7 @@ export function registerSubscriptionRoutes(app: HttpApp, ctx: ApiContext): void 
           daily_cap: Cap.default(null),
           monthly_cap: Cap.default(null),
         }),
-        response: { 201: Subscription, ...problemResponses(...COMMAND_PROBLEMS) },
+        response: { 201: withEtag(Subscription), ...problemResponses(...COMMAND_PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -103,7 +103,7 @@ export function registerSubscriptionRoutes(app: HttpApp, ctx: ApiContext): void 
         params: Params,
         headers: IfMatchHeaders,
         body: z.object({ service_area: ServiceArea.optional(), daily_cap: Cap.optional(), monthly_cap: Cap.optional() }),
-        response: { 200: Subscription, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
+        response: { 200: withEtag(Subscription), ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
       },
     },
     async (request, reply) => {
@@ -129,7 +129,7 @@ export function registerSubscriptionRoutes(app: HttpApp, ctx: ApiContext): void 
         params: Params,
         headers: IfMatchHeaders,
         body: z.object({ status: SubscriptionStatus, reason: z.string().trim().min(1).max(500).default('operator') }),
-        response: { 200: Subscription, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
+        response: { 200: withEtag(Subscription), ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },
       },
     },
     async (request, reply) => {

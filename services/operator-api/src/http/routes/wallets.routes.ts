@@ -7,7 +7,7 @@ import { LEDGER_KINDS } from '../../projections/wallets/wallets.projection';
 import { findWallet, listLedger } from '../../projections/wallets/wallets.queries';
 import type { ApiContext } from '../context';
 import { setEtag } from '../etag';
-import { cents, COMMAND_PROBLEMS, Cursor, Id, iso, Limit, NextCursor, problemResponses, Time } from '../schemas';
+import { cents, COMMAND_PROBLEMS, Cursor, Id, iso, Limit, NextCursor, problemResponses, Time, withEtag } from '../schemas';
 import { fromProviderReply, Provider } from './providers.routes';
 
 const P = '/api/v1/admin/providers/:id/wallet';
@@ -38,7 +38,7 @@ const LedgerEntry = z.object({
 });
 
 export function registerWalletRoutes(app: HttpApp, ctx: ApiContext): void {
-  app.get(P, { config: { access: 'read' }, schema: { tags, summary: "A provider's wallet: balance and totals", params: Params, response: { 200: Wallet, ...problemResponses(404) } } }, async (request, reply) => {
+  app.get(P, { config: { access: 'read' }, schema: { tags, summary: "A provider's wallet: balance and totals", params: Params, response: { 200: withEtag(Wallet), ...problemResponses(404) } } }, async (request, reply) => {
     const { id } = request.params;
     const wallet = await findWallet(ctx.pool, id);
     if (!wallet) {

@@ -35,7 +35,7 @@ function parsed<R extends { price_cents: number }>(rows: R[]): R[] {
   return rows;
 }
 
-/** The original plan's page/limit listing of one lead (a lead has few assignments, so an offset is cheap). */
+/** The page/limit listing of one lead's assignments (a lead has few assignments, so an offset is cheap). */
 export async function leadAssignmentsPage(db: Db, leadId: string, page: number, limit: number): Promise<{ total: number; items: AssignmentRow[] }> {
   // One round trip: the lead's total rides along on every row of the page.
   const { rows } = await db.query<AssignmentRow & { total: number }>(

@@ -1,6 +1,6 @@
 /**
- * Which stored events are audit entries, and what each says: the original plan's
- * distribution actions (`distribution.started`, `.completed`, `.failed`,
+ * Which stored events are audit entries, and what each says: the distribution's
+ * actions (`distribution.started`, `.completed`, `.failed`,
  * `.skipped_provider`, `assignment.created`) and every operator change, with the actor
  * the event names. Pure: no I/O.
  */

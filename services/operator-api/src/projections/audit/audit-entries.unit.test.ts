@@ -16,7 +16,7 @@ const stored = (e: { id: string; type: string; data: unknown; metadata?: Record<
 });
 
 describe('audit entries of events', () => {
-  it("maps a distribution to the original plan's actions", () => {
+  it("maps a distribution to its audit actions (distribution.started, …, assignment.created)", () => {
     const s = partialDistribution('lead-1', 'roofing');
     expect(s.events.map((e) => auditEntryOf(stored(e, 'lead-lead-1'))?.action)).toEqual([
       'lead.approved',

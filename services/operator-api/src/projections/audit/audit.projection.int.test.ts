@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('operator.audit_log', () => {
-  it("records the plan's distribution actions for a lead, in order", async () => {
+  it("records the distribution actions for a lead, in order", async () => {
     const { items } = await listAudit(h.pool, { lead_id: 'lead-1', limit: 50 });
     expect(items.map((e) => e.action).reverse()).toEqual([
       'lead.approved',

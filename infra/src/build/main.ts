@@ -1,0 +1,34 @@
+/**
+ * `npm run build [-- <service>…]`: bundles every service (or the ones named) into
+ * dist/<service>/main.js; run one with `node --enable-source-maps dist/<service>/main.js`.
+ * Fails when a bundle imports a package its service does not list as a production
+ * dependency (it would be missing under `npm ci --omit=dev`).
+ */
+import { rm } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { discoverServices } from '../services';
+import { bundleService, productionPackages } from './bundle';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const known = discoverServices(repoRoot).map((s) => s.name);
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((s) => !known.includes(s));
+if (unknown.length > 0) {
+  console.error(`unknown service(s): ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  process.exit(64);
+}
+if (wanted.length === 0) await rm(resolve(repoRoot, 'dist'), { recursive: true, force: true });
+
+let failed = false;
+for (const service of wanted.length > 0 ? wanted : known) {
+  const result = await bundleService(repoRoot, service);
+  const production = await productionPackages(repoRoot, service);
+  const missing = result.externals.filter((name) => !production.has(name));
+  if (missing.length > 0) {
+    failed = true;
+    console.error(`${service}: imports ${missing.join(', ')}, not a production dependency of the service or its libraries`);
+  }
+  console.log(`${relative(repoRoot, result.file)}  (${result.externals.length} external packages)`);
+}
+process.exit(failed ? 1 : 0);

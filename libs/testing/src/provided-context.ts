@@ -1,0 +1,13 @@
+/**
+ * What the global setup provides to every test file through vitest's inject(). Imported
+ * by the modules that provide or inject it, so that any project typechecking one of them
+ * (each has its own tsconfig.json) sees the declaration.
+ */
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    natsUrl: string;
+  }
+}
+
+export {};
