@@ -24,7 +24,7 @@ beforeAll(async () => {
   const metrics = createTicketWorkflowMetrics(registry, { projector: () => workflow?.projector });
   workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool: db.pool });
   const verifyToken = createTokenVerifier({ secret: 'a-secret-of-the-metrics-test-0123456789', issuer: 'fairlead-test', audience: 'fairlead-test' });
-  ({ app } = await createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken }));
+  ({ app } = await createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken, mcp: { verifyToken } }));
   registerMetricsRoute(app, registry);
   base = await listen(app, { host: '127.0.0.1', port: 0 });
 });

@@ -80,7 +80,12 @@ export const GetEventsInput = z.object({
 });
 
 export const MarkEventsProcessedInput = z.object({
-  event_ids: z.array(z.union([z.number().int().positive(), z.string().regex(/^\d+$/)])).min(1).max(1000).describe('Ids from get_events'),
+  // Ids are bigint positions: bounded here so a forged one is a 400, never a database error.
+  event_ids: z
+    .array(z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,17}$/, 'an event id from get_events')]))
+    .min(1)
+    .max(1000)
+    .describe('Ids from get_events'),
 });
 
 const RegistrableStatus = z.enum(['spawning', 'active', 'idle']);

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { assertIdentifier, runMigrations, type EventStore } from '@fairlead/event-store';
+import { assertIdentifier, runMigrations, type EventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { startProjector, type RunningProjector } from '@fairlead/projections';
 import { readModelMigrations, workflowProjection } from '../projections/index';
+import { ConfinedRoot } from '../templates/confined-root';
 import type { WorkflowContext } from './context';
 import { projectorSync } from './read-model-sync';
 
 export interface StartWorkflowOptions {
-  store: EventStore;
+  /** The event store, in the same database as the read models (several streams are appended in one transaction). */
+  store: EventStore & Pick<PostgresEventStore, 'appendManyInTransaction'>;
   /** Pool of the database holding the read models. */
   pool: pg.Pool;
   /** Schema of the read models and their checkpoint. */
@@ -16,6 +18,8 @@ export interface StartWorkflowOptions {
   newId?: () => string;
   /** How long a command waits for the read models to show its effect. */
   readYourWritesTimeoutMs?: number;
+  /** Template distribution's roots (existing directories); without them distribution is refused. */
+  files?: { templatesRoot: string; projectsRoot: string };
 }
 
 export interface RunningWorkflow {
@@ -27,6 +31,9 @@ export interface RunningWorkflow {
 /** Migrates the read models, starts their projector, and returns the context every use case takes. */
 export async function startTicketWorkflow(options: StartWorkflowOptions): Promise<RunningWorkflow> {
   const schema = assertIdentifier(options.schema ?? 'ticket_workflow', 'schema');
+  const files = options.files
+    ? { templates: await ConfinedRoot.open('templates', options.files.templatesRoot), projects: await ConfinedRoot.open('projects', options.files.projectsRoot) }
+    : undefined;
   await runMigrations(options.pool, { table: 'migrations', schema, migrations: readModelMigrations(schema) });
   const projector = await startProjector({ store: options.store, pool: options.pool, schema, projection: workflowProjection(schema) });
   const ctx: WorkflowContext = {
@@ -36,6 +43,7 @@ export async function startTicketWorkflow(options: StartWorkflowOptions): Promis
     clock: options.clock ?? (() => new Date()),
     newId: options.newId ?? randomUUID,
     sync: projectorSync(options.store, projector, { timeoutMs: options.readYourWritesTimeoutMs ?? 5_000 }),
+    ...(files ? { files } : {}),
   };
   return { ctx, projector, stop: () => projector.stop() };
 }

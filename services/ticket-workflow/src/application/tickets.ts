@@ -15,7 +15,8 @@ import {
 } from '../domain/index';
 import { findProjectsByKey, queryTickets, type TicketRow } from '../projections/index';
 import type { WorkflowContext } from './context';
-import { execute, loadAggregate } from './event-sourcing';
+import { execute, executeTogether, loadAggregate } from './event-sourcing';
+import { distributionRoots } from './files';
 import type { Input } from './schemas';
 import type { AddCommentInput, CloseTicketInput, CompleteStageInput, CreateTicketInput, ListTicketsInput, RegisterProjectInput, UpdateStageInput } from './schemas';
 
@@ -56,6 +57,8 @@ export interface ProjectView {
 }
 
 export async function registerProject(ctx: WorkflowContext, input: Input<typeof RegisterProjectInput>): Promise<ProjectView> {
+  // A project's directory is where distributions write: inside the projects root, stored as its real path.
+  const directory = input.directory === undefined ? null : await distributionRoots(ctx).projects.resolve(input.directory, 'directory');
   const key = input.key ?? (await freeKey(ctx, deriveProjectKey(input.project_id), input.project_id));
   const name = input.name ?? basename(input.project_id);
   const { state } = await execute(ctx, streams.project(input.project_id), projectDecider, () => ({
@@ -63,7 +66,7 @@ export async function registerProject(ctx: WorkflowContext, input: Input<typeof 
     projectId: input.project_id,
     key,
     name,
-    directory: input.directory ?? null,
+    directory,
     at: ctx.clock().toISOString(),
   }));
   return { project_id: state.projectId, key: state.key, name: state.name, directory: state.directory };
@@ -81,13 +84,6 @@ async function freeKey(ctx: WorkflowContext, base: string, projectId: string): P
     if (users.every((p) => p.project_id === projectId)) return key;
   }
   return `${base.slice(0, 4)}${Date.now().toString(36).toUpperCase().slice(-4)}`;
-}
-
-/** Registers the project when it is not yet known; returns it either way. */
-export async function ensureProject(ctx: WorkflowContext, projectId: string, directory: string | null = null): Promise<ProjectView> {
-  const { state } = await loadAggregate(ctx, streams.project(projectId), projectDecider);
-  if (state.exists) return { project_id: state.projectId, key: state.key, name: state.name, directory: state.directory };
-  return registerProject(ctx, { project_id: projectId, ...(directory ? { directory } : {}) });
 }
 
 /** Takes the next number of the project's sequence: the readable id of a new ticket. */
@@ -115,17 +111,38 @@ export async function createReservedTicket(ctx: WorkflowContext, t: NewTicket): 
   await execute(ctx, streams.ticket(t.ticketId), ticketDecider, () => ({ type: 'CreateTicket' as const, ...t, commentId: ctx.newId(), at: ctx.clock().toISOString() }));
 }
 
+/**
+ * Registers the project when it is new, takes its next number and creates the ticket in
+ * ONE transaction: a refusal anywhere (a bad plan, a ticket id taken) stores nothing — no
+ * project, no number used up.
+ */
 export async function createTicket(ctx: WorkflowContext, input: Input<typeof CreateTicketInput>): Promise<TicketView> {
-  await ensureProject(ctx, input.project_id);
-  const { ticketId, number } = await reserveTicketId(ctx, input.project_id);
-  await createReservedTicket(ctx, {
-    ticketId,
-    number,
-    projectId: input.project_id,
-    title: input.title,
-    description: input.description,
-    executionPlan: input.execution_plan,
-    priority: input.priority,
+  const { state: known } = await loadAggregate(ctx, streams.project(input.project_id), projectDecider);
+  const key = known.exists ? known.key : await freeKey(ctx, deriveProjectKey(input.project_id), input.project_id);
+  const at = ctx.clock().toISOString();
+  const { result: ticketId } = await executeTogether(ctx, async (d) => {
+    const projectStream = streams.project(input.project_id);
+    await d.decide(projectStream, projectDecider, (s) =>
+      s.exists
+        ? { type: 'RegisterProject' as const, projectId: s.projectId, key: s.key, name: s.name, directory: s.directory, at }
+        : { type: 'RegisterProject' as const, projectId: input.project_id, key, name: basename(input.project_id), directory: null, at },
+    );
+    const { events } = await d.decide(projectStream, projectDecider, () => ({ type: 'AssignTicketNumber' as const, at }));
+    const assigned = events[0]!;
+    if (assigned.type !== 'ProjectTicketNumberAssigned') throw new Error('no ticket number was assigned');
+    await d.decide(streams.ticket(assigned.data.ticketId), ticketDecider, () => ({
+      type: 'CreateTicket' as const,
+      ticketId: assigned.data.ticketId,
+      number: assigned.data.number,
+      projectId: input.project_id,
+      title: input.title,
+      description: input.description,
+      executionPlan: input.execution_plan,
+      priority: input.priority,
+      commentId: ctx.newId(),
+      at,
+    }));
+    return assigned.data.ticketId;
   });
   return getTicket(ctx, ticketId, { comments: false });
 }

@@ -2,7 +2,7 @@
  * Typed errors of the ticket workflow. `code` is stable (clients match on it); `kind`
  * tells the edges how to answer (HTTP status, MCP tool error) without knowing every code.
  */
-export type ErrorKind = 'invalid' | 'not_found' | 'conflict';
+export type ErrorKind = 'invalid' | 'forbidden' | 'not_found' | 'conflict';
 
 export class TicketWorkflowError extends Error {
   constructor(
@@ -21,6 +21,7 @@ export const isTicketWorkflowError = (error: unknown): error is TicketWorkflowEr
 export const notFound = (code: string, message: string) => new TicketWorkflowError(code, 'not_found', message);
 export const conflict = (code: string, message: string) => new TicketWorkflowError(code, 'conflict', message);
 export const invalid = (code: string, message: string) => new TicketWorkflowError(code, 'invalid', message);
+export const forbidden = (code: string, message: string) => new TicketWorkflowError(code, 'forbidden', message);
 
 /** Every code in one place, so clients and tests share one spelling. */
 export const ERROR_CODES = Object.freeze({
@@ -43,4 +44,8 @@ export const ERROR_CODES = Object.freeze({
   distributionAlreadyRolledBack: 'DISTRIBUTION_ALREADY_ROLLED_BACK',
   distributionNotFinished: 'DISTRIBUTION_NOT_FINISHED',
   tooManyConflicts: 'TOO_MANY_CONFLICTS',
+  /** A path outside its configured root, with `..`, or through a symlink that leads outside. */
+  pathNotAllowed: 'PATH_NOT_ALLOWED',
+  /** Distribution is not configured (no templates/projects root). */
+  filesNotConfigured: 'FILES_NOT_CONFIGURED',
 });

@@ -1,7 +1,8 @@
 import { createHttpApp, installAuth, installRateLimit, postgresReadiness, type HttpApp, type Logger, type ProtectedRoute, type RateLimitOptions, type TokenVerifier } from '@fairlead/platform';
 import type { WorkflowContext } from '../application/context';
 import { registerMcpRoutes } from '../mcp/routes';
-import { REST_PREFIX, requireMcpToken } from './auth';
+import { mcpAuthenticator, REST_PREFIX, type McpAuthOptions } from './auth';
+import { defaultHosts, hostGuard, type HostRules } from './host-check';
 import { registerRestRoutes } from './routes';
 
 export interface TicketWorkflowAppOptions {
@@ -9,8 +10,11 @@ export interface TicketWorkflowAppOptions {
   logger: Logger;
   /** Verifies operators' bearer tokens on every REST route (platform's createTokenVerifier). */
   verifyToken: TokenVerifier;
-  /** When set, /mcp needs `Authorization: Bearer <mcpToken>`; otherwise it is open (loopback by default). */
-  mcpToken?: string;
+  /**
+   * What /mcp accepts (at least one): the agents' token and/or operators' JWTs, and the
+   * Host/Origin allow-list (loopback names by default).
+   */
+  mcp: McpAuthOptions & { hosts?: Partial<HostRules> };
   /** Upper bound of one MCP tool call. */
   toolCallTimeoutMs?: number;
   /** Requests per client and window, REST and MCP together (default 1200 per minute). */
@@ -45,7 +49,8 @@ export async function createTicketWorkflowApp(options: TicketWorkflowAppOptions)
   registerRestRoutes(app, options.ctx, { prefix: REST_PREFIX.slice(0, -1) });
   registerMcpRoutes(app, options.ctx, {
     logger: options.logger,
-    ...(options.mcpToken ? { authenticate: requireMcpToken(options.mcpToken) } : {}),
+    checkHost: hostGuard({ hosts: options.mcp.hosts?.hosts ?? defaultHosts('127.0.0.1'), origins: options.mcp.hosts?.origins ?? [] }),
+    authenticate: mcpAuthenticator(options.mcp),
     ...(options.toolCallTimeoutMs ? { callTimeoutMs: options.toolCallTimeoutMs } : {}),
   });
   return { app, routes };

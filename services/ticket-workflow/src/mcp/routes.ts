@@ -1,19 +1,29 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { FastifyRequest } from 'fastify';
 import type { HttpApp } from '@fairlead/platform';
 import type { WorkflowContext } from '../application/context';
-import type { FastifyRequest } from 'fastify';
+import type { McpCaller } from '../http/auth';
 import { createMcpServer, type McpOptions } from './server';
+
+export interface McpRouteOptions extends McpOptions {
+  path?: string;
+  /** Runs first on every /mcp request: the Host/Origin allow-list (DNS-rebinding protection). */
+  checkHost: (request: FastifyRequest) => Promise<void>;
+  /** Then: who is calling (401 when nobody we know). */
+  authenticate: (request: FastifyRequest) => Promise<McpCaller>;
+}
 
 /**
  * The MCP endpoint (Streamable HTTP) at `path`, stateless: every POST gets its own server
  * and transport, so any instance can answer any request and nothing leaks between
  * agents. GET (server-initiated streams) and DELETE (sessions) are not offered.
  */
-export function registerMcpRoutes(app: HttpApp, ctx: WorkflowContext, options: McpOptions & { path?: string; /** Runs before each /mcp request (the MCP_TOKEN check when set). */ authenticate?: (request: FastifyRequest) => Promise<void> }): void {
+export function registerMcpRoutes(app: HttpApp, ctx: WorkflowContext, options: McpRouteOptions): void {
   const path = options.path ?? '/mcp';
-  const guard = options.authenticate ? { onRequest: options.authenticate } : {};
-  app.post(path, { schema: { hide: true }, ...guard }, async (request, reply) => {
-    const server = createMcpServer(ctx, options);
+  const callers = new WeakMap<FastifyRequest, McpCaller>();
+  const onRequest = [options.checkHost, async (request: FastifyRequest) => void callers.set(request, await options.authenticate(request))];
+  app.post(path, { schema: { hide: true }, onRequest }, async (request, reply) => {
+    const server = createMcpServer(ctx, callers.get(request)!, options);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.hijack();
     reply.raw.on('close', () => {
@@ -32,6 +42,6 @@ export function registerMcpRoutes(app: HttpApp, ctx: WorkflowContext, options: M
     }
   });
   const notAllowed = { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP endpoint is stateless; use POST' }, id: null };
-  app.get(path, { schema: { hide: true }, ...guard }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
-  app.delete(path, { schema: { hide: true }, ...guard }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
+  app.get(path, { schema: { hide: true }, onRequest }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
+  app.delete(path, { schema: { hide: true }, onRequest }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
 }

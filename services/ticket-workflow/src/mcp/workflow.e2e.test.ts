@@ -19,8 +19,8 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase('tw_mcp_e2e');
-  service = await startServiceProcess({ service: 'ticket-workflow', env: { DATABASE_URL: db.url, ...JWT, MCP_TOKEN } });
   base = await mkdtemp(join(tmpdir(), 'tw-mcp-'));
+  service = await startServiceProcess({ service: 'ticket-workflow', env: { DATABASE_URL: db.url, ...JWT, MCP_TOKEN, TEMPLATES_ROOT: base, PROJECTS_ROOT: base } });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));

@@ -21,8 +21,8 @@ beforeAll(async () => {
   db = await createTestDatabase('tw_read_models');
   store = createPostgresEventStore({ pool: db.pool });
   await store.migrate();
-  workflow = await startTicketWorkflow({ store, pool: db.pool });
   base = await mkdtemp(join(tmpdir(), 'tw-read-models-'));
+  workflow = await startTicketWorkflow({ store, pool: db.pool, files: { templatesRoot: base, projectsRoot: base } });
   await activity();
 });
 afterAll(async () => {

@@ -1,10 +1,10 @@
-import { unlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isTicketWorkflowError, type DistributionCommand, type TemplateRef } from '../domain/index';
-import { describeFsError, fileSha256, sha256, writeFileExclusive } from './files';
+import { describeFsError, fileSha256, sha256 } from './files';
 import { KeywordFileError, loadProjectKeywords } from './keywords';
 import { appendDistributionLog, type LogLine } from './log-file';
 import { formatIssueNumber, highestIssueNumber, issueFileName } from './numbering';
+import type { ConfinedRoot } from './confined-root';
 import type { DistributionTarget, EngineDependencies, ReservedTicket } from './ports';
 import { builtInKeywords, renderTemplate, titleOf, type Keywords } from './render';
 import { checkIssueStructure, checkProjectDirectory, ensureIssueStructure, ISSUE_PATHS, ProjectDirectoryError } from './structure';
@@ -94,7 +94,7 @@ export async function distributeTemplate(request: DistributeRequest, deps: Engin
     say(progressLine(result));
     await record({ type: 'RecordProjectOutcome', event: outcomeEvent(target, result, at) });
     if (!dryRun && request.baseDir) {
-      await appendDistributionLog(request.baseDir, [logLine(now, distributionId, template.name, result)]).catch((error: unknown) => {
+      await appendDistributionLog(deps.files, request.baseDir, [logLine(now, distributionId, template.name, result)]).catch((error: unknown) => {
         const warning = `could not append to the distribution log in ${request.baseDir}: ${describeFsError(error, request.baseDir!)}`;
         if (!warnings.includes(warning)) warnings.push(warning);
       });
@@ -132,12 +132,9 @@ async function distributeToProject(target: DistributionTarget, ctx: Context): Pr
   }
   if (!target.directory && !deps.tickets) return { ...base, status: 'failed', reason: 'the project has no directory, and no ticket store is connected' };
 
-  const directory = target.directory;
-  let projectKeywords: Record<string, string> = {};
-  if (directory) {
-    await checkProjectDirectory(directory);
-    projectKeywords = await loadProjectKeywords(directory);
-  }
+  // From here on the real path: a registered directory is checked against the root now, not only when registered.
+  const directory = target.directory ? await checkProjectDirectory(deps.files, target.directory) : null;
+  const projectKeywords = directory ? await loadProjectKeywords(deps.files, directory) : {};
   const values = (ticketNumber: string, ticketId: string | null): Keywords => {
     const builtIns = builtInKeywords({ projectName: target.project, projectDir: directory, date: ctx.now.toISOString().slice(0, 10), ticketNumber, ticketId });
     // Explicit values may override names and dates, never the numbers this run assigns.
@@ -152,24 +149,24 @@ async function distributeToProject(target: DistributionTarget, ctx: Context): Pr
     if (!directory) {
       return { ...base, status: 'would_write', content: renderTemplate(request.template.content, values('(assigned)', PREVIEW_TICKET_ID)).content };
     }
-    await checkIssueStructure(directory);
-    const number = (await highestIssueNumber(issueDirs(directory))) + 1;
+    await checkIssueStructure(deps.files, directory);
+    const number = (await highestIssueNumber(deps.files, issueDirs(directory))) + 1;
     const file = join(ISSUE_PATHS.phase, issueFileName(number, template.name));
     const content = renderTemplate(request.template.content, values(formatIssueNumber(number), deps.tickets ? PREVIEW_TICKET_ID : null)).content;
     return { ...base, status: 'would_write', file, path: join(directory, file), number, content };
   }
 
-  if (directory) await ensureIssueStructure(directory, target.project);
+  if (directory) await ensureIssueStructure(deps.files, directory, target.project);
   const reserved = deps.tickets ? await deps.tickets.reserve(target) : null;
   let written: { path: string; file: string; number: number; content: string } | null = null;
   let content: string;
   if (directory) {
-    written = await writeNextIssue(directory, template.name, (n) => renderTemplate(request.template.content, values(formatIssueNumber(n), reserved?.ticketId ?? null)).content);
+    written = await writeNextIssue(deps.files, directory, template.name, (n) => renderTemplate(request.template.content, values(formatIssueNumber(n), reserved?.ticketId ?? null)).content);
     content = written.content;
   } else {
     content = renderTemplate(request.template.content, values(formatIssueNumber(reserved!.number), reserved!.ticketId)).content;
   }
-  if (deps.tickets && reserved) await createTicketOrUndo(deps.tickets, reserved, content, ctx, written);
+  if (deps.tickets && reserved) await createTicketOrUndo(deps, reserved, content, ctx, written);
   return {
     ...base,
     status: 'success',
@@ -180,24 +177,24 @@ async function distributeToProject(target: DistributionTarget, ctx: Context): Pr
 }
 
 /** Writes `issues/phase-1/NNN-<template>.md` after the highest existing number; a name taken meanwhile takes the next number. */
-async function writeNextIssue(directory: string, templateName: string, render: (n: number) => string) {
-  let number = (await highestIssueNumber(issueDirs(directory))) + 1;
+async function writeNextIssue(files: ConfinedRoot, directory: string, templateName: string, render: (n: number) => string) {
+  let number = (await highestIssueNumber(files, issueDirs(directory))) + 1;
   for (let attempt = 0; attempt < 100; attempt++, number++) {
     const file = join(ISSUE_PATHS.phase, issueFileName(number, templateName));
     const path = join(directory, file);
     const content = render(number);
-    if ((await writeFileExclusive(path, content)) === 'written') return { path, file, number, content };
+    if ((await files.writeNewFile(path, content, 'issue file')) === 'written') return { path, file, number, content };
   }
   throw new ProjectDirectoryError(`no free issue number found after ${number - 1} in ${join(directory, ISSUE_PATHS.phase)}`);
 }
 
-async function createTicketOrUndo(tickets: NonNullable<EngineDependencies['tickets']>, reserved: ReservedTicket, content: string, ctx: Context, written: { path: string; content: string } | null) {
+async function createTicketOrUndo(deps: EngineDependencies, reserved: ReservedTicket, content: string, ctx: Context, written: { path: string; content: string } | null) {
   try {
-    await tickets.create(reserved, { title: titleOf(content, ctx.template.name), description: content, source: { distributionId: ctx.distributionId, template: ctx.template.name } });
+    await deps.tickets!.create(reserved, { title: titleOf(content, ctx.template.name), description: content, source: { distributionId: ctx.distributionId, template: ctx.template.name } });
   } catch (error) {
     // No ticket, no file: remove what this run wrote unless someone changed it already.
-    if (written && (await fileSha256(written.path)) === sha256(written.content)) {
-      await unlink(written.path).catch(() => undefined);
+    if (written && (await fileSha256(deps.files, written.path).catch(() => undefined)) === sha256(written.content)) {
+      await deps.files.removeFile(written.path, 'issue file').catch(() => undefined);
     }
     throw new Error(`the ticket could not be created: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

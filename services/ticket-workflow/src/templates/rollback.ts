@@ -1,5 +1,5 @@
-import { unlink } from 'node:fs/promises';
-import { ERROR_CODES, conflict, notFound } from '../domain/index';
+import { ERROR_CODES, conflict, isTicketWorkflowError, notFound } from '../domain/index';
+import type { ConfinedRoot } from './confined-root';
 import { describeFsError, fileSha256 } from './files';
 import { appendDistributionLog, type LogLine } from './log-file';
 import type { DistributionTracker, TicketIssuer } from './ports';
@@ -16,6 +16,8 @@ export interface RollbackReport {
 }
 
 export interface RollbackDependencies {
+  /** The projects root: files outside it are never touched (kept, with the reason). */
+  files: ConfinedRoot;
   clock: () => Date;
   tracker: DistributionTracker;
   tickets?: TicketIssuer;
@@ -49,20 +51,22 @@ export async function rollbackDistribution(distributionId: string, deps: Rollbac
     if (project.file) {
       const { path, sha256 } = project.file;
       const fileName = path.split('/').pop() ?? path;
-      const current = await fileSha256(path).catch(() => 'unreadable');
+      const current = await fileSha256(deps.files, path).catch((error: unknown) =>
+        isTicketWorkflowError(error) && error.code === ERROR_CODES.pathNotAllowed ? 'outside' : 'unreadable',
+      );
       if (current === undefined) {
         report.missing.push({ project: project.project, path });
         log(project.project, fileName, 'missing');
         say(`Already gone: ${project.project}/${project.file.relativePath}`);
       } else if (current !== sha256) {
-        const reason = current === 'unreadable' ? 'could not be read' : 'edited since it was distributed';
+        const reason = current === 'unreadable' ? 'could not be read' : current === 'outside' ? 'outside the projects root' : 'edited since it was distributed';
         report.kept.push({ project: project.project, path, reason });
         keptLog.push({ target: project.target, project: project.project, path, reason });
         log(project.project, fileName, 'kept_edited');
         say(`Kept (${reason}): ${project.project}/${project.file.relativePath}`);
       } else {
         try {
-          await unlink(path);
+          await deps.files.removeFile(path, 'issue file');
           report.removed.push({ project: project.project, path });
           removedLog.push({ target: project.target, project: project.project, path });
           log(project.project, fileName, 'rolled_back');
@@ -86,7 +90,7 @@ export async function rollbackDistribution(distributionId: string, deps: Rollbac
   logLines.push({ timestamp: now, distributionId, project: 'SYSTEM', issueFile: 'ROLLBACK', template: 'SYSTEM', status: 'rollback' });
   await deps.tracker.execute(distributionId, { type: 'RecordRollback', removed: removedLog, kept: keptLog, ticketsWithdrawn: report.ticketsWithdrawn, at: now.toISOString() });
   if (state.baseDir) {
-    await appendDistributionLog(state.baseDir, logLines).catch((error: unknown) => say(`warning: could not append to the distribution log: ${describeFsError(error, state.baseDir!)}`));
+    await appendDistributionLog(deps.files, state.baseDir, logLines).catch((error: unknown) => say(`warning: could not append to the distribution log: ${describeFsError(error, state.baseDir!)}`));
   }
   say(`Rollback complete: ${report.removed.length} removed, ${report.kept.length} kept, ${report.missing.length} already gone, ${report.ticketsWithdrawn.length} tickets withdrawn`);
   return report;
