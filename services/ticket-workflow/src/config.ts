@@ -50,7 +50,8 @@ export const ticketWorkflowConfigSchema = baseConfigSchema
   .refine(jwtInProduction.check, jwtInProduction.params)
   // Production never generates a token: agents' credential is configured, or /mcp takes operators' JWTs only.
   .refine((c) => c.NODE_ENV !== 'production' || !c.MCP_AUTH.includes('token') || c.MCP_TOKEN !== undefined || c.MCP_TOKEN_FILE !== undefined, {
-    path: ['MCP_TOKEN'],
+    // Reported under NODE_ENV: the loader calls an unset variable named by the path "missing", hiding this message.
+    path: ['NODE_ENV'],
     message: 'in production, /mcp needs a configured credential: set MCP_TOKEN or MCP_TOKEN_FILE, or MCP_AUTH=jwt to accept operators\' JWTs only',
   });
 export type TicketWorkflowConfig = z.output<typeof ticketWorkflowConfigSchema>;
