@@ -2,6 +2,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { FastifyRequest } from 'fastify';
 import type { HttpApp } from '@fairlead/platform';
 import type { WorkflowContext } from '../application/context';
+import { findInputProblem } from '../application/input-guard';
 import type { McpCaller } from '../http/auth';
 import { createMcpServer, type McpOptions } from './server';
 
@@ -23,6 +24,12 @@ export function registerMcpRoutes(app: HttpApp, ctx: WorkflowContext, options: M
   const callers = new WeakMap<FastifyRequest, McpCaller>();
   const onRequest = [options.checkHost, async (request: FastifyRequest) => void callers.set(request, await options.authenticate(request))];
   app.post(path, { schema: { hide: true }, onRequest }, async (request, reply) => {
+    // The whole JSON-RPC message, before the SDK: unknown arguments would be stripped unseen, NUL would reach the store.
+    const problem = findInputProblem(request.body);
+    if (problem) {
+      const id = isRecord(request.body) && (typeof request.body.id === 'string' || typeof request.body.id === 'number') ? request.body.id : null;
+      return reply.code(400).send({ jsonrpc: '2.0', error: { code: -32602, message: `Invalid params: ${problem.path}: ${problem.message}` }, id });
+    }
     const server = createMcpServer(ctx, callers.get(request)!, options);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.hijack();
@@ -45,3 +52,5 @@ export function registerMcpRoutes(app: HttpApp, ctx: WorkflowContext, options: M
   app.get(path, { schema: { hide: true }, onRequest }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
   app.delete(path, { schema: { hide: true }, onRequest }, async (_request, reply) => reply.code(405).header('allow', 'POST').send(notAllowed));
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
