@@ -17,6 +17,7 @@ import {
   resolveTokenVerifierOptions,
 } from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
+import { startLeaseKeeper } from './application/leases';
 import { startTicketWorkflow } from './application/start';
 import { ticketWorkflowConfigSchema } from './config';
 import { createTicketWorkflowApp } from './http/app';
@@ -43,7 +44,13 @@ const store = createPostgresEventStore({ pool, schema: config.EVENT_STORE_SCHEMA
 await store.migrate();
 const registry = createMetricsRegistry(config.SERVICE_NAME);
 const metrics = createTicketWorkflowMetrics(registry, { projector: () => workflow.projector });
-const workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool, schema: config.READ_MODEL_SCHEMA, files });
+const workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool, schema: config.READ_MODEL_SCHEMA, files, taskLeaseMs: config.TASK_LEASE_MS });
+// Tasks whose holder stopped or went silent past the lease go back to their queues.
+const leaseKeeper = startLeaseKeeper(workflow.ctx, {
+  leaseMs: config.TASK_LEASE_MS,
+  intervalMs: config.TASK_LEASE_CHECK_MS,
+  onError: (err) => logger.warn({ err }, 'releasing expired tasks failed; trying again at the next check'),
+});
 
 // Operators' tokens, as the operator API verifies them; outside production without a secret or JWKS, the shared development secret.
 const auth = await resolveTokenVerifierOptions(config);
@@ -73,6 +80,7 @@ logger.info(
 const shutdown = onShutdown(
   [
     { name: 'http', run: () => app.close() },
+    { name: 'lease keeper', run: () => leaseKeeper.stop() },
     { name: 'projector', run: () => workflow.stop() },
     { name: 'event store', run: () => store.close() },
     { name: 'postgres', run: () => pool.end() },

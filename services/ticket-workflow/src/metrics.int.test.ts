@@ -6,7 +6,9 @@ import { createMetricsRegistry, createTokenVerifier, registerMetricsRoute, liste
 import { createTestDatabase, metricValue, scrapeMetrics, waitFor, type TestDatabase } from '@fairlead/testing';
 import * as S from './application/schemas';
 import { startTicketWorkflow, type RunningWorkflow } from './application/start';
-import { closeTicket, completeStage, createTicket, registerProject } from './application/tickets';
+import { registerProject } from './application/projects';
+import { closeTicket, completeStage } from './application/stages';
+import { createTicket } from './application/tickets';
 import { createTicketWorkflowApp } from './http/app';
 import { createTicketWorkflowMetrics } from './metrics';
 

@@ -22,6 +22,8 @@ export interface WorkflowContext {
   maxAttempts?: number;
   /** Who is acting (from an authenticated identity: `mcp-agent`, `operator:<sub>`); recorded in each event's metadata. */
   actor?: string;
+  /** How long a taken task may go without a sign of life from its holder before it goes back to its queue. */
+  taskLeaseMs?: number;
   /** Where template distribution may read templates and write project files; without them it is refused. */
   files?: { templates: ConfinedRoot; projects: ConfinedRoot };
 }

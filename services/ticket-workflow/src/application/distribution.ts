@@ -18,7 +18,9 @@ import type { WorkflowContext } from './context';
 import { distributionRoots } from './files';
 import { execute, loadAggregate } from './event-sourcing';
 import type { DistributeTemplateInput, Input, ListDistributionsInput } from './schemas';
-import { closeWith, createReservedTicket, registerProject, reserveTicketId } from './tickets';
+import { registerProject, reserveTicketId } from './projects';
+import { closeWith } from './stages';
+import { createReservedTicket } from './tickets';
 
 /** The distribution aggregate in the event store; "already distributed" from the read model. */
 export function eventStoreTracker(ctx: WorkflowContext): DistributionTracker {

@@ -28,6 +28,8 @@ export interface Decisions {
    * append at the end. A refusal throws and nothing is stored.
    */
   decide<C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>, command: (state: S) => C): Promise<{ state: S; events: E[] }>;
+  /** The stream's current state in this attempt, without deciding anything. */
+  state<C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>): Promise<S>;
 }
 
 interface Pending {
@@ -52,14 +54,19 @@ export async function executeTogether<T>(
   const attempts = ctx.maxAttempts ?? 10;
   for (let attempt = 1; ; attempt++) {
     const pending = new Map<string, Pending>();
+    const entryOf = async <C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>): Promise<Pending> => {
+      let entry = pending.get(stream);
+      if (!entry) {
+        const { state, version } = await loadAggregate(ctx, stream, decider);
+        entry = { version, state, events: [] };
+        pending.set(stream, entry);
+      }
+      return entry;
+    };
     const decisions: Decisions = {
+      state: async <C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>) => (await entryOf(stream, decider)).state as S,
       decide: async <C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>, command: (state: S) => C) => {
-        let entry = pending.get(stream);
-        if (!entry) {
-          const { state, version } = await loadAggregate(ctx, stream, decider);
-          entry = { version, state, events: [] };
-          pending.set(stream, entry);
-        }
+        const entry = await entryOf(stream, decider);
         const state = entry.state as S;
         const events = decider.decide(command(state), state);
         entry.state = events.reduce(decider.evolve, state);

@@ -18,6 +18,8 @@ export interface StartWorkflowOptions {
   newId?: () => string;
   /** How long a command waits for the read models to show its effect. */
   readYourWritesTimeoutMs?: number;
+  /** How long a taken task may go without a sign of life before it goes back to its queue (default 30 minutes). */
+  taskLeaseMs?: number;
   /** Template distribution's roots (existing directories); without them distribution is refused. */
   files?: { templatesRoot: string; projectsRoot: string };
 }
@@ -44,6 +46,7 @@ export async function startTicketWorkflow(options: StartWorkflowOptions): Promis
     newId: options.newId ?? randomUUID,
     sync: projectorSync(options.store, projector, { timeoutMs: options.readYourWritesTimeoutMs ?? 5_000 }),
     ...(files ? { files } : {}),
+    ...(options.taskLeaseMs !== undefined ? { taskLeaseMs: options.taskLeaseMs } : {}),
   };
   return { ctx, projector, stop: () => projector.stop() };
 }

@@ -9,7 +9,7 @@ const STATUS: Record<ErrorKind, number> = { invalid: 400, forbidden: 403, not_fo
 
 /** Query-string values that schemas expect as numbers or booleans. */
 const NUMERIC_QUERY = new Set(['limit']);
-const BOOLEAN_QUERY = new Set(['processed', 'include_all', 'include_taken']);
+const BOOLEAN_QUERY = new Set(['processed', 'include_all', 'include_taken', 'include_deleted']);
 
 /**
  * Every operation as a REST route under `prefix` (operators' API; each declares the
@@ -24,7 +24,7 @@ export function registerRestRoutes(app: HttpApp, ctx: WorkflowContext, options: 
   const prefix = options.prefix ?? '/v1';
   for (const operation of OPERATIONS) {
     const params = [...operation.rest.path.matchAll(/:([a-z_]+)/g)].map((m) => m[1]!);
-    const hasBody = operation.rest.method !== 'GET';
+    const hasBody = operation.rest.method === 'POST' || operation.rest.method === 'PUT';
     app.route({
       method: operation.rest.method,
       url: `${prefix}${operation.rest.path}`,

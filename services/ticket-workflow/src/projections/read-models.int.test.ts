@@ -6,7 +6,8 @@ import { createPostgresEventStore, runMigrations, START, type PostgresEventStore
 import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
 import * as S from '../application/schemas';
 import { startTicketWorkflow, type RunningWorkflow } from '../application/start';
-import { closeTicket, completeStage, createTicket, getTicket } from '../application/tickets';
+import { closeTicket, completeStage } from '../application/stages';
+import { createTicket, getTicket } from '../application/tickets';
 import { queueTask, takeNextTask } from '../application/queues';
 import { registerWorker, updateWorkerStatus } from '../application/workers';
 import { distribute, rollback } from '../application/distribution';
