@@ -118,9 +118,10 @@ export async function distribute(ctx: WorkflowContext, input: Input<typeof Distr
   const content = input.template ?? (await readTemplate(templates, input.template_path!));
   const name = input.template_name ?? basename(input.template_path!).replace(/\.md$/i, '');
   const targets = await resolveTargets(ctx, projects, input);
-  const baseDir = input.base_dir ?? input.discover_under ?? null;
+  // Every run that writes files is logged: by default where discovery looked, else at the projects root.
+  const baseDir = input.base_dir ?? input.discover_under ?? projects.path;
   return distributeTemplate(
-    { template: { name, content }, targets, keywords: input.keywords, baseDir: baseDir ? await projects.resolve(baseDir, 'base_dir') : null, force: input.force, dryRun: input.dry_run },
+    { template: { name, content }, targets, keywords: input.keywords, baseDir: await projects.resolve(baseDir, 'base_dir'), force: input.force, dryRun: input.dry_run },
     {
       files: projects,
       clock: ctx.clock,

@@ -181,7 +181,16 @@ describe('template distribution', () => {
     const rollback = await rollbackDistribution(report.distributionId, { files: root, clock: () => new Date('2025-03-05T00:00:00Z'), tracker });
     expect(rollback.removed.map((r) => r.project)).toEqual(['web', 'docs']);
     expect(rollback.kept).toEqual([{ project: 'api', path: edited, reason: 'edited since it was distributed' }]);
-    expect(await listPhase('web')).toEqual(['progress.md']);
+    // What the distribution created around the file goes with it; the edited project keeps everything.
+    expect(await readdir(join(base, 'web'))).toEqual(['README.md']);
+    expect(await readdir(join(base, 'docs'))).toEqual(['README.md']);
+    expect(rollback.cleanedUp.filter((c) => c.project === 'web').map((c) => c.path.slice(base.length + 1))).toEqual([
+      'web/issues/phase-1/progress.md',
+      'web/issues/completed',
+      'web/issues/phase-1',
+      'web/issues',
+    ]);
+    expect(await listPhase('api')).toEqual(['001-security-audit.md', 'progress.md']);
     expect(await readFile(edited, 'utf8')).toContain('we started on this');
     expect(rollback.lines).toContain(`Kept (edited since it was distributed): api/issues/phase-1/001-security-audit.md`);
 
@@ -197,6 +206,24 @@ describe('template distribution', () => {
     // Rolled back, the template can go to those projects again without force.
     const again = await distributeTemplate(await request(['web']), deps(tracker));
     expect(again.results[0]).toMatchObject({ status: 'success', file: 'issues/phase-1/001-security-audit.md' });
+  });
+
+  it('rolls back only what it created: existing folders, an existing progress.md and files added since stay', async () => {
+    await project('web', { 'issues/phase-1/progress.md': 'ours', 'issues/phase-1/003-old.md': 'old' });
+    await project('api');
+    const tracker = new InMemoryDistributionTracker();
+    const report = await distributeTemplate(await request(['web', 'api']), deps(tracker));
+    // Someone adds an issue of their own to api's new folder after the distribution.
+    await writeFile(join(base, 'api/issues/phase-1/002-mine.md'), 'mine');
+    const rollback = await rollbackDistribution(report.distributionId, { files: root, clock: () => new Date(), tracker });
+    expect(rollback.removed.map((r) => r.project)).toEqual(['web', 'api']);
+    expect(await listPhase('web')).toEqual(['003-old.md', 'progress.md']);
+    expect(await readFile(join(base, 'web/issues/phase-1/progress.md'), 'utf8')).toBe('ours');
+    // completed/ did not exist before: created by the distribution, empty, gone again.
+    expect(await readdir(join(base, 'web/issues'))).toEqual(['phase-1']);
+    // api: its own file keeps progress.md and the folder; the empty completed/ it created goes.
+    expect(await listPhase('api')).toEqual(['002-mine.md', 'progress.md']);
+    expect(await readdir(join(base, 'api/issues'))).toEqual(['phase-1']);
   });
 
   it('discovers projects under a base directory', async () => {

@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import { isTicketWorkflowError, type DistributionCommand, type TemplateRef } from '../domain/index';
+import { isTicketWorkflowError, type CreatedPath, type DistributionCommand, type TemplateRef } from '../domain/index';
 import { describeFsError, fileSha256, sha256 } from './files';
 import { KeywordFileError, loadProjectKeywords } from './keywords';
 import { appendDistributionLog, type LogLine } from './log-file';
@@ -7,7 +7,8 @@ import { formatIssueNumber, highestIssueNumber, issueFileName } from './numberin
 import type { ConfinedRoot } from './confined-root';
 import type { DistributionTarget, EngineDependencies, ReservedTicket } from './ports';
 import { builtInKeywords, renderTemplate, titleOf, type Keywords } from './render';
-import { checkIssueStructure, checkProjectDirectory, ensureIssueStructure, ISSUE_PATHS, ProjectDirectoryError } from './structure';
+import { removeCreated } from './cleanup';
+import { checkIssueStructure, checkProjectDirectory, ensureIssueStructure, ISSUE_PATHS, ProjectDirectoryError, progressTemplate } from './structure';
 
 export interface DistributeRequest {
   template: { name: string; content: string };
@@ -41,6 +42,8 @@ export interface ProjectResult {
   sha256?: string;
   /** The rendered ticket (previews only). */
   content?: string;
+  /** Folders and progress.md this run created around the file (rollback removes them when nothing else is in them). */
+  created?: CreatedPath[];
 }
 
 export interface DistributionReport {
@@ -156,24 +159,39 @@ async function distributeToProject(target: DistributionTarget, ctx: Context): Pr
     return { ...base, status: 'would_write', file, path: join(directory, file), number, content };
   }
 
-  if (directory) await ensureIssueStructure(deps.files, directory, target.project);
-  const reserved = deps.tickets ? await deps.tickets.reserve(target) : null;
-  let written: { path: string; file: string; number: number; content: string } | null = null;
-  let content: string;
-  if (directory) {
-    written = await writeNextIssue(deps.files, directory, template.name, (n) => renderTemplate(request.template.content, values(formatIssueNumber(n), reserved?.ticketId ?? null)).content);
-    content = written.content;
-  } else {
-    content = renderTemplate(request.template.content, values(formatIssueNumber(reserved!.number), reserved!.ticketId)).content;
+  const created = directory ? await structureCreated(deps, directory, target.project) : [];
+  try {
+    const reserved = deps.tickets ? await deps.tickets.reserve(target) : null;
+    let written: { path: string; file: string; number: number; content: string } | null = null;
+    let content: string;
+    if (directory) {
+      written = await writeNextIssue(deps.files, directory, template.name, (n) => renderTemplate(request.template.content, values(formatIssueNumber(n), reserved?.ticketId ?? null)).content);
+      content = written.content;
+    } else {
+      content = renderTemplate(request.template.content, values(formatIssueNumber(reserved!.number), reserved!.ticketId)).content;
+    }
+    if (deps.tickets && reserved) await createTicketOrUndo(deps, reserved, content, ctx, written);
+    return {
+      ...base,
+      status: 'success',
+      ...(written ? { file: written.file, path: written.path, number: written.number } : {}),
+      ...(reserved ? { ticketId: reserved.ticketId } : {}),
+      ...(written ? { sha256: sha256(written.content) } : {}),
+      ...(created.length > 0 ? { created } : {}),
+    };
+  } catch (error) {
+    // The project failed: the structure this run made for it goes too (when nothing else is in it).
+    await removeCreated(deps.files, created).catch(() => undefined);
+    throw error;
   }
-  if (deps.tickets && reserved) await createTicketOrUndo(deps, reserved, content, ctx, written);
-  return {
-    ...base,
-    status: 'success',
-    ...(written ? { file: written.file, path: written.path, number: written.number } : {}),
-    ...(reserved ? { ticketId: reserved.ticketId } : {}),
-    ...(written ? { sha256: sha256(written.content) } : {}),
-  };
+}
+
+/** The issue structure, with what this run created (folders, progress.md and its hash) for a later rollback. */
+async function structureCreated(deps: EngineDependencies, directory: string, projectName: string): Promise<CreatedPath[]> {
+  const { created, progress } = await ensureIssueStructure(deps.files, directory, projectName);
+  const paths: CreatedPath[] = created.map((path) => ({ path, kind: 'directory' }));
+  if (progress) paths.push({ path: progress, kind: 'file', sha256: sha256(progressTemplate(projectName)) });
+  return paths;
 }
 
 /** Writes `issues/phase-1/NNN-<template>.md` after the highest existing number; a name taken meanwhile takes the next number. */
@@ -234,7 +252,7 @@ function outcomeEvent(target: DistributionTarget, r: ProjectResult, at: string):
     return { type: 'TemplateDistributionSkippedForProject', data: { ...outcome, reason: r.reason ?? 'skipped', previousDistributionId: r.previousDistributionId ?? null, at } };
   }
   const file = r.path && r.file && r.number !== undefined && r.sha256 ? { path: r.path, relativePath: r.file, number: r.number, sha256: r.sha256 } : null;
-  return { type: 'TemplateDistributedToProject', data: { ...outcome, file, ticketId: r.ticketId ?? null, at } };
+  return { type: 'TemplateDistributedToProject', data: { ...outcome, file, ticketId: r.ticketId ?? null, ...(r.created ? { created: r.created } : {}), at } };
 }
 
 function logLine(now: Date, distributionId: string, template: string, r: ProjectResult): LogLine {
