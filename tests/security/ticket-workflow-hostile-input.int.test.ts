@@ -34,9 +34,16 @@ beforeAll(async () => {
   store = createPostgresEventStore({ pool: db.pool });
   await store.migrate();
   files = await mkdtemp(join(tmpdir(), 'tw-sec-hostile-'));
-  workflow = await startTicketWorkflow({ store, pool: db.pool, files: { templatesRoot: files, projectsRoot: files } });
+  workflow = await startTicketWorkflow({ store, pool: db.pool, files: { templatesRoot: files, projectsRoot: files }, liveUpdates: true });
   const verifyToken = createTokenVerifier({ secret, ...claims });
-  service = await createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken, mcp: { token: MCP_TOKEN, verifyToken }, rateLimit: { max: 1_000_000 } });
+  service = await createTicketWorkflowApp({
+    ctx: workflow.ctx,
+    logger: pino({ level: 'silent' }),
+    verifyToken,
+    mcp: { token: MCP_TOKEN, verifyToken },
+    live: workflow.live!,
+    rateLimit: { max: 1_000_000 },
+  });
   await service.app.ready();
   admin = `Bearer ${await mintToken({ secret, ...claims, sub: 'mallory', roles: ['admin'], mfa: true, ttlSec: 3600 })}`;
 });

@@ -44,7 +44,7 @@ const store = createPostgresEventStore({ pool, schema: config.EVENT_STORE_SCHEMA
 await store.migrate();
 const registry = createMetricsRegistry(config.SERVICE_NAME);
 const metrics = createTicketWorkflowMetrics(registry, { projector: () => workflow.projector });
-const workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool, schema: config.READ_MODEL_SCHEMA, files, taskLeaseMs: config.TASK_LEASE_MS });
+const workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool, schema: config.READ_MODEL_SCHEMA, files, taskLeaseMs: config.TASK_LEASE_MS, liveUpdates: true, onLiveUpdateError: (err) => logger.warn({ err }, 'live updates failed') });
 // Tasks whose holder stopped or went silent past the lease go back to their queues.
 const leaseKeeper = startLeaseKeeper(workflow.ctx, {
   leaseMs: config.TASK_LEASE_MS,
@@ -67,6 +67,8 @@ const { app } = await createTicketWorkflowApp({
     hosts: { hosts: config.MCP_ALLOWED_HOSTS ?? defaultHosts(config.HTTP_HOST), origins: config.MCP_ALLOWED_ORIGINS ?? [] },
   },
   toolCallTimeoutMs: config.TOOL_CALL_TIMEOUT_MS,
+  ...(workflow.live ? { live: workflow.live } : {}),
+  mcpSessions: { max: config.MCP_MAX_SESSIONS, idleMs: config.MCP_SESSION_IDLE_MS },
   rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS },
 });
 registerHttpMetrics(app, registry);

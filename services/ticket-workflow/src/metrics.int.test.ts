@@ -9,6 +9,7 @@ import { startTicketWorkflow, type RunningWorkflow } from './application/start';
 import { registerProject } from './application/projects';
 import { closeTicket, completeStage } from './application/stages';
 import { createTicket } from './application/tickets';
+import { registerWorker } from './application/workers';
 import { createTicketWorkflowApp } from './http/app';
 import { createTicketWorkflowMetrics } from './metrics';
 
@@ -44,6 +45,7 @@ describe('ticket workflow metrics', () => {
     const plan = ['architect', 'developer'];
     const first = await createTicket(ctx, S.CreateTicketInput.parse({ project_id: 'acme/web', title: 'Login', description: 'Sign-in page', execution_plan: plan }));
     await createTicket(ctx, S.CreateTicketInput.parse({ project_id: 'acme/web', title: 'Logout', description: 'Sign-out link', execution_plan: plan }));
+    await registerWorker(ctx, S.RegisterWorkerInput.parse({ worker_id: 'arch-1', worker_type: 'architect' }));
     await completeStage(ctx, S.CompleteStageInput.parse({ ticket_id: first.ticket_id, worker_type: 'architect', worker_id: 'arch-1', content: 'Design done' }));
     await closeTicket(ctx, S.CloseTicketInput.parse({ ticket_id: first.ticket_id, status: 'Stopped', reason: 'Superseded' }));
 

@@ -5,6 +5,7 @@ import { startProjector, type RunningProjector } from '@fairlead/projections';
 import { readModelMigrations, workflowProjection } from '../projections/index';
 import { ConfinedRoot } from '../templates/confined-root';
 import type { WorkflowContext } from './context';
+import { startLiveFeed, type LiveFeed } from './live-updates';
 import { projectorSync } from './read-model-sync';
 
 export interface StartWorkflowOptions {
@@ -20,6 +21,9 @@ export interface StartWorkflowOptions {
   readYourWritesTimeoutMs?: number;
   /** How long a taken task may go without a sign of life before it goes back to its queue (default 30 minutes). */
   taskLeaseMs?: number;
+  /** Follow the store for live updates (MCP notifications, the REST event stream). */
+  liveUpdates?: boolean;
+  onLiveUpdateError?: (error: unknown) => void;
   /** Template distribution's roots (existing directories); without them distribution is refused. */
   files?: { templatesRoot: string; projectsRoot: string };
 }
@@ -27,6 +31,8 @@ export interface StartWorkflowOptions {
 export interface RunningWorkflow {
   ctx: WorkflowContext;
   projector: RunningProjector;
+  /** Present with `liveUpdates`. */
+  live?: LiveFeed;
   stop(): Promise<void>;
 }
 
@@ -48,5 +54,14 @@ export async function startTicketWorkflow(options: StartWorkflowOptions): Promis
     ...(files ? { files } : {}),
     ...(options.taskLeaseMs !== undefined ? { taskLeaseMs: options.taskLeaseMs } : {}),
   };
-  return { ctx, projector, stop: () => projector.stop() };
+  const live = options.liveUpdates ? await startLiveFeed(options.store, options.onLiveUpdateError ? { onError: options.onLiveUpdateError } : {}) : undefined;
+  return {
+    ctx,
+    projector,
+    ...(live ? { live } : {}),
+    stop: async () => {
+      await live?.stop();
+      await projector.stop();
+    },
+  };
 }

@@ -1,5 +1,7 @@
 import { createHttpApp, installAuth, installRateLimit, postgresReadiness, type HttpApp, type Logger, type ProtectedRoute, type RateLimitOptions, type TokenVerifier } from '@fairlead/platform';
 import type { WorkflowContext } from '../application/context';
+import type { LiveFeed } from '../application/live-updates';
+import { registerEventStream, type EventStreamOptions } from './event-stream';
 import { registerMcpRoutes } from '../mcp/routes';
 import { mcpAuthenticator, REST_PREFIX, type McpAuthOptions } from './auth';
 import { defaultHosts, hostGuard, type HostRules } from './host-check';
@@ -19,6 +21,11 @@ export interface TicketWorkflowAppOptions {
   toolCallTimeoutMs?: number;
   /** Requests per client and window, REST and MCP together (default 1200 per minute). */
   rateLimit?: RateLimitOptions;
+  /** Live updates: MCP notifications to sessions and `GET /v1/events/stream` (neither without it). */
+  live?: LiveFeed;
+  /** Stateful MCP sessions kept at most, and their idle timeout. */
+  mcpSessions?: { max?: number; idleMs?: number };
+  eventStream?: EventStreamOptions;
 }
 
 export interface TicketWorkflowApp {
@@ -47,10 +54,13 @@ export async function createTicketWorkflowApp(options: TicketWorkflowAppOptions)
   await installRateLimit(app, { max: 1_200, ...options.rateLimit });
   const routes = installAuth(app, options.verifyToken, { prefix: REST_PREFIX });
   registerRestRoutes(app, options.ctx, { prefix: REST_PREFIX.slice(0, -1) });
+  if (options.live) registerEventStream(app, options.live, REST_PREFIX.slice(0, -1), options.eventStream);
   registerMcpRoutes(app, options.ctx, {
     logger: options.logger,
     checkHost: hostGuard({ hosts: options.mcp.hosts?.hosts ?? defaultHosts('127.0.0.1'), origins: options.mcp.hosts?.origins ?? [] }),
     authenticate: mcpAuthenticator(options.mcp),
+    ...(options.live ? { live: options.live } : {}),
+    ...(options.mcpSessions ? { sessions: options.mcpSessions } : {}),
     ...(options.toolCallTimeoutMs ? { callTimeoutMs: options.toolCallTimeoutMs } : {}),
   });
   return { app, routes };

@@ -29,9 +29,10 @@ beforeAll(async () => {
   db = await createTestDatabase('tw_auth');
   store = createPostgresEventStore({ pool: db.pool });
   await store.migrate();
-  workflow = await startTicketWorkflow({ store, pool: db.pool });
+  workflow = await startTicketWorkflow({ store, pool: db.pool, liveUpdates: true });
   const verifyToken = createTokenVerifier({ secret, ...claims });
-  const base = { ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken };
+  // With live updates, so the event stream route is walked too.
+  const base = { ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken, live: workflow.live! };
   // `open` is the REST surface under test (its /mcp takes JWTs); `guarded` takes both credentials, `tokenOnly` only MCP_TOKEN.
   open = await createTicketWorkflowApp({ ...base, mcp: { verifyToken } });
   guarded = await createTicketWorkflowApp({ ...base, mcp: { token: MCP_TOKEN, verifyToken } });
@@ -82,6 +83,7 @@ describe('every REST route', () => {
       expect(operation.access).toBe(operation.rest.method === 'GET' ? 'read' : ['distribute_template', 'rollback_distribution'].includes(operation.name) ? 'admin' : 'operate');
     }
     for (const route of routes) expect(route.url.startsWith('/v1/')).toBe(true);
+    expect(routes.find((r) => r.url === '/v1/events/stream')).toMatchObject({ method: 'GET', access: 'read' });
     expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining(['POST /v1/tickets', 'GET /v1/tickets/:ticket_id', 'POST /v1/distributions']));
     const doc = open.app.swagger() as { paths: Record<string, Record<string, { security?: unknown }>> };
     for (const route of routes) {

@@ -27,12 +27,15 @@ export function createMcpServer(ctx: WorkflowContext, caller: McpCaller, options
   const register = server.registerTool.bind(server) as unknown as (
     name: string,
     config: { description: string; inputSchema: unknown },
-    handler: (args: unknown) => Promise<CallToolResult>,
+    handler: (args: unknown, extra: { authInfo?: { extra?: Record<string, unknown> } }) => Promise<CallToolResult>,
   ) => void;
-  // What this caller does is recorded as done by it (event metadata), never by a name from the arguments.
-  const callerCtx: WorkflowContext = { ...ctx, actor: caller.id };
   for (const operation of OPERATIONS) {
-    register(operation.name, { description: operation.description, inputSchema: operation.input }, (args) => callTool(callerCtx, caller, operation, args, options));
+    register(operation.name, { description: operation.description, inputSchema: operation.input }, (args, extra) => {
+      // The credential of the request carrying this call (a session outlives a token); the session's opener otherwise.
+      const current = (extra.authInfo?.extra?.caller as McpCaller | undefined) ?? caller;
+      // What this caller does is recorded as done by it (event metadata), never by a name from the arguments.
+      return callTool({ ...ctx, actor: current.id }, current, operation, args, options);
+    });
   }
   return server;
 }

@@ -234,6 +234,8 @@ describe('ticket workflow over MCP (official client, Streamable HTTP, separate p
     expect(notFound.status).toBe(404);
     expect(notFound.headers.get('content-type')).toContain('application/problem+json');
     expect(await notFound.json()).toMatchObject({ code: 'TICKET_NOT_FOUND' });
+    const worker = await fetch(`${url}/workers`, { method: 'POST', headers: operator, body: JSON.stringify({ worker_id: 't', worker_type: 'tester' }) });
+    expect(worker.status).toBe(201);
     const stage = await fetch(`${url}/tickets/${ticket.ticket_id}/stages`, {
       method: 'POST',
       headers: operator,

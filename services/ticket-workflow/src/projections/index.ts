@@ -18,7 +18,7 @@ export * from './projects/projects';
 export * from './distributions/distributions';
 export * from './dependencies/dependencies';
 export * from './worker-types/worker-types';
-export type { Db } from './shared';
+export { asWorkflowEvent, type Db, type WorkflowEvent } from './shared';
 
 const READ_MODELS: readonly Apply[] = [
   applyToProjects,
