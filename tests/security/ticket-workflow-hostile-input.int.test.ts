@@ -31,7 +31,8 @@ let admin: string;
 
 beforeAll(async () => {
   db = await createTestDatabase('tw_sec_hostile');
-  store = createPostgresEventStore({ pool: db.pool });
+  // A small event limit, so "too large for the store" is reachable with inputs the schemas allow.
+  store = createPostgresEventStore({ pool: db.pool, maxEventBytes: 64 * 1024 });
   await store.migrate();
   files = await mkdtemp(join(tmpdir(), 'tw-sec-hostile-'));
   workflow = await startTicketWorkflow({ store, pool: db.pool, files: { templatesRoot: files, projectsRoot: files }, liveUpdates: true });
@@ -177,6 +178,18 @@ describe('every REST route (from the OpenAPI document)', () => {
     const res = await service.app.inject({ method: 'POST', url: '/v1/events/processed', headers: { authorization: admin }, payload: { event_ids: ['9'.repeat(40), 2 ** 80] } });
     await expectRefused(res, 'event_ids beyond bigint', before);
     expect(res.statusCode).toBe(400);
+  });
+
+  it('refuses what is too large for the event store with a 400, storing nothing (not a 500)', async () => {
+    const before = await head();
+    const res = await service.app.inject({
+      method: 'POST',
+      url: '/v1/tickets',
+      headers: { authorization: admin },
+      payload: { project_id: 'sec/large', title: 'T', description: 'é'.repeat(90_000), execution_plan: ['developer'] },
+    });
+    await expectRefused(res, 'a description past the store limit', before);
+    expect(res.json()).toMatchObject({ status: 400, code: 'TOO_LARGE' });
   });
 
   it('refuses a ticket whose description cannot be stored without registering its project or using up a number', async () => {

@@ -40,11 +40,20 @@ const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
 pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
-const store = createPostgresEventStore({ pool, schema: config.EVENT_STORE_SCHEMA, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
+const store = createPostgresEventStore({ pool, schema: config.EVENT_STORE_SCHEMA, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();
 const registry = createMetricsRegistry(config.SERVICE_NAME);
 const metrics = createTicketWorkflowMetrics(registry, { projector: () => workflow.projector });
-const workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool, schema: config.READ_MODEL_SCHEMA, files, taskLeaseMs: config.TASK_LEASE_MS, liveUpdates: true, onLiveUpdateError: (err) => logger.warn({ err }, 'live updates failed') });
+const workflow = await startTicketWorkflow({
+  store: observeAppends(store, metrics.onAppended),
+  pool,
+  schema: config.READ_MODEL_SCHEMA,
+  logger,
+  files,
+  taskLeaseMs: config.TASK_LEASE_MS,
+  liveUpdates: true,
+  onLiveUpdateError: (err) => logger.warn({ err }, 'live updates failed'),
+});
 // Tasks whose holder stopped or went silent past the lease go back to their queues.
 const leaseKeeper = startLeaseKeeper(workflow.ctx, {
   leaseMs: config.TASK_LEASE_MS,

@@ -1,6 +1,6 @@
-import { isConcurrencyError, type StoredEvent } from '@fairlead/event-store';
+import { isConcurrencyError, isEventTooLargeError, isPermanentAppendError, type StoredEvent } from '@fairlead/event-store';
 import type { Decider } from '../domain/index';
-import { ERROR_CODES, conflict } from '../domain/index';
+import { ERROR_CODES, conflict, invalid } from '../domain/index';
 import type { WorkflowContext } from './context';
 
 export interface Executed<S, E> {
@@ -102,6 +102,9 @@ export async function executeTogether<T>(
         }
       }
     } catch (error) {
+      // What the store will never accept (too large, data PostgreSQL refuses) is the caller's input: a clear refusal, nothing stored.
+      if (isEventTooLargeError(error)) throw invalid(ERROR_CODES.tooLarge, `what was sent is too large to store (${error.bytes} bytes; at most ${error.maxBytes})`);
+      if (isPermanentAppendError(error)) throw invalid(ERROR_CODES.validation, 'what was sent cannot be stored (the event store refused it as data)');
       if (!isConcurrencyError(error)) throw error;
       if (attempt >= attempts) {
         throw conflict(ERROR_CODES.tooManyConflicts, `${writes.map(([s]) => s).join(', ')} kept changing under this command (${attempts} attempts); try again`);

@@ -170,7 +170,11 @@ export const DistributeTemplateInput = z
     directories: z.array(z.string().min(1).max(1000)).max(1000).optional().describe('Explicit project directories'),
     discover_under: z.string().min(1).max(1000).optional().describe('Base directory whose project folders are all targets'),
     base_dir: z.string().min(1).max(1000).optional().describe('Where .ticket_distribution_log is written; defaults to discover_under, else the projects root'),
-    keywords: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), z.string().max(10_000)).default({}).describe('Keyword values for every project'),
+    keywords: z
+      .record(z.string().max(100).regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), z.string().max(10_000))
+      .refine((k) => Object.keys(k).length <= 200, 'at most 200 keywords')
+      .default({})
+      .describe('Keyword values for every project'),
     execution_plan: z.array(WorkerType).min(1).max(50).default(['developer']).describe('Execution plan of the tickets created'),
     force: z.boolean().default(false).describe('Send again to projects that already received this template'),
     dry_run: z.boolean().default(false).describe('Preview: show what would be written, write nothing'),

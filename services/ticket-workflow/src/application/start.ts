@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { assertIdentifier, runMigrations, type EventStore, type PostgresEventStore } from '@fairlead/event-store';
-import { startProjector, type RunningProjector } from '@fairlead/projections';
+import { startProjector, type ProjectorLogger, type RunningProjector } from '@fairlead/projections';
 import { readModelMigrations, workflowProjection } from '../projections/index';
 import { ConfinedRoot } from '../templates/confined-root';
 import type { WorkflowContext } from './context';
@@ -26,6 +26,8 @@ export interface StartWorkflowOptions {
   onLiveUpdateError?: (error: unknown) => void;
   /** Template distribution's roots (existing directories); without them distribution is refused. */
   files?: { templatesRoot: string; projectsRoot: string };
+  /** Where the projector reports a stall on an event it cannot apply (it then waits for an operator, docs/limits.md). */
+  logger?: ProjectorLogger;
 }
 
 export interface RunningWorkflow {
@@ -43,7 +45,7 @@ export async function startTicketWorkflow(options: StartWorkflowOptions): Promis
     ? { templates: await ConfinedRoot.open('templates', options.files.templatesRoot), projects: await ConfinedRoot.open('projects', options.files.projectsRoot) }
     : undefined;
   await runMigrations(options.pool, { table: 'migrations', schema, migrations: readModelMigrations(schema) });
-  const projector = await startProjector({ store: options.store, pool: options.pool, schema, projection: workflowProjection(schema) });
+  const projector = await startProjector({ store: options.store, pool: options.pool, schema, projection: workflowProjection(schema), ...(options.logger ? { logger: options.logger } : {}) });
   const ctx: WorkflowContext = {
     store: options.store,
     pool: options.pool,

@@ -67,6 +67,8 @@ export const ERROR_CODES = Object.freeze({
   distributionAlreadyRolledBack: 'DISTRIBUTION_ALREADY_ROLLED_BACK',
   distributionNotFinished: 'DISTRIBUTION_NOT_FINISHED',
   tooManyConflicts: 'TOO_MANY_CONFLICTS',
+  /** More than the event store holds in one event. */
+  tooLarge: 'TOO_LARGE',
   /** A path outside its configured root, with `..`, or through a symlink that leads outside. */
   pathNotAllowed: 'PATH_NOT_ALLOWED',
   /** Distribution is not configured (no templates/projects root). */

@@ -57,6 +57,9 @@ export interface DistributionReport {
   warnings: string[];
 }
 
+/** The largest rendered ticket (a ticket description typed by a caller is at most 100 000 characters). */
+export const MAX_RENDERED_CHARS = 200_000;
+
 /** Placeholder values for previews, where no ticket is reserved. */
 const PREVIEW_TICKET_ID = '(ticket id assigned on distribution)';
 
@@ -143,10 +146,12 @@ async function distributeToProject(target: DistributionTarget, ctx: Context): Pr
     // Explicit values may override names and dates, never the numbers this run assigns.
     return { ...builtIns, ...request.keywords, ...projectKeywords, ticket_number: ticketNumber, ...(ticketId !== null ? { ticket_id: ticketId } : {}) };
   };
-  const probe = renderTemplate(request.template.content, values('000', deps.tickets ? PREVIEW_TICKET_ID : null));
+  const probe = renderTemplate(request.template.content, values('000', deps.tickets ? PREVIEW_TICKET_ID : null), MAX_RENDERED_CHARS);
   if (probe.unknown.length > 0) {
     return { ...base, status: 'failed', reason: `unknown keywords: ${probe.unknown.map((k) => `{{${k}}}`).join(', ')}` };
   }
+  // Keyword values repeated in a template can multiply its size: a rendered ticket is bounded like a typed one.
+  if (probe.tooLong) return { ...base, status: 'failed', reason: `the rendered ticket would be longer than ${MAX_RENDERED_CHARS} characters` };
 
   if (ctx.dryRun) {
     if (!directory) {
