@@ -5,6 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadOrCreateSecretFile } from '@fairlead/platform';
 import { startLocalInfrastructure } from './local';
 import { startConfigSchema } from './start-config';
 import { discoverServices } from './services';
@@ -30,6 +31,10 @@ const infra = await startLocalInfrastructure({
   log,
 });
 
+// The agents' credential for ticket-workflow's /mcp: generated once (mode 0600), as the JWT development secret is.
+const mcpTokenFile = resolve(config.FAIRLEAD_DATA_DIR, 'auth', 'mcp-token');
+await loadOrCreateSecretFile(mcpTokenFile);
+
 const services = discoverServices(repoRoot);
 const supervisor = new Supervisor();
 for (const service of services) {
@@ -44,6 +49,7 @@ for (const service of services) {
       HTTP_PORT: String(service.port),
       SERVICE_NAME: service.name,
       LOG_LEVEL: config.LOG_LEVEL,
+      MCP_TOKEN_FILE: mcpTokenFile,
     },
   });
 }
@@ -51,6 +57,7 @@ for (const service of services) {
 log(`PostgreSQL  ${redact(infra.databaseUrl)}`);
 log(`NATS        ${infra.natsUrl}`);
 for (const service of services) log(`${service.name.padEnd(16)} http://127.0.0.1:${service.port}  (/healthz, /readyz)`);
+log(`MCP token   ${mcpTokenFile}  (agents: Authorization: Bearer $(cat ${mcpTokenFile}))`);
 log('Ctrl-C stops everything.');
 
 let stopping = false;

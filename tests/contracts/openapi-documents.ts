@@ -96,10 +96,12 @@ const BUILDERS: Record<string, Builder> = {
     );
   },
   'ticket-workflow': async () => {
+    const verifyToken = createTokenVerifier({ secret: 'openapi-export-only-0123456789abcdef', issuer: 'fairlead', audience: 'fairlead' });
     const { app } = await createTicketWorkflowApp({
       ctx: { store: unusable('store'), pool: unusable('pool'), schema: 'tickets', clock: () => new Date(), newId: notRunning, sync: unusable('sync') },
       logger: silent(),
-      verifyToken: createTokenVerifier({ secret: 'openapi-export-only-0123456789abcdef', issuer: 'fairlead', audience: 'fairlead' }),
+      verifyToken,
+      mcp: { verifyToken },
     });
     // As main.ts adds them.
     const registry = createMetricsRegistry('ticket-workflow');

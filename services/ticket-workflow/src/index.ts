@@ -2,7 +2,8 @@
 export * from './domain/index';
 export * from './application/index';
 export { createTicketWorkflowApp, type TicketWorkflowApp, type TicketWorkflowAppOptions } from './http/app';
-export { accessOf, requireMcpToken, REST_PREFIX } from './http/auth';
+export { mcpAuthenticator, REST_PREFIX, type McpCaller, type McpAuthOptions } from './http/auth';
+export { defaultHosts, hostAllowed, type HostRules } from './http/host-check';
 export { createMcpServer } from './mcp/server';
 export * as templates from './templates/index';
 export { ticketWorkflowConfigSchema } from './config';

@@ -6,7 +6,10 @@ import { createMetricsRegistry, createTokenVerifier, registerMetricsRoute, liste
 import { createTestDatabase, metricValue, scrapeMetrics, waitFor, type TestDatabase } from '@fairlead/testing';
 import * as S from './application/schemas';
 import { startTicketWorkflow, type RunningWorkflow } from './application/start';
-import { closeTicket, completeStage, createTicket, registerProject } from './application/tickets';
+import { registerProject } from './application/projects';
+import { closeTicket, completeStage } from './application/stages';
+import { createTicket } from './application/tickets';
+import { registerWorker } from './application/workers';
 import { createTicketWorkflowApp } from './http/app';
 import { createTicketWorkflowMetrics } from './metrics';
 
@@ -24,7 +27,7 @@ beforeAll(async () => {
   const metrics = createTicketWorkflowMetrics(registry, { projector: () => workflow?.projector });
   workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool: db.pool });
   const verifyToken = createTokenVerifier({ secret: 'a-secret-of-the-metrics-test-0123456789', issuer: 'fairlead-test', audience: 'fairlead-test' });
-  ({ app } = await createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken }));
+  ({ app } = await createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken, mcp: { verifyToken } }));
   registerMetricsRoute(app, registry);
   base = await listen(app, { host: '127.0.0.1', port: 0 });
 });
@@ -42,6 +45,7 @@ describe('ticket workflow metrics', () => {
     const plan = ['architect', 'developer'];
     const first = await createTicket(ctx, S.CreateTicketInput.parse({ project_id: 'acme/web', title: 'Login', description: 'Sign-in page', execution_plan: plan }));
     await createTicket(ctx, S.CreateTicketInput.parse({ project_id: 'acme/web', title: 'Logout', description: 'Sign-out link', execution_plan: plan }));
+    await registerWorker(ctx, S.RegisterWorkerInput.parse({ worker_id: 'arch-1', worker_type: 'architect' }));
     await completeStage(ctx, S.CompleteStageInput.parse({ ticket_id: first.ticket_id, worker_type: 'architect', worker_id: 'arch-1', content: 'Design done' }));
     await closeTicket(ctx, S.CloseTicketInput.parse({ ticket_id: first.ticket_id, status: 'Stopped', reason: 'Superseded' }));
 

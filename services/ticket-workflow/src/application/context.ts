@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { EventStore } from '@fairlead/event-store';
+import type { EventStore, PostgresEventStore } from '@fairlead/event-store';
+import type { ConfinedRoot } from '../templates/confined-root';
 
 /** Waits until the read models have applied an appended event (read-your-writes for callers). */
 export interface ReadModelSync {
@@ -8,7 +9,8 @@ export interface ReadModelSync {
 
 /** What every use case takes: dependencies are arguments, the clock and ids included. */
 export interface WorkflowContext {
-  store: EventStore;
+  /** The event store; several streams' appends go in one transaction on `pool` (same database). */
+  store: EventStore & Pick<PostgresEventStore, 'appendManyInTransaction'>;
   /** Pool of the database holding the read models. */
   pool: pg.Pool;
   /** Schema of the read models. */
@@ -18,4 +20,10 @@ export interface WorkflowContext {
   sync: ReadModelSync;
   /** Appends re-decided after a version conflict before giving up. */
   maxAttempts?: number;
+  /** Who is acting (from an authenticated identity: `mcp-agent`, `operator:<sub>`); recorded in each event's metadata. */
+  actor?: string;
+  /** How long a taken task may go without a sign of life from its holder before it goes back to its queue. */
+  taskLeaseMs?: number;
+  /** Where template distribution may read templates and write project files; without them it is refused. */
+  files?: { templates: ConfinedRoot; projects: ConfinedRoot };
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { ERROR_CODES, distributionDecider, invalid, isTicketWorkflowError, notFound, projectDecider, streams, ticketDecider, type DistributionCommand, type DistributionState } from '../domain/index';
 import { findDistribution, findPreviousDistribution, findProjectByDirectory, findProjects, queryDistributionProjects, queryDistributions } from '../projections/index';
 import {
@@ -11,13 +10,17 @@ import {
   type DistributionReport,
   type DistributionTarget,
   type DistributionTracker,
+  type ConfinedRoot,
   type RollbackReport,
   type TicketIssuer,
 } from '../templates/index';
 import type { WorkflowContext } from './context';
+import { distributionRoots } from './files';
 import { execute, loadAggregate } from './event-sourcing';
 import type { DistributeTemplateInput, Input, ListDistributionsInput } from './schemas';
-import { closeWith, createReservedTicket, registerProject, reserveTicketId } from './tickets';
+import { registerProject, reserveTicketId } from './projects';
+import { closeWith } from './stages';
+import { createReservedTicket } from './tickets';
 
 /** The distribution aggregate in the event store; "already distributed" from the read model. */
 export function eventStoreTracker(ctx: WorkflowContext): DistributionTracker {
@@ -67,7 +70,27 @@ async function projectForDirectory(ctx: WorkflowContext, directory: string): Pro
   return projectId;
 }
 
-async function resolveTargets(ctx: WorkflowContext, input: Input<typeof DistributeTemplateInput>): Promise<DistributionTarget[]> {
+/** Template files are markdown of at most this size (as an inline template). */
+const MAX_TEMPLATE_BYTES = 200_000;
+
+async function readTemplate(templates: ConfinedRoot, path: string): Promise<string> {
+  let content: string;
+  try {
+    content = (await templates.readFile(path, 'template_path', { maxBytes: MAX_TEMPLATE_BYTES }))!.toString('utf8');
+  } catch (error) {
+    if (isTicketWorkflowError(error)) throw error;
+    throw invalid(ERROR_CODES.validation, `cannot read the template ${path}: ${describeReadError(error)}`);
+  }
+  if (content.includes('\0')) throw invalid(ERROR_CODES.validation, `the template ${path} contains NUL bytes (not a text file)`);
+  return content;
+}
+
+const describeReadError = (error: unknown): string => {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+};
+
+async function resolveTargets(ctx: WorkflowContext, projects: ConfinedRoot, input: Input<typeof DistributeTemplateInput>): Promise<DistributionTarget[]> {
   const targets: DistributionTarget[] = [];
   if (input.project_ids?.length) {
     const rows = await findProjects(ctx.pool, ctx.schema, input.project_ids);
@@ -78,32 +101,29 @@ async function resolveTargets(ctx: WorkflowContext, input: Input<typeof Distribu
       targets.push({ target: id, project: row.name, projectId: id, directory: row.directory });
     }
   }
-  if (input.directories?.length) targets.push(...targetsFromDirectories(input.directories));
+  if (input.directories?.length) targets.push(...(await targetsFromDirectories(projects, input.directories)));
   if (input.discover_under) {
     try {
-      targets.push(...(await targetsFromDiscovery(input.discover_under)));
+      targets.push(...(await targetsFromDiscovery(projects, input.discover_under)));
     } catch (error) {
-      throw invalid(ERROR_CODES.validation, `cannot look for projects under ${input.discover_under}: ${(error as Error).message}`);
+      if (isTicketWorkflowError(error)) throw error;
+      throw invalid(ERROR_CODES.validation, `cannot look for projects under ${input.discover_under}: ${describeReadError(error)}`);
     }
   }
   return targets;
 }
 
 export async function distribute(ctx: WorkflowContext, input: Input<typeof DistributeTemplateInput>, onProgress?: (line: string) => void): Promise<DistributionReport> {
-  let content = input.template;
-  if (content === undefined) {
-    try {
-      content = await readFile(input.template_path!, 'utf8');
-    } catch (error) {
-      throw invalid(ERROR_CODES.validation, `cannot read the template ${input.template_path}: ${(error as Error).message}`);
-    }
-  }
+  const { templates, projects } = distributionRoots(ctx);
+  const content = input.template ?? (await readTemplate(templates, input.template_path!));
   const name = input.template_name ?? basename(input.template_path!).replace(/\.md$/i, '');
-  const targets = await resolveTargets(ctx, input);
-  const baseDir = input.base_dir ?? input.discover_under ?? null;
+  const targets = await resolveTargets(ctx, projects, input);
+  // Every run that writes files is logged: by default where discovery looked, else at the projects root.
+  const baseDir = input.base_dir ?? input.discover_under ?? projects.path;
   return distributeTemplate(
-    { template: { name, content }, targets, keywords: input.keywords, baseDir: baseDir ? resolve(baseDir) : null, force: input.force, dryRun: input.dry_run },
+    { template: { name, content }, targets, keywords: input.keywords, baseDir: await projects.resolve(baseDir, 'base_dir'), force: input.force, dryRun: input.dry_run },
     {
+      files: projects,
       clock: ctx.clock,
       newDistributionId: () => distributionId(ctx.clock()),
       tracker: eventStoreTracker(ctx),
@@ -122,6 +142,7 @@ export function distributionId(now: Date): string {
 export async function rollback(ctx: WorkflowContext, distributionIdToRollBack: string, onProgress?: (line: string) => void): Promise<RollbackReport> {
   try {
     return await rollbackDistribution(distributionIdToRollBack, {
+      files: distributionRoots(ctx).projects,
       clock: ctx.clock,
       tracker: eventStoreTracker(ctx),
       tickets: serviceTicketIssuer(ctx, ['developer']),

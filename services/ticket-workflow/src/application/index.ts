@@ -3,7 +3,12 @@ export { startTicketWorkflow, type StartWorkflowOptions, type RunningWorkflow } 
 export { OPERATIONS, type Operation } from './operations';
 export * as inputs from './schemas';
 export { distribute, rollback, getDistribution, listDistributions } from './distribution';
-export { createTicket, getTicket, listTickets, addComment, completeStage, updateStage, closeTicket, registerProject, type TicketView, type CommentView, type ProjectView } from './tickets';
+export { createTicket, getTicket, listTickets, getTicketsByStage, type TicketView, type CommentView } from './tickets';
+export { addComment, completeStage, updateStage, closeTicket } from './stages';
+export { registerProject, updateProject, deleteProject, getProject, listProjects, type ProjectView } from './projects';
+export { addDependency, removeDependency, getDependencies, type DependencyGraphView } from './dependencies';
+export { releaseTask, renewTaskLease, resumeTicket, releaseExpiredTasks, startLeaseKeeper, type LeaseKeeper } from './leases';
+export { createWorkerType, updateWorkerType, deleteWorkerType, getWorkerType, listWorkerTypes, type WorkerTypeView } from './worker-types';
 export { queueTask, getQueueTasks, takeNextTask, type TaskView } from './queues';
 export { getEvents, markEventsProcessed, type CoordinatorEventView } from './coordinator';
 export { registerWorker, listWorkers, updateWorkerStatus, type WorkerView } from './workers';

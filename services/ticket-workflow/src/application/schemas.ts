@@ -15,8 +15,24 @@ export const RegisterProjectInput = z.object({
   directory: z.string().min(1).max(1000).optional().describe('Absolute directory of the project, for template distribution'),
 });
 
+export const ProjectRef = z.object({ project_id: ProjectId });
+
+export const ListProjectsInput = z.object({ include_deleted: z.boolean().default(false).describe('Also list deleted projects') });
+
+export const UpdateProjectInput = z.object({
+  project_id: ProjectId,
+  name: text(200).optional().describe('New display name'),
+  directory: z.string().min(1).max(1000).nullable().optional().describe('New directory (inside the projects root), or null for none'),
+  key: ProjectKey.optional().describe('New key for new tickets (WEB → SITE: the next ticket is SITE-008); old tickets keep their ids and the old key stays reserved to this project'),
+});
+
+export const DeleteProjectInput = z.object({ project_id: ProjectId });
+
 export const CreateTicketInput = z.object({
   project_id: ProjectId.describe('Project the ticket belongs to; registered on first use'),
+  ticket_id: TicketId.optional().describe(
+    "Optional readable id to use (e.g. WEB-042): its prefix must be the project's key (a new project takes it as its key) and it must not exist yet; later numbers continue after the highest",
+  ),
   title: text(200).describe('Ticket title'),
   description: text(100_000).describe('Detailed description of what should be done; kept as the first comment'),
   execution_plan: z.array(WorkerType).min(1).max(50).describe('Ordered list of worker types, one per stage'),
@@ -60,9 +76,46 @@ export const CloseTicketInput = z.object({
   reason: text(2000).optional().describe('Added to the closing comment'),
 });
 
+export const TicketsByStageInput = z.object({
+  stage: z
+    .union([WorkerType, z.enum(['Planned', 'Completed', 'Stopped'])])
+    .describe('A worker type: open tickets whose next stage it is; Planned: open tickets not started; Completed or Stopped: tickets closed so'),
+  project_id: ProjectId.optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+
+export const DependencyInput = z.object({
+  ticket_id: TicketId.describe('The ticket that waits'),
+  depends_on: TicketId.describe('The ticket it waits for (until it is closed)'),
+});
+
+export const ReleaseTaskInput = z.object({
+  ticket_id: TicketId,
+  worker_id: WorkerId.optional().describe('Only if this worker holds the task'),
+  reason: text(2000).optional(),
+});
+
+export const RenewTaskLeaseInput = z.object({ ticket_id: TicketId, worker_id: WorkerId.describe('The worker holding the task') });
+
+export const ResumeTicketInput = z.object({ ticket_id: TicketId, reason: text(2000).optional() });
+
+export const CreateWorkerTypeInput = z.object({
+  worker_type: WorkerType,
+  description: text(2000).describe('What workers of this type do'),
+  instructions: text(100_000).optional().describe('Instructions template given to each worker of the type when it registers'),
+});
+
+export const UpdateWorkerTypeInput = z.object({
+  worker_type: WorkerType,
+  description: text(2000).optional(),
+  instructions: text(100_000).nullable().optional().describe('New instructions template, or null for none'),
+});
+
+export const WorkerTypeRef = z.object({ worker_type: WorkerType });
+
 export const QueueTaskInput = z.object({
   ticket_id: TicketId,
-  worker_type: WorkerType.describe('Worker type whose queue receives the task'),
+  worker_type: WorkerType.describe("Worker type whose queue receives the task: the ticket's next stage"),
 });
 
 export const QueueTasksInput = z.object({
@@ -80,7 +133,12 @@ export const GetEventsInput = z.object({
 });
 
 export const MarkEventsProcessedInput = z.object({
-  event_ids: z.array(z.union([z.number().int().positive(), z.string().regex(/^\d+$/)])).min(1).max(1000).describe('Ids from get_events'),
+  // Ids are bigint positions: bounded here so a forged one is a 400, never a database error.
+  event_ids: z
+    .array(z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,17}$/, 'an event id from get_events')]))
+    .min(1)
+    .max(1000)
+    .describe('Ids from get_events'),
 });
 
 const RegistrableStatus = z.enum(['spawning', 'active', 'idle']);
@@ -111,8 +169,12 @@ export const DistributeTemplateInput = z
     project_ids: z.array(ProjectId).max(1000).optional().describe('Registered projects'),
     directories: z.array(z.string().min(1).max(1000)).max(1000).optional().describe('Explicit project directories'),
     discover_under: z.string().min(1).max(1000).optional().describe('Base directory whose project folders are all targets'),
-    base_dir: z.string().min(1).max(1000).optional().describe('Where .ticket_distribution_log is written; defaults to discover_under'),
-    keywords: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), z.string().max(10_000)).default({}).describe('Keyword values for every project'),
+    base_dir: z.string().min(1).max(1000).optional().describe('Where .ticket_distribution_log is written; defaults to discover_under, else the projects root'),
+    keywords: z
+      .record(z.string().max(100).regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), z.string().max(10_000))
+      .refine((k) => Object.keys(k).length <= 200, 'at most 200 keywords')
+      .default({})
+      .describe('Keyword values for every project'),
     execution_plan: z.array(WorkerType).min(1).max(50).default(['developer']).describe('Execution plan of the tickets created'),
     force: z.boolean().default(false).describe('Send again to projects that already received this template'),
     dry_run: z.boolean().default(false).describe('Preview: show what would be written, write nothing'),

@@ -1,23 +1,23 @@
 import { basename } from 'node:path';
 import {
-  COORDINATOR,
   ERROR_CODES,
-  deriveProjectKey,
+  formatTicketId,
+  invalid,
   nextStage,
   notFound,
+  parseTicketId,
   projectDecider,
   streams,
   ticketDecider,
-  type CloseStatus,
   type Priority,
   type TicketEvent,
   type TicketState,
 } from '../domain/index';
-import { findProjectsByKey, queryTickets, type TicketRow } from '../projections/index';
+import { queryDependenciesOf, queryTickets, queryTicketsByStage, type TicketRow } from '../projections/index';
 import type { WorkflowContext } from './context';
-import { execute, loadAggregate } from './event-sourcing';
-import type { Input } from './schemas';
-import type { AddCommentInput, CloseTicketInput, CompleteStageInput, CreateTicketInput, ListTicketsInput, RegisterProjectInput, UpdateStageInput } from './schemas';
+import { executeTogether, loadAggregate } from './event-sourcing';
+import { reserveKey, withFreeKey } from './projects';
+import type { CreateTicketInput, Input, ListTicketsInput, TicketsByStageInput } from './schemas';
 
 export interface CommentView {
   comment_id: string;
@@ -40,64 +40,16 @@ export interface TicketView {
   completed_stages: number;
   state: 'open' | 'closed';
   closed_as: string | null;
-  queued_task: { task_id: string; worker_type: string; taken_by: string | null } | null;
+  queued_task: { task_id: string; worker_type: string; taken_by: string | null; taken_at: string | null } | null;
+  /** `blocked` while a ticket it depends on is open, else `ready`. */
+  dependency_status: 'ready' | 'blocked';
+  depends_on: Array<{ ticket_id: string; state: string }>;
+  blocked_by: string[];
   source_distribution_id: string | null;
   created_at: string;
   updated_at: string;
   closed_at: string | null;
   comments?: CommentView[];
-}
-
-export interface ProjectView {
-  project_id: string;
-  key: string;
-  name: string;
-  directory: string | null;
-}
-
-export async function registerProject(ctx: WorkflowContext, input: Input<typeof RegisterProjectInput>): Promise<ProjectView> {
-  const key = input.key ?? (await freeKey(ctx, deriveProjectKey(input.project_id), input.project_id));
-  const name = input.name ?? basename(input.project_id);
-  const { state } = await execute(ctx, streams.project(input.project_id), projectDecider, () => ({
-    type: 'RegisterProject' as const,
-    projectId: input.project_id,
-    key,
-    name,
-    directory: input.directory ?? null,
-    at: ctx.clock().toISOString(),
-  }));
-  return { project_id: state.projectId, key: state.key, name: state.name, directory: state.directory };
-}
-
-/**
- * A derived key not used by another project (WEB, WEB2, WEB3…). Checked on the read
- * model, so two registrations racing for one key may still both get it; their tickets
- * then collide on the ticket stream, which refuses the second (never a silent merge).
- */
-async function freeKey(ctx: WorkflowContext, base: string, projectId: string): Promise<string> {
-  for (let n = 1; n < 100; n++) {
-    const key = n === 1 ? base : `${base.slice(0, 8)}${n}`;
-    const users = await findProjectsByKey(ctx.pool, ctx.schema, key);
-    if (users.every((p) => p.project_id === projectId)) return key;
-  }
-  return `${base.slice(0, 4)}${Date.now().toString(36).toUpperCase().slice(-4)}`;
-}
-
-/** Registers the project when it is not yet known; returns it either way. */
-export async function ensureProject(ctx: WorkflowContext, projectId: string, directory: string | null = null): Promise<ProjectView> {
-  const { state } = await loadAggregate(ctx, streams.project(projectId), projectDecider);
-  if (state.exists) return { project_id: state.projectId, key: state.key, name: state.name, directory: state.directory };
-  return registerProject(ctx, { project_id: projectId, ...(directory ? { directory } : {}) });
-}
-
-/** Takes the next number of the project's sequence: the readable id of a new ticket. */
-export async function reserveTicketId(ctx: WorkflowContext, projectId: string): Promise<{ ticketId: string; number: number }> {
-  const { events } = await execute(ctx, streams.project(projectId), projectDecider, () => ({ type: 'AssignTicketNumber' as const, at: ctx.clock().toISOString() }), {
-    waitForReadModels: false,
-  });
-  const assigned = events[0];
-  if (assigned?.type !== 'ProjectTicketNumberAssigned') throw new Error('no ticket number was assigned');
-  return { ticketId: assigned.data.ticketId, number: assigned.data.number };
 }
 
 export interface NewTicket {
@@ -112,20 +64,57 @@ export interface NewTicket {
 }
 
 export async function createReservedTicket(ctx: WorkflowContext, t: NewTicket): Promise<void> {
-  await execute(ctx, streams.ticket(t.ticketId), ticketDecider, () => ({ type: 'CreateTicket' as const, ...t, commentId: ctx.newId(), at: ctx.clock().toISOString() }));
+  await executeTogether(ctx, (d) => d.decide(streams.ticket(t.ticketId), ticketDecider, () => ({ type: 'CreateTicket' as const, ...t, commentId: ctx.newId(), at: ctx.clock().toISOString() })));
 }
 
+/**
+ * Registers the project when it is new (its key reserved), takes its next number — or the
+ * number of the caller's `ticket_id` — and creates the ticket, in ONE transaction: a
+ * refusal anywhere (a bad plan, an id taken, a key taken) stores nothing — no project, no
+ * number used up.
+ */
 export async function createTicket(ctx: WorkflowContext, input: Input<typeof CreateTicketInput>): Promise<TicketView> {
-  await ensureProject(ctx, input.project_id);
-  const { ticketId, number } = await reserveTicketId(ctx, input.project_id);
-  await createReservedTicket(ctx, {
-    ticketId,
-    number,
-    projectId: input.project_id,
-    title: input.title,
-    description: input.description,
-    executionPlan: input.execution_plan,
-    priority: input.priority,
+  const requested = input.ticket_id === undefined ? undefined : parseTicketId(input.ticket_id);
+  if (requested && formatTicketId(requested.key, requested.number) !== input.ticket_id) {
+    throw invalid(ERROR_CODES.validation, `write the ticket id as ${formatTicketId(requested.key, requested.number)}, not ${input.ticket_id}`);
+  }
+  const projectStream = streams.project(input.project_id);
+  const { state: known } = await loadAggregate(ctx, projectStream, projectDecider);
+  if (known.exists && known.deleted) throw invalid(ERROR_CODES.projectDeleted, `project ${input.project_id} was deleted; register it again to add tickets`);
+  // A new project takes the key of the caller's ticket id, else a derived one.
+  const explicitKey = known.exists ? known.key : requested?.key;
+  const ticketId = await withFreeKey(ctx, input.project_id, explicitKey, async (key) => {
+    const at = ctx.clock().toISOString();
+    const { result } = await executeTogether(ctx, async (d) => {
+      const project = await d.state(projectStream, projectDecider);
+      if (!project.exists) {
+        await d.decide(projectStream, projectDecider, () => ({ type: 'RegisterProject' as const, projectId: input.project_id, key, name: basename(input.project_id), directory: null, at }));
+        await reserveKey(ctx, d, key, input.project_id, at);
+      }
+      const current = await d.state(projectStream, projectDecider);
+      if (requested && requested.key !== current.key) {
+        throw invalid(ERROR_CODES.ticketIdMismatch, `ticket_id ${input.ticket_id} does not match project ${input.project_id}, whose ticket ids start with ${current.key}-`);
+      }
+      const { events } = await d.decide(projectStream, projectDecider, () =>
+        requested ? { type: 'ClaimTicketNumber' as const, number: requested.number, at } : { type: 'AssignTicketNumber' as const, at },
+      );
+      const assigned = events[0]!;
+      if (assigned.type !== 'ProjectTicketNumberAssigned') throw new Error('no ticket number was assigned');
+      await d.decide(streams.ticket(assigned.data.ticketId), ticketDecider, () => ({
+        type: 'CreateTicket' as const,
+        ticketId: assigned.data.ticketId,
+        number: assigned.data.number,
+        projectId: input.project_id,
+        title: input.title,
+        description: input.description,
+        executionPlan: input.execution_plan,
+        priority: input.priority,
+        commentId: ctx.newId(),
+        at,
+      }));
+      return assigned.data.ticketId;
+    });
+    return result;
   });
   return getTicket(ctx, ticketId, { comments: false });
 }
@@ -134,10 +123,12 @@ export async function createTicket(ctx: WorkflowContext, input: Input<typeof Cre
 export async function getTicket(ctx: WorkflowContext, ticketId: string, { comments = true } = {}): Promise<TicketView> {
   const { state, events } = await loadAggregate(ctx, streams.ticket(ticketId), ticketDecider);
   if (!state.exists) throw notFound(ERROR_CODES.ticketNotFound, `ticket ${ticketId} does not exist`);
-  return ticketView(state, events.map((e) => ({ type: e.type, data: e.data }) as TicketEvent), comments);
+  const dependsOn = (await queryDependenciesOf(ctx.pool, ctx.schema, [ticketId])).map((d) => ({ ticket_id: d.depends_on, state: d.state ?? 'unknown' }));
+  return ticketView(state, events.map((e) => ({ type: e.type, data: e.data }) as TicketEvent), comments, dependsOn);
 }
 
-function ticketView(state: TicketState, events: TicketEvent[], withComments: boolean): TicketView {
+function ticketView(state: TicketState, events: TicketEvent[], withComments: boolean, dependsOn: TicketView['depends_on']): TicketView {
+  const blockedBy = dependsOn.filter((d) => d.state !== 'closed').map((d) => d.ticket_id);
   let created: Extract<TicketEvent, { type: 'TicketCreated' }>['data'] | undefined;
   let updatedAt = '';
   let closedAt: string | null = null;
@@ -162,7 +153,10 @@ function ticketView(state: TicketState, events: TicketEvent[], withComments: boo
     completed_stages: state.completedStages,
     state: state.closed ? 'closed' : 'open',
     closed_as: state.closed,
-    queued_task: state.task ? { task_id: state.task.taskId, worker_type: state.task.workerType, taken_by: state.task.takenBy } : null,
+    queued_task: state.task ? { task_id: state.task.taskId, worker_type: state.task.workerType, taken_by: state.task.takenBy, taken_at: state.task.takenAt } : null,
+    dependency_status: blockedBy.length > 0 ? 'blocked' : 'ready',
+    depends_on: dependsOn,
+    blocked_by: blockedBy,
     source_distribution_id: created?.source?.distributionId ?? null,
     created_at: created?.at ?? '',
     updated_at: updatedAt,
@@ -171,8 +165,19 @@ function ticketView(state: TicketState, events: TicketEvent[], withComments: boo
   };
 }
 
-export async function listTickets(ctx: WorkflowContext, input: Input<typeof ListTicketsInput>): Promise<Array<Omit<TicketView, 'comments' | 'queued_task'> & { queued_for: string | null }>> {
+export type TicketListItem = ReturnType<typeof rowView>;
+
+export async function listTickets(ctx: WorkflowContext, input: Input<typeof ListTicketsInput>): Promise<TicketListItem[]> {
   const rows = await queryTickets(ctx.pool, ctx.schema, { ...(input.project_id ? { projectId: input.project_id } : {}), state: input.status, limit: input.limit });
+  return rows.map(rowView);
+}
+
+/**
+ * Tickets at a stage: open tickets whose next stage is `stage` (a worker type), open
+ * tickets not started (`Planned`), or tickets closed as `Completed` / `Stopped`.
+ */
+export async function getTicketsByStage(ctx: WorkflowContext, input: Input<typeof TicketsByStageInput>): Promise<TicketListItem[]> {
+  const rows = await queryTicketsByStage(ctx.pool, ctx.schema, { stage: input.stage, ...(input.project_id ? { projectId: input.project_id } : {}), limit: input.limit });
   return rows.map(rowView);
 }
 
@@ -188,64 +193,11 @@ const rowView = (r: TicketRow) => ({
   state: r.state,
   closed_as: r.closed_as,
   queued_for: r.queued_for,
+  dependency_status: r.blocked_by.length > 0 ? ('blocked' as const) : ('ready' as const),
+  blocked_by: r.blocked_by,
   source_distribution_id: r.source_distribution_id,
   created_at: r.created_at.toISOString(),
   updated_at: r.updated_at.toISOString(),
   closed_at: r.closed_at?.toISOString() ?? null,
 });
 
-export async function addComment(ctx: WorkflowContext, input: Input<typeof AddCommentInput>): Promise<CommentView> {
-  const commentId = ctx.newId();
-  const at = ctx.clock().toISOString();
-  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, () => ({
-    type: 'AddComment' as const,
-    commentId,
-    actor: { workerType: input.worker_type, workerId: input.worker_id },
-    stageNumber: input.stage_number,
-    content: input.content,
-    at,
-  }));
-  return { comment_id: commentId, worker_type: input.worker_type, worker_id: input.worker_id, stage_number: input.stage_number, content: input.content, created_at: at };
-}
-
-/** The comment and the stage change in one append: both are stored, or neither. */
-export async function completeStage(ctx: WorkflowContext, input: Input<typeof CompleteStageInput>): Promise<TicketView> {
-  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, () => ({
-    type: 'CompleteStage' as const,
-    stage: input.stage ?? input.worker_type,
-    ...(input.stage_number !== undefined ? { stageNumber: input.stage_number } : {}),
-    actor: { workerType: input.worker_type, workerId: input.worker_id },
-    content: input.content,
-    commentId: ctx.newId(),
-    at: ctx.clock().toISOString(),
-  }));
-  return getTicket(ctx, input.ticket_id, { comments: false });
-}
-
-/** The coordinator marks the next stage done without a report (same plan-order rule). */
-export async function updateStage(ctx: WorkflowContext, input: Input<typeof UpdateStageInput>): Promise<TicketView> {
-  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, () => ({
-    type: 'CompleteStage' as const,
-    stage: input.new_stage,
-    ...(input.stage_number !== undefined ? { stageNumber: input.stage_number } : {}),
-    actor: COORDINATOR,
-    commentId: ctx.newId(),
-    at: ctx.clock().toISOString(),
-  }));
-  return getTicket(ctx, input.ticket_id, { comments: false });
-}
-
-export async function closeTicket(ctx: WorkflowContext, input: Input<typeof CloseTicketInput>): Promise<TicketView> {
-  await closeWith(ctx, input.ticket_id, input.status, input.reason);
-  return getTicket(ctx, input.ticket_id);
-}
-
-export async function closeWith(ctx: WorkflowContext, ticketId: string, status: CloseStatus, reason?: string): Promise<void> {
-  await execute(ctx, streams.ticket(ticketId), ticketDecider, () => ({
-    type: 'CloseTicket' as const,
-    status,
-    ...(reason ? { reason } : {}),
-    commentId: ctx.newId(),
-    at: ctx.clock().toISOString(),
-  }));
-}

@@ -3,12 +3,15 @@ import { queryWorkers, type WorkerRow } from '../projections/index';
 import type { WorkflowContext } from './context';
 import { execute, loadAggregate } from './event-sourcing';
 import type { Input, ListWorkersInput, RegisterWorkerInput, UpdateWorkerStatusInput } from './schemas';
+import { findWorkerType } from './worker-types';
 
 export interface WorkerView {
   worker_id: string;
   worker_type: string;
   status: string;
   queue_name: string;
+  /** The instructions template of its worker type, when the type was created with one. */
+  instructions?: string | null;
   registered_at?: string;
   updated_at?: string;
 }
@@ -21,7 +24,8 @@ export async function registerWorker(ctx: WorkflowContext, input: Input<typeof R
     status: input.status,
     at: ctx.clock().toISOString(),
   }));
-  return { worker_id: state.workerId, worker_type: state.workerType, status: state.status, queue_name: `queue:${state.workerType}` };
+  const type = await findWorkerType(ctx, state.workerType);
+  return { worker_id: state.workerId, worker_type: state.workerType, status: state.status, queue_name: `queue:${state.workerType}`, instructions: type?.instructions ?? null };
 }
 
 export async function updateWorkerStatus(ctx: WorkflowContext, input: Input<typeof UpdateWorkerStatusInput>): Promise<WorkerView> {

@@ -6,7 +6,9 @@ import type { WorkflowContext } from './context';
 import { getEvents, markEventsProcessed } from './coordinator';
 import * as S from './schemas';
 import { startTicketWorkflow, type RunningWorkflow } from './start';
-import { addComment, closeTicket, completeStage, createTicket, getTicket, listTickets, registerProject, updateStage } from './tickets';
+import { registerProject } from './projects';
+import { addComment, closeTicket, completeStage, updateStage } from './stages';
+import { createTicket, getTicket, listTickets } from './tickets';
 import { getQueueTasks, queueTask, takeNextTask } from './queues';
 import { listWorkers, registerWorker, updateWorkerStatus } from './workers';
 
@@ -41,6 +43,13 @@ const codeOf = async (promise: Promise<unknown>) => {
 };
 
 describe('tickets (event-sourced, real PostgreSQL)', () => {
+  // Only registered workers complete stages.
+  beforeAll(async () => {
+    for (const [worker_id, worker_type] of [['arch-1', 'architect'], ['t-1', 'tester'], ['a', 'architect']] as const) {
+      await registerWorker(ctx, S.RegisterWorkerInput.parse({ worker_id, worker_type }));
+    }
+  });
+
   it('gives tickets readable ids in their project sequence', async () => {
     await registerProject(ctx, S.RegisterProjectInput.parse({ project_id: 'acme/web', key: 'WEB' }));
     const first = await newTicket('acme/web');

@@ -10,6 +10,7 @@ describe('command line', () => {
     expect(cmd).toEqual({
       command: 'distribute',
       json: false,
+      roots: {},
       input: expect.objectContaining({
         template_path: '/work/t/audit.md',
         discover_under: '/work/projects',
@@ -31,8 +32,16 @@ describe('command line', () => {
     expect(() => parse('frobnicate')).toThrow(/unknown command: frobnicate/);
   });
 
+  it('refuses .. and NUL in every path it takes, before resolving them', () => {
+    expect(() => parse('distribute', '--template', 'a.md', '--dir', 'projects/../elsewhere')).toThrow(/--dir projects\/\.\.\/elsewhere: '\.\.' is not allowed in paths/);
+    expect(() => parse('distribute', '--template', '../secret.md', '--dir', 'x')).toThrow(/--template/);
+    expect(() => parse('distribute', '--template', 'a.md', '--discover', '/work/../etc')).toThrow(/'\.\.' is not allowed/);
+    expect(() => parse('distribute', '--template', 'a.md', '--dir', 'x', '--projects-root', '..')).toThrow(/--projects-root/);
+    expect(parse('distribute', '--template', 'a.md', '--dir', 'x', '--projects-root', 'p', '--templates-root', '/t')).toMatchObject({ roots: { projects: '/work/p', templates: '/t' } });
+  });
+
   it('reads rollback and history', () => {
-    expect(parse('rollback', 'dist_20250101_000000_abc123', '--json')).toEqual({ command: 'rollback', distributionId: 'dist_20250101_000000_abc123', json: true });
+    expect(parse('rollback', 'dist_20250101_000000_abc123', '--json')).toEqual({ command: 'rollback', distributionId: 'dist_20250101_000000_abc123', roots: {}, json: true });
     expect(parse('history')).toMatchObject({ command: 'history', distributionId: null, filter: { limit: 50 } });
     expect(parse()).toEqual({ command: 'help' });
   });

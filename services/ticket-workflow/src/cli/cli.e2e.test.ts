@@ -65,4 +65,16 @@ describe('tickets CLI', () => {
     const history = await tickets('history', distributionId!);
     expect(JSON.parse(history.out)).toMatchObject({ distribution_id: distributionId, status: 'rolled_back', succeeded: 2, failed: 1 });
   });
+
+  it('logs a run with --dir only (in the projects root, here the working directory) and rolls it back', async () => {
+    const run = await tickets('distribute', '--template', 'audit.md', '--dir', 'projects/web', '--keyword', 'owner=ops', '--name', 'dir-only');
+    expect(run.code, run.err).toBe(0);
+    const distributionId = /Starting distribution (\S+)/.exec(run.out)?.[1];
+    const log = () => readFile(join(base, '.ticket_distribution_log'), 'utf8');
+    expect(await log()).toContain(`|${distributionId}|web|001-dir-only.md|dir-only|success`);
+    const back = await tickets('rollback', distributionId!);
+    expect(back.code, back.err).toBe(0);
+    expect(await log()).toContain(`|${distributionId}|web|001-dir-only.md|dir-only|rolled_back`);
+    expect(await readdir(join(base, 'projects', 'web'))).toEqual(['package.json']);
+  });
 });

@@ -3,6 +3,7 @@
  * rollback, history), on the same event store and read models as the service.
  */
 import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { createPostgresEventStore } from '@fairlead/event-store';
@@ -12,19 +13,25 @@ import { startTicketWorkflow } from '../application/start';
 import { isTicketWorkflowError } from '../domain/index';
 import { parseCommandLine, UsageError, USAGE, type CliCommand } from './args';
 
+const absolutePath = z.string().refine((p) => isAbsolute(p) && !p.includes('\0'), 'an absolute path');
 const configSchema = z.object({
   DATABASE_URL: env.postgresUrl(),
+  /** Roots when no --templates-root / --projects-root is given; else the working directory. */
+  TEMPLATES_ROOT: absolutePath.optional(),
+  PROJECTS_ROOT: absolutePath.optional(),
   EVENT_STORE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('eventstore'),
   READ_MODEL_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('ticket_workflow'),
 });
 
-async function run(command: Exclude<CliCommand, { command: 'help' }>): Promise<number> {
+async function run(command: Exclude<CliCommand, { command: 'help' }>, cwd: string): Promise<number> {
   const config = loadConfig(configSchema);
+  const roots = 'roots' in command ? command.roots : {};
+  const files = { templatesRoot: roots.templates ?? config.TEMPLATES_ROOT ?? cwd, projectsRoot: roots.projects ?? config.PROJECTS_ROOT ?? cwd };
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
   const store = createPostgresEventStore({ pool, schema: config.EVENT_STORE_SCHEMA });
   try {
     await store.migrate();
-    const workflow = await startTicketWorkflow({ store, pool, schema: config.READ_MODEL_SCHEMA });
+    const workflow = await startTicketWorkflow({ store, pool, schema: config.READ_MODEL_SCHEMA, files });
     try {
       const print = command.json ? () => undefined : (line: string) => console.log(line);
       switch (command.command) {
@@ -56,9 +63,10 @@ async function run(command: Exclude<CliCommand, { command: 'help' }>): Promise<n
 
 async function main(): Promise<number> {
   let command: CliCommand;
+  // npm runs scripts in the package folder; INIT_CWD is where the user typed the command.
+  const cwd = process.env.INIT_CWD ?? process.cwd();
   try {
-    // npm runs scripts in the package folder; INIT_CWD is where the user typed the command.
-    command = parseCommandLine(process.argv.slice(2), process.env.INIT_CWD ?? process.cwd(), (p) => readFileSync(p, 'utf8'));
+    command = parseCommandLine(process.argv.slice(2), cwd, (p) => readFileSync(p, 'utf8'));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`${error.message}\n\n${USAGE}`);
@@ -69,7 +77,7 @@ async function main(): Promise<number> {
     return 0;
   }
   try {
-    return await run(command);
+    return await run(command, cwd);
   } catch (error) {
     console.error(isTicketWorkflowError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
     return 1;

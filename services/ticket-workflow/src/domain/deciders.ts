@@ -1,4 +1,7 @@
+import { decideDependencies, evolveDependencies, initialDependencyState, type DependencyCommand, type DependencyEvent, type DependencyState } from './dependencies';
 import type { Decider } from './given-when-then';
+import { decideProjectKey, evolveProjectKey, initialProjectKeyState, type ProjectKeyCommand, type ProjectKeyEvent, type ProjectKeyState } from './project-key';
+import { decideWorkerType, evolveWorkerType, initialWorkerTypeState, type WorkerTypeCommand, type WorkerTypeEvent, type WorkerTypeState } from './worker-type';
 import { decideDistribution, evolveDistribution, initialDistributionState, type DistributionCommand, type DistributionEvent, type DistributionState } from './template-distribution';
 import { decideProject, evolveProject, initialProjectState, type ProjectCommand, type ProjectEvent, type ProjectState } from './project';
 import { decideTicket, evolveTicket, initialTicketState, type TicketCommand, type TicketEvent, type TicketState } from './ticket';
@@ -12,4 +15,15 @@ export const distributionDecider: Decider<DistributionCommand, DistributionEvent
   initialState: initialDistributionState,
   evolve: evolveDistribution,
   decide: decideDistribution,
+};
+export const projectKeyDecider: Decider<ProjectKeyCommand, ProjectKeyEvent, ProjectKeyState> = { initialState: initialProjectKeyState, evolve: evolveProjectKey, decide: decideProjectKey };
+export const dependencyDecider: Decider<DependencyCommand, DependencyEvent, DependencyState> = {
+  initialState: initialDependencyState,
+  evolve: evolveDependencies,
+  decide: decideDependencies,
+};
+export const workerTypeDecider: Decider<WorkerTypeCommand, WorkerTypeEvent, WorkerTypeState> = {
+  initialState: initialWorkerTypeState,
+  evolve: evolveWorkerType,
+  decide: decideWorkerType,
 };

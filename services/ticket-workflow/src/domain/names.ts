@@ -61,9 +61,25 @@ export function deriveProjectKey(projectId: string): string {
   return key.slice(0, 8) || 'P';
 }
 
+/** The key and number of a readable ticket id (`WEB-007` → WEB, 7). */
+export function parseTicketId(ticketId: string): { key: string; number: number } {
+  const dash = ticketId.lastIndexOf('-');
+  return { key: ticketId.slice(0, dash), number: Number.parseInt(ticketId.slice(dash + 1), 10) };
+}
+
+/** Keys tried for a new project without an explicit one: the derived key, then KEY2, KEY3, … */
+export function keyCandidates(base: string, count = 99): string[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? base : `${base.slice(0, 8)}${i + 1}`));
+}
+
 export const streams = Object.freeze({
   ticket: (ticketId: string) => `ticket-${ticketId}`,
   project: (projectId: string) => `project-${projectId}`,
+  /** The reservation of a project key (category `projectkey`). */
+  projectKey: (key: string) => `projectkey-${key}`,
+  /** Every dependency between tickets, one stream so a cycle check sees all edges (category `ticketgraph`). */
+  dependencies: () => 'ticketgraph-all',
+  workerType: (name: string) => `workertype-${name}`,
   worker: (workerId: string) => `worker-${workerId}`,
   distribution: (distributionId: string) => `template-distribution-${distributionId}`,
 });

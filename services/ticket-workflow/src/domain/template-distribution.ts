@@ -23,6 +23,15 @@ export interface WrittenFile {
   sha256: string;
 }
 
+/** A folder or file a distribution created around its issue file (the issue structure, progress.md). */
+export interface CreatedPath {
+  /** Absolute real path. */
+  path: string;
+  kind: 'directory' | 'file';
+  /** For a file: its hash when written, to tell whether it was edited since. */
+  sha256?: string;
+}
+
 export interface ProjectOutcome {
   /** Stable identity of the target: the registered project id, or the absolute directory. */
   target: string;
@@ -34,7 +43,7 @@ export interface ProjectOutcome {
 
 export type DistributionEvent =
   | { type: 'TemplateDistributionStarted'; data: { distributionId: string; template: TemplateRef; targets: number; force: boolean; baseDir: string | null; at: string } }
-  | { type: 'TemplateDistributedToProject'; data: ProjectOutcome & { file: WrittenFile | null; ticketId: string | null; at: string } }
+  | { type: 'TemplateDistributedToProject'; data: ProjectOutcome & { file: WrittenFile | null; ticketId: string | null; created?: CreatedPath[]; at: string } }
   | { type: 'TemplateDistributionFailedForProject'; data: ProjectOutcome & { reason: string; at: string } }
   | { type: 'TemplateDistributionSkippedForProject'; data: ProjectOutcome & { reason: string; previousDistributionId: string | null; at: string } }
   | { type: 'TemplateDistributionFinished'; data: { succeeded: number; failed: number; skipped: number; at: string } }
@@ -44,6 +53,10 @@ export type DistributionEvent =
         removed: Array<{ target: string; project: string; path: string }>;
         kept: Array<{ target: string; project: string; path: string; reason: string }>;
         ticketsWithdrawn: string[];
+        /** Folders and progress.md the distribution had created, removed because nothing else was in them. */
+        cleanedUp?: Array<{ target: string; project: string; path: string }>;
+        /** Tickets left open because their file was edited (someone is working on them). */
+        ticketsKeptOpen?: string[];
         at: string;
       };
     };
@@ -52,11 +65,20 @@ export type DistributionCommand =
   | { type: 'StartDistribution'; distributionId: string; template: TemplateRef; targets: number; force: boolean; baseDir: string | null; at: string }
   | { type: 'RecordProjectOutcome'; event: Extract<DistributionEvent, { type: 'TemplateDistributedToProject' | 'TemplateDistributionFailedForProject' | 'TemplateDistributionSkippedForProject' }> }
   | { type: 'FinishDistribution'; at: string }
-  | { type: 'RecordRollback'; removed: Array<{ target: string; project: string; path: string }>; kept: Array<{ target: string; project: string; path: string; reason: string }>; ticketsWithdrawn: string[]; at: string };
+  | {
+      type: 'RecordRollback';
+      removed: Array<{ target: string; project: string; path: string }>;
+      kept: Array<{ target: string; project: string; path: string; reason: string }>;
+      ticketsWithdrawn: string[];
+      cleanedUp?: Array<{ target: string; project: string; path: string }>;
+      ticketsKeptOpen?: string[];
+      at: string;
+    };
 
 export interface DistributedProject extends ProjectOutcome {
   file: WrittenFile | null;
   ticketId: string | null;
+  created?: CreatedPath[];
 }
 
 export interface DistributionState {

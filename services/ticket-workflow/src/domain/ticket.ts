@@ -1,9 +1,11 @@
 import { conflict, ERROR_CODES, invalid, notFound } from './errors';
 import type { Priority } from './names';
+import { decideTaskCommand, type TaskCommand, type TaskEvent } from './ticket-task';
 
 /**
  * The ticket aggregate (stream `ticket-<id>`): an execution plan of worker types run
- * in order, comments, the queued task of its current stage, and closing.
+ * in order, comments, the task of its current stage (queued, taken, released), and closing.
+ * Task handling (queue, take, release, lease, resume) lives in ticket-task.ts.
  */
 
 /** Who wrote a comment or did a stage; the coordinator is `coordinator/coordinator`. */
@@ -37,10 +39,9 @@ export type TicketEvent =
     }
   | { type: 'TicketCommentAdded'; data: { commentId: string; workerType: string; workerId: string; stageNumber: number; content: string; at: string } }
   | { type: 'TicketStageCompleted'; data: { stage: string; stageNumber: number; workerType: string; workerId: string; commentId: string | null; at: string } }
-  | { type: 'TicketQueued'; data: { taskId: string; workerType: string; at: string } }
-  | { type: 'TicketTaskTaken'; data: { taskId: string; workerType: string; workerId: string; at: string } }
   | { type: 'TicketClosed'; data: { status: CloseStatus; reason: string | null; commentId: string; at: string } }
-  | { type: 'TicketStageCompletionProcessed'; data: { stageNumber: number; at: string } };
+  | { type: 'TicketStageCompletionProcessed'; data: { stageNumber: number; at: string } }
+  | TaskEvent;
 
 export type TicketCommand =
   | {
@@ -56,19 +57,25 @@ export type TicketCommand =
       commentId: string;
       at: string;
     }
-  | { type: 'AddComment'; commentId: string; actor: Actor; stageNumber: number; content: string; at: string }
-  /** Completes the next stage; with `content`, the comment and the stage change are one append. */
-  | { type: 'CompleteStage'; stage: string; stageNumber?: number; actor: Actor; content?: string; commentId: string; at: string }
-  | { type: 'QueueTask'; taskId: string; workerType: string; at: string }
-  | { type: 'TakeTask'; taskId: string; worker: Actor; at: string }
-  | { type: 'CloseTicket'; status: CloseStatus; reason?: string; commentId: string; at: string }
-  | { type: 'MarkStageCompletionProcessed'; stageNumber: number; at: string };
+  | { type: 'AddComment'; ticketId: string; commentId: string; actor: Actor; stageNumber: number; content: string; at: string }
+  /**
+   * Completes the next stage; with `content`, the comment and the stage change are one append.
+   * A worker completes only a stage of its own type whose task it holds (or nobody holds);
+   * `asOperator` (the coordinator's update_ticket_stage) may complete any next stage.
+   */
+  | { type: 'CompleteStage'; ticketId: string; stage: string; stageNumber?: number; actor: Actor; asOperator?: boolean; content?: string; commentId: string; at: string }
+  | { type: 'CloseTicket'; ticketId: string; status: CloseStatus; reason?: string; commentId: string; at: string }
+  | { type: 'MarkStageCompletionProcessed'; ticketId: string; stageNumber: number; at: string }
+  | TaskCommand;
 
 export interface PendingTask {
   taskId: string;
   workerType: string;
   queuedAt: string;
   takenBy: string | null;
+  takenAt: string | null;
+  /** The holder's last sign of life on this task (taking it, a comment, a lease renewal). */
+  lastActivityAt: string | null;
 }
 
 export interface TicketState {
@@ -101,27 +108,23 @@ export const initialTicketState = (): TicketState => ({
 export function evolveTicket(state: TicketState, event: TicketEvent): TicketState {
   switch (event.type) {
     case 'TicketCreated':
-      return {
-        ...initialTicketState(),
-        exists: true,
-        ticketId: event.data.ticketId,
-        projectId: event.data.projectId,
-        executionPlan: event.data.executionPlan,
-      };
+      return { ...initialTicketState(), exists: true, ticketId: event.data.ticketId, projectId: event.data.projectId, executionPlan: event.data.executionPlan };
     case 'TicketCommentAdded':
-      return state;
+      // The holder commenting on its task is working on it: that keeps its lease.
+      return state.task?.takenBy === event.data.workerId ? { ...state, task: { ...state.task, lastActivityAt: event.data.at } } : state;
     case 'TicketStageCompleted':
-      return {
-        ...state,
-        completedStages: event.data.stageNumber,
-        lastCompletedStage: event.data.stage,
-        // The stage's task is done; a new one is queued by the coordinator.
-        task: null,
-      };
+      // The stage's task is done; a new one is queued by the coordinator.
+      return { ...state, completedStages: event.data.stageNumber, lastCompletedStage: event.data.stage, task: null };
     case 'TicketQueued':
-      return { ...state, task: { taskId: event.data.taskId, workerType: event.data.workerType, queuedAt: event.data.at, takenBy: null } };
+      return { ...state, task: { taskId: event.data.taskId, workerType: event.data.workerType, queuedAt: event.data.at, takenBy: null, takenAt: null, lastActivityAt: null } };
     case 'TicketTaskTaken':
-      return state.task && state.task.taskId === event.data.taskId ? { ...state, task: { ...state.task, takenBy: event.data.workerId } } : state;
+      return state.task && state.task.taskId === event.data.taskId
+        ? { ...state, task: { ...state.task, takenBy: event.data.workerId, takenAt: event.data.at, lastActivityAt: event.data.at } }
+        : state;
+    case 'TicketTaskReleased':
+      return state.task && state.task.taskId === event.data.taskId ? { ...state, task: { ...state.task, takenBy: null, takenAt: null, lastActivityAt: null } } : state;
+    case 'TicketTaskLeaseRenewed':
+      return state.task && state.task.taskId === event.data.taskId ? { ...state, task: { ...state.task, lastActivityAt: event.data.at } } : state;
     case 'TicketClosed':
       return { ...state, closed: event.data.status, lastCompletedStage: event.data.status, task: null };
     case 'TicketStageCompletionProcessed':
@@ -137,11 +140,11 @@ const closingMessage = (status: CloseStatus, reason?: string): string => {
   return reason ? `${base} Reason: ${reason}` : base;
 };
 
-function requireExisting(state: TicketState, ticketId?: string): void {
-  if (!state.exists) throw notFound(ERROR_CODES.ticketNotFound, `ticket ${ticketId ?? state.ticketId} does not exist`);
+export function requireExisting(state: TicketState, ticketId: string): void {
+  if (!state.exists) throw notFound(ERROR_CODES.ticketNotFound, `ticket ${ticketId} does not exist`);
 }
 
-function requireOpen(state: TicketState, doing: string): void {
+export function requireOpen(state: TicketState, doing: string): void {
   if (state.closed) throw conflict(ERROR_CODES.ticketClosed, `ticket ${state.ticketId} is closed (${state.closed}); it cannot ${doing}`);
 }
 
@@ -169,57 +172,12 @@ export function decideTicket(command: TicketCommand, state: TicketState): Ticket
       ];
     }
     case 'AddComment':
-      requireExisting(state);
+      requireExisting(state, command.ticketId);
       return [{ type: 'TicketCommentAdded', data: { commentId: command.commentId, ...command.actor, stageNumber: command.stageNumber, content: command.content, at: command.at } }];
-    case 'CompleteStage': {
-      requireExisting(state);
-      requireOpen(state, 'change stage');
-      const expected = nextStage(state);
-      const total = state.executionPlan.length;
-      if (expected === undefined) {
-        throw conflict(ERROR_CODES.planComplete, `ticket ${state.ticketId} has completed all ${total} stages of its plan; close it instead`);
-      }
-      const number = state.completedStages + 1;
-      if (command.stage !== expected || (command.stageNumber !== undefined && command.stageNumber !== number)) {
-        const asked = command.stageNumber !== undefined ? `'${command.stage}' (stage ${command.stageNumber})` : `'${command.stage}'`;
-        throw conflict(
-          ERROR_CODES.stageOutOfOrder,
-          `stage ${asked} is not the next stage of ticket ${state.ticketId}: the next is '${expected}' (stage ${number} of ${total}; plan ${state.executionPlan.join(' → ')})`,
-        );
-      }
-      const events: TicketEvent[] = [];
-      if (command.content !== undefined) {
-        events.push({ type: 'TicketCommentAdded', data: { commentId: command.commentId, ...command.actor, stageNumber: number, content: command.content, at: command.at } });
-      }
-      events.push({
-        type: 'TicketStageCompleted',
-        data: { stage: expected, stageNumber: number, ...command.actor, commentId: command.content !== undefined ? command.commentId : null, at: command.at },
-      });
-      return events;
-    }
-    case 'QueueTask': {
-      requireExisting(state);
-      requireOpen(state, 'be queued');
-      if (state.task) {
-        throw conflict(
-          ERROR_CODES.taskAlreadyQueued,
-          `ticket ${state.ticketId} is already queued for '${state.task.workerType}' (task ${state.task.taskId}${state.task.takenBy ? `, taken by ${state.task.takenBy}` : ''})`,
-        );
-      }
-      if (nextStage(state) === undefined) {
-        throw conflict(ERROR_CODES.planComplete, `ticket ${state.ticketId} has no stage left to do; close it instead`);
-      }
-      return [{ type: 'TicketQueued', data: { taskId: command.taskId, workerType: command.workerType, at: command.at } }];
-    }
-    case 'TakeTask': {
-      const task = state.task;
-      if (!state.exists || state.closed || !task || task.taskId !== command.taskId || task.takenBy !== null || task.workerType !== command.worker.workerType) {
-        throw conflict(ERROR_CODES.taskNotAvailable, `task ${command.taskId} is no longer available`);
-      }
-      return [{ type: 'TicketTaskTaken', data: { taskId: task.taskId, workerType: task.workerType, workerId: command.worker.workerId, at: command.at } }];
-    }
+    case 'CompleteStage':
+      return completeStage(command, state);
     case 'CloseTicket': {
-      requireExisting(state);
+      requireExisting(state, command.ticketId);
       requireOpen(state, 'be closed again');
       return [
         { type: 'TicketCommentAdded', data: { commentId: command.commentId, ...COORDINATOR, stageNumber: CLOSING_STAGE, content: closingMessage(command.status, command.reason), at: command.at } },
@@ -227,7 +185,7 @@ export function decideTicket(command: TicketCommand, state: TicketState): Ticket
       ];
     }
     case 'MarkStageCompletionProcessed': {
-      requireExisting(state);
+      requireExisting(state, command.ticketId);
       if (command.stageNumber < 1 || command.stageNumber > state.completedStages) {
         throw notFound(ERROR_CODES.eventNotFound, `ticket ${state.ticketId} has no completed stage ${command.stageNumber}`);
       }
@@ -235,5 +193,46 @@ export function decideTicket(command: TicketCommand, state: TicketState): Ticket
       if (state.processedStages.includes(command.stageNumber)) return [];
       return [{ type: 'TicketStageCompletionProcessed', data: { stageNumber: command.stageNumber, at: command.at } }];
     }
+    default:
+      return decideTaskCommand(command, state);
   }
+}
+
+function completeStage(command: Extract<TicketCommand, { type: 'CompleteStage' }>, state: TicketState): TicketEvent[] {
+  requireExisting(state, command.ticketId);
+  requireOpen(state, 'change stage');
+  const expected = nextStage(state);
+  const total = state.executionPlan.length;
+  if (expected === undefined) {
+    throw conflict(ERROR_CODES.planComplete, `ticket ${state.ticketId} has completed all ${total} stages of its plan; close it instead`);
+  }
+  const number = state.completedStages + 1;
+  if (command.stage !== expected || (command.stageNumber !== undefined && command.stageNumber !== number)) {
+    const asked = command.stageNumber !== undefined ? `'${command.stage}' (stage ${command.stageNumber})` : `'${command.stage}'`;
+    throw conflict(
+      ERROR_CODES.stageOutOfOrder,
+      `stage ${asked} is not the next stage of ticket ${state.ticketId}: the next is '${expected}' (stage ${number} of ${total}; plan ${state.executionPlan.join(' → ')})`,
+    );
+  }
+  if (!command.asOperator) {
+    if (command.actor.workerType !== expected) {
+      throw conflict(ERROR_CODES.wrongWorkerType, `stage '${expected}' of ticket ${state.ticketId} is for a '${expected}' worker, not '${command.actor.workerType}'`);
+    }
+    const holder = state.task?.takenBy;
+    if (holder && holder !== command.actor.workerId) {
+      throw conflict(
+        ERROR_CODES.taskHeldByAnother,
+        `stage '${expected}' of ticket ${state.ticketId} is held by worker ${holder}; only ${holder} or an operator (update_ticket_stage) may complete it`,
+      );
+    }
+  }
+  const events: TicketEvent[] = [];
+  if (command.content !== undefined) {
+    events.push({ type: 'TicketCommentAdded', data: { commentId: command.commentId, ...command.actor, stageNumber: number, content: command.content, at: command.at } });
+  }
+  events.push({
+    type: 'TicketStageCompleted',
+    data: { stage: expected, stageNumber: number, ...command.actor, commentId: command.content !== undefined ? command.commentId : null, at: command.at },
+  });
+  return events;
 }

@@ -53,7 +53,7 @@ describe('ticket', () => {
 
   it('completes the next stage as a comment and a stage change together', () => {
     const events = given(ticketDecider, [...created, queuedForArchitect])
-      .when({ type: 'CompleteStage', stage: 'architect', actor: architect, content: 'Design done', commentId: 'c1', at })
+      .when({ type: 'CompleteStage', ticketId: 'WEB-001', stage: 'architect', actor: architect, content: 'Design done', commentId: 'c1', at })
       .then();
     expect(events).toEqual([
       { type: 'TicketCommentAdded', data: { commentId: 'c1', ...architect, stageNumber: 1, content: 'Design done', at } },
@@ -65,14 +65,14 @@ describe('ticket', () => {
   });
 
   it('refuses a stage that is not the next one in the plan, saying which is', () => {
-    const error = given(ticketDecider, created).when({ type: 'CompleteStage', stage: 'developer', actor: developer, content: 'done', commentId: 'c1', at }).error();
+    const error = given(ticketDecider, created).when({ type: 'CompleteStage', ticketId: 'WEB-001', stage: 'developer', actor: developer, content: 'done', commentId: 'c1', at }).error();
     expect(codeOf(error)).toBe(ERROR_CODES.stageOutOfOrder);
     expect((error as Error).message).toContain("the next is 'architect' (stage 1 of 3");
   });
 
   it('refuses a stage number that does not match the next stage', () => {
     const error = given(ticketDecider, [...created, architectDone])
-      .when({ type: 'CompleteStage', stage: 'developer', stageNumber: 3, actor: developer, content: 'done', commentId: 'c2', at })
+      .when({ type: 'CompleteStage', ticketId: 'WEB-001', stage: 'developer', stageNumber: 3, actor: developer, content: 'done', commentId: 'c2', at })
       .error();
     expect(codeOf(error)).toBe(ERROR_CODES.stageOutOfOrder);
   });
@@ -84,49 +84,49 @@ describe('ticket', () => {
       { type: 'TicketStageCompleted', data: { stage: 'developer', stageNumber: 2, ...developer, commentId: null, at } },
       { type: 'TicketStageCompleted', data: { stage: 'tester', stageNumber: 3, workerType: 'tester', workerId: 't', commentId: null, at } },
     ];
-    const error = given(ticketDecider, history).when({ type: 'CompleteStage', stage: 'tester', actor: developer, commentId: 'c', at }).error();
+    const error = given(ticketDecider, history).when({ type: 'CompleteStage', ticketId: 'WEB-001', stage: 'tester', actor: developer, commentId: 'c', at }).error();
     expect(codeOf(error)).toBe(ERROR_CODES.planComplete);
   });
 
   it('closes with a closing comment, and a closed ticket takes no more stage changes', () => {
-    const events = given(ticketDecider, created).when({ type: 'CloseTicket', status: 'Stopped', reason: 'duplicate', commentId: 'cx', at }).then();
+    const events = given(ticketDecider, created).when({ type: 'CloseTicket', ticketId: 'WEB-001', status: 'Stopped', reason: 'duplicate', commentId: 'cx', at }).then();
     expect(events.map((e) => e.type)).toEqual(['TicketCommentAdded', 'TicketClosed']);
     expect(events[0]?.data).toMatchObject({ stageNumber: 999, content: 'Ticket stopped by coordinator due to issues or cancellation. Reason: duplicate' });
     const closed = [...created, ...events];
     expect(given(ticketDecider, closed).state.lastCompletedStage).toBe('Stopped');
-    expect(codeOf(given(ticketDecider, closed).when({ type: 'CompleteStage', stage: 'architect', actor: architect, commentId: 'c', at }).error())).toBe(ERROR_CODES.ticketClosed);
-    expect(codeOf(given(ticketDecider, closed).when({ type: 'QueueTask', taskId: 't', workerType: 'architect', at }).error())).toBe(ERROR_CODES.ticketClosed);
-    expect(codeOf(given(ticketDecider, closed).when({ type: 'CloseTicket', status: 'Completed', commentId: 'c', at }).error())).toBe(ERROR_CODES.ticketClosed);
+    expect(codeOf(given(ticketDecider, closed).when({ type: 'CompleteStage', ticketId: 'WEB-001', stage: 'architect', actor: architect, commentId: 'c', at }).error())).toBe(ERROR_CODES.ticketClosed);
+    expect(codeOf(given(ticketDecider, closed).when({ type: 'QueueTask', ticketId: 'WEB-001', taskId: 't', workerType: 'architect', at }).error())).toBe(ERROR_CODES.ticketClosed);
+    expect(codeOf(given(ticketDecider, closed).when({ type: 'CloseTicket', ticketId: 'WEB-001', status: 'Completed', commentId: 'c', at }).error())).toBe(ERROR_CODES.ticketClosed);
   });
 
   it('queues one task at a time', () => {
-    expect(given(ticketDecider, created).when({ type: 'QueueTask', taskId: 't1', workerType: 'architect', at }).then()).toEqual([queuedForArchitect]);
-    const error = given(ticketDecider, [...created, queuedForArchitect]).when({ type: 'QueueTask', taskId: 't2', workerType: 'architect', at }).error();
+    expect(given(ticketDecider, created).when({ type: 'QueueTask', ticketId: 'WEB-001', taskId: 't1', workerType: 'architect', at }).then()).toEqual([queuedForArchitect]);
+    const error = given(ticketDecider, [...created, queuedForArchitect]).when({ type: 'QueueTask', ticketId: 'WEB-001', taskId: 't2', workerType: 'architect', at }).error();
     expect(codeOf(error)).toBe(ERROR_CODES.taskAlreadyQueued);
   });
 
   it('gives a task to one worker only', () => {
-    const taken = given(ticketDecider, [...created, queuedForArchitect]).when({ type: 'TakeTask', taskId: 't1', worker: architect, at }).then();
+    const taken = given(ticketDecider, [...created, queuedForArchitect]).when({ type: 'TakeTask', ticketId: 'WEB-001', taskId: 't1', worker: architect, at }).then();
     expect(taken).toEqual([{ type: 'TicketTaskTaken', data: { taskId: 't1', workerType: 'architect', workerId: 'arch-1', at } }]);
-    const second = given(ticketDecider, [...created, queuedForArchitect, ...taken]).when({ type: 'TakeTask', taskId: 't1', worker: { workerType: 'architect', workerId: 'arch-2' }, at }).error();
+    const second = given(ticketDecider, [...created, queuedForArchitect, ...taken]).when({ type: 'TakeTask', ticketId: 'WEB-001', taskId: 't1', worker: { workerType: 'architect', workerId: 'arch-2' }, at }).error();
     expect(codeOf(second)).toBe(ERROR_CODES.taskNotAvailable);
   });
 
   it('does not give a task to a worker of another type', () => {
-    const error = given(ticketDecider, [...created, queuedForArchitect]).when({ type: 'TakeTask', taskId: 't1', worker: developer, at }).error();
+    const error = given(ticketDecider, [...created, queuedForArchitect]).when({ type: 'TakeTask', ticketId: 'WEB-001', taskId: 't1', worker: developer, at }).error();
     expect(codeOf(error)).toBe(ERROR_CODES.taskNotAvailable);
   });
 
   it('marks a stage completion processed once; again is a no-op', () => {
-    const events = given(ticketDecider, [...created, architectDone]).when({ type: 'MarkStageCompletionProcessed', stageNumber: 1, at }).then();
+    const events = given(ticketDecider, [...created, architectDone]).when({ type: 'MarkStageCompletionProcessed', ticketId: 'WEB-001', stageNumber: 1, at }).then();
     expect(events).toEqual([{ type: 'TicketStageCompletionProcessed', data: { stageNumber: 1, at } }]);
-    expect(given(ticketDecider, [...created, architectDone, ...events]).when({ type: 'MarkStageCompletionProcessed', stageNumber: 1, at }).then()).toEqual([]);
-    expect(codeOf(given(ticketDecider, [...created, architectDone]).when({ type: 'MarkStageCompletionProcessed', stageNumber: 2, at }).error())).toBe(ERROR_CODES.eventNotFound);
+    expect(given(ticketDecider, [...created, architectDone, ...events]).when({ type: 'MarkStageCompletionProcessed', ticketId: 'WEB-001', stageNumber: 1, at }).then()).toEqual([]);
+    expect(codeOf(given(ticketDecider, [...created, architectDone]).when({ type: 'MarkStageCompletionProcessed', ticketId: 'WEB-001', stageNumber: 2, at }).error())).toBe(ERROR_CODES.eventNotFound);
   });
 
   it('takes comments from workers with their stage number', () => {
-    const events = given(ticketDecider, created).when({ type: 'AddComment', commentId: 'c9', actor: developer, stageNumber: 2, content: 'note', at }).then();
+    const events = given(ticketDecider, created).when({ type: 'AddComment', ticketId: 'WEB-001', commentId: 'c9', actor: developer, stageNumber: 2, content: 'note', at }).then();
     expect(events).toEqual([{ type: 'TicketCommentAdded', data: { commentId: 'c9', ...developer, stageNumber: 2, content: 'note', at } }]);
-    expect(codeOf(given(ticketDecider, []).when({ type: 'AddComment', commentId: 'c9', actor: developer, stageNumber: 2, content: 'note', at }).error())).toBe(ERROR_CODES.ticketNotFound);
+    expect(codeOf(given(ticketDecider, []).when({ type: 'AddComment', ticketId: 'WEB-001', commentId: 'c9', actor: developer, stageNumber: 2, content: 'note', at }).error())).toBe(ERROR_CODES.ticketNotFound);
   });
 });

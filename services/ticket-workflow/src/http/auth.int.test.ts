@@ -2,7 +2,7 @@
  * Walks EVERY REST route the app registered (not a hand-written list) with no token, an
  * expired token, a forged signature, a role too weak, and no MFA, and checks each answer:
  * 401/403 as problem+json with a stable code and no internals. Public routes stay public;
- * /mcp is open without MCP_TOKEN and needs exactly that bearer token with it.
+ * /mcp takes exactly the agents' token or an operator JWT (per-tool access), nothing else.
  */
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
@@ -23,20 +23,26 @@ let store: PostgresEventStore;
 let workflow: RunningWorkflow;
 let open: TicketWorkflowApp;
 let guarded: TicketWorkflowApp;
+let tokenOnly: TicketWorkflowApp;
 
 beforeAll(async () => {
   db = await createTestDatabase('tw_auth');
   store = createPostgresEventStore({ pool: db.pool });
   await store.migrate();
-  workflow = await startTicketWorkflow({ store, pool: db.pool });
-  const base = { ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken: createTokenVerifier({ secret, ...claims }) };
-  open = await createTicketWorkflowApp(base);
-  guarded = await createTicketWorkflowApp({ ...base, mcpToken: MCP_TOKEN });
-  await Promise.all([open.app.ready(), guarded.app.ready()]);
+  workflow = await startTicketWorkflow({ store, pool: db.pool, liveUpdates: true });
+  const verifyToken = createTokenVerifier({ secret, ...claims });
+  // With live updates, so the event stream route is walked too.
+  const base = { ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken, live: workflow.live! };
+  // `open` is the REST surface under test (its /mcp takes JWTs); `guarded` takes both credentials, `tokenOnly` only MCP_TOKEN.
+  open = await createTicketWorkflowApp({ ...base, mcp: { verifyToken } });
+  guarded = await createTicketWorkflowApp({ ...base, mcp: { token: MCP_TOKEN, verifyToken } });
+  tokenOnly = await createTicketWorkflowApp({ ...base, mcp: { token: MCP_TOKEN } });
+  await Promise.all([open.app.ready(), guarded.app.ready(), tokenOnly.app.ready()]);
 });
 afterAll(async () => {
   await open?.app.close();
   await guarded?.app.close();
+  await tokenOnly?.app.close();
   await workflow?.stop();
   await store?.close();
   await db?.drop();
@@ -65,16 +71,19 @@ const concrete = (url: string) => url.replace(/:[a-z_]+/g, 'x1');
 
 /** The weakest token that must still be refused, and one that is enough, per access level. */
 const TOO_WEAK: Record<Access, readonly Role[]> = { read: [], operate: ['viewer'], admin: ['operator'] };
+
 const ENOUGH: Record<Access, readonly Role[]> = { read: ['viewer'], operate: ['operator'], admin: ['admin'] };
 
 describe('every REST route', () => {
-  it('is protected, one per operation: GET reads (viewer), every change operates (operator with MFA); bearer security in OpenAPI', () => {
+  it('is protected, one per operation at its access level: GET reads (viewer), changes operate (operator with MFA), distributing templates is admin; bearer security in OpenAPI', () => {
     const routes = open.routes;
-    expect(routes).toHaveLength(OPERATIONS.length);
-    for (const route of routes) {
-      expect(route.url.startsWith('/v1/')).toBe(true);
-      expect(route.access).toBe(route.method === 'GET' ? 'read' : 'operate');
+    for (const operation of OPERATIONS) {
+      const route = routes.find((r) => r.url === `/v1${operation.rest.path}` && r.method === operation.rest.method);
+      expect(route?.access, operation.name).toBe(operation.access);
+      expect(operation.access).toBe(operation.rest.method === 'GET' ? 'read' : ['distribute_template', 'rollback_distribution'].includes(operation.name) ? 'admin' : 'operate');
     }
+    for (const route of routes) expect(route.url.startsWith('/v1/')).toBe(true);
+    expect(routes.find((r) => r.url === '/v1/events/stream')).toMatchObject({ method: 'GET', access: 'read' });
     expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining(['POST /v1/tickets', 'GET /v1/tickets/:ticket_id', 'POST /v1/distributions']));
     const doc = open.app.swagger() as { paths: Record<string, Record<string, { security?: unknown }>> };
     for (const route of routes) {
@@ -140,7 +149,8 @@ describe('public routes and /mcp', () => {
   });
 
   it('limits each client’s requests per window, REST and MCP alike, with a 429 problem; probes are not limited', async () => {
-    const limited = await createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken: createTokenVerifier({ secret, ...claims }), rateLimit: { max: 3 } });
+    const verifyToken = createTokenVerifier({ secret, ...claims });
+    const limited = await createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken, mcp: { token: MCP_TOKEN }, rateLimit: { max: 3 } });
     try {
       const viewer = `Bearer ${await token(['viewer'])}`;
       const statuses: number[] = [];
@@ -149,7 +159,7 @@ describe('public routes and /mcp', () => {
       const over = await limited.app.inject({ url: '/v1/projects', headers: { authorization: viewer } });
       expect(over.statusCode).toBe(429);
       expect(over.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
-      expect((await initialize(limited)).statusCode).toBe(429);
+      expect((await initialize(limited, `Bearer ${MCP_TOKEN}`)).statusCode).toBe(429);
       expect((await limited.app.inject({ url: '/healthz' })).statusCode).toBe(200);
     } finally {
       await limited.app.close();
@@ -164,19 +174,24 @@ describe('public routes and /mcp', () => {
       payload: { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'auth-test', version: '1' } } },
     });
 
-  it('leaves /mcp open without MCP_TOKEN (agents are not operators)', async () => {
-    const res = await initialize(open);
-    expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ id: 1, result: { serverInfo: { name: 'fairlead-ticket-workflow' } } });
+  it('never leaves /mcp open: an app without any MCP credential cannot be built', async () => {
+    await expect(createTicketWorkflowApp({ ctx: workflow.ctx, logger: pino({ level: 'silent' }), verifyToken: createTokenVerifier({ secret, ...claims }), mcp: {} })).rejects.toThrow(
+      /\/mcp needs a credential/,
+    );
   });
 
-  it('with MCP_TOKEN, needs exactly that bearer token on /mcp, and operator JWTs do not replace it', async () => {
+  it('needs exactly the MCP token or a valid operator JWT on /mcp', async () => {
     expectProblem(await initialize(guarded), 401, 'MCP_TOKEN_MISSING');
     expectProblem(await initialize(guarded, `Bearer ${MCP_TOKEN}x`), 401, 'MCP_TOKEN_INVALID');
-    expectProblem(await initialize(guarded, `Bearer ${await token(['admin'])}`), 401, 'MCP_TOKEN_INVALID');
+    expectProblem(await initialize(guarded, `Bearer ${await token(['admin'], { secret: 'another-secret-that-is-long-enough-to-sign' })}`), 401, 'TOKEN_INVALID');
+    expectProblem(await initialize(guarded, `Bearer ${await token(['admin'], { ttlSec: -60 })}`), 401, 'TOKEN_EXPIRED');
     expectProblem(await guarded.app.inject({ method: 'GET', url: '/mcp' }), 401, 'MCP_TOKEN_MISSING');
-    const ok = await initialize(guarded, `Bearer ${MCP_TOKEN}`);
-    expect(ok.statusCode, ok.body).toBe(200);
-    expect(ok.json()).toMatchObject({ id: 1, result: { serverInfo: { name: 'fairlead-ticket-workflow' } } });
+    for (const credential of [MCP_TOKEN, await token(['viewer'], { mfa: false })]) {
+      const ok = await initialize(guarded, `Bearer ${credential}`);
+      expect(ok.statusCode, ok.body).toBe(200);
+      expect(ok.json()).toMatchObject({ id: 1, result: { serverInfo: { name: 'fairlead-ticket-workflow' } } });
+    }
+    // With MCP_AUTH=token, an operator JWT is not a credential for /mcp.
+    expectProblem(await initialize(tokenOnly, `Bearer ${await token(['admin'])}`), 401, 'MCP_TOKEN_INVALID');
   });
 });

@@ -1,33 +1,51 @@
 /**
  * Who may call what in ticket-workflow. REST under /v1 is for operators, behind the
  * platform's operator authentication (the same JWT settings, roles and rules as the
- * operator API): reads need `viewer`; every change needs `operator` and a token that went
- * through MFA, as every change does in the operator API. MCP at /mcp is for agents, not
- * operators: open by default (the service listens on loopback), or, when MCP_TOKEN is
- * set, only with `Authorization: Bearer <MCP_TOKEN>`.
+ * operator API): each route needs its operation's access level (reads `viewer`, changes
+ * `operator` with MFA, template distribution `admin` with MFA). MCP at /mcp always needs a
+ * credential: the agents' static token (MCP_TOKEN) and/or an operator JWT, verified as
+ * REST verifies it and then checked per tool against the same access levels.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { UnauthorizedError, type Access } from '@fairlead/platform';
+import { UnauthorizedError, type Principal, type TokenVerifier } from '@fairlead/platform';
 
 /** Every route under this prefix needs an operator token (health, readiness, docs, metrics and /mcp stay outside). */
 export const REST_PREFIX = '/v1/';
 
-/** A REST route's access level: GET reads (viewer), anything else changes (operator, with MFA). */
-export function accessOf(method: string): Access {
-  return method === 'GET' ? 'read' : 'operate';
+/** Who called /mcp: an agent with the static token (every tool), or an operator with a verified JWT (per-tool access). */
+export type McpCaller = { kind: 'agent'; id: string } | { kind: 'operator'; id: string; principal: Principal };
+
+export interface McpAuthOptions {
+  /** The agents' shared bearer token. */
+  token?: string;
+  /** Operators' JWTs (platform's createTokenVerifier, the REST API's). */
+  verifyToken?: TokenVerifier;
 }
 
-/** The `onRequest` hook of /mcp when MCP_TOKEN is set: the shared bearer token, compared in constant time. */
-export function requireMcpToken(token: string): (request: FastifyRequest) => Promise<void> {
-  const expected = digest(token);
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * Authenticates a /mcp request: `Authorization: Bearer <MCP_TOKEN>` (compared in
+ * constant time) or `Bearer <operator JWT>`. Anything else is a 401 with a stable code:
+ * MCP_TOKEN_MISSING, MCP_TOKEN_INVALID, or the JWT's own (TOKEN_EXPIRED, TOKEN_INVALID, …).
+ */
+export function mcpAuthenticator(options: McpAuthOptions): (request: FastifyRequest) => Promise<McpCaller> {
+  if (!options.token && !options.verifyToken) throw new Error('/mcp needs a credential: an MCP token, operator JWTs, or both');
+  const expected = options.token ? digest(options.token) : undefined;
+  const accepted = [options.token ? 'Bearer <MCP_TOKEN>' : undefined, options.verifyToken ? 'Bearer <operator JWT>' : undefined].filter(Boolean).join(' or ');
   return async (request) => {
     const header = request.headers.authorization;
-    if (!header) throw new UnauthorizedError('The MCP endpoint needs Authorization: Bearer <MCP_TOKEN>.', { code: 'MCP_TOKEN_MISSING' });
+    if (!header) throw new UnauthorizedError(`The MCP endpoint needs Authorization: ${accepted}.`, { code: 'MCP_TOKEN_MISSING' });
     const given = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-    // Digests have one length, so timingSafeEqual never throws and the length leaks nothing.
-    if (!given || !timingSafeEqual(digest(given), expected)) throw new UnauthorizedError('The MCP token is not valid.', { code: 'MCP_TOKEN_INVALID' });
+    if (given && expected && timingSafeEqual(digest(given), expected)) return { kind: 'agent', id: 'mcp-agent' };
+    if (given && options.verifyToken && JWT_SHAPE.test(given)) {
+      const principal = await options.verifyToken(`Bearer ${given}`);
+      return { kind: 'operator', id: `operator:${principal.sub}`, principal };
+    }
+    throw new UnauthorizedError('The MCP credential is not valid.', { code: 'MCP_TOKEN_INVALID' });
   };
 }
 
+// Digests have one length, so timingSafeEqual never throws and the length leaks nothing.
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();

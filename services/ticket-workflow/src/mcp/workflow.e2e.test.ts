@@ -19,8 +19,8 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase('tw_mcp_e2e');
-  service = await startServiceProcess({ service: 'ticket-workflow', env: { DATABASE_URL: db.url, ...JWT, MCP_TOKEN } });
   base = await mkdtemp(join(tmpdir(), 'tw-mcp-'));
+  service = await startServiceProcess({ service: 'ticket-workflow', env: { DATABASE_URL: db.url, ...JWT, MCP_TOKEN, TEMPLATES_ROOT: base, PROJECTS_ROOT: base } });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
@@ -234,6 +234,8 @@ describe('ticket workflow over MCP (official client, Streamable HTTP, separate p
     expect(notFound.status).toBe(404);
     expect(notFound.headers.get('content-type')).toContain('application/problem+json');
     expect(await notFound.json()).toMatchObject({ code: 'TICKET_NOT_FOUND' });
+    const worker = await fetch(`${url}/workers`, { method: 'POST', headers: operator, body: JSON.stringify({ worker_id: 't', worker_type: 'tester' }) });
+    expect(worker.status).toBe(201);
     const stage = await fetch(`${url}/tickets/${ticket.ticket_id}/stages`, {
       method: 'POST',
       headers: operator,

@@ -1,11 +1,13 @@
 import type { ProjectionDefinition } from '@fairlead/projections';
 import { applyToCoordinatorEvents } from './coordinator-events/coordinator-events';
+import { applyToDependencies } from './dependencies/dependencies';
 import { applyToDistributions } from './distributions/distributions';
 import { applyToProjects } from './projects/projects';
 import { applyToQueues } from './queues/queues';
 import type { Apply } from './shared';
 import { applyToTickets } from './tickets/tickets';
 import { applyToWorkers } from './workers/workers';
+import { applyToWorkerTypes } from './worker-types/worker-types';
 
 export { readModelMigrations } from './migrations';
 export * from './tickets/tickets';
@@ -14,12 +16,27 @@ export * from './coordinator-events/coordinator-events';
 export * from './workers/workers';
 export * from './projects/projects';
 export * from './distributions/distributions';
-export type { Db } from './shared';
+export * from './dependencies/dependencies';
+export * from './worker-types/worker-types';
+export { asWorkflowEvent, type Db, type WorkflowEvent } from './shared';
 
-const READ_MODELS: readonly Apply[] = [applyToProjects, applyToTickets, applyToQueues, applyToCoordinatorEvents, applyToWorkers, applyToDistributions];
+const READ_MODELS: readonly Apply[] = [
+  applyToProjects,
+  applyToTickets,
+  applyToQueues,
+  applyToCoordinatorEvents,
+  applyToWorkers,
+  applyToDistributions,
+  applyToDependencies,
+  applyToWorkerTypes,
+];
 
-/** Stream categories of the ticket workflow (`template-distribution-…` has category `template`). */
-export const WORKFLOW_CATEGORIES = ['ticket', 'project', 'worker', 'template'] as const;
+/**
+ * Stream categories of the ticket workflow (`template-distribution-…` has category
+ * `template`). `projectkey` has no read model, but the projector follows it so that
+ * read-your-writes after a key reservation has a position to wait for.
+ */
+export const WORKFLOW_CATEGORIES = ['ticket', 'project', 'projectkey', 'worker', 'template', 'ticketgraph', 'workertype'] as const;
 
 /**
  * All read models as one projection: one subscription and one checkpoint, each event

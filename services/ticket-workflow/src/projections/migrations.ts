@@ -120,5 +120,37 @@ create table ${s}.distribution_projects (
 create index distribution_projects_by_target on ${s}.distribution_projects (target, status);
 `,
     },
+    {
+      version: 2,
+      name: 'keys, project changes, task leases, dependencies, worker types',
+      sql: `
+alter table ${s}.projects add column deleted_at timestamptz;
+alter table ${s}.projects add column previous_keys jsonb not null default '[]';
+
+alter table ${s}.tasks add column last_activity_at timestamptz;
+create index tasks_taken on ${s}.tasks (status, worker_id) where status = 'taken';
+
+-- One row per edge ever added; a removed edge stays with active = false, so replays stay idempotent.
+create table ${s}.ticket_dependencies (
+  ticket_id text not null,
+  depends_on text not null,
+  active boolean not null,
+  changed_at timestamptz not null,
+  version integer not null,
+  primary key (ticket_id, depends_on)
+);
+create index ticket_dependencies_by_dependency on ${s}.ticket_dependencies (depends_on) where active;
+
+create table ${s}.worker_types (
+  name text primary key,
+  description text not null,
+  instructions text,
+  deleted boolean not null default false,
+  created_at timestamptz not null,
+  updated_at timestamptz not null,
+  version integer not null
+);
+`,
+    },
   ];
 }

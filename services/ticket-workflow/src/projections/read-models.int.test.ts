@@ -6,10 +6,15 @@ import { createPostgresEventStore, runMigrations, START, type PostgresEventStore
 import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
 import * as S from '../application/schemas';
 import { startTicketWorkflow, type RunningWorkflow } from '../application/start';
-import { closeTicket, completeStage, createTicket, getTicket } from '../application/tickets';
+import { closeTicket, completeStage } from '../application/stages';
+import { createTicket, getTicket } from '../application/tickets';
 import { queueTask, takeNextTask } from '../application/queues';
 import { registerWorker, updateWorkerStatus } from '../application/workers';
+import { addDependency, removeDependency } from '../application/dependencies';
 import { distribute, rollback } from '../application/distribution';
+import { renewTaskLease, updateWorkerStatusReleasing } from '../application/leases';
+import { deleteProject, registerProject, updateProject } from '../application/projects';
+import { createWorkerType, deleteWorkerType, updateWorkerType } from '../application/worker-types';
 import { readModelMigrations, workflowProjection, WORKFLOW_CATEGORIES } from './index';
 
 let db: TestDatabase;
@@ -21,8 +26,8 @@ beforeAll(async () => {
   db = await createTestDatabase('tw_read_models');
   store = createPostgresEventStore({ pool: db.pool });
   await store.migrate();
-  workflow = await startTicketWorkflow({ store, pool: db.pool });
   base = await mkdtemp(join(tmpdir(), 'tw-read-models-'));
+  workflow = await startTicketWorkflow({ store, pool: db.pool, files: { templatesRoot: base, projectsRoot: base } });
   await activity();
 });
 afterAll(async () => {
@@ -48,9 +53,27 @@ async function activity() {
   }
   const report = await distribute(ctx, S.DistributeTemplateInput.parse({ template_name: 'audit', template: '# Audit {{project_name}}', discover_under: base }));
   await rollback(ctx, report.distributionId);
+  // Dependencies, a released task, a renewed lease, worker types, project changes.
+  for (const id of ['dev-1', 'dev-2']) await registerWorker(ctx, S.RegisterWorkerInput.parse({ worker_id: id, worker_type: 'developer' }));
+  const u = await createTicket(ctx, S.CreateTicketInput.parse({ project_id: 'acme/web', title: 'U', description: 'd', execution_plan: ['developer'] }));
+  const v = await createTicket(ctx, S.CreateTicketInput.parse({ project_id: 'acme/web', title: 'V', description: 'd', execution_plan: ['developer'] }));
+  await addDependency(ctx, S.DependencyInput.parse({ ticket_id: u.ticket_id, depends_on: v.ticket_id }));
+  await addDependency(ctx, S.DependencyInput.parse({ ticket_id: u.ticket_id, depends_on: t.ticket_id }));
+  await removeDependency(ctx, S.DependencyInput.parse({ ticket_id: u.ticket_id, depends_on: t.ticket_id }));
+  await queueTask(ctx, S.QueueTaskInput.parse({ ticket_id: v.ticket_id, worker_type: 'developer' }));
+  await takeNextTask(ctx, S.TakeNextTaskInput.parse({ worker_id: 'dev-1' }));
+  await renewTaskLease(ctx, S.RenewTaskLeaseInput.parse({ ticket_id: v.ticket_id, worker_id: 'dev-1' }));
+  await updateWorkerStatusReleasing(ctx, S.UpdateWorkerStatusInput.parse({ worker_id: 'dev-1', status: 'failed', reason: 'crashed' }));
+  await createWorkerType(ctx, S.CreateWorkerTypeInput.parse({ worker_type: 'reviewer', description: 'Reviews' }));
+  await updateWorkerType(ctx, S.UpdateWorkerTypeInput.parse({ worker_type: 'reviewer', instructions: 'Be kind' }));
+  await deleteWorkerType(ctx, { worker_type: 'reviewer' });
+  await createWorkerType(ctx, S.CreateWorkerTypeInput.parse({ worker_type: 'reviewer', description: 'Reviews again' }));
+  await updateProject(ctx, S.UpdateProjectInput.parse({ project_id: 'acme/web', key: 'WEBSITE', name: 'Website' }));
+  await registerProject(ctx, S.RegisterProjectInput.parse({ project_id: 'temp/x' }));
+  await deleteProject(ctx, { project_id: 'temp/x' });
 }
 
-const TABLES = ['projects', 'tickets', 'tasks', 'coordinator_events', 'workers', 'distributions', 'distribution_projects'];
+const TABLES = ['projects', 'tickets', 'tasks', 'coordinator_events', 'workers', 'distributions', 'distribution_projects', 'ticket_dependencies', 'worker_types'];
 
 async function snapshot(schema: string): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
@@ -87,9 +110,15 @@ async function applyAll(schema: string, events: readonly StoredEvent[]) {
 describe('read models', () => {
   it('hold what happened', async () => {
     const live = await snapshot('ticket_workflow');
-    expect(live.tickets).toHaveLength(3);
-    expect(live.tasks).toMatchObject([{ status: 'done', worker_id: 'arch-1' }]);
-    expect((live.coordinator_events as Array<{ event_type: string }>).map((e) => e.event_type).sort()).toEqual(['ticket_stage_completed', 'worker_stopped']);
+    expect(live.tickets).toHaveLength(5);
+    const tasks = live.tasks as Array<{ status: string; worker_id: string | null }>;
+    expect(tasks.map((t) => `${t.status}:${t.worker_id}`).sort()).toEqual(['done:arch-1', 'queued:null']);
+    expect((live.coordinator_events as Array<{ event_type: string }>).map((e) => e.event_type).sort()).toEqual(['ticket_stage_completed', 'worker_stopped', 'worker_stopped']);
+    expect((live.ticket_dependencies as Array<{ active: boolean }>).map((d) => d.active).sort()).toEqual([false, true]);
+    expect(live.worker_types).toMatchObject([{ name: 'reviewer', description: 'Reviews again', instructions: null, deleted: false }]);
+    const projects = live.projects as Array<{ project_id: string; key: string; previous_keys: string[]; deleted_at: Date | null }>;
+    expect(projects.find((p) => p.project_id === 'acme/web')).toMatchObject({ key: 'WEBSITE', previous_keys: ['WEB'] });
+    expect(projects.find((p) => p.project_id === 'temp/x')?.deleted_at).not.toBeNull();
     expect(live.distributions).toMatchObject([{ status: 'rolled_back', succeeded: 2, template_name: 'audit' }]);
     const withdrawn = (live.tickets as Array<{ source_distribution_id: string | null; closed_as: string | null }>).filter((t) => t.source_distribution_id);
     expect(withdrawn.map((t) => t.closed_as)).toEqual(['Stopped', 'Stopped']);

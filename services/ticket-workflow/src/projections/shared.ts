@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import type { StoredEvent } from '@fairlead/event-store';
-import type { DistributionEvent, ProjectEvent, TicketEvent, WorkerEvent } from '../domain/index';
+import type { DependencyEvent, DistributionEvent, ProjectEvent, TicketEvent, WorkerEvent, WorkerTypeEvent } from '../domain/index';
 
 /** A pool or a client: queries run inside the projector's transaction or on the pool. */
 export type Db = Pick<pg.ClientBase, 'query'>;
 
-export type WorkflowEvent = TicketEvent | ProjectEvent | WorkerEvent | DistributionEvent;
+export type WorkflowEvent = TicketEvent | ProjectEvent | WorkerEvent | DistributionEvent | DependencyEvent | WorkerTypeEvent;
 
 /** The domain view of a stored event (the store keeps data as JSON, typed by `type`). */
 export const asWorkflowEvent = (event: StoredEvent): WorkflowEvent => ({ type: event.type, data: event.data }) as WorkflowEvent;

@@ -1,5 +1,6 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConfinedRoot } from './confined-root';
 
 /** Files or folders whose presence makes a folder look like a project. */
 export const PROJECT_MARKERS: readonly string[] = [
@@ -17,12 +18,14 @@ export const PROJECT_MARKERS: readonly string[] = [
 ];
 
 /**
- * The project folders directly under a base directory: non-hidden folders holding one of
- * the markers. Sorted by name so runs are repeatable.
+ * The project folders directly under a base directory inside the root: non-hidden real
+ * folders (a symlink is never followed) holding one of the markers. Sorted by name so
+ * runs are repeatable.
  */
-export async function discoverProjects(baseDir: string, markers: readonly string[] = PROJECT_MARKERS): Promise<string[]> {
-  const base = resolve(baseDir);
-  const entries = await readdir(base, { withFileTypes: true });
+export async function discoverProjects(root: ConfinedRoot, baseDir: string, markers: readonly string[] = PROJECT_MARKERS): Promise<string[]> {
+  const base = await root.resolve(baseDir, 'discover_under');
+  const entries = await root.list(base, 'discover_under');
+  if (!entries) throw Object.assign(new Error(`not found: ${baseDir}`), { code: 'ENOENT' });
   const found: string[] = [];
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
@@ -39,7 +42,7 @@ export async function discoverProjects(baseDir: string, markers: readonly string
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path);
+    await lstat(path);
     return true;
   } catch {
     return false;

@@ -1,13 +1,14 @@
-import { unlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { isTicketWorkflowError, type DistributionCommand, type TemplateRef } from '../domain/index';
-import { describeFsError, fileSha256, sha256, writeFileExclusive } from './files';
+import { isTicketWorkflowError, type CreatedPath, type DistributionCommand, type TemplateRef } from '../domain/index';
+import { describeFsError, fileSha256, sha256 } from './files';
 import { KeywordFileError, loadProjectKeywords } from './keywords';
 import { appendDistributionLog, type LogLine } from './log-file';
 import { formatIssueNumber, highestIssueNumber, issueFileName } from './numbering';
+import type { ConfinedRoot } from './confined-root';
 import type { DistributionTarget, EngineDependencies, ReservedTicket } from './ports';
 import { builtInKeywords, renderTemplate, titleOf, type Keywords } from './render';
-import { checkIssueStructure, checkProjectDirectory, ensureIssueStructure, ISSUE_PATHS, ProjectDirectoryError } from './structure';
+import { removeCreated } from './cleanup';
+import { checkIssueStructure, checkProjectDirectory, ensureIssueStructure, ISSUE_PATHS, ProjectDirectoryError, progressTemplate } from './structure';
 
 export interface DistributeRequest {
   template: { name: string; content: string };
@@ -41,6 +42,8 @@ export interface ProjectResult {
   sha256?: string;
   /** The rendered ticket (previews only). */
   content?: string;
+  /** Folders and progress.md this run created around the file (rollback removes them when nothing else is in them). */
+  created?: CreatedPath[];
 }
 
 export interface DistributionReport {
@@ -53,6 +56,9 @@ export interface DistributionReport {
   lines: string[];
   warnings: string[];
 }
+
+/** The largest rendered ticket (a ticket description typed by a caller is at most 100 000 characters). */
+export const MAX_RENDERED_CHARS = 200_000;
 
 /** Placeholder values for previews, where no ticket is reserved. */
 const PREVIEW_TICKET_ID = '(ticket id assigned on distribution)';
@@ -94,7 +100,7 @@ export async function distributeTemplate(request: DistributeRequest, deps: Engin
     say(progressLine(result));
     await record({ type: 'RecordProjectOutcome', event: outcomeEvent(target, result, at) });
     if (!dryRun && request.baseDir) {
-      await appendDistributionLog(request.baseDir, [logLine(now, distributionId, template.name, result)]).catch((error: unknown) => {
+      await appendDistributionLog(deps.files, request.baseDir, [logLine(now, distributionId, template.name, result)]).catch((error: unknown) => {
         const warning = `could not append to the distribution log in ${request.baseDir}: ${describeFsError(error, request.baseDir!)}`;
         if (!warnings.includes(warning)) warnings.push(warning);
       });
@@ -132,72 +138,86 @@ async function distributeToProject(target: DistributionTarget, ctx: Context): Pr
   }
   if (!target.directory && !deps.tickets) return { ...base, status: 'failed', reason: 'the project has no directory, and no ticket store is connected' };
 
-  const directory = target.directory;
-  let projectKeywords: Record<string, string> = {};
-  if (directory) {
-    await checkProjectDirectory(directory);
-    projectKeywords = await loadProjectKeywords(directory);
-  }
+  // From here on the real path: a registered directory is checked against the root now, not only when registered.
+  const directory = target.directory ? await checkProjectDirectory(deps.files, target.directory) : null;
+  const projectKeywords = directory ? await loadProjectKeywords(deps.files, directory) : {};
   const values = (ticketNumber: string, ticketId: string | null): Keywords => {
     const builtIns = builtInKeywords({ projectName: target.project, projectDir: directory, date: ctx.now.toISOString().slice(0, 10), ticketNumber, ticketId });
     // Explicit values may override names and dates, never the numbers this run assigns.
     return { ...builtIns, ...request.keywords, ...projectKeywords, ticket_number: ticketNumber, ...(ticketId !== null ? { ticket_id: ticketId } : {}) };
   };
-  const probe = renderTemplate(request.template.content, values('000', deps.tickets ? PREVIEW_TICKET_ID : null));
+  const probe = renderTemplate(request.template.content, values('000', deps.tickets ? PREVIEW_TICKET_ID : null), MAX_RENDERED_CHARS);
   if (probe.unknown.length > 0) {
     return { ...base, status: 'failed', reason: `unknown keywords: ${probe.unknown.map((k) => `{{${k}}}`).join(', ')}` };
   }
+  // Keyword values repeated in a template can multiply its size: a rendered ticket is bounded like a typed one.
+  if (probe.tooLong) return { ...base, status: 'failed', reason: `the rendered ticket would be longer than ${MAX_RENDERED_CHARS} characters` };
 
   if (ctx.dryRun) {
     if (!directory) {
       return { ...base, status: 'would_write', content: renderTemplate(request.template.content, values('(assigned)', PREVIEW_TICKET_ID)).content };
     }
-    await checkIssueStructure(directory);
-    const number = (await highestIssueNumber(issueDirs(directory))) + 1;
+    await checkIssueStructure(deps.files, directory);
+    const number = (await highestIssueNumber(deps.files, issueDirs(directory))) + 1;
     const file = join(ISSUE_PATHS.phase, issueFileName(number, template.name));
     const content = renderTemplate(request.template.content, values(formatIssueNumber(number), deps.tickets ? PREVIEW_TICKET_ID : null)).content;
     return { ...base, status: 'would_write', file, path: join(directory, file), number, content };
   }
 
-  if (directory) await ensureIssueStructure(directory, target.project);
-  const reserved = deps.tickets ? await deps.tickets.reserve(target) : null;
-  let written: { path: string; file: string; number: number; content: string } | null = null;
-  let content: string;
-  if (directory) {
-    written = await writeNextIssue(directory, template.name, (n) => renderTemplate(request.template.content, values(formatIssueNumber(n), reserved?.ticketId ?? null)).content);
-    content = written.content;
-  } else {
-    content = renderTemplate(request.template.content, values(formatIssueNumber(reserved!.number), reserved!.ticketId)).content;
+  const created = directory ? await structureCreated(deps, directory, target.project) : [];
+  try {
+    const reserved = deps.tickets ? await deps.tickets.reserve(target) : null;
+    let written: { path: string; file: string; number: number; content: string } | null = null;
+    let content: string;
+    if (directory) {
+      written = await writeNextIssue(deps.files, directory, template.name, (n) => renderTemplate(request.template.content, values(formatIssueNumber(n), reserved?.ticketId ?? null)).content);
+      content = written.content;
+    } else {
+      content = renderTemplate(request.template.content, values(formatIssueNumber(reserved!.number), reserved!.ticketId)).content;
+    }
+    if (deps.tickets && reserved) await createTicketOrUndo(deps, reserved, content, ctx, written);
+    return {
+      ...base,
+      status: 'success',
+      ...(written ? { file: written.file, path: written.path, number: written.number } : {}),
+      ...(reserved ? { ticketId: reserved.ticketId } : {}),
+      ...(written ? { sha256: sha256(written.content) } : {}),
+      ...(created.length > 0 ? { created } : {}),
+    };
+  } catch (error) {
+    // The project failed: the structure this run made for it goes too (when nothing else is in it).
+    await removeCreated(deps.files, created).catch(() => undefined);
+    throw error;
   }
-  if (deps.tickets && reserved) await createTicketOrUndo(deps.tickets, reserved, content, ctx, written);
-  return {
-    ...base,
-    status: 'success',
-    ...(written ? { file: written.file, path: written.path, number: written.number } : {}),
-    ...(reserved ? { ticketId: reserved.ticketId } : {}),
-    ...(written ? { sha256: sha256(written.content) } : {}),
-  };
+}
+
+/** The issue structure, with what this run created (folders, progress.md and its hash) for a later rollback. */
+async function structureCreated(deps: EngineDependencies, directory: string, projectName: string): Promise<CreatedPath[]> {
+  const { created, progress } = await ensureIssueStructure(deps.files, directory, projectName);
+  const paths: CreatedPath[] = created.map((path) => ({ path, kind: 'directory' }));
+  if (progress) paths.push({ path: progress, kind: 'file', sha256: sha256(progressTemplate(projectName)) });
+  return paths;
 }
 
 /** Writes `issues/phase-1/NNN-<template>.md` after the highest existing number; a name taken meanwhile takes the next number. */
-async function writeNextIssue(directory: string, templateName: string, render: (n: number) => string) {
-  let number = (await highestIssueNumber(issueDirs(directory))) + 1;
+async function writeNextIssue(files: ConfinedRoot, directory: string, templateName: string, render: (n: number) => string) {
+  let number = (await highestIssueNumber(files, issueDirs(directory))) + 1;
   for (let attempt = 0; attempt < 100; attempt++, number++) {
     const file = join(ISSUE_PATHS.phase, issueFileName(number, templateName));
     const path = join(directory, file);
     const content = render(number);
-    if ((await writeFileExclusive(path, content)) === 'written') return { path, file, number, content };
+    if ((await files.writeNewFile(path, content, 'issue file')) === 'written') return { path, file, number, content };
   }
   throw new ProjectDirectoryError(`no free issue number found after ${number - 1} in ${join(directory, ISSUE_PATHS.phase)}`);
 }
 
-async function createTicketOrUndo(tickets: NonNullable<EngineDependencies['tickets']>, reserved: ReservedTicket, content: string, ctx: Context, written: { path: string; content: string } | null) {
+async function createTicketOrUndo(deps: EngineDependencies, reserved: ReservedTicket, content: string, ctx: Context, written: { path: string; content: string } | null) {
   try {
-    await tickets.create(reserved, { title: titleOf(content, ctx.template.name), description: content, source: { distributionId: ctx.distributionId, template: ctx.template.name } });
+    await deps.tickets!.create(reserved, { title: titleOf(content, ctx.template.name), description: content, source: { distributionId: ctx.distributionId, template: ctx.template.name } });
   } catch (error) {
     // No ticket, no file: remove what this run wrote unless someone changed it already.
-    if (written && (await fileSha256(written.path)) === sha256(written.content)) {
-      await unlink(written.path).catch(() => undefined);
+    if (written && (await fileSha256(deps.files, written.path).catch(() => undefined)) === sha256(written.content)) {
+      await deps.files.removeFile(written.path, 'issue file').catch(() => undefined);
     }
     throw new Error(`the ticket could not be created: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
@@ -237,7 +257,7 @@ function outcomeEvent(target: DistributionTarget, r: ProjectResult, at: string):
     return { type: 'TemplateDistributionSkippedForProject', data: { ...outcome, reason: r.reason ?? 'skipped', previousDistributionId: r.previousDistributionId ?? null, at } };
   }
   const file = r.path && r.file && r.number !== undefined && r.sha256 ? { path: r.path, relativePath: r.file, number: r.number, sha256: r.sha256 } : null;
-  return { type: 'TemplateDistributedToProject', data: { ...outcome, file, ticketId: r.ticketId ?? null, at } };
+  return { type: 'TemplateDistributedToProject', data: { ...outcome, file, ticketId: r.ticketId ?? null, ...(r.created ? { created: r.created } : {}), at } };
 }
 
 function logLine(now: Date, distributionId: string, template: string, r: ProjectResult): LogLine {

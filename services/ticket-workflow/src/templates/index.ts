@@ -8,3 +8,4 @@ export { renderTemplate, keywordsIn, BUILT_IN_KEYWORDS, type Keywords } from './
 export { parseKeywordFile, loadProjectKeywords, KEYWORD_FILE } from './keywords';
 export { DISTRIBUTION_LOG, readDistributionLog, formatLogLine, type ParsedLogLine } from './log-file';
 export { highestIssueNumber, issueFileName, templateSlug } from './numbering';
+export { ConfinedRoot, checkPathSyntax } from './confined-root';

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ConfinedRoot } from './confined-root';
 
 /** Per-project keyword values live in this file in the project directory. */
 export const KEYWORD_FILE = '.ticket_keywords';
@@ -29,15 +29,9 @@ export function parseKeywordFile(text: string, source = KEYWORD_FILE): Record<st
   return values;
 }
 
-/** The project's keyword file, or no values when it has none. */
-export async function loadProjectKeywords(directory: string): Promise<Record<string, string>> {
+/** The project's keyword file (read inside the root, never through a symlink), or no values when it has none. */
+export async function loadProjectKeywords(root: ConfinedRoot, directory: string): Promise<Record<string, string>> {
   const path = join(directory, KEYWORD_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
-  }
-  return parseKeywordFile(text, path);
+  const content = await root.readFile(path, KEYWORD_FILE, { maxBytes: 1024 * 1024, optional: true });
+  return content === undefined ? {} : parseKeywordFile(content.toString('utf8'), path);
 }

@@ -1,5 +1,6 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ConfinedRoot } from './confined-root';
 
 /** The tracking log of every distribution and rollback, kept in the base directory. */
 export const DISTRIBUTION_LOG = '.ticket_distribution_log';
@@ -27,10 +28,10 @@ export function formatLogLine(line: LogLine): string {
   return [logTimestamp(line.timestamp), line.distributionId, line.project, line.issueFile, line.template, line.status].map(field).join('|');
 }
 
-export async function appendDistributionLog(baseDir: string, lines: readonly LogLine[]): Promise<void> {
+export async function appendDistributionLog(root: ConfinedRoot, baseDir: string, lines: readonly LogLine[]): Promise<void> {
   if (lines.length === 0) return;
   // One append call per batch: O_APPEND keeps concurrent writers' lines whole.
-  await appendFile(join(baseDir, DISTRIBUTION_LOG), lines.map((l) => `${formatLogLine(l)}\n`).join(''), 'utf8');
+  await root.append(join(baseDir, DISTRIBUTION_LOG), lines.map((l) => `${formatLogLine(l)}\n`).join(''), DISTRIBUTION_LOG);
 }
 
 export interface ParsedLogLine {

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import type { ConfinedRoot } from './confined-root';
 
 /** An issue file: `NNN-description.md`. */
 const ISSUE_FILE = /^(\d+)-.*\.md$/;
@@ -7,18 +7,11 @@ const ISSUE_FILE = /^(\d+)-.*\.md$/;
  * The highest issue number among `NNN-*.md` files of the given folders (0 when none).
  * Gaps are fine: only the maximum counts. A missing folder counts as empty.
  */
-export async function highestIssueNumber(dirs: readonly string[]): Promise<number> {
+export async function highestIssueNumber(root: ConfinedRoot, dirs: readonly string[]): Promise<number> {
   let max = 0;
   for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw error;
-    }
-    for (const name of names) {
-      const match = ISSUE_FILE.exec(name);
+    for (const entry of (await root.list(dir, 'issue folder')) ?? []) {
+      const match = ISSUE_FILE.exec(entry.name);
       if (match) max = Math.max(max, Number.parseInt(match[1]!, 10));
     }
   }

@@ -1,4 +1,5 @@
 import type { DistributionCommand, DistributionState } from '../domain/index';
+import type { ConfinedRoot } from './confined-root';
 
 /** A project a template is sent to. */
 export interface DistributionTarget {
@@ -40,6 +41,8 @@ export interface TicketIssuer {
 }
 
 export interface EngineDependencies {
+  /** The projects root: every project folder, issue file and log is read and written inside it. */
+  files: ConfinedRoot;
   clock: () => Date;
   newDistributionId: () => string;
   tracker: DistributionTracker;

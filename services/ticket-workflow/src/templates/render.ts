@@ -11,17 +11,30 @@ export interface Rendered {
   content: string;
   /** Keywords used by the template that have no value, in order of first use; left as they were. */
   unknown: string[];
+  /** The result would pass `maxLength`: substitution stopped there (the content is then incomplete). */
+  tooLong: boolean;
 }
 
-export function renderTemplate(template: string, values: Keywords): Rendered {
+/** Substitutes; stops substituting once the result would exceed `maxLength` (a small template with many large values must not fill the memory). */
+export function renderTemplate(template: string, values: Keywords, maxLength = Number.POSITIVE_INFINITY): Rendered {
   const unknown: string[] = [];
+  let length = template.length;
+  let tooLong = length > maxLength;
   const content = template.replace(PLACEHOLDER, (whole, name: string) => {
     // hasOwn: `{{constructor}}` must not find Object.prototype's members.
-    if (Object.hasOwn(values, name)) return values[name]!;
+    if (Object.hasOwn(values, name)) {
+      const value = values[name]!;
+      if (tooLong || length - whole.length + value.length > maxLength) {
+        tooLong = true;
+        return whole;
+      }
+      length += value.length - whole.length;
+      return value;
+    }
     if (!unknown.includes(name)) unknown.push(name);
     return whole;
   });
-  return { content, unknown };
+  return { content, unknown, tooLong };
 }
 
 /** The keywords a template uses, each once, in order of first use. */

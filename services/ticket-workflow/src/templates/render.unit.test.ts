@@ -20,6 +20,14 @@ describe('template rendering', () => {
     expect(unknown).toEqual([]);
   });
 
+  it('stops substituting at a maximum length, so large values repeated cannot fill the memory', () => {
+    const template = '{{big}}'.repeat(1000);
+    const rendered = renderTemplate(template, { big: 'x'.repeat(10_000) }, 50_000);
+    expect(rendered.tooLong).toBe(true);
+    expect(rendered.content.length).toBeLessThanOrEqual(50_000);
+    expect(renderTemplate('{{a}}', { a: 'b' }, 10)).toEqual({ content: 'b', unknown: [], tooLong: false });
+  });
+
   it('does not take object prototype members for keywords', () => {
     expect(renderTemplate('{{constructor}} {{toString}}', {}).unknown).toEqual(['constructor', 'toString']);
   });

@@ -1,6 +1,8 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeFsError, writeFileExclusive } from './files';
+import { isTicketWorkflowError } from '../domain/index';
+import type { ConfinedRoot } from './confined-root';
+import { describeFsError } from './files';
 
 /** Where issues live in a project, relative to its directory. */
 export const ISSUE_PATHS = Object.freeze({
@@ -16,27 +18,30 @@ export class ProjectDirectoryError extends Error {
   }
 }
 
-/** Fails with the reason when the project directory is missing or is not a directory. */
-export async function checkProjectDirectory(directory: string): Promise<void> {
+/** The project directory's real path; fails with the reason when it is missing, not a directory, or outside the root. */
+export async function checkProjectDirectory(root: ConfinedRoot, directory: string): Promise<string> {
+  const real = await root.resolve(directory, 'project directory');
   let info;
   try {
-    info = await stat(directory);
+    info = await lstat(real);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ProjectDirectoryError(code === 'ENOENT' || code === 'ENOTDIR' ? `directory does not exist: ${directory}` : describeFsError(error, directory));
   }
   if (!info.isDirectory()) throw new ProjectDirectoryError(`not a directory: ${directory}`);
+  return real;
 }
 
 /**
  * What ensureIssueStructure would fail on, without writing: a file where one of the
- * issue folders should be. Used by the preview.
+ * issue folders should be, or a folder leading outside the root. Used by the preview.
  */
-export async function checkIssueStructure(directory: string): Promise<void> {
+export async function checkIssueStructure(root: ConfinedRoot, directory: string): Promise<void> {
   for (const rel of ['issues', ISSUE_PATHS.phase, ISSUE_PATHS.completed]) {
     const path = join(directory, rel);
+    const real = await root.resolve(path, 'issue folder');
     try {
-      if (!(await stat(path)).isDirectory()) throw new ProjectDirectoryError(`not a directory (a file is in the way): ${path}`);
+      if (!(await lstat(real)).isDirectory()) throw new ProjectDirectoryError(`not a directory (a file is in the way): ${path}`);
     } catch (error) {
       if (error instanceof ProjectDirectoryError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
@@ -48,28 +53,29 @@ export async function checkIssueStructure(directory: string): Promise<void> {
 
 /**
  * Creates `issues/phase-1/`, `issues/completed/` and, when missing, `issues/phase-1/progress.md`
- * inside an existing project directory (the directory itself is never created). Returns
- * the paths it created, relative to the project.
+ * inside an existing project directory (the directory itself is never created), every
+ * folder checked to stay inside the root. Returns the real paths it created, outermost
+ * first (folders, then progress.md), so a rollback can remove exactly those.
  */
-export async function ensureIssueStructure(directory: string, projectName: string): Promise<string[]> {
-  await checkProjectDirectory(directory);
+export async function ensureIssueStructure(root: ConfinedRoot, directory: string, projectName: string): Promise<{ created: string[]; progress: string | null }> {
+  const project = await checkProjectDirectory(root, directory);
   const created: string[] = [];
   for (const rel of [ISSUE_PATHS.phase, ISSUE_PATHS.completed]) {
-    const path = join(directory, rel);
     try {
-      const first = await mkdir(path, { recursive: true });
-      if (first !== undefined) created.push(rel);
+      created.push(...(await root.makeDirectories(project, rel, 'issue folder')).created);
     } catch (error) {
-      throw new ProjectDirectoryError(`cannot create ${rel}: ${describeFsError(error, path)}`);
+      if (isTicketWorkflowError(error)) throw error;
+      throw new ProjectDirectoryError(`cannot create ${rel}: ${describeFsError(error, join(directory, rel))}`);
     }
   }
-  const progress = join(directory, ISSUE_PATHS.progress);
+  const progress = join(project, ISSUE_PATHS.progress);
   try {
-    if ((await writeFileExclusive(progress, progressTemplate(projectName))) === 'written') created.push(ISSUE_PATHS.progress);
+    if ((await root.writeNewFile(progress, progressTemplate(projectName), 'progress.md')) === 'written') return { created, progress };
   } catch (error) {
+    if (isTicketWorkflowError(error)) throw error;
     throw new ProjectDirectoryError(`cannot write ${ISSUE_PATHS.progress}: ${describeFsError(error, progress)}`);
   }
-  return created;
+  return { created, progress: null };
 }
 
 /** The progress file a project's issue folder starts with (`PROGRESS.md`). */
