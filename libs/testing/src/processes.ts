@@ -12,8 +12,8 @@ export interface ServiceProcess {
   output(): string;
   /** SIGKILL: no shutdown hooks run (a crash). */
   kill(): Promise<void>;
-  /** SIGTERM and wait for a graceful exit. */
-  stop(): Promise<void>;
+  /** SIGTERM (or the signal given, e.g. SIGINT as Ctrl-C sends it) and wait for a graceful exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the same process again (same port and environment) and waits until ready. */
   restart(): Promise<void>;
   readonly pid: number | undefined;
@@ -84,7 +84,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     port,
     output: () => output,
     kill: () => terminate('SIGKILL'),
-    stop: () => terminate('SIGTERM'),
+    stop: (signal = 'SIGTERM') => terminate(signal),
     restart: async () => {
       await terminate('SIGTERM');
       await launch();
