@@ -184,19 +184,26 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
   }
 
   const toCharge: { w: LeadWork; pick: Pick }[] = [];
-  // Once a lead leaves levels for after billing's answers, the leads after it select in the
-  // next pass: one at a time, they would be decided after it.
-  let heldBack = false;
+  // Levels a lead left for after billing's answers wait for the leads after it too: one at a
+  // time, they would be decided after it there.
+  const waiting = new Set<string>();
   for (const w of open()) {
     // A lead takes at most two steps here: a selection, then its charge (or its outcome when
     // nothing was left to pick); a third is never needed and the bound keeps the loop honest.
     for (let steps = 0; steps < 3 && isOpen(w); steps++) {
       const step = nextStep(w.writer.state);
       if (step.kind === 'select' && view) {
-        if (heldBack) break;
         const now = deps.clock();
-        const selections = selectProviders(w.writer.state, step.rounds, view.byLevel, now);
-        if (selections.length < step.rounds.length) heldBack = true;
+        const selections = selectProviders(w.writer.state, step.rounds, view.byLevel, now, waiting);
+        if (toCharge.length > 0 && selections.some((sel) => sel.picks.length === 0)) {
+          // A level found with nobody to pick is final (nothing to take back), but an earlier
+          // lead's picks still wait for billing and a decline there could free a candidate
+          // (a cap counted the pick): decided in the next pass, after billing's answers.
+          for (const r of step.rounds) waiting.add(r.level.level_id);
+          break;
+        }
+        for (const r of step.rounds.slice(selections.length)) waiting.add(r.level.level_id);
+        if (selections.length === 0) break;
         w.writer.add(
           selections.map((data) => {
             // Each pick is served at its own time, in the order picked (the order of the log).

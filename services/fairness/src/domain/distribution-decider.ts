@@ -104,20 +104,25 @@ export function exclusionsAt(state: DistributionState, levelId: string): Map<str
  * eligible providers is a candidate of an earlier level that picked in this step (declined
  * there, it becomes a candidate here; a backfill there may take it) — is not decided now,
  * and neither are the levels after it: the caller charges first and asks again. The first
- * level always is decided, so every step makes progress. Fewer selections than rounds
- * means the rest waits.
+ * level always is decided (unless `waiting` names it), so a lead alone always makes
+ * progress. Fewer selections than rounds means the rest waits.
+ *
+ * `waiting`: levels an earlier lead of the same batch left for later. Deciding them now
+ * would serve this lead before that one; this lead stops there too.
  */
 export function selectProviders(
   state: DistributionState,
   rounds: readonly LevelRound[],
   subscriptionsByLevel: ReadonlyMap<string, readonly SubscriptionView[]>,
   now: Date,
+  waiting: ReadonlySet<string> = new Set(),
 ): DistributionEventData<'ProvidersSelected'>[] {
   const lead = requireLead(state);
   const pickedNow = new Set<string>();
   const contested = new Set<string>();
   const selections: DistributionEventData<'ProvidersSelected'>[] = [];
   for (const { level, round, slots } of rounds) {
+    if (waiting.has(level.level_id)) break;
     const subscriptions = subscriptionsByLevel.get(level.level_id) ?? [];
     const taken = exclusionsAt(state, level.level_id);
     if (subscriptions.some((s) => contested.has(s.providerId) && !taken.has(s.providerId) && ineligibility(s, lead.location, now) === undefined)) break;
