@@ -129,12 +129,12 @@ export interface OutboxPageQuery {
   before?: string | undefined;
 }
 
-/** Newest first, keyset-paginated by seq. */
+/** Newest first, keyset-paginated by seq (the table's column: the selected `seq::text` would order as text). */
 export async function listOutbox(db: Db, query: OutboxPageQuery): Promise<OutboxRow[]> {
   const { rows } = await db.query<OutboxRow>(
-    `select ${COLUMNS} from notification.outbox
-      where ($1::text is null or status = $1) and ($2::bigint is null or seq < $2)
-      order by seq desc limit $3`,
+    `select ${COLUMNS} from notification.outbox o
+      where ($1::text is null or o.status = $1) and ($2::bigint is null or o.seq < $2)
+      order by o.seq desc limit $3`,
     [query.status ?? null, query.before ?? null, query.limit],
   );
   return rows;
