@@ -62,23 +62,29 @@ describe('fairness across restarts', () => {
         await seedSubscription(system, id, niche, l + 1);
       }
     }
-    const leads = Array.from({ length: 150 }, (_, i) => unique(`rs-lead${i}`));
-    await Promise.all(leads.map((id) => system.publishLead(leadPayload(id, niche.niche_id))));
+    const publish = async (count: number, wave: string) => {
+      const ids = Array.from({ length: count }, (_, i) => unique(`rs-${wave}-lead${i}`));
+      await Promise.all(ids.map((id) => system.publishLead(leadPayload(id, niche.niche_id))));
+      return ids;
+    };
+    const leads = await publish(120, 'a');
 
     // Ctrl-C in the middle of the run: every process gets SIGINT at once, as a terminal sends it.
     await waitFor(async () => (await outcomesCount(leads)) >= 25, { timeoutMs: 120_000, intervalMs: 20, what: '25 outcomes before Ctrl-C' });
     await Promise.all(everyService().map((s) => s.stop('SIGINT')));
     const afterStop = await outcomesCount(leads);
     expect(afterStop).toBeLessThan(leads.length);
+    // More leads arrive while everything is down (JetStream keeps them).
+    leads.push(...(await publish(150, 'b')));
     await Promise.all(everyService().map((s) => s.restart()));
 
-    // Then a crash: kill -9 of every process.
-    await waitFor(async () => (await outcomesCount(leads)) >= afterStop + 25, { timeoutMs: 120_000, intervalMs: 20, what: '25 more outcomes before kill -9' });
+    // Then a crash: kill -9 of every process, in the middle of the backlog.
+    await waitFor(async () => (await outcomesCount(leads)) >= afterStop + 20, { timeoutMs: 120_000, intervalMs: 10, what: '20 more outcomes before kill -9' });
     await Promise.all(everyService().map((s) => s.kill()));
     expect(await outcomesCount(leads)).toBeLessThan(leads.length);
     await Promise.all(everyService().map((s) => s.restart()));
 
-    await waitFor(async () => (await outcomesCount(leads)) === leads.length, { timeoutMs: 240_000, intervalMs: 250, what: 'every outcome after the restarts' });
+    await waitFor(async () => (await outcomesCount(leads)) === leads.length, { timeoutMs: 300_000, intervalMs: 250, what: 'every outcome after the restarts' });
 
     const history = new ServedHistory();
     const violations: string[] = [];

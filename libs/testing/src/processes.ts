@@ -25,6 +25,7 @@ export interface ServiceProcessOptions {
   env: Record<string, string>;
   /** Waits for GET /readyz to answer 200 on HTTP_PORT (default); false: waits for nothing. */
   waitReady?: boolean;
+  /** Longest wait for /readyz (default 90 s: several processes compiling at once on a loaded 2-core machine take well over 30 s). */
   readyTimeoutMs?: number;
 }
 
@@ -48,7 +49,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     if (options.waitReady === false) return;
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`${options.service} exited with ${proc.exitCode} before it was ready:\n${output}`);
       try {

@@ -62,6 +62,12 @@ export async function findOutbox(db: Db, id: string): Promise<OutboxRow | undefi
   return rows[0];
 }
 
+/** The email recorded for a source event (the first event of its group for a grouped email), if any. */
+export async function findOutboxBySource(db: Db, kind: string, sourceEventId: string): Promise<OutboxRow | undefined> {
+  const { rows } = await db.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where kind = $1 and source_event_id = $2`, [kind, sourceEventId]);
+  return rows[0];
+}
+
 export interface DeliverOptions {
   /** This is the last attempt: a failure marks the row failed instead of queued. */
   final: boolean;
