@@ -29,13 +29,14 @@ const LEVELS = [
   { max_recipients: 1, price_per_lead_cents: 50 },
 ];
 
-async function outcomesCount(leads: string[]): Promise<number> {
-  const { rows } = await system.db.pool.query<{ n: number }>(
-    `select count(*)::int as n from eventstore.events where type = 'DistributionCompleted' and stream_name = any($1)`,
-    [leads.map((id) => `lead-${id}`)],
-  );
+async function countOf(type: string, leads: string[]): Promise<number> {
+  const { rows } = await system.db.pool.query<{ n: number }>(`select count(*)::int as n from eventstore.events where type = $1 and stream_name = any($2)`, [
+    type,
+    leads.map((id) => `lead-${id}`),
+  ]);
   return rows[0]!.n;
 }
+const outcomesCount = (leads: string[]) => countOf('DistributionCompleted', leads);
 
 /** Every event of these leads' streams, in log order. */
 async function leadLog(leads: string[]): Promise<StoredEvent[]> {
@@ -69,8 +70,12 @@ describe('fairness across restarts', () => {
     };
     const leads = await publish(120, 'a');
 
-    // Ctrl-C in the middle of the run: every process gets SIGINT at once, as a terminal sends it.
+    // Ctrl-C in the middle of the run: every process gets SIGINT. Billing is the quickest to
+    // go, so fairness is left with leads whose picks are recorded but not charged: it waits
+    // until the log shows some, then the others stop too.
     await waitFor(async () => (await outcomesCount(leads)) >= 25, { timeoutMs: 120_000, intervalMs: 20, what: '25 outcomes before Ctrl-C' });
+    await system.services.billing.stop('SIGINT');
+    await waitFor(async () => (await countOf('DistributionFailed', leads)) >= 2, { timeoutMs: 60_000, intervalMs: 20, what: 'attempts failing on billing' });
     await Promise.all(everyService().map((s) => s.stop('SIGINT')));
     const afterStop = await outcomesCount(leads);
     expect(afterStop).toBeLessThan(leads.length);

@@ -68,7 +68,7 @@ function compareMarks(a: Mark | undefined, b: Mark | undefined): number {
 }
 
 const later = (a: Mark | undefined, b: Mark | undefined) => (compareMarks(a, b) >= 0 ? a : b);
-const show = (m: Mark | undefined) => (m ? `for lead ${m.leadId} at global position ${m.position}` : 'never');
+const show = (m: Mark | undefined) => (m ? `for lead ${m.leadId} at global position ${m.position}${m.index > 0 ? ` (pick ${m.index + 1})` : ''}` : 'never');
 const markOf = (m: Mark | undefined): ServedMark | null => (m ? { lead_id: m.leadId, global_position: m.position.toString(), index: m.index } : null);
 
 /**
