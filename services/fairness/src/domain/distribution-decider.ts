@@ -100,10 +100,12 @@ export function exclusionsAt(state: DistributionState, levelId: string): Map<str
  * One ProvidersSelected per level decided now, in traversal order, as if the levels were
  * decided one after the other with billing's answers in between (the original plan):
  * a provider picked in an earlier level is excluded (`already_assigned`). A level whose
- * result could still change with billing's answers for the picks above it — one of its
- * eligible providers is a candidate of an earlier level that picked in this step (declined
- * there, it becomes a candidate here; a backfill there may take it) — is not decided now,
- * and neither are the levels after it: the caller charges first and asks again. The first
+ * picks could still change with billing's answers for the picks above it — one provider it
+ * would pick is a candidate of an earlier level that picked in this step (declined there,
+ * a pick is a candidate here; a backfill there may take a candidate) — is not decided now,
+ * and neither are the levels after it: the caller charges first and asks again. (A level
+ * decided now while a provider it excludes waits for billing above stays open for another
+ * round: see evolveDistribution's `exhausted`.) The first
  * level always is decided (unless `waiting` names it), so a lead alone always makes
  * progress. Fewer selections than rounds means the rest waits.
  *
@@ -125,7 +127,12 @@ export function selectProviders(
     if (waiting.has(level.level_id)) break;
     const subscriptions = subscriptionsByLevel.get(level.level_id) ?? [];
     const taken = exclusionsAt(state, level.level_id);
-    if (subscriptions.some((s) => contested.has(s.providerId) && !taken.has(s.providerId) && ineligibility(s, lead.location, now) === undefined)) break;
+    if (contested.size > 0) {
+      // Whatever billing answers above, this level picks the same unless a provider it would
+      // pick (with the picks above still open) is one billing's answers may move.
+      const open = evaluateLevel({ subscriptions, location: lead.location, now, taken }).candidates.slice(0, slots);
+      if (open.some((c) => contested.has(c.providerId))) break;
+    }
     for (const providerId of pickedNow) taken.set(providerId, 'already_assigned');
     const { candidates, excluded } = evaluateLevel({ subscriptions, location: lead.location, now, taken });
     const picks = candidates.slice(0, slots);

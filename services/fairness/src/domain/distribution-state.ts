@@ -138,6 +138,10 @@ export function evolveDistribution(state: DistributionState, event: LeadEvent, v
       }
       // The latest round's reason stands: it is what kept the provider out in the end.
       for (const x of d.excluded) skipped.set(x.subscription_id, { provider_id: x.provider_id, subscription_id: x.subscription_id, level_id: d.level_id, reason: x.reason });
+      // Nobody left to pick — unless a provider kept out only by its pick waiting for billing
+      // in another level: declined there, it is a candidate for a later round here.
+      const waitingElsewhere = new Set([...state.picks.values()].filter((p) => p.status === 'pending' && p.levelId !== d.level_id).map((p) => p.providerId));
+      const exhausted = d.candidates.length <= d.picks.length && !d.excluded.some((x) => x.reason === 'already_assigned' && waitingElsewhere.has(x.provider_id));
       return {
         ...next,
         picks,
@@ -147,7 +151,7 @@ export function evolveDistribution(state: DistributionState, event: LeadEvent, v
           ...l,
           rounds: l.rounds + 1,
           pending: l.pending + added,
-          exhausted: d.candidates.length <= d.picks.length,
+          exhausted,
         })),
       };
     }

@@ -110,7 +110,7 @@ describe('fairness over generated markets (pure)', () => {
         groups += result.groupsChecked;
         expect(result.violations).toEqual([]);
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.FAIRNESS_PROPERTY_RUNS ?? 300) },
     );
     // Not vacuous: the generated markets had equal providers to compare.
     expect(groups).toBeGreaterThan(100);
@@ -124,7 +124,7 @@ describe('fairness over generated markets (pure)', () => {
         expect(decided.leads).toEqual(model.leads);
         expect(decided.servedOrder).toEqual(model.servedOrder);
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.FAIRNESS_PROPERTY_RUNS ?? 300) },
     );
   });
 
