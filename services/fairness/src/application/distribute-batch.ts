@@ -27,13 +27,12 @@ import { PermanentError } from '@fairlead/messaging';
 import { streams } from '@fairlead/contracts';
 import { chargeRecord, completedEvent, nextStep, selectProviders, startedEvent } from '../domain/distribution-decider';
 import { pickKey, type Pick } from '../domain/distribution-state';
-import { servedAt, type SubscriptionView } from '../domain/eligibility';
 import { eventIds } from '../domain/ids';
-import { pendingPicksOf } from '../projections/subscription-stats/pending-picks';
 import { subscriptionsOfLevels } from '../projections/subscriptions/subscriptions.projection';
 import { flushWriters, foldLeadStream, LeadWriter, reloadWriters } from './lead-stream';
 import { withNicheLock } from './niche-lock';
 import type { BillingPort, RotationPort } from './ports';
+import { resumeServedTimes, ServedView } from './served-view';
 
 export interface DistributeLeadDeps {
   pool: pg.Pool;
@@ -283,47 +282,4 @@ function complete(deps: DistributeLeadDeps, w: LeadWork): void {
   const data = completedEvent(w.writer.state, { requestId: request.request_id, attempt, now: deps.clock() });
   w.writer.add([{ id: eventIds.completed(w.writer.leadId), event: { type: 'DistributionCompleted', data } }]);
   w.logger.info({ outcome: data.outcome, assignments: data.assignments.length, skipped: data.skipped.length, duration_ms: data.duration_ms }, 'distribution completed');
-}
-
-/** The served times of picks a lead made before (an earlier attempt, another process), to charge them as decided. */
-async function resumeServedTimes(client: pg.PoolClient, work: readonly LeadWork[]): Promise<void> {
-  const waiting = work.filter((w) => [...w.writer.state.picks.values()].some((p) => p.status === 'pending' && !w.servedAt.has(pickKey(p.providerId, p.levelId))));
-  if (waiting.length === 0) return;
-  const rows = await pendingPicksOf(
-    client,
-    waiting.map((w) => w.writer.leadId),
-  );
-  for (const w of waiting) for (const r of rows.get(w.writer.leadId) ?? []) w.servedAt.set(pickKey(r.provider_id, r.level_id), r.served_at);
-}
-
-/**
- * The niche's subscriptions as one pass reads them (with every pick waiting for billing
- * counted as served), plus the picks made since: the next lead ranks and caps against them
- * as it would after their charges. Served times are strictly increasing, one per pick (a
- * clock that has not moved still orders them), so two picks never tie.
- */
-class ServedView {
-  private readonly bySubscription = new Map<string, SubscriptionView>();
-  private last: number;
-
-  constructor(readonly byLevel: Map<string, SubscriptionView[]>) {
-    this.last = 0;
-    for (const views of byLevel.values()) {
-      for (const v of views) {
-        this.bySubscription.set(v.subscriptionId, v);
-        this.last = Math.max(this.last, v.stats.lastReceivedAt?.getTime() ?? 0);
-      }
-    }
-  }
-
-  /** The served time of the next pick: now, or 1 ms after the latest served time known. */
-  tick(now: Date): Date {
-    this.last = Math.max(now.getTime(), this.last + 1);
-    return new Date(this.last);
-  }
-
-  served(subscriptionId: string, at: Date): void {
-    const view = this.bySubscription.get(subscriptionId);
-    if (view) view.stats = servedAt(view.stats, at);
-  }
 }

@@ -4,7 +4,7 @@
  * and the clock, and appends what these functions return.
  */
 import type { DistributionEventData, DistributionOutcome, LevelSnapshot, SkipReason } from '@fairlead/contracts';
-import { evaluateLevel, ineligibility, type SubscriptionView } from './eligibility';
+import { evaluateLevel, type SubscriptionView } from './eligibility';
 import type { DistributionState, Pick } from './distribution-state';
 import { assignmentId } from './ids';
 
