@@ -184,8 +184,10 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
 
   const toCharge: { w: LeadWork; pick: Pick }[] = [];
   // Levels a lead left for after billing's answers wait for the leads after it too: one at a
-  // time, they would be decided after it there.
+  // time, they would be decided after it there. Their providers are reserved as well: a later
+  // lead charging one of them first would spend money the earlier lead may still charge there.
   const waiting = new Set<string>();
+  const reserved = (providerId: string) => [...waiting].some((levelId) => view?.byLevel.get(levelId)?.some((v) => v.providerId === providerId));
   for (const w of open()) {
     // A lead takes at most two steps here: a selection, then its charge (or its outcome when
     // nothing was left to pick); a third is never needed and the bound keeps the loop honest.
@@ -194,10 +196,11 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
       if (step.kind === 'select' && view) {
         const now = deps.clock();
         const selections = selectProviders(w.writer.state, step.rounds, view.byLevel, now, waiting);
-        if (toCharge.length > 0 && selections.some((sel) => sel.picks.length === 0)) {
-          // A level found with nobody to pick is final (nothing to take back), but an earlier
-          // lead's picks still wait for billing and a decline there could free a candidate
-          // (a cap counted the pick): decided in the next pass, after billing's answers.
+        // A level found with nobody to pick is final (nothing to take back), but an earlier
+        // lead's picks still wait for billing and a decline there could free a subscription a
+        // cap kept out (the cap counted the pick). Both wait for the next pass, after billing.
+        const capped = toCharge.length > 0 && selections.some(emptyForCaps);
+        if (capped || selections.some((sel) => sel.picks.some((p) => reserved(p.provider_id)))) {
           for (const r of step.rounds) waiting.add(r.level.level_id);
           break;
         }
@@ -267,6 +270,10 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
     w.error = new ChargeFailedError(`${reasons.length} charge(s) for lead ${w.writer.leadId} got no answer: ${first instanceof Error ? first.message : String(first)}`, { cause: first });
   }
 }
+
+/** A round with nobody picked in which a cap kept someone out: what a declined pick could change. */
+const emptyForCaps = (selection: DistributionEventData<'ProvidersSelected'>) =>
+  selection.picks.length === 0 && selection.excluded.some((x) => x.reason === 'daily_cap' || x.reason === 'monthly_cap');
 
 /** A lead whose stream already holds its outcome, or that cannot be distributed, is settled. */
 function settleFinished(w: LeadWork): void {
