@@ -99,7 +99,8 @@ describe('distribution under load and faults', () => {
     await waitFor(async () => (await outcomesCount(leads)) === total, { timeoutMs: 180_000, intervalMs: 250, what: `all ${total} outcomes after the crashes` });
     const facts = await collectFacts(system, niche.niche_id, leads, providers);
     expect(checkInvariants(facts, { levels: 3, leadIds: leads, maxRecipients: maxRecipientsOf(niche) })).toEqual([]);
-  });
+    // 600 leads, two kills and two restarts: the waits above bound it, not the default test timeout.
+  }, 420_000);
 
   it('billing down longer than the first retry: the work item is retried on schedule and completes once billing is back', async () => {
     const niche = await seedNiche(system, 'outage', [{ max_recipients: 1, price_per_lead_cents: 500 }]);

@@ -104,7 +104,9 @@ export async function startDistributionSystem(label: string, options: SystemOpti
     intake: { RETRY_BACKOFF_MS: backoff },
   };
   const names: DistributionServiceName[] = [...DISTRIBUTION_SERVICES, ...(options.operatorApi ? (['operator-api'] as const) : [])];
-  const started = await startServiceProcesses(names.map((name) => ({ service: name, env: { ...common, ...extra[name], ...options.env?.[name] } })));
+  // Five to six processes compiling and starting at once on a loaded 2-core machine can take
+  // well over the default 30 s to answer /readyz (a restart waits as long).
+  const started = await startServiceProcesses(names.map((name) => ({ service: name, readyTimeoutMs: 120_000, env: { ...common, ...extra[name], ...options.env?.[name] } })));
   const services = Object.fromEntries(names.map((name, i) => [name, started[i]!])) as Record<DistributionServiceName, ServiceProcess>;
 
   const system: DistributionSystem = {

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { COMMANDS, DistributionCompleted, RelayedEvent, subjectsFor, type CommandReply, type CommandRequest, type CommandService, type CommandVerb } from '@fairlead/contracts';
 import { publishDurable, request } from '@fairlead/messaging';
 import { servicePorts } from '../services';
+import { skipLabel } from './labels';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DemoConfig = z.object({
@@ -93,7 +94,11 @@ const printed = (async () => {
     const o = outcome.data;
     say(`\n${o.lead_id}: ${o.outcome.toUpperCase()} — start level ${o.start_order_position}, ${o.duration_ms.toFixed(0)} ms`);
     for (const a of o.assignments) say(`  ✓ ${names.get(a.provider_id)?.padEnd(18)} ${levelName(a.level_id).padEnd(7)} charged $${(a.price_cents / 100).toFixed(2)}`);
-    for (const s of o.skipped) say(`  ✗ ${names.get(s.provider_id)?.padEnd(18)} ${levelName(s.level_id).padEnd(7)} skipped: ${s.reason}`);
+    for (const s of o.skipped) {
+      const assignedIn = o.assignments.find((a) => a.provider_id === s.provider_id)?.level_id;
+      const label = skipLabel(s.reason, { assignedIn: assignedIn && levelName(assignedIn), priceCents: levels.find((l) => l.name === levelName(s.level_id))?.price_per_lead_cents });
+      say(`  ✗ ${names.get(s.provider_id)?.padEnd(18)} ${levelName(s.level_id).padEnd(7)} ${label}`);
+    }
     if (pending.size === 0) break;
   }
 })();

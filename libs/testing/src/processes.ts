@@ -12,8 +12,8 @@ export interface ServiceProcess {
   output(): string;
   /** SIGKILL: no shutdown hooks run (a crash). */
   kill(): Promise<void>;
-  /** SIGTERM and wait for a graceful exit. */
-  stop(): Promise<void>;
+  /** SIGTERM (or the signal given, e.g. SIGINT as Ctrl-C sends it) and wait for a graceful exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the same process again (same port and environment) and waits until ready. */
   restart(): Promise<void>;
   readonly pid: number | undefined;
@@ -27,6 +27,7 @@ export interface ServiceProcessOptions {
   nodeArgs?: readonly string[];
   /** Waits for GET /readyz to answer 200 on HTTP_PORT (default); false: waits for nothing. */
   waitReady?: boolean;
+  /** Longest wait for /readyz (default 90 s: several processes compiling at once on a loaded 2-core machine take well over 30 s). */
   readyTimeoutMs?: number;
 }
 
@@ -51,7 +52,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     if (options.waitReady === false) return;
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`${options.service} exited with ${proc.exitCode} before it was ready:\n${output}`);
       try {
@@ -87,7 +88,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     port,
     output: () => output,
     kill: () => terminate('SIGKILL'),
-    stop: () => terminate('SIGTERM'),
+    stop: (signal = 'SIGTERM') => terminate(signal),
     restart: async () => {
       await terminate('SIGTERM');
       await launch();

@@ -86,6 +86,8 @@ describe('fairness metrics', () => {
     for (const levelId of new Set(assignments.map((a) => a.level_id))) {
       const here = assignments.filter((a) => a.level_id === levelId);
       expect(metricValue(text, 'distribution_assignments_total', { level_id: levelId, niche_id: here[0]!.niche_id }), levelId).toBe(here.length);
+      // The original plan's name for the same count.
+      expect(metricValue(text, 'assignment_total', { level_id: levelId, niche_id: here[0]!.niche_id }), levelId).toBe(here.length);
       expect(metricValue(text, 'assignment_price_usd_count', { level_id: levelId })).toBe(here.length);
       expect(metricValue(text, 'assignment_price_usd_sum', { level_id: levelId })).toBeCloseTo(here.reduce((sum, a) => sum + a.price_cents / 100, 0));
     }

@@ -9,6 +9,9 @@
  * - distribution_attempts_failed_total: attempts that failed and will be retried.
  * - distribution_assignments_total{level_id,niche_id}, distribution_skipped_total{reason},
  *   distribution_duration_ms (histogram): from each DistributionCompleted.
+ * - assignment_total{level_id,niche_id}: the same count as distribution_assignments_total
+ *   under the original plan's "assignment metrics" name, so dashboards written against the
+ *   plan find it.
  * - assignment_price_usd{level_id}: a histogram of the prices charged per assignment.
  * - fairness_new_provider_priority_total: picks of a never-served provider while a
  *   provider served before was also eligible at that level (least-recently-served order
@@ -37,6 +40,12 @@ export function createFairnessMetrics(registry: Registry): FairnessMetrics {
   const outcomes = new Counter({ name: 'distribution_total', help: 'Distributions finished, by outcome.', labelNames: ['status'], registers });
   const failedAttempts = new Counter({ name: 'distribution_attempts_failed_total', help: 'Distribution attempts that failed and will be retried.', registers });
   const assignments = new Counter({ name: 'distribution_assignments_total', help: 'Leads assigned to providers, by level and niche.', labelNames: ['level_id', 'niche_id'], registers });
+  const assignmentTotal = new Counter({
+    name: 'assignment_total',
+    help: 'Assignments made, by level and niche (the original plan’s name; the same count as distribution_assignments_total).',
+    labelNames: ['level_id', 'niche_id'],
+    registers,
+  });
   const skipped = new Counter({ name: 'distribution_skipped_total', help: 'Providers picked or eligible but not assigned, by reason.', labelNames: ['reason'], registers });
   const duration = new Histogram({ name: 'distribution_duration_ms', help: 'Time from the start of a distribution to its outcome, in milliseconds.', buckets: DURATION_BUCKETS_MS, registers });
   const price = new Histogram({ name: 'assignment_price_usd', help: 'Price charged per assignment, in US dollars, by level.', labelNames: ['level_id'], buckets: PRICE_BUCKETS_USD, registers });
@@ -56,6 +65,7 @@ export function createFairnessMetrics(registry: Registry): FairnessMetrics {
     duration.observe(data.duration_ms);
     for (const a of data.assignments) {
       assignments.inc({ level_id: a.level_id, niche_id: data.niche_id });
+      assignmentTotal.inc({ level_id: a.level_id, niche_id: data.niche_id });
       price.observe({ level_id: a.level_id }, a.price_cents / 100);
     }
     for (const s of data.skipped) skipped.inc({ reason: s.reason });

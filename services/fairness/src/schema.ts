@@ -65,6 +65,34 @@ const migrations: Migration[] = [
       alter table fairness.levels alter column price_per_lead_cents type bigint;
     `,
   },
+  {
+    version: 3,
+    name: 'pending_picks: picks waiting for billing count as served',
+    sql: `
+      -- Picks recorded in ProvidersSelected that billing has not answered yet, with the served
+      -- time each was given; written in the transaction that appends them (and removed with
+      -- the event that answers them), so the view the next lead is decided on holds every
+      -- pick already in the log.
+      create table fairness.pending_picks (
+        lead_id text not null,
+        provider_id text not null,
+        level_id text not null,
+        subscription_id text not null,
+        served_at timestamptz not null,
+        primary key (lead_id, provider_id, level_id)
+      );
+      create index pending_picks_subscription on fairness.pending_picks (subscription_id);
+
+      -- Picks recorded before this table existed are in the log only: the service rebuilds
+      -- the served view (subscription_stats + pending_picks) from the log once, at its next
+      -- start, and records when here.
+      create table fairness.served_view_state (
+        id integer primary key default 1 check (id = 1),
+        rebuilt_at timestamptz
+      );
+      insert into fairness.served_view_state (rebuilt_at) values (null);
+    `,
+  },
 ];
 
 export function migrateFairness(pool: pg.Pool): Promise<RunMigrationsResult> {

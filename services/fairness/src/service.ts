@@ -18,6 +18,7 @@ import { createFairnessMetrics } from './metrics';
 import { startDistributionConsumer } from './nats/distribution-consumer';
 import { serveSubscriptionCommands } from './nats/subscription-server';
 import { levelsProjection } from './projections/levels/levels.projection';
+import { ensureServedViewRebuilt } from './projections/subscription-stats/subscription-stats';
 import { subscriptionsProjection } from './projections/subscriptions/subscriptions.projection';
 import { migrateFairness, SCHEMA } from './schema';
 
@@ -38,6 +39,8 @@ export interface FairnessConfig {
   levelWaitMs?: number;
   /** Declare the Fairlead JetStream streams at start (default true). */
   declareStreams?: boolean;
+  /** Longest wait at start for the projections to apply the log before distributing (default 120 s). */
+  catchUpTimeoutMs?: number;
 }
 
 export interface FairnessServiceDeps {
@@ -84,6 +87,8 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
   const jsm: JetStreamManager = await jetstreamManager(nc);
   if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
   await migrateFairness(pool);
+  // Once after the upgrade that added pending_picks: picks recorded before it are in the log only.
+  if (await ensureServedViewRebuilt(deps.store, pool)) logger.info('served view (subscription_stats, pending_picks) rebuilt from the log');
 
   const projectors: RunningProjector[] = [];
   const stopAll = async () => void (await Promise.allSettled(projectors.map((p) => p.stop())));
@@ -97,6 +102,14 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
   for (const p of projectors) {
     // An event a projection cannot apply stalls only it (reported by readers(), /readyz and metrics); this is anything else.
     p.done.catch((err: unknown) => logger.error({ err, projection: p.name }, 'projection stopped'));
+  }
+  try {
+    // No lead is decided on subscriptions and levels older than the log: after a restart the
+    // projections first apply what was stored while the process was down.
+    await Promise.all(projectors.map((p) => p.waitUntilCaughtUp(config.catchUpTimeoutMs ?? 120_000)));
+  } catch (error) {
+    await stopAll();
+    throw error;
   }
   const commands = createSubscriptionCommands({ store, pool, ...(config.levelWaitMs !== undefined ? { levelWaitMs: config.levelWaitMs } : {}) });
   const server = serveSubscriptionCommands(nc, subjects, commands, logger);

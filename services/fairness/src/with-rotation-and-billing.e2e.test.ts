@@ -94,4 +94,26 @@ describe('fairness with the real rotation and billing services', () => {
       ['r1-c', 7_000],
     ]);
   });
+
+  it('a provider who cannot afford Gold may afford Bronze: declined in level 1, it is charged in level 2 for the same lead', async () => {
+    await call('rotation', 'create_niche', { niche_id: 'r2', name: 'Roofing', auto_distribute: true });
+    await call('rotation', 'add_level', { niche_id: 'r2', level_id: 'r2-l1', name: 'Gold', order_position: 1, max_recipients: 1, price_per_lead_cents: 5_000 });
+    await call('rotation', 'add_level', { niche_id: 'r2', level_id: 'r2-l2', name: 'Bronze', order_position: 2, max_recipients: 1, price_per_lead_cents: 1_000 });
+    for (const [id, cents] of [['r2-a', 2_000], ['r2-b', 10_000]] as const) {
+      await call('billing', 'register_provider', { provider_id: id, name: id, email: `${id}@example.com` });
+      await call('billing', 'top_up', { provider_id: id, amount_cents: cents, reference: 'seed' });
+    }
+    await h.subscribe({ provider_id: 'r2-a', niche_id: 'r2', level_id: 'r2-l1' });
+    await h.subscribe({ provider_id: 'r2-a', niche_id: 'r2', level_id: 'r2-l2' });
+    await h.subscribe({ provider_id: 'r2-b', niche_id: 'r2', level_id: 'r2-l2' });
+
+    await h.approveLead('r2-lead-1', 'r2');
+    const outcome = await h.waitForOutcome('r2-lead-1');
+    // Declined at 5000 with 2000; in Bronze a ranks first (never served, then provider id) and pays 1000.
+    expect(outcome).toMatchObject({ outcome: 'partial', traversal: ['r2-l1', 'r2-l2'] });
+    expect(outcome.assignments.map((x) => [x.provider_id, x.level_id, x.price_cents])).toEqual([['r2-a', 'r2-l2', 1_000]]);
+    expect(outcome.skipped.map((x) => [x.provider_id, x.level_id, x.reason])).toEqual([['r2-a', 'r2-l1', 'insufficient_balance']]);
+    expect(await balance('r2-a')).toBe(1_000);
+    expect(await balance('r2-b')).toBe(10_000);
+  });
 });

@@ -13,10 +13,10 @@ import { subjectsFor, type Subjects } from '@fairlead/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, fairleadStreams, readDeadLetter, type DeadLetterInfo } from '@fairlead/messaging';
 import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
-import { findOutbox, type OutboxRow } from './application/outbox';
+import { findOutbox, findOutboxBySource, type OutboxRow } from './application/outbox';
 import { outboxId, type EmailKind } from './domain/emails';
 import { startNotificationService, type NotificationConfig, type NotificationService } from './service';
-import { assignLead, changeStatus, seedWorld } from './testing/fixtures';
+import { addSubscription, assignLead, changeStatus, pauseTogether, seedWorld } from './testing/fixtures';
 import { startSmtpPeer, type SmtpPeer } from './testing/smtp-peer';
 
 const BACKOFF = [50, 100, 200, 400, 800, 1600, 3200];
@@ -241,8 +241,12 @@ describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () =>
     const [mail] = await waitFor(() => (mailsTo(world.providerEmail).length > 0 ? mailsTo(world.providerEmail) : undefined), { what: 'the low balance email' });
     expect(mail!.subject).toBe('Leads paused: low balance - Solar');
     expect(mail!.text).toContain('Hi Acme Roofing,');
-    expect(mail!.text).toContain('Solar (Silver) has been paused');
-    expect(await sentRow('low_balance', paused)).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(mail!.text).toContain('paused: Solar (Silver).');
+    const email = await waitFor(async () => {
+      const r = await findOutboxBySource(db.pool, 'low_balance', paused);
+      return r?.status === 'sent' ? r : undefined;
+    }, { what: 'the low_balance outbox row marked sent' });
+    expect(email).toMatchObject({ status: 'sent', attempts: 1 });
 
     const resumed = await changeStatus(store, world, 'paused_low_balance', 'active');
     await waitFor(async () => (await jsm.streams.getMessage(subjects.streams.events, { last_by_subj: subjects.eventSubject('subscription', 'SubscriptionStatusChanged') }))?.header.get('Nats-Msg-Id') === resumed, {
@@ -250,7 +254,31 @@ describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () =>
     });
     await drained('notification-low-balance');
     expect(mailsTo(world.providerEmail)).toHaveLength(1);
-    expect(await row('low_balance', resumed)).toBeUndefined();
+    expect(await findOutboxBySource(db.pool, 'low_balance', resumed)).toBeUndefined();
+  });
+
+  it('one balance change that pauses several subscriptions of a provider sends one low_balance email naming them all; a later pause sends another', async () => {
+    await start();
+    const world = await seedWorld(store, undefined, { niche: 'Roofing', level: 'Gold' });
+    const second = await addSubscription(store, world, { niche: 'Solar', level: 'Bronze' });
+    const third = await addSubscription(store, world, { niche: 'Windows', level: 'Silver' });
+    const first = await pauseTogether(store, db.pool, world.providerId, [world.subscriptionId, second, third]);
+    await waitFor(() => mailsTo(world.providerEmail).length > 0, { what: 'the low balance email' });
+    await drained('notification-low-balance');
+    const mails = mailsTo(world.providerEmail);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.subject).toBe('Leads paused: low balance - Roofing, Solar, Windows');
+    expect(mails[0]!.text).toContain('paused: Roofing (Gold), Solar (Bronze), Windows (Silver).');
+    // Every event of the pause found that one email; none counted as a redelivery.
+    const rows = await Promise.all(first.map((id) => findOutboxBySource(db.pool, 'low_balance', id)));
+    expect(rows.filter((r) => r !== undefined)).toHaveLength(1);
+    expect(await metric('emails_duplicate_deliveries_total{template="low_balance"')).toBe(0);
+
+    // Another balance change later pauses a subscription added since: a new pause, a new email naming it.
+    const fourth = await addSubscription(store, world, { niche: 'Gutters', level: 'Gold' });
+    await pauseTogether(store, db.pool, world.providerId, [fourth]);
+    await waitFor(() => mailsTo(world.providerEmail).length === 2, { what: 'the second low balance email' });
+    expect(mailsTo(world.providerEmail)[1]!.text).toContain('paused: Gutters (Gold).');
   });
 
   it('template files in EMAIL_TEMPLATES_DIR win over the shipped ones', async () => {

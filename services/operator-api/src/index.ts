@@ -5,3 +5,4 @@ export { mintToken, ROLES, ACCESS_LEVELS, type MintTokenOptions, type Role, type
 export { PROJECTIONS, SCHEMA } from './projections/index';
 export { ASSIGNMENTS_SETUP } from './projections/assignments/assignments.projection';
 export { rebuild, type RebuildOptions, type RebuildResult, type Progress, type Until } from './replay/rebuild';
+export { ServedHistory, type HistoryEvent, type HistoryRoundVerdict, type ServedMark } from './replay/served-history';

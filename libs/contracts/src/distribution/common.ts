@@ -47,7 +47,32 @@ export const LevelSnapshot = z.object({
 });
 export type LevelSnapshot = z.infer<typeof LevelSnapshot>;
 
-export const SkipReason = z.enum(['insufficient_balance', 'duplicate', 'ineligible_area', 'status', 'daily_cap', 'monthly_cap', 'eligibility_error']);
+/**
+ * Why a provider did not get a lead in a level — what happened, in the words of the
+ * original plan where it has them:
+ * - `insufficient_balance`: billing declined the charge at this level's price (an
+ *   exclusion with this reason: declined in an earlier round of the same level);
+ * - `already_assigned`: the lead already went to the provider (assigned, or picked and
+ *   waiting for billing) in another level;
+ * - `duplicate_subscription`: another subscription of the same provider in this level
+ *   stands for it (one subscription per provider per lead);
+ * - `ineligible_area`, `status`, `daily_cap`, `monthly_cap`: the subscription's own rules;
+ * - `eligibility_error`: billing cannot charge the provider at all (e.g. no wallet).
+ * `duplicate` is only read, never written: events recorded before these reasons used it for
+ * both `already_assigned` and `duplicate_subscription` (and for a provider declined at an
+ * earlier level, which is no longer excluded).
+ */
+export const SkipReason = z.enum([
+  'insufficient_balance',
+  'already_assigned',
+  'duplicate_subscription',
+  'ineligible_area',
+  'status',
+  'daily_cap',
+  'monthly_cap',
+  'eligibility_error',
+  'duplicate',
+]);
 export type SkipReason = z.infer<typeof SkipReason>;
 
 export const DistributionOutcome = z.enum(['success', 'partial', 'no_eligible', 'failed']);

@@ -4,7 +4,9 @@
  * decided in the order given, optionally stopping after the lead of the first decline) — in one
  * transaction over their wallets. A
  * charge is decided once per (lead, provider): the decision is recorded in
- * `billing.charges` in the transaction of its event, and a repeat is answered from there.
+ * `billing.charges` in the transaction of its event, and a repeat is answered from there —
+ * except that a decline binds its level only: a request for another level of the same lead
+ * is decided anew and replaces the row (answersCharge).
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -13,7 +15,7 @@ import type { z } from 'zod';
 import { isConcurrencyError } from '@fairlead/event-store';
 import { IdempotencyKeyReusedError, ProviderNotFoundError } from '../domain/errors';
 import { eventIds } from '../domain/ids';
-import { chargeRecordOf, decideCharge, decideRefund, decideTopUp, evolveWallet, type ChargeRecord } from '../domain/wallet';
+import { answersCharge, chargeRecordOf, decideCharge, decideRefund, decideTopUp, evolveWallet, type ChargeRecord } from '../domain/wallet';
 import type { ProviderCommands, ProviderReply } from './provider-commands';
 import type { WalletLedger } from './wallet-ledger';
 
@@ -42,6 +44,7 @@ export interface WalletCommands {
 
 // bigint columns arrive as strings; parsed here, once per row read (amounts stay far below 2^53).
 interface ChargeRow {
+  level_id: string;
   charged: boolean;
   amount_cents: string;
   balance_cents: string;
@@ -50,12 +53,12 @@ interface ChargeRow {
 
 async function findCharge(db: Pick<pg.ClientBase, 'query'>, leadId: string, providerId: string, lock = false): Promise<ChargeRecord | undefined> {
   const { rows } = await db.query<ChargeRow>(
-    `select charged, amount_cents, balance_cents, refunded_at from billing.charges where lead_id = $1 and provider_id = $2${lock ? ' for update' : ''}`,
+    `select level_id, charged, amount_cents, balance_cents, refunded_at from billing.charges where lead_id = $1 and provider_id = $2${lock ? ' for update' : ''}`,
     [leadId, providerId],
   );
   const row = rows[0];
   if (!row) return undefined;
-  return { lead_id: leadId, provider_id: providerId, charged: row.charged, amount_cents: Number(row.amount_cents), balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null };
+  return { lead_id: leadId, provider_id: providerId, level_id: row.level_id, charged: row.charged, amount_cents: Number(row.amount_cents), balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null };
 }
 
 /**
@@ -74,10 +77,19 @@ function stopAfterFirstDecline(enabled: boolean): { skips(leadId: string): boole
 
 const chargeKey = (leadId: string, providerId: string) => `${leadId}\u0000${providerId}`;
 
+/**
+ * A new decision after a decline at another level replaces the row (answersCharge decided
+ * it may be taken anew; a charge taken is never replaced).
+ */
+const REPLACE_DECLINE = `on conflict (lead_id, provider_id) do update set
+   subscription_id = excluded.subscription_id, level_id = excluded.level_id, charged = excluded.charged,
+   amount_cents = excluded.amount_cents, balance_cents = excluded.balance_cents, decided_at = now()
+ where not billing.charges.charged`;
+
 /** The decisions already recorded for these (lead, provider) pairs, by chargeKey. */
 async function findChargesOf(db: Pick<pg.ClientBase, 'query'>, pairs: readonly { lead_id: string; provider_id: string }[]): Promise<Map<string, ChargeRecord>> {
   const { rows } = await db.query<ChargeRow & { lead_id: string; provider_id: string }>(
-    `select c.lead_id, c.provider_id, c.charged, c.amount_cents, c.balance_cents, c.refunded_at
+    `select c.lead_id, c.provider_id, c.level_id, c.charged, c.amount_cents, c.balance_cents, c.refunded_at
        from billing.charges c
        join unnest($1::text[], $2::text[]) as p(lead_id, provider_id) using (lead_id, provider_id)`,
     [pairs.map((p) => p.lead_id), pairs.map((p) => p.provider_id)],
@@ -85,7 +97,7 @@ async function findChargesOf(db: Pick<pg.ClientBase, 'query'>, pairs: readonly {
   return new Map(
     rows.map((row) => [
       chargeKey(row.lead_id, row.provider_id),
-      { lead_id: row.lead_id, provider_id: row.provider_id, charged: row.charged, amount_cents: Number(row.amount_cents), balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null },
+      { lead_id: row.lead_id, provider_id: row.provider_id, level_id: row.level_id, charged: row.charged, amount_cents: Number(row.amount_cents), balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null },
     ]),
   );
 }
@@ -106,16 +118,17 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
     return ledger.write(
       r.provider_id,
       async (wallet, tx) => {
-        const again = await findCharge(tx, r.lead_id, r.provider_id);
-        if (again) return { events: [], result: () => chargeReply(again) };
+        const earlier = await findCharge(tx, r.lead_id, r.provider_id);
+        if (earlier && answersCharge(earlier, r.level_id)) return { events: [], result: () => chargeReply(earlier) };
         const event = decideCharge(r, wallet);
         const record = chargeRecordOf(event);
         return {
-          events: [{ id: eventIds.charge(r.lead_id, r.provider_id), event }],
+          events: [{ id: earlier ? eventIds.chargeAtLevel(r.lead_id, r.provider_id, r.level_id) : eventIds.charge(r.lead_id, r.provider_id), event }],
           alongside: async (t) => {
             await t.query(
               `insert into billing.charges (lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
-               values ($1, $2, $3, $4, $5, $6, $7)`,
+               values ($1, $2, $3, $4, $5, $6, $7)
+               ${REPLACE_DECLINE}`,
               [r.lead_id, r.provider_id, r.subscription_id, r.level_id, record.charged, record.amount_cents, record.balance_cents],
             );
           },
@@ -139,7 +152,7 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
           // Repeats (a retried distribution) are answered from the record, as `charge` does.
           const known = await findChargesOf(tx, r.charges);
           const events = new Map<string, { id: string; event: ReturnType<typeof decideCharge>; metadata: Record<string, unknown> }[]>();
-          const fresh: { charge: (typeof r.charges)[number]; record: ChargeRecord }[] = [];
+          const fresh = new Map<string, { charge: (typeof r.charges)[number]; record: ChargeRecord }>();
           // Balances move from one charge to the next: a provider may be charged for several leads.
           const balances = new Map(wallets);
           const stop = stopAfterFirstDecline(r.stop_at_first_decline);
@@ -147,15 +160,19 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
             if (stop.skips(c.lead_id)) return { lead_id: c.lead_id, provider_id: c.provider_id, not_attempted: true };
             const wallet = balances.get(c.provider_id);
             if (!wallet) return unknown(c);
-            let record = known.get(chargeKey(c.lead_id, c.provider_id));
-            if (!record) {
+            const key = chargeKey(c.lead_id, c.provider_id);
+            let record = known.get(key);
+            if (!record || !answersCharge(record, c.level_id)) {
               const event = decideCharge(c, wallet);
+              const id = record ? eventIds.chargeAtLevel(c.lead_id, c.provider_id, c.level_id) : eventIds.charge(c.lead_id, c.provider_id);
               record = chargeRecordOf(event);
               const decided = events.get(c.provider_id) ?? [];
-              decided.push({ id: eventIds.charge(c.lead_id, c.provider_id), event, metadata: { lead_id: c.lead_id, subscription_id: c.subscription_id } });
+              decided.push({ id, event, metadata: { lead_id: c.lead_id, subscription_id: c.subscription_id } });
               events.set(c.provider_id, decided);
               balances.set(c.provider_id, evolveWallet(wallet, event, wallet.version + 1));
-              fresh.push({ charge: c, record });
+              // The latest decision of a (lead, provider) is the one its row keeps.
+              known.set(key, record);
+              fresh.set(key, { charge: c, record });
             }
             stop.decided(c.lead_id, record.charged);
             return chargeReply(record);
@@ -163,20 +180,22 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
           return {
             events,
             alongside: async (t) => {
-              if (fresh.length === 0) return;
+              if (fresh.size === 0) return;
+              const rows = [...fresh.values()];
               await t.query(
                 `insert into billing.charges (lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
                  select c.lead_id, c.provider_id, c.subscription_id, c.level_id, c.charged, c.amount_cents, c.balance_cents
                    from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::bigint[])
-                     as c(lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)`,
+                     as c(lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
+                 ${REPLACE_DECLINE}`,
                 [
-                  fresh.map((f) => f.charge.lead_id),
-                  fresh.map((f) => f.charge.provider_id),
-                  fresh.map((f) => f.charge.subscription_id),
-                  fresh.map((f) => f.charge.level_id),
-                  fresh.map((f) => f.record.charged),
-                  fresh.map((f) => f.record.amount_cents),
-                  fresh.map((f) => f.record.balance_cents),
+                  rows.map((f) => f.charge.lead_id),
+                  rows.map((f) => f.charge.provider_id),
+                  rows.map((f) => f.charge.subscription_id),
+                  rows.map((f) => f.charge.level_id),
+                  rows.map((f) => f.record.charged),
+                  rows.map((f) => f.record.amount_cents),
+                  rows.map((f) => f.record.balance_cents),
                 ],
               );
             },

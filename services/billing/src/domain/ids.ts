@@ -11,6 +11,8 @@ export const eventIds = {
   providerRegistered: (providerId: string) => uuidV5(`provider-registered:${providerId}`),
   /** One charge decision (charged or declined) per (lead, provider). */
   charge: (leadId: string, providerId: string) => uuidV5(`charge:${leadId}:${providerId}`),
+  /** A decision after a decline at another level of the same lead (one per level). */
+  chargeAtLevel: (leadId: string, providerId: string, levelId: string) => uuidV5(`charge:${leadId}:${providerId}:${levelId}`),
   topUp: (providerId: string, idempotencyKey: string) => uuidV5(`top-up:${providerId}:${idempotencyKey}`),
   refund: (leadId: string, providerId: string) => uuidV5(`refund:${leadId}:${providerId}`),
 } as const;

@@ -1,7 +1,9 @@
 /**
  * The wallet aggregate (`wallet-<providerId>`): a provider's balance in cents. The
  * balance never goes below zero; each (lead, provider) is charged at most once, and a
- * charge taken is refunded at most once. Decisions need the wallet and, for charges and
+ * charge taken is refunded at most once. A declined charge binds its level only: asked
+ * again for the same lead at another level (another price), the wallet decides again on its
+ * balance then (a provider who cannot afford Gold may afford Bronze). Decisions need the wallet and, for charges and
  * refunds, what was already decided for that (lead, provider).
  */
 import { MONEY_LIMITS, type Actor, type DistributionEventData } from '@fairlead/contracts';
@@ -18,6 +20,8 @@ export interface Wallet {
 export interface ChargeRecord {
   lead_id: string;
   provider_id: string;
+  /** The level of the latest decision (a decline at one level may be followed by one at another). */
+  level_id: string;
   charged: boolean;
   amount_cents: number;
   /** After the charge when charged; the balance that was short when declined. */
@@ -66,12 +70,21 @@ export function decideCharge(command: ChargeCommand, wallet: Wallet): Extract<Wa
   };
 }
 
+/**
+ * Whether a recorded decision answers a charge request as a repeat: a charge taken answers
+ * every later request for the (lead, provider) — it is charged at most once — and a decline
+ * answers requests for its own level; a request for another level is decided anew.
+ */
+export function answersCharge(record: ChargeRecord, levelId: string): boolean {
+  return record.charged || record.level_id === levelId;
+}
+
 /** The idempotency record a charge decision leaves. */
 export function chargeRecordOf(event: Extract<WalletEvent, { type: 'WalletCharged' | 'WalletChargeDeclined' }>): ChargeRecord {
   const d = event.data;
   return event.type === 'WalletCharged'
-    ? { lead_id: d.lead_id, provider_id: d.provider_id, charged: true, amount_cents: d.amount_cents, balance_cents: event.data.balance_after_cents, refunded: false }
-    : { lead_id: d.lead_id, provider_id: d.provider_id, charged: false, amount_cents: d.amount_cents, balance_cents: event.data.balance_cents, refunded: false };
+    ? { lead_id: d.lead_id, provider_id: d.provider_id, level_id: d.level_id, charged: true, amount_cents: d.amount_cents, balance_cents: event.data.balance_after_cents, refunded: false }
+    : { lead_id: d.lead_id, provider_id: d.provider_id, level_id: d.level_id, charged: false, amount_cents: d.amount_cents, balance_cents: event.data.balance_cents, refunded: false };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '@fairlead/contracts';
-import { chargeRecordOf, decideCharge, decideRefund, decideTopUp, evolveWallet, openWallet, type ChargeRecord, type Wallet, type WalletEvent } from './wallet';
+import { answersCharge, chargeRecordOf, decideCharge, decideRefund, decideTopUp, evolveWallet, openWallet, type ChargeRecord, type Wallet, type WalletEvent } from './wallet';
 
 const actor = SYSTEM_ACTOR;
 const given = (events: WalletEvent[]): Wallet => events.reduce((w, e, i) => evolveWallet(w, e, i), openWallet('p1'));
@@ -22,7 +22,7 @@ describe('wallet: charge', () => {
   it('given enough balance, when charged, then WalletCharged with the balance after', () => {
     const event = decideCharge(charge('lead-1', 300), given([toppedUp(500, 500)]));
     expect(event).toEqual({ type: 'WalletCharged', data: { ...charge('lead-1', 300), balance_after_cents: 200 } });
-    expect(chargeRecordOf(event)).toEqual({ lead_id: 'lead-1', provider_id: 'p1', charged: true, amount_cents: 300, balance_cents: 200, refunded: false });
+    expect(chargeRecordOf(event)).toEqual({ lead_id: 'lead-1', provider_id: 'p1', level_id: 'l1', charged: true, amount_cents: 300, balance_cents: 200, refunded: false });
   });
 
   it('takes the balance to exactly zero, never below', () => {
@@ -38,8 +38,22 @@ describe('wallet: charge', () => {
   });
 });
 
+describe('wallet: a repeated charge', () => {
+  const record = (charged: boolean): ChargeRecord => ({ lead_id: 'lead-1', provider_id: 'p1', level_id: 'gold', charged, amount_cents: 5_000, balance_cents: 2_000, refunded: false });
+
+  it('given a decline at one level, a request at another level is decided anew; at the same level it is a repeat', () => {
+    expect(answersCharge(record(false), 'gold')).toBe(true);
+    expect(answersCharge(record(false), 'bronze')).toBe(false);
+  });
+
+  it('given a charge taken, every later request for the lead and provider is answered by it (charged at most once)', () => {
+    expect(answersCharge(record(true), 'gold')).toBe(true);
+    expect(answersCharge(record(true), 'bronze')).toBe(true);
+  });
+});
+
 describe('wallet: refund', () => {
-  const charged: ChargeRecord = { lead_id: 'lead-1', provider_id: 'p1', charged: true, amount_cents: 300, balance_cents: 200, refunded: false };
+  const charged: ChargeRecord = { lead_id: 'lead-1', provider_id: 'p1', level_id: 'l1', charged: true, amount_cents: 300, balance_cents: 200, refunded: false };
 
   it('given a taken charge, when refunded, then the amount comes back', () => {
     const event = decideRefund({ lead_id: 'lead-1', reason: 'bad lead', actor }, { provider_id: 'p1', balance_cents: 200, version: 1 }, charged);

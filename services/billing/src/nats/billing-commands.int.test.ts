@@ -113,6 +113,41 @@ describe('wallets', () => {
     expect((await h.store.readStream(streams.wallet('w2'))).map((e) => e.type)).toEqual(['WalletChargeDeclined', 'WalletToppedUp', 'WalletCharged']);
   });
 
+  it('binds a decline to its level: the same lead at another level (another price) is decided again on its own merits', async () => {
+    await h.command('register_provider', { provider_id: 'lv1', name: 'LV1', email: 'lv1@w.test' });
+    await h.command('top_up', { provider_id: 'lv1', amount_cents: 2_000 });
+    const at = (level: string, amount: number) =>
+      h.command('charge', { provider_id: 'lv1', lead_id: 'lead-z', subscription_id: `sub-lv1-${level}`, level_id: level, amount_cents: amount });
+    // Gold costs more than the balance; Bronze does not: declined at one, charged at the other.
+    const gold = await at('gold', 5_000);
+    expect(gold).toMatchObject({ charged: false, balance_cents: 2_000 });
+    expect(await at('gold', 5_000)).toEqual(gold);
+    const bronze = await at('bronze', 1_000);
+    expect(bronze).toMatchObject({ charged: true, balance_after_cents: 1_000 });
+    // Charged once for the lead: any later request for it, at any level, is answered by that charge.
+    expect(await at('bronze', 1_000)).toEqual(bronze);
+    expect(await at('silver', 500)).toEqual(bronze);
+    expect((await h.command('get_provider', { provider_id: 'lv1' })).balance_cents).toBe(1_000);
+    const wallet = await h.store.readStream(streams.wallet('lv1'));
+    expect(wallet.map((e) => [e.type, (e.data as { level_id?: string }).level_id])).toEqual([
+      ['WalletToppedUp', undefined],
+      ['WalletChargeDeclined', 'gold'],
+      ['WalletCharged', 'bronze'],
+    ]);
+    const { rows } = await h.db.pool.query('select level_id, charged, amount_cents from billing.charges where lead_id = $1', ['lead-z']);
+    expect(rows).toEqual([{ level_id: 'bronze', charged: true, amount_cents: 1_000 }]);
+  });
+
+  it('a decline at another level does not let the same price through twice: declined again when the balance is still short', async () => {
+    await h.command('register_provider', { provider_id: 'lv2', name: 'LV2', email: 'lv2@w.test' });
+    await h.command('top_up', { provider_id: 'lv2', amount_cents: 300 });
+    const at = (level: string, amount: number) =>
+      h.command('charge', { provider_id: 'lv2', lead_id: 'lead-q', subscription_id: `sub-lv2-${level}`, level_id: level, amount_cents: amount });
+    expect(await at('gold', 5_000)).toMatchObject({ charged: false });
+    expect(await at('silver', 1_000)).toMatchObject({ charged: false, balance_cents: 300 });
+    expect((await h.command('get_provider', { provider_id: 'lv2' })).balance_cents).toBe(300);
+  });
+
   it('refunds a taken charge once; refuses declined, unknown and repeated refunds', async () => {
     await h.command('register_provider', { provider_id: 'w3', name: 'W3', email: 'w3@w.test' });
     await h.command('top_up', { provider_id: 'w3', amount_cents: 500 });

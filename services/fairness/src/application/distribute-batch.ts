@@ -6,10 +6,14 @@
  *
  * The result is what deciding the leads one at a time would give (the least-recently-served
  * order is exact): the leads are decided in delivery order against one in-memory view of the
- * niche's subscriptions, each lead seeing the earlier leads' picks as served. That view
- * assumes the picks will be charged; billing decides the charges in the same order and, at
- * the first decline, stops before the next lead. The leads after it take their picks back
- * (PicksWithdrawn) and are decided again knowing of the decline.
+ * niche's subscriptions, each lead seeing the earlier leads' picks as served. Every pick gets
+ * its own served time, strictly after every served time the view knows, so no two picks tie.
+ * The view holds every pick already in the log, also those of leads outside the batch still
+ * waiting for billing (fairness.pending_picks). It assumes the picks will be charged; billing
+ * decides the charges in the same order and, at the first decline, stops before the next
+ * lead. The leads after it take their picks back (PicksWithdrawn) and are decided again
+ * knowing of the decline. A lead that leaves a level for after billing's answers (see
+ * selectProviders) holds the later leads' selections back to the next pass likewise.
  *
  * Decisions are recorded before they are acted on (picks before charges), so a crash
  * anywhere resumes from the lead streams: picks already made are charged (billing answers
@@ -22,13 +26,13 @@ import { isConcurrencyError, isEventIdConflictError, type PostgresEventStore } f
 import { PermanentError } from '@fairlead/messaging';
 import { streams } from '@fairlead/contracts';
 import { chargeRecord, completedEvent, nextStep, selectProviders, startedEvent } from '../domain/distribution-decider';
-import type { Pick } from '../domain/distribution-state';
-import { utcDay, utcMonth, type ReceiptStats, type SubscriptionView } from '../domain/eligibility';
+import { pickKey, type Pick } from '../domain/distribution-state';
 import { eventIds } from '../domain/ids';
 import { subscriptionsOfLevels } from '../projections/subscriptions/subscriptions.projection';
 import { flushWriters, foldLeadStream, LeadWriter, reloadWriters } from './lead-stream';
 import { withNicheLock } from './niche-lock';
 import type { BillingPort, RotationPort } from './ports';
+import { resumeServedTimes, ServedView } from './served-view';
 
 export interface DistributeLeadDeps {
   pool: pg.Pool;
@@ -66,8 +70,8 @@ interface LeadWork {
   writer: LeadWriter;
   input: DistributeLeadInput;
   logger: Logger;
-  /** When this lead's latest picks count as served (strictly after the previous lead's). */
-  at: Date;
+  /** Each pick's served time (by pickKey), given when it was picked: its assignment's assigned_at. */
+  servedAt: Map<string, Date>;
   completed?: DistributionEventData<'DistributionCompleted'>;
   error?: unknown;
 }
@@ -94,7 +98,7 @@ export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string,
         const { request } = input;
         const writer = new LeadWriter(leadId, foldLeadStream(read.get(streams.lead(leadId)) ?? []), { request_id: request.request_id, attempt: input.attempt });
         const logger = deps.logger.child({ lead_id: leadId, niche_id: request.niche_id, request_id: request.request_id, attempt: input.attempt });
-        const w: LeadWork = { writer, input, logger, at: deps.clock() };
+        const w: LeadWork = { writer, input, logger, servedAt: new Map() };
         const lead = writer.state.lead;
         if (request.niche_id !== nicheId || (lead && lead.niche_id !== nicheId)) {
           // The niche lock and order would be the wrong niche's: refuse rather than decide unserialized.
@@ -102,6 +106,7 @@ export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string,
         }
         return w;
       });
+      await resumeServedTimes(client, work);
 
       let conflicts = 0;
       while (work.some(isOpen)) {
@@ -119,6 +124,7 @@ export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string,
             deps.store,
             work.filter(isOpen).map((w) => w.writer),
           );
+          await resumeServedTimes(client, work.filter(isOpen));
         }
       }
       return inputs.map((input): DistributeOutcome => {
@@ -177,16 +183,41 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
   }
 
   const toCharge: { w: LeadWork; pick: Pick }[] = [];
+  // Levels a lead left for after billing's answers wait for the leads after it too: one at a
+  // time, they would be decided after it there. Their providers are reserved as well: a later
+  // lead charging one of them first would spend money the earlier lead may still charge there.
+  const waiting = new Set<string>();
+  const reserved = (providerId: string) => [...waiting].some((levelId) => view?.byLevel.get(levelId)?.some((v) => v.providerId === providerId));
   for (const w of open()) {
     // A lead takes at most two steps here: a selection, then its charge (or its outcome when
     // nothing was left to pick); a third is never needed and the bound keeps the loop honest.
     for (let steps = 0; steps < 3 && isOpen(w); steps++) {
       const step = nextStep(w.writer.state);
       if (step.kind === 'select' && view) {
-        w.at = view.tick(deps.clock());
-        const selections = selectProviders(w.writer.state, step.rounds, view.byLevel, w.at);
-        w.writer.add(selections.map((data) => ({ id: eventIds.selected(w.writer.leadId, data.level_id, data.round), event: { type: 'ProvidersSelected', data } })));
-        for (const s of selections) for (const p of s.picks) view.served(p.subscription_id, w.at);
+        const now = deps.clock();
+        const selections = selectProviders(w.writer.state, step.rounds, view.byLevel, now, waiting);
+        // A level found with nobody to pick is final (nothing to take back), but an earlier
+        // lead's picks still wait for billing and a decline there could free a subscription a
+        // cap kept out (the cap counted the pick). Both wait for the next pass, after billing.
+        const capped = toCharge.length > 0 && selections.some(emptyForCaps);
+        if (capped || selections.some((sel) => sel.picks.some((p) => reserved(p.provider_id)))) {
+          for (const r of step.rounds) waiting.add(r.level.level_id);
+          break;
+        }
+        for (const r of step.rounds.slice(selections.length)) waiting.add(r.level.level_id);
+        if (selections.length === 0) break;
+        w.writer.add(
+          selections.map((data) => {
+            // Each pick is served at its own time, in the order picked (the order of the log).
+            const times = data.picks.map((p) => {
+              const at = view.tick(now);
+              view.served(p.subscription_id, at);
+              w.servedAt.set(pickKey(p.provider_id, data.level_id), at);
+              return at;
+            });
+            return { id: eventIds.selected(w.writer.leadId, data.level_id, data.round), event: { type: 'ProvidersSelected' as const, data }, servedAt: times };
+          }),
+        );
         continue;
       }
       if (step.kind === 'charge') toCharge.push(...step.picks.map((pick) => ({ w, pick })));
@@ -215,8 +246,10 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
     if (answer.status === 'not_attempted') withdrawn.set(w, [...(withdrawn.get(w) ?? []), pick]);
     else if (answer.status === 'rejected') unanswered.set(w, [...(unanswered.get(w) ?? []), answer.reason]);
     else {
-      const record = chargeRecord(w.writer.state, pick, answer.value, w.at);
-      const id = record.type === 'LeadAssigned' ? eventIds.assigned(w.writer.leadId, pick.providerId) : eventIds.skipped(w.writer.leadId, pick.providerId);
+      // A pick recorded before its served time was (pending_picks did not exist yet) is served now.
+      const at = w.servedAt.get(pickKey(pick.providerId, pick.levelId)) ?? deps.clock();
+      const record = chargeRecord(w.writer.state, pick, answer.value, at);
+      const id = record.type === 'LeadAssigned' ? eventIds.assigned(w.writer.leadId, pick.providerId) : eventIds.skipped(w.writer.leadId, pick.providerId, pick.levelId);
       w.writer.add([{ id, event: record }]);
       if (record.type === 'ProviderSkipped') w.logger.info({ provider_id: record.data.provider_id, reason: record.data.reason, detail: record.data.detail }, 'provider skipped');
     }
@@ -238,6 +271,10 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
   }
 }
 
+/** A round with nobody picked in which a cap kept someone out: what a declined pick could change. */
+const emptyForCaps = (selection: DistributionEventData<'ProvidersSelected'>) =>
+  selection.picks.length === 0 && selection.excluded.some((x) => x.reason === 'daily_cap' || x.reason === 'monthly_cap');
+
 /** A lead whose stream already holds its outcome, or that cannot be distributed, is settled. */
 function settleFinished(w: LeadWork): void {
   const step = nextStep(w.writer.state);
@@ -252,48 +289,4 @@ function complete(deps: DistributeLeadDeps, w: LeadWork): void {
   const data = completedEvent(w.writer.state, { requestId: request.request_id, attempt, now: deps.clock() });
   w.writer.add([{ id: eventIds.completed(w.writer.leadId), event: { type: 'DistributionCompleted', data } }]);
   w.logger.info({ outcome: data.outcome, assignments: data.assignments.length, skipped: data.skipped.length, duration_ms: data.duration_ms }, 'distribution completed');
-}
-
-/**
- * The niche's subscriptions as one pass reads them, with the picks made since counted as
- * served: the next lead ranks and caps against them as it would after their charges.
- * Served times are strictly increasing (a clock that has not moved still orders the leads).
- */
-class ServedView {
-  private readonly bySubscription = new Map<string, SubscriptionView>();
-  private last: number;
-
-  constructor(readonly byLevel: Map<string, SubscriptionView[]>) {
-    this.last = 0;
-    for (const views of byLevel.values()) {
-      for (const v of views) {
-        this.bySubscription.set(v.subscriptionId, v);
-        this.last = Math.max(this.last, v.stats.lastReceivedAt?.getTime() ?? 0);
-      }
-    }
-  }
-
-  /** The time of the next lead's picks: now, or just after the latest served time known. */
-  tick(now: Date): Date {
-    this.last = Math.max(now.getTime(), this.last + 1);
-    return new Date(this.last);
-  }
-
-  served(subscriptionId: string, at: Date): void {
-    const view = this.bySubscription.get(subscriptionId);
-    if (view) view.stats = servedAt(view.stats, at);
-  }
-}
-
-/** The receipt stats after one more lead at `at` (as recordReceipts moves them). */
-export function servedAt(stats: ReceiptStats, at: Date): ReceiptStats {
-  const day = utcDay(at);
-  const month = utcMonth(at);
-  return {
-    lastReceivedAt: stats.lastReceivedAt && stats.lastReceivedAt > at ? stats.lastReceivedAt : at,
-    day,
-    dayCount: stats.day === day ? stats.dayCount + 1 : 1,
-    month,
-    monthCount: stats.month === month ? stats.monthCount + 1 : 1,
-  };
 }

@@ -67,7 +67,7 @@ describe('distributing a lead', () => {
       ['n2-x', 'n2-l2', 2000],
       ['n2-y', 'n2-l3', 1000],
     ]);
-    expect(first.skipped).toEqual(expect.arrayContaining([expect.objectContaining({ provider_id: 'n2-multi', level_id: 'n2-l2', reason: 'duplicate' })]));
+    expect(first.skipped).toEqual(expect.arrayContaining([expect.objectContaining({ provider_id: 'n2-multi', level_id: 'n2-l2', reason: 'already_assigned' })]));
 
     // The next lead starts at level 2 (2, 3, 1): multi is served in level 2 now, and level 1 has nobody else.
     await h.approveLead('n2-lead-2', 'n2');

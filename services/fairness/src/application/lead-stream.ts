@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
 import type { AppendResult, PostgresEventStore, StoredEvent, StreamAppend } from '@fairlead/event-store';
 import { evolveDistribution, initialDistributionState, isLeadEventType, type DistributionState, type LeadEvent } from '../domain/distribution-state';
+import { recordPendingPicks, settlePendingPicks, type PendingPickRow, type PickRef } from '../projections/subscription-stats/pending-picks';
 import { recordReceipts, type Receipt } from '../projections/subscription-stats/subscription-stats';
 
 /** Parses the events of a lead stream that the distribution reads; others only advance the version. */
@@ -26,6 +27,8 @@ export function foldLeadStream(events: readonly StoredEvent[]): DistributionStat
 export interface PendingEvent {
   id: string;
   event: LeadEvent;
+  /** For a ProvidersSelected: the served time of each of its picks, in order. */
+  servedAt?: readonly Date[];
 }
 
 /**
@@ -86,6 +89,29 @@ export class LeadWriter {
     return this.pending.flatMap(({ event }) => (event.type === 'LeadAssigned' ? [event.data] : []));
   }
 
+  /** The picks among the buffered events, for `fairness.pending_picks`. */
+  pendingPicks(): PendingPickRow[] {
+    return this.pending.flatMap(({ event, servedAt }) => {
+      if (event.type !== 'ProvidersSelected') return [];
+      const d = event.data;
+      return d.picks.map((p, i) => {
+        const at = servedAt?.[i];
+        if (!at) throw new Error(`pick ${p.provider_id} of lead ${d.lead_id} has no served time`);
+        return { lead_id: d.lead_id, provider_id: p.provider_id, level_id: d.level_id, subscription_id: p.subscription_id, served_at: at };
+      });
+    });
+  }
+
+  /** The picks the buffered events answer or take back. */
+  settledPicks(): PickRef[] {
+    const lead_id = this.leadId;
+    return this.pending.flatMap(({ event }): PickRef[] => {
+      if (event.type === 'LeadAssigned' || event.type === 'ProviderSkipped') return [{ lead_id, provider_id: event.data.provider_id, level_id: event.data.level_id }];
+      if (event.type === 'PicksWithdrawn') return event.data.picks.map((p) => ({ lead_id, provider_id: p.provider_id, level_id: p.level_id }));
+      return [];
+    });
+  }
+
   /** The buffered events are stored now. */
   markFlushed(): void {
     this.pending = [];
@@ -95,8 +121,9 @@ export class LeadWriter {
 
 /**
  * Appends every writer's buffered events (one round trip for all streams, each against
- * its stored version) and counts the assignments among them in
- * `fairness.subscription_stats`, in one transaction. Throws ConcurrencyError /
+ * its stored version) and moves the served view with them, in one transaction: the
+ * assignments among them counted in `fairness.subscription_stats`, their picks added to
+ * `fairness.pending_picks` and the picks they answer removed. Throws ConcurrencyError /
  * EventIdConflictError when someone else wrote to one of the leads first (nothing is
  * written then). A writer whose events were all stored already (an earlier attempt) is
  * read again: the stream, not our guess, says where it stands.
@@ -106,19 +133,21 @@ export async function flushWriters(client: pg.ClientBase, store: PostgresEventSt
   if (dirty.length === 0) return;
   const appends = dirty.map((w) => w.pendingAppend());
   const receipts = dirty.map((w) => w.pendingReceipts());
+  const picks = dirty.map((w) => w.pendingPicks());
+  const settled = dirty.map((w) => w.settledPicks());
   let results: AppendResult[];
-  if (receipts.every((r) => r.length === 0)) {
+  if (receipts.every((r) => r.length === 0) && picks.every((p) => p.length === 0) && settled.every((s) => s.length === 0)) {
     // One statement (append_batch) needs no transaction of its own.
     results = await store.appendManyInTransaction(client, appends);
   } else {
     await client.query('begin');
     try {
       results = await store.appendManyInTransaction(client, appends);
-      // Stats move only with a LeadAssigned actually written: a re-append counts nothing twice.
-      await recordReceipts(
-        client,
-        receipts.flatMap((r, i) => (results[i]!.appended > 0 ? r : [])),
-      );
+      // The view moves only with events actually written: a re-append counts nothing twice.
+      const written = <T>(lists: T[][]) => lists.flatMap((list, i) => (results[i]!.appended > 0 ? list : []));
+      await recordReceipts(client, written(receipts));
+      await settlePendingPicks(client, written(settled));
+      await recordPendingPicks(client, written(picks));
       await client.query('commit');
     } catch (error) {
       await client.query('rollback').catch(() => undefined);

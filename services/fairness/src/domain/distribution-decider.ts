@@ -75,23 +75,70 @@ export function startedEvent(state: DistributionState, input: StartInput): Distr
 }
 
 /**
- * One ProvidersSelected per round, in traversal order. A provider this lead already went
- * to, or that is picked by an earlier level of the same step, is excluded: one level each.
+ * Who this lead may not go to in a level whatever their subscription says, and why:
+ * providers it already went to (assigned, or picked and waiting for billing) in any level;
+ * providers billing refused altogether; providers billing declined in an earlier round of
+ * this very level. A provider declined in another level is a candidate here: a provider who
+ * cannot afford Gold may afford Bronze.
+ */
+export function exclusionsAt(state: DistributionState, levelId: string): Map<string, SkipReason> {
+  const rank: Partial<Record<SkipReason, number>> = { already_assigned: 3, eligibility_error: 2, insufficient_balance: 1 };
+  const taken = new Map<string, SkipReason>();
+  const keep = (providerId: string, reason: SkipReason) => {
+    const current = taken.get(providerId);
+    if (!current || (rank[reason] ?? 0) > (rank[current] ?? 0)) taken.set(providerId, reason);
+  };
+  for (const pick of state.picks.values()) {
+    if (pick.status !== 'declined') keep(pick.providerId, 'already_assigned');
+    else if (pick.declineReason === 'eligibility_error') keep(pick.providerId, 'eligibility_error');
+    else if (pick.levelId === levelId) keep(pick.providerId, pick.declineReason ?? 'insufficient_balance');
+  }
+  return taken;
+}
+
+/**
+ * One ProvidersSelected per level decided now, in traversal order, as if the levels were
+ * decided one after the other with billing's answers in between (the original plan):
+ * a provider picked in an earlier level is excluded (`already_assigned`). A level whose
+ * picks could still change with billing's answers for the picks above it — one provider it
+ * would pick is a candidate of an earlier level that picked in this step (declined there,
+ * a pick is a candidate here; a backfill there may take a candidate) — is not decided now,
+ * and neither are the levels after it: the caller charges first and asks again. (A level
+ * decided now while a provider it excludes waits for billing above stays open for another
+ * round: see evolveDistribution's `exhausted`.) The first
+ * level always is decided (unless `waiting` names it), so a lead alone always makes
+ * progress. Fewer selections than rounds means the rest waits.
+ *
+ * `waiting`: levels an earlier lead of the same batch left for later. Deciding them now
+ * would serve this lead before that one; this lead stops there too.
  */
 export function selectProviders(
   state: DistributionState,
   rounds: readonly LevelRound[],
   subscriptionsByLevel: ReadonlyMap<string, readonly SubscriptionView[]>,
   now: Date,
+  waiting: ReadonlySet<string> = new Set(),
 ): DistributionEventData<'ProvidersSelected'>[] {
   const lead = requireLead(state);
-  const taken = new Map<string, SkipReason>();
-  for (const pick of state.picks.values()) taken.set(pick.providerId, pick.status === 'declined' ? (pick.declineReason ?? 'insufficient_balance') : 'duplicate');
-  return rounds.map(({ level, round, slots }) => {
-    const { candidates, excluded } = evaluateLevel({ subscriptions: subscriptionsByLevel.get(level.level_id) ?? [], location: lead.location, now, taken });
+  const pickedNow = new Set<string>();
+  const contested = new Set<string>();
+  const selections: DistributionEventData<'ProvidersSelected'>[] = [];
+  for (const { level, round, slots } of rounds) {
+    if (waiting.has(level.level_id)) break;
+    const subscriptions = subscriptionsByLevel.get(level.level_id) ?? [];
+    const taken = exclusionsAt(state, level.level_id);
+    if (contested.size > 0) {
+      // Whatever billing answers above, this level picks the same unless a provider it would
+      // pick (with the picks above still open) is one billing's answers may move.
+      const open = evaluateLevel({ subscriptions, location: lead.location, now, taken }).candidates.slice(0, slots);
+      if (open.some((c) => contested.has(c.providerId))) break;
+    }
+    for (const providerId of pickedNow) taken.set(providerId, 'already_assigned');
+    const { candidates, excluded } = evaluateLevel({ subscriptions, location: lead.location, now, taken });
     const picks = candidates.slice(0, slots);
-    for (const p of picks) taken.set(p.providerId, 'duplicate');
-    return {
+    if (picks.length > 0) for (const c of candidates) contested.add(c.providerId);
+    for (const p of picks) pickedNow.add(p.providerId);
+    selections.push({
       lead_id: lead.lead_id,
       level_id: level.level_id,
       order_position: level.order_position,
@@ -99,8 +146,9 @@ export function selectProviders(
       candidates: candidates.map((c) => ({ provider_id: c.providerId, subscription_id: c.subscriptionId, last_received_at: c.lastReceivedAt?.toISOString() ?? null })),
       excluded: excluded.map((x) => ({ provider_id: x.providerId, subscription_id: x.subscriptionId, reason: x.reason })),
       picks: picks.map((p) => ({ provider_id: p.providerId, subscription_id: p.subscriptionId, price_cents: level.price_per_lead_cents })),
-    };
-  });
+    });
+  }
+  return selections;
 }
 
 /** Billing's answer to a charge (the `billing.charge` reply). */
@@ -114,8 +162,12 @@ export type ChargeRecord =
   | { type: 'LeadAssigned'; data: DistributionEventData<'LeadAssigned'> }
   | { type: 'ProviderSkipped'; data: DistributionEventData<'ProviderSkipped'> };
 
-/** The event recording billing's answer for one pick. */
-export function chargeRecord(state: DistributionState, pick: Pick, result: ChargeResult, now: Date): ChargeRecord {
+/**
+ * The event recording billing's answer for one pick. `servedAt` is the pick's place in the
+ * served order (given when it was picked): the assignment's `assigned_at`, so the
+ * subscription's last_received_at orders it exactly where it was decided.
+ */
+export function chargeRecord(state: DistributionState, pick: Pick, result: ChargeResult, servedAt: Date): ChargeRecord {
   const lead = requireLead(state);
   const level = state.levels.find((l) => l.level.level_id === pick.levelId)?.level;
   if (!level) throw new Error(`pick of provider ${pick.providerId} names level ${pick.levelId}, which is not in the traversal`);
@@ -133,7 +185,7 @@ export function chargeRecord(state: DistributionState, pick: Pick, result: Charg
         order_position: level.order_position,
         price_cents: pick.priceCents,
         balance_after_cents: result.balance_after_cents,
-        assigned_at: now.toISOString(),
+        assigned_at: servedAt.toISOString(),
       },
     };
   }

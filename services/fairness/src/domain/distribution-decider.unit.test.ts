@@ -113,15 +113,28 @@ describe('the distribution of one lead', () => {
     expect([...state.skipped.values()]).toEqual([{ provider_id: 'p-paused', subscription_id: 's-p-paused-l1', level_id: 'l1', reason: 'status' }]);
   });
 
-  it('gives a provider subscribed in several levels the lead once, in the first level of the traversal', () => {
-    let state = select(given(approved, requested, started([L2, L1])), byLevel(sub('p-both', 'l1'), sub('p-both', 'l2'), sub('p-other', 'l1')));
+  it('gives a provider subscribed in several levels the lead once: a later level it could take waits for billing to answer the earlier one', () => {
+    const subs = byLevel(sub('p-both', 'l1'), sub('p-both', 'l2'), sub('p-other', 'l1'));
+    let state = select(given(approved, requested, started([L2, L1])), subs);
+    // Level 1 is left for after the charge: declined in level 2, p-both would be a candidate there.
+    expect(state.levels.map((l) => [l.level.level_id, l.rounds])).toEqual([
+      ['l2', 1],
+      ['l1', 0],
+    ]);
+    state = charge(state);
+    state = select(state, subs);
     state = charge(state);
     expect(state.assignments.map((a) => [a.provider_id, a.level_id])).toEqual([
       ['p-both', 'l2'],
       ['p-other', 'l1'],
     ]);
-    expect(state.skipped.get('s-p-both-l1')?.reason).toBe('duplicate');
+    expect(state.skipped.get('s-p-both-l1')?.reason).toBe('already_assigned');
     expect(nextStep(state)).toEqual({ kind: 'complete', outcome: 'success' });
+  });
+
+  it('decides levels that share no eligible provider in one step', () => {
+    const state = select(given(approved, requested, started([L2, L1])), byLevel(sub('p-a', 'l2'), sub('p-b', 'l1'), sub('p-a', 'l1', { status: 'paused' })));
+    expect(state.levels.map((l) => l.rounds)).toEqual([1, 1]);
   });
 
   it('fills a declined slot with the next provider in LRU order in a new round', () => {
@@ -139,7 +152,7 @@ describe('the distribution of one lead', () => {
     expect(nextStep(state)).toEqual({ kind: 'complete', outcome: 'partial' });
   });
 
-  it('does not try a provider again in another level after billing declined it', () => {
+  it('tries a provider billing declined in one level again in another: who cannot afford Gold may afford Bronze', () => {
     const subs = byLevel(
       sub('p-poor', 'l1'),
       sub('p-a', 'l1'),
@@ -148,17 +161,33 @@ describe('the distribution of one lead', () => {
       sub('p-y', 'l2', { stats: served('2026-03-10T00:00:00Z') }),
     );
     let state = select(given(approved, requested, started([L1, L2])), subs);
-    expect(state.skipped.get('s-p-poor-l2')?.reason).toBe('duplicate');
-    state = charge(state, ['p-poor', 'p-x']);
-    expect(nextStep(state)).toEqual({ kind: 'select', rounds: [{ level: L2, round: 1, slots: 1 }] });
+    // Level 2 waits: p-poor, picked in level 1, may be declined there and then be a candidate here.
+    expect(nextStep(state).kind).toBe('charge');
+    expect(state.levels.map((l) => l.rounds)).toEqual([1, 0]);
+    state = charge(state, ['p-poor']);
+    // Level 1 picked every candidate it had: nobody is left for the declined slot.
+    expect(nextStep(state)).toEqual({ kind: 'select', rounds: [{ level: L2, round: 0, slots: 1 }] });
     state = select(state, subs);
-    expect(state.skipped.get('s-p-poor-l2')?.reason).toBe('insufficient_balance');
+    // In level 2 p-poor ranks first (never served, then provider id), declined at level 1 or not.
+    expect(state.skipped.get('s-p-poor-l1')?.reason).toBe('insufficient_balance');
+    const step = nextStep(state);
+    expect(step.kind === 'charge' && step.picks.map((p) => [p.providerId, p.levelId, p.priceCents])).toEqual([['p-poor', 'l2', 500]]);
     state = charge(state);
     expect(state.assignments.map((a) => [a.provider_id, a.level_id])).toEqual([
       ['p-a', 'l1'],
-      ['p-y', 'l2'],
+      ['p-poor', 'l2'],
     ]);
     expect(nextStep(state)).toEqual({ kind: 'complete', outcome: 'partial' });
+  });
+
+  it('does not try a provider again in the level where billing declined it', () => {
+    const subs = byLevel(sub('p-poor', 'l1'), sub('p-a', 'l1'), sub('p-b', 'l1', { stats: served('2026-03-10T00:00:00Z') }));
+    let state = select(given(approved, requested, started([level(1, 1)])), subs);
+    state = charge(state, ['p-a']);
+    state = select(state, subs);
+    const step = nextStep(state);
+    expect(step.kind === 'charge' && step.picks.map((p) => p.providerId)).toEqual(['p-poor']);
+    expect(state.skipped.get('s-p-a-l1')?.reason).toBe('insufficient_balance');
   });
 
   it('given a level whose every eligible candidate was picked, then a declined pick leaves the slot empty (no further round)', () => {

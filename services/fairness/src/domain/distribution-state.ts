@@ -73,7 +73,11 @@ export interface DistributionState {
   started: LeadEventMap['DistributionStarted'] | null;
   /** The traversal's levels, in traversal order. */
   levels: LevelProgress[];
-  /** One pick at most per provider per lead (cross-level dedupe), in the order picked. */
+  /**
+   * The picks by provider and level (pickKey), in the order picked. A provider is picked at
+   * most once per level, and in a second level only after billing declined it in the first
+   * (a provider who cannot afford Gold may afford Bronze); it is assigned at most once.
+   */
   picks: Map<string, Pick>;
   assignments: LeadEventMap['LeadAssigned'][];
   /** Why providers were passed over, by subscription id (the latest reason recorded). */
@@ -97,6 +101,9 @@ export const initialDistributionState = (): DistributionState => ({
   failures: 0,
   completed: null,
 });
+
+/** The key of a pick in DistributionState.picks: one per provider and level. */
+export const pickKey = (providerId: string, levelId: string): string => `${providerId}\u0000${levelId}`;
 
 const updateLevel = (levels: LevelProgress[], levelId: string, change: (l: LevelProgress) => LevelProgress): LevelProgress[] =>
   levels.map((l) => (l.level.level_id === levelId ? change(l) : l));
@@ -124,12 +131,17 @@ export function evolveDistribution(state: DistributionState, event: LeadEvent, v
       const skipped = new Map(state.skipped);
       let added = 0;
       for (const p of d.picks) {
-        if (picks.has(p.provider_id)) continue;
-        picks.set(p.provider_id, { providerId: p.provider_id, subscriptionId: p.subscription_id, levelId: d.level_id, priceCents: p.price_cents, status: 'pending' });
+        const key = pickKey(p.provider_id, d.level_id);
+        if (picks.has(key)) continue;
+        picks.set(key, { providerId: p.provider_id, subscriptionId: p.subscription_id, levelId: d.level_id, priceCents: p.price_cents, status: 'pending' });
         added++;
       }
       // The latest round's reason stands: it is what kept the provider out in the end.
       for (const x of d.excluded) skipped.set(x.subscription_id, { provider_id: x.provider_id, subscription_id: x.subscription_id, level_id: d.level_id, reason: x.reason });
+      // Nobody left to pick — unless a provider kept out only by its pick waiting for billing
+      // in another level: declined there, it is a candidate for a later round here.
+      const waitingElsewhere = new Set([...state.picks.values()].filter((p) => p.status === 'pending' && p.levelId !== d.level_id).map((p) => p.providerId));
+      const exhausted = d.candidates.length <= d.picks.length && !d.excluded.some((x) => x.reason === 'already_assigned' && waitingElsewhere.has(x.provider_id));
       return {
         ...next,
         picks,
@@ -139,7 +151,7 @@ export function evolveDistribution(state: DistributionState, event: LeadEvent, v
           ...l,
           rounds: l.rounds + 1,
           pending: l.pending + added,
-          exhausted: d.candidates.length <= d.picks.length,
+          exhausted,
         })),
       };
     }
@@ -148,8 +160,9 @@ export function evolveDistribution(state: DistributionState, event: LeadEvent, v
       const picks = new Map(state.picks);
       let levels = state.levels;
       for (const p of event.data.picks) {
-        if (picks.get(p.provider_id)?.status !== 'pending') continue;
-        picks.delete(p.provider_id);
+        const key = pickKey(p.provider_id, p.level_id);
+        if (picks.get(key)?.status !== 'pending') continue;
+        picks.delete(key);
         levels = updateLevel(levels, p.level_id, (l) => ({ ...l, pending: l.pending - 1, exhausted: false }));
       }
       return { ...next, picks, levels };
@@ -157,11 +170,12 @@ export function evolveDistribution(state: DistributionState, event: LeadEvent, v
     case 'LeadAssigned':
     case 'ProviderSkipped': {
       const d = event.data;
-      const pick = state.picks.get(d.provider_id);
+      const key = pickKey(d.provider_id, d.level_id);
+      const pick = state.picks.get(key);
       const assigned = event.type === 'LeadAssigned';
       const wasPending = pick?.status === 'pending';
       const picks = new Map(state.picks);
-      if (pick) picks.set(d.provider_id, assigned ? { ...pick, status: 'assigned' } : { ...pick, status: 'declined', declineReason: event.data.reason });
+      if (pick) picks.set(key, assigned ? { ...pick, status: 'assigned' } : { ...pick, status: 'declined', declineReason: event.data.reason });
       const skipped = new Map(state.skipped);
       if (!assigned) skipped.set(d.subscription_id, { provider_id: d.provider_id, subscription_id: d.subscription_id, level_id: d.level_id, reason: event.data.reason });
       return {

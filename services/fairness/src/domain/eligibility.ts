@@ -65,6 +65,22 @@ export function inServiceArea(area: ServiceArea, location: LeadLocation): boolea
   return area.postal_codes.some((p) => normalizePostal(p) === postal) || area.states.some((s) => s.toUpperCase() === state);
 }
 
+/**
+ * The receipt stats after one more lead at `at` (as recordReceipts moves them): how a pick
+ * counts as served before billing answers it.
+ */
+export function servedAt(stats: ReceiptStats, at: Date): ReceiptStats {
+  const day = utcDay(at);
+  const month = utcMonth(at);
+  return {
+    lastReceivedAt: stats.lastReceivedAt && stats.lastReceivedAt > at ? stats.lastReceivedAt : at,
+    day,
+    dayCount: stats.day === day ? stats.dayCount + 1 : 1,
+    month,
+    monthCount: stats.month === month ? stats.monthCount + 1 : 1,
+  };
+}
+
 /** Leads received today and this month (UTC), counting zero for a stale day or month. */
 export function receivedIn(stats: ReceiptStats, now: Date): { today: number; thisMonth: number } {
   return {
@@ -103,7 +119,11 @@ export interface EvaluateLevelInput {
   subscriptions: readonly SubscriptionView[];
   location: LeadLocation;
   now: Date;
-  /** Providers this lead already went to (or was refused by), with the reason to record. */
+  /**
+   * Providers this lead may not go to in this level whatever their subscription says, with
+   * the reason to record: already assigned (or picked) in another level, declined by
+   * billing in an earlier round of this level, or refused by billing altogether.
+   */
   taken: ReadonlyMap<string, SkipReason>;
 }
 
@@ -123,7 +143,7 @@ export function evaluateLevel({ subscriptions, location, now, taken }: EvaluateL
   const seen = new Set<string>();
   const candidates: RankedCandidate[] = [];
   for (const c of eligible) {
-    if (seen.has(c.providerId)) excluded.push({ providerId: c.providerId, subscriptionId: c.subscriptionId, reason: 'duplicate' });
+    if (seen.has(c.providerId)) excluded.push({ providerId: c.providerId, subscriptionId: c.subscriptionId, reason: 'duplicate_subscription' });
     else {
       seen.add(c.providerId);
       candidates.push(c);

@@ -103,13 +103,13 @@ describe('evaluating a level', () => {
       location,
       now: NOW,
       taken: new Map<string, SkipReason>([
-        ['p-a', 'duplicate'],
+        ['p-a', 'already_assigned'],
         ['p-b', 'insufficient_balance'],
       ]),
     });
     expect(result.candidates.map((x) => x.providerId)).toEqual(['p-c']);
     expect(result.excluded.map((x) => [x.providerId, x.reason])).toEqual([
-      ['p-a', 'duplicate'],
+      ['p-a', 'already_assigned'],
       ['p-b', 'insufficient_balance'],
     ]);
   });
@@ -132,6 +132,6 @@ describe('evaluating a level', () => {
       taken: none,
     });
     expect(result.candidates).toEqual([{ providerId: 'p-x', subscriptionId: 's-x2', lastReceivedAt: null }]);
-    expect(result.excluded).toEqual([{ providerId: 'p-x', subscriptionId: 's-x1', reason: 'duplicate' }]);
+    expect(result.excluded).toEqual([{ providerId: 'p-x', subscriptionId: 's-x1', reason: 'duplicate_subscription' }]);
   });
 });

@@ -11,7 +11,8 @@ export const eventIds = {
   started: (leadId: string) => uuidV5(`distribution-started:${leadId}`),
   selected: (leadId: string, levelId: string, round: number) => uuidV5(`providers-selected:${leadId}:${levelId}:${round}`),
   assigned: (leadId: string, providerId: string) => uuidV5(`lead-assigned:${leadId}:${providerId}`),
-  skipped: (leadId: string, providerId: string) => uuidV5(`provider-skipped:${leadId}:${providerId}`),
+  /** Billing's refusal of a pick: one per provider and level (declined in Gold, the provider may still be charged in Bronze). */
+  skipped: (leadId: string, providerId: string, levelId: string) => uuidV5(`provider-skipped:${leadId}:${providerId}:${levelId}`),
   /** Picks taken back; `version` is the lead stream's version the event takes (one withdrawal per version). */
   withdrawn: (leadId: string, version: number) => uuidV5(`picks-withdrawn:${leadId}:${version}`),
   completed: (leadId: string) => uuidV5(`distribution-completed:${leadId}`),

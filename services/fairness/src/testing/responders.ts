@@ -2,7 +2,7 @@
  * Stand-ins for the rotation and billing services in fairness's integration tests, until
  * those services exist: real NATS responders that implement the contracts honestly
  * (rotation: atomic pointer with wrap-around, same answer for the same lead; billing:
- * idempotent per (lead, provider), never below zero). The real services replace them in
+ * idempotent per (lead, provider) — a decline binds its level only — never below zero). The real services replace them in
  * the end-to-end suite.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -85,9 +85,9 @@ type ChargeReply = CommandReply<'billing', 'charge'>;
 
 export class TestBilling {
   readonly balances = new Map<string, number>();
-  private readonly decisions = new Map<string, ChargeReply>();
+  private readonly decisions = new Map<string, { level_id: string; reply: ChargeReply }>();
   /** Every charge asked for, single or in a batch (repeats included). */
-  readonly requests: { provider_id: string; lead_id: string; amount_cents: number }[] = [];
+  readonly requests: { provider_id: string; lead_id: string; level_id: string; amount_cents: number }[] = [];
   /** The size of every charge_batch request received. */
   readonly batches: number[] = [];
   private server: RequestServer | undefined;
@@ -105,7 +105,7 @@ export class TestBilling {
 
   /** Charges that took money, by (lead, provider). */
   charged(): ChargeReply[] {
-    return [...this.decisions.values()].filter((d) => d.charged);
+    return [...this.decisions.values()].map((d) => d.reply).filter((d) => d.charged);
   }
 
   /** Serve charge_batch too (false: only single charges, as an older billing). */
@@ -114,9 +114,9 @@ export class TestBilling {
   start(): this {
     const single = serveRequests(this.nc, this.subjects.command('billing', 'charge'), {
       requestSchema: billingCommands.charge.request,
-      handler: async ({ provider_id, lead_id, amount_cents }) => {
+      handler: async ({ provider_id, lead_id, level_id, amount_cents }) => {
         if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-        return this.charge(provider_id, lead_id, amount_cents);
+        return this.charge(provider_id, lead_id, level_id, amount_cents);
       },
     });
     const batch = this.serveBatch
@@ -127,10 +127,10 @@ export class TestBilling {
             this.batches.push(charges.length);
             let declinedLead: string | undefined;
             return {
-              results: charges.map(({ provider_id, lead_id, amount_cents }) => {
+              results: charges.map(({ provider_id, lead_id, level_id, amount_cents }) => {
                 if (declinedLead !== undefined && lead_id !== declinedLead) return { provider_id, lead_id, not_attempted: true as const };
                 try {
-                  const reply = this.charge(provider_id, lead_id, amount_cents);
+                  const reply = this.charge(provider_id, lead_id, level_id, amount_cents);
                   if (!reply.charged && stop_at_first_decline) declinedLead ??= lead_id;
                   return reply;
                 } catch (error) {
@@ -146,11 +146,12 @@ export class TestBilling {
     return this;
   }
 
-  private charge(provider_id: string, lead_id: string, amount_cents: number): ChargeReply {
-    this.requests.push({ provider_id, lead_id, amount_cents });
+  private charge(provider_id: string, lead_id: string, level_id: string, amount_cents: number): ChargeReply {
+    this.requests.push({ provider_id, lead_id, level_id, amount_cents });
     const key = `${lead_id}:${provider_id}`;
     const known = this.decisions.get(key);
-    if (known) return known;
+    // A charge taken answers every repeat; a decline answers repeats at its own level only.
+    if (known && (known.reply.charged || known.level_id === level_id)) return known.reply;
     if (!this.balances.has(provider_id)) throw Object.assign(new Error(`no wallet for ${provider_id}`), { code: 'WALLET_NOT_FOUND' });
     const balance = this.balances.get(provider_id)!;
     const reply: ChargeReply =
@@ -158,7 +159,7 @@ export class TestBilling {
         ? { charged: true, provider_id, lead_id, amount_cents, balance_after_cents: balance - amount_cents }
         : { charged: false, provider_id, lead_id, amount_cents, balance_cents: balance, reason: 'insufficient_balance' };
     if (reply.charged) this.balances.set(provider_id, reply.balance_after_cents);
-    this.decisions.set(key, reply);
+    this.decisions.set(key, { level_id, reply });
     return reply;
   }
 

@@ -21,12 +21,15 @@ export interface CaughtMail extends CaughtMailSummary {
 
 const SUMMARY = `id::text, received_at, envelope_from, envelope_to, subject, message_id, size_bytes`;
 
-/** Newest first, keyset-paginated by id. */
+/**
+ * Newest first, keyset-paginated by id. The order names the table's column: a bare `id`
+ * would be the selected `id::text`, ordering 999,998 before 1,000,000 and paging past mail.
+ */
 export async function listCaughtMail(db: Db, query: { limit: number; before?: string | undefined; to?: string | undefined }): Promise<CaughtMailSummary[]> {
   const { rows } = await db.query<CaughtMailSummary>(
-    `select ${SUMMARY} from notification.caught_mail
-      where ($1::bigint is null or id < $1) and ($2::text is null or $2 = any (envelope_to))
-      order by id desc limit $3`,
+    `select ${SUMMARY} from notification.caught_mail m
+      where ($1::bigint is null or m.id < $1) and ($2::text is null or $2 = any (m.envelope_to))
+      order by m.id desc limit $3`,
     [query.before ?? null, query.to ?? null, query.limit],
   );
   return rows;

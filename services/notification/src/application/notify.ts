@@ -1,17 +1,18 @@
 /**
  * The two emails, from event to SMTP: compose once (read models + template), record it
  * in the outbox, send it under the row lock, record the outcome. A redelivered event
- * finds its row sent and sends nothing.
+ * finds its row sent and sends nothing. The low-balance email is one per provider and
+ * pause: every SubscriptionStatusChanged of that pause finds the same outbox row.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { LeadApproved, streams, type DistributionEventData } from '@fairlead/contracts';
 import type { EventStore } from '@fairlead/event-store';
 import { PermanentError } from '@fairlead/messaging';
-import { firstNameOf, leadAssignedVariables, lowBalanceVariables, outboxId, type EmailKind, type LeadSummary, type ProviderFacts } from '../domain/emails';
+import { firstNameOf, leadAssignedVariables, lowBalanceVariables, outboxId, pauseGroupKey, type EmailKind, type LeadSummary, type PausedSubscription, type ProviderFacts } from '../domain/emails';
 import { MissingFactError } from '../domain/errors';
 import type { NotificationMetrics } from '../metrics';
-import { findNicheName, findProvider, findSubscription, type SubscriptionFacts } from '../projections/directory/directory.queries';
+import { findNicheName, findProvider, findSubscription, subscriptionsOfProvider, type SubscriptionFacts } from '../projections/directory/directory.queries';
 import { describeSmtpFailure, isPermanentSmtpFailure, type MailSender } from '../smtp/sender';
 import { deliver, findOutbox, recordEmail } from './outbox';
 import type { TemplateSet } from './templates';
@@ -34,6 +35,8 @@ export interface SourceEvent<D> {
   event_id: string;
   stream: string;
   created_at: string;
+  /** The storing transaction (decimal): events written together share it. */
+  transaction_id?: string;
   data: D;
 }
 
@@ -42,7 +45,8 @@ export interface Attempt {
   maxAttempts: number;
 }
 
-export type NotifyResult = 'sent' | 'already_sent' | 'ignored';
+/** `grouped`: the event belongs to an email another event of the same group already sent. */
+export type NotifyResult = 'sent' | 'already_sent' | 'grouped' | 'ignored';
 
 export interface Notifier {
   leadAssigned(event: SourceEvent<DistributionEventData<'LeadAssigned'>>, attempt: Attempt): Promise<NotifyResult>;
@@ -88,10 +92,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     };
   }
 
-  async function sendOnce(kind: EmailKind, event: SourceEvent<unknown>, attempt: Attempt, compose: () => Promise<Composed>): Promise<NotifyResult> {
-    const id = outboxId(kind, event.event_id);
+  /** `groupKey`: what the email stands for when several events share one (default: the event). */
+  async function sendOnce(kind: EmailKind, event: SourceEvent<unknown>, attempt: Attempt, compose: () => Promise<Composed>, groupKey = event.event_id): Promise<NotifyResult> {
+    const id = outboxId(kind, groupKey);
     const existing = await findOutbox(pool, id);
     if (existing?.status === 'sent') {
+      if (existing.source_event_id !== event.event_id) return 'grouped';
       metrics.duplicate(kind);
       return 'already_sent';
     }
@@ -117,6 +123,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         { final, isPermanent: isPermanentSmtpFailure, describe: describeSmtpFailure },
       );
       if (result.status === 'already_sent') {
+        if ((existing?.source_event_id ?? event.event_id) !== event.event_id) return 'grouped';
         metrics.duplicate(kind);
         return 'already_sent';
       }
@@ -130,6 +137,26 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (permanent) throw new PermanentError(`SMTP refused the email: ${describeSmtpFailure(error)}`, { cause: error, code: 'NOTIFICATION_SMTP_REFUSED' });
       throw error;
     }
+  }
+
+  /**
+   * The provider's other subscriptions the same balance change paused: billing moves them in
+   * the transaction of that change, so their SubscriptionStatusChanged share its id.
+   */
+  async function pausedWith(event: SourceEvent<DistributionEventData<'SubscriptionStatusChanged'>>): Promise<PausedSubscription[]> {
+    if (event.transaction_id === undefined) return [];
+    const transactionId = BigInt(event.transaction_id);
+    await deps.directoryCaughtUp();
+    const others = (await subscriptionsOfProvider(pool, event.data.provider_id)).filter((s) => s.subscription_id !== event.data.subscription_id);
+    const paused: PausedSubscription[] = [];
+    for (const s of others) {
+      const events = await store.readStream(streams.subscription(s.subscription_id));
+      const together = events.some(
+        (e) => e.type === 'SubscriptionStatusChanged' && e.transactionId === transactionId && (e.data as { to?: unknown }).to === 'paused_low_balance',
+      );
+      if (together) paused.push({ subscriptionId: s.subscription_id, nicheName: s.niche_name ?? s.niche_id, levelName: s.level_name ?? s.level_id });
+    }
+    return paused;
   }
 
   return {
@@ -148,23 +175,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     subscriptionStatusChanged: async (event, attempt) => {
       const d = event.data;
       if (d.to !== 'paused_low_balance') return 'ignored';
-      return sendOnce('low_balance', event, attempt, async () => {
-        const provider = await lookup<ProviderFacts>(`provider ${d.provider_id}`, () => findProvider(pool, d.provider_id));
-        const subscription = await lookup<SubscriptionFacts & { niche_name: string; level_name: string }>(`subscription ${d.subscription_id}`, async () => {
-          const s = await findSubscription(pool, d.subscription_id);
-          return s && s.niche_name !== null && s.level_name !== null ? { ...s, niche_name: s.niche_name, level_name: s.level_name } : undefined;
-        });
-        return {
-          recipient: provider.email,
-          variables: lowBalanceVariables({
-            provider,
-            nicheName: subscription.niche_name,
-            levelName: subscription.level_name,
-            subscriptionId: d.subscription_id,
-            pausedAt: event.created_at,
-          }),
-        };
-      });
+      const group = pauseGroupKey(d.provider_id, event.transaction_id, event.event_id);
+      return sendOnce(
+        'low_balance',
+        event,
+        attempt,
+        async () => {
+          const provider = await lookup<ProviderFacts>(`provider ${d.provider_id}`, () => findProvider(pool, d.provider_id));
+          const own = await lookup<SubscriptionFacts & { niche_name: string; level_name: string }>(`subscription ${d.subscription_id}`, async () => {
+            const s = await findSubscription(pool, d.subscription_id);
+            return s && s.niche_name !== null && s.level_name !== null ? { ...s, niche_name: s.niche_name, level_name: s.level_name } : undefined;
+          });
+          const paused = [{ subscriptionId: d.subscription_id, nicheName: own.niche_name, levelName: own.level_name }, ...(await pausedWith(event))];
+          return { recipient: provider.email, variables: lowBalanceVariables({ provider, paused, pausedAt: event.created_at }) };
+        },
+        group,
+      );
     },
   };
 }

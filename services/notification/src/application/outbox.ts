@@ -62,6 +62,12 @@ export async function findOutbox(db: Db, id: string): Promise<OutboxRow | undefi
   return rows[0];
 }
 
+/** The email recorded for a source event (the first event of its group for a grouped email), if any. */
+export async function findOutboxBySource(db: Db, kind: string, sourceEventId: string): Promise<OutboxRow | undefined> {
+  const { rows } = await db.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where kind = $1 and source_event_id = $2`, [kind, sourceEventId]);
+  return rows[0];
+}
+
 export interface DeliverOptions {
   /** This is the last attempt: a failure marks the row failed instead of queued. */
   final: boolean;
@@ -129,12 +135,12 @@ export interface OutboxPageQuery {
   before?: string | undefined;
 }
 
-/** Newest first, keyset-paginated by seq. */
+/** Newest first, keyset-paginated by seq (the table's column: the selected `seq::text` would order as text). */
 export async function listOutbox(db: Db, query: OutboxPageQuery): Promise<OutboxRow[]> {
   const { rows } = await db.query<OutboxRow>(
-    `select ${COLUMNS} from notification.outbox
-      where ($1::text is null or status = $1) and ($2::bigint is null or seq < $2)
-      order by seq desc limit $3`,
+    `select ${COLUMNS} from notification.outbox o
+      where ($1::text is null or o.status = $1) and ($2::bigint is null or o.seq < $2)
+      order by o.seq desc limit $3`,
     [query.status ?? null, query.before ?? null, query.limit],
   );
   return rows;

@@ -40,14 +40,26 @@ describe('templates (files)', () => {
     expect(templates.sources('lead_assigned').subject).toBe(join(DEFAULT_TEMPLATES_DIR, 'lead_assigned.subject'));
   });
 
-  it('renders the shipped low_balance email', async () => {
+  it('renders the shipped low_balance email, one for every subscription the pause stopped', async () => {
     const templates = await loadTemplates();
-    const email = templates.render(
+    const provider = { name: 'Acme', email: 'a@example.com' };
+    const one = templates.render('low_balance', lowBalanceVariables({ provider, paused: [{ nicheName: 'Roofing', levelName: 'Gold', subscriptionId: 's1' }], pausedAt: 'now' }));
+    expect(one.subject).toBe('Leads paused: low balance - Roofing');
+    expect(one.text).toContain('paused: Roofing (Gold).');
+    const two = templates.render(
       'low_balance',
-      lowBalanceVariables({ provider: { name: 'Acme', email: 'a@example.com' }, nicheName: 'Roofing', levelName: 'Gold', subscriptionId: 's1', pausedAt: 'now' }),
+      lowBalanceVariables({
+        provider,
+        paused: [
+          { nicheName: 'Roofing', levelName: 'Gold', subscriptionId: 's1' },
+          { nicheName: 'Solar', levelName: 'Bronze', subscriptionId: 's2' },
+        ],
+        pausedAt: 'now',
+      }),
     );
-    expect(email.subject).toBe('Leads paused: low balance - Roofing');
-    expect(email.text).toContain('Roofing (Gold) has been paused');
+    expect(two.subject).toBe('Leads paused: low balance - Roofing, Solar');
+    expect(two.text).toContain('paused: Roofing (Gold), Solar (Bronze).');
+    expect(two.html).toContain('Roofing (Gold), Solar (Bronze)');
   });
 
   it('takes a file from the override directory when it exists, the default otherwise', async () => {

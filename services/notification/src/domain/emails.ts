@@ -23,7 +23,7 @@ export const TEMPLATE_VARIABLES: Readonly<Record<EmailKind, readonly string[]>> 
     'consumer_first_name',
     'assigned_at',
   ],
-  low_balance: ['provider_name', 'niche_name', 'level_name', 'subscription_id', 'paused_at'],
+  low_balance: ['provider_name', 'subscriptions', 'niche_names', 'subscription_count', 'niche_name', 'level_name', 'subscription_id', 'paused_at'],
 });
 
 export interface ProviderFacts {
@@ -86,20 +86,41 @@ export function leadAssignedVariables(input: {
   };
 }
 
-export function lowBalanceVariables(input: {
-  provider: ProviderFacts;
+/** One subscription paused for funds, as the email names it. */
+export interface PausedSubscription {
+  subscriptionId: string;
   nicheName: string;
   levelName: string;
-  subscriptionId: string;
-  pausedAt: string;
-}): Record<string, string> {
+}
+
+/**
+ * The low-balance email of one pause: every subscription of the provider that one balance
+ * change paused, in one email. `subscriptions` names them all (`Solar (Silver), Roofing
+ * (Gold)`); `niche_name`, `level_name` and `subscription_id` are the first one's (for
+ * templates written for one subscription per email).
+ */
+export function lowBalanceVariables(input: { provider: ProviderFacts; paused: readonly PausedSubscription[]; pausedAt: string }): Record<string, string> {
+  const first = input.paused[0];
+  if (!first) throw new Error('a low-balance email names at least one paused subscription');
   return {
     provider_name: input.provider.name,
-    niche_name: input.nicheName,
-    level_name: input.levelName,
-    subscription_id: input.subscriptionId,
+    subscriptions: input.paused.map((s) => `${s.nicheName} (${s.levelName})`).join(', '),
+    niche_names: [...new Set(input.paused.map((s) => s.nicheName))].join(', '),
+    subscription_count: String(input.paused.length),
+    niche_name: first.nicheName,
+    level_name: first.levelName,
+    subscription_id: first.subscriptionId,
     paused_at: input.pausedAt,
   };
+}
+
+/**
+ * What one low-balance email stands for: the provider and the transaction that paused its
+ * subscriptions (billing moves all of a provider's subscriptions in the transaction of the
+ * balance change, and the relay carries its id). Each of those events finds the same email.
+ */
+export function pauseGroupKey(providerId: string, transactionId: string | undefined, eventId: string): string {
+  return transactionId === undefined ? eventId : `pause:${providerId}:${transactionId}`;
 }
 
 // A fixed namespace for notification outbox ids (a random v4, chosen once).

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseDistributionEvent, streams, SYSTEM_ACTOR, type DistributionEventType } from '@fairlead/contracts';
-import type { EventStore } from '@fairlead/event-store';
+import type pg from 'pg';
+import type { EventStore, PostgresEventStore } from '@fairlead/event-store';
 
 function event<T extends DistributionEventType>(type: T, data: unknown, id: string = randomUUID()) {
   return { id, type, data: parseDistributionEvent(type, data) };
@@ -107,4 +108,61 @@ export async function changeStatus(store: EventStore, w: World, from: string, to
   const e = event('SubscriptionStatusChanged', { subscription_id: w.subscriptionId, provider_id: w.providerId, from, to, reason: 'balance 100 < price 2500', actor: SYSTEM_ACTOR });
   await store.append(streams.subscription(w.subscriptionId), [e], 'any');
   return e.id;
+}
+
+/** Another niche, level and subscription of the world's provider; returns the subscription id. */
+export async function addSubscription(store: EventStore, w: World, names: { niche: string; level: string }): Promise<string> {
+  const suffix = randomUUID().slice(0, 8);
+  const nicheId = `niche-${suffix}`;
+  const levelId = `level-${suffix}`;
+  const subscriptionId = `sub-${suffix}`;
+  await store.append(
+    streams.niche(nicheId),
+    [
+      event('NicheCreated', { niche_id: nicheId, name: names.niche, auto_distribute: true, actor: SYSTEM_ACTOR }),
+      event('CompetitionLevelAdded', { niche_id: nicheId, level_id: levelId, name: names.level, order_position: 1, max_recipients: 1, price_per_lead_cents: 900, active: true, actor: SYSTEM_ACTOR }),
+    ],
+    'no_stream',
+  );
+  await store.append(
+    streams.subscription(subscriptionId),
+    [
+      event('SubscriptionCreated', {
+        subscription_id: subscriptionId,
+        provider_id: w.providerId,
+        niche_id: nicheId,
+        level_id: levelId,
+        service_area: { states: ['TX'] },
+        daily_cap: null,
+        monthly_cap: null,
+        status: 'active',
+        actor: SYSTEM_ACTOR,
+      }),
+    ],
+    'no_stream',
+  );
+  return subscriptionId;
+}
+
+/**
+ * Pauses these subscriptions of the provider for low balance in one transaction, as billing
+ * does when a balance change leaves it short. Returns the event ids.
+ */
+export async function pauseTogether(store: PostgresEventStore, pool: pg.Pool, providerId: string, subscriptionIds: readonly string[]): Promise<string[]> {
+  const events = subscriptionIds.map((id) => event('SubscriptionStatusChanged', { subscription_id: id, provider_id: providerId, from: 'active', to: 'paused_low_balance', reason: 'balance 100 < price 900', actor: SYSTEM_ACTOR }));
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await store.appendManyInTransaction(
+      client,
+      subscriptionIds.map((id, i) => ({ stream: streams.subscription(id), events: [events[i]!], expected: 'any' as const })),
+    );
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  return events.map((e) => e.id);
 }

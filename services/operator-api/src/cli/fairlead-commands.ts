@@ -84,7 +84,7 @@ export async function runCommand(args: FairleadArgs, ctx: CommandContext): Promi
       return clean ? 0 : 1;
     }
     case 'audit-lead': {
-      const story = await leadStory(store, pool, args.leadId);
+      const story = await leadStory(store, pool, args.leadId, ctx.storeSchema);
       if (!story.found) throw new CommandError('lead_not_found', `no events for lead ${args.leadId}`);
       out.write(args.json ? `${JSON.stringify(story, null, 2)}\n` : formatStory(story));
       return story.lru_check === 'violated' ? 1 : 0;

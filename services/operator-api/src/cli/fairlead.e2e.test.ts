@@ -44,6 +44,43 @@ async function dump(schema: string): Promise<string> {
 
 const caughtUp = () => Promise.all(projectors.map((p) => p.waitUntilCaughtUp()));
 
+/**
+ * A one-level decision of an earlier lead, straight into the store: the pick (ranked first,
+ * never served, ahead of `others`) and its assignment.
+ */
+async function servedEarlier(leadId: string, nicheId: string, position: number, provider: string, others: { provider_id: string; last_received_at: string | null }[], assignedAt: string) {
+  const l = level(nicheId, position, 1, 1_000);
+  const sub = (p: string) => `${p}-${l.level_id}`;
+  await store.append(
+    streams.lead(leadId),
+    [
+      event('ProvidersSelected', {
+        lead_id: leadId,
+        level_id: l.level_id,
+        order_position: position,
+        round: 0,
+        candidates: [{ provider_id: provider, subscription_id: sub(provider), last_received_at: null }, ...others.map((o) => ({ ...o, subscription_id: sub(o.provider_id) }))],
+        excluded: [],
+        picks: [{ provider_id: provider, subscription_id: sub(provider), price_cents: 1_000 }],
+      }),
+      event('LeadAssigned', {
+        assignment_id: `${leadId}-a`,
+        lead_id: leadId,
+        niche_id: nicheId,
+        provider_id: provider,
+        subscription_id: sub(provider),
+        level_id: l.level_id,
+        level_name: l.name,
+        order_position: position,
+        price_cents: 1_000,
+        balance_after_cents: 9_000,
+        assigned_at: assignedAt,
+      }),
+    ],
+    'any',
+  );
+}
+
 beforeAll(async () => {
   db = await createTestDatabase('cli_fairlead');
   db.pool.on('error', () => undefined);
@@ -53,6 +90,11 @@ beforeAll(async () => {
     await store.append(streams.provider(p), [event('ProviderRegistered', { provider_id: p, name: `Provider ${p}`, email: `${p}@example.com`, actor: SYSTEM_ACTOR })], 'any');
     await store.append(streams.wallet(p), [event('WalletToppedUp', { provider_id: p, amount_cents: 10_000, balance_after_cents: 10_000, reference: 'initial', actor: SYSTEM_ACTOR })], 'any');
   }
+  // The history the fixture's candidates were ranked on (the audit re-derives the order from the log):
+  // p2 served in level 1 at -90, p1 in level 2 at -60, p4 in level 1 at -30.
+  await servedEarlier('lead-0a', 'roofing', 1, 'p2', [], at(-90));
+  await servedEarlier('lead-0b', 'roofing', 2, 'p1', [], at(-60));
+  await servedEarlier('lead-0c', 'roofing', 1, 'p4', [{ provider_id: 'p2', last_received_at: at(-90) }], at(-30));
   for (const id of ['lead-1', 'lead-2', 'lead-3']) {
     const s = partialDistribution(id, 'roofing');
     await store.append(streams.niche('roofing'), [
@@ -185,7 +227,7 @@ describe('fairlead audit', () => {
     expect(story.charges.map((e) => e.type)).toEqual(['WalletCharged', 'WalletRefunded']);
 
     const text = await fairlead('audit', 'lead', 'lead-1');
-    expect(text.stdout).toMatch(/least-recently-served check: ok/);
+    expect(text.stdout).toMatch(/least-recently-served check \(re-derived from the log\): ok/);
   }, 30_000);
 
   it('flags a doctored decision: a pick that was not the least recently served', async () => {
@@ -211,6 +253,54 @@ describe('fairlead audit', () => {
     expect(story.rounds[0]!.violations.join()).toMatch(/least recently served eligible candidate left was p2/);
     expect((await fairlead('audit', 'lead', 'nobody')).code).toBe(1);
   }, 30_000);
+
+  it('re-derives the order from the log: a pick whose record agrees with itself but not with the history is reported, the right one is ok', async () => {
+    // x is served first (lead-h1), then y (lead-h2): the next lead must go to x.
+    await servedEarlier('lead-h1', 'hist', 1, 'x', [{ provider_id: 'y', last_received_at: null }], at(10));
+    await servedEarlier('lead-h2', 'hist', 1, 'y', [{ provider_id: 'x', last_received_at: at(10) }], at(11));
+    // The restart bug's trace: y recorded as never served, so it ranked first and was chosen — consistent with its own record.
+    await servedEarlier('lead-wrong', 'hist', 1, 'y', [{ provider_id: 'x', last_received_at: at(10) }], at(12));
+    // Then the right choice by the history (x served at lead-h1, y at lead-wrong since).
+    await store.append(
+      streams.lead('lead-right'),
+      [
+        event('ProvidersSelected', {
+          lead_id: 'lead-right',
+          level_id: 'hist-l1',
+          order_position: 1,
+          round: 0,
+          candidates: [
+            { provider_id: 'x', subscription_id: 'x-hist-l1', last_received_at: at(10) },
+            { provider_id: 'y', subscription_id: 'y-hist-l1', last_received_at: at(12) },
+          ],
+          excluded: [],
+          picks: [{ provider_id: 'x', subscription_id: 'x-hist-l1', price_cents: 1_000 }],
+        }),
+      ],
+      'any',
+    );
+
+    const wrong = await fairlead('audit', 'lead', 'lead-wrong', '--json');
+    expect(wrong.code, wrong.stderr).toBe(1);
+    const story = JSON.parse(wrong.stdout) as { lru_check: string; rounds: { violations: string[]; derived_order: { provider_id: string; last_served: { lead_id: string } | null }[] }[] };
+    expect(story.lru_check).toBe('violated');
+    expect(story.rounds[0]!.derived_order.map((c) => [c.provider_id, c.last_served?.lead_id ?? null])).toEqual([
+      ['x', 'lead-h1'],
+      ['y', 'lead-h2'],
+    ]);
+    expect(story.rounds[0]!.violations).toEqual(
+      expect.arrayContaining([
+        'pick 1 is y, but the least recently served eligible candidate left by the log was x',
+        expect.stringMatching(/^y is recorded as never served, but the log shows it served for lead lead-h2/),
+      ]),
+    );
+    const text = await fairlead('audit', 'lead', 'lead-wrong');
+    expect(text.stdout).toMatch(/order by the log: x \(lead lead-h1 #\d+\), y \(lead lead-h2 #\d+\)/);
+
+    const right = await fairlead('audit', 'lead', 'lead-right', '--json');
+    expect(right.code, right.stdout).toBe(0);
+    expect((JSON.parse(right.stdout) as { lru_check: string }).lru_check).toBe('ok');
+  }, 60_000);
 
   it('exports a range of the log as JSON lines, in order', async () => {
     const all = await store.readAll({ transactionId: 0n, globalPosition: 0n }, 10_000);

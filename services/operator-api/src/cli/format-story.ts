@@ -11,6 +11,8 @@ export function formatStory(story: LeadStory): string {
       const picked = r.picks.some((p) => p.provider_id === c.provider_id);
       lines.push(`    ${c.rank}. ${c.provider_id} (subscription ${c.subscription_id}) last_received_at ${c.last_received_at ?? 'never'}${picked ? '  ← picked' : ''}`);
     }
+    const order = r.derived_order.map((c) => `${c.provider_id} (${c.last_served ? `lead ${c.last_served.lead_id} #${c.last_served.global_position}` : 'never'})`);
+    lines.push(`    order by the log: ${order.join(', ') || '(none)'}`);
     for (const x of r.excluded) lines.push(`    excluded: ${JSON.stringify(x)}`);
     for (const o of r.outcomes) lines.push(`    ${o.provider_id}: ${o.outcome}${o.reason ? ` (${o.reason})` : ''}`);
     for (const v of r.violations) lines.push(`    VIOLATION: ${v}`);
@@ -20,6 +22,6 @@ export function formatStory(story: LeadStory): string {
   lines.push('', 'emails:');
   if (story.emails.length === 0) lines.push('  (none recorded)');
   for (const m of story.emails) lines.push(`  ${m.created_at} ${m.kind} → ${m.recipient} "${m.subject}" ${m.status}`);
-  lines.push('', `least-recently-served check: ${story.lru_check}`);
+  lines.push('', `least-recently-served check (re-derived from the log): ${story.lru_check}`);
   return `${lines.join('\n')}\n`;
 }

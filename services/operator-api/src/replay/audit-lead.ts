@@ -1,13 +1,20 @@
 /**
  * A lead's whole story from the event store, in log order: approval, the rotation claim
  * (StartLevelClaimed on the niche stream), each level round with its candidates in LRU
- * order and the re-derived LRU check, assignments and skips, the wallets' charges and
- * declines for the lead, and the emails the notification service queued for its events.
+ * order and the LRU check, assignments and skips, the wallets' charges and declines for
+ * the lead, and the emails the notification service queued for its events.
+ *
+ * The LRU check of a round is re-derived from the log, not taken from the round's own
+ * record: every earlier pick, assignment, decline and withdrawal of the round's level
+ * (ServedHistory) gives the order the candidates must be in and the picks they must start
+ * with. The record must also agree with itself (checkLru on its last_received_at).
  */
 import type pg from 'pg';
 import { isDistributionEventType, parseDistributionEvent } from '@fairlead/contracts';
 import type { EventStore, StoredEvent } from '@fairlead/event-store';
+import { verdictsOfLevels } from './level-history';
 import { checkLru, type LruCandidate, type LruVerdict } from './lru-check';
+import type { ServedMark } from './served-history';
 
 export interface StoryEntry {
   global_position: string;
@@ -22,6 +29,8 @@ export interface RoundStory extends LruVerdict {
   order_position: number;
   round: number;
   candidates: (LruCandidate & { rank: number })[];
+  /** The candidates in the order the log's history gives, with when each was last served by it. */
+  derived_order: { provider_id: string; subscription_id: string; last_served: ServedMark | null }[];
   excluded: unknown[];
   picks: { provider_id: string; subscription_id: string; price_cents: number }[];
   /** What became of each pick: assigned, skipped with the reason, or withdrawn before billing saw it. */
@@ -51,8 +60,12 @@ async function readWhole(store: EventStore, stream: string): Promise<StoredEvent
   }
 }
 
-export async function leadStory(store: EventStore, pool: pg.Pool, leadId: string): Promise<LeadStory> {
+export async function leadStory(store: EventStore, pool: pg.Pool, leadId: string, storeSchema = 'eventstore'): Promise<LeadStory> {
   const lead = await readWhole(store, `lead-${leadId}`);
+  const selections = lead.filter((e) => e.type === 'ProvidersSelected');
+  const levelIds = [...new Set(selections.map((e) => (e.data as { level_id?: unknown }).level_id).filter((id): id is string => typeof id === 'string'))];
+  const lastSelection = selections.at(-1)?.globalPosition ?? 0n;
+  const verdicts = await verdictsOfLevels(pool, storeSchema, levelIds, lastSelection);
   let nicheId: string | null = null;
   const providers = new Set<string>();
   const rounds: RoundStory[] = [];
@@ -62,15 +75,20 @@ export async function leadStory(store: EventStore, pool: pg.Pool, leadId: string
     if (e.type === 'ProvidersSelected') {
       const d = parseDistributionEvent('ProvidersSelected', e.data);
       d.candidates.forEach((c) => providers.add(c.provider_id));
+      const recorded = checkLru(d);
+      const history = verdicts.get(e.globalPosition.toString());
+      const violations = [...recorded.violations, ...(history ? history.violations : ['the round was not found in the log of its level'])];
       rounds.push({
         level_id: d.level_id,
         order_position: d.order_position,
         round: d.round,
         candidates: d.candidates.map((c, i) => ({ ...c, rank: i + 1 })),
+        derived_order: history?.derived ?? [],
         excluded: d.excluded,
         picks: d.picks,
         outcomes: [],
-        ...checkLru(d),
+        lru_check: violations.length === 0 ? 'ok' : 'violated',
+        violations,
       });
     }
     if (e.type === 'PicksWithdrawn') {

@@ -105,7 +105,7 @@ export function partialDistribution(leadId: string, nicheId: string, requestId =
         { provider_id: 'p2', subscription_id: sub('p2', l1), last_received_at: at(-90) },
         { provider_id: 'p4', subscription_id: sub('p4', l1), last_received_at: at(-30) },
       ],
-      excluded: [{ provider_id: 'p1', subscription_id: sub('p1', l1), reason: 'duplicate' }],
+      excluded: [{ provider_id: 'p1', subscription_id: sub('p1', l1), reason: 'already_assigned' }],
       picks: [{ provider_id: 'p2', subscription_id: sub('p2', l1), price_cents: 1_000 }],
     }),
     event('LeadAssigned', {

@@ -2,14 +2,15 @@
  * `fairness.subscription_stats`: when each subscription last received a lead and how
  * many it received this UTC day and month. Not a projector: the distribution handler
  * calls recordReceipts in the transaction that appends LeadAssigned, so the order seen by
- * the next lead of the niche is exact. `rebuildSubscriptionStats` derives it again from
- * the LeadAssigned events alone.
+ * the next lead of the niche is exact. With `fairness.pending_picks` (pending-picks.ts) it
+ * is the served view; `rebuildServedView` derives both again from the log.
  */
 import type pg from 'pg';
 import { parseDistributionEvent } from '@fairlead/contracts';
 import type { EventStore } from '@fairlead/event-store';
 import { START } from '@fairlead/event-store';
 import { utcDay, utcMonth } from '../../domain/eligibility';
+import { recordPendingPicks, type PendingPickRow } from './pending-picks';
 
 export interface Receipt {
   subscription_id: string;
@@ -64,27 +65,92 @@ async function recordWave(client: Pick<pg.ClientBase, 'query'>, receipts: readon
   );
 }
 
-/** Recomputes the table from every LeadAssigned in the store (for repair and audits). */
+/**
+ * Recomputes the served view — `fairness.subscription_stats` from every LeadAssigned and
+ * `fairness.pending_picks` from every pick no later event answered — from the log, in the
+ * caller's transaction. A waiting pick recorded before pending_picks existed gets the time
+ * its ProvidersSelected was stored as its served time. Returns the assignments counted.
+ */
+export async function rebuildServedView(store: EventStore, client: pg.ClientBase): Promise<number> {
+  await client.query('delete from fairness.subscription_stats');
+  await client.query('delete from fairness.pending_picks');
+  const waiting = new Map<string, PendingPickRow>();
+  const key = (lead: string, provider: string, level: string) => `${lead}\u0000${provider}\u0000${level}`;
+  let count = 0;
+  for (let from = START; ; ) {
+    const batch = await store.readAll(from, 1000, { categories: ['lead'] });
+    const receipts: Receipt[] = [];
+    for (const event of batch.events) {
+      switch (event.type) {
+        case 'LeadAssigned': {
+          const d = parseDistributionEvent('LeadAssigned', event.data);
+          receipts.push(d);
+          waiting.delete(key(d.lead_id, d.provider_id, d.level_id));
+          break;
+        }
+        case 'ProviderSkipped': {
+          const d = parseDistributionEvent('ProviderSkipped', event.data);
+          waiting.delete(key(d.lead_id, d.provider_id, d.level_id));
+          break;
+        }
+        case 'PicksWithdrawn': {
+          const d = parseDistributionEvent('PicksWithdrawn', event.data);
+          for (const p of d.picks) waiting.delete(key(d.lead_id, p.provider_id, p.level_id));
+          break;
+        }
+        case 'ProvidersSelected': {
+          const d = parseDistributionEvent('ProvidersSelected', event.data);
+          for (const p of d.picks) {
+            const k = key(d.lead_id, p.provider_id, d.level_id);
+            if (!waiting.has(k)) waiting.set(k, { lead_id: d.lead_id, provider_id: p.provider_id, level_id: d.level_id, subscription_id: p.subscription_id, served_at: event.createdAt });
+          }
+          break;
+        }
+      }
+    }
+    count += receipts.length;
+    await recordReceipts(client, receipts);
+    if (batch.checkpoint.globalPosition === from.globalPosition && batch.checkpoint.transactionId === from.transactionId) break;
+    from = batch.checkpoint;
+  }
+  await recordPendingPicks(client, [...waiting.values()]);
+  return count;
+}
+
+/** Recomputes the served view from the log in a transaction of its own (for repair and audits). */
 export async function rebuildSubscriptionStats(store: EventStore, pool: pg.Pool): Promise<number> {
   const client = await pool.connect();
-  let count = 0;
   try {
     await client.query('begin');
-    await client.query('delete from fairness.subscription_stats');
-    const receipts: Receipt[] = [];
-    for (let from = START; ; ) {
-      const batch = await store.readAll(from, 1000, { categories: ['lead'] });
-      count += batch.events.filter((e) => e.type === 'LeadAssigned').length;
-      for (const event of batch.events) {
-        if (event.type !== 'LeadAssigned') continue;
-        receipts.push(parseDistributionEvent('LeadAssigned', event.data));
-      }
-      await recordReceipts(client, receipts.splice(0));
-      if (batch.checkpoint.globalPosition === from.globalPosition && batch.checkpoint.transactionId === from.transactionId) break;
-      from = batch.checkpoint;
-    }
+    const count = await rebuildServedView(store, client);
+    await client.query('update fairness.served_view_state set rebuilt_at = now()');
     await client.query('commit');
     return count;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Rebuilds the served view once after the migration that added pending_picks (picks
+ * recorded before it are in the log only). Instances starting together wait for the first.
+ */
+export async function ensureServedViewRebuilt(store: EventStore, pool: pg.Pool): Promise<boolean> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { rows } = await client.query<{ rebuilt_at: Date | null }>('select rebuilt_at from fairness.served_view_state for update');
+    if (rows[0]?.rebuilt_at) {
+      await client.query('commit');
+      return false;
+    }
+    await rebuildServedView(store, client);
+    await client.query('update fairness.served_view_state set rebuilt_at = now()');
+    await client.query('commit');
+    return true;
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     throw error;

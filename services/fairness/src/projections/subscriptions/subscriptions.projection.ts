@@ -8,7 +8,7 @@ import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
 import type { SubscriptionView } from '../../domain/eligibility';
-import { NEVER_SERVED } from '../../domain/eligibility';
+import { NEVER_SERVED, servedAt } from '../../domain/eligibility';
 import type { Subscription } from '../../domain/subscription';
 
 export const subscriptionsProjection: ProjectionDefinition = {
@@ -108,23 +108,35 @@ interface CandidateRow {
   day_count: number | null;
   month: string | null;
   month_count: number | null;
+  /** Served times of the subscription's picks waiting for billing (fairness.pending_picks). */
+  pending: Date[] | null;
 }
 
 /**
  * The subscriptions of these levels (cancelled ones left out) with their receipt stats,
- * grouped by level, for the eligibility rules.
+ * grouped by level, for the eligibility rules. A pick waiting for billing counts as served
+ * at its served time (as it will once charged): the view holds every pick and assignment
+ * already in the log.
  */
 export async function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, levelIds: readonly string[]): Promise<Map<string, SubscriptionView[]>> {
   const { rows } = await db.query<CandidateRow>(
     `select s.subscription_id, s.provider_id, s.level_id, s.status, s.postal_codes, s.states, s.daily_cap, s.monthly_cap,
-            st.last_received_at, to_char(st.day, 'YYYY-MM-DD') as day, st.day_count, st.month, st.month_count
+            st.last_received_at, to_char(st.day, 'YYYY-MM-DD') as day, st.day_count, st.month, st.month_count, p.pending
        from fairness.subscriptions s
        left join fairness.subscription_stats st on st.subscription_id = s.subscription_id
+       left join lateral (
+         select array_agg(pp.served_at order by pp.served_at) as pending from fairness.pending_picks pp where pp.subscription_id = s.subscription_id
+       ) p on true
       where s.level_id = any($1::text[]) and s.status <> 'cancelled'`,
     [levelIds],
   );
   const byLevel = new Map<string, SubscriptionView[]>();
   for (const r of rows) {
+    let stats =
+      r.last_received_at === null
+        ? NEVER_SERVED
+        : { lastReceivedAt: r.last_received_at, day: r.day, dayCount: r.day_count ?? 0, month: r.month, monthCount: r.month_count ?? 0 };
+    for (const at of r.pending ?? []) stats = servedAt(stats, at);
     const view: SubscriptionView = {
       subscriptionId: r.subscription_id,
       providerId: r.provider_id,
@@ -133,10 +145,7 @@ export async function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, le
       serviceArea: { postal_codes: r.postal_codes, states: r.states },
       dailyCap: r.daily_cap,
       monthlyCap: r.monthly_cap,
-      stats:
-        r.last_received_at === null
-          ? NEVER_SERVED
-          : { lastReceivedAt: r.last_received_at, day: r.day, dayCount: r.day_count ?? 0, month: r.month, monthCount: r.month_count ?? 0 },
+      stats,
     };
     const list = byLevel.get(r.level_id);
     if (list) list.push(view);

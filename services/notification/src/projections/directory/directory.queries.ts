@@ -33,3 +33,17 @@ export async function findSubscription(db: Db, subscriptionId: string): Promise<
   );
   return rows[0];
 }
+
+/** A provider's subscriptions with their niche and level names (to name them in one email). */
+export async function subscriptionsOfProvider(db: Db, providerId: string): Promise<(SubscriptionFacts & { subscription_id: string })[]> {
+  const { rows } = await db.query<SubscriptionFacts & { subscription_id: string }>(
+    `select s.subscription_id, s.provider_id, s.niche_id, n.name as niche_name, s.level_id, l.name as level_name
+       from notification.subscriptions s
+       left join notification.niches n on n.niche_id = s.niche_id
+       left join notification.levels l on l.level_id = s.level_id
+      where s.provider_id = $1
+      order by n.name, l.name, s.subscription_id`,
+    [providerId],
+  );
+  return rows;
+}

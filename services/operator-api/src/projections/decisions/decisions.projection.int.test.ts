@@ -43,7 +43,7 @@ describe('the decision record', () => {
       ['p2', 'chosen'],
       ['p4', 'not_picked'],
     ]);
-    expect(level1!.rounds[0]!.excluded[0]).toMatchObject({ provider_id: 'p1', reason: 'duplicate' });
+    expect(level1!.rounds[0]!.excluded[0]).toMatchObject({ provider_id: 'p1', reason: 'already_assigned' });
   });
 
   it('is unknown for a lead whose distribution never started', async () => {
