@@ -75,6 +75,11 @@ export const baseConfigSchema = z.object({
   /** Loopback by default; containers set 0.0.0.0. */
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: env.port().default(8080),
+  /** Origins whose browser pages may call the service's HTTP API (CORS), comma separated; none by default. */
+  HTTP_CORS_ORIGINS: env
+    .list()
+    .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin: http(s)://host[:port], no path')))
+    .default([]),
   /** How long a graceful shutdown may take before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: env.durationMs().default(10_000),
 });

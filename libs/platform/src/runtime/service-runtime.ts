@@ -48,8 +48,10 @@ export interface ServeOptions {
   /** OpenAPI title and description of the service's HTTP API. */
   title: string;
   description: string;
-  /** Registers the service's own routes. */
+  /** Registers the service's own routes (after installing auth, when it has any). */
   routes?: (app: HttpApp) => void;
+  /** Declare the bearer (JWT) and/or API key security schemes in the OpenAPI document. */
+  securitySchemes?: { bearerAuth?: boolean; apiKeyAuth?: boolean };
   /** Set false when the service registers /metrics itself. */
   metricsRoute?: boolean;
   /** Extra fields of the "ready" log line, given the listening address. */
@@ -67,7 +69,8 @@ export async function serveService(config: BaseConfig, runtime: ServiceRuntime, 
     logger,
     serviceName: config.SERVICE_NAME,
     readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
-    openapi: { title: options.title, version: '0.1.0', description: options.description },
+    openapi: { title: options.title, version: '0.1.0', description: options.description, ...options.securitySchemes },
+    corsOrigins: config.HTTP_CORS_ORIGINS,
   });
   if (options.metricsRoute !== false) {
     registerHttpMetrics(app, registry);

@@ -6,7 +6,7 @@
  * makes us re-read and re-decide, a bounded number of times.
  */
 import { randomUUID } from 'node:crypto';
-import { LeadApprovedV1, streams, SYSTEM_ACTOR, type Actor, type CommandReply } from '@fairlead/contracts';
+import { LeadApprovedV1, streams, SYSTEM_ACTOR, toStorableJson, type Actor, type CommandReply } from '@fairlead/contracts';
 import { isConcurrencyError, isEventIdConflictError, type EventStore } from '@fairlead/event-store';
 import { LeadRejectedError } from '../domain/errors';
 import { ids } from '../domain/ids';
@@ -51,7 +51,9 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
     const event = {
       id: options.messageId ? ids.rejected(options.messageId) : newId(),
       type: 'LeadRejected',
-      data: { lead_id: rejection.lead_id, niche_id: rejection.niche_id, reasons: rejection.reasons, payload: payload ?? null, received_via: options.via },
+      // What was received is kept as evidence, made storable: a NUL or an unpaired surrogate
+      // (which PostgreSQL refuses) becomes U+FFFD, nesting beyond what JSON columns take is cut.
+      data: toStorableJson({ lead_id: rejection.lead_id, niche_id: rejection.niche_id, reasons: rejection.reasons, payload: payload ?? null, received_via: options.via }),
     };
     if (rejection.lead_id) {
       const stream = streams.lead(rejection.lead_id);
