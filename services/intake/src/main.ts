@@ -5,7 +5,7 @@
  * gracefully on SIGTERM/SIGINT (messages in progress finish; unacknowledged ones are
  * redelivered to the next process, and approvals are idempotent by lead id).
  */
-import { loadConfig } from '@fairlead/platform';
+import { createApiKeyVerifier, createTokenVerifier, loadConfig, resolveTokenVerifierOptions, resolveUpstreamKeys } from '@fairlead/platform';
 import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { intakeConfigSchema } from './config';
 import { registerIntakeRoutes } from './http/routes';
@@ -30,12 +30,21 @@ const service = await startIntakeService({
   },
 });
 
+// Outside production, without configured credentials: the local development JWT secret and
+// upstream API key, each a file under the data directory (platform's dev-secret.ts).
+const jwt = await resolveTokenVerifierOptions(config);
+const upstream = await resolveUpstreamKeys(config);
+if (jwt.devSecretFile) logger.warn({ file: jwt.devSecretFile }, 'using the local development JWT secret; mint tokens with `npm run token`');
+if (upstream.devKeyFile) logger.warn({ file: upstream.devKeyFile }, 'using the local development upstream API key (send it as X-Api-Key)');
+
 await serveService(config, runtime, {
   service,
   title: 'Fairlead intake',
-  description: 'Approved leads in (lead.approved v1), rejections with reasons, distribution requests.',
+  description:
+    'Approved leads in (lead.approved v1; an upstream API key in X-Api-Key), rejections with reasons, distribution requests (an operator JWT with MFA).',
+  securitySchemes: { bearerAuth: true, apiKeyAuth: true },
   routes: (app) => {
-    registerIntakeRoutes(app, service.commands);
-    app.get('/v1/intake/stats', { schema: { hide: true } }, async () => service.stats());
+    registerIntakeRoutes(app, service.commands, { verify: createTokenVerifier(jwt.options), apiKeys: createApiKeyVerifier(upstream.keys) });
+    app.get('/v1/intake/stats', { config: { access: 'public' }, schema: { description: 'Counters of the lead.approved consumer.' } }, async () => service.stats());
   },
 });

@@ -24,6 +24,8 @@ export interface ApproveOptions {
   messageId?: string;
   /** JSON Pointer of the payload inside the request, for the issues of a rejection (`/body` over HTTP). */
   pointerPrefix?: string;
+  /** Who submitted it, as authenticated (an upstream system's key over HTTP); recorded in the events' metadata. */
+  actor?: Actor;
 }
 
 export interface IntakeCommandsDeps {
@@ -54,6 +56,7 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
       // What was received is kept as evidence, made storable: a NUL or an unpaired surrogate
       // (which PostgreSQL refuses) becomes U+FFFD, nesting beyond what JSON columns take is cut.
       data: toStorableJson({ lead_id: rejection.lead_id, niche_id: rejection.niche_id, reasons: rejection.reasons, payload: payload ?? null, received_via: options.via }),
+      ...(options.actor ? { metadata: { actor: options.actor } } : {}),
     };
     if (rejection.lead_id) {
       const stream = streams.lead(rejection.lead_id);
@@ -106,7 +109,7 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
       for (let conflicts = 0; ; conflicts++) {
         const decision = decideApproval(state, { lead, receivedVia: options.via, autoDistribute: niche.auto_distribute, now: clock() });
         if (decision.status === 'duplicate') return duplicate;
-        const events = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: { received_via: options.via } }));
+        const events = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: { received_via: options.via, ...(options.actor ? { actor: options.actor } : {}) } }));
         try {
           const result = await store.append(streams.lead(lead.lead_id), events, state.version === -1 ? 'no_stream' : state.version);
           if (result.appended === 0) return duplicate;
