@@ -5,7 +5,7 @@
  * SIGTERM/SIGINT (emails in hand are finished first).
  */
 import { jetstream } from '@nats-io/jetstream';
-import { loadConfig } from '@fairlead/platform';
+import { createTokenVerifier, loadConfig, resolveTokenVerifierOptions } from '@fairlead/platform';
 import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { notificationConfigSchema } from './config';
 import { startNotificationService } from './service';
@@ -33,15 +33,20 @@ const service = await startNotificationService({
   },
 });
 
+// Outside production, without JWT_SECRET or JWT_JWKS_URL: the local development secret (platform's dev-secret.ts).
+const jwt = await resolveTokenVerifierOptions(config);
+if (jwt.devSecretFile) logger.warn({ file: jwt.devSecretFile }, 'using the local development JWT secret; mint tokens with `npm run token`');
+
 await serveService(config, runtime, {
   service,
   title: 'Fairlead notification',
-  description: 'Provider emails: the outbox, the local mail catcher, metrics.',
+  description: 'Provider emails: the outbox, the local mail catcher (an operator JWT, any role), metrics.',
+  securitySchemes: { bearerAuth: true },
   // The service registers /metrics with its own routes.
   metricsRoute: false,
   routes: (app) => {
-    service.registerRoutes(app);
-    app.get('/v1/notification/stats', { schema: { description: 'Counters of the notification consumers.' } }, async () => ({
+    service.registerRoutes(app, { verify: createTokenVerifier(jwt.options) });
+    app.get('/v1/notification/stats', { config: { access: 'public' }, schema: { description: 'Counters of the notification consumers.' } }, async () => ({
       mode: service.mode,
       catcher_smtp: service.catcher?.url ?? null,
       consumers: service.stats(),
