@@ -53,6 +53,8 @@ export interface OperatorApiConfig {
   projections?: boolean;
   /** Trust X-Forwarded-* (behind a reverse proxy), so rate limits apply per client. */
   trustProxy?: boolean;
+  /** Origins whose browser pages may call the API (CORS); none by default. */
+  corsOrigins?: readonly string[];
 }
 
 export interface OperatorApiDeps {
@@ -107,6 +109,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
     serviceName: deps.serviceName ?? 'operator-api',
     readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
     trustProxy: config.trustProxy ?? false,
+    ...(config.corsOrigins ? { corsOrigins: config.corsOrigins } : {}),
     openapi: {
       title: 'Fairlead operator API',
       version: '1.0.0',

@@ -19,7 +19,9 @@ const viewer = { roles: ['viewer'] as const };
 
 beforeAll(async () => {
   h = await startApiHarness('op_flow', { commandTimeoutMs: 5_000 });
-  const env = { DATABASE_URL: h.db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: h.subjects.namespace };
+  // Intake's HTTP credentials (not used here) are given, so that it creates no development ones under .data.
+  const credentials = { JWT_SECRET: h.secret, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, UPSTREAM_API_KEYS: `e2e=${h.secret}` };
+  const env = { DATABASE_URL: h.db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: h.subjects.namespace, ...credentials };
   services.push(...(await startServiceProcesses(['rotation', 'billing', 'fairness', 'intake', 'relay'].map((service) => ({ service, env })))));
 });
 afterAll(async () => {
