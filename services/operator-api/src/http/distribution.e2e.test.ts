@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { intakeCommands } from '@fairlead/contracts';
 import { request } from '@fairlead/messaging';
 import { startServiceProcesses, testNatsUrl, waitFor, type ServiceProcess } from '@fairlead/testing';
-import { startApiHarness, type ApiHarness } from '../testing/api-harness';
+import { AUDIENCE, ISSUER, startApiHarness, type ApiHarness } from '../testing/api-harness';
 
 let h: ApiHarness;
 const services: ServiceProcess[] = [];
