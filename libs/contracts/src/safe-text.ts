@@ -34,7 +34,7 @@ export const SafeText = safeText();
 export const MAX_JSON_DEPTH = 32;
 
 export interface JsonProblem {
-  /** Keys and indexes from the root to the offending value (a key itself may be the problem). */
+  /** Keys and indexes from the root to the offending value (to the object, when one of its keys is the problem). */
   path: (string | number)[];
   kind: 'unsafe_text' | 'too_deep';
   message: string;
@@ -49,7 +49,7 @@ interface Node {
 
 function pathOf(node: Node): (string | number)[] {
   const path: (string | number)[] = [];
-  for (let n: Node | undefined = node; n?.key !== undefined; n = n.parent) path.push(typeof n.key === 'string' ? toSafeText(n.key) : n.key);
+  for (let n: Node | undefined = node; n?.key !== undefined; n = n.parent) path.push(n.key);
   return path.reverse();
 }
 
@@ -82,9 +82,9 @@ export function findJsonProblems(value: unknown, options: { maxDepth?: number; l
       continue;
     }
     for (const key of Object.keys(v).reverse()) {
-      const child: Node = { value: (v as Record<string, unknown>)[key], depth, parent: node, key };
-      if (!isSafeText(key)) problems.push({ path: pathOf(child), kind: 'unsafe_text', message: `a key ${UNSAFE_TEXT_MESSAGE}` });
-      else stack.push(child);
+      // An unsafe key is reported at its object: naming it would repeat what was refused.
+      if (!isSafeText(key)) problems.push({ path: pathOf(node), kind: 'unsafe_text', message: `a key here ${UNSAFE_TEXT_MESSAGE}` });
+      else stack.push({ value: (v as Record<string, unknown>)[key], depth, parent: node, key });
     }
   }
   return problems.slice(0, limit);

@@ -46,7 +46,7 @@ describe('safe text', () => {
     const deep = LeadApprovedV1.safeParse({ ...VALID_LEAD, details: nested(17) });
     expect(deep.error?.issues[0]?.message).toMatch(/deeper than 16/);
     const keys = LeadApprovedV1.safeParse({ ...VALID_LEAD, details: { ok: ['x', { 'k\u0000': 1, v: 'y\udfff' }] } });
-    expect(keys.error?.issues.map((i) => i.path.join('/')).sort()).toEqual(['details/ok/1/k\uFFFD', 'details/ok/1/v']);
+    expect(keys.error?.issues.map((i) => i.path.join('/')).sort()).toEqual(['details/ok/1', 'details/ok/1/v']);
   });
 });
 

@@ -15,7 +15,7 @@ import { isResponseSerializationError, jsonSchemaTransform, serializerCompiler, 
 import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../problem';
-import { installHygiene } from './hygiene';
+import { applyHygieneHeaders, installHygiene } from './hygiene';
 import { installInputGuard } from './input-guard';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 import { routeNotFound } from './router-errors';
@@ -103,7 +103,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     trustProxy: options.trustProxy ?? false,
     maxParamLength: MAX_PARAM_LENGTH,
     // Errors of the router itself (a badly encoded URL, a parameter over MAX_PARAM_LENGTH): problem+json too.
-    frameworkErrors: (error, request, reply) => sendProblem(request, reply, error),
+    frameworkErrors: (error, request, reply) => {
+      applyHygieneHeaders(request, reply);
+      return sendProblem(request, reply, error);
+    },
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
   }).withTypeProvider<ZodTypeProvider>();
 

@@ -7,7 +7,26 @@
  */
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { HttpApp } from './app';
+
+const HELMET_OPTIONS = {
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+  // Cross-origin isolation headers are for pages, and would only get in the way of /docs.
+  crossOriginEmbedderPolicy: false,
+} satisfies HelmetOptions;
+
+const setSecurityHeaders = helmet(HELMET_OPTIONS);
+
+/**
+ * The same headers on an answer no hook runs for: the router's own errors (a badly encoded
+ * URL, a parameter too long) are answered before any route, so before helmet's hook.
+ */
+export function applyHygieneHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  setSecurityHeaders(request.raw, reply.raw, () => undefined);
+  reply.header('cache-control', 'no-store');
+}
 
 export interface HygieneOptions {
   /** Origins (`https://ops.example.com`) whose browser pages may call the API; none by default. */
@@ -15,12 +34,7 @@ export interface HygieneOptions {
 }
 
 export async function installHygiene(app: HttpApp, options: HygieneOptions = {}): Promise<void> {
-  await app.register(fastifyHelmet, {
-    global: true,
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
-    // Cross-origin isolation headers are for pages, and would only get in the way of /docs.
-    crossOriginEmbedderPolicy: false,
-  });
+  await app.register(fastifyHelmet, { global: true, ...HELMET_OPTIONS });
   const origins = options.corsOrigins ?? [];
   if (origins.length > 0) {
     await app.register(fastifyCors, {
