@@ -24,7 +24,7 @@ export interface HttpSystem {
 
 export interface HttpSystemOptions {
   /** The database URL the services get (default: the test database's; a proxy in front of it to stop PostgreSQL). */
-  databaseUrl?: (testDatabaseUrl: string) => string;
+  databaseUrl?: (testDatabaseUrl: string) => string | Promise<string>;
   env?: Record<string, Record<string, string>>;
 }
 
@@ -37,7 +37,7 @@ export async function startHttpSystem(label: string, services: readonly string[]
   const subjects = subjectsFor(testNamespace(label));
   await declareStreams(jsm, fairleadStreams(subjects));
   const common = {
-    DATABASE_URL: options.databaseUrl ? options.databaseUrl(db.url) : db.url,
+    DATABASE_URL: options.databaseUrl ? await options.databaseUrl(db.url) : db.url,
     NATS_URL: testNatsUrl(),
     NATS_NAMESPACE: subjects.namespace,
     RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)),
