@@ -12,6 +12,8 @@
  */
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDistributionEvent, streams } from '@fairlead/contracts';
+import { request } from '@fairlead/messaging';
 import { mintToken, type Role } from '@fairlead/platform';
 import { TEST_JWT_SECRET, TEST_UPSTREAM_KEY } from '../support/system';
 import { startHttpSystem, type HttpSystem } from './http-system';
@@ -196,5 +198,21 @@ describe('response headers', () => {
     const mail = await send(bases.notification!, 'GET', '/v1/outbox', { headers: { authorization: `Bearer ${await token(['viewer'], { mfa: false })}` } });
     expect(mail.status).toBe(200);
     expectHygiene(mail, 'GET /v1/outbox');
+  });
+});
+
+describe('used as its callers use it', () => {
+  it('an upstream system approves a lead with its key, an operator asks for its distribution with a token; each is the recorded actor', async () => {
+    await request(system.nc, system.subjects.command('rotation', 'create_niche'), { niche_id: 'sec-walk', name: 'Walk', auto_distribute: false }, { timeoutMs: 15_000 });
+    const lead = { schema_version: 1, lead_id: 'sec-walk-1', niche_id: 'sec-walk', approved_at: new Date().toISOString(), consumer: { name: 'Dana', email: 'dana@example.com' }, location: { postal_code: '94107', state: 'CA' } };
+    const approved = await send(bases.intake!, 'POST', '/v1/leads/approved', { headers: { 'x-api-key': TEST_UPSTREAM_KEY }, body: JSON.stringify(lead) });
+    expect([approved.status, JSON.parse(approved.text)]).toEqual([202, { lead_id: 'sec-walk-1', status: 'accepted', distribution_requested: false }]);
+    expectHygiene(approved, 'POST /v1/leads/approved');
+    const operator = await mintToken({ secret: TEST_JWT_SECRET, issuer: 'fairlead', audience: 'fairlead-operator-api', sub: 'olga@ops', roles: ['operator'], mfa: true, ttlSec: 600 });
+    const queued = await send(bases.intake!, 'POST', '/v1/leads/sec-walk-1/distribute', { headers: { authorization: `Bearer ${operator}` } });
+    expect([queued.status, JSON.parse(queued.text).status]).toEqual([202, 'queued']);
+    const events = await system.store.readStream(streams.lead('sec-walk-1'));
+    expect(events[0]!.metadata.actor).toEqual({ actor_id: 'upstream:e2e', actor_role: 'system' });
+    expect(parseDistributionEvent('DistributionRequested', events[1]!.data).requested_by).toEqual({ actor_id: 'olga@ops', actor_role: 'operator' });
   });
 });
