@@ -108,7 +108,8 @@ export async function startDistributionSystem(label: string, options: SystemOpti
     fairness: { RETRY_BACKOFF_MS: backoff, ACK_WAIT_MS: '5000' },
   };
   const names: DistributionServiceName[] = [...DISTRIBUTION_SERVICES, ...(options.operatorApi ? (['operator-api'] as const) : [])];
-  const started = await startServiceProcesses(names.map((name) => ({ service: name, env: { ...common, ...extra[name], ...options.env?.[name] } })));
+  // Several tsx processes starting at once on a loaded machine take longer than one alone.
+  const started = await startServiceProcesses(names.map((name) => ({ service: name, env: { ...common, ...extra[name], ...options.env?.[name] }, readyTimeoutMs: 120_000 })));
   const services = Object.fromEntries(names.map((name, i) => [name, started[i]!])) as Record<DistributionServiceName, ServiceProcess>;
 
   const system: DistributionSystem = {

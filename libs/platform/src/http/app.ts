@@ -104,6 +104,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     maxParamLength: MAX_PARAM_LENGTH,
     // Errors of the router itself (a badly encoded URL, a parameter over MAX_PARAM_LENGTH): problem+json too.
     frameworkErrors: (error, request, reply) => {
+      // No hook runs for these: set what the hooks would have.
+      reply.header('x-request-id', request.id);
       applyHygieneHeaders(request, reply);
       return sendProblem(request, reply, error);
     },

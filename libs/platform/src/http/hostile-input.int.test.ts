@@ -109,7 +109,10 @@ describe('hostile input, refused before any route', () => {
     const tooLong = await app.inject({ method: 'GET', url: `/things/${MARK}${'a'.repeat(300)}` });
     expectRefusal(tooLong, 414, 'FST_ERR_MAX_PARAM_LENGTH');
     // Answered by the router before any hook, and still with the security headers.
-    for (const res of [badUrl, tooLong]) expect([res.headers['x-content-type-options'], res.headers['cache-control']]).toEqual(['nosniff', 'no-store']);
+    for (const res of [badUrl, tooLong]) {
+      expect([res.headers['x-content-type-options'], res.headers['cache-control']]).toEqual(['nosniff', 'no-store']);
+      expect(res.headers['x-request-id']).toBe(res.json<{ request_id: string }>().request_id);
+    }
     const missing = expectRefusal(await app.inject({ method: 'GET', url: `/nowhere/${MARK}` }), 404, 'ROUTE_NOT_FOUND');
     expect(missing.instance).toBeUndefined();
     const wrongMethod = await app.inject({ method: 'DELETE', url: `/things/${MARK}` });

@@ -22,8 +22,9 @@ beforeAll(async () => {
   // Intake's HTTP credentials (not used here) are given, so that it creates no development ones under .data.
   const credentials = { JWT_SECRET: h.secret, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, UPSTREAM_API_KEYS: `e2e=${h.secret}` };
   const env = { DATABASE_URL: h.db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: h.subjects.namespace, ...credentials };
-  services.push(...(await startServiceProcesses(['rotation', 'billing', 'fairness', 'intake', 'relay'].map((service) => ({ service, env })))));
-});
+  // Five tsx processes starting at once on a loaded machine take longer than one alone.
+  services.push(...(await startServiceProcesses(['rotation', 'billing', 'fairness', 'intake', 'relay'].map((service) => ({ service, env, readyTimeoutMs: 120_000 })))));
+}, 180_000);
 afterAll(async () => {
   await Promise.allSettled(services.map((s) => s.stop()));
   await h.close();
