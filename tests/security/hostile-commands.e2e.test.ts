@@ -1,14 +1,14 @@
 /**
  * Hostile text in NATS commands, sent to the real services (each its own process): a NUL
  * character or an unpaired surrogate in any free-text field — a name, a reference, a
- * reason, an actor, a lead's consumer — and over-deep lead details are refused by the
- * command's contract (INVALID_REQUEST, naming the field and the reason), before anything
- * is stored; the services keep answering. (Before the contracts refused them, PostgreSQL did,
+ * reason, an actor, a lead's consumer — is refused by the command's contract
+ * (INVALID_REQUEST, naming the field and the reason) before anything is stored, and an
+ * over-deep lead by intake's limits; the services keep answering. (Before the contracts refused them, PostgreSQL did,
  * mid-command, with its own message, or the driver's JSON serializer overflowed its stack.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ZodType } from 'zod';
-import { COMMANDS, type CommandService } from '@fairlead/contracts';
+import { COMMANDS, streams, type CommandService } from '@fairlead/contracts';
 import { isRemoteError, request } from '@fairlead/messaging';
 import { startHttpSystem, type HttpSystem } from './http-system';
 
@@ -86,10 +86,19 @@ describe('hostile text in NATS commands', () => {
     }
   });
 
-  it('over-deep lead details are refused, and do not overflow anything', async () => {
+  it('an over-deep lead is refused without overflowing anything, its rejection the one event recorded', async () => {
     const payload = JSON.stringify({ ...lead('sec-lead-deep'), details: 'DEEP' }).replace('"DEEP"', '{"d":'.repeat(100_000) + '1' + '}'.repeat(100_000));
-    const issues = await refusal('intake', 'approve_lead', new TextEncoder().encode(payload));
-    expect(issues.map((i) => i.message).join(' ')).toMatch(/nested deeper than 16 levels/);
+    try {
+      await send('intake', 'approve_lead', new TextEncoder().encode(payload));
+      throw new Error('intake accepted a lead nested 100 000 levels deep');
+    } catch (error) {
+      if (!isRemoteError(error)) throw error;
+      expect([error.code, error.message]).toEqual(['LEAD_TOO_DEEP', expect.stringMatching(/nested more than 32 levels deep/)]);
+    }
+    // Intake records what it refuses (LeadRejected, the payload summarised): that one event, nothing else.
+    const events = await system.store.readStream(streams.lead('sec-lead-deep'));
+    expect(events.map((e) => e.type)).toEqual(['LeadRejected']);
+    before += 1;
   });
 
   it('changed nothing, and every service still answers', async () => {

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { SafeText, safeJsonRecord } from './safe-text';
 
-/** How deeply `details` may nest (the details object itself is level 1). */
-export const LEAD_DETAILS_MAX_DEPTH = 16;
-
 /**
  * `lead.approved` v1: what upstream systems publish when a lead is approved for
- * distribution. Published on NATS (JetStream) or POSTed to intake over HTTP.
+ * distribution. Published on NATS (JetStream) or POSTed to intake over HTTP. Intake
+ * also refuses a message larger than 64 KiB or nested deeper than 32 levels (LEAD_LIMITS;
+ * configurable), before anything is stored.
  */
 export const LeadApprovedV1 = z
   .object({
@@ -36,7 +35,9 @@ export const LeadApprovedV1 = z
         city: SafeText.max(120).optional(),
       })
       .describe("The consumer's location; eligibility matches providers' service areas on it"),
-    details: safeJsonRecord(LEAD_DETAILS_MAX_DEPTH).default({}).describe(`Free-form details of the request (strings without NUL characters or unpaired surrogates, nested at most ${LEAD_DETAILS_MAX_DEPTH} levels)`),
+    details: safeJsonRecord()
+      .default({})
+      .describe('Free-form details of the request (no NUL characters or unpaired surrogates in keys or strings). The whole message may be at most 64 KiB (UTF-8) and 32 levels deep by default.'),
   })
   .strict();
 

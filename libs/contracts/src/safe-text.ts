@@ -4,9 +4,9 @@
  * an emoji, `"\ud800"` in JSON) is either refused by `jsonb` or silently turned into U+FFFD
  * by the UTF-8 encoder. So both are refused at every boundary, with a clear reason, before
  * anything is written: every string of a command, event or HTTP schema is a `SafeText`, and
- * free-form values (`details`, HTTP bodies) are walked by `findJsonProblems`, which also
- * bounds their nesting (a deeply nested value overflows the stack of whatever serializes
- * it recursively later, e.g. the PostgreSQL driver's JSON.stringify).
+ * free-form values (`details`, HTTP bodies) are walked by `findJsonProblems`, which can also
+ * bound their nesting (a deeply nested value overflows the stack of whatever serializes it
+ * recursively later, e.g. the PostgreSQL driver's JSON.stringify).
  */
 import { z } from 'zod';
 
@@ -21,7 +21,7 @@ export function isSafeText(text: string): boolean {
   return !UNSAFE.test(text);
 }
 
-/** The text with every NUL and unpaired surrogate replaced by U+FFFD (for storing what was refused). */
+/** The text with every NUL and unpaired surrogate replaced by U+FFFD (for a message that quotes refused input). */
 export function toSafeText(text: string): string {
   return text.replace(UNSAFE_ALL, '\uFFFD');
 }
@@ -91,40 +91,13 @@ export function findJsonProblems(value: unknown, options: { maxDepth?: number; l
 }
 
 /**
- * A free-form JSON object (string keys, any values) whose strings and keys are safe text and
- * whose nesting is bounded: `maxDepth` counts the object itself as level 1.
+ * A free-form JSON object (string keys, any values) whose strings and keys are safe text.
+ * Its nesting is bounded only when `maxDepth` is given (the object itself is level 1): a
+ * lead's is bounded with the whole message's size, by intake (LEAD_LIMITS, configurable).
  */
-export function safeJsonRecord(maxDepth = MAX_JSON_DEPTH) {
+export function safeJsonRecord(options: { maxDepth?: number } = {}) {
+  const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
   return z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
     for (const problem of findJsonProblems(value, { maxDepth })) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
   });
-}
-
-/**
- * A copy of a JSON value that can be stored whatever it held: unsafe text is replaced by
- * U+FFFD, and values nested deeper than `maxDepth` by the string `"[nested too deep]"`.
- * For keeping a refused payload as evidence (a rejection records what was received).
- */
-export function toStorableJson(value: unknown, maxDepth = MAX_JSON_DEPTH): unknown {
-  const root: { value?: unknown } = {};
-  const stack: { source: unknown; target: Record<string, unknown> | unknown[]; key: string | number; depth: number }[] = [{ source: value, target: root as Record<string, unknown>, key: 'value', depth: 0 }];
-  while (stack.length > 0) {
-    const { source, target, key, depth } = stack.pop()!;
-    let copy: unknown;
-    if (typeof source === 'string') copy = toSafeText(source);
-    else if (typeof source !== 'object' || source === null) copy = source;
-    else if (depth + 1 > maxDepth) copy = '[nested too deep]';
-    else if (Array.isArray(source)) {
-      const array: unknown[] = new Array<unknown>(source.length);
-      source.forEach((item, i) => stack.push({ source: item, target: array, key: i, depth: depth + 1 }));
-      copy = array;
-    } else {
-      const object: Record<string, unknown> = {};
-      for (const [k, item] of Object.entries(source)) stack.push({ source: item, target: object, key: toSafeText(k), depth: depth + 1 });
-      copy = object;
-    }
-    // defineProperty, not assignment: a "__proto__" key stays a key and never becomes a prototype.
-    Object.defineProperty(target, key, { value: copy, enumerable: true, writable: true, configurable: true });
-  }
-  return root.value;
 }

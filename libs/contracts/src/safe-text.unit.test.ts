@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { billingCommands, rotationCommands } from './distribution/commands';
 import { LeadApprovedV1 } from './lead-approved';
 import { VALID_LEAD } from './lead-approved.sample';
-import { findJsonProblems, isSafeText, SafeText, toSafeText, toStorableJson } from './safe-text';
+import { findJsonProblems, isSafeText, SafeText, toSafeText } from './safe-text';
 
 /** A value nested `depth` levels deep: {a:{a:…{}}}. */
 function nested(depth: number): Record<string, unknown> {
@@ -41,10 +41,8 @@ describe('safe text', () => {
     expect(parsed.error?.issues.map((i) => i.path.join('/'))).toEqual(['consumer/name']);
   });
 
-  it('bounds the nesting of lead details and checks their keys and strings', () => {
-    expect(LeadApprovedV1.safeParse({ ...VALID_LEAD, details: nested(16) }).success).toBe(true);
-    const deep = LeadApprovedV1.safeParse({ ...VALID_LEAD, details: nested(17) });
-    expect(deep.error?.issues[0]?.message).toMatch(/deeper than 16/);
+  it('checks the keys and strings of lead details (their depth is intake\'s to bound, with the whole message)', () => {
+    expect(LeadApprovedV1.safeParse({ ...VALID_LEAD, details: nested(40) }).success).toBe(true);
     const keys = LeadApprovedV1.safeParse({ ...VALID_LEAD, details: { ok: ['x', { 'k\u0000': 1, v: 'y\udfff' }] } });
     expect(keys.error?.issues.map((i) => i.path.join('/')).sort()).toEqual(['details/ok/1', 'details/ok/1/v']);
   });
@@ -62,20 +60,5 @@ describe('findJsonProblems', () => {
   it('stops at the limit and finds nothing in clean values', () => {
     expect(findJsonProblems({ a: [1, 'two', { three: null, four: true }] })).toEqual([]);
     expect(findJsonProblems(Array.from({ length: 50 }, () => '\u0000'), { limit: 3 })).toHaveLength(3);
-  });
-});
-
-describe('toStorableJson', () => {
-  it('replaces unsafe text, cuts deep values, and keeps "__proto__" a plain key', () => {
-    const input = JSON.parse('{"a\\u0000":"x\\ud800","__proto__":{"polluted":true},"deep":[[[[1]]]]}') as unknown;
-    const stored = toStorableJson(input, 3) as Record<string, unknown>;
-    expect(stored['a\uFFFD']).toBe('x\uFFFD');
-    expect(Object.getPrototypeOf(stored)).toBe(Object.prototype);
-    expect(Object.keys(stored)).toContain('__proto__');
-    expect(stored.deep).toEqual([['[nested too deep]']]);
-    expect(findJsonProblems(stored)).toEqual([]);
-    let value: unknown = 'leaf';
-    for (let i = 0; i < 200_000; i++) value = { v: value };
-    expect(findJsonProblems(toStorableJson(value))).toEqual([]);
   });
 });

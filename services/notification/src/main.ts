@@ -39,6 +39,7 @@ if (jwt.devSecretFile) logger.warn({ file: jwt.devSecretFile }, 'using the local
 
 await serveService(config, runtime, {
   service,
+  readers: service.readers,
   title: 'Fairlead notification',
   description: 'Provider emails: the outbox, the local mail catcher (an operator JWT, any role), metrics.',
   securitySchemes: { bearerAuth: true },

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { SafeText } from '../safe-text';
 import { LeadApprovedV1 } from '../lead-approved';
 import type { Subjects } from '../subjects';
-import { Actor, Cents, Id, LevelSnapshot, PositiveCents, ServiceArea, SubscriptionStatus } from './common';
+import { Actor, BalanceCents, Cap, Id, LevelSnapshot, MaxRecipients, OrderPosition, PriceCents, ServiceArea, SubscriptionStatus, TopUpCents } from './common';
 
 const withActor = { actor: Actor.default({ actor_id: 'system', actor_role: 'system' }) };
 
@@ -17,18 +17,18 @@ const Niche = z.object({
   name: SafeText,
   auto_distribute: z.boolean(),
   levels: z.array(LevelSnapshot.extend({ active: z.boolean() })),
-  next_start_order_position: z.number().int().positive(),
+  next_start_order_position: OrderPosition,
   version: z.number().int(),
 });
-const Provider = z.object({ provider_id: Id, name: SafeText, email: SafeText, balance_cents: Cents, version: z.number().int() });
+const Provider = z.object({ provider_id: Id, name: SafeText, email: SafeText, balance_cents: BalanceCents, version: z.number().int() });
 const Subscription = z.object({
   subscription_id: Id,
   provider_id: Id,
   niche_id: Id,
   level_id: Id,
   service_area: ServiceArea,
-  daily_cap: z.number().int().positive().nullable(),
-  monthly_cap: z.number().int().positive().nullable(),
+  daily_cap: Cap.nullable(),
+  monthly_cap: Cap.nullable(),
   status: SubscriptionStatus,
   version: z.number().int(),
 });
@@ -47,9 +47,9 @@ export const rotationCommands = {
       niche_id: Id,
       level_id: Id.optional(),
       name: SafeText.min(1).max(200),
-      order_position: z.number().int().positive(),
-      max_recipients: z.number().int().positive(),
-      price_per_lead_cents: Cents,
+      order_position: OrderPosition,
+      max_recipients: MaxRecipients,
+      price_per_lead_cents: PriceCents,
       active: z.boolean().default(true),
       ...withActor,
     }),
@@ -60,8 +60,8 @@ export const rotationCommands = {
       niche_id: Id,
       level_id: Id,
       name: SafeText.min(1).max(200).optional(),
-      max_recipients: z.number().int().positive().optional(),
-      price_per_lead_cents: Cents.optional(),
+      max_recipients: MaxRecipients.optional(),
+      price_per_lead_cents: PriceCents.optional(),
       active: z.boolean().optional(),
       expected_version: z.number().int().optional(),
       ...withActor,
@@ -72,7 +72,7 @@ export const rotationCommands = {
   /** Atomically claims the start level for a lead; the same lead always gets the same answer. */
   claim_start_level: {
     request: z.object({ niche_id: Id, lead_id: Id }),
-    reply: z.object({ niche_id: Id, lead_id: Id, start_order_position: z.number().int().positive(), traversal: z.array(LevelSnapshot) }),
+    reply: z.object({ niche_id: Id, lead_id: Id, start_order_position: OrderPosition, traversal: z.array(LevelSnapshot) }),
   },
   /**
    * claim_start_level for several leads of one niche at once (a batch of queued
@@ -95,7 +95,7 @@ export const rotationCommands = {
       niche_id: Id,
       claims: z.array(
         z.union([
-          z.object({ lead_id: Id, start_order_position: z.number().int().positive(), traversal: z.array(LevelSnapshot) }),
+          z.object({ lead_id: Id, start_order_position: OrderPosition, traversal: z.array(LevelSnapshot) }),
           z.object({ lead_id: Id, error: z.object({ code: SafeText, message: SafeText }) }),
         ]),
       ),
@@ -105,8 +105,8 @@ export const rotationCommands = {
 
 /** Billing's decision on one charge (the reply of `charge`, an item of `charge_many`'s). */
 const ChargeReply = z.discriminatedUnion('charged', [
-  z.object({ charged: z.literal(true), provider_id: Id, lead_id: Id, amount_cents: Cents, balance_after_cents: Cents }),
-  z.object({ charged: z.literal(false), provider_id: Id, lead_id: Id, amount_cents: Cents, balance_cents: Cents, reason: z.literal('insufficient_balance') }),
+  z.object({ charged: z.literal(true), provider_id: Id, lead_id: Id, amount_cents: PriceCents, balance_after_cents: BalanceCents }),
+  z.object({ charged: z.literal(false), provider_id: Id, lead_id: Id, amount_cents: PriceCents, balance_cents: BalanceCents, reason: z.literal('insufficient_balance') }),
 ]);
 
 export const billingCommands = {
@@ -134,7 +134,7 @@ export const billingCommands = {
   top_up: {
     request: z.object({
       provider_id: Id,
-      amount_cents: PositiveCents,
+      amount_cents: TopUpCents,
       reference: SafeText.max(200).default('top-up'),
       idempotency_key: SafeText.min(1).max(200).optional(),
       ...withActor,
@@ -143,7 +143,7 @@ export const billingCommands = {
   },
   /** Idempotent by (lead_id, provider_id): a repeat returns the first decision. Never overdraws. */
   charge: {
-    request: z.object({ provider_id: Id, lead_id: Id, subscription_id: Id, level_id: Id, amount_cents: Cents }),
+    request: z.object({ provider_id: Id, lead_id: Id, subscription_id: Id, level_id: Id, amount_cents: PriceCents }),
     reply: ChargeReply,
   },
   /**
@@ -156,7 +156,7 @@ export const billingCommands = {
     request: z.object({
       lead_id: Id,
       charges: z
-        .array(z.object({ provider_id: Id, subscription_id: Id, level_id: Id, amount_cents: Cents }))
+        .array(z.object({ provider_id: Id, subscription_id: Id, level_id: Id, amount_cents: PriceCents }))
         .min(1)
         .max(100)
         .refine((charges) => new Set(charges.map((c) => c.provider_id)).size === charges.length, 'one charge per provider'),
@@ -178,7 +178,7 @@ export const billingCommands = {
   charge_batch: {
     request: z.object({
       charges: z
-        .array(z.object({ lead_id: Id, provider_id: Id, subscription_id: Id, level_id: Id, amount_cents: Cents }))
+        .array(z.object({ lead_id: Id, provider_id: Id, subscription_id: Id, level_id: Id, amount_cents: PriceCents }))
         .min(1)
         .max(2000)
         .refine((charges) => new Set(charges.map((c) => `${c.lead_id}\u0000${c.provider_id}`)).size === charges.length, 'one charge per (lead, provider)'),
@@ -208,8 +208,8 @@ export const fairnessCommands = {
       niche_id: Id,
       level_id: Id,
       service_area: ServiceArea,
-      daily_cap: z.number().int().positive().nullable().default(null),
-      monthly_cap: z.number().int().positive().nullable().default(null),
+      daily_cap: Cap.nullable().default(null),
+      monthly_cap: Cap.nullable().default(null),
       ...withActor,
     }),
     reply: Subscription,
@@ -218,8 +218,8 @@ export const fairnessCommands = {
     request: z.object({
       subscription_id: Id,
       service_area: ServiceArea.optional(),
-      daily_cap: z.number().int().positive().nullable().optional(),
-      monthly_cap: z.number().int().positive().nullable().optional(),
+      daily_cap: Cap.nullable().optional(),
+      monthly_cap: Cap.nullable().optional(),
       expected_version: z.number().int().optional(),
       ...withActor,
     }),

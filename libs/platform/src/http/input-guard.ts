@@ -7,10 +7,23 @@
  * problem+json naming where the problem is, never what was sent. A route's own zod
  * schema still validates everything else; this guard only makes sure that no route can
  * forget these two.
+ *
+ * A route that checks its body itself, to record what it refuses (intake's approval, which
+ * records every rejected lead with its reasons, as it does for NATS), declares
+ * `config: { ownBodyChecks: true }`; its query and parameters are still checked here.
+ * fastify's own JSON parser (secure-json-parse: no `__proto__` keys) is iterative, as is
+ * the walk, so a body nested a million levels deep is an answer, not a stack overflow.
  */
 import { findJsonProblems, type JsonProblem } from '@fairlead/contracts';
 import { toJsonPointer, ValidationError } from '../errors';
 import type { HttpApp } from './app';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route refuses unsafe text and over-deep bodies itself (and records what it refuses). */
+    ownBodyChecks?: boolean;
+  }
+}
 
 /** Default bound of a JSON body's nesting (the body object itself is level 1). */
 export const DEFAULT_MAX_BODY_DEPTH = 32;
@@ -22,33 +35,16 @@ function refusal(part: 'body' | 'querystring' | 'params', problems: JsonProblem[
   return new ValidationError(`The request ${part === 'querystring' ? 'query' : part} ${what}.`, issues, { code: tooDeep ? 'BODY_TOO_DEEP' : 'UNSAFE_TEXT' });
 }
 
-/**
- * Replaces fastify's JSON parser with one that also bounds nesting and refuses unsafe text,
- * and checks the query and path parameters of every request before validation.
- */
+/** Checks the body, the query and the path parameters of every request before validation. */
 export function installInputGuard(app: HttpApp, options: { maxBodyDepth?: number } = {}): void {
   const maxDepth = options.maxBodyDepth ?? DEFAULT_MAX_BODY_DEPTH;
-  // fastify's own parser (secure-json-parse: refuses __proto__ keys) does the parsing; it is iterative, as is the walk.
-  const parseJson = app.getDefaultJsonParser('error', 'ignore');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parseJson(request, body as string, (error: Error | null, value?: unknown) => {
-      if (error) return done(error, undefined);
-      const problems = findJsonProblems(value, { maxDepth });
-      if (problems.length > 0) return done(refusal('body', problems), undefined);
-      done(null, value);
-    });
-  });
   app.addHook('preValidation', async (request) => {
     for (const part of ['params', 'querystring'] as const) {
-      const value = part === 'params' ? request.params : request.query;
-      const problems = findJsonProblems(value, { maxDepth: 4 });
+      const problems = findJsonProblems(part === 'params' ? request.params : request.query, { maxDepth: 4 });
       if (problems.length > 0) throw refusal(part, problems);
     }
-    // Bodies of other content types (text/plain) arrive as strings.
-    if (typeof request.body === 'string') {
-      const problems = findJsonProblems(request.body);
-      if (problems.length > 0) throw refusal('body', problems);
-    }
+    if (request.body === undefined || request.routeOptions.config.ownBodyChecks === true) return;
+    const problems = findJsonProblems(request.body, { maxDepth });
+    if (problems.length > 0) throw refusal('body', problems);
   });
 }

@@ -29,12 +29,15 @@ export function registerIntakeRoutes(app: HttpApp, commands: IntakeCommands, aut
   app.post(
     '/v1/leads/approved',
     {
-      config: { access: 'upstream' },
+      // Intake refuses unsafe text and over-deep leads itself, so as to record each rejection (as for NATS).
+      config: { access: 'upstream', ownBodyChecks: true },
       schema: {
         summary: 'Submit an approved lead (the lead.approved v1 payload)',
         description:
           'Needs an upstream API key (X-Api-Key). Validated against lead.approved v1 (see the published JSON Schema). A lead id already approved is a duplicate and changes nothing. ' +
-          'A malformed payload or an unknown niche is rejected with every reason, and the rejection is recorded.',
+          'A malformed payload or an unknown niche is rejected with every reason, and the rejection is recorded. ' +
+          'A payload larger than LEAD_MAX_BYTES (64 KiB by default) or nested deeper than LEAD_MAX_DEPTH (32) is refused before anything else (LEAD_TOO_LARGE, LEAD_TOO_DEEP); ' +
+          'a valid one the event store cannot hold is refused at once (LEAD_UNSTORABLE).',
         tags: ['leads'],
         // Validated by intake itself, so that a rejection is recorded with its reasons.
         body: z.unknown(),
@@ -42,7 +45,10 @@ export function registerIntakeRoutes(app: HttpApp, commands: IntakeCommands, aut
       },
     },
     async (request, reply) => {
-      const answer = await commands.approve(request.body, { via: 'http', pointerPrefix: '/body', actor: actorOf(principalOf(request)) });
+      // The size as sent (checked against LEAD_MAX_BYTES before the payload goes further).
+      const length = Number(request.headers['content-length']);
+      const actor = actorOf(principalOf(request));
+      const answer = await commands.approve(request.body, { via: 'http', pointerPrefix: '/body', actor, ...(Number.isSafeInteger(length) ? { payloadBytes: length } : {}) });
       return reply.code(202).send(answer);
     },
   );
