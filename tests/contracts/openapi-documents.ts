@@ -14,7 +14,7 @@ import { fairnessHttp } from '@fairlead/fairness';
 import { intakeHttp } from '@fairlead/intake';
 import { notificationHttp, registerNotificationRoutes } from '@fairlead/notification';
 import { startOperatorApi } from '@fairlead/operator-api';
-import { createLogger, createMetricsRegistry, createServiceApp, createTokenVerifier, registerHttpMetrics, registerMetricsRoute, type HttpApp, type HttpSurface } from '@fairlead/platform';
+import { createApiKeyVerifier, parseApiKeys, createLogger, createMetricsRegistry, createServiceApp, createTokenVerifier, installAuth, registerHttpMetrics, registerMetricsRoute, type HttpApp, type HttpSurface } from '@fairlead/platform';
 import { relayHttp } from '@fairlead/relay';
 import { rotationHttp } from '@fairlead/rotation';
 import { createTicketWorkflowApp } from '@fairlead/ticket-workflow';
@@ -60,6 +60,8 @@ const notRunning = () => {
 
 type Builder = () => Promise<HttpApp>;
 
+const exportVerifier = createTokenVerifier({ secret: 'openapi-export-only-0123456789abcdef', issuer: 'fairlead', audience: 'fairlead' });
+
 /** Every service with an HTTP API, by its name in services/. */
 const BUILDERS: Record<string, Builder> = {
   'operator-api': async () => {
@@ -74,7 +76,7 @@ const BUILDERS: Record<string, Builder> = {
     });
     return api.app;
   },
-  intake: () => surfaceApp('intake', intakeHttp({ commands: unusable('commands'), stats: notRunning })),
+  intake: () => surfaceApp('intake', intakeHttp({ commands: unusable('commands'), stats: notRunning }, { verify: exportVerifier, apiKeys: createApiKeyVerifier(parseApiKeys(['openapi-export=openapi-export-only-0123456789abcdef'])) })),
   rotation: () => surfaceApp('rotation', rotationHttp),
   fairness: () => surfaceApp('fairness', fairnessHttp({ stats: notRunning })),
   billing: () => surfaceApp('billing', billingHttp),
@@ -88,11 +90,12 @@ const BUILDERS: Record<string, Builder> = {
         stats: notRunning,
         // What the running service registers (service.ts registerRoutes).
         registerRoutes: (app) => {
+          installAuth(app, exportVerifier, { prefix: '/v1/' });
           registerNotificationRoutes(app, { pool: unusable<pg.Pool>('pool') });
           registerHttpMetrics(app, registry);
           registerMetricsRoute(app, registry);
         },
-      }),
+      }, { verify: exportVerifier }),
     );
   },
   'ticket-workflow': async () => {

@@ -17,7 +17,7 @@ let system: DistributionSystem;
 
 beforeAll(async () => {
   system = await startDistributionSystem('load', { backoffMs: BACKOFF_MS });
-}, 120_000);
+}, 180_000);
 afterAll(async () => {
   await system?.close();
 });

@@ -109,7 +109,8 @@ describe('input from outside never stops distribution', () => {
 
     const nul = unique('nul');
     await publishRaw(encode({ ...leadPayload(nul, niche.niche_id), details: { note: 'a\u0000b' } }));
-    expect((await rejectionOf(nul)).reasons[0]).toMatch(/cannot be stored/);
+    // The contract refuses what PostgreSQL cannot store, naming the field.
+    expect((await rejectionOf(nul)).reasons[0]).toMatch(/details\.note: must not contain NUL/);
     expect(await listedDeadLetter(nul)).toMatchObject({ reason: 'permanent', attempts: 1 });
     await ordinaryLeadIsDistributed();
   });

@@ -16,7 +16,7 @@ let system: DistributionSystem;
 
 beforeAll(async () => {
   system = await startDistributionSystem('scenarios', { operatorApi: true });
-}, 120_000);
+}, 180_000);
 afterAll(async () => {
   await system?.close();
 });

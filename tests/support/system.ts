@@ -37,8 +37,12 @@ export interface SystemOptions {
   operatorApi?: boolean;
 }
 
-/** HS256 secret of the operator API in tests; tokens are minted with it (see operatorToken). */
+/** HS256 secret of the operator-facing APIs in tests (operator API, intake); tokens are minted with it (see operatorToken). */
 export const TEST_JWT_SECRET = `test-secret-${randomUUID()}`;
+/** The upstream API key intake accepts in tests (named `e2e`); send it as X-Api-Key. */
+export const TEST_UPSTREAM_KEY = `test-upstream-key-${randomUUID()}`;
+/** Credentials every service of the system reads: no service falls back to the development files under .data. */
+export const TEST_CREDENTIALS_ENV = Object.freeze({ JWT_SECRET: TEST_JWT_SECRET, UPSTREAM_API_KEYS: `e2e=${TEST_UPSTREAM_KEY}` });
 
 /** A bearer token for the operator API under test. */
 export async function operatorToken(roles: string[] = ['admin'], mfa = true): Promise<string> {
@@ -97,11 +101,11 @@ export async function startDistributionSystem(label: string, options: SystemOpti
   const common = { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: subjects.namespace };
   const extra: Record<DistributionServiceName, Record<string, string>> = {
     'operator-api': { JWT_SECRET: TEST_JWT_SECRET },
+    intake: { RETRY_BACKOFF_MS: backoff, ...TEST_CREDENTIALS_ENV },
     relay: { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) },
     rotation: {},
     billing: {},
     fairness: { RETRY_BACKOFF_MS: backoff, ACK_WAIT_MS: '5000' },
-    intake: { RETRY_BACKOFF_MS: backoff },
   };
   const names: DistributionServiceName[] = [...DISTRIBUTION_SERVICES, ...(options.operatorApi ? (['operator-api'] as const) : [])];
   // Five to six processes compiling and starting at once on a loaded 2-core machine can take

@@ -1,13 +1,15 @@
 /**
  * `npm run demo`: shows the distribution working within a minute. It seeds a niche with
  * three competition levels and a few providers, publishes `lead.approved` messages as an
- * upstream system would, and prints each lead's outcome as it happens.
+ * upstream system would (the first one POSTed to intake's HTTP API with the upstream API
+ * key, the others on NATS), and prints each lead's outcome as it happens.
  *
  * It talks to a running system (`npm start` in another terminal, or NATS_URL); when none
  * answers, it starts one itself for the length of the demo.
  */
 import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream } from '@nats-io/jetstream';
@@ -23,6 +25,9 @@ const DemoConfig = z.object({
   NATS_URL: z.string().default(`nats://127.0.0.1:${process.env.FAIRLEAD_NATS_PORT ?? 42229}`),
   NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
   DEMO_LEADS: z.coerce.number().int().min(1).max(1000).default(6),
+  FAIRLEAD_DATA_DIR: z.string().default(resolve(repoRoot, '.data')),
+  /** The key intake accepts (one of its UPSTREAM_API_KEYS); default: the local key `npm start` generates. */
+  DEMO_UPSTREAM_API_KEY: z.string().optional(),
 });
 const config = Object.freeze(DemoConfig.parse(process.env));
 const subjects = subjectsFor(config.NATS_NAMESPACE);
@@ -105,8 +110,9 @@ const printed = (async () => {
 
 say(`\nPublishing ${leads.length} lead.approved messages (consumers in CA)…`);
 const js = jetstream(nc);
-for (const id of leads) {
-  await publishDurable(js, subjects.leadApproved, {
+const upstreamKey = await localUpstreamKey();
+for (const [i, id] of leads.entries()) {
+  const lead = {
     schema_version: 1,
     lead_id: id,
     niche_id: nicheId,
@@ -114,7 +120,21 @@ for (const id of leads) {
     consumer: { name: 'Dana Consumer', email: 'dana@example.com' },
     location: { postal_code: '94107', state: 'CA', city: 'San Francisco' },
     details: { move_size: '2 bedrooms' },
-  }, { msgID: `demo-${id}` });
+  };
+  if (i === 0 && upstreamKey) {
+    // As an upstream system without NATS would: intake's HTTP API, authenticated by its API key.
+    const res = await fetch(`http://127.0.0.1:${servicePorts().intake}/v1/leads/approved`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': upstreamKey },
+      body: JSON.stringify(lead),
+    });
+    if (res.ok) {
+      say(`  ${id} POSTed to intake over HTTP (X-Api-Key)`);
+      continue;
+    }
+    say(`  intake refused ${id} over HTTP (${res.status}); publishing it on NATS instead`);
+  }
+  await publishDurable(js, subjects.leadApproved, lead, { msgID: `demo-${id}` });
 }
 const timeout = setTimeout(() => {
   say(`\nStill waiting for ${[...pending].join(', ')} after 60 s; see the service logs.`);
@@ -134,11 +154,26 @@ if (system) {
   await new Promise((r) => system!.once('exit', r));
 }
 
+/**
+ * The upstream API key for intake's HTTP API: DEMO_UPSTREAM_API_KEY, or the local key intake
+ * generates under the data directory (platform's defaultUpstreamKeyFile) when the system is
+ * local; undefined otherwise (all leads then go over NATS).
+ */
+async function localUpstreamKey(): Promise<string | undefined> {
+  if (config.DEMO_UPSTREAM_API_KEY) return config.DEMO_UPSTREAM_API_KEY;
+  if (!system && !/127\.0\.0\.1|localhost/.test(config.NATS_URL)) return undefined;
+  try {
+    return (await readFile(resolve(config.FAIRLEAD_DATA_DIR, 'auth', 'upstream-api-key'), 'utf8')).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function levelName(levelId: string): string {
   return levels.find((l) => levelId.endsWith(`-${l.name.toLowerCase()}`))?.name ?? levelId;
 }
 
-async function waitForServices(services: string[], timeoutMs = 90_000): Promise<void> {
+async function waitForServices(services: string[], timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const name of services) {
     for (;;) {

@@ -1,5 +1,6 @@
 export { subjectsFor, SUBJECTS, streamCategory, type Subjects } from './subjects';
 export { LeadApprovedV1, type LeadApprovedV1Input } from './lead-approved';
+export { SafeText, safeText, isSafeText, toSafeText, findJsonProblems, safeJsonRecord, MAX_JSON_DEPTH, UNSAFE_TEXT_MESSAGE, type JsonProblem } from './safe-text';
 export { MESSAGE_SCHEMAS } from './registry';
 export { publishedJsonSchemas, renderJsonSchemaFile, type PublishedJsonSchema } from './json-schema';
 export { RelayedEvent, RELAY_HEADERS } from './relayed-event';

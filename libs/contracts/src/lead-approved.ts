@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SafeText, safeJsonRecord } from './safe-text';
 
 /**
  * `lead.approved` v1: what upstream systems publish when a lead is approved for
@@ -14,9 +15,9 @@ export const LeadApprovedV1 = z
     approved_at: z.iso.datetime({ offset: true }).describe('When the lead was approved upstream (ISO 8601)'),
     consumer: z
       .object({
-        name: z.string().min(1).max(200),
+        name: SafeText.min(1).max(200),
         email: z.email().optional(),
-        phone: z.string().min(3).max(40).optional(),
+        phone: SafeText.min(3).max(40).optional(),
       })
       .refine((c) => c.email !== undefined || c.phone !== undefined, {
         message: 'the consumer needs an email or a phone number',
@@ -25,19 +26,18 @@ export const LeadApprovedV1 = z
       .meta({ description: "The consumer's contact", anyOf: [{ required: ['email'] }, { required: ['phone'] }] }),
     location: z
       .object({
-        postal_code: z.string().trim().min(3).max(12),
+        postal_code: SafeText.trim().min(3).max(12),
         state: z
           .string()
           .trim()
           .regex(/^[A-Za-z]{2}$/, 'a two-letter state code')
           .transform((s) => s.toUpperCase()),
-        city: z.string().max(120).optional(),
+        city: SafeText.max(120).optional(),
       })
       .describe("The consumer's location; eligibility matches providers' service areas on it"),
-    details: z
-      .record(z.string(), z.unknown())
+    details: safeJsonRecord()
       .default({})
-      .describe('Free-form details of the request. The whole message may be at most 64 KiB (UTF-8) and 32 levels deep by default.'),
+      .describe('Free-form details of the request (no NUL characters or unpaired surrogates in keys or strings). The whole message may be at most 64 KiB (UTF-8) and 32 levels deep by default.'),
   })
   .strict();
 

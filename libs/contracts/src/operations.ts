@@ -8,6 +8,7 @@
  * or `ProjectionEventParked` (skip that one event for good; the reader goes on after it).
  */
 import { z } from 'zod';
+import { SafeText } from './safe-text';
 import { Actor, IsoTime } from './distribution/common';
 
 /** A reader's name: `<schema>.<read model>` for projections, `relay` for the relay. */
@@ -21,12 +22,12 @@ const Position = z.string().regex(/^\d+$/, 'a decimal position');
 
 /** The event a reader is stalled on, as the reader reports it. */
 export const StalledEvent = z.object({
-  event_id: z.string(),
-  event_type: z.string(),
-  stream: z.string(),
+  event_id: SafeText,
+  event_type: SafeText,
+  stream: SafeText,
   global_position: Position,
   transaction_id: Position,
-  error: z.string().max(2000),
+  error: SafeText.max(2000),
   since: IsoTime,
   /** Times the event was tried (the first failure, operator retries, restarts of this process). */
   attempts: z.number().int().positive(),
@@ -46,14 +47,14 @@ export const ReaderStatus = z.object({
 export type ReaderStatus = z.infer<typeof ReaderStatus>;
 
 /** The reply every process sends to a status request (`subjects.control('readers')`): its service, an id of the process, its readers. */
-export const ReaderStatusReply = z.object({ service: z.string(), instance: z.string(), readers: z.array(ReaderStatus) });
+export const ReaderStatusReply = z.object({ service: SafeText, instance: SafeText, readers: z.array(ReaderStatus) });
 export type ReaderStatusReply = z.infer<typeof ReaderStatusReply>;
 
 /** Try the stalled event again (after a fix). */
 export const ProjectionRetryRequested = z.object({
   projection: ProjectionName,
   /** The event the reader was stalled on when the operator asked. */
-  event_id: z.string().nullable(),
+  event_id: SafeText.nullable(),
   actor: Actor,
   at: IsoTime,
 });
@@ -61,12 +62,12 @@ export const ProjectionRetryRequested = z.object({
 /** Skip one event for good: the reader records it as parked and goes on after it. */
 export const ProjectionEventParked = z.object({
   projection: ProjectionName,
-  event_id: z.string().min(1),
-  event_type: z.string(),
-  stream: z.string(),
+  event_id: SafeText.min(1),
+  event_type: SafeText,
+  stream: SafeText,
   global_position: Position,
-  error: z.string().max(2000),
-  reason: z.string().min(1).max(500),
+  error: SafeText.max(2000),
+  reason: SafeText.min(1).max(500),
   actor: Actor,
   at: IsoTime,
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SafeText } from './safe-text';
 
 /**
  * The body of every message the relay publishes on `fairlead.events.<category>.<Type>`:
@@ -6,13 +7,13 @@ import { z } from 'zod';
  * Positions travel as decimal strings (they are 64-bit).
  */
 export const RelayedEvent = z.object({
-  event_id: z.string().min(1),
-  stream: z.string().min(1),
-  type: z.string().min(1),
+  event_id: SafeText.min(1),
+  stream: SafeText.min(1),
+  type: SafeText.min(1),
   stream_version: z.number().int().nonnegative(),
   global_position: z.string().regex(/^\d+$/),
   transaction_id: z.string().regex(/^\d+$/),
-  created_at: z.string(),
+  created_at: SafeText,
   data: z.unknown(),
   metadata: z.record(z.string(), z.unknown()).default({}),
 });

@@ -77,6 +77,11 @@ export const baseConfigSchema = z.object({
     .describe('prefix of every subject and stream name (empty in production; tests use their own)'),
   HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('address the HTTP server binds (loopback by default; containers set 0.0.0.0)'),
   HTTP_PORT: env.port().default(8080).describe('HTTP port (each service defaults to its own; npm start sets it from FAIRLEAD_<SERVICE>_PORT)'),
+  HTTP_CORS_ORIGINS: env
+    .list()
+    .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin: http(s)://host[:port], no path')))
+    .default([])
+    .describe('origins whose browser pages may call the service\'s HTTP API (CORS), comma separated: http(s)://host[:port]; none by default'),
   SHUTDOWN_TIMEOUT_MS: env.durationMs().default(10_000).describe('how long a graceful shutdown may take before the process exits anyway (ms)'),
   EVENT_MAX_BYTES: z.coerce
     .number()

@@ -17,6 +17,8 @@ export interface AppErrorOptions {
   cause?: unknown;
   /** Extra facts safe to show a client (ids, versions); sent as `details`. */
   details?: Record<string, unknown>;
+  /** Response headers the answer needs (`Allow` on a 405, `Retry-After` on a 503). */
+  headers?: Record<string, string>;
 }
 
 /** Options of the subclasses, which fix the status but let callers refine the code. */
@@ -33,6 +35,7 @@ export class AppError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details: Readonly<Record<string, unknown>> | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
   constructor(code: string, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -40,6 +43,7 @@ export class AppError extends Error {
     this.code = code;
     this.status = options.status ?? 500;
     this.details = options.details;
+    this.headers = options.headers;
   }
 }
 

@@ -37,10 +37,10 @@ describe('createLogger', () => {
   it('redacts authorization headers, cookies and password fields', () => {
     const out = capture();
     const logger = createLogger({ service: 's', destination: out.destination });
-    logger.info({ req: { headers: { authorization: 'Bearer abc.def.ghi', cookie: 'sid=1', accept: 'json' } }, smtp: { password: 'p4ss' } }, 'request');
+    logger.info({ headers: { authorization: 'Token abc.def.ghi', cookie: 'sid=1', accept: 'json', 'x-api-key': 'k-123' }, smtp: { password: 'p4ss' } }, 'request');
     const text = out.raw.join('');
-    expect(text).not.toMatch(/abc\.def\.ghi|sid=1|p4ss/);
-    expect(out.lines[0]).toMatchObject({ req: { headers: { authorization: '[redacted]', cookie: '[redacted]', accept: 'json' } }, smtp: { password: '[redacted]' } });
+    expect(text).not.toMatch(/abc\.def\.ghi|sid=1|p4ss|k-123/);
+    expect(out.lines[0]).toMatchObject({ headers: { authorization: '[redacted]', cookie: '[redacted]', accept: 'json', 'x-api-key': '[redacted]' }, smtp: { password: '[redacted]' } });
   });
 
   it('masks passwords inside URLs in messages, fields and error stacks', () => {
@@ -60,5 +60,25 @@ describe('redactSecrets', () => {
     expect(redactSecrets('a nats://u:p@h:4222 and smtp://mail:1025 and https://x.dev/a:b@c')).toBe(
       'a nats://u:***@h:4222 and smtp://mail:1025 and https://x.dev/a:b@c',
     );
+  });
+});
+
+describe('credentials in URLs and headers', () => {
+  it('masks tokens in query strings and bearer tokens, wherever they appear in a line', () => {
+    const out = capture();
+    const logger = createLogger({ service: 's', destination: out.destination });
+    logger.info({ req: { method: 'GET', url: '/v1/mail?limit=2&access_token=eyJ.abc.def&token=t0k3n&api_key=k3y' } }, 'incoming request');
+    logger.warn({ err: new Error('refused header Bearer eyJhbGciOi.payload.sig') }, 'GET /x?token=again failed');
+    const text = out.raw.join('');
+    expect(text).not.toMatch(/eyJ\.abc|t0k3n|k3y|eyJhbGciOi|again/);
+    expect(out.lines[0]).toMatchObject({ req: { method: 'GET', url: '/v1/mail?limit=2&access_token=[redacted]&token=[redacted]&api_key=[redacted]' } });
+    expect(out.lines[1]?.msg).toBe('GET /x?token=[redacted] failed');
+  });
+
+  it('is what fastify logs of each request (the logger serializes `req`)', () => {
+    const out = capture();
+    const logger = createLogger({ service: 's', destination: out.destination });
+    logger.info({ req: { method: 'POST', url: '/a?access_token=secret-value', host: 'h', ip: '127.0.0.1', socket: { remotePort: 5 }, headers: { authorization: 'Bearer x' } } }, 'incoming request');
+    expect(out.lines[0]?.req).toEqual({ method: 'POST', url: '/a?access_token=[redacted]', host: 'h', remoteAddress: '127.0.0.1', remotePort: 5 });
   });
 });

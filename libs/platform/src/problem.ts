@@ -4,6 +4,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from './dependency-errors';
 import { isAppError, ValidationError, type ValidationIssue } from './errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -19,7 +20,7 @@ export interface ProblemDetails {
   status: number;
   /** What went wrong in this occurrence, for people. */
   detail: string;
-  /** The request path this occurrence belongs to. */
+  /** The route this occurrence belongs to (its pattern, e.g. `/v1/leads/:id`; absent when no route matched). */
   instance?: string;
   /** Stable machine-readable code (e.g. `NOT_FOUND`, `VALIDATION_FAILED`). */
   code: string;
@@ -47,7 +48,7 @@ export const ProblemSchema = z
   .describe('RFC 9457 problem details');
 
 export interface ProblemContext {
-  /** The request path (becomes `instance`). */
+  /** The matched route (becomes `instance`). */
   instance?: string;
   requestId?: string;
 }
@@ -70,7 +71,27 @@ function codeOfStatus(status: number): string {
   return (STATUS_CODES[status] ?? 'Error').toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '');
 }
 
-function answer(status: number, code: string, detail: string, context: ProblemContext, extra: Partial<ProblemDetails> = {}): ProblemAnswer {
+/** Seconds a client is asked to wait before retrying after a 503 of an unreachable database. */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * What the framework's client errors say, in our words: fastify's own messages repeat the
+ * URL, the content type or a piece of the body sent, and an answer must not echo input.
+ */
+const FRAMEWORK_DETAILS: Readonly<Record<string, string>> = {
+  FST_ERR_BAD_URL: 'The URL is not validly percent-encoded.',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path parameter is longer than any this API accepts.',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'This content type is not accepted here; send application/json.',
+  FST_ERR_CTP_INVALID_TYPE: 'The Content-Type header is malformed.',
+  FST_ERR_CTP_EMPTY_TYPE: 'The Content-Type header is empty.',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body.',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty but the Content-Type says JSON.',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The body is not valid JSON.',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is larger than this API accepts.',
+  FST_ERR_CTP_INSTANCE_ALREADY_STARTED: 'The request body could not be read.',
+};
+
+function answer(status: number, code: string, detail: string, context: ProblemContext, extra: Partial<ProblemDetails> = {}, extraHeaders: Record<string, string> = {}): ProblemAnswer {
   const body: ProblemDetails = {
     type: problemType(code),
     title: STATUS_CODES[status] ?? 'Error',
@@ -81,7 +102,7 @@ function answer(status: number, code: string, detail: string, context: ProblemCo
     ...(context.requestId === undefined ? {} : { request_id: context.requestId }),
     ...extra,
   };
-  const headers: Record<string, string> = status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+  const headers: Record<string, string> = { ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}), ...extraHeaders };
   return { status, headers, body, internal: status >= 500 };
 }
 
@@ -108,16 +129,18 @@ function validationIssuesOf(error: object): ValidationIssue[] | undefined {
 }
 
 /**
- * Maps any thrown value to a problem answer. AppErrors keep their status, code and
- * message; client errors of the framework (4xx with `statusCode`, including schema
- * validation) keep theirs; anything else is a 500 that reveals nothing about internals.
+ * Maps any thrown value to a problem answer. AppErrors keep their status, code, message
+ * and headers; client errors of the framework (4xx with `statusCode`, including schema
+ * validation) keep their status and code, with a detail of ours; a database that cannot be
+ * reached is a 503 with Retry-After; anything else is a 500 that reveals nothing about
+ * internals.
  */
 export function toProblem(error: unknown, context: ProblemContext = {}): ProblemAnswer {
   if (isAppError(error)) {
     const extra: Partial<ProblemDetails> = {};
     if (error instanceof ValidationError) extra.errors = [...error.issues];
     if (error.details !== undefined) extra.details = { ...error.details };
-    return answer(error.status, error.code, error.message, context, extra);
+    return answer(error.status, error.code, error.message, context, extra, error.headers ? { ...error.headers } : {});
   }
   const clientStatus = clientStatusOf(error);
   if (clientStatus !== undefined) {
@@ -128,8 +151,12 @@ export function toProblem(error: unknown, context: ProblemContext = {}): Problem
       return answer(400, 'VALIDATION_FAILED', detail, context, { errors: issues });
     }
     const code = typeof err.code === 'string' && err.code !== '' ? err.code : codeOfStatus(clientStatus);
-    const detail = typeof err.message === 'string' && err.message !== '' ? err.message : (STATUS_CODES[clientStatus] ?? 'Error');
-    return answer(clientStatus, code, detail, context);
+    return answer(clientStatus, code, FRAMEWORK_DETAILS[code] ?? `${STATUS_CODES[clientStatus] ?? 'Error'}.`, context);
+  }
+  if (isDatabaseUnavailable(error)) {
+    return answer(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached right now. Try again later.', context, {}, {
+      'retry-after': String(RETRY_AFTER_SECONDS),
+    });
   }
   return answer(500, 'INTERNAL', 'An unexpected error occurred. The request id identifies it in the service logs.', context);
 }

@@ -5,7 +5,7 @@
  * gracefully on SIGTERM/SIGINT (messages in progress finish; unacknowledged ones are
  * redelivered to the next process, and approvals are idempotent by lead id).
  */
-import { loadConfig } from '@fairlead/platform';
+import { createApiKeyVerifier, createTokenVerifier, loadConfig, resolveTokenVerifierOptions, resolveUpstreamKeys } from '@fairlead/platform';
 import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { intakeConfigSchema } from './config';
 import { intakeHttp } from './http/surface';
@@ -31,4 +31,14 @@ const service = await startIntakeService({
   },
 });
 
-await serveService(config, runtime, { service, ...intakeHttp(service) });
+// Outside production, without configured credentials: the local development JWT secret and
+// upstream API key, each a file under the data directory (platform's dev-secret.ts).
+const jwt = await resolveTokenVerifierOptions(config);
+const upstream = await resolveUpstreamKeys(config);
+if (jwt.devSecretFile) logger.warn({ file: jwt.devSecretFile }, 'using the local development JWT secret; mint tokens with `npm run token`');
+if (upstream.devKeyFile) logger.warn({ file: upstream.devKeyFile }, 'using the local development upstream API key (send it as X-Api-Key)');
+
+await serveService(config, runtime, {
+  service,
+  ...intakeHttp(service, { verify: createTokenVerifier(jwt.options), apiKeys: createApiKeyVerifier(upstream.keys) }),
+});

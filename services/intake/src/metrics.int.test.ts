@@ -10,7 +10,7 @@ import { publishDurable, serveRequests } from '@fairlead/messaging';
 import { createHttpApp, listen, registerMetricsRoute, type HttpApp } from '@fairlead/platform';
 import { metricValue, scrapeMetrics, waitFor } from '@fairlead/testing';
 import { registerIntakeRoutes } from './http/routes';
-import { leadPayload, startIntakeHarness, type IntakeHarness } from './testing/harness';
+import { leadPayload, startIntakeHarness, testHttpAuth, upstreamHeaders, type IntakeHarness } from './testing/harness';
 
 let h: IntakeHarness;
 let app: HttpApp;
@@ -23,7 +23,7 @@ beforeAll(async () => {
   h.niches.add('manual', false);
   app = await createHttpApp({ logger: pino({ level: 'silent' }), serviceName: 'intake', openapi: { title: 'intake', version: '1' } });
   registerMetricsRoute(app, h.service.registry);
-  registerIntakeRoutes(app, h.service.commands);
+  registerIntakeRoutes(app, h.service.commands, testHttpAuth());
   base = await listen(app, { host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
@@ -40,7 +40,7 @@ describe('intake metrics', () => {
     await publish(leadPayload('m-manual', 'manual'));
     await publish({ ...leadPayload('m-bad', 'auto'), approved_at: 'yesterday' });
     await waitFor(() => h.service.stats().processed + h.service.stats().deadLettered === 4, { what: 'four messages handled' });
-    const res = await fetch(`${base}/v1/leads/approved`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(leadPayload('m-http', 'auto')) });
+    const res = await fetch(`${base}/v1/leads/approved`, { method: 'POST', headers: { 'content-type': 'application/json', ...upstreamHeaders }, body: JSON.stringify(leadPayload('m-http', 'auto')) });
     expect(res.status).toBe(202);
 
     const text = await scrapeMetrics(base);

@@ -5,7 +5,7 @@
  * SIGTERM/SIGINT (emails in hand are finished first).
  */
 import { jetstream } from '@nats-io/jetstream';
-import { loadConfig } from '@fairlead/platform';
+import { createTokenVerifier, loadConfig, resolveTokenVerifierOptions } from '@fairlead/platform';
 import { openServiceRuntime, serveService } from '@fairlead/platform/runtime';
 import { notificationConfigSchema } from './config';
 import { notificationHttp } from './http/surface';
@@ -34,9 +34,13 @@ const service = await startNotificationService({
   },
 });
 
+// Outside production, without JWT_SECRET or JWT_JWKS_URL: the local development secret (platform's dev-secret.ts).
+const jwt = await resolveTokenVerifierOptions(config);
+if (jwt.devSecretFile) logger.warn({ file: jwt.devSecretFile }, 'using the local development JWT secret; mint tokens with `npm run token`');
+
 await serveService(config, runtime, {
   service,
   readers: service.readers,
-  ...notificationHttp(service),
+  ...notificationHttp(service, { verify: createTokenVerifier(jwt.options) }),
   readyLog: (address) => ({ mode: service.mode, mail: service.mode === 'catcher' ? `${address}/v1/mail` : undefined }),
 });

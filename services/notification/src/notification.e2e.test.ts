@@ -5,12 +5,19 @@
  */
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subjectsFor, type Subjects } from '@fairlead/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, fairleadStreams } from '@fairlead/messaging';
+import { mintToken } from '@fairlead/platform';
 import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 import { assignLead, seedWorld } from './testing/fixtures';
+
+const JWT_SECRET = `notification-e2e-${randomUUID()}`;
+/** An operator token the process accepts (the operator API's issuer and audience, any role). */
+const token = (roles: ('viewer' | 'operator' | 'admin')[] = ['viewer']) => mintToken({ secret: JWT_SECRET, issuer: 'fairlead', audience: 'fairlead-operator-api', sub: 'e2e', roles, mfa: false, ttlSec: 600 });
 
 describe('notification process in catcher mode (no SMTP_URL)', () => {
   let db: TestDatabase;
@@ -33,7 +40,7 @@ describe('notification process in catcher mode (no SMTP_URL)', () => {
     const env = { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: subjects.namespace };
     const [relay, notification] = await Promise.all([
       startServiceProcess({ service: 'relay', env }),
-      startServiceProcess({ service: 'notification', env: { ...env, RETRY_BACKOFF_MS: '50,100,200' } }),
+      startServiceProcess({ service: 'notification', env: { ...env, RETRY_BACKOFF_MS: '50,100,200', JWT_SECRET } }),
     ]);
     processes.push(relay, notification);
     base = `http://127.0.0.1:${notification.port}`;
@@ -48,8 +55,9 @@ describe('notification process in catcher mode (no SMTP_URL)', () => {
   });
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses are checked field by field below
-  const get = async (path: string): Promise<{ status: number; type: string; body: any }> => {
-    const res = await fetch(`${base}${path}`);
+  const get = async (path: string, bearer?: string | null): Promise<{ status: number; type: string; body: any }> => {
+    const auth = bearer === null ? undefined : (bearer ?? (await token()));
+    const res = await fetch(`${base}${path}`, auth ? { headers: { authorization: `Bearer ${auth}` } } : {});
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text() };
   };
 
@@ -116,8 +124,26 @@ describe('notification process in catcher mode (no SMTP_URL)', () => {
     expect(metrics.body).toContain('emails_failed_total{template="lead_assigned",service="notification"} 0');
     expect(metrics.body).toContain('notification_outbox_emails{status="sent",service="notification"} 3');
     expect(metrics.body).toMatch(/consumer_lag_messages\{consumer="notification-lead-assigned",service="notification"\} 0/);
-    const stats = await get('/v1/notification/stats');
+    const stats = await get('/v1/notification/stats', null);
     expect(stats.body.mode).toBe('catcher');
     expect(stats.body.catcher_smtp).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/);
   });
+
+  it('shows mail and the outbox to operators only: no token, a token without a role, or without an expiry is refused', async () => {
+    for (const path of ['/v1/mail', '/v1/mail/1', '/v1/mail/1/raw', '/v1/outbox', `/v1/outbox/${randomUUID()}`]) {
+      const anonymous = await get(path, null);
+      expect([anonymous.status, anonymous.body.code], path).toEqual([401, 'TOKEN_MISSING']);
+      expect(JSON.stringify(anonymous.body)).not.toMatch(/@|Roofing/);
+      expect((await get(path, await token([]))).status, path).toBe(403);
+    }
+    const noExp = await new SignJWT({ roles: ['admin'], amr: ['mfa'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('e2e')
+      .setIssuer('fairlead')
+      .setAudience('fairlead-operator-api')
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    expect((await get('/v1/outbox', noExp)).body.code).toBe('TOKEN_CLAIM_INVALID');
+    expect((await get('/v1/outbox', await token(['viewer']))).status).toBe(200);
+  });
 });
+

@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import type { ReaderStatus, Subjects } from '@fairlead/contracts';
 import type { EventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams, type ConsumerRunner, type ConsumerStats } from '@fairlead/messaging';
-import { createMetricsRegistry, registerConsumerMetrics, registerHttpMetrics, registerMetricsRoute, withSpan, type HttpApp } from '@fairlead/platform';
+import { createMetricsRegistry, installAuth, registerConsumerMetrics, registerHttpMetrics, registerMetricsRoute, withSpan, type HttpApp, type TokenVerifier } from '@fairlead/platform';
 import { startProjector } from '@fairlead/projections';
 import { createNotifier } from './application/notify';
 import { countOutboxByStatus } from './application/outbox';
@@ -70,8 +70,12 @@ export interface NotificationService {
   stats(): Record<string, ConsumerStats>;
   /** The status of its projection (running, or stalled on an event): for /readyz, metrics and the operator API. */
   readers(): ReaderStatus[];
-  /** Adds `/v1/mail`, `/v1/outbox` and `/metrics` to an app from createHttpApp. */
-  registerRoutes(app: HttpApp): void;
+  /**
+   * Adds `/v1/mail` and `/v1/outbox` (an operator JWT, any role: they show recipients and
+   * whole emails) and `/metrics` to an app from createHttpApp. Installs the authentication of
+   * `/v1/`: a further `/v1/` route must declare its access.
+   */
+  registerRoutes(app: HttpApp, auth: { verify: TokenVerifier }): void;
   /** Stops taking messages, finishes those in hand, stops the projector and the catcher. */
   stop(): Promise<void>;
 }
@@ -148,7 +152,8 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
       caughtUp: (timeoutMs) => directory.waitUntilCaughtUp(timeoutMs),
       stats: () => Object.fromEntries(runners.map((r) => [r.durable, r.stats()])),
       readers: () => [directory.status()],
-      registerRoutes: (app) => {
+      registerRoutes: (app, auth) => {
+        installAuth(app, auth.verify, { prefix: '/v1/' });
         registerNotificationRoutes(app, { pool });
         registerHttpMetrics(app, registry);
         registerMetricsRoute(app, registry);

@@ -41,6 +41,7 @@ const api = await startOperatorApi({
     rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS,
     commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
     trustProxy: config.HTTP_TRUST_PROXY,
+    corsOrigins: config.HTTP_CORS_ORIGINS,
   },
 });
 const address = await api.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });

@@ -58,6 +58,8 @@ export interface OperatorApiConfig {
   projections?: boolean;
   /** Trust X-Forwarded-* (behind a reverse proxy), so rate limits apply per client. */
   trustProxy?: boolean;
+  /** Origins whose browser pages may call the API (CORS); none by default. */
+  corsOrigins?: readonly string[];
   /** How long GET /api/v1/admin/projections gathers the processes' answers (default 750 ms). */
   readerStatusWaitMs?: number;
 }
@@ -118,6 +120,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
     // Not ready while a read model is stalled: its answers are stale until an operator acts.
     readinessChecks: [postgresReadiness(pool), natsReadiness(nc), readersReadiness(readers)],
     trustProxy: config.trustProxy ?? false,
+    ...(config.corsOrigins ? { corsOrigins: config.corsOrigins } : {}),
     openapi: {
       title: 'Fairlead operator API',
       version: '1.0.0',

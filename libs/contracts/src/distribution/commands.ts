@@ -5,6 +5,7 @@
  * `{ ok: true, value } | { ok: false, error }` envelope.
  */
 import { z } from 'zod';
+import { SafeText } from '../safe-text';
 import { LeadApprovedV1 } from '../lead-approved';
 import type { Subjects } from '../subjects';
 import { Actor, BalanceCents, Cap, Id, LevelSnapshot, MaxRecipients, OrderPosition, PriceCents, ServiceArea, SubscriptionStatus, TopUpCents } from './common';
@@ -13,13 +14,13 @@ const withActor = { actor: Actor.default({ actor_id: 'system', actor_role: 'syst
 
 const Niche = z.object({
   niche_id: Id,
-  name: z.string(),
+  name: SafeText,
   auto_distribute: z.boolean(),
   levels: z.array(LevelSnapshot.extend({ active: z.boolean() })),
   next_start_order_position: OrderPosition,
   version: z.number().int(),
 });
-const Provider = z.object({ provider_id: Id, name: z.string(), email: z.string(), balance_cents: BalanceCents, version: z.number().int() });
+const Provider = z.object({ provider_id: Id, name: SafeText, email: SafeText, balance_cents: BalanceCents, version: z.number().int() });
 const Subscription = z.object({
   subscription_id: Id,
   provider_id: Id,
@@ -34,18 +35,18 @@ const Subscription = z.object({
 
 export const rotationCommands = {
   create_niche: {
-    request: z.object({ niche_id: Id.optional(), name: z.string().min(1).max(200), auto_distribute: z.boolean().optional(), ...withActor }),
+    request: z.object({ niche_id: Id.optional(), name: SafeText.min(1).max(200), auto_distribute: z.boolean().optional(), ...withActor }),
     reply: Niche,
   },
   update_niche: {
-    request: z.object({ niche_id: Id, name: z.string().min(1).max(200).optional(), auto_distribute: z.boolean().optional(), expected_version: z.number().int().optional(), ...withActor }),
+    request: z.object({ niche_id: Id, name: SafeText.min(1).max(200).optional(), auto_distribute: z.boolean().optional(), expected_version: z.number().int().optional(), ...withActor }),
     reply: Niche,
   },
   add_level: {
     request: z.object({
       niche_id: Id,
       level_id: Id.optional(),
-      name: z.string().min(1).max(200),
+      name: SafeText.min(1).max(200),
       order_position: OrderPosition,
       max_recipients: MaxRecipients,
       price_per_lead_cents: PriceCents,
@@ -58,7 +59,7 @@ export const rotationCommands = {
     request: z.object({
       niche_id: Id,
       level_id: Id,
-      name: z.string().min(1).max(200).optional(),
+      name: SafeText.min(1).max(200).optional(),
       max_recipients: MaxRecipients.optional(),
       price_per_lead_cents: PriceCents.optional(),
       active: z.boolean().optional(),
@@ -95,7 +96,7 @@ export const rotationCommands = {
       claims: z.array(
         z.union([
           z.object({ lead_id: Id, start_order_position: OrderPosition, traversal: z.array(LevelSnapshot) }),
-          z.object({ lead_id: Id, error: z.object({ code: z.string(), message: z.string() }) }),
+          z.object({ lead_id: Id, error: z.object({ code: SafeText, message: SafeText }) }),
         ]),
       ),
     }),
@@ -110,14 +111,14 @@ const ChargeReply = z.discriminatedUnion('charged', [
 
 export const billingCommands = {
   register_provider: {
-    request: z.object({ provider_id: Id.optional(), name: z.string().min(1).max(200), email: z.email(), ...withActor }),
+    request: z.object({ provider_id: Id.optional(), name: SafeText.min(1).max(200), email: z.email(), ...withActor }),
     reply: Provider,
   },
   /** With `expected_version`, refused (PROVIDER_VERSION_CONFLICT) unless the provider is still at that version. */
   update_provider: {
     request: z.object({
       provider_id: Id,
-      name: z.string().min(1).max(200).optional(),
+      name: SafeText.min(1).max(200).optional(),
       email: z.email().optional(),
       expected_version: z.number().int().optional(),
       ...withActor,
@@ -134,8 +135,8 @@ export const billingCommands = {
     request: z.object({
       provider_id: Id,
       amount_cents: TopUpCents,
-      reference: z.string().max(200).default('top-up'),
-      idempotency_key: z.string().min(1).max(200).optional(),
+      reference: SafeText.max(200).default('top-up'),
+      idempotency_key: SafeText.min(1).max(200).optional(),
       ...withActor,
     }),
     reply: Provider,
@@ -161,7 +162,7 @@ export const billingCommands = {
         .refine((charges) => new Set(charges.map((c) => c.provider_id)).size === charges.length, 'one charge per provider'),
     }),
     reply: z.object({
-      results: z.array(z.union([ChargeReply, z.object({ provider_id: Id, error: z.object({ code: z.string(), message: z.string() }) })])),
+      results: z.array(z.union([ChargeReply, z.object({ provider_id: Id, error: z.object({ code: SafeText, message: SafeText }) })])),
     }),
   },
   /**
@@ -188,13 +189,13 @@ export const billingCommands = {
         z.union([
           ChargeReply,
           z.object({ provider_id: Id, lead_id: Id, not_attempted: z.literal(true) }),
-          z.object({ provider_id: Id, lead_id: Id, error: z.object({ code: z.string(), message: z.string() }) }),
+          z.object({ provider_id: Id, lead_id: Id, error: z.object({ code: SafeText, message: SafeText }) }),
         ]),
       ),
     }),
   },
   refund: {
-    request: z.object({ provider_id: Id, lead_id: Id, reason: z.string().min(1).max(500), ...withActor }),
+    request: z.object({ provider_id: Id, lead_id: Id, reason: SafeText.min(1).max(500), ...withActor }),
     reply: Provider,
   },
 } as const;
@@ -225,7 +226,7 @@ export const fairnessCommands = {
     reply: Subscription,
   },
   set_subscription_status: {
-    request: z.object({ subscription_id: Id, status: SubscriptionStatus, reason: z.string().max(500).default('operator'), expected_version: z.number().int().optional(), ...withActor }),
+    request: z.object({ subscription_id: Id, status: SubscriptionStatus, reason: SafeText.max(500).default('operator'), expected_version: z.number().int().optional(), ...withActor }),
     reply: Subscription,
   },
   get_subscription: { request: z.object({ subscription_id: Id }), reply: Subscription },

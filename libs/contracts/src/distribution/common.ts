@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SafeText } from '../safe-text';
 import { MaxRecipients, OrderPosition, PriceCents } from '../limits';
 
 /** Ids are opaque strings chosen by their creator (UUIDs by default); safe as NATS tokens and stream names. */
@@ -12,7 +13,7 @@ export { Cents, PositiveCents, BalanceCents, PriceCents, TopUpCents, RefundCents
 export const IsoTime = z.iso.datetime({ offset: true });
 
 export const Actor = z.object({
-  actor_id: z.string().min(1).max(200),
+  actor_id: SafeText.min(1).max(200),
   actor_role: z.enum(['admin', 'operator', 'viewer', 'system']),
 });
 export type Actor = z.infer<typeof Actor>;
@@ -21,7 +22,7 @@ export const SYSTEM_ACTOR: Actor = Object.freeze({ actor_id: 'system', actor_rol
 
 export const ServiceArea = z
   .object({
-    postal_codes: z.array(z.string().trim().min(3).max(12)).default([]),
+    postal_codes: z.array(SafeText.trim().min(3).max(12)).default([]),
     states: z
       .array(
         z
@@ -40,7 +41,7 @@ export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>;
 /** A competition level as the rotation hands it out in a traversal. */
 export const LevelSnapshot = z.object({
   level_id: Id,
-  name: z.string(),
+  name: SafeText,
   order_position: OrderPosition,
   max_recipients: MaxRecipients,
   price_per_lead_cents: PriceCents,

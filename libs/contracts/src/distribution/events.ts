@@ -5,19 +5,20 @@
  * subscription-<id>, lead-<id>.
  */
 import { z } from 'zod';
+import { SafeText } from '../safe-text';
 import { LeadApprovedV1 } from '../lead-approved';
 import { COUNT_LIMITS } from '../limits';
 import { ProjectionEventParked, ProjectionRetryRequested } from '../operations';
 import { Actor, BalanceCents, Cap, DistributionOutcome, Id, IsoTime, LevelSnapshot, MaxRecipients, OrderPosition, PriceCents, RefundCents, ServiceArea, SkipReason, SubscriptionStatus, TopUpCents } from './common';
 
 // niche-<id> (owned by rotation)
-export const NicheCreated = z.object({ niche_id: Id, name: z.string().min(1).max(200), auto_distribute: z.boolean(), actor: Actor });
-export const NicheUpdated = z.object({ niche_id: Id, name: z.string().min(1).max(200).optional(), auto_distribute: z.boolean().optional(), actor: Actor });
+export const NicheCreated = z.object({ niche_id: Id, name: SafeText.min(1).max(200), auto_distribute: z.boolean(), actor: Actor });
+export const NicheUpdated = z.object({ niche_id: Id, name: SafeText.min(1).max(200).optional(), auto_distribute: z.boolean().optional(), actor: Actor });
 export const CompetitionLevelAdded = LevelSnapshot.extend({ niche_id: Id, active: z.boolean(), actor: Actor });
 export const CompetitionLevelUpdated = z.object({
   niche_id: Id,
   level_id: Id,
-  name: z.string().min(1).max(200).optional(),
+  name: SafeText.min(1).max(200).optional(),
   max_recipients: MaxRecipients.optional(),
   price_per_lead_cents: PriceCents.optional(),
   active: z.boolean().optional(),
@@ -33,9 +34,9 @@ export const StartLevelClaimed = z.object({
 });
 
 // provider-<id> and wallet-<providerId> (owned by billing)
-export const ProviderRegistered = z.object({ provider_id: Id, name: z.string().min(1).max(200), email: z.email(), actor: Actor });
-export const ProviderUpdated = z.object({ provider_id: Id, name: z.string().min(1).max(200).optional(), email: z.email().optional(), actor: Actor });
-export const WalletToppedUp = z.object({ provider_id: Id, amount_cents: TopUpCents, balance_after_cents: BalanceCents, reference: z.string().max(200), actor: Actor });
+export const ProviderRegistered = z.object({ provider_id: Id, name: SafeText.min(1).max(200), email: z.email(), actor: Actor });
+export const ProviderUpdated = z.object({ provider_id: Id, name: SafeText.min(1).max(200).optional(), email: z.email().optional(), actor: Actor });
+export const WalletToppedUp = z.object({ provider_id: Id, amount_cents: TopUpCents, balance_after_cents: BalanceCents, reference: SafeText.max(200), actor: Actor });
 export const WalletCharged = z.object({
   provider_id: Id,
   lead_id: Id,
@@ -53,7 +54,7 @@ export const WalletChargeDeclined = z.object({
   balance_cents: BalanceCents,
   reason: z.literal('insufficient_balance'),
 });
-export const WalletRefunded = z.object({ provider_id: Id, lead_id: Id, amount_cents: RefundCents, balance_after_cents: BalanceCents, reason: z.string().max(500), actor: Actor });
+export const WalletRefunded = z.object({ provider_id: Id, lead_id: Id, amount_cents: RefundCents, balance_after_cents: BalanceCents, reason: SafeText.max(500), actor: Actor });
 
 // subscription-<id> (created by operators through fairness; low-balance status moved by billing)
 export const SubscriptionCreated = z.object({
@@ -79,7 +80,7 @@ export const SubscriptionStatusChanged = z.object({
   provider_id: Id,
   from: SubscriptionStatus,
   to: SubscriptionStatus,
-  reason: z.string().max(500),
+  reason: SafeText.max(500),
   actor: Actor,
 });
 
@@ -91,13 +92,13 @@ export const LeadApproved = z.object({ lead: LeadApprovedV1, received_via: z.enu
  */
 export const PayloadSummary = z.object({
   bytes: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  prefix: z.string().max(4096),
+  sha256: SafeText.regex(/^[0-9a-f]{64}$/),
+  prefix: SafeText.max(4096),
 });
 export const LeadRejected = z.object({
-  lead_id: z.string().nullable(),
-  niche_id: z.string().nullable(),
-  reasons: z.array(z.string()).min(1),
+  lead_id: SafeText.nullable(),
+  niche_id: SafeText.nullable(),
+  reasons: z.array(SafeText).min(1),
   /** The payload as received when it is small enough to keep (intake: up to 16 KiB), else null and `payload_summary`. */
   payload: z.unknown(),
   payload_summary: PayloadSummary.optional(),
@@ -147,7 +148,7 @@ export const LeadAssigned = z.object({
   provider_id: Id,
   subscription_id: Id,
   level_id: Id,
-  level_name: z.string(),
+  level_name: SafeText,
   order_position: OrderPosition,
   price_cents: PriceCents,
   balance_after_cents: BalanceCents,
@@ -159,7 +160,7 @@ export const ProviderSkipped = z.object({
   subscription_id: Id,
   level_id: Id,
   reason: SkipReason,
-  detail: z.string().max(500),
+  detail: SafeText.max(500),
 });
 export const DistributionCompleted = z.object({
   lead_id: Id,
@@ -180,7 +181,7 @@ export const DistributionFailed = z.object({
   niche_id: Id,
   request_id: Id,
   attempt: z.number().int().positive(),
-  error: z.string().max(2000),
+  error: SafeText.max(2000),
   final: z.boolean(),
   failed_at: IsoTime,
 });
@@ -188,17 +189,17 @@ export const DistributionFailed = z.object({
 /** What an operator did with a dead letter (stream `deadletter-<seq>`): the facts the lead's status and the audit log follow. */
 const DeadLetterAction = z.object({
   seq: z.number().int().positive(),
-  original_subject: z.string().nullable(),
+  original_subject: SafeText.nullable(),
   /** The relayed event type the dead letter carried (e.g. DistributionRequested), when it carried one. */
-  event_type: z.string().nullable(),
+  event_type: SafeText.nullable(),
   lead_id: Id.nullable(),
-  reason: z.string().nullable(),
-  error: z.string().nullable(),
+  reason: SafeText.nullable(),
+  error: SafeText.nullable(),
   actor: Actor,
   at: IsoTime,
 });
 /** Re-published to its original subject with a new msgID, and removed from the dead-letter queue. */
-export const DeadLetterRedriven = DeadLetterAction.extend({ republished_to: z.string(), stream_seq: z.number().int().positive(), msg_id: z.string() });
+export const DeadLetterRedriven = DeadLetterAction.extend({ republished_to: SafeText, stream_seq: z.number().int().positive(), msg_id: SafeText });
 /** Removed from the dead-letter queue without being re-published. */
 export const DeadLetterDiscarded = DeadLetterAction;
 

@@ -21,6 +21,8 @@ export interface Principal {
   roles: readonly Role[];
   /** The token says MFA was used (`amr` includes `mfa`). */
   mfa: boolean;
+  /** An upstream system identified by its API key (no roles), not a person with a token. */
+  upstream?: true;
 }
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
@@ -50,7 +52,8 @@ export function authorize(principal: Principal, access: Access): void {
   }
 }
 
-/** The actor recorded in commands and the audit log. */
-export function actorOf(principal: Principal): { actor_id: string; actor_role: Role } {
+/** The actor recorded in commands and the audit log (an upstream system is recorded as a `system` actor named `upstream:<key>`). */
+export function actorOf(principal: Principal): { actor_id: string; actor_role: Role | 'system' } {
+  if (principal.upstream) return { actor_id: principal.sub, actor_role: 'system' };
   return { actor_id: principal.sub, actor_role: highestRole(principal.roles) ?? 'viewer' };
 }

@@ -54,4 +54,12 @@ describe('JWKS verification', () => {
     const body = Buffer.from(JSON.stringify({ sub: 'bob', roles: ['admin'], iss: claims.issuer, aud: claims.audience })).toString('base64url');
     expect(await refusal(`Bearer ${header}.${body}.`)).toBe('TOKEN_INVALID');
   });
+
+  it('refuses a token without an expiry, which would be valid forever', async () => {
+    const forever = await new SignJWT({ roles: ['admin'], amr: ['mfa'] }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('bob').setIssuer(claims.issuer).setAudience(claims.audience).setIssuedAt().sign(privateKey);
+    expect(await refusal(`Bearer ${forever}`)).toBe('TOKEN_CLAIM_INVALID');
+    const hs = createTokenVerifier({ secret: 'a-test-secret-that-is-long-enough-0123456789', ...claims });
+    const hsForever = await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').setIssuer(claims.issuer).setAudience(claims.audience).sign(new TextEncoder().encode('a-test-secret-that-is-long-enough-0123456789'));
+    await expect(hs(`Bearer ${hsForever}`)).rejects.toMatchObject({ status: 401, code: 'TOKEN_CLAIM_INVALID', message: expect.stringMatching(/no expiry/) });
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Bearer token verification with jose: HS256 with a shared secret, or any asymmetric
  * algorithm with keys from a JWKS URL. Issuer, audience, expiry and signature are all
- * checked; the claims we use are validated with zod. Every failure is a 401 with a
+ * checked, and a token without an expiry (`exp`) is refused: it would be valid forever,
+ * however it leaked. The claims we use are validated with zod. Every failure is a 401 with a
  * stable code and a short reason — never the library's internals.
  */
 import { createSecretKey } from 'node:crypto';
@@ -37,7 +38,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   // A KeyObject made once: jose would otherwise import the raw secret on every request.
   const secret = options.secret ? createSecretKey(Buffer.from(options.secret, 'utf8')) : undefined;
   const jwks: JWTVerifyGetKey | undefined = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
-  const common = { issuer: options.issuer, audience: options.audience, clockTolerance: options.clockToleranceSec ?? 5 };
+  const common = { issuer: options.issuer, audience: options.audience, clockTolerance: options.clockToleranceSec ?? 5, requiredClaims: ['exp'] };
 
   return async (authorization) => {
     const token = bearerToken(authorization);
@@ -79,6 +80,9 @@ function headerAlg(token: string): string | undefined {
 function toUnauthorized(error: unknown): UnauthorizedError {
   if (error instanceof UnauthorizedError) return error;
   if (error instanceof errors.JWTExpired) return new UnauthorizedError('The token has expired.', { code: 'TOKEN_EXPIRED', cause: error });
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp' && error.reason === 'missing') {
+    return new UnauthorizedError('The token has no expiry (exp); only tokens that expire are accepted.', { code: 'TOKEN_CLAIM_INVALID', cause: error });
+  }
   if (error instanceof errors.JWTClaimValidationFailed) {
     return new UnauthorizedError(`The token's "${error.claim}" claim is not accepted.`, { code: 'TOKEN_CLAIM_INVALID', cause: error });
   }

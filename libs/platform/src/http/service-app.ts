@@ -15,8 +15,10 @@ export interface HttpSurface {
   /** OpenAPI title and description of the service's HTTP API. */
   title: string;
   description: string;
-  /** Registers the service's own routes. */
+  /** Registers the service's own routes (after installing auth, when it has any). */
   routes?: (app: HttpApp) => void;
+  /** Declare the bearer (JWT) and/or API key security schemes in the OpenAPI document. */
+  securitySchemes?: { bearerAuth?: boolean; apiKeyAuth?: boolean };
   /** Set false when the service registers /metrics itself. */
   metricsRoute?: boolean;
 }
@@ -26,6 +28,8 @@ export interface ServiceAppOptions extends HttpSurface {
   serviceName: string;
   registry: Registry;
   readinessChecks?: readonly ReadinessCheck[];
+  /** Origins whose browser pages may call the service (CORS); none by default. */
+  corsOrigins?: readonly string[];
 }
 
 export async function createServiceApp(options: ServiceAppOptions): Promise<HttpApp> {
@@ -33,7 +37,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Http
     logger: options.logger,
     serviceName: options.serviceName,
     readinessChecks: options.readinessChecks ?? [],
-    openapi: { title: options.title, version: '0.1.0', description: options.description },
+    openapi: { title: options.title, version: '0.1.0', description: options.description, ...options.securitySchemes },
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
   });
   if (options.metricsRoute !== false) {
     registerHttpMetrics(app, options.registry);

@@ -69,6 +69,7 @@ export async function serveService(config: BaseConfig, runtime: ServiceRuntime, 
     serviceName: config.SERVICE_NAME,
     registry,
     readinessChecks: [postgresReadiness(pool), natsReadiness(nc), ...(readers ? [readers.readiness] : [])],
+    corsOrigins: config.HTTP_CORS_ORIGINS,
   });
   const address = await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
   logger.info({ address, namespace: runtime.subjects.namespace || '(none)', ...options.readyLog?.(address) }, `${config.SERVICE_NAME} ready`);

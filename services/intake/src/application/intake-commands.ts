@@ -29,6 +29,8 @@ export interface ApproveOptions {
   raw?: Uint8Array;
   /** Its size in bytes when only that is known (HTTP Content-Length). */
   payloadBytes?: number;
+  /** Who submitted it, as authenticated (an upstream system's key over HTTP); recorded in the events' metadata. */
+  actor?: Actor;
 }
 
 /** The largest lead accepted (defaults: LEAD_LIMITS). */
@@ -81,6 +83,7 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
       id: options.messageId ? ids.rejected(options.messageId) : newId(),
       type: 'LeadRejected',
       data: { lead_id: rejection.lead_id, niche_id: rejection.niche_id, reasons: rejection.reasons, ...kept, received_via: options.via },
+      ...(options.actor ? { metadata: { actor: options.actor } } : {}),
     };
     if (rejection.lead_id) {
       const stream = streams.lead(rejection.lead_id);
@@ -147,7 +150,7 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
       for (let conflicts = 0; ; conflicts++) {
         const decision = decideApproval(state, { lead, receivedVia: options.via, autoDistribute: niche.auto_distribute, now: clock() });
         if (decision.status === 'duplicate') return duplicate;
-        const events = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: { received_via: options.via } }));
+        const events = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: { received_via: options.via, ...(options.actor ? { actor: options.actor } : {}) } }));
         try {
           const result = await store.append(streams.lead(lead.lead_id), events, state.version === -1 ? 'no_stream' : state.version);
           if (result.appended === 0) return duplicate;

@@ -3,7 +3,7 @@
  * issue, and the lead and niche ids when they can still be read (so the rejection lands on
  * the lead's own stream and can be found by its id).
  */
-import { Id } from '@fairlead/contracts';
+import { Id, toSafeText } from '@fairlead/contracts';
 import { toJsonPointer, type ValidationIssue } from '@fairlead/platform';
 import type { z } from 'zod';
 
@@ -20,10 +20,15 @@ function readableId(payload: unknown, key: 'lead_id' | 'niche_id'): string | nul
   return Id.safeParse(value).success ? (value as string) : null;
 }
 
+/**
+ * The reasons of a malformed lead. zod's messages and paths may quote the payload's own keys
+ * (`Unrecognized key: "…"`), which may hold text the store refuses (a NUL): made storable, so
+ * that the rejection can always be recorded.
+ */
 export function malformedLead(payload: unknown, error: z.ZodError, pointerPrefix = ''): Rejection {
-  const issues = error.issues.map((issue) => ({ pointer: pointerPrefix + toJsonPointer(issue.path), detail: issue.message, code: issue.code }));
+  const issues = error.issues.map((issue) => ({ pointer: toSafeText(pointerPrefix + toJsonPointer(issue.path)), detail: toSafeText(issue.message), code: issue.code }));
   return {
-    reasons: error.issues.map((issue) => `${issue.path.length === 0 ? '(root)' : issue.path.join('.')}: ${issue.message}`),
+    reasons: error.issues.map((issue) => toSafeText(`${issue.path.length === 0 ? '(root)' : issue.path.join('.')}: ${issue.message}`)),
     issues,
     lead_id: readableId(payload, 'lead_id'),
     niche_id: readableId(payload, 'niche_id'),

@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
-import { leadPayload, startIntakeHarness, type IntakeHarness } from '../testing/harness';
+import { expectProblem } from '@fairlead/testing';
+import { leadPayload, operatorToken, startIntakeHarness, upstreamHeaders, type IntakeHarness } from '../testing/harness';
 
 let h: IntakeHarness;
 
@@ -13,8 +14,15 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const post = (url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+/** The credentials each route needs: the upstream API key for approvals, an operator's JWT for distribution requests. */
+async function credentials(url: string): Promise<Record<string, string>> {
+  return url.endsWith('/approved') ? { ...upstreamHeaders } : { authorization: `Bearer ${await operatorToken({ sub: 'ops@x' })}` };
+}
+
+const send = (url: string, payload: unknown, headers: Record<string, string>) =>
   h.app.inject({ method: 'POST', url, ...(payload === undefined ? {} : { payload: payload as object }), headers });
+/** POST with the right credentials for the route. */
+const post = async (url: string, payload?: unknown, headers: Record<string, string> = {}) => send(url, payload, { ...(await credentials(url)), ...headers });
 
 /** Records an event fairness would write on the lead's stream. */
 async function fairnessRecords(leadId: string, type: 'DistributionFailed' | 'DistributionCompleted', requestId: string, final = true): Promise<void> {
@@ -106,7 +114,7 @@ describe('POST /v1/leads/:id/distribute', () => {
 
   it('queues once, then already_queued while pending, queued again after a final failure, already_distributed after an outcome', async () => {
     await post('/v1/leads/approved', leadPayload('h-m', 'manual'));
-    const queued = await post('/v1/leads/h-m/distribute', { actor: { actor_id: 'ops@x', actor_role: 'operator' } });
+    const queued = await post('/v1/leads/h-m/distribute');
     expect(queued.statusCode).toBe(202);
     const first = queued.json();
     expect(first).toMatchObject({ lead_id: 'h-m', status: 'queued' });
@@ -133,5 +141,55 @@ describe('POST /v1/leads/:id/distribute', () => {
     expect(statuses).toEqual(['already_queued', 'already_queued', 'already_queued', 'already_queued', 'already_queued', 'already_queued', 'already_queued', 'queued']);
     expect(new Set(answers.map((a) => a.json().request_id)).size).toBe(1);
     expect((await h.leadEvents('h-race')).filter((e) => e.type === 'DistributionRequested')).toHaveLength(1);
+  });
+});
+
+describe('who may call', () => {
+  it('approving needs an upstream API key (not a JWT), and records the key as the actor', async () => {
+    expectProblem(await send('/v1/leads/approved', leadPayload('h-anon', 'auto'), {}), 401, 'API_KEY_MISSING');
+    expectProblem(await send('/v1/leads/approved', leadPayload('h-anon', 'auto'), { 'x-api-key': 'a-guess-that-is-long-enough-0123456789' }), 401, 'API_KEY_INVALID');
+    expectProblem(await send('/v1/leads/approved', leadPayload('h-anon', 'auto'), { authorization: `Bearer ${await operatorToken({ roles: ['admin'] })}` }), 401, 'API_KEY_MISSING');
+    expect(await h.leadEvents('h-anon')).toEqual([]);
+
+    expect((await post('/v1/leads/approved', leadPayload('h-keyed', 'manual'))).statusCode).toBe(202);
+    const [approved] = await h.leadEvents('h-keyed');
+    expect(approved!.metadata).toMatchObject({ received_via: 'http', actor: { actor_id: 'upstream:test', actor_role: 'system' } });
+  });
+
+  it('requesting a distribution needs an operator JWT with MFA; the actor is its subject, never the body', async () => {
+    await post('/v1/leads/approved', leadPayload('h-who', 'manual'));
+    expectProblem(await send('/v1/leads/h-who/distribute', undefined, {}), 401, 'TOKEN_MISSING');
+    expectProblem(await send('/v1/leads/h-who/distribute', undefined, { ...upstreamHeaders }), 401, 'TOKEN_MISSING');
+    expectProblem(await send('/v1/leads/h-who/distribute', undefined, { authorization: `Bearer ${await operatorToken({ roles: ['viewer'] })}` }), 403, 'ROLE_INSUFFICIENT');
+    expectProblem(await send('/v1/leads/h-who/distribute', undefined, { authorization: `Bearer ${await operatorToken({ mfa: false })}` }), 403, 'MFA_REQUIRED');
+    const forged = await post('/v1/leads/h-who/distribute', { actor: { actor_id: 'cfo@fairlead', actor_role: 'admin' } });
+    expectProblem(forged, 400, 'VALIDATION_FAILED');
+    expect((await h.leadEvents('h-who')).map((e) => e.type)).toEqual(['LeadApproved']);
+
+    const queued = await send('/v1/leads/h-who/distribute', undefined, { authorization: `Bearer ${await operatorToken({ sub: 'dana@ops', roles: ['admin'] })}` });
+    expect(queued.statusCode).toBe(202);
+    const request = (await h.leadEvents('h-who')).find((e) => e.type === 'DistributionRequested')!;
+    expect(parseDistributionEvent('DistributionRequested', request.data).requested_by).toEqual({ actor_id: 'dana@ops', actor_role: 'admin' });
+    expect(request.metadata.actor).toEqual({ actor_id: 'dana@ops', actor_role: 'admin' });
+  });
+});
+
+describe('hostile leads', () => {
+  it('a NUL character or an unpaired surrogate over HTTP: 400 LEAD_INVALID naming the field, the rejection recorded (as for NATS), nothing approved', async () => {
+    const nul = await post('/v1/leads/approved', { ...leadPayload('h-nul', 'auto'), consumer: { name: 'Ada\u0000', email: 'ada@example.com' } });
+    expectProblem(nul, 400, 'LEAD_INVALID');
+    expect(nul.json().errors).toEqual([expect.objectContaining({ pointer: '/body/consumer/name', detail: expect.stringMatching(/NUL/) })]);
+    const lone = await post('/v1/leads/approved', { ...leadPayload('h-lone', 'auto'), details: { note: 'half an emoji \ud83d' } });
+    expectProblem(lone, 400, 'LEAD_INVALID');
+    for (const leadId of ['h-nul', 'h-lone']) {
+      const events = await h.leadEvents(leadId);
+      expect(events.map((e) => e.type)).toEqual(['LeadRejected']);
+      // What was sent cannot be stored as is: its summary is.
+      expect(parseDistributionEvent('LeadRejected', events[0]!.data).payload_summary?.prefix).toContain(leadId);
+    }
+  });
+
+  it('a NUL in the query of a route is refused by the HTTP layer before the route', async () => {
+    expectProblem(await post('/v1/leads/h-1/distribute?x=%00'), 400, 'UNSAFE_TEXT');
   });
 });

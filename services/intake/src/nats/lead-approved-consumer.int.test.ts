@@ -91,6 +91,24 @@ describe('lead.approved consumer', () => {
     expect(parseDistributionEvent('LeadRejected', event!.data).reasons).toEqual(['niche_id: unknown niche no-such-niche']);
   });
 
+  it('rejects NUL characters and unpaired surrogates in values and keys with every reason, records the rejection, and keeps consuming', async () => {
+    // An unknown top-level key holding a NUL: zod's own message quotes it, and the reason is still recordable.
+    const hostile = { ...leadPayload('lead-hostile', 'auto'), consumer: { name: 'Ada\u0000', email: 'ada@example.com' }, details: { 'note\ud800': 'half \udc00' }, 'k\u0000': 1 };
+    const msgID = randomUUID();
+    await publish(hostile, msgID);
+    expect(readDeadLetter((await deadLetterOf(msgID)).header)!.reason).toBe('permanent');
+    const [rejected] = await h.leadEvents('lead-hostile');
+    const data = parseDistributionEvent('LeadRejected', rejected!.data);
+    expect([...data.reasons].sort()).toEqual([
+      '(root): Unrecognized key: "k\uFFFD"',
+      'consumer.name: must not contain NUL characters or unpaired UTF-16 surrogates',
+      'details: a key here must not contain NUL characters or unpaired UTF-16 surrogates',
+    ]);
+    expect(data.payload_summary?.prefix).toContain('lead-hostile');
+    await publish(leadPayload('lead-after-hostile', 'manual'));
+    await waitFor(async () => (await typesOf('lead-after-hostile')).includes('LeadApproved'), { what: 'the next lead' });
+  });
+
   it('dead-letters a payload that is not JSON, and keeps consuming', async () => {
     const msgID = randomUUID();
     await publish(new TextEncoder().encode('{"lead_id": "oops"'), msgID);

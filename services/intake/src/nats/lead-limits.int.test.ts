@@ -1,7 +1,7 @@
 /**
  * What intake refuses before anything is stored, and what it refuses at once instead of
  * retrying: a lead larger than LEAD_MAX_BYTES (at the bus's own limit, too), one nested
- * deeper than LEAD_MAX_DEPTH, and a valid lead the event store cannot hold. Each is
+ * deeper than LEAD_MAX_DEPTH, and a lead with text the event store cannot hold. Each is
  * recorded as LeadRejected with its reason (the payload summarised: size, digest, start),
  * dead-lettered with a bounded payload, and the leads after it are approved as usual.
  */
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEAD_LIMITS, parseDistributionEvent } from '@fairlead/contracts';
 import { publishDurable, readDeadLetter } from '@fairlead/messaging';
 import { waitFor } from '@fairlead/testing';
-import { leadPayload, startIntakeHarness, type IntakeHarness } from '../testing/harness';
+import { leadPayload, startIntakeHarness, upstreamHeaders, type IntakeHarness } from '../testing/harness';
 
 let h: IntakeHarness;
 
@@ -95,10 +95,11 @@ describe('lead limits on lead.approved (NATS)', () => {
   it.each([
     ['a NUL character', 'nul', 'a\u0000b'],
     ['an unpaired surrogate', 'surrogate', 'a\ud800b'],
-  ])('refuses a valid lead holding %s at once as LEAD_UNSTORABLE (not retried as if transient)', async (_, leadId, text) => {
+  ])('refuses a lead holding %s at once, naming the field (the contract refuses what the store cannot hold), not retried as if transient', async (_, leadId, text) => {
     const msgID = await publishRaw(encode({ ...leadPayload(leadId, 'auto'), details: { note: text } }));
     const rejection = await rejectionOf(leadId);
-    expect(rejection.reasons[0]).toMatch(/^\(root\): the lead cannot be stored: .*PostgreSQL jsonb cannot store/);
+    expect(rejection.reasons).toEqual(['details.note: must not contain NUL characters or unpaired UTF-16 surrogates']);
+    // The payload itself cannot be stored either: its summary is.
     expect(rejection.payload).toBeNull();
     expect(rejection.payload_summary!.prefix).toContain(`"lead_id":"${leadId}"`);
     const dead = readDeadLetter((await deadLetterOf(msgID)).header)!;
@@ -115,12 +116,12 @@ function rawDeep(leadId: string, depth: number): Uint8Array {
 }
 
 describe('lead limits on POST /v1/leads/approved', () => {
-  const post = (payload: string) => h.app.inject({ method: 'POST', url: '/v1/leads/approved', payload, headers: { 'content-type': 'application/json' } });
+  const post = (payload: string) => h.app.inject({ method: 'POST', url: '/v1/leads/approved', payload, headers: { 'content-type': 'application/json', ...upstreamHeaders } });
 
   it.each([
     ['too large', () => JSON.stringify(leadOfSize('http-big', LEAD_LIMITS.maxBytes + 1)), 'LEAD_TOO_LARGE', 'http-big'],
     ['too deep', () => new TextDecoder().decode(rawDeep('http-deep', 5_000)), 'LEAD_TOO_DEEP', 'http-deep'],
-    ['unstorable', () => JSON.stringify({ ...leadPayload('http-nul', 'auto'), details: { note: 'a\u0000b' } }), 'LEAD_UNSTORABLE', 'http-nul'],
+    ['unstorable', () => JSON.stringify({ ...leadPayload('http-nul', 'auto'), details: { note: 'a\u0000b' } }), 'LEAD_INVALID', 'http-nul'],
   ])('answers 400 %s (%s) with the reason, recorded once', async (_, body, code, leadId) => {
     const response = await post(body());
     expect(response.statusCode).toBe(400);

@@ -5,15 +5,16 @@
  * a test can stop to make rotation unreachable. (The real rotation answers in the
  * end-to-end suite; a service's tests never import another service.)
  */
+import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { pino } from 'pino';
 import { intakeCommands, rotationCommands, streams, subjectsFor, type CommandReply, type Subjects } from '@fairlead/contracts';
 import { createPostgresEventStore, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
 import { connectNats, drainAndClose, request, serveRequests, type RequestServer } from '@fairlead/messaging';
-import { createHttpApp, type HttpApp } from '@fairlead/platform';
+import { createApiKeyVerifier, createHttpApp, createTokenVerifier, mintToken, parseApiKeys, type HttpApp, type Role } from '@fairlead/platform';
 import { createTestDatabase, testNamespace, testNatsUrl, type TestDatabase } from '@fairlead/testing';
-import { registerIntakeRoutes } from '../http/routes';
+import { registerIntakeRoutes, type IntakeHttpAuth } from '../http/routes';
 import { startIntakeService, type IntakeConfig, type IntakeService } from '../service';
 
 export class TestNiches {
@@ -50,6 +51,22 @@ export class TestNiches {
   }
 }
 
+const jwt = { secret: `intake-test-secret-${randomUUID()}`, issuer: 'fairlead', audience: 'fairlead-operator-api' };
+/** The upstream API key the harness's routes accept (named `test`). */
+export const TEST_UPSTREAM_KEY = `intake-test-upstream-key-${randomUUID()}`;
+/** Headers of an upstream system submitting leads. */
+export const upstreamHeaders = Object.freeze({ 'x-api-key': TEST_UPSTREAM_KEY });
+
+/** The credentials intake's HTTP routes check in tests. */
+export function testHttpAuth(): IntakeHttpAuth {
+  return { verify: createTokenVerifier(jwt), apiKeys: createApiKeyVerifier(parseApiKeys([`test=${TEST_UPSTREAM_KEY}`])) };
+}
+
+/** An operator JWT the harness's routes accept (operator with MFA unless told otherwise). */
+export function operatorToken(options: { sub?: string; roles?: Role[]; mfa?: boolean } = {}): Promise<string> {
+  return mintToken({ ...jwt, sub: options.sub ?? 'ops@fairlead', roles: options.roles ?? ['operator'], mfa: options.mfa ?? true, ttlSec: 600 });
+}
+
 export interface IntakeHarness {
   db: TestDatabase;
   store: PostgresEventStore;
@@ -81,7 +98,7 @@ export async function startIntakeHarness(label: string, config: IntakeConfig = {
   niches.start();
   const service = await startIntakeService({ pool: db.pool, store, nc, subjects, logger, config: { backoffMs: [100, 200, 400], ...config } });
   const app = await createHttpApp({ logger, serviceName: 'intake', openapi: { title: 'intake (test)', version: '0' } });
-  registerIntakeRoutes(app, service.commands);
+  registerIntakeRoutes(app, service.commands, testHttpAuth());
   await app.ready();
 
   return {

@@ -1,6 +1,8 @@
 /**
  * The notification HTTP API: the local catcher's mailbox (`/v1/mail`) and the outbox
- * (`/v1/outbox`), newest first with keyset cursors (`next_cursor` → `?before=`).
+ * (`/v1/outbox`), newest first with keyset cursors (`next_cursor` → `?before=`). Both show
+ * recipients and whole emails (consumer names and places), so every route needs an
+ * operator JWT (`read`: any role); the app must have installAuth on `/v1/`.
  */
 import type pg from 'pg';
 import { z } from 'zod';
@@ -75,6 +77,7 @@ export function registerNotificationRoutes(app: HttpApp, { pool }: { pool: pg.Po
   app.get(
     '/v1/mail',
     {
+      config: { access: 'read' },
       schema: {
         description: 'Mails caught by the local catcher (used when no SMTP_URL is configured), newest first.',
         tags: ['mail'],
@@ -91,7 +94,7 @@ export function registerNotificationRoutes(app: HttpApp, { pool }: { pool: pg.Po
 
   app.get(
     '/v1/mail/:id',
-    { schema: { description: 'One caught mail with its text, HTML and headers.', tags: ['mail'], params: NumericId, response: { 200: MailDetail } } },
+    { config: { access: 'read' }, schema: { description: 'One caught mail with its text, HTML and headers.', tags: ['mail'], params: NumericId, response: { 200: MailDetail } } },
     async (request) => {
       const mail = await findCaughtMail(pool, request.params.id);
       if (!mail) throw new NotFoundError(`No caught mail ${request.params.id}.`, { code: 'MAIL_NOT_FOUND' });
@@ -101,7 +104,7 @@ export function registerNotificationRoutes(app: HttpApp, { pool }: { pool: pg.Po
 
   app.get(
     '/v1/mail/:id/raw',
-    { schema: { description: 'One caught mail as received (message/rfc822).', tags: ['mail'], params: NumericId } },
+    { config: { access: 'read' }, schema: { description: 'One caught mail as received (message/rfc822).', tags: ['mail'], params: NumericId } },
     async (request, reply) => {
       const raw = await findCaughtMailRaw(pool, request.params.id);
       if (raw === undefined) throw new NotFoundError(`No caught mail ${request.params.id}.`, { code: 'MAIL_NOT_FOUND' });
@@ -112,6 +115,7 @@ export function registerNotificationRoutes(app: HttpApp, { pool }: { pool: pg.Po
   app.get(
     '/v1/outbox',
     {
+      config: { access: 'read' },
       schema: {
         description: 'Every email the service recorded (queued, sent, failed), newest first.',
         tags: ['outbox'],
@@ -128,7 +132,7 @@ export function registerNotificationRoutes(app: HttpApp, { pool }: { pool: pg.Po
 
   app.get(
     '/v1/outbox/:id',
-    { schema: { description: 'One outbox email with its rendered text and HTML.', tags: ['outbox'], params: Uuid, response: { 200: OutboxDetail } } },
+    { config: { access: 'read' }, schema: { description: 'One outbox email with its rendered text and HTML.', tags: ['outbox'], params: Uuid, response: { 200: OutboxDetail } } },
     async (request) => {
       const row = await findOutbox(pool, request.params.id);
       if (!row) throw new NotFoundError(`No outbox email ${request.params.id}.`, { code: 'OUTBOX_EMAIL_NOT_FOUND' });

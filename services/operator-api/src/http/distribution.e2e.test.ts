@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { intakeCommands } from '@fairlead/contracts';
 import { request } from '@fairlead/messaging';
 import { startServiceProcesses, testNatsUrl, waitFor, type ServiceProcess } from '@fairlead/testing';
-import { startApiHarness, type ApiHarness } from '../testing/api-harness';
+import { AUDIENCE, ISSUER, startApiHarness, type ApiHarness } from '../testing/api-harness';
 
 let h: ApiHarness;
 const services: ServiceProcess[] = [];
@@ -19,9 +19,12 @@ const viewer = { roles: ['viewer'] as const };
 
 beforeAll(async () => {
   h = await startApiHarness('op_flow', { commandTimeoutMs: 5_000 });
-  const env = { DATABASE_URL: h.db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: h.subjects.namespace };
-  services.push(...(await startServiceProcesses(['rotation', 'billing', 'fairness', 'intake', 'relay'].map((service) => ({ service, env })))));
-});
+  // Intake's HTTP credentials (not used here) are given, so that it creates no development ones under .data.
+  const credentials = { JWT_SECRET: h.secret, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, UPSTREAM_API_KEYS: `e2e=${h.secret}` };
+  const env = { DATABASE_URL: h.db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: h.subjects.namespace, ...credentials };
+  // Five tsx processes starting at once on a loaded machine take longer than one alone.
+  services.push(...(await startServiceProcesses(['rotation', 'billing', 'fairness', 'intake', 'relay'].map((service) => ({ service, env, readyTimeoutMs: 120_000 })))));
+}, 180_000);
 afterAll(async () => {
   await Promise.allSettled(services.map((s) => s.stop()));
   await h.close();
