@@ -10,7 +10,10 @@
  *   3. events appended per lead (every stream), CPU per process, PostgreSQL's side;
  *   4. a baseline on the same PostgreSQL: one transaction per lead that locks the wallets
  *      and writes the assignment and ledger rows, niches in parallel.
- * Prints a table and, last, one line of JSON.
+ * Steps 1–4 run twice on the same services: with `synchronous_commit=on` (durable, as
+ * `npm start` runs PostgreSQL: the headline) and with `off` (BENCH_COMMIT=both, the
+ * default; `on` or `off` measures one). Prints a table per setting, a comparison and,
+ * last, one line of JSON (top-level figures: the durable setting's).
  *
  * BENCH_LEADS (3000), BENCH_WINDOW (250), BENCH_WARMUP (300), BENCH_RATE (100),
  * BENCH_RATE_SECONDS (30), BENCH_BASELINE_LEADS (3000) change the run. BENCH_PROFILE=1
@@ -28,6 +31,7 @@ import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
 import { measureBaseline } from './distribution/baseline';
+import { commitSettingsToMeasure, currentSynchronousCommit, setSynchronousCommit, type CommitSetting } from './distribution/commit-setting';
 import { openBenchInfra } from './distribution/infra';
 import { fixedRate, OutcomeTracker, publisher, saturate } from './distribution/load';
 import { startObserving } from './distribution/observe';
@@ -37,7 +41,7 @@ import { pidByCommandLine, servicesToRun, startServices, tail, type CpuSource, t
 /** BENCH_WITH=operator-api,notification adds the rest of `npm start` to the five services measured. */
 const SERVICES = servicesToRun(process.env.BENCH_WITH);
 import { summariseProfiles, type ProfileSummary } from './distribution/profile';
-import { printReport, type MeasuredPhase } from './distribution/report';
+import { printReport, type MeasuredPhase, type SettingRun } from './distribution/report';
 import { commander, LEVELS, seedMarket } from './distribution/seed';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -96,19 +100,30 @@ try {
   if (natsPid) cpu['nats-server'] = { pid: natsPid };
   cpu.benchmark = { pid: process.pid };
 
-  log(`warm-up: ${WARMUP} leads…`);
-  await saturate(pub, tracker, { count: WARMUP, window: WINDOW, niches: nicheIds, phase: 'warmup' });
+  // Durable commits first (the headline, as `npm start` runs), then without, on the same services.
+  const settings = commitSettingsToMeasure(process.env.BENCH_COMMIT, infra.ownPostgres);
+  const measured: { setting: string; commit: CommitSetting | undefined; saturation: MeasuredPhase; fixed: MeasuredPhase; failedAttempts: number }[] = [];
+  for (const commit of settings === 'server' ? [undefined] : settings) {
+    if (commit) await setSynchronousCommit(infra.serverUrl, commit);
+    const setting = `synchronous_commit=${commit ?? (await currentSynchronousCommit(infra.databaseUrl))}`;
+    const tag = commit ?? 'server';
+    const failedBefore = tracker.failedAttempts;
+    log(`${setting}: warm-up: ${WARMUP} leads…`);
+    await saturate(pub, tracker, { count: WARMUP, window: WINDOW, niches: nicheIds, phase: `warmup-${tag}` });
 
-  log(`saturation: ${LEADS} leads, at most ${WINDOW} in flight…`);
-  const saturationObserver = await startObserving({ pool, cpu, statements, ...(PROFILE ? { traffic: { nc, namespace: infra.namespace } } : {}) });
-  const saturationResult = await saturate(pub, tracker, { count: LEADS, window: WINDOW, niches: nicheIds, phase: 'saturation' });
-  const saturation: MeasuredPhase = { name: 'saturation', result: saturationResult, cost: await saturationObserver.finish() };
-  log(`saturation: ${(LEADS / ((saturationResult.endedAt - saturationResult.startedAt) / 1000)).toFixed(1)} leads/s`);
+    log(`${setting}: saturation: ${LEADS} leads, at most ${WINDOW} in flight…`);
+    const profiling = PROFILE && measured.length === 0;
+    const saturationObserver = await startObserving({ pool, cpu, statements, ...(profiling ? { traffic: { nc, namespace: infra.namespace } } : {}) });
+    const saturationResult = await saturate(pub, tracker, { count: LEADS, window: WINDOW, niches: nicheIds, phase: `saturation-${tag}` });
+    const saturation: MeasuredPhase = { name: 'saturation', result: saturationResult, cost: await saturationObserver.finish() };
+    log(`${setting}: saturation: ${(LEADS / ((saturationResult.endedAt - saturationResult.startedAt) / 1000)).toFixed(1)} leads/s`);
 
-  log(`fixed rate: ${RATE} leads/s for ${RATE_SECONDS} s…`);
-  const fixedObserver = await startObserving({ pool, cpu, statements });
-  const fixedResult = await fixedRate(pub, tracker, { ratePerSecond: RATE, durationS: RATE_SECONDS, niches: nicheIds, phase: 'fixed' });
-  const fixed: MeasuredPhase = { name: 'fixed', result: fixedResult, cost: await fixedObserver.finish() };
+    log(`${setting}: fixed rate: ${RATE} leads/s for ${RATE_SECONDS} s…`);
+    const fixedObserver = await startObserving({ pool, cpu, statements });
+    const fixedResult = await fixedRate(pub, tracker, { ratePerSecond: RATE, durationS: RATE_SECONDS, niches: nicheIds, phase: `fixed-${tag}` });
+    const fixed: MeasuredPhase = { name: 'fixed', result: fixedResult, cost: await fixedObserver.finish() };
+    measured.push({ setting, commit, saturation, fixed, failedAttempts: tracker.failedAttempts - failedBefore });
+  }
   tracker.close();
 
   // Cheap checks that the figures are of a correct run, straight from billing's tables.
@@ -136,7 +151,7 @@ try {
   await Promise.all(services.map((s) => s.stop()));
   const profiles: Record<string, ProfileSummary | undefined> = {};
   if (PROFILE) {
-    for (const name of SERVICES) profiles[name] = await summariseProfiles(join(profileDir, name), saturation.cost.window, repoRoot);
+    for (const name of SERVICES) profiles[name] = await summariseProfiles(join(profileDir, name), measured[0]!.saturation.cost.window, repoRoot);
   }
   for (const s of services) {
     const text = await tail(s.logFile, 5);
@@ -144,8 +159,13 @@ try {
   }
   services = [];
 
-  log(`baseline: ${BASELINE_LEADS} leads directly in PostgreSQL…`);
-  const baseline = await measureBaseline(infra.databaseUrl, { niches, levels: LEVELS, leads: BASELINE_LEADS, balanceCents: BALANCE_CENTS });
+  const runs: SettingRun[] = [];
+  for (const m of measured) {
+    if (m.commit) await setSynchronousCommit(infra.serverUrl, m.commit);
+    log(`${m.setting}: baseline: ${BASELINE_LEADS} leads directly in PostgreSQL…`);
+    const baseline = await measureBaseline(infra.databaseUrl, { niches, levels: LEVELS, leads: BASELINE_LEADS, balanceCents: BALANCE_CENTS });
+    runs.push({ setting: m.setting, saturation: m.saturation, fixed: m.fixed, baseline, failedAttempts: m.failedAttempts });
+  }
 
   await drainAndClose(nc);
   await store.close();
@@ -155,11 +175,9 @@ try {
     market: { niches: NICHES, providersPerLevel: PROVIDERS_PER_LEVEL, levels: LEVELS },
     window: WINDOW,
     rate: RATE,
-    saturation,
-    fixed,
-    baseline,
+    runs,
     profiles,
-    failedAttempts: tracker.failedAttempts,
+    topology: { replicas: 1, natsNodes: 1 },
   });
 } finally {
   await Promise.all(services.map((s) => s.stop()));

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,6 +14,10 @@ import { freePort, startEmbeddedPostgres, startNatsServer, type RunningNats, typ
 
 export interface BenchInfra {
   databaseUrl: string;
+  /** The server's own database URL (for server-wide settings). */
+  serverUrl: string;
+  /** True when PostgreSQL is ours (embedded): its configuration may be changed. */
+  ownPostgres: boolean;
   natsUrl: string;
   /** Empty on servers of our own; `bench_<hex>` on shared ones. */
   namespace: string;
@@ -52,6 +56,8 @@ export async function openBenchInfra(): Promise<BenchInfra> {
         dataDir,
         port: await freePort(),
         persistent: false,
+        // Durable as `npm start`; the benchmark switches to `off` for its comparison itself.
+        synchronousCommit: 'on',
         extraFlags: [
           '-c', 'shared_preload_libraries=pg_stat_statements',
           '-c', 'pg_stat_statements.track=all',
@@ -80,14 +86,12 @@ export async function openBenchInfra(): Promise<BenchInfra> {
   url.pathname = `/${databaseName}`;
   return {
     databaseUrl: url.toString(),
+    serverUrl,
+    ownPostgres: postgres !== undefined,
     natsUrl,
     namespace: nats ? '' : `bench_${suffix}`,
     origin: `${postgres ? 'embedded PostgreSQL' : 'DATABASE_URL'} + ${nats ? 'own nats-server' : 'NATS_URL'}`,
-    postgresPid: async () => {
-      if (!postgres) return undefined;
-      const first = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0];
-      return first ? Number(first) : undefined;
-    },
+    postgresPid: async () => postgres?.pid(),
     natsMarker: nats ? natsDir : undefined,
     workDir,
     dispose,
