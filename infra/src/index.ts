@@ -1,6 +1,8 @@
 export { freePort } from './ports';
 export { startEmbeddedPostgres, ensureDatabase, type EmbeddedPostgresOptions, type RunningPostgres } from './postgres';
 export { startNatsServer, ensureNatsServer, findNatsServer, type NatsServerOptions, type RunningNats } from './nats';
+export { startNatsCluster, clusterNodeConfig, waitForJetStream, type NatsClusterOptions, type RunningNatsCluster, type ClusterNodeConfig } from './nats-cluster';
 export { startLocalInfrastructure, type LocalInfrastructure } from './local';
 export { discoverServices, SERVICE_PORTS, type ServiceEntry } from './services';
-export { Supervisor, type SupervisedProcess } from './supervisor';
+export { Supervisor, stopLeftoverChildren, type SupervisedProcess } from './supervisor';
+export { probeReadiness, watchReadiness, type ReadinessTarget } from './readiness';

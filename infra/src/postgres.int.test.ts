@@ -67,7 +67,7 @@ describe('embedded PostgreSQL', () => {
     servers.push(first);
     const firstPid = first.pid();
     const lines: string[] = [];
-    const second = await startEmbeddedPostgres({ dataDir, port, persistent: false, onLog: (l) => lines.push(l) });
+    const second = await startEmbeddedPostgres({ dataDir, port, persistent: false, onNotice: (l) => lines.push(l) });
     servers.push(second);
     expect(lines.join('\n')).toContain(`still serves ${first.dataDir} (pid ${firstPid})`);
     expect(exits).toHaveLength(1);
@@ -84,7 +84,7 @@ describe('embedded PostgreSQL', () => {
       await cp(await packagedBinaries(), binariesDir, { recursive: true, verbatimSymlinks: true });
       const requested = join(clone, '.data', 'postgres');
       const lines: string[] = [];
-      const server = await startEmbeddedPostgres({ dataDir: requested, port: await freePort(), persistent: false, binariesDir, onLog: (l) => lines.push(l) });
+      const server = await startEmbeddedPostgres({ dataDir: requested, port: await freePort(), persistent: false, binariesDir, onNotice: (l) => lines.push(l) });
       servers.push(server);
       expect(await query(server.url, 'select 1 as one')).toEqual([{ one: 1 }]);
       // The data went where the postgres user can reach it, and the start said where.

@@ -29,8 +29,10 @@ export interface EmbeddedPostgresOptions {
    * `off` a PostgreSQL crash can lose a transaction whose events were already acted on.
    */
   synchronousCommit?: 'on' | 'off';
-  /** Receives server log lines and notices (e.g. where the data went); silent by default. */
+  /** Receives the server's and initdb's output lines; silent by default. */
   onLog?: (line: string) => void;
+  /** Receives what the start did that its owner should know (a new cluster, where the data went, a leftover server stopped); silent by default. */
+  onNotice?: (line: string) => void;
   /** More server flags, after the defaults (e.g. `['-c', 'shared_preload_libraries=pg_stat_statements']` for a benchmark). */
   extraFlags?: readonly string[];
   /** Called when the server exits without stop() or kill() (a crash, someone's kill); not called again until it runs again. */
@@ -64,13 +66,17 @@ const PASSWORD = 'fairlead-local';
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const log = options.onLog ?? (() => undefined);
+  const notice = options.onNotice ?? (() => undefined);
   const requested = resolve(options.dataDir);
   const user = serverUser();
-  const binaries = await reachableBinaries(options.binariesDir ?? (await packagedBinaries()), user, log);
+  const binaries = await reachableBinaries(options.binariesDir ?? (await packagedBinaries()), user, notice);
   const dataDir = await reachableDataDir(requested, user);
-  if (dataDir !== requested) log(`the ${user!.name} user cannot reach ${dirname(requested)}; PostgreSQL keeps its data in ${dataDir}`);
-  await stopLeftoverServer(dataDir, log);
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(binaries, dataDir, user, log);
+  if (dataDir !== requested) notice(`the ${user!.name} user cannot reach ${dirname(requested)}; PostgreSQL keeps its data in ${dataDir}`);
+  await stopLeftoverServer(dataDir, notice);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    notice(`creating a new PostgreSQL cluster in ${dataDir}`);
+    await initialise(binaries, dataDir, user, log);
+  }
 
   const flags = [...SERVER_SETTINGS.flatMap((s) => ['-c', s]), ...(options.extraFlags ?? [])];
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
@@ -100,18 +106,26 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       });
     }
     const exited = new Promise<string>((r) => proc.once('exit', (code, signal) => r(signal ? `killed by ${signal}` : `exited with code ${code}`)));
+    let up = false;
     void exited.then((description) => {
       if (child === proc) child = undefined;
-      if (!expectingExit) options.onUnexpectedExit?.(description);
+      // A server that never accepted connections is the start's failure, thrown by launch().
+      if (up && !expectingExit) options.onUnexpectedExit?.(description);
     });
     const ready = waitForPostgres(url, () => child === proc && proc.exitCode === null && proc.signalCode === null);
-    const outcome = await Promise.race([ready.then(() => 'ready' as const), exited]);
-    // The exit won the race: the poller stops at its next round; its failure is this one.
+    // When the exit wins the race the poller stops at its next round; its failure is this one.
     ready.catch(() => undefined);
+    const outcome = await Promise.race([ready.then(() => 'ready' as const), exited]).catch((error: unknown) => {
+      // Not accepting connections in time: a server left running would hold the port and the data.
+      expectingExit = true;
+      proc.kill('SIGKILL');
+      throw error;
+    });
     if (outcome !== 'ready') {
       expectingExit = true;
       throw new PostgresSetupError(`PostgreSQL ${outcome} before it accepted connections:\n${recent.join('\n')}`);
     }
+    up = true;
   };
 
   const terminate = async (signal: NodeJS.Signals, graceMs: number): Promise<void> => {

@@ -13,15 +13,42 @@ export const SERVICE_PORTS: Readonly<Record<string, number>> = Object.freeze({
   relay: 7107,
 });
 
+/** The first port of SERVICE_PORTS; FAIRLEAD_PORT_BASE moves them all. */
+export const DEFAULT_PORT_BASE = 7100;
+
+/** Ports of the second replica of a service are 10 above the first's, and so on. */
+export const REPLICA_PORT_STEP = 10;
+
 export interface ServiceEntry {
+  /** The service (its folder under services/). */
   name: string;
+  /** The process: the service's name for the first replica, `<name>-<n>` for the n-th. */
+  instance: string;
+  /** 1 for the first replica. */
+  replica: number;
   port: number;
   entrypoint: string;
 }
 
-/** Services of the repository that have a process entrypoint (services/<name>/src/main.ts). */
-export function discoverServices(repoRoot: string): ServiceEntry[] {
-  return Object.entries(SERVICE_PORTS)
-    .map(([name, port]) => ({ name, port, entrypoint: resolve(repoRoot, 'services', name, 'src', 'main.ts') }))
+export interface DiscoverOptions {
+  /** Processes per service (default 1). */
+  replicas?: number;
+  /** Port of the first service (default 7100); the others keep their distance from it. */
+  portBase?: number;
+}
+
+/** Service processes of the repository that have an entrypoint (services/<name>/src/main.ts), replicas after the first ones. */
+export function discoverServices(repoRoot: string, options: DiscoverOptions = {}): ServiceEntry[] {
+  const replicas = options.replicas ?? 1;
+  const shift = (options.portBase ?? DEFAULT_PORT_BASE) - DEFAULT_PORT_BASE;
+  const found = Object.entries(SERVICE_PORTS)
+    .map(([name, port]) => ({ name, port: port + shift, entrypoint: resolve(repoRoot, 'services', name, 'src', 'main.ts') }))
     .filter((s) => existsSync(s.entrypoint));
+  const entries: ServiceEntry[] = [];
+  for (let replica = 1; replica <= replicas; replica++) {
+    for (const s of found) {
+      entries.push({ ...s, replica, instance: replica === 1 ? s.name : `${s.name}-${replica}`, port: s.port + (replica - 1) * REPLICA_PORT_STEP });
+    }
+  }
+  return entries;
 }
