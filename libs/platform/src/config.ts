@@ -67,6 +67,8 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   DATABASE_URL: env.postgresUrl(),
   NATS_URL: env.natsServers(),
+  /** Replicas of the JetStream streams a service declares: 1 on one server, 3 on a three-node cluster. */
+  NATS_STREAM_REPLICAS: z.coerce.number({ error: 'expected a number of replicas' }).int().min(1).max(5).default(1),
   /** Prefix of every subject and stream name (empty in production; tests use their own). */
   NATS_NAMESPACE: z
     .string()

@@ -38,6 +38,8 @@ export interface FairnessConfig {
   levelWaitMs?: number;
   /** Declare the Fairlead JetStream streams at start (default true). */
   declareStreams?: boolean;
+  /** Replicas of the streams it declares (NATS_STREAM_REPLICAS; 1 on one server, 3 on a three-node cluster). */
+  streamReplicas?: number | undefined;
 }
 
 export interface FairnessServiceDeps {
@@ -80,7 +82,7 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
   const poolMax = pool.options.max ?? 10;
   if (poolMax < 2 * concurrency + 2) throw new Error(`the pool (max ${poolMax}) is too small for ${concurrency} concurrent distributions: give it at least ${2 * concurrency + 2}`);
   const jsm: JetStreamManager = await jetstreamManager(nc);
-  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
+  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects, { replicas: config.streamReplicas ?? 1 }));
   await migrateFairness(pool);
 
   const projectors: RunningProjector[] = [];
