@@ -107,7 +107,7 @@ export async function waitForJetStream(urls: readonly string[], timeoutMs: numbe
   const deadline = Date.now() + timeoutMs;
   const nc = await connect({ servers: [...urls], timeout: 5_000 });
   try {
-    const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+    const jsm = await jetstreamManager(nc, { timeout: 5_000, checkAPI: false });
     for (;;) {
       try {
         await jsm.getAccountInfo();
