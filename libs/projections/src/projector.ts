@@ -90,8 +90,16 @@ export async function startProjectorGroup({ store, pool, schema, projections, mi
   const checkpoints = new CheckpointTable(schema);
   const client = await pool.connect();
   try {
+    // Replicas start at the same moment: `create … if not exists` racing itself fails, so
+    // the set-up of a schema's read models is done by one process at a time.
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`projector-setup:${schema}`]);
     await checkpoints.ensure(client);
     for (const projection of projections) await projection.setup?.(client);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
   } finally {
     client.release();
   }
@@ -118,6 +126,7 @@ export async function startProjectorGroup({ store, pool, schema, projections, mi
       waiters: new Set(),
     });
   }
+  const groupLock = `projector:${schema}:${[...names].sort().join(',')}`;
   const from = members.map((m) => m.position).reduce((a, b) => (compareCheckpoints(a, b) <= 0 ? a : b));
   const categories = members.some((m) => !m.categories) ? undefined : [...new Set(members.flatMap((m) => [...m.categories!]))];
   let storedAt = Date.now();
@@ -149,17 +158,15 @@ export async function startProjectorGroup({ store, pool, schema, projections, mi
     pageHandler: async (page) => {
       const last = page[page.length - 1]!;
       const reached = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-      const work = members.map((m) => ({
-        m,
-        mine: page.filter(
+      const mineOf = (m: Member) =>
+        page.filter(
           (e) =>
             compareCheckpoints({ transactionId: e.transactionId, globalPosition: e.globalPosition }, m.position) > 0 &&
             (!m.categories || m.categories.has(categoryOf(e))) &&
             (!m.types || m.types.has(e.type)),
-        ),
-      }));
-      const moving = members.filter((m) => compareCheckpoints(reached, m.position) > 0);
-      if (work.every((w) => w.mine.length === 0)) {
+        );
+      if (members.every((m) => mineOf(m).length === 0)) {
+        const moving = members.filter((m) => compareCheckpoints(reached, m.position) > 0);
         // Nobody's: nothing to apply, so no transaction; the rows catch up now and then.
         for (const m of moving) m.position = reached;
         if (Date.now() - storedAt >= SKIPPED_CHECKPOINT_INTERVAL_MS) await storeSkipped();
@@ -169,6 +176,18 @@ export async function startProjectorGroup({ store, pool, schema, projections, mi
       const tx = await pool.connect();
       try {
         await tx.query('begin');
+        // Replicas of a service run the same projections on the same rows. Their page
+        // transactions take turns (a lock per group, held to commit), and each applies only
+        // what the rows say nobody has applied yet: every event is applied once per service,
+        // not once per process.
+        await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [groupLock]);
+        const stored = await checkpoints.readMany(tx, names);
+        for (const m of members) {
+          const s = stored.get(m.projection.name)!;
+          if (compareCheckpoints(s, m.position) > 0) m.position = m.stored = s;
+        }
+        const work = members.map((m) => ({ m, mine: mineOf(m) }));
+        const moving = members.filter((m) => compareCheckpoints(reached, m.position) > 0);
         for (const { m, mine } of work) {
           if (mine.length === 0) continue;
           // Multi-row writes where the projection has them (the same effect as apply() on each).
