@@ -4,3 +4,5 @@ export { MESSAGE_SCHEMAS } from './registry';
 export { publishedJsonSchemas, renderJsonSchemaFile, type PublishedJsonSchema } from './json-schema';
 export { RelayedEvent, RELAY_HEADERS } from './relayed-event';
 export * from './distribution/index';
+export * from './limits';
+export * from './operations';

@@ -2,7 +2,9 @@ import { z } from 'zod';
 
 /**
  * `lead.approved` v1: what upstream systems publish when a lead is approved for
- * distribution. Published on NATS (JetStream) or POSTed to intake over HTTP.
+ * distribution. Published on NATS (JetStream) or POSTed to intake over HTTP. Intake
+ * also refuses a message larger than 64 KiB or nested deeper than 32 levels (LEAD_LIMITS;
+ * configurable), before anything is stored.
  */
 export const LeadApprovedV1 = z
   .object({
@@ -32,7 +34,10 @@ export const LeadApprovedV1 = z
         city: z.string().max(120).optional(),
       })
       .describe("The consumer's location; eligibility matches providers' service areas on it"),
-    details: z.record(z.string(), z.unknown()).default({}).describe('Free-form details of the request'),
+    details: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe('Free-form details of the request. The whole message may be at most 64 KiB (UTF-8) and 32 levels deep by default.'),
   })
   .strict();
 

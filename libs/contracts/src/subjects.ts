@@ -17,6 +17,8 @@ export interface Subjects {
   /** Commands and request/reply endpoints: `<commands>.<service>.<verb>`. */
   commands: string;
   command(service: string, verb: string): string;
+  /** Operational requests every process answers (no queue group): `<control>.<topic>`, e.g. the status of its log readers. */
+  control(topic: string): string;
   /** JetStream stream names. */
   streams: {
     /** Intake of upstream `lead.approved`. */
@@ -48,6 +50,7 @@ export function subjectsFor(namespace = ''): Subjects {
   const deadLetter = p('fairlead.dlq');
   const commands = p('fairlead.cmd');
   const work = p('fairlead.work');
+  const control = p('fairlead.ctl');
   return Object.freeze({
     namespace,
     leadApproved: p('lead.approved'),
@@ -57,6 +60,7 @@ export function subjectsFor(namespace = ''): Subjects {
     deadLetterSubject: (originalSubject: string) => `${deadLetter}.${originalSubject}`,
     commands,
     command: (service: string, verb: string) => `${commands}.${token(service, 'service')}.${token(verb, 'verb')}`,
+    control: (topic: string) => `${control}.${token(topic, 'control topic')}`,
     work,
     workSubject: (kind: string, key: string) => `${work}.${token(kind, 'work kind')}.${token(key, 'work key')}`,
     streams: Object.freeze({

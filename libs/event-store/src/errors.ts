@@ -55,3 +55,36 @@ export class InvalidAppendError extends EventStoreError {
 
 export const isEventIdConflictError = (error: unknown): error is EventIdConflictError => error instanceof EventIdConflictError;
 export const isInvalidAppendError = (error: unknown): error is InvalidAppendError => error instanceof InvalidAppendError;
+
+/**
+ * An event larger than the store accepts (`maxEventBytes`: the UTF-8 bytes of its data and
+ * metadata as JSON). Nothing was written. The limit keeps every stored event publishable
+ * on the bus (see docs/limits.md).
+ */
+export class EventTooLargeError extends EventStoreError {
+  constructor(
+    readonly stream: string,
+    readonly eventId: string,
+    readonly eventType: string,
+    /** The event's data and metadata as JSON, in UTF-8 bytes. */
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super('EVENT_STORE_EVENT_TOO_LARGE', `event ${eventId} (${eventType}) to ${stream} is ${bytes} bytes; the store accepts at most ${maxBytes}`);
+    this.name = 'EventTooLargeError';
+  }
+}
+
+export const isEventTooLargeError = (error: unknown): error is EventTooLargeError => error instanceof EventTooLargeError;
+
+/**
+ * The store will never accept this append as it is: too large, malformed, or data the
+ * database refuses (PostgreSQL's data exceptions, class 22, and program limits, class 54,
+ * e.g. text jsonb cannot hold or nesting past its stack). Retrying it changes nothing;
+ * callers turn it into a permanent refusal instead of a retry.
+ */
+export function isPermanentAppendError(error: unknown): boolean {
+  if (error instanceof EventTooLargeError || error instanceof InvalidAppendError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code);
+}

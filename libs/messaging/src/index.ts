@@ -24,7 +24,7 @@ export {
 } from './request-reply';
 export { runConsumer } from './consumer/runner';
 export { DEFAULT_BACKOFF_MS, decideOnFailure, maxAttemptsFor, type DeadLetterReason, type FailureDecision } from './consumer/failure-policy';
-export { DeadLetterHeaders, readDeadLetter, type DeadLetterInfo } from './consumer/dead-letter';
+export { DeadLetterHeaders, DEAD_LETTER_LIMITS, boundedPayload, readDeadLetter, type DeadLetterInfo, type BoundedPayload } from './consumer/dead-letter';
 export type { RunConsumerOptions, MessageContext, ConsumerRunner, ConsumerStats, BatchItem } from './consumer/types';
 export { createInbox, type Inbox, type InboxOptions, type OnceResult } from './inbox';
 export { setTracePropagator, tracePropagator, type TracePropagator, type TraceCarrier, type TraceSpan } from './trace';

@@ -3,6 +3,7 @@
  * frozen: the rest of the code reads a typed object, never `process.env`.
  */
 import { z } from 'zod';
+import { DEFAULT_MAX_EVENT_BYTES } from '@fairlead/event-store';
 import { AppError } from './errors';
 
 export type DeepReadonly<T> = T extends (...args: never[]) => unknown
@@ -79,6 +80,11 @@ export const baseConfigSchema = z.object({
   HTTP_PORT: env.port().default(8080),
   /** How long a graceful shutdown may take before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: env.durationMs().default(10_000),
+  /**
+   * Largest event the event store accepts (bytes of its data and metadata as JSON). Keep it
+   * 64 KiB under the NATS server's max_payload, so the relay can publish every event (docs/limits.md).
+   */
+  EVENT_MAX_BYTES: z.coerce.number().int().min(16 * 1024).default(DEFAULT_MAX_EVENT_BYTES),
 });
 export type BaseConfig = DeepReadonly<z.output<typeof baseConfigSchema>>;
 

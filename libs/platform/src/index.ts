@@ -41,3 +41,4 @@ export { defaultSecretFile, readSecretFile, loadOrCreateSecretFile } from './aut
 export { mintToken, type MintTokenOptions } from './auth/mint-token';
 export { jwtConfigSchema, jwtInProduction, resolveTokenVerifierOptions, type JwtConfig, type ResolvedTokenVerifierOptions } from './auth/jwt-config';
 export { KeyedMutex, Semaphore } from './concurrency';
+export { exposeReaders, readersReadiness, registerReaderMetrics, serveReaderStatus, stalledReaderMessage, type ReaderSource } from './readers';

@@ -18,6 +18,7 @@ const service = await startBillingService({ pool, store, nc, subjects, logger, r
 
 await serveService(config, runtime, {
   service,
+  readers: service.readers,
   title: 'Fairlead billing',
   description: 'Providers, wallets, charges and refunds (commands over NATS).',
 });

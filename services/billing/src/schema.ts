@@ -77,6 +77,16 @@ const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'money in bigint: charges.amount_cents, levels.price_per_lead_cents',
+    sql: `
+      -- Every amount of money is a bigint (docs/limits.md): what the contracts accept, the
+      -- columns hold. An integer price column stopped this projection for good at 2^31 cents.
+      alter table billing.charges alter column amount_cents type bigint;
+      alter table billing.levels alter column price_per_lead_cents type bigint;
+    `,
+  },
 ];
 
 export function migrateBilling(pool: pg.Pool): Promise<RunMigrationsResult> {

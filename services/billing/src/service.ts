@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Subjects } from '@fairlead/contracts';
+import type { ReaderStatus, Subjects } from '@fairlead/contracts';
 import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
 import { createMetricsRegistry } from '@fairlead/platform';
 import { startProjectorGroup, type RunningProjector } from '@fairlead/projections';
@@ -45,6 +45,8 @@ export interface BillingService {
   readonly registry: Registry;
   /** Resolves once both projections have applied everything stored now. */
   caughtUp(timeoutMs?: number): Promise<void>;
+  /** The status of its projections (running, or stalled on an event): for /readyz, metrics and the operator API. */
+  readers(): ReaderStatus[];
   /** Stops taking requests (waiting for those in progress) and stops the projectors. */
   stop(): Promise<void>;
 }
@@ -60,13 +62,13 @@ export async function startBillingService(deps: BillingServiceDeps): Promise<Bil
   const stopAll = async () => void (await Promise.allSettled(projectors.map((p) => p.stop())));
   try {
     // One reader of the log for both read models.
-    projectors.push(...(await startProjectorGroup({ store, pool, schema: SCHEMA, projections: [subscriptionsProjection, levelsProjection] })));
+    projectors.push(...(await startProjectorGroup({ store, pool, schema: SCHEMA, logger, projections: [subscriptionsProjection, levelsProjection] })));
   } catch (error) {
     await stopAll();
     throw error;
   }
   for (const p of projectors) {
-    // A projector stops on an error (a malformed event); the low-balance rule then works on stale data, so say it loudly.
+    // An event a projection cannot apply stalls only it (reported by readers(), /readyz and metrics); this is anything else.
     p.done.catch((err: unknown) => logger.error({ err, projection: p.name }, 'projection stopped'));
   }
 
@@ -82,6 +84,7 @@ export async function startBillingService(deps: BillingServiceDeps): Promise<Bil
     wallets,
     registry,
     caughtUp: async (timeoutMs) => void (await Promise.all(projectors.map((p) => p.waitUntilCaughtUp(timeoutMs)))),
+    readers: () => projectors.map((p) => p.status()),
     stop: async () => {
       await server.stop();
       await stopAll();

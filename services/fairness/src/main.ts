@@ -34,6 +34,7 @@ const service = await startFairnessService({
 
 await serveService(config, runtime, {
   service,
+  readers: service.readers,
   title: 'Fairlead fairness',
   description: 'Lead distribution (eligibility, fairness, assignments) and subscriptions.',
   routes: (app) => app.get('/v1/distribution/stats', async () => service.stats()),

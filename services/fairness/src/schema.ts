@@ -56,6 +56,15 @@ const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'money in bigint: levels.price_per_lead_cents',
+    sql: `
+      -- Every amount of money is a bigint (docs/limits.md): an integer price column stopped
+      -- the levels projection for good at 2^31 cents, and new subscriptions then failed.
+      alter table fairness.levels alter column price_per_lead_cents type bigint;
+    `,
+  },
 ];
 
 export function migrateFairness(pool: pg.Pool): Promise<RunMigrationsResult> {

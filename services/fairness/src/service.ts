@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Subjects } from '@fairlead/contracts';
+import type { ReaderStatus, Subjects } from '@fairlead/contracts';
 import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams, type ConsumerStats } from '@fairlead/messaging';
 import { createMetricsRegistry, registerConsumerMetrics } from '@fairlead/platform';
@@ -65,6 +65,8 @@ export interface FairnessService {
   stats(): ConsumerStats;
   /** The Prometheus series (distribution outcomes, assignments, fairness, consumer lag): serve with registerMetricsRoute. */
   readonly registry: Registry;
+  /** The status of its projections (running, or stalled on an event): for /readyz, metrics and the operator API. */
+  readers(): ReaderStatus[];
   /** Stops taking work, lets running distributions finish, stops the projectors. */
   stop(): Promise<void>;
 }
@@ -89,13 +91,13 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
   const stopAll = async () => void (await Promise.allSettled(projectors.map((p) => p.stop())));
   try {
     // One reader of the log for both read models.
-    projectors.push(...(await startProjectorGroup({ store, pool, schema: SCHEMA, projections: [levelsProjection, subscriptionsProjection] })));
+    projectors.push(...(await startProjectorGroup({ store, pool, schema: SCHEMA, logger, projections: [levelsProjection, subscriptionsProjection] })));
   } catch (error) {
     await stopAll();
     throw error;
   }
   for (const p of projectors) {
-    // A projector stops on an error (a malformed event); the service then serves stale data, so say it loudly.
+    // An event a projection cannot apply stalls only it (reported by readers(), /readyz and metrics); this is anything else.
     p.done.catch((err: unknown) => logger.error({ err, projection: p.name }, 'projection stopped'));
   }
   const commands = createSubscriptionCommands({ store, pool, ...(config.levelWaitMs !== undefined ? { levelWaitMs: config.levelWaitMs } : {}) });
@@ -131,6 +133,7 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
   return {
     registry,
     caughtUp: async (timeoutMs) => void (await Promise.all(projectors.map((p) => p.waitUntilCaughtUp(timeoutMs)))),
+    readers: () => projectors.map((p) => p.status()),
     stats: () => consumer.stats(),
     stop: async () => {
       await consumer.stop();

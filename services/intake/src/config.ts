@@ -1,6 +1,7 @@
 /** The intake process's environment, validated once at start-up. */
 import { z } from 'zod';
 import { baseConfigSchema, env } from '@fairlead/platform';
+import { LEAD_LIMITS } from '@fairlead/contracts';
 import { INTAKE_DEFAULT_NICHE_CACHE_TTL_MS } from './application/niche-cache';
 
 const msList = env
@@ -21,6 +22,10 @@ export const intakeConfigSchema = baseConfigSchema.extend({
    * A change of a niche's auto_distribute flag applies to leads approved up to this much later.
    */
   NICHE_CACHE_TTL_MS: z.coerce.number({ error: 'expected a number of milliseconds' }).int().min(0).default(INTAKE_DEFAULT_NICHE_CACHE_TTL_MS),
+  /** Largest lead.approved accepted, in bytes as received (larger ones are rejected before anything is stored). */
+  LEAD_MAX_BYTES: z.coerce.number().int().min(1_024).max(512 * 1024).default(LEAD_LIMITS.maxBytes),
+  /** Deepest nesting of objects and arrays accepted in a lead.approved. */
+  LEAD_MAX_DEPTH: z.coerce.number().int().min(4).max(256).default(LEAD_LIMITS.maxDepth),
   /** PostgreSQL connections of this process. */
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
 });

@@ -28,6 +28,7 @@ const service = await startIntakeService({
     concurrency: config.INTAKE_CONCURRENCY,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     nicheCacheTtlMs: config.NICHE_CACHE_TTL_MS,
+    leadLimits: { maxBytes: config.LEAD_MAX_BYTES, maxDepth: config.LEAD_MAX_DEPTH },
   },
 });
 

@@ -12,7 +12,7 @@ import type { Subjects } from '@fairlead/contracts';
 import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams, type ConsumerStats } from '@fairlead/messaging';
 import { createMetricsRegistry, registerConsumerMetrics } from '@fairlead/platform';
-import { createIntakeCommands, type IntakeCommands } from './application/intake-commands';
+import { createIntakeCommands, type IntakeCommands, type LeadLimits } from './application/intake-commands';
 import { cachedNicheDirectory, INTAKE_DEFAULT_NICHE_CACHE_TTL_MS } from './application/niche-cache';
 import { natsNicheDirectory, type NicheDirectory } from './application/niche-directory';
 import { createIntakeMetrics } from './metrics';
@@ -34,6 +34,8 @@ export interface IntakeConfig {
   declareStreams?: boolean;
   /** Replicas of the streams it declares (NATS_STREAM_REPLICAS; 1 on one server, 3 on a three-node cluster). */
   streamReplicas?: number | undefined;
+  /** Largest lead accepted, in bytes and nesting (default LEAD_LIMITS: 64 KiB, 32 levels). */
+  leadLimits?: LeadLimits;
 }
 
 export interface IntakeServiceDeps {
@@ -72,7 +74,7 @@ export async function startIntakeService(deps: IntakeServiceDeps): Promise<Intak
   const niches = cachedNicheDirectory(deps.niches ?? natsNicheDirectory({ nc, subjects, ...(config.requestTimeoutMs ? { timeoutMs: config.requestTimeoutMs } : {}) }), {
     ttlMs: config.nicheCacheTtlMs ?? INTAKE_DEFAULT_NICHE_CACHE_TTL_MS,
   });
-  const commands = createIntakeCommands({ store, niches, clock: deps.clock ?? (() => new Date()) });
+  const commands = createIntakeCommands({ store, niches, clock: deps.clock ?? (() => new Date()), ...(config.leadLimits ? { limits: config.leadLimits } : {}) });
   const server = serveIntakeCommands(nc, subjects, commands, logger);
   const consumer = await startLeadApprovedConsumer({
     js: jetstream(nc),

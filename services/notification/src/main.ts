@@ -36,6 +36,7 @@ const service = await startNotificationService({
 
 await serveService(config, runtime, {
   service,
+  readers: service.readers,
   title: 'Fairlead notification',
   description: 'Provider emails: the outbox, the local mail catcher, metrics.',
   // The service registers /metrics with its own routes.

@@ -9,7 +9,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Subjects } from '@fairlead/contracts';
+import type { ReaderStatus, Subjects } from '@fairlead/contracts';
 import type { EventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams, type ConsumerRunner, type ConsumerStats } from '@fairlead/messaging';
 import { createMetricsRegistry, registerConsumerMetrics, registerHttpMetrics, registerMetricsRoute, withSpan, type HttpApp } from '@fairlead/platform';
@@ -70,6 +70,8 @@ export interface NotificationService {
   caughtUp(timeoutMs?: number): Promise<void>;
   /** Counters of each consumer, by durable name. */
   stats(): Record<string, ConsumerStats>;
+  /** The status of its projection (running, or stalled on an event): for /readyz, metrics and the operator API. */
+  readers(): ReaderStatus[];
   /** Adds `/v1/mail`, `/v1/outbox` and `/metrics` to an app from createHttpApp. */
   registerRoutes(app: HttpApp): void;
   /** Stops taking messages, finishes those in hand, stops the projector and the catcher. */
@@ -110,7 +112,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     };
     cleanups.push(async () => sender.close());
 
-    const directory = await startProjector({ store, pool, schema: SCHEMA, projection: directoryProjection(logger) });
+    const directory = await startProjector({ store, pool, schema: SCHEMA, projection: directoryProjection(logger), logger });
     cleanups.push(() => directory.stop());
     // The projector stops on a failed apply (e.g. the database is gone); emails would then wait on stale data.
     directory.done.catch((err: unknown) => logger.error({ err, projection: directory.name }, 'projection stopped'));
@@ -147,6 +149,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
       registry,
       caughtUp: (timeoutMs) => directory.waitUntilCaughtUp(timeoutMs),
       stats: () => Object.fromEntries(runners.map((r) => [r.durable, r.stats()])),
+      readers: () => [directory.status()],
       registerRoutes: (app) => {
         registerNotificationRoutes(app, { pool });
         registerHttpMetrics(app, registry);

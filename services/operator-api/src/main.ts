@@ -19,7 +19,7 @@ const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
 pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
-const store = createPostgresEventStore({ pool, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
+const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();
 const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
 const subjects = subjectsFor(config.NATS_NAMESPACE);

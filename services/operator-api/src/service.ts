@@ -21,7 +21,10 @@ import {
   listen,
   natsReadiness,
   postgresReadiness,
+  readersReadiness,
   registerMetricsRoute,
+  registerReaderMetrics,
+  serveReaderStatus,
   type HttpApp,
   type ProtectedRoute,
   type TokenVerifierOptions,
@@ -29,12 +32,14 @@ import {
 import { startProjectorGroup, type RunningProjector } from '@fairlead/projections';
 import { createCommandBus } from './application/commands';
 import { createDeadLetterQueue } from './application/dead-letters';
+import { createLogReaders } from './application/readers';
 import type { ApiContext } from './http/context';
 import { registerAssignmentRoutes } from './http/routes/assignments.routes';
 import { registerAuditRoutes } from './http/routes/audit.routes';
 import { registerDeadLetterRoutes } from './http/routes/dead-letters.routes';
 import { registerLeadRoutes } from './http/routes/leads.routes';
 import { registerNicheRoutes } from './http/routes/niches.routes';
+import { registerProjectionRoutes } from './http/routes/projections.routes';
 import { registerProviderRoutes } from './http/routes/providers.routes';
 import { registerSubscriptionRoutes } from './http/routes/subscriptions.routes';
 import { registerWalletRoutes } from './http/routes/wallets.routes';
@@ -55,6 +60,8 @@ export interface OperatorApiConfig {
   projections?: boolean;
   /** Trust X-Forwarded-* (behind a reverse proxy), so rate limits apply per client. */
   trustProxy?: boolean;
+  /** How long GET /api/v1/admin/projections gathers the processes' answers (default 750 ms). */
+  readerStatusWaitMs?: number;
 }
 
 export interface OperatorApiDeps {
@@ -93,21 +100,24 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
   if (config.projections !== false) {
     try {
       // One reader of the log for all the read models: each page is read once, applied in one transaction.
-      projectors.push(...(await startProjectorGroup({ store, pool, schema: SCHEMA, projections: PROJECTIONS })));
+      projectors.push(...(await startProjectorGroup({ store, pool, schema: SCHEMA, projections: PROJECTIONS, logger })));
     } catch (error) {
       await stopProjectors();
       throw error;
     }
     for (const p of projectors) {
-      // A projector stops on an event it cannot apply; the API then serves stale data, so say it loudly.
+      // An event a read model cannot apply stalls only it (reported: /readyz, metrics, GET /api/v1/admin/projections); this is anything else.
       p.done.catch((err: unknown) => logger.error({ err, projection: p.name }, 'projection stopped'));
     }
   }
+  const readers = () => projectors.map((p) => p.status());
+  const statusServer = serveReaderStatus(nc, subjects, { service: deps.serviceName ?? 'operator-api', readers });
 
   const app = await createHttpApp({
     logger,
     serviceName: deps.serviceName ?? 'operator-api',
-    readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
+    // Not ready while a read model is stalled: its answers are stale until an operator acts.
+    readinessChecks: [postgresReadiness(pool), natsReadiness(nc), readersReadiness(readers)],
     trustProxy: config.trustProxy ?? false,
     openapi: {
       title: 'Fairlead operator API',
@@ -123,6 +133,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
   const metrics = createMetricsRegistry(deps.serviceName ?? 'operator-api');
   registerMetricsRoute(app, metrics);
   registerApiMetrics(app, metrics, { projectors: () => projectors, jsm, deadLetterStream: subjects.streams.deadLetters });
+  registerReaderMetrics(metrics, readers);
 
   await installRateLimit(app, { ...(config.rateLimitMax ? { max: config.rateLimitMax } : {}), ...(config.rateLimitWindowMs ? { windowMs: config.rateLimitWindowMs } : {}) });
   const routes = installAuth(app, createTokenVerifier(deps.auth), { prefix: '/api/' });
@@ -132,6 +143,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
     store,
     bus: createCommandBus({ nc, subjects, ...(config.commandTimeoutMs ? { timeoutMs: config.commandTimeoutMs } : {}) }),
     dlq: createDeadLetterQueue({ jsm, js: jetstream(nc), subjects }),
+    readers: createLogReaders({ nc, subjects, ...(config.readerStatusWaitMs ? { waitMs: config.readerStatusWaitMs } : {}) }),
     clock: deps.clock ?? (() => new Date()),
     newId: deps.newId ?? randomUUID,
   };
@@ -143,6 +155,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
   registerSubscriptionRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerDeadLetterRoutes(app, ctx);
+  registerProjectionRoutes(app, ctx);
   await app.ready();
 
   return {
@@ -152,6 +165,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
     caughtUp: async (timeoutMs) => void (await Promise.all(projectors.map((p) => p.waitUntilCaughtUp(timeoutMs)))),
     listen: (options) => listen(app, options),
     stop: async () => {
+      statusServer.stop();
       await app.close();
       await stopProjectors();
     },

@@ -36,3 +36,40 @@ export function toOutgoingMessage(subjects: Subjects, event: StoredEvent): Outgo
     },
   };
 }
+
+/** An outgoing message with its payload encoded, checked against the bus's max_payload. */
+export interface EncodedMessage {
+  subject: string;
+  msgID: string;
+  data: Uint8Array;
+  headers: Record<string, string>;
+}
+
+/** Room kept for the headers publishDurable adds (Nats-Msg-Id, trace context) and the protocol's own. */
+const HEADER_ALLOWANCE = 1_024;
+const encoder = new TextEncoder();
+
+/** The message of an event that does not fit the bus: the relay stalls on it rather than fail. */
+export class MessageTooLargeError extends Error {
+  readonly code = 'RELAY_MESSAGE_TOO_LARGE';
+  constructor(
+    readonly eventId: string,
+    readonly bytes: number,
+    readonly maxPayload: number,
+  ) {
+    super(`the message of event ${eventId} is about ${bytes} bytes; the bus accepts at most ${maxPayload} (max_payload)`);
+    this.name = 'MessageTooLargeError';
+  }
+}
+
+/** toOutgoingMessage with the payload encoded once; throws MessageTooLargeError when it would pass `maxPayload`. */
+export function encodeOutgoing(subjects: Subjects, event: StoredEvent, maxPayload: number | undefined): EncodedMessage {
+  const message = toOutgoingMessage(subjects, event);
+  const data = encoder.encode(JSON.stringify(message.payload));
+  if (maxPayload !== undefined) {
+    let size = data.length + HEADER_ALLOWANCE + message.msgID.length;
+    for (const [key, value] of Object.entries(message.headers)) size += key.length + value.length + 4;
+    if (size > maxPayload) throw new MessageTooLargeError(event.id, size, maxPayload);
+  }
+  return { subject: message.subject, msgID: message.msgID, data, headers: message.headers };
+}

@@ -8,7 +8,19 @@ import { z } from 'zod';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore, type Checkpoint } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
-import { baseConfigSchema, createHttpApp, createLogger, createMetricsRegistry, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness, registerMetricsRoute } from '@fairlead/platform';
+import {
+  baseConfigSchema,
+  createHttpApp,
+  createLogger,
+  createMetricsRegistry,
+  exposeReaders,
+  listen,
+  loadConfig,
+  natsReadiness,
+  onShutdown,
+  postgresReadiness,
+  registerMetricsRoute,
+} from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
 import { acquireLeadership } from './leadership';
 import { createRelayMetrics } from './metrics';
@@ -31,7 +43,7 @@ const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 const subjects = subjectsFor(config.NATS_NAMESPACE);
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 5 });
-const store = createPostgresEventStore({ pool, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
+const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();
 const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
 const js = jetstream(nc);
@@ -47,17 +59,25 @@ if (config.RELAY_CHECKPOINT_INTERVAL_MS * 10 > duplicateWindowMs) {
   );
 }
 
+// Every stored event must fit the bus with the relay's envelope; a store limit too close to it means stalls later.
+const maxPayload = nc.info?.max_payload;
+if (maxPayload !== undefined && config.EVENT_MAX_BYTES + 64 * 1024 > maxPayload) {
+  logger.warn({ EVENT_MAX_BYTES: config.EVENT_MAX_BYTES, max_payload: maxPayload }, 'EVENT_MAX_BYTES is not 64 KiB under the NATS max_payload: large events may not fit the bus (docs/limits.md)');
+}
+
 const leadership = acquireLeadership(config.DATABASE_URL, config.RELAY_LOCK_KEY);
 let relay: RunningRelay | undefined;
 let stopping = false;
 
+const registry = createMetricsRegistry(config.SERVICE_NAME);
+// Stalled on an event it cannot publish: not ready, a gauge, and the operator API's projection list say so.
+const readers = exposeReaders({ nc, subjects, registry, service: config.SERVICE_NAME }, () => (relay ? [relay.reader()] : []));
 const app = await createHttpApp({
   logger,
   serviceName: config.SERVICE_NAME,
-  readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
+  readinessChecks: [postgresReadiness(pool), natsReadiness(nc), readers.readiness],
   openapi: { title: 'Fairlead relay', version: '0.1.0' },
 });
-const registry = createMetricsRegistry(config.SERVICE_NAME);
 registerMetricsRoute(app, registry);
 const metrics = createRelayMetrics(registry, {
   relay: () => relay,
@@ -74,6 +94,7 @@ app.get('/v1/relay/status', { schema: { description: 'Whether this instance lead
     published: status?.published ?? 0,
     checkpoint: status ? position(status.checkpoint) : null,
     stored_checkpoint: status ? position(status.storedCheckpoint) : null,
+    stalled: relay?.reader().stalled ?? null,
   };
 });
 await listen(app, { host: config.HTTP_HOST, port: config.HTTP_PORT });
@@ -87,7 +108,13 @@ const shutdown = onShutdown(
         return app.close();
       },
     },
-    { name: 'relay', run: async () => relay?.stop() },
+    {
+      name: 'relay',
+      run: async () => {
+        readers.stop();
+        await relay?.stop();
+      },
+    },
     { name: 'leadership', run: () => leadership.release() },
     { name: 'nats', run: () => drainAndClose(nc) },
     { name: 'event store', run: () => store.close() },
@@ -112,6 +139,7 @@ relay = await startRelay({
   minReadIntervalMs: config.RELAY_MIN_READ_INTERVAL_MS,
   onPublished: metrics.onPublished,
   onCheckpointWritten: metrics.onCheckpointWritten,
+  maxPayloadBytes: () => nc.info?.max_payload,
 });
 
 // Publishing without the lock could race another relay; failing is safer: a supervisor restarts us.

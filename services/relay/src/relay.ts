@@ -2,10 +2,12 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Subjects } from '@fairlead/contracts';
+import type { ReaderStatus } from '@fairlead/contracts';
 import { traceCarrierOf, type Checkpoint, type EventStore, type StoredEvent, type Subscription } from '@fairlead/event-store';
-import { publishDurable, tracePropagator, type TraceSpan } from '@fairlead/messaging';
+import { isTransient, publishDurable, tracePropagator, type TraceSpan } from '@fairlead/messaging';
 import { CheckpointTable } from '@fairlead/projections';
-import { toOutgoingMessage } from './envelope';
+import { encodeOutgoing, type EncodedMessage } from './envelope';
+import { RelayControl } from './stall';
 
 export interface RelayOptions {
   store: EventStore;
@@ -28,6 +30,13 @@ export interface RelayOptions {
   onPublished?: (events: readonly StoredEvent[]) => void;
   /** Called after each checkpoint write (metrics). */
   onCheckpointWritten?: (checkpoint: Checkpoint) => void;
+  /**
+   * The bus's largest message now (the server's max_payload, e.g. `() => nc.info?.max_payload`):
+   * an event whose message would be larger stalls the relay instead of failing it.
+   */
+  maxPayloadBytes?: () => number | undefined;
+  /** While stalled, how often the control stream is read for an operator's decision (default 1000 ms). */
+  controlPollMs?: number;
 }
 
 export interface RelayStatus {
@@ -39,10 +48,14 @@ export interface RelayStatus {
   batches: number;
   /** Checkpoint writes since start. */
   checkpointWrites: number;
+  /** Events skipped because an operator parked them, since start. */
+  skippedParked: number;
 }
 
 export interface RunningRelay {
   status(): RelayStatus;
+  /** As a reader of the log: running, or stalled on an event it cannot publish (/readyz, metrics, the operator API). */
+  reader(): ReaderStatus;
   /** Stops reading, publishes what it has read, and stores the last position. */
   stop(): Promise<void>;
   /** Rejects when the relay failed (e.g. JetStream unreachable past the retry budget). */
@@ -96,7 +109,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const schema = options.schema ?? 'relay';
   const checkpoints = new CheckpointTable(schema);
   const start = await readRelayCheckpoint(pool, schema);
-  const status: RelayStatus = { checkpoint: start, storedCheckpoint: start, published: 0, batches: 0, checkpointWrites: 0 };
+  const status: RelayStatus = { checkpoint: start, storedCheckpoint: start, published: 0, batches: 0, checkpointWrites: 0, skippedParked: 0 };
+  const control = new RelayControl(store, logger, options.controlPollMs ?? 1_000);
+  await control.load();
   logger.info({ from: { transactionId: start.transactionId.toString(), globalPosition: start.globalPosition.toString() } }, 'relay starting');
 
   // The subscription fills a bounded queue; the publisher drains it a batch at a time.
@@ -116,28 +131,76 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     },
   });
 
-  const publishBatch = async (batch: StoredEvent[]) => {
-    await Promise.all(
-      batch.map((event) => {
-        const message = toOutgoingMessage(subjects, event);
-        const publish = () =>
-          publishDurable(js, message.subject, message.payload, {
-            msgID: message.msgID,
-            headers: message.headers,
-            expectStream: subjects.streams.events,
-            logger,
-          });
-        // The writer's trace continues here: a publish span, child of the span that appended
-        // the event, whose context publishDurable puts into the message headers.
-        const carrier = traceCarrierOf(event.metadata);
-        return carrier ? tracePropagator().withExtracted(carrier, publish, publishSpan(message.subject, event)) : publish();
-      }),
-    );
-    const last = batch[batch.length - 1]!;
+  const publishOne = (event: StoredEvent, message: EncodedMessage) => {
+    const publish = () =>
+      publishDurable(js, message.subject, message.data, {
+        msgID: message.msgID,
+        headers: message.headers,
+        expectStream: subjects.streams.events,
+        logger,
+      });
+    // The writer's trace continues here: a publish span, child of the span that appended
+    // the event, whose context publishDurable puts into the message headers.
+    const carrier = traceCarrierOf(event.metadata);
+    return carrier ? tracePropagator().withExtracted(carrier, publish, publishSpan(message.subject, event)) : publish();
+  };
+
+  const advance = (events: readonly StoredEvent[]) => {
+    const last = events[events.length - 1]!;
     status.checkpoint = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-    status.published += batch.length;
-    status.batches += 1;
-    options.onPublished?.(batch);
+  };
+
+  /**
+   * Publishes the batch up to the first event it cannot publish; returns how many events
+   * of the batch are done (published or parked) and, when it stopped early, why.
+   */
+  const publishBatch = async (batch: readonly StoredEvent[]): Promise<{ done: number; failure?: unknown }> => {
+    // Encoded first: an event that cannot go on the bus is found before anything after it is sent.
+    const ready: { event: StoredEvent; message: EncodedMessage | undefined }[] = [];
+    let failure: unknown;
+    for (const event of batch) {
+      if (control.isParked(event.id)) {
+        ready.push({ event, message: undefined });
+        continue;
+      }
+      try {
+        ready.push({ event, message: encodeOutgoing(subjects, event, options.maxPayloadBytes?.()) });
+      } catch (error) {
+        failure = error;
+        break;
+      }
+    }
+    const results = await Promise.allSettled(ready.map(({ event, message }) => (message ? publishOne(event, message) : Promise.resolve(undefined))));
+    let done = results.findIndex((r) => r.status === 'rejected');
+    if (done === -1) done = ready.length;
+    else {
+      const error = (results[done] as PromiseRejectedResult).reason as Error;
+      // The bus away past the retry budget fails the relay (a supervisor restarts it); a refusal of this one event stalls it.
+      if (isTransient(error.cause ?? error)) throw error;
+      failure = error;
+    }
+    const handled = ready.slice(0, done);
+    if (handled.length > 0) {
+      advance(handled.map((r) => r.event));
+      const published = handled.filter((r) => r.message).map((r) => r.event);
+      status.skippedParked += handled.length - published.length;
+      status.published += published.length;
+      status.batches += 1;
+      if (published.length > 0) options.onPublished?.(published);
+    }
+    return { done, ...(failure === undefined ? {} : { failure }) };
+  };
+
+  /** Waits for an operator's decision on the event the relay cannot publish; true when it was parked (skip it). */
+  const stallOn = async (event: StoredEvent, error: unknown): Promise<boolean> => {
+    control.stall(event, error);
+    // What was published before it is stored now: a restart meets the same event first.
+    await writeCheckpoint();
+    const decision = await control.waitForDecision(() => stopping);
+    if (decision !== 'parked') return false;
+    advance([event]);
+    status.skippedParked += 1;
+    return true;
   };
 
   // Only the publisher loop writes the checkpoint, so writes never overtake one another.
@@ -179,9 +242,21 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         }
         if (unwritten() && writeDueIn() <= 0) await writeCheckpoint();
       }
-      const batch = queue.splice(0, batchSize);
+      const batch = queue.slice(0, batchSize);
+      const { done, failure } = await publishBatch(batch);
+      queue.splice(0, done);
       wakeReader?.();
-      await publishBatch(batch);
+      // The event stalled on went out after a retry.
+      if (done > 0) control.resolved();
+      if (failure !== undefined) {
+        if (await stallOn(queue[0]!, failure)) queue.shift();
+        if (stopping) {
+          await writeCheckpoint();
+          return;
+        }
+        // After a retry it is tried again; after a park the relay goes on after it.
+        continue;
+      }
       if (writeDueIn() <= 0) await writeCheckpoint();
     }
   })();
@@ -191,9 +266,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   return {
     status: () => ({ ...status }),
+    reader: () => control.status(status.checkpoint),
     done,
     stop: async () => {
       stopping = true;
+      control.interrupt();
       wakeReader?.();
       await subscription.stop();
       wakePublisher?.();

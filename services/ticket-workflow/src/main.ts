@@ -32,7 +32,7 @@ const store = createPostgresEventStore({ pool, schema: config.EVENT_STORE_SCHEMA
 await store.migrate();
 const registry = createMetricsRegistry(config.SERVICE_NAME);
 const metrics = createTicketWorkflowMetrics(registry, { projector: () => workflow.projector });
-const workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool, schema: config.READ_MODEL_SCHEMA });
+const workflow = await startTicketWorkflow({ store: observeAppends(store, metrics.onAppended), pool, schema: config.READ_MODEL_SCHEMA, logger });
 
 // Operators' tokens, as the operator API verifies them; outside production without a secret or JWKS, the shared development secret.
 const auth = await resolveTokenVerifierOptions(config);

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { LeadApprovedV1 } from '../lead-approved';
 import type { Subjects } from '../subjects';
-import { Actor, Cents, Id, LevelSnapshot, PositiveCents, ServiceArea, SubscriptionStatus } from './common';
+import { Actor, BalanceCents, Cap, Id, LevelSnapshot, MaxRecipients, OrderPosition, PriceCents, ServiceArea, SubscriptionStatus, TopUpCents } from './common';
 
 const withActor = { actor: Actor.default({ actor_id: 'system', actor_role: 'system' }) };
 
@@ -16,18 +16,18 @@ const Niche = z.object({
   name: z.string(),
   auto_distribute: z.boolean(),
   levels: z.array(LevelSnapshot.extend({ active: z.boolean() })),
-  next_start_order_position: z.number().int().positive(),
+  next_start_order_position: OrderPosition,
   version: z.number().int(),
 });
-const Provider = z.object({ provider_id: Id, name: z.string(), email: z.string(), balance_cents: Cents, version: z.number().int() });
+const Provider = z.object({ provider_id: Id, name: z.string(), email: z.string(), balance_cents: BalanceCents, version: z.number().int() });
 const Subscription = z.object({
   subscription_id: Id,
   provider_id: Id,
   niche_id: Id,
   level_id: Id,
   service_area: ServiceArea,
-  daily_cap: z.number().int().positive().nullable(),
-  monthly_cap: z.number().int().positive().nullable(),
+  daily_cap: Cap.nullable(),
+  monthly_cap: Cap.nullable(),
   status: SubscriptionStatus,
   version: z.number().int(),
 });
@@ -46,9 +46,9 @@ export const rotationCommands = {
       niche_id: Id,
       level_id: Id.optional(),
       name: z.string().min(1).max(200),
-      order_position: z.number().int().positive(),
-      max_recipients: z.number().int().positive(),
-      price_per_lead_cents: Cents,
+      order_position: OrderPosition,
+      max_recipients: MaxRecipients,
+      price_per_lead_cents: PriceCents,
       active: z.boolean().default(true),
       ...withActor,
     }),
@@ -59,8 +59,8 @@ export const rotationCommands = {
       niche_id: Id,
       level_id: Id,
       name: z.string().min(1).max(200).optional(),
-      max_recipients: z.number().int().positive().optional(),
-      price_per_lead_cents: Cents.optional(),
+      max_recipients: MaxRecipients.optional(),
+      price_per_lead_cents: PriceCents.optional(),
       active: z.boolean().optional(),
       expected_version: z.number().int().optional(),
       ...withActor,
@@ -71,7 +71,7 @@ export const rotationCommands = {
   /** Atomically claims the start level for a lead; the same lead always gets the same answer. */
   claim_start_level: {
     request: z.object({ niche_id: Id, lead_id: Id }),
-    reply: z.object({ niche_id: Id, lead_id: Id, start_order_position: z.number().int().positive(), traversal: z.array(LevelSnapshot) }),
+    reply: z.object({ niche_id: Id, lead_id: Id, start_order_position: OrderPosition, traversal: z.array(LevelSnapshot) }),
   },
   /**
    * claim_start_level for several leads of one niche at once (a batch of queued
@@ -94,7 +94,7 @@ export const rotationCommands = {
       niche_id: Id,
       claims: z.array(
         z.union([
-          z.object({ lead_id: Id, start_order_position: z.number().int().positive(), traversal: z.array(LevelSnapshot) }),
+          z.object({ lead_id: Id, start_order_position: OrderPosition, traversal: z.array(LevelSnapshot) }),
           z.object({ lead_id: Id, error: z.object({ code: z.string(), message: z.string() }) }),
         ]),
       ),
@@ -104,8 +104,8 @@ export const rotationCommands = {
 
 /** Billing's decision on one charge (the reply of `charge`, an item of `charge_many`'s). */
 const ChargeReply = z.discriminatedUnion('charged', [
-  z.object({ charged: z.literal(true), provider_id: Id, lead_id: Id, amount_cents: Cents, balance_after_cents: Cents }),
-  z.object({ charged: z.literal(false), provider_id: Id, lead_id: Id, amount_cents: Cents, balance_cents: Cents, reason: z.literal('insufficient_balance') }),
+  z.object({ charged: z.literal(true), provider_id: Id, lead_id: Id, amount_cents: PriceCents, balance_after_cents: BalanceCents }),
+  z.object({ charged: z.literal(false), provider_id: Id, lead_id: Id, amount_cents: PriceCents, balance_cents: BalanceCents, reason: z.literal('insufficient_balance') }),
 ]);
 
 export const billingCommands = {
@@ -133,7 +133,7 @@ export const billingCommands = {
   top_up: {
     request: z.object({
       provider_id: Id,
-      amount_cents: PositiveCents,
+      amount_cents: TopUpCents,
       reference: z.string().max(200).default('top-up'),
       idempotency_key: z.string().min(1).max(200).optional(),
       ...withActor,
@@ -142,7 +142,7 @@ export const billingCommands = {
   },
   /** Idempotent by (lead_id, provider_id): a repeat returns the first decision. Never overdraws. */
   charge: {
-    request: z.object({ provider_id: Id, lead_id: Id, subscription_id: Id, level_id: Id, amount_cents: Cents }),
+    request: z.object({ provider_id: Id, lead_id: Id, subscription_id: Id, level_id: Id, amount_cents: PriceCents }),
     reply: ChargeReply,
   },
   /**
@@ -155,7 +155,7 @@ export const billingCommands = {
     request: z.object({
       lead_id: Id,
       charges: z
-        .array(z.object({ provider_id: Id, subscription_id: Id, level_id: Id, amount_cents: Cents }))
+        .array(z.object({ provider_id: Id, subscription_id: Id, level_id: Id, amount_cents: PriceCents }))
         .min(1)
         .max(100)
         .refine((charges) => new Set(charges.map((c) => c.provider_id)).size === charges.length, 'one charge per provider'),
@@ -177,7 +177,7 @@ export const billingCommands = {
   charge_batch: {
     request: z.object({
       charges: z
-        .array(z.object({ lead_id: Id, provider_id: Id, subscription_id: Id, level_id: Id, amount_cents: Cents }))
+        .array(z.object({ lead_id: Id, provider_id: Id, subscription_id: Id, level_id: Id, amount_cents: PriceCents }))
         .min(1)
         .max(2000)
         .refine((charges) => new Set(charges.map((c) => `${c.lead_id}\u0000${c.provider_id}`)).size === charges.length, 'one charge per (lead, provider)'),
@@ -207,8 +207,8 @@ export const fairnessCommands = {
       niche_id: Id,
       level_id: Id,
       service_area: ServiceArea,
-      daily_cap: z.number().int().positive().nullable().default(null),
-      monthly_cap: z.number().int().positive().nullable().default(null),
+      daily_cap: Cap.nullable().default(null),
+      monthly_cap: Cap.nullable().default(null),
       ...withActor,
     }),
     reply: Subscription,
@@ -217,8 +217,8 @@ export const fairnessCommands = {
     request: z.object({
       subscription_id: Id,
       service_area: ServiceArea.optional(),
-      daily_cap: z.number().int().positive().nullable().optional(),
-      monthly_cap: z.number().int().positive().nullable().optional(),
+      daily_cap: Cap.nullable().optional(),
+      monthly_cap: Cap.nullable().optional(),
       expected_version: z.number().int().optional(),
       ...withActor,
     }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MaxRecipients, OrderPosition, PriceCents } from '../limits';
 
 /** Ids are opaque strings chosen by their creator (UUIDs by default); safe as NATS tokens and stream names. */
 export const Id = z
@@ -7,8 +8,7 @@ export const Id = z
   .max(128)
   .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only');
 
-export const Cents = z.number().int().nonnegative();
-export const PositiveCents = z.number().int().positive();
+export { Cents, PositiveCents, BalanceCents, PriceCents, TopUpCents, RefundCents, MaxRecipients, OrderPosition, Cap } from '../limits';
 export const IsoTime = z.iso.datetime({ offset: true });
 
 export const Actor = z.object({
@@ -41,9 +41,9 @@ export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>;
 export const LevelSnapshot = z.object({
   level_id: Id,
   name: z.string(),
-  order_position: z.number().int().positive(),
-  max_recipients: z.number().int().positive(),
-  price_per_lead_cents: Cents,
+  order_position: OrderPosition,
+  max_recipients: MaxRecipients,
+  price_per_lead_cents: PriceCents,
 });
 export type LevelSnapshot = z.infer<typeof LevelSnapshot>;
 

@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 import { LeadApprovedV1 } from '../lead-approved';
-import { Actor, Cents, DistributionOutcome, Id, IsoTime, LevelSnapshot, PositiveCents, ServiceArea, SkipReason, SubscriptionStatus } from './common';
+import { COUNT_LIMITS } from '../limits';
+import { ProjectionEventParked, ProjectionRetryRequested } from '../operations';
+import { Actor, BalanceCents, Cap, DistributionOutcome, Id, IsoTime, LevelSnapshot, MaxRecipients, OrderPosition, PriceCents, RefundCents, ServiceArea, SkipReason, SubscriptionStatus, TopUpCents } from './common';
 
 // niche-<id> (owned by rotation)
 export const NicheCreated = z.object({ niche_id: Id, name: z.string().min(1).max(200), auto_distribute: z.boolean(), actor: Actor });
@@ -16,8 +18,8 @@ export const CompetitionLevelUpdated = z.object({
   niche_id: Id,
   level_id: Id,
   name: z.string().min(1).max(200).optional(),
-  max_recipients: z.number().int().positive().optional(),
-  price_per_lead_cents: Cents.optional(),
+  max_recipients: MaxRecipients.optional(),
+  price_per_lead_cents: PriceCents.optional(),
   active: z.boolean().optional(),
   actor: Actor,
 });
@@ -25,33 +27,33 @@ export const CompetitionLevelUpdated = z.object({
 export const StartLevelClaimed = z.object({
   niche_id: Id,
   lead_id: Id,
-  start_order_position: z.number().int().positive(),
-  next_start_order_position: z.number().int().positive(),
+  start_order_position: OrderPosition,
+  next_start_order_position: OrderPosition,
   traversal: z.array(LevelSnapshot),
 });
 
 // provider-<id> and wallet-<providerId> (owned by billing)
 export const ProviderRegistered = z.object({ provider_id: Id, name: z.string().min(1).max(200), email: z.email(), actor: Actor });
 export const ProviderUpdated = z.object({ provider_id: Id, name: z.string().min(1).max(200).optional(), email: z.email().optional(), actor: Actor });
-export const WalletToppedUp = z.object({ provider_id: Id, amount_cents: PositiveCents, balance_after_cents: Cents, reference: z.string().max(200), actor: Actor });
+export const WalletToppedUp = z.object({ provider_id: Id, amount_cents: TopUpCents, balance_after_cents: BalanceCents, reference: z.string().max(200), actor: Actor });
 export const WalletCharged = z.object({
   provider_id: Id,
   lead_id: Id,
   subscription_id: Id,
   level_id: Id,
-  amount_cents: Cents,
-  balance_after_cents: Cents,
+  amount_cents: PriceCents,
+  balance_after_cents: BalanceCents,
 });
 export const WalletChargeDeclined = z.object({
   provider_id: Id,
   lead_id: Id,
   subscription_id: Id,
   level_id: Id,
-  amount_cents: Cents,
-  balance_cents: Cents,
+  amount_cents: PriceCents,
+  balance_cents: BalanceCents,
   reason: z.literal('insufficient_balance'),
 });
-export const WalletRefunded = z.object({ provider_id: Id, lead_id: Id, amount_cents: PositiveCents, balance_after_cents: Cents, reason: z.string().max(500), actor: Actor });
+export const WalletRefunded = z.object({ provider_id: Id, lead_id: Id, amount_cents: RefundCents, balance_after_cents: BalanceCents, reason: z.string().max(500), actor: Actor });
 
 // subscription-<id> (created by operators through fairness; low-balance status moved by billing)
 export const SubscriptionCreated = z.object({
@@ -60,16 +62,16 @@ export const SubscriptionCreated = z.object({
   niche_id: Id,
   level_id: Id,
   service_area: ServiceArea,
-  daily_cap: z.number().int().positive().nullable(),
-  monthly_cap: z.number().int().positive().nullable(),
+  daily_cap: Cap.nullable(),
+  monthly_cap: Cap.nullable(),
   status: SubscriptionStatus,
   actor: Actor,
 });
 export const SubscriptionChanged = z.object({
   subscription_id: Id,
   service_area: ServiceArea.optional(),
-  daily_cap: z.number().int().positive().nullable().optional(),
-  monthly_cap: z.number().int().positive().nullable().optional(),
+  daily_cap: Cap.nullable().optional(),
+  monthly_cap: Cap.nullable().optional(),
   actor: Actor,
 });
 export const SubscriptionStatusChanged = z.object({
@@ -83,11 +85,22 @@ export const SubscriptionStatusChanged = z.object({
 
 // lead-<id> (intake appends approval and requests; fairness appends the decision)
 export const LeadApproved = z.object({ lead: LeadApprovedV1, received_via: z.enum(['nats', 'http']) });
+/**
+ * What is kept of a payload too large, too deep or unstorable to keep whole: its size, its
+ * SHA-256 (of the bytes received, or of its JSON) and the start of its text.
+ */
+export const PayloadSummary = z.object({
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  prefix: z.string().max(4096),
+});
 export const LeadRejected = z.object({
   lead_id: z.string().nullable(),
   niche_id: z.string().nullable(),
   reasons: z.array(z.string()).min(1),
+  /** The payload as received when it is small enough to keep (intake: up to 16 KiB), else null and `payload_summary`. */
   payload: z.unknown(),
+  payload_summary: PayloadSummary.optional(),
   received_via: z.enum(['nats', 'http']),
 });
 export const DistributionRequested = z.object({ lead_id: Id, niche_id: Id, request_id: Id, requested_by: Actor, requested_at: IsoTime });
@@ -96,7 +109,7 @@ export const DistributionStarted = z.object({
   niche_id: Id,
   request_id: Id,
   attempt: z.number().int().positive(),
-  start_order_position: z.number().int().positive(),
+  start_order_position: OrderPosition,
   traversal: z.array(LevelSnapshot),
   started_at: IsoTime,
 });
@@ -110,11 +123,11 @@ export const Exclusion = z.object({ provider_id: Id, subscription_id: Id, reason
 export const ProvidersSelected = z.object({
   lead_id: Id,
   level_id: Id,
-  order_position: z.number().int().positive(),
-  round: z.number().int().nonnegative(),
+  order_position: OrderPosition,
+  round: z.number().int().min(0).max(COUNT_LIMITS.maxRounds),
   candidates: z.array(Candidate),
   excluded: z.array(Exclusion),
-  picks: z.array(z.object({ provider_id: Id, subscription_id: Id, price_cents: Cents })),
+  picks: z.array(z.object({ provider_id: Id, subscription_id: Id, price_cents: PriceCents })),
 });
 /**
  * Picks recorded but never charged, taken back: the lead was decided in a batch after
@@ -135,9 +148,9 @@ export const LeadAssigned = z.object({
   subscription_id: Id,
   level_id: Id,
   level_name: z.string(),
-  order_position: z.number().int().positive(),
-  price_cents: Cents,
-  balance_after_cents: Cents,
+  order_position: OrderPosition,
+  price_cents: PriceCents,
+  balance_after_cents: BalanceCents,
   assigned_at: IsoTime,
 });
 export const ProviderSkipped = z.object({
@@ -153,9 +166,9 @@ export const DistributionCompleted = z.object({
   niche_id: Id,
   request_id: Id,
   outcome: DistributionOutcome,
-  start_order_position: z.number().int().positive().nullable(),
+  start_order_position: OrderPosition.nullable(),
   traversal: z.array(Id),
-  assignments: z.array(z.object({ assignment_id: Id, provider_id: Id, subscription_id: Id, level_id: Id, price_cents: Cents })),
+  assignments: z.array(z.object({ assignment_id: Id, provider_id: Id, subscription_id: Id, level_id: Id, price_cents: PriceCents })),
   skipped: z.array(z.object({ provider_id: Id, subscription_id: Id, level_id: Id, reason: SkipReason })),
   duration_ms: z.number().nonnegative(),
   attempt: z.number().int().positive(),
@@ -216,6 +229,8 @@ export const DISTRIBUTION_EVENTS = {
   DistributionFailed,
   DeadLetterRedriven,
   DeadLetterDiscarded,
+  ProjectionRetryRequested,
+  ProjectionEventParked,
 } as const;
 
 export type DistributionEventType = keyof typeof DISTRIBUTION_EVENTS;
@@ -240,4 +255,6 @@ export const streams = {
   lead: (id: string) => `lead-${id}`,
   /** Operators' actions on one dead letter, by its sequence in the dead-letter stream. */
   deadLetter: (seq: number) => `deadletter-${seq}`,
+  /** Operators' decisions about one reader of the log (a projection or the relay) stalled on an event. */
+  projection: (name: string) => `projection-${name}`,
 } as const;

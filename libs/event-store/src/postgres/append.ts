@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { validateAppend } from '../append-input';
 import { withAppendMetadata } from '../append-metadata';
+import { encodeEvents, type EncodedEvents } from '../encode-events';
 import { ConcurrencyError, EventIdConflictError } from '../errors';
 import { quoteIdentifier } from '../identifiers';
 import type { AppendResult, ExpectedVersion, NewEvent } from '../types';
@@ -16,6 +17,8 @@ export interface AppendRequest {
   stream: string;
   events: readonly NewEvent[];
   expected: ExpectedVersion;
+  /** The events' JSON when already encoded (and checked) by the caller. */
+  encoded?: EncodedEvents;
 }
 
 interface BatchRow {
@@ -32,9 +35,14 @@ const encodeExpected = (expected: ExpectedVersion): number | null =>
 
 /**
  * Runs validated requests as one batch (a single SQL call, hence one transaction unless
- * `db` is inside one). `notify`: send the NOTIFY inside that transaction.
+ * `db` is inside one). `notify`: send the NOTIFY inside that transaction. A request whose
+ * events the store cannot hold (too large, not storable as jsonb) gets its typed error as
+ * its outcome and is left out of the call: it never fails the others.
  */
-export async function appendBatch(db: Queryable, schema: string, requests: readonly AppendRequest[], notify: boolean): Promise<BatchOutcome[]> {
+export async function appendBatch(db: Queryable, schema: string, requests: readonly AppendRequest[], notify: boolean, maxEventBytes: number): Promise<BatchOutcome[]> {
+  const outcomes: BatchOutcome[] = new Array<BatchOutcome>(requests.length);
+  /** Indexes of the requests sent, in order. */
+  const sent: number[] = [];
   const values = {
     streams: [] as string[],
     expected: [] as (number | null)[],
@@ -46,17 +54,26 @@ export async function appendBatch(db: Queryable, schema: string, requests: reado
     metadata: [] as string[],
   };
   requests.forEach((request, index) => {
+    let encoded: EncodedEvents;
+    try {
+      encoded = request.encoded ?? encodeEvents(request.stream, request.events, maxEventBytes);
+    } catch (error) {
+      outcomes[index] = { ok: false, error: error as Error };
+      return;
+    }
+    sent.push(index);
     values.streams.push(request.stream);
     values.expected.push(encodeExpected(request.expected));
     values.counts.push(request.events.length);
-    for (const event of request.events) {
-      values.app.push(index + 1);
+    request.events.forEach((event, i) => {
+      values.app.push(sent.length);
       values.ids.push(event.id);
       values.types.push(event.type);
-      values.data.push(JSON.stringify(event.data));
-      values.metadata.push(JSON.stringify(event.metadata ?? {}));
-    }
+      values.data.push(encoded.data[i]!);
+      values.metadata.push(encoded.metadata[i]!);
+    });
   });
+  if (sent.length === 0) return outcomes;
   const { rows } = await db.query<BatchRow>({
     // Named: parsed once per connection, then only bound and executed.
     name: `${schema}.append_batch`,
@@ -67,27 +84,31 @@ export async function appendBatch(db: Queryable, schema: string, requests: reado
   });
   const row = rows[0];
   if (!row) throw new Error('append_batch returned no row');
-  return Promise.all(
-    requests.map(async (request, index): Promise<BatchOutcome> => {
-      const outcome = row.r_outcomes[index];
-      const version = row.r_versions[index] ?? undefined;
-      const position = row.r_positions[index];
-      switch (outcome) {
-        case 'ok':
-        case 'duplicate':
-          return {
-            ok: true,
-            result: { nextExpectedVersion: version!, lastGlobalPosition: BigInt(position!), appended: outcome === 'ok' ? request.events.length : 0 },
-          };
-        case 'conflict':
-          return { ok: false, error: new ConcurrencyError(request.stream, request.expected, version) };
-        case 'id_conflict':
-          return { ok: false, error: new EventIdConflictError(request.stream, await storedIds(db, schema, request.events)) };
-        default:
-          return { ok: false, error: new Error(`append_batch returned no outcome for ${request.stream}`) };
-      }
+  await Promise.all(
+    sent.map(async (index, position) => {
+      const request = requests[index]!;
+      const outcome = row.r_outcomes[position];
+      const version = row.r_versions[position] ?? undefined;
+      const globalPosition = row.r_positions[position];
+      outcomes[index] = await (async (): Promise<BatchOutcome> => {
+        switch (outcome) {
+          case 'ok':
+          case 'duplicate':
+            return {
+              ok: true,
+              result: { nextExpectedVersion: version!, lastGlobalPosition: BigInt(globalPosition!), appended: outcome === 'ok' ? request.events.length : 0 },
+            };
+          case 'conflict':
+            return { ok: false, error: new ConcurrencyError(request.stream, request.expected, version) };
+          case 'id_conflict':
+            return { ok: false, error: new EventIdConflictError(request.stream, await storedIds(db, schema, request.events)) };
+          default:
+            return { ok: false, error: new Error(`append_batch returned no outcome for ${request.stream}`) };
+        }
+      })();
     }),
   );
+  return outcomes;
 }
 
 /** One append on `db`, validated first. */
@@ -98,9 +119,10 @@ export async function appendOne(
   events: readonly NewEvent[],
   expected: ExpectedVersion,
   notify: boolean,
+  maxEventBytes: number,
 ): Promise<AppendResult> {
   validateAppend(stream, events, expected);
-  const [outcome] = await appendBatch(db, schema, [{ stream, events, expected }], notify).catch((error: unknown) => {
+  const [outcome] = await appendBatch(db, schema, [{ stream, events, expected }], notify, maxEventBytes).catch((error: unknown) => {
     throw asEventIdConflict(error, stream, events) ?? error;
   });
   if (!outcome) throw new Error('append_batch returned nothing');
@@ -112,14 +134,14 @@ export async function appendOne(
  * Several streams' appends on `db` (the caller's transaction) in one call, validated first
  * and with the NOTIFY inside; throws the first failure after all were tried.
  */
-export async function appendMany(db: Queryable, schema: string, appends: readonly AppendRequest[]): Promise<AppendResult[]> {
+export async function appendMany(db: Queryable, schema: string, appends: readonly AppendRequest[], maxEventBytes: number): Promise<AppendResult[]> {
   if (appends.length === 0) return [];
   const requests = appends.map((a) => {
     const events = withAppendMetadata(a.events);
     validateAppend(a.stream, events, a.expected);
     return { stream: a.stream, events, expected: a.expected };
   });
-  const outcomes = await appendBatch(db, schema, requests, true).catch((error: unknown) => {
+  const outcomes = await appendBatch(db, schema, requests, true, maxEventBytes).catch((error: unknown) => {
     throw requests.map((r) => asEventIdConflict(error, r.stream, r.events)).find((e) => e !== undefined) ?? error;
   });
   return outcomes.map((outcome, i) => {

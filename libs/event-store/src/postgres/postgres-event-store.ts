@@ -10,6 +10,7 @@ import { runMigrations, type RunMigrationsResult } from '../migrations';
 import type { AppendResult, Checkpoint, EventStore, ExpectedVersion, NewEvent, ReadAllBatch, StoredEvent, SubscribeOptions, Subscription } from '../types';
 import { appendBatch, appendMany, appendOne } from './append';
 import { validateAppend } from '../append-input';
+import { DEFAULT_MAX_EVENT_BYTES, encodeEvents } from '../encode-events';
 import { withAppendMetadata } from '../append-metadata';
 import { GroupCommitter } from './group-commit';
 import { CommitNotifier } from './notifier';
@@ -43,11 +44,19 @@ export interface PostgresEventStoreOptions {
   groupCommit?: false | { maxInFlight?: number; maxEvents?: number };
   /** Called with errors the store recovers from by itself (LISTEN reconnects, retried reads). */
   onError?: (error: Error) => void;
+  /**
+   * Largest event accepted: UTF-8 bytes of its data and metadata as JSON (default
+   * DEFAULT_MAX_EVENT_BYTES, 960 KiB). A larger one fails its append with EventTooLargeError.
+   * Keep it at least 64 KiB under the bus's max_payload, so the relay can publish every event.
+   */
+  maxEventBytes?: number;
 }
 
 export interface PostgresEventStore extends EventStore {
   /** The schema holding the tables. */
   readonly schema: string;
+  /** The largest event it accepts, in bytes (see PostgresEventStoreOptions.maxEventBytes). */
+  readonly maxEventBytes: number;
   /** Creates or upgrades the tables and functions (versioned, safe to call from many processes at once). */
   migrate(): Promise<RunMigrationsResult>;
   /**
@@ -94,6 +103,7 @@ const optionsSchema = z
       ])
       .default({ maxInFlight: 2, maxEvents: 1_000 }),
     onError: z.custom<(error: Error) => void>((v) => typeof v === 'function').optional(),
+    maxEventBytes: z.number().int().min(1_024).default(DEFAULT_MAX_EVENT_BYTES),
   })
   .refine((o) => (o.pool === undefined) !== (o.connectionString === undefined), 'give exactly one of pool or connectionString');
 
@@ -138,7 +148,7 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
     options.groupCommit === false
       ? undefined
       : new GroupCommitter(async (requests) => {
-          const outcomes = await appendBatch(pool, schema, requests, false);
+          const outcomes = await appendBatch(pool, schema, requests, false, options.maxEventBytes);
           if (outcomes.some((o) => o.ok)) notifier.committed();
           return outcomes;
         }, options.groupCommit);
@@ -147,20 +157,22 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
 
   return {
     schema,
+    maxEventBytes: options.maxEventBytes,
     migrate: () => runMigrations(pool, { schema, table: MIGRATIONS_TABLE, migrations: eventStoreMigrations(schema) }),
     append: async (stream, input, expected) => {
       const events = withAppendMetadata(input);
       if (committer) {
         validateAppend(stream, events, expected);
-        return committer.append({ stream, events, expected });
+        // Refused here, before it waits for a batch: an event the store cannot hold fails alone.
+        return committer.append({ stream, events, expected, encoded: encodeEvents(stream, events, options.maxEventBytes) });
       }
-      const result = await appendOne(pool, schema, stream, events, expected, false);
+      const result = await appendOne(pool, schema, stream, events, expected, false, options.maxEventBytes);
       if (result.appended > 0) notifier.committed();
       return result;
     },
     // The caller commits later; the NOTIFY must travel with that commit.
-    appendInTransaction: (client, stream, events, expected) => appendOne(client, schema, stream, withAppendMetadata(events), expected, true),
-    appendManyInTransaction: (client, appends) => appendMany(client, schema, appends),
+    appendInTransaction: (client, stream, events, expected) => appendOne(client, schema, stream, withAppendMetadata(events), expected, true, options.maxEventBytes),
+    appendManyInTransaction: (client, appends) => appendMany(client, schema, appends, options.maxEventBytes),
     readStream: (stream, fromVersion, maxCount) => readStream(pool, schema, stream, fromVersion, maxCount),
     readStreams: (names) => readStreams(pool, schema, names),
     streamVersion: (stream) => streamVersion(pool, schema, stream),

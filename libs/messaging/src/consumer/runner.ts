@@ -7,7 +7,7 @@ import { isPermanentError } from '../errors';
 import { componentLogger } from '../logger';
 import { publishDurable } from '../publish';
 import { tracePropagator } from '../trace';
-import { deadLetterHeaders, type DeadLetterInfo } from './dead-letter';
+import { boundedPayload, deadLetterHeaders, type DeadLetterInfo } from './dead-letter';
 import { decideOnFailure, DEFAULT_BACKOFF_MS, isBeyondLastAttempt, maxAttemptsFor, type DeadLetterReason } from './failure-policy';
 import { FailureLog } from './failure-log';
 import { KeyedQueue } from './keyed-queue';
@@ -256,6 +256,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
       subject: entry.msg.subject,
       stream,
       seq: entry.seq,
+      data: entry.msg.data,
       attempt,
       maxAttempts,
       messageId: msgId || `${stream}:${entry.seq}`,
@@ -268,6 +269,8 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
   async function deadLetter(entry: Held<T>, reason: DeadLetterReason, error: string, attempts: number, firstFailureAt: Date, lastFailureAt: Date): Promise<void> {
     const msg = entry.msg;
     const originalMsgId = msg.headers?.get('Nats-Msg-Id');
+    // Bounded, so that the dead letter always fits the bus and is always recorded.
+    const payload = boundedPayload(msg.data);
     const info: DeadLetterInfo = {
       reason,
       error,
@@ -280,9 +283,10 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
       consumer: durable,
       firstFailureAt,
       lastFailureAt,
+      payload: { bytes: payload.bytes, sha256: payload.sha256, truncated: payload.truncated },
     };
     try {
-      await publishDurable(js, options.deadLetter.subjectFor(msg.subject), msg.data, {
+      await publishDurable(js, options.deadLetter.subjectFor(msg.subject), payload.data, {
         // Dead-lettering the same delivery twice (crash before the ack) stays one dead letter.
         msgID: `${stream}:${durable}:${entry.seq}`,
         headers: deadLetterHeaders(msg.headers, info),

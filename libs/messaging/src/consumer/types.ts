@@ -11,6 +11,8 @@ export interface MessageContext {
   stream: string;
   /** Stream sequence of the message. */
   seq: number;
+  /** The payload as received (for limits checked on the bytes rather than the parsed value, and digests). */
+  data: Uint8Array;
   /** This delivery's number, 1 on the first (the server's delivery count). */
   attempt: number;
   maxAttempts: number;

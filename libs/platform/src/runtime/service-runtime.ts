@@ -13,6 +13,7 @@ import type { BaseConfig } from '../config';
 import { createHttpApp, listen, type HttpApp } from '../http/app';
 import { registerHttpMetrics } from '../http/http-metrics';
 import { natsReadiness, postgresReadiness } from '../http/readiness';
+import { exposeReaders, type ReaderSource } from '../readers';
 import { createLogger, type Logger } from '../logger';
 import { createMetricsRegistry, registerMetricsRoute } from '../metrics';
 import { onShutdown } from '../shutdown';
@@ -36,7 +37,7 @@ export async function openServiceRuntime(config: BaseConfig & { DATABASE_POOL_SI
   const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
-  const store = createPostgresEventStore({ pool, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
+  const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
   await store.migrate();
   const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
   return { logger, pool, store, nc, subjects: subjectsFor(config.NATS_NAMESPACE), registry: createMetricsRegistry(config.SERVICE_NAME), telemetry };
@@ -54,6 +55,11 @@ export interface ServeOptions {
   metricsRoute?: boolean;
   /** Extra fields of the "ready" log line, given the listening address. */
   readyLog?: (address: string) => Record<string, unknown>;
+  /**
+   * The readers of the event log the service runs (its projections): `/readyz` is not
+   * ready while one is stalled, `log_reader_*` gauges, and status replies to the operator API.
+   */
+  readers?: ReaderSource;
 }
 
 /**
@@ -63,10 +69,11 @@ export interface ServeOptions {
  */
 export async function serveService(config: BaseConfig, runtime: ServiceRuntime, options: ServeOptions): Promise<{ app: HttpApp; address: string }> {
   const { logger, pool, store, nc, registry, telemetry } = runtime;
+  const readers = options.readers ? exposeReaders({ nc, subjects: runtime.subjects, registry, service: config.SERVICE_NAME }, options.readers) : undefined;
   const app = await createHttpApp({
     logger,
     serviceName: config.SERVICE_NAME,
-    readinessChecks: [postgresReadiness(pool), natsReadiness(nc)],
+    readinessChecks: [postgresReadiness(pool), natsReadiness(nc), ...(readers ? [readers.readiness] : [])],
     openapi: { title: options.title, version: '0.1.0', description: options.description },
   });
   if (options.metricsRoute !== false) {
@@ -80,7 +87,13 @@ export async function serveService(config: BaseConfig, runtime: ServiceRuntime, 
   onShutdown(
     [
       { name: 'http', run: () => app.close() },
-      { name: config.SERVICE_NAME, run: () => options.service.stop() },
+      {
+        name: config.SERVICE_NAME,
+        run: () => {
+          readers?.stop();
+          return options.service.stop();
+        },
+      },
       { name: 'nats', run: () => drainAndClose(nc) },
       { name: 'event store', run: () => store.close() },
       { name: 'postgres', run: () => pool.end() },

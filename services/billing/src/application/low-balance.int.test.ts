@@ -129,7 +129,7 @@ describe('low balance', () => {
     );
     await waitFor(
       async () => {
-        const { rows } = await h.db.pool.query<{ price: number }>(`select price_per_lead_cents as price from billing.levels where level_id = 'dear'`);
+        const { rows } = await h.db.pool.query<{ price: number }>(`select price_per_lead_cents::int as price from billing.levels where level_id = 'dear'`);
         return rows[0]?.price === 80;
       },
       { what: 'the new price in billing.levels' },

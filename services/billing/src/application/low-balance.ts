@@ -27,7 +27,7 @@ export async function applyLowBalanceRule(
   const versions = new Map(rows.map((r) => [r.subscription_id, r.version]));
   const changes = lowBalanceChanges(
     balanceCents,
-    rows.map((r) => ({ subscription_id: r.subscription_id, status: r.status as SubscriptionStatus, price_cents: r.price_cents })),
+    rows.map((r) => ({ subscription_id: r.subscription_id, status: r.status as SubscriptionStatus, price_cents: Number(r.price_cents) })),
   );
   const made: StatusChange[] = [];
   for (const change of changes) {

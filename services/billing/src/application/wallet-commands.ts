@@ -40,9 +40,10 @@ export interface WalletCommands {
   refund(request: Req<'refund'>): Promise<ProviderReply>;
 }
 
+// bigint columns arrive as strings; parsed here, once per row read (amounts stay far below 2^53).
 interface ChargeRow {
   charged: boolean;
-  amount_cents: number;
+  amount_cents: string;
   balance_cents: string;
   refunded_at: Date | null;
 }
@@ -54,7 +55,7 @@ async function findCharge(db: Pick<pg.ClientBase, 'query'>, leadId: string, prov
   );
   const row = rows[0];
   if (!row) return undefined;
-  return { lead_id: leadId, provider_id: providerId, charged: row.charged, amount_cents: row.amount_cents, balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null };
+  return { lead_id: leadId, provider_id: providerId, charged: row.charged, amount_cents: Number(row.amount_cents), balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null };
 }
 
 /**
@@ -84,7 +85,7 @@ async function findChargesOf(db: Pick<pg.ClientBase, 'query'>, pairs: readonly {
   return new Map(
     rows.map((row) => [
       chargeKey(row.lead_id, row.provider_id),
-      { lead_id: row.lead_id, provider_id: row.provider_id, charged: row.charged, amount_cents: row.amount_cents, balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null },
+      { lead_id: row.lead_id, provider_id: row.provider_id, charged: row.charged, amount_cents: Number(row.amount_cents), balance_cents: Number(row.balance_cents), refunded: row.refunded_at !== null },
     ]),
   );
 }
@@ -166,7 +167,7 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
               await t.query(
                 `insert into billing.charges (lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
                  select c.lead_id, c.provider_id, c.subscription_id, c.level_id, c.charged, c.amount_cents, c.balance_cents
-                   from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::integer[], $7::bigint[])
+                   from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::bigint[])
                      as c(lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)`,
                 [
                   fresh.map((f) => f.charge.lead_id),

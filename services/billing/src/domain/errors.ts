@@ -84,3 +84,19 @@ export class ProviderVersionConflictError extends PreconditionFailedError {
     this.name = 'ProviderVersionConflictError';
   }
 }
+
+/** A top-up or refund that would take the balance past MONEY_LIMITS.maxBalanceCents. */
+export class BalanceLimitExceededError extends ConflictError {
+  constructor(
+    readonly providerId: string,
+    readonly balanceCents: number,
+    readonly amountCents: number,
+    readonly maxBalanceCents: number,
+  ) {
+    super(`the balance of provider ${providerId} (${balanceCents} cents) plus ${amountCents} cents would pass the maximum balance of ${maxBalanceCents} cents`, {
+      code: 'BALANCE_LIMIT_EXCEEDED',
+      details: { provider_id: providerId, balance_cents: balanceCents, amount_cents: amountCents, max_balance_cents: maxBalanceCents },
+    });
+    this.name = 'BalanceLimitExceededError';
+  }
+}

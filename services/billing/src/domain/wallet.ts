@@ -4,8 +4,8 @@
  * charge taken is refunded at most once. Decisions need the wallet and, for charges and
  * refunds, what was already decided for that (lead, provider).
  */
-import type { Actor, DistributionEventData } from '@fairlead/contracts';
-import { AlreadyRefundedError, ChargeNotFoundError, NothingToRefundError } from './errors';
+import { MONEY_LIMITS, type Actor, type DistributionEventData } from '@fairlead/contracts';
+import { AlreadyRefundedError, BalanceLimitExceededError, ChargeNotFoundError, NothingToRefundError } from './errors';
 
 export interface Wallet {
   provider_id: string;
@@ -74,13 +74,23 @@ export function chargeRecordOf(event: Extract<WalletEvent, { type: 'WalletCharge
     : { lead_id: d.lead_id, provider_id: d.provider_id, charged: false, amount_cents: d.amount_cents, balance_cents: event.data.balance_cents, refunded: false };
 }
 
+/**
+ * The balance after adding `amount`, refused past MONEY_LIMITS.maxBalanceCents. Within the
+ * limits every sum is an exact integer (MONEY_LIMITS keeps balance + movement < 2^53).
+ */
+function credited(wallet: Wallet, amount: number): number {
+  const after = wallet.balance_cents + amount;
+  if (after > MONEY_LIMITS.maxBalanceCents) throw new BalanceLimitExceededError(wallet.provider_id, wallet.balance_cents, amount, MONEY_LIMITS.maxBalanceCents);
+  return after;
+}
+
 export function decideTopUp(command: { amount_cents: number; reference: string; actor: Actor }, wallet: Wallet): Extract<WalletEvent, { type: 'WalletToppedUp' }> {
   return {
     type: 'WalletToppedUp',
     data: {
       provider_id: wallet.provider_id,
       amount_cents: command.amount_cents,
-      balance_after_cents: wallet.balance_cents + command.amount_cents,
+      balance_after_cents: credited(wallet, command.amount_cents),
       reference: command.reference,
       actor: command.actor,
     },
@@ -102,7 +112,7 @@ export function decideRefund(
       provider_id: wallet.provider_id,
       lead_id: command.lead_id,
       amount_cents: charge.amount_cents,
-      balance_after_cents: wallet.balance_cents + charge.amount_cents,
+      balance_after_cents: credited(wallet, charge.amount_cents),
       reason: command.reason,
       actor: command.actor,
     },

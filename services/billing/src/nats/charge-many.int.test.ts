@@ -43,7 +43,7 @@ describe('charge_many', () => {
     expect(charged.map((e) => ({ ...parseDistributionEvent('WalletCharged', e.data), metadata: e.metadata }))).toMatchObject([
       { lead_id: 'lead-1', provider_id: 'a', subscription_id: 'a-s', amount_cents: 40, balance_after_cents: 60, metadata: { lead_id: 'lead-1', subscription_id: 'a-s' } },
     ]);
-    const { rows } = await h.db.pool.query('select provider_id, charged, amount_cents from billing.charges where lead_id = $1 order by provider_id', ['lead-1']);
+    const { rows } = await h.db.pool.query('select provider_id, charged, amount_cents::int as amount_cents from billing.charges where lead_id = $1 order by provider_id', ['lead-1']);
     expect(rows).toEqual([
       { provider_id: 'a', charged: true, amount_cents: 40 },
       { provider_id: 'b', charged: false, amount_cents: 40 },

@@ -6,14 +6,15 @@
  * makes us re-read and re-decide, a bounded number of times.
  */
 import { randomUUID } from 'node:crypto';
-import { LeadApprovedV1, streams, SYSTEM_ACTOR, type Actor, type CommandReply } from '@fairlead/contracts';
-import { isConcurrencyError, isEventIdConflictError, type EventStore } from '@fairlead/event-store';
-import { LeadRejectedError } from '../domain/errors';
+import { jsonDepth, LEAD_LIMITS, LeadApprovedV1, streams, SYSTEM_ACTOR, type Actor, type CommandReply } from '@fairlead/contracts';
+import { isConcurrencyError, isEventIdConflictError, isPermanentAppendError, type EventStore } from '@fairlead/event-store';
+import { LeadRejectedError, type RejectionCode } from '../domain/errors';
 import { ids } from '../domain/ids';
 import { decideApproval, decideDistributionRequest, initialLeadState } from '../domain/lead';
-import { malformedLead, unknownNiche, type Rejection } from '../domain/rejection';
+import { malformedLead, tooDeep, tooLarge, unknownNiche, unstorable, type Rejection } from '../domain/rejection';
 import { loadLead } from './lead-stream';
 import type { NicheDirectory } from './niche-directory';
+import { jsonOf, payloadForRejection } from './rejected-payload';
 
 export type ApproveReply = CommandReply<'intake', 'approve_lead'>;
 export type DistributionRequestReply = CommandReply<'intake', 'request_distribution'>;
@@ -24,6 +25,18 @@ export interface ApproveOptions {
   messageId?: string;
   /** JSON Pointer of the payload inside the request, for the issues of a rejection (`/body` over HTTP). */
   pointerPrefix?: string;
+  /** The payload as received, when the edge has it (NATS): its size is checked, and a rejection records its digest. */
+  raw?: Uint8Array;
+  /** Its size in bytes when only that is known (HTTP Content-Length). */
+  payloadBytes?: number;
+}
+
+/** The largest lead accepted (defaults: LEAD_LIMITS). */
+export interface LeadLimits {
+  /** UTF-8 bytes of the message as received. */
+  maxBytes: number;
+  /** Nesting of objects and arrays. */
+  maxDepth: number;
 }
 
 export interface IntakeCommandsDeps {
@@ -33,6 +46,8 @@ export interface IntakeCommandsDeps {
   newId?: () => string;
   /** Re-reads after a concurrent write before giving up (default 5). */
   maxConflicts?: number;
+  /** Size and depth refused before anything is stored (default LEAD_LIMITS). */
+  limits?: LeadLimits;
 }
 
 export interface IntakeCommands {
@@ -45,13 +60,27 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
   const { store, niches, clock } = deps;
   const newId = deps.newId ?? randomUUID;
   const maxConflicts = deps.maxConflicts ?? 5;
+  const limits = deps.limits ?? LEAD_LIMITS;
 
-  /** Records the rejection on the lead's stream when it names a lead not approved yet, else on a stream of its own. */
-  async function recordRejection(rejection: Rejection, payload: unknown, options: ApproveOptions): Promise<string> {
+  /**
+   * Records the rejection: the payload itself when it is small and storable, else a
+   * summary (and a summary again when the store refuses the payload).
+   */
+  async function recordRejection(rejection: Rejection, payload: unknown, options: ApproveOptions, whole: boolean): Promise<string> {
+    try {
+      return await appendRejection(rejection, payloadForRejection(payload, options.raw, whole), options);
+    } catch (error) {
+      if (!whole || !isPermanentAppendError(error)) throw error;
+      return appendRejection(rejection, payloadForRejection(payload, options.raw, false), options);
+    }
+  }
+
+  /** Appends LeadRejected to the lead's stream when it names a lead not approved yet, else to a stream of its own. */
+  async function appendRejection(rejection: Rejection, kept: ReturnType<typeof payloadForRejection>, options: ApproveOptions): Promise<string> {
     const event = {
       id: options.messageId ? ids.rejected(options.messageId) : newId(),
       type: 'LeadRejected',
-      data: { lead_id: rejection.lead_id, niche_id: rejection.niche_id, reasons: rejection.reasons, payload: payload ?? null, received_via: options.via },
+      data: { lead_id: rejection.lead_id, niche_id: rejection.niche_id, reasons: rejection.reasons, ...kept, received_via: options.via },
     };
     if (rejection.lead_id) {
       const stream = streams.lead(rejection.lead_id);
@@ -79,13 +108,27 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
     return stream;
   }
 
-  async function reject(code: 'LEAD_INVALID' | 'UNKNOWN_NICHE', rejection: Rejection, payload: unknown, options: ApproveOptions): Promise<never> {
-    const stream = await recordRejection(rejection, payload, options);
+  async function reject(code: RejectionCode, rejection: Rejection, payload: unknown, options: ApproveOptions, whole = true): Promise<never> {
+    const stream = await recordRejection(rejection, payload, options, whole);
     throw new LeadRejectedError(code, rejection.reasons, rejection.issues, stream);
+  }
+
+  /** Size and depth, refused before the payload is parsed any further or stored. */
+  function checkLimits(payload: unknown, options: ApproveOptions): Promise<never> | undefined {
+    const known = options.raw?.length ?? options.payloadBytes;
+    if (known !== undefined && known > limits.maxBytes) return reject('LEAD_TOO_LARGE', tooLarge(payload, known, limits.maxBytes, options.pointerPrefix), payload, options);
+    if (jsonDepth(payload, limits.maxDepth) > limits.maxDepth) return reject('LEAD_TOO_DEEP', tooDeep(payload, limits.maxDepth, options.pointerPrefix), payload, options);
+    if (known === undefined) {
+      const bytes = Buffer.byteLength(jsonOf(payload) ?? '');
+      if (bytes > limits.maxBytes) return reject('LEAD_TOO_LARGE', tooLarge(payload, bytes, limits.maxBytes, options.pointerPrefix), payload, options);
+    }
+    return undefined;
   }
 
   return {
     approve: async (payload, options) => {
+      const refused = checkLimits(payload, options);
+      if (refused) return refused;
       const parsed = LeadApprovedV1.safeParse(payload);
       if (!parsed.success) return reject('LEAD_INVALID', malformedLead(payload, parsed.error, options.pointerPrefix), payload, options);
       const lead = parsed.data;
@@ -110,6 +153,10 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
           if (result.appended === 0) return duplicate;
           return { lead_id: lead.lead_id, status: 'accepted', distribution_requested: decision.distributionRequested };
         } catch (error) {
+          // Valid, but the store will never hold it (text jsonb refuses, too large): refused now, not retried for minutes.
+          if (isPermanentAppendError(error)) {
+            return reject('LEAD_UNSTORABLE', unstorable(lead.lead_id, lead.niche_id, (error as Error).message, options.pointerPrefix), payload, options, false);
+          }
           if (!(isConcurrencyError(error) || isEventIdConflictError(error)) || conflicts >= maxConflicts) throw error;
           state = await loadLead(store, lead.lead_id);
         }

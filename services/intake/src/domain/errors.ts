@@ -4,13 +4,16 @@
  */
 import { AppError, ConflictError, NotFoundError, ValidationError, type ValidationIssue } from '@fairlead/platform';
 
+/** Why a lead was refused: malformed, too large, too deep, of an unknown niche, or valid but unstorable. */
+export type RejectionCode = 'LEAD_INVALID' | 'LEAD_TOO_LARGE' | 'LEAD_TOO_DEEP' | 'UNKNOWN_NICHE' | 'LEAD_UNSTORABLE';
+
 /**
- * The lead was refused (malformed, or its niche is unknown) and the refusal recorded as
- * LeadRejected; `reasons` are the lines recorded.
+ * The lead was refused and the refusal recorded as LeadRejected; `reasons` are the lines
+ * recorded. Permanent: the same message would be refused again.
  */
 export class LeadRejectedError extends ValidationError {
   constructor(
-    code: 'LEAD_INVALID' | 'UNKNOWN_NICHE',
+    code: RejectionCode,
     readonly reasons: readonly string[],
     issues: readonly ValidationIssue[],
     /** The stream the rejection was recorded on. */

@@ -38,3 +38,21 @@ export function unknownNiche(leadId: string, nicheId: string, pointerPrefix = ''
     niche_id: nicheId,
   };
 }
+
+/** Larger than intake accepts (LEAD_MAX_BYTES): refused before it is parsed any further. */
+export function tooLarge(payload: unknown, bytes: number, maxBytes: number, pointerPrefix = ''): Rejection {
+  const detail = `the message is ${bytes} bytes; at most ${maxBytes} are accepted`;
+  return { reasons: [`(root): ${detail}`], issues: [{ pointer: pointerPrefix, detail, code: 'too_large' }], lead_id: readableId(payload, 'lead_id'), niche_id: readableId(payload, 'niche_id') };
+}
+
+/** Nested deeper than intake accepts (LEAD_MAX_DEPTH). */
+export function tooDeep(payload: unknown, maxDepth: number, pointerPrefix = ''): Rejection {
+  const detail = `the message is nested more than ${maxDepth} levels deep`;
+  return { reasons: [`(root): ${detail}`], issues: [{ pointer: pointerPrefix, detail, code: 'too_deep' }], lead_id: readableId(payload, 'lead_id'), niche_id: readableId(payload, 'niche_id') };
+}
+
+/** Valid, but the event store cannot hold it (e.g. text PostgreSQL refuses): permanent, never retried. */
+export function unstorable(leadId: string, nicheId: string, reason: string, pointerPrefix = ''): Rejection {
+  const detail = `the lead cannot be stored: ${reason}`;
+  return { reasons: [`(root): ${detail}`], issues: [{ pointer: pointerPrefix, detail, code: 'unstorable' }], lead_id: leadId, niche_id: nicheId };
+}

@@ -18,7 +18,9 @@ export function registerIntakeRoutes(app: HttpApp, commands: IntakeCommands): vo
         summary: 'Submit an approved lead (the lead.approved v1 payload)',
         description:
           'Validated against lead.approved v1 (see the published JSON Schema). A lead id already approved is a duplicate and changes nothing. ' +
-          'A malformed payload or an unknown niche is rejected with every reason, and the rejection is recorded.',
+          'A malformed payload or an unknown niche is rejected with every reason, and the rejection is recorded. ' +
+          'A payload larger than LEAD_MAX_BYTES (64 KiB by default) or nested deeper than LEAD_MAX_DEPTH (32) is refused before anything else (LEAD_TOO_LARGE, LEAD_TOO_DEEP); ' +
+          'a valid one the event store cannot hold is refused at once (LEAD_UNSTORABLE).',
         tags: ['leads'],
         // Validated by intake itself, so that a rejection is recorded with its reasons.
         body: z.unknown(),
@@ -26,7 +28,9 @@ export function registerIntakeRoutes(app: HttpApp, commands: IntakeCommands): vo
       },
     },
     async (request, reply) => {
-      const answer = await commands.approve(request.body, { via: 'http', pointerPrefix: '/body' });
+      // The size as sent (checked against LEAD_MAX_BYTES before the payload goes further).
+      const length = Number(request.headers['content-length']);
+      const answer = await commands.approve(request.body, { via: 'http', pointerPrefix: '/body', ...(Number.isSafeInteger(length) ? { payloadBytes: length } : {}) });
       return reply.code(202).send(answer);
     },
   );

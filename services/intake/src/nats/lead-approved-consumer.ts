@@ -48,7 +48,7 @@ export function startLeadApprovedConsumer(options: LeadApprovedConsumerOptions):
     logger: options.logger,
     handler: async (message, ctx) => {
       try {
-        const reply = await commands.approve(message, { via: 'nats', messageId: ctx.messageId });
+        const reply = await commands.approve(message, { via: 'nats', messageId: ctx.messageId, raw: ctx.data });
         ctx.logger.debug({ ...reply }, 'lead approved');
       } catch (error) {
         if (isLeadRejectedError(error)) {

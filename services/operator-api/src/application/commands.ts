@@ -32,7 +32,7 @@ export function problemOfRemote(code: string, message: string, service: string, 
   }
   if (code.endsWith('_NOT_FOUND') || code === 'NOT_FOUND') return new NotFoundError(message, { code, details });
   if (/VERSION_CONFLICT|CONCURRENCY|WRONG_EXPECTED_VERSION/.test(code)) return new PreconditionFailedError(`${message} (the ETag is stale: read the resource again)`, { code: 'STALE_ETAG', details });
-  if (/(_EXISTS|_CONFLICT|_TAKEN|_USED|_REUSED)$/.test(code) || /^(ALREADY_|NOTHING_TO_|DUPLICATE)/.test(code)) return new ConflictError(message, { code, details });
+  if (/(_EXISTS|_CONFLICT|_TAKEN|_USED|_REUSED|_LIMIT_EXCEEDED)$/.test(code) || /^(ALREADY_|NOTHING_TO_|DUPLICATE)/.test(code)) return new ConflictError(message, { code, details });
   return new AppError('UPSTREAM_ERROR', `${service} refused the command: ${message}`, { status: 502, details });
 }
 

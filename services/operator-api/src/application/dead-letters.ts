@@ -9,7 +9,7 @@ import type { JetStreamClient, JetStreamManager, MsgRequest, StoredMsg } from '@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import type { Subjects } from '@fairlead/contracts';
 import { DeadLetterHeaders, readDeadLetter, type DeadLetterInfo } from '@fairlead/messaging';
-import { NotFoundError } from '@fairlead/platform';
+import { ConflictError, NotFoundError } from '@fairlead/platform';
 
 export interface DeadLetterSummary {
   seq: number;
@@ -32,9 +32,14 @@ export interface DeadLetterSummary {
 export interface DeadLetter extends DeadLetterSummary {
   headers: Record<string, string[]>;
   issues: unknown[] | null;
-  /** The payload: parsed JSON when it is JSON, else its UTF-8 text. */
+  /** The payload: parsed JSON when it is JSON, else its UTF-8 text (only its start when truncated). */
   payload: unknown;
+  /** Size of the original payload (the dead letter may keep only its start). */
   payload_bytes: number;
+  /** SHA-256 of the original payload, when recorded. */
+  payload_sha256: string | null;
+  /** Only the start of the payload is kept: it was too large to keep whole (it cannot be redriven). */
+  payload_truncated: boolean;
 }
 
 export interface DeadLetterQueue {
@@ -56,8 +61,13 @@ function decodePayload(data: Uint8Array): unknown {
   }
 }
 
+// The start of a truncated payload is not JSON; its lead id is still worth finding.
+const LEAD_ID_IN_TEXT = /"lead_id"\s*:\s*"([A-Za-z0-9_-]{1,128})"/;
+const EVENT_TYPE_IN_TEXT = /^\{"event_id":"[^"]*","stream":"[^"]*","type":"([A-Za-z0-9_]{1,200})"/;
+
 /** What a payload is about: a relayed event (with a lead id in its data) or a lead.approved message. */
 function aboutOf(payload: unknown): { lead_id: string | null; event_type: string | null } {
+  if (typeof payload === 'string') return { lead_id: LEAD_ID_IN_TEXT.exec(payload)?.[1] ?? null, event_type: EVENT_TYPE_IN_TEXT.exec(payload)?.[1] ?? null };
   if (typeof payload !== 'object' || payload === null) return { lead_id: null, event_type: null };
   const p = payload as { type?: unknown; data?: { lead_id?: unknown }; lead_id?: unknown };
   const eventType = typeof p.type === 'string' ? p.type : null;
@@ -104,7 +114,15 @@ export function createDeadLetterQueue(deps: { jsm: JetStreamManager; js: JetStre
     const h = msg.header as MsgHdrs | undefined;
     const info = safeInfo(h);
     const payload = decodePayload(msg.data);
-    return { ...summarize(msg, info, payload), headers: headerRecord(h), issues: info?.issues ?? null, payload, payload_bytes: msg.data.length };
+    return {
+      ...summarize(msg, info, payload),
+      headers: headerRecord(h),
+      issues: info?.issues ?? null,
+      payload,
+      payload_bytes: info?.payload?.bytes ?? msg.data.length,
+      payload_sha256: info?.payload?.sha256 ?? null,
+      payload_truncated: info?.payload?.truncated ?? false,
+    };
   };
 
   const load = async (seq: number): Promise<StoredMsg> => {
@@ -133,6 +151,12 @@ export function createDeadLetterQueue(deps: { jsm: JetStreamManager; js: JetStre
     redrive: async (seq, by) => {
       const msg = await load(seq);
       const letter = toDeadLetter(msg);
+      if (letter.payload_truncated) {
+        throw new ConflictError(`Dead letter ${seq} keeps only the first ${msg.data.length} of its ${letter.payload_bytes} bytes; it cannot be redriven (discard it, and have the sender send it again within the limits).`, {
+          code: 'DEAD_LETTER_TRUNCATED',
+          details: { seq, payload_bytes: letter.payload_bytes, payload_sha256: letter.payload_sha256 },
+        });
+      }
       const target = letter.original_subject ?? msg.subject.slice(deps.subjects.deadLetter.length + 1);
       const h = natsHeaders();
       const dlqHeaders = new Set(Object.values(DeadLetterHeaders).map((k) => k.toLowerCase()));

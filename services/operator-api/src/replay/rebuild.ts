@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { START, type Checkpoint, type EventStore, type StoredEvent } from '@fairlead/event-store';
-import { CheckpointTable, compareCheckpoints } from '@fairlead/projections';
+import { CheckpointTable, compareCheckpoints, emptyControl, readControl } from '@fairlead/projections';
 import { assertSchemaName, inSchema, type SchemaProjection, type WithApplyBatch } from './in-schema';
 
 /** Where a rebuild stops: at the store's head, after the event at a global position, or at a time. */
@@ -79,6 +79,8 @@ export interface ApplyRangeOptions extends Omit<RebuildOptions, 'pool'> {
 export async function applyRange(options: ApplyRangeOptions): Promise<RebuildResult> {
   const { store, schema, from, until = { kind: 'head' }, batchSize = 5_000 } = options;
   const targets: SchemaProjection[] = options.projections.map((p) => inSchema(p, schema));
+  // Events an operator parked for a read model are skipped here too, as its live projector skips them.
+  const parked = new Map(await Promise.all(options.projections.map(async (p) => [p.name, (await readControl(store, p.name, emptyControl())).parked] as const)));
   const checkpoints = new CheckpointTable(schema);
   const categories = categoriesOf(options.projections);
   // A position to stop at is found only when its event is read, whatever its category.
@@ -113,7 +115,8 @@ export async function applyRange(options: ApplyRangeOptions): Promise<RebuildRes
     if (events.length > 0 || compareCheckpoints(next, position) > 0) {
       await inTransaction(options, async (client) => {
         for (const t of targets) {
-          const mine = events.filter((e) => t.wants(e));
+          const skip = parked.get(t.definition.name);
+          const mine = events.filter((e) => t.wants(e) && !skip?.has(e.id));
           if (mine.length > 0) await t.applyBatch(mine, client);
           await checkpoints.write(client, t.definition.name, next);
         }

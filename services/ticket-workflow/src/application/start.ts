@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { assertIdentifier, runMigrations, type EventStore } from '@fairlead/event-store';
-import { startProjector, type RunningProjector } from '@fairlead/projections';
+import { startProjector, type ProjectorLogger, type RunningProjector } from '@fairlead/projections';
 import { readModelMigrations, workflowProjection } from '../projections/index';
 import type { WorkflowContext } from './context';
 import { projectorSync } from './read-model-sync';
@@ -16,6 +16,8 @@ export interface StartWorkflowOptions {
   newId?: () => string;
   /** How long a command waits for the read models to show its effect. */
   readYourWritesTimeoutMs?: number;
+  /** Where the projector reports a stall on an event it cannot apply (it then waits for an operator, docs/limits.md). */
+  logger?: ProjectorLogger;
 }
 
 export interface RunningWorkflow {
@@ -28,7 +30,7 @@ export interface RunningWorkflow {
 export async function startTicketWorkflow(options: StartWorkflowOptions): Promise<RunningWorkflow> {
   const schema = assertIdentifier(options.schema ?? 'ticket_workflow', 'schema');
   await runMigrations(options.pool, { table: 'migrations', schema, migrations: readModelMigrations(schema) });
-  const projector = await startProjector({ store: options.store, pool: options.pool, schema, projection: workflowProjection(schema) });
+  const projector = await startProjector({ store: options.store, pool: options.pool, schema, projection: workflowProjection(schema), ...(options.logger ? { logger: options.logger } : {}) });
   const ctx: WorkflowContext = {
     store: options.store,
     pool: options.pool,

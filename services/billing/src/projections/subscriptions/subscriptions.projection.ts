@@ -47,7 +47,8 @@ export interface ProviderSubscriptionRow {
   subscription_id: string;
   status: string;
   version: number;
-  price_cents: number;
+  /** A bigint column: a decimal string, parsed where the rule reads it. */
+  price_cents: string;
 }
 
 /** The provider's ($1) subscriptions whose level price is known; other statements may add it to their own round trip. */

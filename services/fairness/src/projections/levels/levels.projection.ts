@@ -56,9 +56,11 @@ export interface LevelRow {
 }
 
 export async function findLevel(db: Pick<pg.Pool, 'query'>, levelId: string): Promise<LevelRow | undefined> {
-  const { rows } = await db.query<LevelRow>(
+  // The price is a bigint column (a decimal string from pg); bounded by MONEY_LIMITS, so a safe number.
+  const { rows } = await db.query<Omit<LevelRow, 'price_per_lead_cents'> & { price_per_lead_cents: string }>(
     `select level_id, niche_id, name, order_position, max_recipients, price_per_lead_cents, active from fairness.levels where level_id = $1`,
     [levelId],
   );
-  return rows[0];
+  const row = rows[0];
+  return row && { ...row, price_per_lead_cents: Number(row.price_per_lead_cents) };
 }

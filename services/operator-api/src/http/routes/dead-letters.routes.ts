@@ -36,7 +36,9 @@ const Detail = Summary.extend({
   headers: z.record(z.string(), z.array(z.string())),
   issues: z.array(z.unknown()).nullable(),
   payload: z.unknown(),
-  payload_bytes: z.number().int(),
+  payload_bytes: z.number().int().describe('size of the original payload'),
+  payload_sha256: z.string().nullable().describe('SHA-256 of the original payload'),
+  payload_truncated: z.boolean().describe('only the start of the payload is kept (it was larger than a dead letter keeps); such a dead letter cannot be redriven'),
 });
 
 const summary = (d: DeadLetterSummary): z.infer<typeof Summary> => ({
@@ -54,7 +56,15 @@ const summary = (d: DeadLetterSummary): z.infer<typeof Summary> => ({
   lead_id: d.lead_id,
   event_type: d.event_type,
 });
-const detail = (d: DeadLetter): z.infer<typeof Detail> => ({ ...summary(d), headers: d.headers, issues: d.issues, payload: d.payload, payload_bytes: d.payload_bytes });
+const detail = (d: DeadLetter): z.infer<typeof Detail> => ({
+  ...summary(d),
+  headers: d.headers,
+  issues: d.issues,
+  payload: d.payload,
+  payload_bytes: d.payload_bytes,
+  payload_sha256: d.payload_sha256,
+  payload_truncated: d.payload_truncated,
+});
 
 export function registerDeadLetterRoutes(app: HttpApp, ctx: ApiContext): void {
   /**
@@ -117,7 +127,7 @@ export function registerDeadLetterRoutes(app: HttpApp, ctx: ApiContext): void {
         params: Params,
         response: {
           200: z.object({ seq: z.number().int(), subject: z.string(), stream: z.string(), stream_seq: z.number().int(), msg_id: z.string(), lead_id: z.string().nullable() }),
-          ...problemResponses(404),
+          ...problemResponses(404, 409),
         },
       },
     },

@@ -4,7 +4,7 @@
  * updates need If-Match, which becomes the command's expected_version.
  */
 import { z } from 'zod';
-import { Cents, type CommandReply } from '@fairlead/contracts';
+import { MaxRecipients, OrderPosition, PriceCents, type CommandReply } from '@fairlead/contracts';
 import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/platform';
 import { findNiche, listNiches, type NicheWithLevels } from '../../projections/catalogue/catalogue.queries';
 import type { ApiContext } from '../context';
@@ -146,9 +146,9 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
         body: z.object({
           level_id: Id.optional(),
           name: Name,
-          order_position: z.number().int().positive(),
-          max_recipients: z.number().int().positive(),
-          price_per_lead_cents: Cents,
+          order_position: OrderPosition,
+          max_recipients: MaxRecipients,
+          price_per_lead_cents: PriceCents,
           active: z.boolean().default(true),
         }),
         response: { 201: Niche, ...problemResponses(...COMMAND_PROBLEMS) },
@@ -172,8 +172,8 @@ export function registerNicheRoutes(app: HttpApp, ctx: ApiContext): void {
         headers: IfMatchHeaders,
         body: z.object({
           name: Name.optional(),
-          max_recipients: z.number().int().positive().optional(),
-          price_per_lead_cents: Cents.optional(),
+          max_recipients: MaxRecipients.optional(),
+          price_per_lead_cents: PriceCents.optional(),
           active: z.boolean().optional(),
         }),
         response: { 200: Niche, ...problemResponses(412, 428, ...COMMAND_PROBLEMS) },

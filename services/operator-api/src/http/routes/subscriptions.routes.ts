@@ -4,7 +4,7 @@
  * becomes expected_version, so a concurrent change (billing pausing it for funds) is 412.
  */
 import { z } from 'zod';
-import { ServiceArea, SubscriptionStatus, type CommandReply } from '@fairlead/contracts';
+import { Cap as ContractCap, ServiceArea, SubscriptionStatus, type CommandReply } from '@fairlead/contracts';
 import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/platform';
 import { findSubscription, listSubscriptions, type SubscriptionRow } from '../../projections/subscriptions/subscriptions.queries';
 import type { ApiContext } from '../context';
@@ -14,7 +14,7 @@ import { COMMAND_PROBLEMS, Cursor, Id, IfMatchHeaders, Limit, NextCursor, proble
 const P = '/api/v1/admin/subscriptions';
 const tags = ['subscriptions'];
 const Params = z.object({ id: Id });
-const Cap = z.number().int().positive().nullable();
+const Cap = ContractCap.nullable();
 
 const Subscription = z.object({
   subscription_id: z.string(),

@@ -1,6 +1,6 @@
 /** Wallets: balance, ledger, top-ups (operators) and refunds of returned leads (admins), through billing. */
 import { z } from 'zod';
-import { PositiveCents } from '@fairlead/contracts';
+import { TopUpCents } from '@fairlead/contracts';
 import { actorOf, NotFoundError, principalOf, type HttpApp } from '@fairlead/platform';
 import { findProvider } from '../../projections/providers/providers.queries';
 import { LEDGER_KINDS } from '../../projections/wallets/wallets.projection';
@@ -82,7 +82,7 @@ export function registerWalletRoutes(app: HttpApp, ctx: ApiContext): void {
           'Send an `Idempotency-Key` to make retries safe: a repeat of the same top-up (same key, amount and reference) tops up once and answers with the wallet as it is; the same key with another amount or reference is 409 IDEMPOTENCY_KEY_REUSED.',
         params: Params,
         headers: z.object({ 'idempotency-key': z.string().trim().min(1).max(200).optional().describe('makes a retry of this top-up safe') }),
-        body: z.object({ amount_cents: PositiveCents.max(100_000_000), reference: z.string().trim().min(1).max(200).default('top-up') }),
+        body: z.object({ amount_cents: TopUpCents, reference: z.string().trim().min(1).max(200).default('top-up') }),
         response: { 200: Provider, ...problemResponses(...COMMAND_PROBLEMS) },
       },
     },

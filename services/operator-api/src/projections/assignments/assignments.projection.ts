@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { moneyToBigint } from '../upgrade';
 
 export const ASSIGNMENTS_SETUP = `
   create table if not exists operator.assignments (
@@ -19,7 +20,7 @@ export const ASSIGNMENTS_SETUP = `
     level_id text not null,
     level_name text not null,
     order_position integer not null,
-    price_cents integer not null,
+    price_cents bigint not null,
     status text not null default 'active',
     assigned_at timestamptz not null,
     refunded_at timestamptz
@@ -27,6 +28,7 @@ export const ASSIGNMENTS_SETUP = `
   create index if not exists assignments_by_lead on operator.assignments (lead_id, assigned_at desc, assignment_id desc);
   create index if not exists assignments_by_time on operator.assignments (assigned_at desc, assignment_id desc);
   create index if not exists assignments_by_provider on operator.assignments (provider_id, assigned_at desc, assignment_id desc);
+  ${moneyToBigint('assignments', ['price_cents'])}
 `;
 
 export const assignmentsProjection: ProjectionDefinition = {
@@ -64,7 +66,7 @@ export const assignmentsProjection: ProjectionDefinition = {
       const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
       await client.query(
         `insert into operator.assignments (assignment_id, lead_id, niche_id, provider_id, subscription_id, level_id, level_name, order_position, price_cents, assigned_at)
-         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::int[], $10::timestamptz[])
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[], $10::timestamptz[])
          on conflict (assignment_id) do nothing`,
         [col('assignment_id'), col('lead_id'), col('niche_id'), col('provider_id'), col('subscription_id'), col('level_id'), col('level_name'), col('order_position'), col('price_cents'), col('assigned_at')],
       );

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { CursorTime, decodeCursor, encodeCursor, exactTime } from '../../http/cursor';
+import { centsOf } from '../upgrade';
 
 type Db = Pick<pg.Pool, 'query'>;
 
@@ -28,6 +29,12 @@ export interface AssignmentRow {
 const COLUMNS = `a.*, (select p.name from operator.providers p where p.provider_id = a.provider_id) as provider_name, ${exactTime('a.assigned_at')} as key`;
 const SELECT = `select ${COLUMNS} from operator.assignments a`;
 
+/** price_cents is a bigint column (a decimal string from pg): a number from here on, in place. */
+function parsed<R extends { price_cents: number }>(rows: R[]): R[] {
+  for (const row of rows) row.price_cents = centsOf(row.price_cents);
+  return rows;
+}
+
 /** The original plan's page/limit listing of one lead (a lead has few assignments, so an offset is cheap). */
 export async function leadAssignmentsPage(db: Db, leadId: string, page: number, limit: number): Promise<{ total: number; items: AssignmentRow[] }> {
   // One round trip: the lead's total rides along on every row of the page.
@@ -35,7 +42,7 @@ export async function leadAssignmentsPage(db: Db, leadId: string, page: number, 
     `select ${COLUMNS}, count(*) over ()::int as total from operator.assignments a where a.lead_id = $1 order by a.assigned_at desc, a.assignment_id desc limit $2 offset $3`,
     [leadId, limit, (page - 1) * limit],
   );
-  if (rows.length > 0) return { total: rows[0]!.total, items: rows.map(({ total: _, ...row }) => row) };
+  if (rows.length > 0) return { total: rows[0]!.total, items: parsed(rows).map(({ total: _, ...row }) => row) };
   // A page past the end carries no row to tell the total; ask for it.
   const count = await db.query<{ total: number }>(`select count(*)::int as total from operator.assignments where lead_id = $1`, [leadId]);
   return { total: count.rows[0]?.total ?? 0, items: [] };
@@ -73,7 +80,7 @@ export async function listAssignments(db: Db, filter: AssignmentFilter): Promise
     [filter.lead_id ?? null, filter.provider_id ?? null, filter.niche_id ?? null, filter.status ?? null, filter.from ?? null, filter.to ?? null, after?.t ?? null, after?.id ?? null, filter.limit + 1],
   );
   const more = rows.length > filter.limit;
-  const items = more ? rows.slice(0, filter.limit) : rows;
+  const items = parsed(more ? rows.slice(0, filter.limit) : rows);
   const last = items[items.length - 1];
   return { items, next_cursor: more && last ? encodeCursor({ t: last.key, id: last.assignment_id }) : null };
 }

@@ -40,6 +40,8 @@ export const AUDIT_ACTIONS = [
   'subscription.status_changed',
   'dlq.redriven',
   'dlq.discarded',
+  'projection.retry_requested',
+  'projection.event_parked',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -167,6 +169,14 @@ export function auditEntryOf(event: StoredEvent): AuditEntry | undefined {
       const d = event.type === 'DeadLetterRedriven' ? parseDistributionEvent('DeadLetterRedriven', event.data) : parseDistributionEvent('DeadLetterDiscarded', event.data);
       const { actor, seq, lead_id, at: _at, ...details } = d;
       return entry(event.type === 'DeadLetterRedriven' ? 'dlq.redriven' : 'dlq.discarded', actor, `dlq:${seq}`, { lead: lead_id }, details);
+    }
+    case 'ProjectionRetryRequested': {
+      const { actor, projection, at: _at, ...details } = parseDistributionEvent('ProjectionRetryRequested', event.data);
+      return entry('projection.retry_requested', actor, `projection:${projection}`, {}, details);
+    }
+    case 'ProjectionEventParked': {
+      const { actor, projection, at: _at, ...details } = parseDistributionEvent('ProjectionEventParked', event.data);
+      return entry('projection.event_parked', actor, `projection:${projection}`, {}, details);
     }
     default:
       // Rotation claims, charges and selections are recorded by the entries above (started, assignment, skipped).

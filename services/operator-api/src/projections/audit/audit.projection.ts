@@ -75,7 +75,7 @@ export function recordEventAction(db: Db, event: StoredEvent): Promise<void> {
 
 export const auditProjection: ProjectionDefinition = {
   name: 'operator.audit',
-  categories: ['lead', 'niche', 'provider', 'wallet', 'subscription', 'deadletter'],
+  categories: ['lead', 'niche', 'provider', 'wallet', 'subscription', 'deadletter', 'projection'],
   setup: async (client) => void (await client.query(SETUP)),
   apply: (event: StoredEvent, client: pg.PoolClient) => insertEntries(client, [event]),
   // A page's entries in one insert.

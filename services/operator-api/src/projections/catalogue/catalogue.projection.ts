@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { moneyToBigint } from '../upgrade';
 
 const SETUP = `
   create table if not exists operator.niches (
@@ -25,11 +26,12 @@ const SETUP = `
     name text not null,
     order_position integer not null,
     max_recipients integer not null,
-    price_per_lead_cents integer not null,
+    price_per_lead_cents bigint not null,
     active boolean not null,
     version integer not null
   );
   create index if not exists levels_by_niche on operator.levels (niche_id, order_position);
+  ${moneyToBigint('levels', ['price_per_lead_cents'])}
 `;
 
 /** Moves the niche's version (and updated_at) for any event of its stream, once. */

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { moneyToBigint } from '../upgrade';
 
 const SETUP = `
   create table if not exists operator.decisions (
@@ -44,11 +45,12 @@ const SETUP = `
     result text not null,
     reason text,
     detail text,
-    price_cents integer,
+    price_cents bigint,
     assignment_id text,
     recorded_at timestamptz not null
   );
   create index if not exists decision_results_lead on operator.decision_results (lead_id);
+  ${moneyToBigint('decision_results', ['price_cents'])}
 `;
 
 interface ResultRow {
@@ -92,7 +94,7 @@ async function insertResults(client: pg.PoolClient, rows: readonly ResultRow[]):
   const col = <K extends keyof ResultRow>(k: K) => rows.map((r) => r[k]);
   await client.query(
     `insert into operator.decision_results (event_id, lead_id, provider_id, subscription_id, level_id, result, reason, detail, price_cents, assignment_id, recorded_at)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::integer[], $10::text[], $11::timestamptz[])
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::timestamptz[])
      on conflict (event_id) do nothing`,
     [col('event_id'), col('lead_id'), col('provider_id'), col('subscription_id'), col('level_id'), col('result'), col('reason'), col('detail'), col('price_cents'), col('assignment_id'), col('recorded_at')],
   );

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { LevelSnapshot, SkipReason } from '@fairlead/contracts';
+import { centsOf } from '../upgrade';
 
 type Db = Pick<pg.Pool, 'query'>;
 
@@ -92,6 +93,8 @@ export async function findDecisionRecord(db: Db, leadId: string): Promise<Decisi
   const head = header.rows[0];
   if (!head) return undefined;
   const nameOf = new Map(names.rows.map((r) => [r.provider_id, r.name]));
+  // price_cents is a bigint column (a decimal string from pg).
+  for (const r of results.rows) if (r.price_cents !== null) r.price_cents = centsOf(r.price_cents);
   // Per (level, provider), the results of its picks in round order: picks taken back come
   // first (a withdrawn pick is picked again later), then at most one charge decision (a
   // provider is charged for a lead once).

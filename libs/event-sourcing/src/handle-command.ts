@@ -1,0 +1,252 @@
+/**
+ * The one way a command is handled: load the stream's state, decide, append with the
+ * version decided on, and — when someone else appended in between — read again and decide
+ * again, a bounded number of times. Options add what the services need around that loop:
+ * a lock (in-process queue, advisory lock, row lock), rows of the service's own written in
+ * the append's transaction, a loader other than folding the stream (a cache, a snapshot
+ * row), and the caller's own expected version (an If-Match), whose conflict is the
+ * caller's to resolve and is therefore never retried.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { ConcurrencyError, isConcurrencyError, isEventIdConflictError, type NewEvent, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
+import { foldEvents, type Decider, type DomainEvent } from './decider';
+import { TooManyConflictsError } from './errors';
+import { needsTransaction, noLock, Semaphore, takeLock, type KeyedMutex, type LockStrategy } from './locks';
+
+/** What handleCommand works with. `pool` is needed for a database lock or rows alongside (one transaction). */
+export interface CommandHandlingDeps {
+  store: PostgresEventStore;
+  pool?: pg.Pool;
+  /** Ids of events the decider did not name (default: random UUIDs). */
+  newId?: () => string;
+}
+
+/** A stream's state and version (-1: the stream does not exist). */
+export interface Loaded<State> {
+  state: State;
+  version: number;
+}
+
+export interface LoadContext {
+  stream: string;
+  /** The open transaction, when the command runs in one. */
+  tx: pg.ClientBase | undefined;
+  /** Rows a row lock returned (empty for other locks). */
+  lockedRows: readonly Record<string, unknown>[];
+  /** True when an earlier attempt lost a race: a snapshot may be out of step with the stream. */
+  afterConflict: boolean;
+}
+
+export interface CommandOutcome<Event, State> {
+  /** The state after the decided events (after the stored ones when the append was an idempotent repeat). */
+  state: State;
+  /** The state the decision was taken on. */
+  before: State;
+  /** The events decided ([] when the command changed nothing). */
+  events: readonly Event[];
+  /** The stream's version after the command; -1 when it does not exist. */
+  version: number;
+  /** Events new to the store: 0 for a no-op decision or an idempotent repeat of stored events. */
+  appended: number;
+}
+
+export interface HandleCommandOptions<Event extends DomainEvent, State> {
+  /**
+   * A stored event as the decider's event (validate it here), or undefined for an event the
+   * decider does not read (it still counts for the version). Default: its type and data.
+   */
+  decode?: (event: StoredEvent) => Event | undefined;
+  /** Reads the state another way than folding the whole stream (a cache, a snapshot row). */
+  load?: (context: LoadContext) => Promise<Loaded<State>>;
+  /** The version the caller decided against (If-Match): a mismatch throws ConcurrencyError at once, never retried. */
+  expectedVersion?: number | 'no_stream';
+  /** Re-reads after a lost race before TooManyConflictsError (default 5; 0: never retry). */
+  maxConflicts?: number;
+  /** Metadata of every appended event (an event's own metadata is merged over it). */
+  metadata?: Record<string, unknown>;
+  /** How the command waits its turn in the database (default: optimistic only). */
+  lock?: LockStrategy;
+  /**
+   * Queue this process's commands per key (default key: the stream). `slots` bounds the
+   * transactions in flight (default: half the pool, shared by every command on that pool).
+   */
+  inProcess?: { mutex: KeyedMutex; key?: string; slots?: Semaphore };
+  /**
+   * The service's own rows, written in the append's transaction after it — only when
+   * events were appended, so a repeat writes nothing twice.
+   */
+  alongside?: (tx: pg.ClientBase, outcome: CommandOutcome<Event, State>) => Promise<void>;
+}
+
+const DEFAULT_MAX_CONFLICTS = 5;
+
+/** A stream's state by folding its events (the default loader). */
+export async function loadStream<Event extends DomainEvent, State>(
+  store: Pick<PostgresEventStore, 'readStream'>,
+  stream: string,
+  decider: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
+  decode: (event: StoredEvent) => Event | undefined = (e) => ({ type: e.type, data: e.data }) as Event,
+): Promise<Loaded<State>> {
+  const stored = await store.readStream(stream);
+  const events: Event[] = [];
+  for (const e of stored) {
+    const event = decode(e);
+    if (event) events.push(event as Event);
+  }
+  return { state: foldEvents(decider, events), version: stored.at(-1)?.streamVersion ?? -1 };
+}
+
+/** Handles one command on one stream; see the module comment. Throws the decider's refusal as it is. */
+export async function handleCommand<Command, Event extends DomainEvent, State>(
+  deps: CommandHandlingDeps,
+  stream: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  options: HandleCommandOptions<Event, State> = {},
+): Promise<CommandOutcome<Event, State>> {
+  const inTransaction = needsTransaction(options.lock ?? noLock) || options.alongside !== undefined;
+  if (inTransaction && !deps.pool) throw new Error(`handleCommand on ${stream}: a database lock or rows alongside need deps.pool`);
+  const run = () => handle(deps, stream, decider, command, options, inTransaction);
+  const bounded = inTransaction ? () => transactionSlots(deps.pool!, options.inProcess?.slots).run(run) : run;
+  const queue = options.inProcess;
+  return queue ? queue.mutex.run(queue.key ?? stream, bounded) : bounded();
+}
+
+const poolSlots = new WeakMap<pg.Pool, Semaphore>();
+
+/**
+ * A command in a transaction holds one pooled connection and reads the stream on another:
+ * with every connection held by commands waiting for a lock, the one holding it could not
+ * read. So the transactions in flight on a pool are bounded — by the caller's semaphore, or
+ * by one per pool at half its size.
+ */
+function transactionSlots(pool: pg.Pool, slots: Semaphore | undefined): Semaphore {
+  if (slots) return slots;
+  let shared = poolSlots.get(pool);
+  if (!shared) poolSlots.set(pool, (shared = new Semaphore(Math.max(1, Math.floor((pool.options.max ?? 10) / 2)))));
+  return shared;
+}
+
+async function handle<Command, Event extends DomainEvent, State>(
+  deps: CommandHandlingDeps,
+  stream: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  options: HandleCommandOptions<Event, State>,
+  inTransaction: boolean,
+): Promise<CommandOutcome<Event, State>> {
+  const lock = options.lock ?? noLock;
+  const maxConflicts = options.maxConflicts ?? DEFAULT_MAX_CONFLICTS;
+  const load =
+    options.load ?? ((context: LoadContext) => loadStream(deps.store, context.stream, decider, options.decode));
+
+  for (let conflicts = 0; ; conflicts++) {
+    const attempt = inTransaction ? attemptInTransaction : attemptAlone;
+    try {
+      return await attempt(deps, stream, decider, command, options, load, lock, conflicts > 0);
+    } catch (error) {
+      if (!isConflict(error) || options.expectedVersion !== undefined) throw error;
+      if (conflicts >= maxConflicts) throw new TooManyConflictsError(stream, conflicts + 1, error);
+    }
+  }
+}
+
+type Loader<State> = (context: LoadContext) => Promise<Loaded<State>>;
+
+async function attemptAlone<Command, Event extends DomainEvent, State>(
+  deps: CommandHandlingDeps,
+  stream: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  options: HandleCommandOptions<Event, State>,
+  load: Loader<State>,
+  _lock: LockStrategy,
+  afterConflict: boolean,
+): Promise<CommandOutcome<Event, State>> {
+  const loaded = await load({ stream, tx: undefined, lockedRows: [], afterConflict });
+  const decided = decideOn(stream, decider, command, loaded, options);
+  if (decided.length === 0) return noChange(loaded);
+  const result = await deps.store.append(stream, toNewEvents(deps, decided, options), expectedOf(loaded));
+  if (result.appended === 0) return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
+  return applied(decider, loaded, decided, result.appended);
+}
+
+async function attemptInTransaction<Command, Event extends DomainEvent, State>(
+  deps: CommandHandlingDeps,
+  stream: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  options: HandleCommandOptions<Event, State>,
+  load: Loader<State>,
+  lock: LockStrategy,
+  afterConflict: boolean,
+): Promise<CommandOutcome<Event, State>> {
+  const tx = await deps.pool!.connect();
+  let broken: Error | undefined;
+  try {
+    await tx.query('begin');
+    const lockedRows = await takeLock(tx, lock);
+    const loaded = await load({ stream, tx, lockedRows, afterConflict });
+    const decided = decideOn(stream, decider, command, loaded, options);
+    if (decided.length === 0) {
+      await tx.query('commit');
+      return noChange(loaded);
+    }
+    const result = await deps.store.appendInTransaction(tx, stream, toNewEvents(deps, decided, options), expectedOf(loaded));
+    if (result.appended === 0) {
+      // Every event was stored already (a retry of a committed command): the stream says where it stands.
+      await tx.query('commit');
+      return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
+    }
+    const outcome = applied(decider, loaded, decided, result.appended);
+    await options.alongside?.(tx, outcome);
+    await tx.query('commit');
+    return outcome;
+  } catch (error) {
+    // A connection that cannot even roll back is discarded, not returned to the pool.
+    await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
+    throw error;
+  } finally {
+    tx.release(broken);
+  }
+}
+
+function decideOn<Command, Event extends DomainEvent, State>(
+  stream: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  loaded: Loaded<State>,
+  options: HandleCommandOptions<Event, State>,
+): readonly Event[] {
+  const expected = options.expectedVersion;
+  if (expected !== undefined && (expected === 'no_stream' ? loaded.version !== -1 : loaded.version !== expected)) {
+    throw new ConcurrencyError(stream, expected, loaded.version === -1 ? undefined : loaded.version);
+  }
+  return decider.decide(command, loaded.state);
+}
+
+function toNewEvents(deps: CommandHandlingDeps, events: readonly DomainEvent[], options: { metadata?: Record<string, unknown> }): NewEvent[] {
+  const newId = deps.newId ?? randomUUID;
+  return events.map((e) => ({
+    id: e.id ?? newId(),
+    type: e.type,
+    data: e.data,
+    metadata: e.metadata ? { ...options.metadata, ...e.metadata } : (options.metadata ?? {}),
+  }));
+}
+
+const expectedOf = (loaded: Loaded<unknown>) => (loaded.version === -1 ? ('no_stream' as const) : loaded.version);
+
+const noChange = <Event, State>(loaded: Loaded<State>): CommandOutcome<Event, State> => ({ state: loaded.state, before: loaded.state, events: [], version: loaded.version, appended: 0 });
+
+function repeated<Event, State>(now: Loaded<State>, before: Loaded<State>, events: readonly Event[]): CommandOutcome<Event, State> {
+  return { state: now.state, before: before.state, events, version: now.version, appended: 0 };
+}
+
+function applied<Command, Event extends DomainEvent, State>(decider: Decider<Command, Event, State>, loaded: Loaded<State>, events: readonly Event[], appended: number): CommandOutcome<Event, State> {
+  return { state: foldEvents(decider, events, loaded.state), before: loaded.state, events, version: loaded.version + events.length, appended };
+}
+
+/** Someone else wrote to the stream between our read and our append. */
+const isConflict = (error: unknown): boolean => isConcurrencyError(error) || isEventIdConflictError(error);

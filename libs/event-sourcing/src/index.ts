@@ -1,0 +1,12 @@
+export { foldEvents, type Decider, type DomainEvent, type Workflow } from './decider';
+export {
+  handleCommand,
+  loadStream,
+  type CommandHandlingDeps,
+  type CommandOutcome,
+  type HandleCommandOptions,
+  type LoadContext,
+  type Loaded,
+} from './handle-command';
+export { advisoryLock, KeyedMutex, noLock, rowLock, Semaphore, type LockStrategy } from './locks';
+export { isTooManyConflictsError, TooManyConflictsError } from './errors';

@@ -1,0 +1,93 @@
+/**
+ * How a command waits its turn on a stream, beside the optimistic check every append makes.
+ *
+ * - `none`: only the expected-version check; a loser of a race re-reads and re-decides.
+ * - `keyedMutex`: commands of one key run one at a time in this process (arrival order),
+ *   so they queue in memory instead of losing races on the database.
+ * - `advisory`: a PostgreSQL transaction-level advisory lock on the key, so instances that
+ *   share the database take turns too; the state read after taking it is the latest.
+ * - `row`: `select … for update` of the rows that hold the aggregate's snapshot (billing's
+ *   wallet rows): the lock and the state's source in one statement.
+ *
+ * In-process queueing (a KeyedMutex, and a Semaphore bounding the transactions in flight)
+ * combines with any of them — `handleCommand`'s `inProcess` option — which is what a
+ * service wants under load: its own commands on one key queue in memory without holding
+ * connections, and other instances are kept out by the database.
+ */
+import type pg from 'pg';
+
+export type LockStrategy =
+  | { kind: 'none' }
+  | { kind: 'advisory'; key: string }
+  | { kind: 'row'; sql: string; params: readonly unknown[] };
+
+export const noLock: LockStrategy = Object.freeze({ kind: 'none' });
+
+/** A transaction-level advisory lock on `key` (hashed to 64 bits by PostgreSQL). */
+export const advisoryLock = (key: string): LockStrategy => ({ kind: 'advisory', key });
+
+/** Row locks taken by `sql` (which must end in `for update`); its rows reach the loader. */
+export const rowLock = (sql: string, params: readonly unknown[]): LockStrategy => {
+  if (!/\bfor\s+(no\s+key\s+)?update\b/i.test(sql)) throw new Error('a row lock needs a query that ends in FOR UPDATE');
+  return { kind: 'row', sql, params };
+};
+
+/** Whether the strategy needs a transaction of its own (database locks do; `none` does not). */
+export const needsTransaction = (lock: LockStrategy): boolean => lock.kind !== 'none';
+
+/** Takes the lock inside the open transaction on `tx`; returns the locked rows for `row`. */
+export async function takeLock(tx: pg.ClientBase, lock: LockStrategy): Promise<readonly Record<string, unknown>[]> {
+  switch (lock.kind) {
+    case 'none':
+      return [];
+    case 'advisory':
+      // Released by commit or rollback.
+      await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lock.key]);
+      return [];
+    case 'row': {
+      const { rows } = await tx.query<Record<string, unknown>>(lock.sql, [...lock.params]);
+      return rows;
+    }
+  }
+}
+
+/** Runs tasks one at a time per key, in arrival order; different keys run in parallel. */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
+/** At most `limit` tasks at once; the others wait in arrival order. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`a semaphore needs a positive limit, got ${limit}`);
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export { DeciderSpecification, type GivenResult, type WhenResult } from './decider-specification';
