@@ -16,7 +16,11 @@
  * last, one line of JSON (top-level figures: the durable setting's).
  *
  * BENCH_LEADS (3000), BENCH_WINDOW (250), BENCH_WARMUP (300), BENCH_RATE (100),
- * BENCH_RATE_SECONDS (30), BENCH_BASELINE_LEADS (3000) change the run. BENCH_PROFILE=1
+ * BENCH_RATE_SECONDS (30), BENCH_BASELINE_LEADS (3000) change the run. BENCH_COMMIT
+ * (both, on, off) picks the commit settings measured. BENCH_REPLICAS=2 runs two processes
+ * of every service on a local three-node NATS cluster with three-replica streams
+ * (BENCH_NATS_CLUSTER=1|3|5 sets the nodes), to compare with the single-replica figure.
+ * BENCH_PROFILE=1
  * (BENCH_PROFILE_DIR to keep the files)
  * runs every service under `node --cpu-prof` and counts NATS messages (slower; for the
  * profile, not for the figures). Other variables (e.g. DISTRIBUTION_CONCURRENCY) reach
@@ -27,7 +31,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
-import { subjectsFor } from '@fairlead/contracts';
+import { MONEY_LIMITS, subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
 import { measureBaseline } from './distribution/baseline';
@@ -36,10 +40,15 @@ import { openBenchInfra } from './distribution/infra';
 import { fixedRate, OutcomeTracker, publisher, saturate } from './distribution/load';
 import { startObserving } from './distribution/observe';
 import { enableStatements } from './distribution/pg-stats';
-import { pidByCommandLine, servicesToRun, startServices, tail, type CpuSource, type RunningService } from './distribution/processes';
+import { servicesToRun, startServices, tail, type CpuSource, type RunningService } from './distribution/processes';
 
 /** BENCH_WITH=operator-api,notification adds the rest of `npm start` to the five services measured. */
 const SERVICES = servicesToRun(process.env.BENCH_WITH);
+/** BENCH_REPLICAS=2: two processes of every service, on a three-node NATS cluster unless BENCH_NATS_CLUSTER says otherwise. */
+const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 1);
+const NATS_NODES = Number(process.env.BENCH_NATS_CLUSTER ?? (REPLICAS > 1 ? 3 : 1));
+if (!Number.isInteger(REPLICAS) || REPLICAS < 1 || REPLICAS > 5) throw new Error(`BENCH_REPLICAS: expected 1 to 5, got ${process.env.BENCH_REPLICAS}`);
+if (![1, 3, 5].includes(NATS_NODES)) throw new Error(`BENCH_NATS_CLUSTER: expected 1, 3 or 5, got ${process.env.BENCH_NATS_CLUSTER}`);
 import { summariseProfiles, type ProfileSummary } from './distribution/profile';
 import { printReport, type MeasuredPhase, type SettingRun } from './distribution/report';
 import { commander, LEVELS, seedMarket } from './distribution/seed';
@@ -54,23 +63,24 @@ const BASELINE_LEADS = num('BENCH_BASELINE_LEADS', 3_000);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const NICHES = 5;
 const PROVIDERS_PER_LEVEL = 50;
-// Enough for every lead of the run: nobody is declined or paused for lack of funds.
-const BALANCE_CENTS = 500_000_000;
+// Enough for every lead of the run (both commit settings: about $5,000 per Gold provider),
+// nobody declined or paused for lack of funds; one top-up, so within MONEY_LIMITS.maxTopUpCents.
+const BALANCE_CENTS = MONEY_LIMITS.maxTopUpCents;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (line: string) => process.stderr.write(`bench:distribution | ${line}\n`);
 
 const loadBefore = loadavg();
-const infra = await openBenchInfra();
+const infra = await openBenchInfra({ natsNodes: NATS_NODES });
 let services: RunningService[] = [];
 try {
   const subjects = subjectsFor(infra.namespace);
   const pool = new pg.Pool({ connectionString: infra.databaseUrl, max: 6 });
   const store = createPostgresEventStore({ pool });
   await store.migrate();
-  const nc = await connectNats({ servers: infra.natsUrl, name: 'bench-distribution' });
+  const nc = await connectNats({ servers: infra.natsUrl.split(','), name: 'bench-distribution' });
   const js = jetstream(nc);
-  await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects));
+  await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects, { replicas: infra.natsNodes }));
   const statements = await enableStatements(pool);
 
   // BENCH_PROFILE_DIR keeps the .cpuprofile files (open them in Chrome DevTools); else they go with the temp dir.
@@ -79,7 +89,8 @@ try {
   services = await startServices({
     repoRoot,
     workDir: infra.workDir,
-    env: { DATABASE_URL: infra.databaseUrl, NATS_URL: infra.natsUrl, NATS_NAMESPACE: infra.namespace, LOG_LEVEL: 'warn' },
+    env: { DATABASE_URL: infra.databaseUrl, NATS_URL: infra.natsUrl, NATS_NAMESPACE: infra.namespace, NATS_STREAM_REPLICAS: String(infra.natsNodes), LOG_LEVEL: 'warn' },
+    replicas: REPLICAS,
     perService: { relay: { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) } },
     services: SERVICES,
     ...(PROFILE ? { profile: SERVICES, profileDir } : {}),
@@ -93,11 +104,10 @@ try {
 
   const tracker = new OutcomeTracker(nc, subjects);
   const pub = publisher(js, subjects, tracker);
-  const cpu: Record<string, CpuSource> = Object.fromEntries(services.map((s) => [s.name, { pid: s.pid }]));
+  const cpu: Record<string, CpuSource> = Object.fromEntries(services.map((s) => [s.instance, { pid: s.pid }]));
   const postmaster = await infra.postgresPid();
   if (postmaster) cpu.postgres = { tree: postmaster };
-  const natsPid = infra.natsMarker ? await pidByCommandLine(infra.natsMarker) : undefined;
-  if (natsPid) cpu['nats-server'] = { pid: natsPid };
+  infra.natsPids().forEach((pid, i) => (cpu[infra.natsNodes > 1 ? `nats-server n${i + 1}` : 'nats-server'] = { pid }));
   cpu.benchmark = { pid: process.pid };
 
   // Durable commits first (the headline, as `npm start` runs), then without, on the same services.
@@ -151,11 +161,11 @@ try {
   await Promise.all(services.map((s) => s.stop()));
   const profiles: Record<string, ProfileSummary | undefined> = {};
   if (PROFILE) {
-    for (const name of SERVICES) profiles[name] = await summariseProfiles(join(profileDir, name), measured[0]!.saturation.cost.window, repoRoot);
+    for (const s of services) profiles[s.instance] = await summariseProfiles(join(profileDir, s.instance), measured[0]!.saturation.cost.window, repoRoot);
   }
   for (const s of services) {
     const text = await tail(s.logFile, 5);
-    if (text.trim()) log(`${s.name} said (last lines):\n${text}`);
+    if (text.trim()) log(`${s.instance} said (last lines):\n${text}`);
   }
   services = [];
 
@@ -177,7 +187,7 @@ try {
     rate: RATE,
     runs,
     profiles,
-    topology: { replicas: 1, natsNodes: 1 },
+    topology: { replicas: REPLICAS, natsNodes: infra.natsNodes },
   });
 } finally {
   await Promise.all(services.map((s) => s.stop()));

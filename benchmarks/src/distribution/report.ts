@@ -181,10 +181,10 @@ export function printReport(r: Report): void {
     out.push(`    ${p.origins.map((o) => `${o.origin} ${fmt(100 * o.share, 1)}%`).join(', ')}`);
     for (const f of p.functions) out.push(`    ${pad(fmt(100 * f.share, 1), 5)}%  ${f.name}`);
   }
-  out.push('', `${'setting'.padEnd(24)} ${pad('leads/s', 8)} ${pad('baseline', 9)} ${pad('ratio', 6)} ${pad(`p99 @${r.rate}/s`, 11)}`);
+  out.push('', `${'setting'.padEnd(34)} ${pad('leads/s', 8)} ${pad('baseline', 9)} ${pad('ratio', 6)} ${pad(`p99 @${r.rate}/s`, 11)}`);
   for (const [i, run] of r.runs.entries()) {
     const f = figures(run);
-    out.push(`${`${run.setting}${i === 0 ? ' (headline)' : ''}`.padEnd(24)} ${pad(fmt(f.leads_per_s, 1), 8)} ${pad(fmt(f.baseline_leads_per_s, 1), 9)} ${pad(fmt(f.ratio, 3), 6)} ${pad(`${f.p99_ms} ms`, 11)}`);
+    out.push(`${`${run.setting}${i === 0 ? ' (headline)' : ''}`.padEnd(34)} ${pad(fmt(f.leads_per_s, 1), 8)} ${pad(fmt(f.baseline_leads_per_s, 1), 9)} ${pad(fmt(f.ratio, 3), 6)} ${pad(`${f.p99_ms} ms`, 11)}`);
   }
   for (const line of out) console.log(line);
   const [headline, ...others] = r.runs;
