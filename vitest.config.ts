@@ -8,7 +8,9 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '.data/**'],
     globalSetup: ['libs/testing/src/global-setup.ts'],
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Hooks start servers and service processes: on a loaded machine that takes minutes
+    // (they wait for readiness, so a quick machine does not wait longer).
+    hookTimeout: 300_000,
     pool: 'forks',
     reporters: ['default', './libs/testing/src/summary-reporter.ts'],
   },

@@ -10,10 +10,17 @@
  *   3. events appended per lead (every stream), CPU per process, PostgreSQL's side;
  *   4. a baseline on the same PostgreSQL: one transaction per lead that locks the wallets
  *      and writes the assignment and ledger rows, niches in parallel.
- * Prints a table and, last, one line of JSON.
+ * Steps 1–4 run twice on the same services: with `synchronous_commit=on` (durable, as
+ * `npm start` runs PostgreSQL: the headline) and with `off` (BENCH_COMMIT=both, the
+ * default; `on` or `off` measures one). Prints a table per setting, a comparison and,
+ * last, one line of JSON (top-level figures: the durable setting's).
  *
  * BENCH_LEADS (3000), BENCH_WINDOW (250), BENCH_WARMUP (300), BENCH_RATE (100),
- * BENCH_RATE_SECONDS (30), BENCH_BASELINE_LEADS (3000) change the run. BENCH_PROFILE=1
+ * BENCH_RATE_SECONDS (30), BENCH_BASELINE_LEADS (3000) change the run. BENCH_COMMIT
+ * (both, on, off) picks the commit settings measured. BENCH_REPLICAS=2 runs two processes
+ * of every service on a local three-node NATS cluster with three-replica streams
+ * (BENCH_NATS_CLUSTER=1|3|5 sets the nodes), to compare with the single-replica figure.
+ * BENCH_PROFILE=1
  * (BENCH_PROFILE_DIR to keep the files)
  * runs every service under `node --cpu-prof` and counts NATS messages (slower; for the
  * profile, not for the figures). Other variables (e.g. DISTRIBUTION_CONCURRENCY) reach
@@ -24,20 +31,26 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
-import { subjectsFor } from '@fairlead/contracts';
+import { MONEY_LIMITS, subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
 import { measureBaseline } from './distribution/baseline';
+import { commitSettingsToMeasure, currentSynchronousCommit, setSynchronousCommit, type CommitSetting } from './distribution/commit-setting';
 import { openBenchInfra } from './distribution/infra';
 import { fixedRate, OutcomeTracker, publisher, saturate } from './distribution/load';
 import { startObserving } from './distribution/observe';
 import { enableStatements } from './distribution/pg-stats';
-import { pidByCommandLine, servicesToRun, startServices, tail, type CpuSource, type RunningService } from './distribution/processes';
+import { servicesToRun, startServices, tail, type CpuSource, type RunningService } from './distribution/processes';
 
 /** BENCH_WITH=operator-api,notification adds the rest of `npm start` to the five services measured. */
 const SERVICES = servicesToRun(process.env.BENCH_WITH);
+/** BENCH_REPLICAS=2: two processes of every service, on a three-node NATS cluster unless BENCH_NATS_CLUSTER says otherwise. */
+const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 1);
+const NATS_NODES = Number(process.env.BENCH_NATS_CLUSTER ?? (REPLICAS > 1 ? 3 : 1));
+if (!Number.isInteger(REPLICAS) || REPLICAS < 1 || REPLICAS > 5) throw new Error(`BENCH_REPLICAS: expected 1 to 5, got ${process.env.BENCH_REPLICAS}`);
+if (![1, 3, 5].includes(NATS_NODES)) throw new Error(`BENCH_NATS_CLUSTER: expected 1, 3 or 5, got ${process.env.BENCH_NATS_CLUSTER}`);
 import { summariseProfiles, type ProfileSummary } from './distribution/profile';
-import { printReport, type MeasuredPhase } from './distribution/report';
+import { printReport, type MeasuredPhase, type SettingRun } from './distribution/report';
 import { commander, LEVELS, seedMarket } from './distribution/seed';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -50,23 +63,24 @@ const BASELINE_LEADS = num('BENCH_BASELINE_LEADS', 3_000);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const NICHES = 5;
 const PROVIDERS_PER_LEVEL = 50;
-// Enough for every lead of the run: nobody is declined or paused for lack of funds.
-const BALANCE_CENTS = 500_000_000;
+// Enough for every lead of the run (both commit settings: about $5,000 per Gold provider),
+// nobody declined or paused for lack of funds; one top-up, so within MONEY_LIMITS.maxTopUpCents.
+const BALANCE_CENTS = MONEY_LIMITS.maxTopUpCents;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (line: string) => process.stderr.write(`bench:distribution | ${line}\n`);
 
 const loadBefore = loadavg();
-const infra = await openBenchInfra();
+const infra = await openBenchInfra({ natsNodes: NATS_NODES });
 let services: RunningService[] = [];
 try {
   const subjects = subjectsFor(infra.namespace);
   const pool = new pg.Pool({ connectionString: infra.databaseUrl, max: 6 });
   const store = createPostgresEventStore({ pool });
   await store.migrate();
-  const nc = await connectNats({ servers: infra.natsUrl, name: 'bench-distribution' });
+  const nc = await connectNats({ servers: infra.natsUrl.split(','), name: 'bench-distribution' });
   const js = jetstream(nc);
-  await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects));
+  await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects, { replicas: infra.natsNodes }));
   const statements = await enableStatements(pool);
 
   // BENCH_PROFILE_DIR keeps the .cpuprofile files (open them in Chrome DevTools); else they go with the temp dir.
@@ -75,7 +89,8 @@ try {
   services = await startServices({
     repoRoot,
     workDir: infra.workDir,
-    env: { DATABASE_URL: infra.databaseUrl, NATS_URL: infra.natsUrl, NATS_NAMESPACE: infra.namespace, LOG_LEVEL: 'warn' },
+    env: { DATABASE_URL: infra.databaseUrl, NATS_URL: infra.natsUrl, NATS_NAMESPACE: infra.namespace, NATS_STREAM_REPLICAS: String(infra.natsNodes), LOG_LEVEL: 'warn' },
+    replicas: REPLICAS,
     perService: { relay: { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) } },
     services: SERVICES,
     ...(PROFILE ? { profile: SERVICES, profileDir } : {}),
@@ -89,26 +104,36 @@ try {
 
   const tracker = new OutcomeTracker(nc, subjects);
   const pub = publisher(js, subjects, tracker);
-  const cpu: Record<string, CpuSource> = Object.fromEntries(services.map((s) => [s.name, { pid: s.pid }]));
+  const cpu: Record<string, CpuSource> = Object.fromEntries(services.map((s) => [s.instance, { pid: s.pid }]));
   const postmaster = await infra.postgresPid();
   if (postmaster) cpu.postgres = { tree: postmaster };
-  const natsPid = infra.natsMarker ? await pidByCommandLine(infra.natsMarker) : undefined;
-  if (natsPid) cpu['nats-server'] = { pid: natsPid };
+  infra.natsPids().forEach((pid, i) => (cpu[infra.natsNodes > 1 ? `nats-server n${i + 1}` : 'nats-server'] = { pid }));
   cpu.benchmark = { pid: process.pid };
 
-  log(`warm-up: ${WARMUP} leads…`);
-  await saturate(pub, tracker, { count: WARMUP, window: WINDOW, niches: nicheIds, phase: 'warmup' });
+  // Durable commits first (the headline, as `npm start` runs), then without, on the same services.
+  const settings = commitSettingsToMeasure(process.env.BENCH_COMMIT, infra.ownPostgres);
+  const measured: { setting: string; commit: CommitSetting | undefined; saturation: MeasuredPhase; fixed: MeasuredPhase; failedAttempts: number }[] = [];
+  for (const commit of settings === 'server' ? [undefined] : settings) {
+    if (commit) await setSynchronousCommit(infra.serverUrl, commit);
+    const setting = `synchronous_commit=${commit ?? (await currentSynchronousCommit(infra.databaseUrl))}`;
+    const tag = commit ?? 'server';
+    const failedBefore = tracker.failedAttempts;
+    log(`${setting}: warm-up: ${WARMUP} leads…`);
+    await saturate(pub, tracker, { count: WARMUP, window: WINDOW, niches: nicheIds, phase: `warmup-${tag}` });
 
-  log(`saturation: ${LEADS} leads, at most ${WINDOW} in flight…`);
-  const saturationObserver = await startObserving({ pool, cpu, statements, ...(PROFILE ? { traffic: { nc, namespace: infra.namespace } } : {}) });
-  const saturationResult = await saturate(pub, tracker, { count: LEADS, window: WINDOW, niches: nicheIds, phase: 'saturation' });
-  const saturation: MeasuredPhase = { name: 'saturation', result: saturationResult, cost: await saturationObserver.finish() };
-  log(`saturation: ${(LEADS / ((saturationResult.endedAt - saturationResult.startedAt) / 1000)).toFixed(1)} leads/s`);
+    log(`${setting}: saturation: ${LEADS} leads, at most ${WINDOW} in flight…`);
+    const profiling = PROFILE && measured.length === 0;
+    const saturationObserver = await startObserving({ pool, cpu, statements, ...(profiling ? { traffic: { nc, namespace: infra.namespace } } : {}) });
+    const saturationResult = await saturate(pub, tracker, { count: LEADS, window: WINDOW, niches: nicheIds, phase: `saturation-${tag}` });
+    const saturation: MeasuredPhase = { name: 'saturation', result: saturationResult, cost: await saturationObserver.finish() };
+    log(`${setting}: saturation: ${(LEADS / ((saturationResult.endedAt - saturationResult.startedAt) / 1000)).toFixed(1)} leads/s`);
 
-  log(`fixed rate: ${RATE} leads/s for ${RATE_SECONDS} s…`);
-  const fixedObserver = await startObserving({ pool, cpu, statements });
-  const fixedResult = await fixedRate(pub, tracker, { ratePerSecond: RATE, durationS: RATE_SECONDS, niches: nicheIds, phase: 'fixed' });
-  const fixed: MeasuredPhase = { name: 'fixed', result: fixedResult, cost: await fixedObserver.finish() };
+    log(`${setting}: fixed rate: ${RATE} leads/s for ${RATE_SECONDS} s…`);
+    const fixedObserver = await startObserving({ pool, cpu, statements });
+    const fixedResult = await fixedRate(pub, tracker, { ratePerSecond: RATE, durationS: RATE_SECONDS, niches: nicheIds, phase: `fixed-${tag}` });
+    const fixed: MeasuredPhase = { name: 'fixed', result: fixedResult, cost: await fixedObserver.finish() };
+    measured.push({ setting, commit, saturation, fixed, failedAttempts: tracker.failedAttempts - failedBefore });
+  }
   tracker.close();
 
   // Cheap checks that the figures are of a correct run, straight from billing's tables.
@@ -136,16 +161,21 @@ try {
   await Promise.all(services.map((s) => s.stop()));
   const profiles: Record<string, ProfileSummary | undefined> = {};
   if (PROFILE) {
-    for (const name of SERVICES) profiles[name] = await summariseProfiles(join(profileDir, name), saturation.cost.window, repoRoot);
+    for (const s of services) profiles[s.instance] = await summariseProfiles(join(profileDir, s.instance), measured[0]!.saturation.cost.window, repoRoot);
   }
   for (const s of services) {
     const text = await tail(s.logFile, 5);
-    if (text.trim()) log(`${s.name} said (last lines):\n${text}`);
+    if (text.trim()) log(`${s.instance} said (last lines):\n${text}`);
   }
   services = [];
 
-  log(`baseline: ${BASELINE_LEADS} leads directly in PostgreSQL…`);
-  const baseline = await measureBaseline(infra.databaseUrl, { niches, levels: LEVELS, leads: BASELINE_LEADS, balanceCents: BALANCE_CENTS });
+  const runs: SettingRun[] = [];
+  for (const m of measured) {
+    if (m.commit) await setSynchronousCommit(infra.serverUrl, m.commit);
+    log(`${m.setting}: baseline: ${BASELINE_LEADS} leads directly in PostgreSQL…`);
+    const baseline = await measureBaseline(infra.databaseUrl, { niches, levels: LEVELS, leads: BASELINE_LEADS, balanceCents: BALANCE_CENTS });
+    runs.push({ setting: m.setting, saturation: m.saturation, fixed: m.fixed, baseline, failedAttempts: m.failedAttempts });
+  }
 
   await drainAndClose(nc);
   await store.close();
@@ -155,11 +185,9 @@ try {
     market: { niches: NICHES, providersPerLevel: PROVIDERS_PER_LEVEL, levels: LEVELS },
     window: WINDOW,
     rate: RATE,
-    saturation,
-    fixed,
-    baseline,
+    runs,
     profiles,
-    failedAttempts: tracker.failedAttempts,
+    topology: { replicas: REPLICAS, natsNodes: infra.natsNodes },
   });
 } finally {
   await Promise.all(services.map((s) => s.stop()));

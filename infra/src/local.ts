@@ -1,10 +1,14 @@
 import { resolve } from 'node:path';
+import { startNatsServer, type RunningNats } from './nats';
+import { startNatsCluster } from './nats-cluster';
 import { ensureDatabase, startEmbeddedPostgres } from './postgres';
-import { startNatsServer } from './nats';
 
 export interface LocalInfrastructure {
   databaseUrl: string;
+  /** One URL, or a cluster's URLs comma separated. */
   natsUrl: string;
+  /** Replicas the streams should have: the number of local nats-server nodes (1 with NATS_URL). */
+  streamReplicas: number;
   /** Which parts this process started (and so stops): external URLs are left alone. */
   started: { postgres: boolean; nats: boolean };
   stop(): Promise<void>;
@@ -17,46 +21,104 @@ export interface LocalInfrastructureOptions {
   databaseUrl?: string | undefined;
   natsUrl?: string | undefined;
   postgresPort: number;
+  /** Client port of the nats-server (of the first node; the others follow it). */
   natsPort: number;
+  /** 1 (default): one nats-server; 3: a local cluster, client ports natsPort…+2, route ports natsPort+100…+102. */
+  natsNodes?: number;
   /** Database to create and use on the embedded server. */
   databaseName: string;
   log: (line: string) => void;
 }
 
+/** Route ports of a local cluster sit this far above its client ports. */
+const ROUTE_PORT_OFFSET = 100;
+
 /**
- * The bootstrap of `npm start`: persistent embedded PostgreSQL and a local nats-server
- * with JetStream under `.data/`, unless DATABASE_URL / NATS_URL point elsewhere.
+ * The bootstrap of `npm start`: persistent embedded PostgreSQL (durable commits) and a
+ * local nats-server with JetStream — or a local cluster of them — under `.data/`, unless
+ * DATABASE_URL / NATS_URL point elsewhere. A server that dies is said loudly and started
+ * again (with a growing delay) until stop().
  */
 export async function startLocalInfrastructure(options: LocalInfrastructureOptions): Promise<LocalInfrastructure> {
   const stops: Array<() => Promise<void>> = [];
+  let stopping = false;
+  const { log } = options;
+  /** Restarts a server that died, for as long as it takes. */
+  const revive = (label: string, restart: () => Promise<void>) => (description: string) => {
+    if (stopping) return;
+    log(`${label} ${description} unexpectedly; restarting it`);
+    void (async () => {
+      for (let attempt = 1; !stopping; attempt++) {
+        try {
+          await restart();
+          log(`${label} is running again`);
+          return;
+        } catch (error) {
+          const delay = Math.min(30_000, 1_000 * 2 ** (attempt - 1));
+          log(`${label} did not start again (${(error as Error).message.split('\n')[0]}); next try in ${delay / 1_000} s`);
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    })();
+  };
+
   let databaseUrl = options.databaseUrl;
   let natsUrl = options.natsUrl;
+  const nodes = options.natsNodes ?? 1;
   try {
     if (!databaseUrl) {
-      options.log(`starting embedded PostgreSQL on 127.0.0.1:${options.postgresPort} (data in ${resolve(options.dataRoot, 'postgres')})`);
+      const dataDir = resolve(options.dataRoot, 'postgres');
+      log(`starting embedded PostgreSQL on 127.0.0.1:${options.postgresPort} (data in ${dataDir})`);
+      let restart: () => Promise<void> = async () => undefined;
       const pg = await startEmbeddedPostgres({
-        dataDir: resolve(options.dataRoot, 'postgres'),
+        dataDir,
         port: options.postgresPort,
         persistent: true,
+        onNotice: log,
+        onUnexpectedExit: (d) => revive('PostgreSQL', () => restart())(d),
       });
+      restart = pg.restart;
       stops.push(pg.stop);
       databaseUrl = await ensureDatabase(pg.url, options.databaseName);
     }
     if (!natsUrl) {
-      options.log(`starting nats-server with JetStream on 127.0.0.1:${options.natsPort}`);
-      const nats = await startNatsServer({ port: options.natsPort, storeDir: resolve(options.dataRoot, 'nats') });
-      stops.push(nats.stop);
-      natsUrl = nats.url;
+      if (nodes === 1) {
+        log(`starting nats-server with JetStream on 127.0.0.1:${options.natsPort}`);
+        const server: RunningNats = await startNatsServer({
+          port: options.natsPort,
+          storeDir: resolve(options.dataRoot, 'nats'),
+          onUnexpectedExit: (d) => revive('nats-server', () => server.restart())(d),
+        });
+        stops.push(server.stop);
+        natsUrl = server.url;
+      } else {
+        const ports = Array.from({ length: nodes }, (_, i) => options.natsPort + i);
+        log(`starting a ${nodes}-node nats-server cluster with JetStream on 127.0.0.1:${ports.join(', ')}`);
+        const byName = new Map<string, RunningNats>();
+        const cluster = await startNatsCluster({
+          ports,
+          clusterPorts: ports.map((p) => p + ROUTE_PORT_OFFSET),
+          dir: resolve(options.dataRoot, 'nats-cluster'),
+          onUnexpectedExit: (node, d) => revive(`nats-server ${node}`, () => byName.get(node)!.restart())(d),
+        });
+        for (const n of cluster.nodes) byName.set(n.name, n.server);
+        stops.push(cluster.stop);
+        natsUrl = cluster.url;
+      }
     }
   } catch (error) {
+    stopping = true;
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     throw error;
   }
   return {
     databaseUrl,
     natsUrl,
+    streamReplicas: options.natsUrl ? 1 : nodes,
     started: { postgres: !options.databaseUrl, nats: !options.natsUrl },
     stop: async () => {
+      stopping = true;
+      // NATS first: the services are gone by now, and PostgreSQL holds the record.
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
     },
   };

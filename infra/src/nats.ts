@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 
 export interface NatsServerOptions {
@@ -9,6 +9,10 @@ export interface NatsServerOptions {
   storeDir: string;
   /** Receives server log lines; silent by default. */
   onLog?: (line: string) => void;
+  /** More command-line arguments (e.g. `['-c', 'node.conf']` for a cluster node's configuration). */
+  extraArgs?: readonly string[];
+  /** Called when the server exits without stop() or kill() (a crash, someone's kill). */
+  onUnexpectedExit?: (description: string) => void;
 }
 
 export interface RunningNats {
@@ -20,6 +24,8 @@ export interface RunningNats {
   kill(): Promise<void>;
   /** Starts the server again on the same port and store, after stop() or kill(). */
   restart(): Promise<void>;
+  /** The server's pid while it runs. */
+  pid(): number | undefined;
 }
 
 const INSTALL_HINT =
@@ -71,35 +77,57 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
   const storeDir = resolve(options.storeDir);
   await mkdir(storeDir, { recursive: true });
   const log = options.onLog ?? (() => undefined);
+  const pidFile = join(storeDir, 'nats-server.pid');
+  await stopLeftoverServer(pidFile, storeDir, log);
   let child: ChildProcess | undefined;
+  let expectingExit = false;
 
   const launch = async (): Promise<void> => {
-    const proc = spawn(binary, ['-a', '127.0.0.1', '-p', String(options.port), '-js', '-sd', storeDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    expectingExit = false;
+    const args = ['-a', '127.0.0.1', '-p', String(options.port), '-js', '-sd', storeDir, '-P', pidFile, ...(options.extraArgs ?? [])];
+    // A session of its own: a terminal's Ctrl-C reaches our supervisor, which stops the
+    // services first and then this server.
+    const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child = proc;
-    await new Promise<void>((resolveReady, reject) => {
+    const exited = new Promise<string>((r) => proc.once('exit', (code, signal) => r(signal ? `killed by ${signal}` : `exited with code ${code}`)));
+    let ready = false;
+    void exited.then((description) => {
+      if (child === proc) child = undefined;
+      // A server that never got ready is the start's failure, thrown by launch().
+      if (ready && !expectingExit) options.onUnexpectedExit?.(description);
+    });
+    const readiness = new Promise<void>((resolveReady, reject) => {
       let output = '';
       const timer = setTimeout(() => reject(new Error(`nats-server did not become ready:\n${output}`)), 20_000);
       const onData = (chunk: Buffer) => {
         const text = chunk.toString();
         output += text;
         for (const line of text.split('\n')) if (line) log(line);
-        if (output.includes('Server is ready')) {
+        if (!ready && output.includes('Server is ready')) {
+          ready = true;
           clearTimeout(timer);
           resolveReady();
         }
       };
       proc.stdout?.on('data', onData);
       proc.stderr?.on('data', onData);
-      proc.once('exit', (code) => {
+      void exited.then((description) => {
+        if (ready) return;
         clearTimeout(timer);
-        reject(new Error(`nats-server exited with ${code} before it was ready:\n${output}`));
+        reject(new Error(`nats-server ${description} before it was ready:\n${output}`));
       });
     });
+    try {
+      await readiness;
+    } catch (error) {
+      // Not ready in time: a server left running would hold the port and the store.
+      proc.kill('SIGKILL');
+      throw error;
+    }
   };
 
   const terminate = async (signal: NodeJS.Signals): Promise<void> => {
+    expectingExit = true;
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
@@ -120,5 +148,30 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
       await terminate('SIGTERM');
       await launch();
     },
+    pid: () => child?.pid,
   };
+}
+
+/**
+ * A server of an earlier run that was killed together with its owner (kill -9) still holds
+ * the port and the store: it is stopped, so this start can go on. Only a nats-server whose
+ * command line names this store directory is touched.
+ */
+async function stopLeftoverServer(pidFile: string, storeDir: string, log: (line: string) => void): Promise<void> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  if (!cmdline.some((arg) => arg.endsWith('nats-server')) || !cmdline.includes(storeDir)) return;
+  log(`a nats-server of an earlier run still uses ${storeDir} (pid ${pid}); stopping it`);
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -52,15 +52,39 @@ export function servicePorts(env: Readonly<Record<string, string | undefined>> =
   return ports;
 }
 
+/** Ports of the second replica of a service are 10 above the first's, and so on. */
+export const REPLICA_PORT_STEP = 10;
+
 export interface ServiceEntry {
+  /** The service (its folder under services/). */
   name: string;
+  /** The process: the service's name for the first replica, `<name>-<n>` for the n-th. */
+  instance: string;
+  /** 1 for the first replica. */
+  replica: number;
   port: number;
   entrypoint: string;
 }
 
-/** Services of the repository that have a process entrypoint (services/<name>/src/main.ts), on their ports under `env`. */
-export function discoverServices(repoRoot: string, env: Readonly<Record<string, string | undefined>> = process.env): ServiceEntry[] {
-  return Object.entries(servicePorts(env))
+export interface DiscoverOptions {
+  /** Processes per service (default 1). */
+  replicas?: number;
+}
+
+/**
+ * Service processes of the repository that have an entrypoint (services/<name>/src/main.ts),
+ * on their ports under `env` (servicePorts), replicas after the first ones.
+ */
+export function discoverServices(repoRoot: string, env: Readonly<Record<string, string | undefined>> = process.env, options: DiscoverOptions = {}): ServiceEntry[] {
+  const replicas = options.replicas ?? 1;
+  const found = Object.entries(servicePorts(env))
     .map(([name, port]) => ({ name, port, entrypoint: resolve(repoRoot, 'services', name, 'src', 'main.ts') }))
     .filter((s) => existsSync(s.entrypoint));
+  const entries: ServiceEntry[] = [];
+  for (let replica = 1; replica <= replicas; replica++) {
+    for (const s of found) {
+      entries.push({ ...s, replica, instance: replica === 1 ? s.name : `${s.name}-${replica}`, port: s.port + (replica - 1) * REPLICA_PORT_STEP });
+    }
+  }
+  return entries;
 }

@@ -17,6 +17,19 @@ export const startConfigSchema = z.object({
     .meta({ description: 'where the local servers keep their data (and the development JWT secret)', envDefault: '.data' }),
   FAIRLEAD_PG_PORT: localPort().default(54329).describe('port of the embedded PostgreSQL'),
   FAIRLEAD_NATS_PORT: localPort().default(42229).describe('port of the local nats-server'),
+  FAIRLEAD_NATS_CLUSTER: z.coerce
+    .number()
+    .int()
+    .refine((n) => n === 1 || n === 3 || n === 5, 'expected 1, 3 or 5 nodes')
+    .default(1)
+    .describe('nodes of the local nats-server: 3 (or 5) starts a local cluster whose streams have three replicas'),
+  FAIRLEAD_REPLICAS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5)
+    .default(1)
+    .describe('processes per service npm start runs (ports of replica n: the first replica\'s + 10 × (n − 1))'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('log level of every service npm start runs'),
   FAIRLEAD_WATCH: z
     .enum(['true', 'false', '1', '0'])

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DistributionEventData } from '@fairlead/contracts';
-import { waitFor } from '@fairlead/testing';
+import { SETUP_TIMEOUT_MS, waitFor } from '@fairlead/testing';
 import { checkInvariants, collectFacts } from '../support/invariants';
 import { seedNiche, seedProvider, seedSubscription, unique, type SeededNiche } from '../support/seed';
 import { leadPayload, startDistributionSystem, type DistributionSystem } from '../support/system';
@@ -17,7 +17,7 @@ let system: DistributionSystem;
 
 beforeAll(async () => {
   system = await startDistributionSystem('load', { backoffMs: BACKOFF_MS });
-}, 180_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await system?.close();
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams, type DistributionEventData } from '@fairlead/contracts';
 import { publishDurable } from '@fairlead/messaging';
 import { toOutgoingMessage } from '@fairlead/relay';
-import { waitFor } from '@fairlead/testing';
+import { SETUP_TIMEOUT_MS, waitFor } from '@fairlead/testing';
 import { balanceOf, seedNiche, seedProvider, seedSubscription, unique } from '../support/seed';
 import { leadPayload, operatorToken, startDistributionSystem, type DistributionSystem } from '../support/system';
 
@@ -16,7 +16,7 @@ let system: DistributionSystem;
 
 beforeAll(async () => {
   system = await startDistributionSystem('scenarios', { operatorApi: true });
-}, 180_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await system?.close();
 });

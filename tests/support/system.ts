@@ -26,7 +26,7 @@ import { connectNats, declareStreams, fairleadStreams, publishDurable, request }
 import { createTestDatabase, startServiceProcesses, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 
 export const DISTRIBUTION_SERVICES = ['relay', 'rotation', 'billing', 'fairness', 'intake'] as const;
-export type DistributionServiceName = (typeof DISTRIBUTION_SERVICES)[number] | 'operator-api';
+export type DistributionServiceName = (typeof DISTRIBUTION_SERVICES)[number] | 'operator-api' | 'notification';
 
 export interface SystemOptions {
   /** Retry delays of distribution work items (ms); short so that tests see retries. */
@@ -35,6 +35,14 @@ export interface SystemOptions {
   env?: Partial<Record<DistributionServiceName, Record<string, string>>>;
   /** Also run the operator API (its read models serve the status of each lead). */
   operatorApi?: boolean;
+  /** Also run the notification service (emails to the local mail catcher). */
+  notification?: boolean;
+  /** NATS to use instead of the test run's server (e.g. a local cluster's URLs, comma separated). */
+  natsUrl?: string;
+  /** Replicas of the streams (3 on a three-node cluster). */
+  streamReplicas?: number;
+  /** Processes per service (default 1): replicas share durable consumers, locks and read models. */
+  replicas?: number;
 }
 
 /** HS256 secret of the operator-facing APIs in tests (operator API, intake); tokens are minted with it (see operatorToken). */
@@ -63,7 +71,10 @@ export interface DistributionSystem {
   js: JetStreamClient;
   jsm: JetStreamManager;
   subjects: Subjects;
+  /** The first process of each service. */
   services: Record<DistributionServiceName, ServiceProcess>;
+  /** Every process of each service (`replicas` of them). */
+  replicas: Record<DistributionServiceName, ServiceProcess[]>;
   command<S extends CommandService, V extends CommandVerb<S>>(service: S, verb: V, body: CommandRequest<S, V>, timeoutMs?: number): Promise<CommandReply<S, V>>;
   /** Publishes `lead.approved` as an upstream system does. */
   publishLead(lead: LeadApprovedV1Input): Promise<void>;
@@ -91,14 +102,15 @@ export async function startDistributionSystem(label: string, options: SystemOpti
   const db = await createTestDatabase(label);
   const store = createPostgresEventStore({ pool: db.pool });
   await store.migrate();
-  const nc = await connectNats({ servers: testNatsUrl(), name: `${label}-test` });
+  const natsUrl = options.natsUrl ?? testNatsUrl();
+  const nc = await connectNats({ servers: natsUrl.split(','), name: `${label}-test` });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const subjects = subjectsFor(testNamespace(label));
-  await declareStreams(jsm, fairleadStreams(subjects));
+  await declareStreams(jsm, fairleadStreams(subjects, { replicas: options.streamReplicas ?? 1 }));
 
   const backoff = (options.backoffMs ?? [200, 400, 800, 1600, 3200]).join(',');
-  const common = { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: subjects.namespace };
+  const common = { DATABASE_URL: db.url, NATS_URL: natsUrl, NATS_NAMESPACE: subjects.namespace, NATS_STREAM_REPLICAS: String(options.streamReplicas ?? 1) };
   const extra: Record<DistributionServiceName, Record<string, string>> = {
     'operator-api': { JWT_SECRET: TEST_JWT_SECRET },
     intake: { RETRY_BACKOFF_MS: backoff, ...TEST_CREDENTIALS_ENV },
@@ -106,12 +118,29 @@ export async function startDistributionSystem(label: string, options: SystemOpti
     rotation: {},
     billing: {},
     fairness: { RETRY_BACKOFF_MS: backoff, ACK_WAIT_MS: '5000' },
+    notification: { RETRY_BACKOFF_MS: backoff, JWT_SECRET: TEST_JWT_SECRET },
   };
-  const names: DistributionServiceName[] = [...DISTRIBUTION_SERVICES, ...(options.operatorApi ? (['operator-api'] as const) : [])];
-  // Five to six processes compiling and starting at once on a loaded 2-core machine can take
-  // well over the default 30 s to answer /readyz (a restart waits as long).
-  const started = await startServiceProcesses(names.map((name) => ({ service: name, readyTimeoutMs: 120_000, env: { ...common, ...extra[name], ...options.env?.[name] } })));
-  const services = Object.fromEntries(names.map((name, i) => [name, started[i]!])) as Record<DistributionServiceName, ServiceProcess>;
+  const names: DistributionServiceName[] = [
+    ...DISTRIBUTION_SERVICES,
+    ...(options.operatorApi ? (['operator-api'] as const) : []),
+    ...(options.notification ? (['notification'] as const) : []),
+  ];
+  const copies = options.replicas ?? 1;
+  const started: ServiceProcess[] = [];
+  const replicas = Object.fromEntries(names.map((name) => [name, [] as ServiceProcess[]])) as Record<DistributionServiceName, ServiceProcess[]>;
+  // One process of each service at a time (a wave of replicas after the first): starting a
+  // dozen processes at once on two busy cores can outlast any readiness deadline.
+  for (let copy = 0; copy < copies; copy++) {
+    try {
+      const wave = await startServiceProcesses(names.map((name) => ({ service: name, env: { ...common, ...extra[name], ...options.env?.[name] } })));
+      started.push(...wave);
+      wave.forEach((p, i) => replicas[names[i]!].push(p));
+    } catch (error) {
+      await Promise.allSettled(started.map((p) => p.stop()));
+      throw error;
+    }
+  }
+  const services = Object.fromEntries(names.map((name) => [name, replicas[name][0]!])) as Record<DistributionServiceName, ServiceProcess>;
 
   const system: DistributionSystem = {
     db,
@@ -121,6 +150,7 @@ export async function startDistributionSystem(label: string, options: SystemOpti
     jsm,
     subjects,
     services,
+    replicas,
     command: async (service, verb, body, timeoutMs = 10_000) => {
       const entry = (COMMANDS[service] as Record<string, { reply: ZodType }>)[verb]!;
       return (await request(nc, subjects.command(service, verb), body, { responseSchema: entry.reply, timeoutMs })) as never;
@@ -151,7 +181,7 @@ export async function startDistributionSystem(label: string, options: SystemOpti
       );
     },
     close: async () => {
-      await Promise.all(Object.values(services).map((s) => s.stop()));
+      await Promise.all(started.map((s) => s.stop()));
       for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
       await nc.close();
       await store.close();

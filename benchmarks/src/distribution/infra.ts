@@ -6,14 +6,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, startEmbeddedPostgres, startNatsServer, type RunningNats, type RunningPostgres } from '@fairlead/infra';
+import { freePort, startEmbeddedPostgres, startNatsCluster, startNatsServer, type RunningNats, type RunningNatsCluster, type RunningPostgres } from '@fairlead/infra';
 
 export interface BenchInfra {
   databaseUrl: string;
+  /** The server's own database URL (for server-wide settings). */
+  serverUrl: string;
+  /** True when PostgreSQL is ours (embedded): its configuration may be changed. */
+  ownPostgres: boolean;
   natsUrl: string;
   /** Empty on servers of our own; `bench_<hex>` on shared ones. */
   namespace: string;
@@ -21,19 +25,24 @@ export interface BenchInfra {
   origin: string;
   /** Pid of the postmaster (embedded only), to count PostgreSQL's CPU time. */
   postgresPid(): Promise<number | undefined>;
-  /** Path fragment unique to our nats-server's command line (embedded only). */
-  natsMarker: string | undefined;
+  /** Pids of our nats-server nodes (none with NATS_URL), to count their CPU time. */
+  natsPids(): number[];
+  /** nats-server nodes: 1, or the local cluster's size (BENCH_NATS_CLUSTER); 1 with NATS_URL. */
+  natsNodes: number;
   /** Scratch directory for logs and profiles, removed by dispose(). */
   workDir: string;
   dispose(): Promise<void>;
 }
 
-export async function openBenchInfra(): Promise<BenchInfra> {
+/** `natsNodes` > 1 starts a local cluster of that many nodes (streams then want as many replicas). */
+export async function openBenchInfra(options: { natsNodes?: number } = {}): Promise<BenchInfra> {
+  const natsNodes = options.natsNodes ?? 1;
   const workDir = await mkdtemp(join(tmpdir(), 'fairlead-bench-distribution-'));
   // PostgreSQL runs as its own system user when we are root; it must reach its data dir.
   await chmod(workDir, 0o755);
   let postgres: RunningPostgres | undefined;
   let nats: RunningNats | undefined;
+  let cluster: RunningNatsCluster | undefined;
   const dataDir = join(workDir, 'postgres');
   const natsDir = join(workDir, 'nats');
   const suffix = randomBytes(4).toString('hex');
@@ -43,6 +52,7 @@ export async function openBenchInfra(): Promise<BenchInfra> {
   const dispose = async () => {
     if (databaseName && serverUrl) await admin(serverUrl, `drop database if exists ${databaseName} with (force)`).catch(() => undefined);
     await nats?.stop().catch(() => undefined);
+    await cluster?.stop().catch(() => undefined);
     await postgres?.stop().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });
   };
@@ -52,6 +62,8 @@ export async function openBenchInfra(): Promise<BenchInfra> {
         dataDir,
         port: await freePort(),
         persistent: false,
+        // Durable as `npm start`; the benchmark switches to `off` for its comparison itself.
+        synchronousCommit: 'on',
         extraFlags: [
           '-c', 'shared_preload_libraries=pg_stat_statements',
           '-c', 'pg_stat_statements.track=all',
@@ -65,7 +77,11 @@ export async function openBenchInfra(): Promise<BenchInfra> {
       });
       serverUrl = postgres.url;
     }
-    if (!natsUrl) {
+    if (!natsUrl && natsNodes > 1) {
+      const ports = await distinctFreePorts(2 * natsNodes);
+      cluster = await startNatsCluster({ ports: ports.slice(0, natsNodes), clusterPorts: ports.slice(natsNodes), dir: join(workDir, 'nats-cluster') });
+      natsUrl = cluster.url;
+    } else if (!natsUrl) {
       nats = await startNatsServer({ port: await freePort(), storeDir: natsDir });
       natsUrl = nats.url;
     }
@@ -80,15 +96,14 @@ export async function openBenchInfra(): Promise<BenchInfra> {
   url.pathname = `/${databaseName}`;
   return {
     databaseUrl: url.toString(),
+    serverUrl,
+    ownPostgres: postgres !== undefined,
     natsUrl,
-    namespace: nats ? '' : `bench_${suffix}`,
-    origin: `${postgres ? 'embedded PostgreSQL' : 'DATABASE_URL'} + ${nats ? 'own nats-server' : 'NATS_URL'}`,
-    postgresPid: async () => {
-      if (!postgres) return undefined;
-      const first = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0];
-      return first ? Number(first) : undefined;
-    },
-    natsMarker: nats ? natsDir : undefined,
+    namespace: nats || cluster ? '' : `bench_${suffix}`,
+    origin: `${postgres ? 'embedded PostgreSQL' : 'DATABASE_URL'} + ${cluster ? `own ${natsNodes}-node nats-server cluster` : nats ? 'own nats-server' : 'NATS_URL'}`,
+    postgresPid: async () => postgres?.pid(),
+    natsPids: () => [nats?.pid(), ...(cluster?.nodes.map((n) => n.server.pid()) ?? [])].filter((p): p is number => p !== undefined),
+    natsNodes: cluster ? natsNodes : 1,
     workDir,
     dispose,
   };
@@ -102,4 +117,10 @@ async function admin(url: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
 }

@@ -30,6 +30,8 @@ export function servicesToRun(withList: string | undefined): ServiceName[] {
 
 export interface RunningService {
   name: ServiceName;
+  /** The process: `fairness`, or `fairness-2` for a second replica. */
+  instance: string;
   port: number;
   pid: number;
   logFile: string;
@@ -44,13 +46,17 @@ export interface StartServicesOptions {
   perService?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Which services (default: SERVICES). */
   services?: readonly ServiceName[];
-  /** Services run under `--cpu-prof`, writing into `<profileDir>/<service>/`. */
+  /** Processes per service (BENCH_REPLICAS; default 1). */
+  replicas?: number;
+  /** Services run under `--cpu-prof`, writing into `<profileDir>/<instance>/`. */
   profile?: readonly ServiceName[];
   profileDir?: string;
 }
 
 export async function startServices(options: StartServicesOptions): Promise<RunningService[]> {
-  const started = await Promise.allSettled((options.services ?? SERVICES).map((name) => startOne(name, options)));
+  const replicas = options.replicas ?? 1;
+  const plan = Array.from({ length: replicas }, (_, r) => (options.services ?? SERVICES).map((name) => ({ name, instance: r === 0 ? name : `${name}-${r + 1}` }))).flat();
+  const started = await Promise.allSettled(plan.map(({ name, instance }) => startOne(name, instance, options)));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
     await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
@@ -59,13 +65,13 @@ export async function startServices(options: StartServicesOptions): Promise<Runn
   return started.map((s) => (s as PromiseFulfilledResult<RunningService>).value);
 }
 
-async function startOne(name: ServiceName, options: StartServicesOptions): Promise<RunningService> {
+async function startOne(name: ServiceName, instance: string, options: StartServicesOptions): Promise<RunningService> {
   const port = await freePort();
-  const logFile = join(options.workDir, `${name}.log`);
+  const logFile = join(options.workDir, `${instance}.log`);
   const log = createWriteStream(logFile);
   const nodeArgs: string[] = [];
   if (options.profile?.includes(name) && options.profileDir) {
-    const dir = join(options.profileDir, name);
+    const dir = join(options.profileDir, instance);
     await mkdir(dir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
@@ -86,24 +92,29 @@ async function startOne(name: ServiceName, options: StartServicesOptions): Promi
     }
     log.end();
   };
-  const deadline = Date.now() + 60_000;
+  // Generous: a loaded machine starts a service in minutes, not seconds.
+  const deadline = Date.now() + 180_000;
+  let last = 'not listening yet';
   for (;;) {
     if (child.exitCode !== null) {
       await stop();
-      throw new Error(`${name} exited with ${child.exitCode} before it was ready:\n${await tail(logFile)}`);
+      throw new Error(`${instance} exited with ${child.exitCode} before it was ready:\n${await tail(logFile)}`);
     }
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (res) => res.status === 200,
+      async (res) => {
+        last = `/readyz answered ${res.status} ${(await res.text()).slice(0, 300)}`;
+        return res.status === 200;
+      },
       () => false,
     );
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`${name} was not ready within 60 s:\n${await tail(logFile)}`);
+      throw new Error(`${instance} was not ready within 180 s (${last}):\n${await tail(logFile)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { name, port, pid: child.pid!, logFile, stop };
+  return { name, instance, port, pid: child.pid!, logFile, stop };
 }
 
 export async function tail(file: string, lines = 30): Promise<string> {
@@ -136,16 +147,6 @@ export async function childrenOf(parent: number): Promise<number[]> {
     if (ppid === parent) pids.push(Number(entry));
   }
   return pids;
-}
-
-/** The pid of a process whose command line contains `marker` (our nats-server). */
-export async function pidByCommandLine(marker: string): Promise<number | undefined> {
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(marker) && cmdline.includes('nats-server')) return Number(entry);
-  }
-  return undefined;
 }
 
 /** What to count: one pid, or a parent with every child it has now or had (PostgreSQL). */

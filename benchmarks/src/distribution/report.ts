@@ -12,16 +12,26 @@ export interface MeasuredPhase {
   cost: PhaseCost;
 }
 
+/** One commit setting's measurements (the same services, seeded market and run). */
+export interface SettingRun {
+  /** `synchronous_commit=on` / `off` (or the server's own setting with DATABASE_URL). */
+  setting: string;
+  saturation: MeasuredPhase;
+  fixed: MeasuredPhase;
+  baseline: BaselineResult;
+  failedAttempts: number;
+}
+
 export interface Report {
   machine: string[];
   market: { niches: number; providersPerLevel: number; levels: readonly LevelSpec[] };
   window: number;
   rate: number;
-  saturation: MeasuredPhase;
-  fixed: MeasuredPhase;
-  baseline: BaselineResult;
+  /** The headline (durable) first. */
+  runs: SettingRun[];
   profiles: Record<string, ProfileSummary | undefined>;
-  failedAttempts: number;
+  /** Service processes per service and nats-server nodes (1 and 1 unless BENCH_REPLICAS / BENCH_NATS_CLUSTER). */
+  topology: { replicas: number; natsNodes: number };
 }
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -105,54 +115,87 @@ function costLines(phase: MeasuredPhase): string[] {
   return lines;
 }
 
+function runLines(r: Report, run: SettingRun): string[] {
+  const sat = latencies(run.saturation.result.leads);
+  const fixed = latencies(run.fixed.result.leads);
+  const leadsPerSecond = throughput(run.saturation.result);
+  const out: string[] = [];
+  out.push(
+    '',
+    `── ${run.setting} ──`,
+    `${'phase'.padEnd(44)} ${pad('leads', 6)} ${pad('seconds', 8)} ${pad('leads/s', 8)} ${pad('p50', 6)} ${pad('p95', 6)} ${pad('p99', 6)} ${pad('max', 6)}  (ms, publish → outcome recorded)`,
+  );
+  const row = (name: string, phase: PhaseResult, l: Latencies) =>
+    `${name.padEnd(44)} ${pad(phase.leads.length, 6)} ${pad(fmt((phase.endedAt - phase.startedAt) / 1_000, 1), 8)} ${pad(fmt(throughput(phase), 1), 8)} ` +
+    `${pad(fmt(percentile(l.recorded, 50)), 6)} ${pad(fmt(percentile(l.recorded, 95)), 6)} ${pad(fmt(percentile(l.recorded, 99)), 6)} ${pad(fmt(l.recorded.at(-1)!), 6)}`;
+  out.push(row(`saturation (≤ ${r.window} leads in flight)`, run.saturation.result, sat));
+  out.push(row(`fixed rate ${r.rate}/s`, run.fixed.result, fixed));
+  out.push(
+    `${`baseline: pg only, 1 tx/lead, ${r.market.niches} in parallel`.padEnd(44)} ${pad(run.baseline.leads, 6)} ${pad(fmt(run.baseline.seconds, 1), 8)} ${pad(fmt(run.baseline.leadsPerSecond, 1), 8)}`,
+  );
+  out.push(
+    '',
+    `fixed rate, publish → relayed outcome seen by a subscriber: p50 ${fmt(percentile(fixed.relayed, 50))} ms, p95 ${fmt(percentile(fixed.relayed, 95))} ms, p99 ${fmt(percentile(fixed.relayed, 99))} ms`,
+    `outcomes: saturation ${outcomes(run.saturation.result.leads)}; fixed rate ${outcomes(run.fixed.result.leads)}; failed attempts ${run.failedAttempts}`,
+    `system / baseline = ${fmt(leadsPerSecond / run.baseline.leadsPerSecond, 3)}`,
+  );
+  out.push('', `saturation phase costs (${run.saturation.result.leads.length} leads):`, ...costLines(run.saturation));
+  out.push('', `fixed-rate phase costs (${run.fixed.result.leads.length} leads):`, ...costLines(run.fixed).slice(0, 4));
+  return out;
+}
+
+/** The figures of one setting for the JSON line. */
+function figures(run: SettingRun) {
+  const fixed = latencies(run.fixed.result.leads);
+  const leadsPerSecond = throughput(run.saturation.result);
+  return {
+    leads_per_s: Math.round(leadsPerSecond * 10) / 10,
+    p50_ms: Math.round(percentile(fixed.recorded, 50)),
+    p95_ms: Math.round(percentile(fixed.recorded, 95)),
+    p99_ms: Math.round(percentile(fixed.recorded, 99)),
+    events_per_lead: Math.round((run.saturation.cost.events.total / run.saturation.result.leads.length) * 100) / 100,
+    baseline_leads_per_s: Math.round(run.baseline.leadsPerSecond * 10) / 10,
+    ratio: Math.round((leadsPerSecond / run.baseline.leadsPerSecond) * 1000) / 1000,
+  };
+}
+
+/**
+ * The tables of every setting measured, a comparison, and one line of JSON whose top-level
+ * figures are the first (durable) setting's; the others follow under their setting's name.
+ */
 export function printReport(r: Report): void {
-  const sat = latencies(r.saturation.result.leads);
-  const fixed = latencies(r.fixed.result.leads);
-  const leadsPerSecond = throughput(r.saturation.result);
   const assignmentsPerLead = r.market.levels.reduce((s, l) => s + l.max_recipients, 0);
-  const eventsPerLead = r.saturation.cost.events.total / r.saturation.result.leads.length;
   const out: string[] = [];
   out.push('', `bench:distribution — ${new Date().toISOString()}`);
   for (const line of r.machine) out.push(`  ${line}`);
   out.push(
     `  market: ${r.market.niches} niches × ${r.market.levels.length} levels (${r.market.levels.map((l) => `${l.name} ${l.max_recipients}×${l.price_per_lead_cents}¢`).join(', ')}) × ` +
       `${r.market.providersPerLevel} providers per level; ${assignmentsPerLead} assignments per lead`,
-    '',
-    `${'phase'.padEnd(44)} ${pad('leads', 6)} ${pad('seconds', 8)} ${pad('leads/s', 8)} ${pad('p50', 6)} ${pad('p95', 6)} ${pad('p99', 6)} ${pad('max', 6)}  (ms, publish → outcome recorded)`,
+    `  topology: ${r.topology.replicas} process${r.topology.replicas === 1 ? '' : 'es'} per service, ${r.topology.natsNodes} nats-server node${r.topology.natsNodes === 1 ? '' : 's'}` +
+      (r.topology.natsNodes > 1 ? ` (streams with ${r.topology.natsNodes} replicas)` : ''),
   );
-  const row = (name: string, phase: PhaseResult, l: Latencies) =>
-    `${name.padEnd(44)} ${pad(phase.leads.length, 6)} ${pad(fmt((phase.endedAt - phase.startedAt) / 1_000, 1), 8)} ${pad(fmt(throughput(phase), 1), 8)} ` +
-    `${pad(fmt(percentile(l.recorded, 50)), 6)} ${pad(fmt(percentile(l.recorded, 95)), 6)} ${pad(fmt(percentile(l.recorded, 99)), 6)} ${pad(fmt(l.recorded.at(-1)!), 6)}`;
-  out.push(row(`saturation (≤ ${r.window} leads in flight)`, r.saturation.result, sat));
-  out.push(row(`fixed rate ${r.rate}/s`, r.fixed.result, fixed));
-  out.push(
-    `${`baseline: pg only, 1 tx/lead, ${r.market.niches} in parallel`.padEnd(44)} ${pad(r.baseline.leads, 6)} ${pad(fmt(r.baseline.seconds, 1), 8)} ${pad(fmt(r.baseline.leadsPerSecond, 1), 8)}`,
-  );
-  out.push(
-    '',
-    `fixed rate, publish → relayed outcome seen by a subscriber: p50 ${fmt(percentile(fixed.relayed, 50))} ms, p95 ${fmt(percentile(fixed.relayed, 95))} ms, p99 ${fmt(percentile(fixed.relayed, 99))} ms`,
-    `outcomes: saturation ${outcomes(r.saturation.result.leads)}; fixed rate ${outcomes(r.fixed.result.leads)}; failed attempts ${r.failedAttempts}`,
-    `system / baseline = ${fmt(leadsPerSecond / r.baseline.leadsPerSecond, 3)}`,
-  );
-  out.push('', `saturation phase costs (${r.saturation.result.leads.length} leads):`, ...costLines(r.saturation));
-  out.push('', `fixed-rate phase costs (${r.fixed.result.leads.length} leads):`, ...costLines(r.fixed).slice(0, 4));
+  for (const run of r.runs) out.push(...runLines(r, run));
   for (const [service, p] of Object.entries(r.profiles)) {
     if (!p) continue;
-    out.push('', `profile of ${service} during saturation: ${fmt(p.totalMs / 1_000, 1)} s sampled, idle ${fmt(100 * p.idleShare, 0)}%; self time of the busy part by origin:`);
+    out.push('', `profile of ${service} during the first saturation phase: ${fmt(p.totalMs / 1_000, 1)} s sampled, idle ${fmt(100 * p.idleShare, 0)}%; self time of the busy part by origin:`);
     out.push(`    ${p.origins.map((o) => `${o.origin} ${fmt(100 * o.share, 1)}%`).join(', ')}`);
     for (const f of p.functions) out.push(`    ${pad(fmt(100 * f.share, 1), 5)}%  ${f.name}`);
   }
-  out.push('', `Goal: ≥ 300 leads/s sustained, p99 ≤ 250 ms at 100 leads/s.`);
+  out.push('', `${'setting'.padEnd(34)} ${pad('leads/s', 8)} ${pad('baseline', 9)} ${pad('ratio', 6)} ${pad(`p99 @${r.rate}/s`, 11)}`);
+  for (const [i, run] of r.runs.entries()) {
+    const f = figures(run);
+    out.push(`${`${run.setting}${i === 0 ? ' (headline)' : ''}`.padEnd(34)} ${pad(fmt(f.leads_per_s, 1), 8)} ${pad(fmt(f.baseline_leads_per_s, 1), 9)} ${pad(fmt(f.ratio, 3), 6)} ${pad(`${f.p99_ms} ms`, 11)}`);
+  }
   for (const line of out) console.log(line);
+  const [headline, ...others] = r.runs;
   console.log(
     JSON.stringify({
       bench: 'distribution',
-      leads_per_s: Math.round(leadsPerSecond * 10) / 10,
-      p50_ms: Math.round(percentile(fixed.recorded, 50)),
-      p95_ms: Math.round(percentile(fixed.recorded, 95)),
-      p99_ms: Math.round(percentile(fixed.recorded, 99)),
-      events_per_lead: Math.round(eventsPerLead * 100) / 100,
-      baseline_leads_per_s: Math.round(r.baseline.leadsPerSecond * 10) / 10,
+      setting: headline!.setting,
+      replicas: r.topology.replicas,
+      nats_nodes: r.topology.natsNodes,
+      ...figures(headline!),
+      ...Object.fromEntries(others.map((run) => [run.setting, figures(run)])),
     }),
   );
 }

@@ -173,7 +173,7 @@ function levelName(levelId: string): string {
   return levels.find((l) => levelId.endsWith(`-${l.name.toLowerCase()}`))?.name ?? levelId;
 }
 
-async function waitForServices(services: string[], timeoutMs = 180_000): Promise<void> {
+async function waitForServices(services: string[], timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const name of services) {
     for (;;) {

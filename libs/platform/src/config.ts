@@ -70,6 +70,13 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('pino log level: fatal, error, warn, info, debug, trace or silent'),
   DATABASE_URL: env.postgresUrl().describe('PostgreSQL of the event store and the read models (postgres://user:password@host:5432/db)'),
   NATS_URL: env.natsServers().describe('NATS server(s) with JetStream, comma separated (nats://host:4222)'),
+  NATS_STREAM_REPLICAS: z.coerce
+    .number({ error: 'expected a number of replicas' })
+    .int()
+    .min(1)
+    .max(5)
+    .default(1)
+    .describe('replicas of the JetStream streams a service declares: 1 on one server, 3 on a three-node cluster'),
   NATS_NAMESPACE: z
     .string()
     .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, "_" and "-" only')

@@ -34,24 +34,34 @@ export class CheckpointTable {
     return row ? { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) } : START;
   }
 
+  /**
+   * Moves the row forward to `checkpoint`; never back: a second process of the same service
+   * (a replica) may have stored a later position, which must stand.
+   */
   async write(db: Queryable, name: string, checkpoint: Checkpoint): Promise<void> {
-    await db.query(
-      `insert into ${this.table} (name, transaction_id, global_position, updated_at) values ($1, $2, $3, now())
-       on conflict (name) do update set transaction_id = excluded.transaction_id,
-         global_position = excluded.global_position, updated_at = now()`,
-      [name, checkpoint.transactionId.toString(), checkpoint.globalPosition.toString()],
+    await writeCheckpoints(this, db, [name], checkpoint);
+  }
+
+  /** The stored checkpoints of these projections (START for one without a row). */
+  async readMany(db: Queryable, names: readonly string[]): Promise<Map<string, Checkpoint>> {
+    const { rows } = await db.query<{ name: string; transaction_id: string; global_position: string }>(
+      `select name, transaction_id::text, global_position::text from ${this.table} where name = any($1::text[])`,
+      [names],
     );
+    const found = new Map(rows.map((r) => [r.name, { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) }]));
+    return new Map(names.map((n) => [n, found.get(n) ?? START]));
   }
 }
 
-/** Several projectors' rows moved to one position, in one statement (a projector group's page). */
+/** Several projectors' rows moved forward to one position, in one statement (a projector group's page); never back. */
 export async function writeCheckpoints(table: CheckpointTable, db: Queryable, names: readonly string[], checkpoint: Checkpoint): Promise<void> {
   if (names.length === 0) return;
   await db.query(
-    `insert into ${table.table} (name, transaction_id, global_position, updated_at)
+    `insert into ${table.table} as c (name, transaction_id, global_position, updated_at)
      select n, $2, $3, now() from unnest($1::text[]) as n
      on conflict (name) do update set transaction_id = excluded.transaction_id,
-       global_position = excluded.global_position, updated_at = now()`,
+       global_position = excluded.global_position, updated_at = now()
+     where (c.transaction_id, c.global_position) < (excluded.transaction_id, excluded.global_position)`,
     [names, checkpoint.transactionId.toString(), checkpoint.globalPosition.toString()],
   );
 }

@@ -119,8 +119,16 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
   const checkpoints = new CheckpointTable(schema);
   const client = await pool.connect();
   try {
+    // Replicas start at the same moment: `create … if not exists` racing itself fails, so
+    // the set-up of a schema's read models is done by one process at a time.
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`projector-setup:${schema}`]);
     await checkpoints.ensure(client);
     for (const projection of projections) await projection.setup?.(client);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
   } finally {
     client.release();
   }
@@ -130,6 +138,21 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
     const position = await checkpoints.read(pool, projection.name);
     members.push(new Member(projection, position, await readControl(store, projection.name, emptyControl()), options.logger));
   }
+  const groupLock = `projector:${schema}:${[...names].sort().join(',')}`;
+  /**
+   * Replicas of a service run the same projections on the same rows. Their transactions
+   * take turns (a lock per group, held to commit), and each first moves its members to what
+   * the rows say was applied already: every event is applied once per service, not once
+   * per process. Rows are what others committed, so the moves stand even if this rolls back.
+   */
+  const takeTurn = async (tx: pg.PoolClient, participants: readonly Member[]) => {
+    await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [groupLock]);
+    const stored = await checkpoints.readMany(
+      tx,
+      participants.map((m) => m.projection.name),
+    );
+    for (const m of participants) m.moveTo(stored.get(m.projection.name)!, true);
+  };
   const from = members.map((m) => m.position).reduce((a, b) => (compareCheckpoints(a, b) <= 0 ? a : b));
   const categories = members.some((m) => !m.categories) ? undefined : [...new Set(members.flatMap((m) => [...m.categories!]))];
   let storedAt = Date.now();
@@ -158,16 +181,18 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
    */
   const applyPage = async (participants: readonly Member[], page: readonly StoredEvent[], isolateAny: boolean) => {
     const reached = checkpointOf(page[page.length - 1]!);
-    const work = participants.map((m) => ({ m, mine: m.eventsOf(page) }));
-    const moving = participants.filter((m) => compareCheckpoints(reached, m.position) > 0);
-    if (work.every((w) => w.mine.length === 0)) {
+    if (participants.every((m) => m.eventsOf(page).length === 0)) {
       // Nobody's: nothing to apply, so no transaction; the rows catch up now and then.
-      for (const m of moving) m.moveTo(reached);
+      for (const m of participants) m.moveTo(reached);
       if (Date.now() - storedAt >= SKIPPED_CHECKPOINT_INTERVAL_MS) await storeSkipped();
       return;
     }
+    let moving: Member[] = [];
     try {
       await inTransaction(pool, async (tx) => {
+        await takeTurn(tx, participants);
+        const work = participants.map((m) => ({ m, mine: m.eventsOf(page) }));
+        moving = participants.filter((m) => compareCheckpoints(reached, m.position) > 0);
         for (const { m, mine } of work) if (mine.length > 0) await m.applyAll(mine, tx);
         await writeCheckpoints(
           checkpoints,
@@ -178,7 +203,7 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
       });
     } catch (error) {
       if (isTransientDbError(error) && !isolateAny) throw error;
-      await applyIsolated(page, work, reached, isolateAny);
+      await applyIsolated(page, participants, reached, isolateAny);
       return;
     }
     for (const m of moving) m.moveTo(reached, true);
@@ -186,9 +211,11 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
   };
 
   /** Each member's events of the page on their own, one savepoint per event: a failing event stalls only its member. */
-  const applyIsolated = async (page: readonly StoredEvent[], work: readonly { m: Member; mine: StoredEvent[] }[], reached: Checkpoint, isolateAny: boolean) => {
-    for (const { m, mine } of work) {
+  const applyIsolated = async (page: readonly StoredEvent[], participants: readonly Member[], reached: Checkpoint, isolateAny: boolean) => {
+    for (const m of participants) {
       const target = await inTransaction(pool, async (tx) => {
+        await takeTurn(tx, [m]);
+        const mine = m.eventsOf(page);
         const failure = await m.applyEachGuarded(mine, tx, (error) => isTransientDbError(error) && !isolateAny);
         const position = failure ? positionBefore(page, failure.event, m.position) : reached;
         if (compareCheckpoints(position, m.position) > 0) await checkpoints.write(tx, m.projection.name, position);

@@ -1,6 +1,6 @@
 export { createTestDatabase, serverDatabaseUrl, type TestDatabase } from './database';
-export { testNatsUrl, testNamespace, startPrivateNats } from './nats';
-export { startServiceProcess, startServiceProcesses, type ServiceProcess, type ServiceProcessOptions } from './processes';
+export { testNatsUrl, testNamespace, startPrivateNats, startPrivateNatsCluster } from './nats';
+export { startServiceProcess, startServiceProcesses, READY_TIMEOUT_MS, SETUP_TIMEOUT_MS, type ServiceProcess, type ServiceProcessOptions } from './processes';
 export { waitFor } from './wait';
 export { parseMetrics, findSeries, metricValue, scrapeMetrics, type Series } from './prometheus';
 export { expectProblem, type InjectedResponse } from './problems';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import './provided-context';
-import { freePort, startNatsServer, type RunningNats } from '@fairlead/infra';
+import { freePort, startNatsCluster, startNatsServer, type RunningNats, type RunningNatsCluster } from '@fairlead/infra';
 
 /** The NATS URL of this test run (its own nats-server, or NATS_URL). */
 export function testNatsUrl(): string {
@@ -32,4 +32,35 @@ export async function startPrivateNats(): Promise<RunningNats & { dispose(): Pro
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A local nats-server cluster owned by one test (loopback ports, JetStream on every node),
+ * for tests of replicated streams and of a node that dies. Declare streams with
+ * `replicas: nodes` to have them survive the loss of a node.
+ */
+export async function startPrivateNatsCluster(nodes = 3): Promise<RunningNatsCluster & { dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fairlead-nats-cluster-'));
+  const ports: number[] = [];
+  const clusterPorts: number[] = [];
+  // Distinct ports: freePort() may hand out the same port twice before anything binds it.
+  while (ports.length < nodes || clusterPorts.length < nodes) {
+    const port = await freePort();
+    if (ports.includes(port) || clusterPorts.includes(port)) continue;
+    if (ports.length < nodes) ports.push(port);
+    else clusterPorts.push(port);
+  }
+  try {
+    const cluster = await startNatsCluster({ ports, clusterPorts, dir });
+    return {
+      ...cluster,
+      dispose: async () => {
+        await cluster.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }

@@ -5,6 +5,16 @@ import { freePort } from '@fairlead/infra';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
+/**
+ * How long a service process may take to become ready. Generous on purpose: on a shared
+ * 2-core machine under load a service has taken more than 30 s; a test waits for readiness,
+ * not for a fixed time, so a long deadline costs nothing when the machine is quick.
+ */
+export const READY_TIMEOUT_MS = 180_000;
+
+/** For a beforeAll that starts service processes: the readiness deadline and some room. */
+export const SETUP_TIMEOUT_MS = READY_TIMEOUT_MS + 120_000;
+
 export interface ServiceProcess {
   name: string;
   port: number;
@@ -27,7 +37,7 @@ export interface ServiceProcessOptions {
   nodeArgs?: readonly string[];
   /** Waits for GET /readyz to answer 200 on HTTP_PORT (default); false: waits for nothing. */
   waitReady?: boolean;
-  /** Longest wait for /readyz (default 90 s: several processes compiling at once on a loaded 2-core machine take well over 30 s). */
+  /** Longest wait for readiness (default READY_TIMEOUT_MS: a loaded machine starts a service in minutes). */
   readyTimeoutMs?: number;
 }
 
@@ -52,16 +62,19 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     if (options.waitReady === false) return;
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
+    const timeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    let last = 'not listening yet';
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`${options.service} exited with ${proc.exitCode} before it was ready:\n${output}`);
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) });
         if (res.status === 200) return;
-      } catch {
-        // not listening yet
+        last = `/readyz answered ${res.status}: ${(await res.text()).slice(0, 500)}`;
+      } catch (error) {
+        last = (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' ? 'not listening yet' : `no answer: ${(error as Error).message}`;
       }
-      if (Date.now() > deadline) throw new Error(`${options.service} was not ready within the timeout:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`${options.service} was not ready within ${timeoutMs} ms (${last}); its output:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };

@@ -24,6 +24,7 @@ const service = await startFairnessService({
   logger,
   registry,
   config: {
+    streamReplicas: config.NATS_STREAM_REPLICAS,
     backoffMs: config.RETRY_BACKOFF_MS,
     concurrency: config.DISTRIBUTION_CONCURRENCY,
     maxBatch: config.DISTRIBUTION_BATCH_MAX,

@@ -41,6 +41,8 @@ export interface FairnessConfig {
   declareStreams?: boolean;
   /** Longest wait at start for the projections to apply the log before distributing (default 120 s). */
   catchUpTimeoutMs?: number;
+  /** Replicas of the streams it declares (NATS_STREAM_REPLICAS; 1 on one server, 3 on a three-node cluster). */
+  streamReplicas?: number | undefined;
 }
 
 export interface FairnessServiceDeps {
@@ -85,7 +87,7 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
   const poolMax = pool.options.max ?? 10;
   if (poolMax < 2 * concurrency + 2) throw new Error(`the pool (max ${poolMax}) is too small for ${concurrency} concurrent distributions: give it at least ${2 * concurrency + 2}`);
   const jsm: JetStreamManager = await jetstreamManager(nc);
-  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
+  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects, { replicas: config.streamReplicas ?? 1 }));
   await migrateFairness(pool);
   // Once after the upgrade that added pending_picks: picks recorded before it are in the log only.
   if (await ensureServedViewRebuilt(deps.store, pool)) logger.info('served view (subscription_stats, pending_picks) rebuilt from the log');

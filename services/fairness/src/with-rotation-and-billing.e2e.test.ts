@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandReply, type DistributionEventData } from '@fairlead/contracts';
 import { request } from '@fairlead/messaging';
 import type { ZodType } from 'zod';
-import { startServiceProcesses, waitFor, type ServiceProcess } from '@fairlead/testing';
+import { SETUP_TIMEOUT_MS, startServiceProcesses, waitFor, type ServiceProcess } from '@fairlead/testing';
 import { startHarness, type Harness } from './testing/harness';
 
 let h: Harness;
@@ -18,7 +18,7 @@ beforeAll(async () => {
   const env = { DATABASE_URL: h.db.url, NATS_URL: h.natsUrl, NATS_NAMESPACE: h.subjects.namespace };
   processes.push(...(await startServiceProcesses(['rotation', 'billing'].map((name) => ({ service: name, env })))));
   await h.startService();
-}, 60_000);
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await Promise.allSettled(processes.map((p) => p.stop()));
   await h?.close();

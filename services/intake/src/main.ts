@@ -23,6 +23,7 @@ const service = await startIntakeService({
   logger,
   registry,
   config: {
+    streamReplicas: config.NATS_STREAM_REPLICAS,
     backoffMs: config.RETRY_BACKOFF_MS,
     concurrency: config.INTAKE_CONCURRENCY,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,

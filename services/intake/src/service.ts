@@ -32,6 +32,8 @@ export interface IntakeConfig {
   durable?: string;
   /** Declare the Fairlead JetStream streams at start (default true). */
   declareStreams?: boolean;
+  /** Replicas of the streams it declares (NATS_STREAM_REPLICAS; 1 on one server, 3 on a three-node cluster). */
+  streamReplicas?: number | undefined;
   /** Largest lead accepted, in bytes and nesting (default LEAD_LIMITS: 64 KiB, 32 levels). */
   leadLimits?: LeadLimits;
 }
@@ -68,7 +70,7 @@ export async function startIntakeService(deps: IntakeServiceDeps): Promise<Intak
   const registry = deps.registry ?? createMetricsRegistry('intake');
   const store = observeAppends(deps.store, createIntakeMetrics(registry).onAppended);
   const jsm = await jetstreamManager(nc);
-  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
+  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects, { replicas: config.streamReplicas ?? 1 }));
   const niches = cachedNicheDirectory(deps.niches ?? natsNicheDirectory({ nc, subjects, ...(config.requestTimeoutMs ? { timeoutMs: config.requestTimeoutMs } : {}) }), {
     ttlMs: config.nicheCacheTtlMs ?? INTAKE_DEFAULT_NICHE_CACHE_TTL_MS,
   });

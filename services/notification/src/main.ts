@@ -24,6 +24,7 @@ const service = await startNotificationService({
   logger,
   registry,
   config: {
+    streamReplicas: config.NATS_STREAM_REPLICAS,
     smtpUrl: config.SMTP_URL,
     from: config.SMTP_FROM,
     smtpTimeoutMs: config.SMTP_TIMEOUT_MS,

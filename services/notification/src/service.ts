@@ -44,6 +44,8 @@ export interface NotificationConfig {
   durablePrefix?: string | undefined;
   /** Declare the Fairlead JetStream streams at start (default true). */
   declareStreams?: boolean | undefined;
+  /** Replicas of the streams it declares (NATS_STREAM_REPLICAS; 1 on one server, 3 on a three-node cluster). */
+  streamReplicas?: number | undefined;
 }
 
 export interface NotificationServiceDeps {
@@ -90,7 +92,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
   await migrateNotification(pool);
   const templates = await loadTemplates({ overrideDir: config.templatesDir });
   const jsm = await jetstreamManager(nc);
-  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
+  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects, { replicas: config.streamReplicas ?? 1 }));
 
   const cleanups: (() => Promise<unknown>)[] = [];
   // In reverse order of start: consumers finish their emails before the catcher and the projector go.

@@ -37,6 +37,7 @@ const api = await startOperatorApi({
   serviceName: config.SERVICE_NAME,
   auth: auth.options,
   config: {
+    streamReplicas: config.NATS_STREAM_REPLICAS,
     rateLimitMax: config.RATE_LIMIT_MAX,
     rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS,
     commandTimeoutMs: config.COMMAND_TIMEOUT_MS,

@@ -54,6 +54,8 @@ export interface OperatorApiConfig {
   commandTimeoutMs?: number;
   /** Declare the Fairlead JetStream streams at start (default true). */
   declareStreams?: boolean;
+  /** Replicas of the streams it declares (NATS_STREAM_REPLICAS; 1 on one server, 3 on a three-node cluster). */
+  streamReplicas?: number | undefined;
   /** Run the projectors in this process (default true; false serves what another instance projects). */
   projections?: boolean;
   /** Trust X-Forwarded-* (behind a reverse proxy), so rate limits apply per client. */
@@ -93,7 +95,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
   const { pool, store, nc, subjects, logger } = deps;
   const config = deps.config ?? {};
   const jsm = await jetstreamManager(nc);
-  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects));
+  if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects, { replicas: config.streamReplicas ?? 1 }));
 
   const projectors: RunningProjector[] = [];
   const stopProjectors = async () => void (await Promise.allSettled(projectors.map((p) => p.stop())));

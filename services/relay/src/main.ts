@@ -23,10 +23,10 @@ const subjects = subjectsFor(config.NATS_NAMESPACE);
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 5 });
 const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();
-const nc = await connectNats({ servers: config.NATS_URL, name: config.SERVICE_NAME, logger });
+const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
 const js = jetstream(nc);
 const jsm = await jetstreamManager(nc);
-await declareStreams(jsm, fairleadStreams(subjects));
+await declareStreams(jsm, fairleadStreams(subjects, { replicas: config.NATS_STREAM_REPLICAS }));
 // What a crash republishes (up to one checkpoint interval of events, plus the batch in
 // flight) must reach JetStream within its duplicate window to be dropped as repeats; the
 // window (5 min by default) must be far longer than the interval, with room for a restart.

@@ -319,10 +319,11 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
         }
         const ended = await messages.closed();
         if (stopping) break;
-        logger.warn({ err: ended }, 'consume ended; restarting');
+        logger.warn({ reason: oneLine(ended) }, 'consume ended; restarting in 1 s');
       } catch (error) {
         if (stopping) break;
-        logger.warn({ err: error }, 'could not start consuming; retrying');
+        // Usual while JetStream starts or elects a stream leader: the reason in one line, no stack.
+        logger.warn({ reason: oneLine(error) }, 'could not start consuming; retrying in 1 s');
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1_000);
@@ -353,4 +354,10 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     clearInterval(heartbeat);
     logger.info(counters, 'consumer stopped');
   }
+}
+
+/** An error as one line (`TimeoutError: timeout`), for expected, retried failures. */
+function oneLine(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.split('\n')[0]!;
+  return String(error);
 }
