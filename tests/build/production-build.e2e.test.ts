@@ -8,12 +8,14 @@ import { rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleService, productionPackages, type BundleResult } from '@fairlead/infra/build';
+import { mintToken } from '@fairlead/platform';
 import { createTestDatabase, startServiceProcesses, testNamespace, testNatsUrl, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 // Inside the repository, so that the bundles find node_modules as dist/ does.
 const OUT = resolve(ROOT, '.data', `dist-test-${process.pid}`);
 const SERVICES = ['operator-api', 'notification'];
+const JWT_SECRET = 'a-production-secret-of-at-least-32-chars';
 
 let db: TestDatabase;
 let bundles: BundleResult[];
@@ -22,7 +24,7 @@ let processes: ServiceProcess[] = [];
 beforeAll(async () => {
   bundles = await Promise.all(SERVICES.map((s) => bundleService(ROOT, s, OUT)));
   db = await createTestDatabase('production_build');
-  const env = { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: testNamespace('build'), NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-chars' };
+  const env = { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: testNamespace('build'), NODE_ENV: 'production', JWT_SECRET };
   processes = await startServiceProcesses(
     bundles.map((b) => ({ service: relative(ROOT, b.file), nodeArgs: ['--enable-source-maps'], env: { ...env, SERVICE_NAME: b.service }, readyTimeoutMs: 60_000 })),
   );
@@ -59,7 +61,8 @@ describe('the production build', () => {
   it('finds the files its sources locate from their own path (the shipped email templates)', async () => {
     const notification = processes.find((p) => p.name.includes('notification'))!;
     // The service loads its templates at start-up and would not be ready without them; its mail catcher answers too.
-    const res = await fetch(`http://127.0.0.1:${notification.port}/v1/mail`);
+    const token = await mintToken({ secret: JWT_SECRET, issuer: 'fairlead', audience: 'fairlead-operator-api', sub: 'build-test', roles: ['viewer'], mfa: false, ttlSec: 600 });
+    const res = await fetch(`http://127.0.0.1:${notification.port}/v1/mail`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     expect(notification.output()).not.toMatch(/ENOENT|template/i);
   });

@@ -71,6 +71,7 @@ const COLUMNS: Record<string, Bound> = {
   // subscription, all month long — far beyond a lead market (and bench:distribution).
   'fairness.subscription_stats.day_count': { max: 2_147_483_647n, why: 'assignments of one subscription in a day (operational: < 25,000 a second)' },
   'fairness.subscription_stats.month_count': { max: 2_147_483_647n, why: 'assignments of one subscription in a month (operational: < 800 a second)' },
+  'fairness.served_view_state.id': { bookkeeping: 'the one row of the table (check id = 1)' },
   // rotation
   'rotation.claims.start_order_position': contract(DistributionStarted, 'start_order_position'),
   // operator read models

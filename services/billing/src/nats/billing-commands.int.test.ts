@@ -135,7 +135,8 @@ describe('wallets', () => {
       ['WalletCharged', 'bronze'],
     ]);
     const { rows } = await h.db.pool.query('select level_id, charged, amount_cents from billing.charges where lead_id = $1', ['lead-z']);
-    expect(rows).toEqual([{ level_id: 'bronze', charged: true, amount_cents: 1_000 }]);
+    // amount_cents is a bigint column: pg answers it as a decimal string.
+    expect(rows).toEqual([{ level_id: 'bronze', charged: true, amount_cents: '1000' }]);
   });
 
   it('a decline at another level does not let the same price through twice: declined again when the balance is still short', async () => {

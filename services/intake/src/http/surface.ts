@@ -11,7 +11,7 @@ export function intakeHttp(service: Pick<IntakeService, 'commands' | 'stats'>, a
     securitySchemes: { bearerAuth: true, apiKeyAuth: true },
     routes: (app) => {
       registerIntakeRoutes(app, service.commands, auth);
-      app.get('/v1/intake/stats', { config: { access: 'public' }, schema: { hide: true } }, async () => service.stats());
+      app.get('/v1/intake/stats', { config: { access: 'public' }, schema: { tags: ['intake'], description: 'Counters of the lead.approved consumer.' } }, async () => service.stats());
     },
   };
 }

@@ -61,7 +61,8 @@ export function registerMcpRoutes(app: HttpApp, ctx: WorkflowContext, options: M
     return typeof id === 'string' ? sessions.find(id, callers.get(request)!) : undefined;
   };
 
-  app.post(path, { schema: { hide: true }, onRequest }, async (request, reply) => {
+  // The platform's input guard answers problem+json; /mcp answers JSON-RPC errors, so it checks its body itself.
+  app.post(path, { schema: { hide: true }, config: { ownBodyChecks: true }, onRequest }, async (request, reply) => {
     // The whole JSON-RPC message, before the SDK: unknown arguments would be stripped unseen, NUL would reach the store.
     const problem = findInputProblem(request.body);
     if (problem) return reply.code(400).send(rpcError(-32602, `Invalid params: ${problem.path}: ${problem.message}`, idOf(request.body)));
