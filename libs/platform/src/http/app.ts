@@ -105,7 +105,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     trustProxy: options.trustProxy ?? false,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Errors of the router itself (a badly encoded URL, a parameter over MAX_PARAM_LENGTH): problem+json too.
     frameworkErrors: (error, request, reply) => {
       // No hook runs for these: set what the hooks would have.
