@@ -70,11 +70,23 @@ function sourceImportMetaUrl(outDir: string): Plugin {
 
 /** Bundles services/<service>/src/main.ts into <outRoot>/<service>/main.js (with a source map). */
 export async function bundleService(repoRoot: string, service: string, outRoot = resolve(repoRoot, 'dist')): Promise<BundleResult> {
-  const outDir = resolve(outRoot, service);
+  return bundleEntry(resolve(repoRoot, 'services', service, 'src', 'main.ts'), service, outRoot);
+}
+
+/**
+ * The image's programs that are not services: `fairlead-init`, the one-shot of
+ * docker-compose.yml (infra/src/deploy/init-main.ts). They may import Node's modules only,
+ * as no workspace of theirs is installed in the image.
+ */
+export const IMAGE_TOOLS: Readonly<Record<string, string>> = Object.freeze({ 'fairlead-init': 'infra/src/deploy/init-main.ts' });
+
+/** Bundles one entry point into <outRoot>/<name>/main.js (with a source map). */
+export async function bundleEntry(entry: string, name: string, outRoot: string): Promise<BundleResult> {
+  const outDir = resolve(outRoot, name);
   const file = resolve(outDir, 'main.js');
   const found = new Set<string>();
   await build({
-    entryPoints: [resolve(repoRoot, 'services', service, 'src', 'main.ts')],
+    entryPoints: [entry],
     outfile: file,
     bundle: true,
     platform: 'node',
@@ -85,7 +97,7 @@ export async function bundleService(repoRoot: string, service: string, outRoot =
     // The bundle runs as ES module: the root package.json says "type": "module".
     plugins: [externals(found), sourceImportMetaUrl(outDir)],
   });
-  return { service, file, externals: [...found].sort() };
+  return { service: name, file, externals: [...found].sort() };
 }
 
 interface Manifest {

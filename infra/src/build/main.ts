@@ -1,6 +1,7 @@
 /**
  * `npm run build [-- <service>…]`: bundles every service (or the ones named) into
  * dist/<service>/main.js; run one with `node --enable-source-maps dist/<service>/main.js`.
+ * The full build also bundles the image's tools (dist/fairlead-init/main.js).
  * Fails when a bundle imports a package its service does not list as a production
  * dependency (it would be missing under `npm ci --omit=dev`).
  */
@@ -8,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discoverServices } from '../services';
-import { bundleService, productionPackages } from './bundle';
+import { bundleEntry, bundleService, IMAGE_TOOLS, productionPackages } from './bundle';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const known = discoverServices(repoRoot).map((s) => s.name);
@@ -30,5 +31,14 @@ for (const service of wanted.length > 0 ? wanted : known) {
     console.error(`${service}: imports ${missing.join(', ')}, not a production dependency of the service or its libraries`);
   }
   console.log(`${relative(repoRoot, result.file)}  (${result.externals.length} external packages)`);
+}
+// The image's other programs (fairlead-init), with the full build only.
+for (const [name, entry] of wanted.length === 0 ? Object.entries(IMAGE_TOOLS) : []) {
+  const result = await bundleEntry(resolve(repoRoot, entry), name, resolve(repoRoot, 'dist'));
+  if (result.externals.length > 0) {
+    failed = true;
+    console.error(`${name}: imports ${result.externals.join(', ')}; the image's tools may import Node's modules only`);
+  }
+  console.log(`${relative(repoRoot, result.file)}`);
 }
 process.exit(failed ? 1 : 0);
