@@ -1,169 +1,325 @@
 /**
  * docker-compose.yml cannot be run here (no container engine), so it is kept correct by
- * reading it: references resolve, every service is built or pulled, the commands name
- * real entrypoints, and ports agree with `npm start` (SERVICE_PORTS).
+ * reading it as compose does (YAML merge keys, interpolation from deploy/compose.env) and
+ * loading each Fairlead service's configuration schema with exactly the environment
+ * compose gives it: a production secret left out, a variable no service reads, a port
+ * published to the network or a dashboard of metrics nobody serves fails here.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { SERVICE_PORTS } from './services';
+import type { z } from 'zod';
+import { billingConfigSchema } from '@fairlead/billing';
+import { fairnessConfigSchema } from '@fairlead/fairness';
+import { intakeConfigSchema } from '@fairlead/intake';
+import { notificationConfigSchema } from '@fairlead/notification';
+import { operatorApiConfigSchema } from '@fairlead/operator-api';
+import { describeConfig, loadConfig } from '@fairlead/platform';
+import { relayConfigSchema } from '@fairlead/relay';
+import { rotationConfigSchema } from '@fairlead/rotation';
+import { ticketWorkflowConfigSchema } from '@fairlead/ticket-workflow';
+import { IMAGE_TOOLS } from './build/bundle';
+import { COMPOSE_VARIABLES, fillComposeEnv, renderComposeEnvExample } from './deploy/compose-env';
+import { commandOf, dependenciesOf, environmentOf, interpolationsIn, resolveCompose, type ComposeService } from './deploy/compose-file';
+import { promqlMetricNames, registeredSeriesNames } from './deploy/metric-names';
+import { discoverServices, SERVICE_PORTS } from './services';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const read = (path: string) => readFileSync(resolve(repoRoot, path), 'utf8');
 
-/**
- * Services that docker-compose.yml already lists but whose code lands in later issues.
- * Remove a name once services/<name>/src/main.ts exists.
- */
-const PLANNED = new Set(['intake', 'rotation', 'fairness', 'billing', 'notification', 'ticket-workflow', 'operator-api', 'relay']);
+/** Each Fairlead service's configuration schema, by its name in services/ (and in docker-compose.yml). */
+const SCHEMAS: Readonly<Record<string, z.ZodType<unknown, Record<string, unknown>> & { innerType?: unknown }>> = {
+  'operator-api': operatorApiConfigSchema,
+  intake: intakeConfigSchema,
+  rotation: rotationConfigSchema,
+  fairness: fairnessConfigSchema,
+  billing: billingConfigSchema,
+  notification: notificationConfigSchema,
+  'ticket-workflow': ticketWorkflowConfigSchema,
+  relay: relayConfigSchema,
+};
 
-interface ComposeService {
-  image?: string;
-  build?: string | { context: string; dockerfile?: string };
-  command?: string | string[];
-  environment?: Record<string, string> | string[];
-  depends_on?: string[] | Record<string, { condition?: string }>;
-  healthcheck?: { test: string | string[]; disable?: boolean };
-  ports?: string[];
-  volumes?: string[];
-}
+/** What a user reaches from the host, by compose service and container port; everything else stays inside. */
+const PUBLISHED: Readonly<Record<string, number>> = { 'operator-api': 7100, intake: 7101, 'ticket-workflow': 7106, grafana: 3000, prometheus: 9090, mailpit: 8025 };
 
-interface ComposeFile {
-  services: Record<string, ComposeService>;
-  volumes?: Record<string, unknown>;
-}
-
-const compose = parse(readFileSync(resolve(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
+const composeText = read('docker-compose.yml');
+const exampleText = read('deploy/compose.env.example');
+/** deploy/compose.env as `npm run compose:env` makes it: the example with fresh secrets. */
+const filledEnv = parseEnv(fillComposeEnv(exampleText)) as Record<string, string>;
+const { compose, missing } = resolveCompose(composeText, filledEnv);
 const services = Object.entries(compose.services);
-const built = services.filter(([, s]) => s.build !== undefined);
+/** The compose services that run a Fairlead service: `node … dist/<service>/main.js`. */
+const fairlead = services.filter(([name]) => name in SCHEMAS);
 
-function envOf(service: ComposeService): Record<string, string> {
-  const env = service.environment ?? {};
-  if (!Array.isArray(env)) return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
-  return Object.fromEntries(env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-}
+const variablesOf = (schema: unknown) => describeConfig(schema as Parameters<typeof describeConfig>[0]).map((v) => v.name);
+const secretNames = COMPOSE_VARIABLES.filter((v) => v.secret).map((v) => v.name);
 
-function dependenciesOf(service: ComposeService): Record<string, string | undefined> {
-  const deps = service.depends_on ?? [];
-  if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [d, undefined]));
-  return Object.fromEntries(Object.entries(deps).map(([name, d]) => [name, d.condition]));
-}
-
-function commandOf(service: ComposeService): string[] {
-  const command = service.command ?? [];
-  return Array.isArray(command) ? command : command.split(/\s+/);
-}
-
-describe('docker-compose.yml', () => {
-  it('has the infrastructure: NATS, PostgreSQL 16, EventStoreDB and a mail catcher', () => {
-    expect(compose.services.nats?.image).toMatch(/^nats:2\.10/);
-    expect(compose.services.postgres?.image).toMatch(/^postgres:16/);
-    expect(compose.services.eventstore?.image).toMatch(/^eventstore\/eventstore:/);
-    expect(compose.services.mailpit?.image).toMatch(/^axllent\/mailpit:/);
-    expect(compose.services.mailpit?.ports).toEqual(expect.arrayContaining(['1025:1025', '8025:8025']));
+describe('deploy/compose.env.example and docker-compose.yml', () => {
+  it('is what compose-env.ts makes (npm run compose:env -- --example after changing it)', () => {
+    expect(exampleText).toBe(renderComposeEnvExample());
   });
 
-  it('gives every service an image or a build', () => {
+  it('name the same variables: secrets required with ${NAME:?…}, settings with ${NAME:-<the default shown>}', () => {
+    const used = interpolationsIn(composeText);
+    expect([...new Set(used.map((i) => i.name))].sort()).toEqual(COMPOSE_VARIABLES.map((v) => v.name).sort());
+    for (const variable of COMPOSE_VARIABLES) {
+      for (const use of used.filter((i) => i.name === variable.name)) {
+        if (variable.secret) expect({ name: use.name, operator: use.operator }).toEqual({ name: variable.name, operator: ':?' });
+        else expect({ name: use.name, operator: use.operator, argument: use.argument }).toEqual({ name: variable.name, operator: ':-', argument: variable.default });
+      }
+    }
+  });
+
+  it('refuse to start with the example as it is: every secret must be filled in', () => {
+    const asIs = resolveCompose(composeText, parseEnv(exampleText) as Record<string, string>);
+    expect(asIs.missing).toEqual([...secretNames].sort());
+    expect(missing).toEqual([]);
+  });
+
+  it('keep deploy/compose.env (the filled copy) out of git and out of the image', () => {
+    expect(read('.gitignore').split('\n')).toContain('deploy/compose.env');
+    expect(read('.dockerignore').split('\n')).toContain('deploy/*.env');
+  });
+});
+
+describe('docker-compose.yml gives each Fairlead service a configuration it starts with', () => {
+  it('runs every service npm start knows, and only those, from the production build', () => {
+    expect(fairlead.map(([name]) => name).sort()).toEqual(Object.keys(SERVICE_PORTS).sort());
+    const known = discoverServices(repoRoot, {}).map((s) => s.name);
+    for (const [name, service] of fairlead) {
+      expect(commandOf(service), name).toEqual(['node', '--enable-source-maps', `dist/${name}/main.js`]);
+      // npm run build (the Dockerfile's build stage) makes dist/<service>/main.js of each service under services/.
+      expect(known, name).toContain(name);
+      expect(service.image, name).toBe('fairlead:local');
+      expect(service.build, name).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+    }
+  });
+
+  it('loads each configuration schema with exactly the environment compose gives, in production', () => {
+    for (const [name, service] of fairlead) {
+      const env = environmentOf(service);
+      expect({ name, NODE_ENV: env.NODE_ENV }).toEqual({ name, NODE_ENV: 'production' });
+      // The service's own loader: a refusal here is the service refusing to start (and restarting forever).
+      const config = loadConfig(SCHEMAS[name]!, env) as Record<string, unknown>;
+      expect({ name, SERVICE_NAME: config.SERVICE_NAME, HTTP_PORT: config.HTTP_PORT, HTTP_HOST: config.HTTP_HOST }).toEqual({
+        name,
+        SERVICE_NAME: name,
+        HTTP_PORT: SERVICE_PORTS[name],
+        HTTP_HOST: '0.0.0.0',
+      });
+    }
+  });
+
+  it('gives a service only variables its schema reads (no EVENTSTORE_URL or other leftovers)', () => {
+    for (const [name, service] of fairlead) {
+      const read = new Set(variablesOf(SCHEMAS[name]));
+      const unread = Object.keys(environmentOf(service)).filter((v) => !read.has(v));
+      expect({ name, unread }).toEqual({ name, unread: [] });
+    }
+    expect(composeText).not.toMatch(/eventstore|EVENTSTORE_URL|esdb:/i);
+  });
+
+  it('gives a service each secret only where it needs it: without it, the service refuses to start', () => {
+    const secretValues = new Set(secretNames.map((n) => filledEnv[n]));
+    let checked = 0;
+    for (const [name, service] of fairlead) {
+      const env = environmentOf(service);
+      for (const [variable, value] of Object.entries(env)) {
+        if (!secretValues.has(value)) continue;
+        const { [variable]: _left, ...without } = env;
+        expect(() => loadConfig(SCHEMAS[name]!, without), `${name} starts without ${variable}: do not give it`).toThrow();
+        checked++;
+      }
+    }
+    // JWT_SECRET of operator-api, intake, notification and ticket-workflow; intake's UPSTREAM_API_KEYS; ticket-workflow's MCP_TOKEN.
+    expect(checked).toBe(6);
+  });
+
+  it('points DATABASE_URL, NATS_URL and SMTP_URL at compose services it waits for', () => {
+    const postgres = environmentOf(compose.services.postgres!);
+    for (const [name, service] of fairlead) {
+      const env = environmentOf(service);
+      const deps = dependenciesOf(service);
+      const db = new URL(env.DATABASE_URL!);
+      expect({ name, host: db.hostname, user: db.username, password: db.password, database: db.pathname }).toEqual({
+        name,
+        host: 'postgres',
+        user: postgres.POSTGRES_USER,
+        password: postgres.POSTGRES_PASSWORD,
+        database: `/${postgres.POSTGRES_DB}`,
+      });
+      for (const variable of ['DATABASE_URL', 'NATS_URL', 'SMTP_URL']) {
+        if (env[variable] === undefined) continue;
+        const host = new URL(env[variable]).hostname;
+        expect(compose.services[host], `${name} ${variable}`).toBeDefined();
+        expect(deps[host], `${name} waits for ${host}`).toBe('service_healthy');
+      }
+      expect(deps['fairlead-init'], name).toBe('service_completed_successfully');
+    }
+    // Only ticket-workflow does without NATS (the relay publishes its events).
+    expect(fairlead.filter(([, s]) => environmentOf(s).NATS_URL === undefined).map(([n]) => n)).toEqual(['ticket-workflow']);
+  });
+
+  it('gives ticket-workflow template and project roots that fairlead-init prepares on a volume both mount', () => {
+    const init = compose.services['fairlead-init']!;
+    const workflow = compose.services['ticket-workflow']!;
+    const command = commandOf(init);
+    expect(command.slice(0, 2)).toEqual(['node', 'dist/fairlead-init/main.js']);
+    expect(Object.keys(IMAGE_TOOLS)).toContain('fairlead-init');
+    expect(init.restart).toBe('no');
+    const env = environmentOf(workflow);
+    expect(command.slice(2).sort()).toEqual([env.PROJECTS_ROOT, env.TEMPLATES_ROOT].sort());
+    const mounts = (s: ComposeService) => (s.volumes ?? []).map(String);
+    for (const root of [env.TEMPLATES_ROOT!, env.PROJECTS_ROOT!]) {
+      const volume = mounts(init).find((m) => root.startsWith(`${m.split(':')[1]}/`));
+      expect(volume, root).toBeDefined();
+      expect(mounts(workflow)).toContain(volume);
+    }
+    // The mount point belongs to the image's user, so that a new volume does too.
+    expect(read('Dockerfile')).toMatch(/install -d -o node -g node -m 0700 \/var\/lib\/fairlead/);
+  });
+});
+
+describe('docker-compose.yml publishes and runs no more than it must', () => {
+  it('publishes only the operator API, intake, ticket-workflow, Grafana, Prometheus and Mailpit, on 127.0.0.1', () => {
+    const published = services.filter(([, s]) => (s.ports ?? []).length > 0).map(([name]) => name);
+    expect(published.sort()).toEqual(Object.keys(PUBLISHED).sort());
     for (const [name, service] of services) {
-      expect(service.image !== undefined || service.build !== undefined, `${name} has neither image nor build`).toBe(true);
+      for (const port of service.ports ?? []) {
+        expect(typeof port, `${name}: short syntax only`).toBe('string');
+        const [address, host, container, ...rest] = String(port).split(':');
+        expect({ name, address, container, rest }).toEqual({ name, address: '127.0.0.1', container: String(PUBLISHED[name]), rest: [] });
+        expect(Number(host)).toBeGreaterThan(0);
+      }
+    }
+    expect(compose.services.nats?.ports).toBeUndefined();
+    expect(compose.services.postgres?.ports).toBeUndefined();
+  });
+
+  it('runs no component that nothing uses: no EventStoreDB', () => {
+    expect(services.map(([name]) => name).sort()).toEqual(
+      [...Object.keys(SCHEMAS), 'fairlead-init', 'nats', 'postgres', 'mailpit', 'prometheus', 'grafana'].sort(),
+    );
+    for (const [name, service] of services) expect(service.image ?? '', name).not.toMatch(/eventstore/i);
+  });
+
+  it('pins every image it pulls to a version', () => {
+    for (const [name, service] of services.filter(([, s]) => s.build === undefined)) {
+      expect(service.image, name).toMatch(/^[a-z0-9./-]+:[0-9][\w.-]*$|^[a-z0-9./-]+:v[0-9][\w.-]*$|^[a-z0-9./-]+:[0-9][\w.-]*-alpine$|^[a-z0-9./-]+:[0-9][\w.-]*-bookworm$/);
+    }
+  });
+
+  it('checks the health of every long-running service; a Fairlead service is healthy when /readyz says ready', () => {
+    for (const [name, service] of services.filter(([, s]) => s.restart !== 'no')) {
+      expect(service.healthcheck?.test, `${name} has no healthcheck`).toBeDefined();
+      expect(service.healthcheck?.disable).not.toBe(true);
+    }
+    for (const [name, service] of fairlead) {
+      expect(commandOf({ command: service.healthcheck!.test as string[] }).join(' '), name).toMatch(/process\.env\.HTTP_PORT \+ '\/readyz'/);
+    }
+  });
+
+  it('waits on conditions only: depends_on names services that exist, with a condition they can meet', () => {
+    for (const [name, service] of services) {
+      for (const [target, condition] of Object.entries(dependenciesOf(service))) {
+        expect(compose.services[target], `${name} depends on unknown service ${target}`).toBeDefined();
+        expect(['service_healthy', 'service_completed_successfully'], `${name} → ${target}`).toContain(condition);
+        if (condition === 'service_healthy') expect(compose.services[target]?.healthcheck, `${target} has no healthcheck`).toBeDefined();
+        if (condition === 'service_completed_successfully') expect(compose.services[target]?.restart, target).toBe('no');
+      }
     }
   });
 
   it('enables JetStream on NATS, with its store on a volume', () => {
     const nats = compose.services.nats!;
     const command = commandOf(nats);
-    expect(command.includes('-js') || command.includes('--jetstream')).toBe(true);
+    expect(command).toContain('-js');
     const storeDir = command[command.indexOf('-sd') + 1];
-    expect(storeDir).toBeDefined();
-    expect(nats.volumes?.some((v) => v.endsWith(`:${storeDir}`))).toBe(true);
+    expect(nats.volumes?.map(String).some((v) => v.endsWith(`:${storeDir}`))).toBe(true);
   });
 
-  it('runs EventStoreDB insecure (dev) with projections off', () => {
-    const env = envOf(compose.services.eventstore!);
-    expect(env.EVENTSTORE_INSECURE).toBe('true');
-    expect(env.EVENTSTORE_RUN_PROJECTIONS).toBe('None');
-    expect(env.EVENTSTORE_START_STANDARD_PROJECTIONS).toBe('false');
-  });
-
-  it('points depends_on only at services that exist, and waits for health only where there is a healthcheck', () => {
+  it('mounts files that exist and volumes it declares, and declares no volume it does not mount', () => {
+    const mounted = new Set<string>();
     for (const [name, service] of services) {
-      for (const [target, condition] of Object.entries(dependenciesOf(service))) {
-        expect(compose.services[target], `${name} depends on unknown service ${target}`).toBeDefined();
-        if (condition === 'service_healthy') expect(compose.services[target]?.healthcheck, `${target} has no healthcheck`).toBeDefined();
+      for (const volume of (service.volumes ?? []).map(String)) {
+        const source = volume.split(':')[0]!;
+        if (source.startsWith('.') || source.startsWith('/')) {
+          expect(existsSync(resolve(repoRoot, source)), `${name} mounts missing ${source}`).toBe(true);
+          expect(volume.endsWith(':ro'), `${name} mounts ${source} writable`).toBe(true);
+        } else {
+          expect(compose.volumes ?? {}, `${name} mounts undeclared volume ${source}`).toHaveProperty(source);
+          mounted.add(source);
+        }
       }
     }
-  });
-
-  it('has a healthcheck on every service', () => {
-    for (const [name, service] of services) {
-      expect(service.healthcheck?.test, `${name} has no healthcheck`).toBeDefined();
-      expect(service.healthcheck?.disable).not.toBe(true);
-    }
-  });
-
-  it('builds every Fairlead service from the one root Dockerfile, one image', () => {
-    expect(built.length).toBeGreaterThan(0);
-    for (const [name, service] of built) {
-      const build = typeof service.build === 'string' ? { context: service.build } : service.build!;
-      expect(build.context, name).toBe('.');
-      expect(build.dockerfile ?? 'Dockerfile', name).toBe('Dockerfile');
-      expect(service.image, name).toBe('fairlead:local');
-    }
-    // The Dockerfile's own shape (stages, npm ci, non-root) is checked by dockerfile.unit.test.ts.
-    expect(existsSync(resolve(repoRoot, 'Dockerfile'))).toBe(true);
-    const ignored = readFileSync(resolve(repoRoot, '.dockerignore'), 'utf8').split('\n');
+    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual([...mounted].sort());
+    const ignored = read('.dockerignore').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '.data', '.git']));
   });
+});
 
-  it('runs each built service from services/<name>/src/main.ts, which exists or is planned', () => {
-    for (const [name, service] of built) {
-      const entrypoint = `services/${name}/src/main.ts`;
-      expect(commandOf(service), name).toEqual(['npx', 'tsx', entrypoint]);
-      const exists = existsSync(resolve(repoRoot, entrypoint));
-      expect(exists || PLANNED.has(name), `${entrypoint} does not exist and ${name} is not planned`).toBe(true);
-    }
+describe('Prometheus and Grafana in docker-compose.yml', () => {
+  const mountOf = (service: string, target: string) =>
+    (compose.services[service]?.volumes ?? []).map(String).find((v) => v.split(':')[1] === target)?.split(':')[0];
+
+  it('scrapes every Fairlead service at its compose name and HTTP_PORT', () => {
+    const file = mountOf('prometheus', '/etc/prometheus/prometheus.yml');
+    expect(file).toBe('./deploy/prometheus/prometheus.yml');
+    const config = parse(read(file!)) as { scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }> };
+    const job = config.scrape_configs.find((j) => j.job_name === 'fairlead')!;
+    expect(job.metrics_path ?? '/metrics').toBe('/metrics');
+    const targets = job.static_configs.flatMap((c) => c.targets).sort();
+    expect(targets).toEqual(fairlead.map(([name, s]) => `${name}:${environmentOf(s).HTTP_PORT}`).sort());
   });
 
-  it('lists every service `npm start` knows, on the same port, and nothing else', () => {
-    expect(built.map(([name]) => name).sort()).toEqual(Object.keys(SERVICE_PORTS).sort());
-    for (const [name, service] of built) {
-      const port = SERVICE_PORTS[name];
-      const env = envOf(service);
-      expect(env.SERVICE_NAME, name).toBe(name);
-      expect(env.HTTP_PORT, name).toBe(String(port));
-      expect(env.HTTP_HOST, name).toBe('0.0.0.0');
-      expect(service.ports, name).toContain(`${port}:${port}`);
-    }
+  it('provisions Grafana with the Prometheus of compose as its data source and the dashboards folder it mounts', () => {
+    const provisioning = mountOf('grafana', '/etc/grafana/provisioning')!;
+    const datasources = parse(read(`${provisioning}/datasources/prometheus.yml`)) as { datasources: Array<{ uid: string; type: string; url: string }> };
+    expect(datasources.datasources).toEqual([expect.objectContaining({ uid: 'fairlead-prometheus', type: 'prometheus', url: 'http://prometheus:9090' })]);
+    const providers = parse(read(`${provisioning}/dashboards/fairlead.yml`)) as { providers: Array<{ options: { path: string } }> };
+    const dashboards = providers.providers[0]!.options.path;
+    expect(mountOf('grafana', dashboards)).toBe('./deploy/grafana/dashboards');
+    const home = environmentOf(compose.services.grafana!).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!;
+    expect(existsSync(resolve(repoRoot, 'deploy/grafana/dashboards', home.slice(dashboards.length + 1)))).toBe(true);
+    expect(environmentOf(compose.services.grafana!).GF_SECURITY_ADMIN_PASSWORD).toBe(filledEnv.GRAFANA_ADMIN_PASSWORD);
   });
 
-  it('points DATABASE_URL, NATS_URL, SMTP_URL and EVENTSTORE_URL at compose services', () => {
-    const expectations: Array<[string, string]> = [
-      ['DATABASE_URL', 'postgres'],
-      ['NATS_URL', 'nats'],
-      ['SMTP_URL', 'mailpit'],
-      ['EVENTSTORE_URL', 'eventstore'],
-    ];
-    for (const [name, service] of built) {
-      const env = envOf(service);
-      for (const [variable, host] of expectations) {
-        expect(env[variable], `${name} ${variable}`).toBeDefined();
-        expect(new URL(env[variable]!).hostname, `${name} ${variable}`).toBe(host);
-      }
-      const deps = dependenciesOf(service);
-      expect(deps.postgres, name).toBe('service_healthy');
-      expect(deps.nats, name).toBe('service_healthy');
-    }
-    expect(dependenciesOf(compose.services.notification!).mailpit).toBe('service_healthy');
-  });
-
-  it('declares every named volume it mounts', () => {
-    for (const [name, service] of services) {
-      for (const volume of service.volumes ?? []) {
-        const source = volume.split(':')[0]!;
-        if (source.startsWith('.') || source.startsWith('/')) continue;
-        expect(compose.volumes ?? {}, `${name} mounts undeclared volume ${source}`).toHaveProperty(source);
+  it("draws the distribution dashboard from metrics the services serve, through the provisioned data source", () => {
+    const dashboard = JSON.parse(read('deploy/grafana/dashboards/fairlead-distribution.json')) as {
+      panels: Array<{ type: string; title: string; datasource?: { uid: string }; targets?: Array<{ expr: string }> }>;
+    };
+    const served = registeredSeriesNames(repoRoot);
+    // Prometheus's own series for each target.
+    served.add('up');
+    const graphs = dashboard.panels.filter((p) => p.type !== 'row');
+    expect(graphs.length).toBeGreaterThan(10);
+    const used = new Set<string>();
+    for (const panel of graphs) {
+      expect(panel.datasource?.uid, panel.title).toBe('fairlead-prometheus');
+      expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
+      for (const { expr } of panel.targets ?? []) {
+        const names = promqlMetricNames(expr);
+        expect(names.length, `${panel.title}: ${expr}`).toBeGreaterThan(0);
+        for (const n of names) used.add(n);
+        expect({ panel: panel.title, unknown: names.filter((n) => !served.has(n)) }).toEqual({ panel: panel.title, unknown: [] });
       }
     }
+    // The distribution itself is on it.
+    expect([...used]).toEqual(expect.arrayContaining(['intake_leads_approved_total', 'distribution_total', 'distribution_duration_ms_bucket', 'distribution_assignments_total', 'billing_charges_total']));
+  });
+
+  it('reads metric names from PromQL, and knows a misspelt one is not served', () => {
+    expect(promqlMetricNames('histogram_quantile(0.95, sum by (le, service) (rate(distribution_duration_ms_bucket{status="a(b)"}[$__rate_interval])))')).toEqual([
+      'distribution_duration_ms_bucket',
+    ]);
+    expect(promqlMetricNames('sum(rate(a_total[5m])) / on (x) group_left b_info and c offset 5m')).toEqual(['a_total', 'b_info', 'c']);
+    const served = registeredSeriesNames(repoRoot);
+    expect(served.has('distribution_total')).toBe(true);
+    expect(served.has('distribution_totals')).toBe(false);
+    expect(served.has('distribution_duration_ms_bucket')).toBe(true);
+    expect(served.has('nodejs_eventloop_lag_seconds')).toBe(true);
   });
 });
