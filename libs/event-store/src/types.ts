@@ -1,5 +1,6 @@
 /**
- * The event store contract every adapter implements (PostgreSQL now, EventStoreDB later).
+ * The event store contract every adapter implements. PostgreSQL is the event store; another
+ * store would be a second adapter of this interface.
  * One contract test suite (src/contract, exported as `@fairlead/event-store/contract`) runs against each adapter.
  */
 
