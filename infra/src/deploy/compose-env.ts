@@ -57,6 +57,12 @@ export const COMPOSE_VARIABLES: readonly ComposeVariable[] = [
   { name: 'FAIRLEAD_GRAFANA_PORT', description: 'host port of Grafana', default: '3000' },
   { name: 'FAIRLEAD_PROMETHEUS_PORT', description: 'host port of Prometheus', default: '9090' },
   { name: 'FAIRLEAD_MAILPIT_PORT', description: "host port of Mailpit's inbox (the emails the notification service sent)", default: '8025' },
+  {
+    name: 'MCP_ALLOWED_HOSTS',
+    description:
+      "host names ticket-workflow's /mcp answers to (DNS-rebinding protection), comma separated; unset: the loopback names. Published beyond 127.0.0.1, list the names agents use (and 127.0.0.1 to keep local ones)",
+    default: '',
+  },
   { name: 'LOG_LEVEL', description: 'log level of every Fairlead service: fatal, error, warn, info, debug, trace or silent', default: 'info' },
   { name: 'SMTP_URL', description: 'SMTP server the notification service sends through (smtp://user:pass@host:587, smtps://host:465); Mailpit by default', default: 'smtp://mailpit:1025' },
 ];
