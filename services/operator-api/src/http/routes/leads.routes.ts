@@ -11,7 +11,7 @@ import { findDecisionRecord } from '../../projections/decisions/decisions.querie
 import { LEAD_STATUSES, QUEUE_STATES } from '../../projections/leads/leads.projection';
 import { effectiveQueueState, findLead, lastAttemptStatus, listLeads, statusNotes, type LeadRow } from '../../projections/leads/leads.queries';
 import type { ApiContext } from '../context';
-import { encodeCursor } from '../cursor';
+import { encodeCursor } from '../../projections/cursor';
 import { cents, COMMAND_PROBLEMS, Cursor, Id, iso, isoOrNull, Limit, NextCursor, problemResponses, Time, TimeQuery } from '../schemas';
 
 const P = '/api/v1/admin/leads';

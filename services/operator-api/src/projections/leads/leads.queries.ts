@@ -1,7 +1,7 @@
 /** Reads of `operator.leads`: one lead's distribution status, and the filtered, keyset-paginated list. */
 import type pg from 'pg';
 import { z } from 'zod';
-import { CursorTime, decodeCursor, encodeCursor, exactTime } from '../../http/cursor';
+import { CursorTime, decodeCursor, encodeCursor, exactTime } from '../cursor';
 import type { LeadStatus, QueueState } from './leads.projection';
 
 type Db = Pick<pg.Pool, 'query'>;
