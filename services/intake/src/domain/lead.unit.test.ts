@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LeadApprovedV1, SYSTEM_ACTOR, type DistributionEventData } from '@fairlead/contracts';
-import { decideApproval, decideDistributionRequest, evolveLead, initialLeadState, type LeadEvent, type LeadState } from './lead';
+import { DeciderSpecification } from '@fairlead/event-sourcing/testing';
+import { decideApproval, decideDistributionRequest, initialLeadState, type LeadEvent, type LeadState } from './lead';
+import { leadDecider } from './lead.decider';
 
 const lead = LeadApprovedV1.parse({
   schema_version: 1,
@@ -12,7 +14,7 @@ const lead = LeadApprovedV1.parse({
 });
 const now = new Date('2025-03-14T10:00:00Z');
 const actor = { actor_id: 'ops', actor_role: 'operator' } as const;
-const given = (events: LeadEvent[]): LeadState => events.reduce((s, e, i) => evolveLead(s, e, i), initialLeadState());
+const given = (events: LeadEvent[]): LeadState => DeciderSpecification.for(leadDecider)(events).state;
 
 const approved: LeadEvent = { type: 'LeadApproved', data: { lead, received_via: 'nats' } };
 const requested = (request_id: string): LeadEvent => ({
@@ -90,7 +92,7 @@ describe('manual distribution request', () => {
   });
 
   it('given an outcome, then already_distributed, whatever follows', () => {
-    const state = given([approved, requested('r1'), { type: 'other' }, completed('r1')]);
+    const state = given([approved, requested('r1'), { type: 'other', data: null }, completed('r1')]);
     expect(decideDistributionRequest(state, manual(), false)).toMatchObject({ status: 'already_distributed', request_id: 'r1' });
     expect(state.version).toBe(3);
   });
