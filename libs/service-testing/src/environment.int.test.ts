@@ -31,10 +31,12 @@ describe('openTestEnvironment', () => {
     expect((await env.jsm.streams.info(streamNames[0]!)).config.name).toBe(streamNames[0]);
 
     const order: string[] = [];
+    const started = await env.startInstance(async (parts) => ({ stop: async () => void order.push(`service stopped, its connection ${parts.nc.isClosed() ? 'closed' : 'open'}`) }));
     env.onClose(async () => void order.push('first registered'));
     env.onClose(async () => void order.push('last registered'));
     await env.close();
-    expect(order).toEqual(['last registered', 'first registered']);
+    expect(order).toEqual(['last registered', 'first registered', 'service stopped, its connection open']);
+    expect(started.nc.isClosed()).toBe(true);
     expect(instance.nc.isClosed()).toBe(true);
     expect(env.nc.isClosed()).toBe(true);
     expect(await databaseExists(name)).toBe(false);

@@ -42,6 +42,12 @@ export interface TestEnvironment {
   natsUrl: string;
   /** A pool, store and NATS connection of their own for one more service instance; closed by close(). */
   openInstance(options?: { poolSize?: number }): Promise<ServiceInstanceParts>;
+  /**
+   * Starts one more service instance on parts of its own (openInstance), waits until the
+   * NATS server has its subscriptions (a test's first request then finds its responder),
+   * and stops it at close().
+   */
+  startInstance<S extends { stop(): Promise<void> }>(start: (parts: ServiceInstanceParts) => Promise<S>, options?: { poolSize?: number }): Promise<ServiceInstanceParts & { service: S }>;
   /** Runs `cleanup` at close(), before the environment's own parts; the last registered runs first. */
   onClose(cleanup: () => Promise<void>): void;
   /** The cleanups, then the namespace's streams, the NATS connection, the store, and the database. */
@@ -62,6 +68,18 @@ export async function openTestEnvironment(label: string, options: TestEnvironmen
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const cleanups: (() => Promise<void>)[] = [];
 
+  const openInstance: TestEnvironment['openInstance'] = async ({ poolSize = 10 } = {}) => {
+    const pool = new pg.Pool({ connectionString: db.url, max: poolSize });
+    const instanceStore = createPostgresEventStore({ pool });
+    const instanceNc = await connectNats({ servers: natsUrl, name: label });
+    cleanups.push(async () => {
+      await drainAndClose(instanceNc);
+      await instanceStore.close();
+      await pool.end();
+    });
+    return { pool, store: instanceStore, nc: instanceNc };
+  };
+
   return {
     label,
     db,
@@ -71,16 +89,14 @@ export async function openTestEnvironment(label: string, options: TestEnvironmen
     subjects,
     logger,
     natsUrl,
-    openInstance: async ({ poolSize = 10 } = {}) => {
-      const pool = new pg.Pool({ connectionString: db.url, max: poolSize });
-      const instanceStore = createPostgresEventStore({ pool });
-      const instanceNc = await connectNats({ servers: natsUrl, name: label });
-      cleanups.push(async () => {
-        await drainAndClose(instanceNc);
-        await instanceStore.close();
-        await pool.end();
-      });
-      return { pool, store: instanceStore, nc: instanceNc };
+    openInstance,
+    startInstance: async (start, options) => {
+      const parts = await openInstance(options);
+      const service = await start(parts);
+      cleanups.push(() => service.stop());
+      // The server has the instance's subscriptions once it answers a PING sent after them.
+      await parts.nc.flush();
+      return { ...parts, service };
     },
     onClose: (cleanup) => void cleanups.push(cleanup),
     close: async () => {

@@ -42,15 +42,7 @@ export async function startBillingHarness(label: string): Promise<BillingHarness
     store,
     client,
     subjects,
-    start: async (config) => {
-      const { pool, store: instanceStore, nc } = await env.openInstance();
-      const service = await startBillingService({ pool, store: instanceStore, nc, subjects, logger, ...(config ? { config } : {}) });
-      // The server has the instance's subscriptions once it answers a PING after them: a test's
-      // first command then finds its responder (else, rarely, "no responders").
-      await nc.flush();
-      env.onClose(() => service.stop());
-      return service;
-    },
+    start: async (config) => (await env.startInstance((parts) => startBillingService({ ...parts, subjects, logger, ...(config ? { config } : {}) }))).service,
     command,
     errorCode: async (verb, body) => {
       try {

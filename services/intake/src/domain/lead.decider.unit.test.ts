@@ -1,23 +1,13 @@
 /** The lead decider, given/when/then: what each of intake's commands records on a lead's stream. */
 import { describe, expect, it } from 'vitest';
 import { DeciderSpecification } from '@fairlead/event-sourcing/testing';
-import { LeadApprovedV1, SYSTEM_ACTOR, type DistributionEventData } from '@fairlead/contracts';
+import { SYSTEM_ACTOR, type DistributionEventData } from '@fairlead/contracts';
 import { LeadNotApprovedError, LeadNotFoundError, RequestIdUsedError } from './errors';
 import { ids } from './ids';
 import { leadDecider, type LeadCommand, type LeadStreamEvent } from './lead.decider';
+import { actor, completedData, lead, now } from './lead.fixture';
 
 const given = DeciderSpecification.for(leadDecider);
-
-const lead = LeadApprovedV1.parse({
-  schema_version: 1,
-  lead_id: 'lead-1',
-  niche_id: 'roofing',
-  approved_at: '2025-03-14T09:26:53.589+01:00',
-  consumer: { name: 'Ada', email: 'ada@example.com' },
-  location: { postal_code: '73301', state: 'tx' },
-});
-const now = new Date('2025-03-14T10:00:00Z');
-const actor = { actor_id: 'ops', actor_role: 'operator' } as const;
 
 const approve = (autoDistribute: boolean): LeadCommand => ({ type: 'ApproveLead', approval: { lead, receivedVia: 'http', autoDistribute, now } });
 const request = (request_id: string, requestIdGiven = false): LeadCommand => ({ type: 'RequestDistribution', request: { lead_id: 'lead-1', request_id, actor, now }, requestIdGiven });
@@ -90,19 +80,3 @@ describe('leadDecider: record a rejection', () => {
     given([approved()]).when(reject()).thenNothingHappened();
   });
 });
-
-function completedData(request_id: string): DistributionEventData<'DistributionCompleted'> {
-  return {
-    lead_id: 'lead-1',
-    niche_id: 'roofing',
-    request_id,
-    outcome: 'success',
-    start_order_position: 1,
-    traversal: [],
-    assignments: [],
-    skipped: [],
-    duration_ms: 1,
-    attempt: 1,
-    completed_at: now.toISOString(),
-  };
-}

@@ -39,13 +39,9 @@ export async function startRotationHarness(label: string): Promise<RotationHarne
     client,
     subjects,
     start: async (config) => {
-      const { pool, store: instanceStore, nc } = await env.openInstance();
-      const service = await startRotationService({ pool, store: instanceStore, nc, subjects, logger, ...(config ? { config } : {}) });
-      // The server has the command subscriptions once this round trip returns: the first request finds a responder.
-      await nc.flush();
+      const { service, pool } = await env.startInstance((parts) => startRotationService({ ...parts, subjects, logger, ...(config ? { config } : {}) }));
       let acquired = 0;
       pool.on('acquire', () => acquired++);
-      env.onClose(() => service.stop());
       return { service, pool, acquired: () => acquired };
     },
     command: (verb, body) =>
