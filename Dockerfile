@@ -14,8 +14,8 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # manifests are picked out here; the next stages copy this stage's output, whose
 # content (and so their cache) changes only when a manifest or the lockfile does.
 # /out/runtime holds the production dependencies of libs/* and services/* only: the
-# tooling workspaces (infra: npm start and its embedded PostgreSQL; libs/testing, tests,
-# benchmarks) stay out of the image.
+# tooling workspaces (infra: npm start; libs/local-servers: its embedded PostgreSQL and
+# nats-server; libs/testing, tests, benchmarks) stay out of the image.
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src
 COPY . .
@@ -23,7 +23,7 @@ RUN mkdir -p /out/all /out/runtime \
  && find . -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /out/all/ \; \
  && cp package-lock.json /out/all/ \
  && cd /out/all \
- && find libs services -name package.json -not -path 'libs/testing/*' -exec cp --parents {} /out/runtime/ \; \
+ && find libs services -name package.json -not -path 'libs/testing/*' -not -path 'libs/local-servers/*' -exec cp --parents {} /out/runtime/ \; \
  && cp package-lock.json /out/runtime/ \
  && node -e 'const p = require("./package.json"); p.workspaces = ["libs/*", "services/*"]; delete p.devDependencies; delete p.scripts; require("fs").writeFileSync("/out/runtime/package.json", JSON.stringify(p, null, 2));'
 

@@ -17,7 +17,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
-import { freePort, startNatsServer, type RunningNats } from '@fairlead/infra';
+import { freePort, startNatsServer, type RunningNats } from '@fairlead/local-servers';
 import { connectNats, drainAndClose } from '@fairlead/messaging';
 import { mintToken, startOperatorApi } from '@fairlead/operator-api';
 import { loadReadModels } from './api/load-data';

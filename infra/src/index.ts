@@ -1,7 +1,3 @@
-export { freePort } from './ports';
-export { startEmbeddedPostgres, ensureDatabase, type EmbeddedPostgresOptions, type RunningPostgres } from './postgres';
-export { startNatsServer, ensureNatsServer, findNatsServer, type NatsServerOptions, type RunningNats } from './nats';
-export { startNatsCluster, clusterNodeConfig, waitForJetStream, type NatsClusterOptions, type RunningNatsCluster, type ClusterNodeConfig } from './nats-cluster';
 export { startLocalInfrastructure, type LocalInfrastructure } from './local';
 export { discoverServices, portVariable, REPLICA_PORT_STEP, servicePorts, servicePortsSchema, SERVICE_PORTS, type DiscoverOptions, type ServiceEntry } from './services';
 export { Supervisor, stopLeftoverChildren, type SupervisedProcess } from './supervisor';

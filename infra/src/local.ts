@@ -1,7 +1,5 @@
 import { resolve } from 'node:path';
-import { startNatsServer, type RunningNats } from './nats';
-import { startNatsCluster } from './nats-cluster';
-import { ensureDatabase, startEmbeddedPostgres } from './postgres';
+import { ensureDatabase, startEmbeddedPostgres, startNatsCluster, startNatsServer, type RunningNats } from '@fairlead/local-servers';
 
 export interface LocalInfrastructure {
   databaseUrl: string;

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { freePort } from './ports';
+import { freePort } from '@fairlead/local-servers';
 import { probeReadiness } from './readiness';
 import { discoverServices } from './services';
 

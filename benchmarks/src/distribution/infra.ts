@@ -10,7 +10,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, startEmbeddedPostgres, startNatsCluster, startNatsServer, type RunningNats, type RunningNatsCluster, type RunningPostgres } from '@fairlead/infra';
+import { freePort, startEmbeddedPostgres, startNatsCluster, startNatsServer, type RunningNats, type RunningNatsCluster, type RunningPostgres } from '@fairlead/local-servers';
 
 export interface BenchInfra {
   databaseUrl: string;

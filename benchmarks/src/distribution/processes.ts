@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { freePort } from '@fairlead/infra';
+import { freePort } from '@fairlead/local-servers';
 
 /** The issue's services: what `bench:distribution` measures by default. */
 export const SERVICES = ['relay', 'rotation', 'billing', 'fairness', 'intake'] as const;

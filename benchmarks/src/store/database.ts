@@ -7,7 +7,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, startEmbeddedPostgres, type RunningPostgres } from '@fairlead/infra';
+import { freePort, startEmbeddedPostgres, type RunningPostgres } from '@fairlead/local-servers';
 
 export interface BenchDatabase {
   url: string;

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
-import { freePort, startNatsServer } from '@fairlead/infra';
+import { freePort, startNatsServer } from '@fairlead/local-servers';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
 import { RELAY_DEFAULT_BATCH_SIZE, startRelay } from '@fairlead/relay';
 

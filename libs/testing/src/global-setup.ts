@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort, startEmbeddedPostgres, startNatsServer, type RunningNats, type RunningPostgres } from '@fairlead/infra';
+import { freePort, startEmbeddedPostgres, startNatsServer, type RunningNats, type RunningPostgres } from '@fairlead/local-servers';
 import './provided-context';
 
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import './provided-context';
-import { freePort, startNatsCluster, startNatsServer, type RunningNats, type RunningNatsCluster } from '@fairlead/infra';
+import { freePort, startNatsCluster, startNatsServer, type RunningNats, type RunningNatsCluster } from '@fairlead/local-servers';
 
 /** The NATS URL of this test run (its own nats-server, or NATS_URL). */
 export function testNatsUrl(): string {

@@ -3,16 +3,14 @@
  * it starts its local mail catcher, and the mails are listed over its HTTP API. The
  * relay runs as its own process too; events go into the real store.
  */
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjectsFor, type Subjects } from '@fairlead/contracts';
-import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
-import { connectNats, declareStreams, fairleadStreams } from '@fairlead/messaging';
+import type { Subjects } from '@fairlead/contracts';
+import type { PostgresEventStore } from '@fairlead/event-store';
 import { mintToken } from '@fairlead/platform';
-import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
+import { openTestEnvironment, type TestEnvironment } from '@fairlead/service-testing';
+import { startServiceProcess, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 import { assignLead, seedWorld } from './testing/fixtures';
 
 const JWT_SECRET = `notification-e2e-${randomUUID()}`;
@@ -20,24 +18,17 @@ const JWT_SECRET = `notification-e2e-${randomUUID()}`;
 const token = (roles: ('viewer' | 'operator' | 'admin')[] = ['viewer']) => mintToken({ secret: JWT_SECRET, issuer: 'fairlead', audience: 'fairlead-operator-api', sub: 'e2e', roles, mfa: false, ttlSec: 600 });
 
 describe('notification process in catcher mode (no SMTP_URL)', () => {
+  let testEnv: TestEnvironment;
   let db: TestDatabase;
   let store: PostgresEventStore;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
   let subjects: Subjects;
   const processes: ServiceProcess[] = [];
   let base: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('notification_e2e');
-    db.pool.on('error', () => undefined);
-    store = createPostgresEventStore({ pool: db.pool });
-    await store.migrate();
-    nc = await connectNats({ servers: testNatsUrl(), name: 'notification-e2e' });
-    jsm = await jetstreamManager(nc);
-    subjects = subjectsFor(testNamespace('notife2e'));
-    await declareStreams(jsm, fairleadStreams(subjects));
-    const env = { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: subjects.namespace };
+    testEnv = await openTestEnvironment('notification_e2e', { declareStreams: true, connectionName: 'notification-e2e' });
+    ({ db, store, subjects } = testEnv);
+    const env = { DATABASE_URL: db.url, NATS_URL: testEnv.natsUrl, NATS_NAMESPACE: subjects.namespace };
     const [relay, notification] = await Promise.all([
       startServiceProcess({ service: 'relay', env }),
       startServiceProcess({ service: 'notification', env: { ...env, RETRY_BACKOFF_MS: '50,100,200', JWT_SECRET } }),
@@ -48,10 +39,7 @@ describe('notification process in catcher mode (no SMTP_URL)', () => {
 
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
-    for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
-    await nc?.close();
-    await store?.close();
-    await db?.drop();
+    await testEnv?.close();
   });
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses are checked field by field below

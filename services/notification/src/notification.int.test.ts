@@ -5,14 +5,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { subjectsFor, type Subjects } from '@fairlead/contracts';
-import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
-import { connectNats, declareStreams, fairleadStreams, readDeadLetter, type DeadLetterInfo } from '@fairlead/messaging';
-import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
+import type { Subjects } from '@fairlead/contracts';
+import type { PostgresEventStore } from '@fairlead/event-store';
+import { readDeadLetter, type DeadLetterInfo } from '@fairlead/messaging';
+import { openTestEnvironment, type TestEnvironment } from '@fairlead/service-testing';
+import { startServiceProcess, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 import { findOutbox, findOutboxBySource, type OutboxRow } from './application/outbox';
 import { outboxId, type EmailKind } from './domain/emails';
 import { startNotificationService, type NotificationConfig, type NotificationService } from './service';
@@ -22,6 +23,7 @@ import { startSmtpPeer, type SmtpPeer } from './testing/smtp-peer';
 const BACKOFF = [50, 100, 200, 400, 800, 1600, 3200];
 
 describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () => {
+  let testEnv: TestEnvironment;
   let db: TestDatabase;
   let store: PostgresEventStore;
   let nc: NatsConnection;
@@ -34,16 +36,10 @@ describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () =>
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
   beforeAll(async () => {
-    db = await createTestDatabase('notification');
-    db.pool.on('error', () => undefined);
-    store = createPostgresEventStore({ pool: db.pool });
-    await store.migrate();
-    nc = await connectNats({ servers: testNatsUrl(), name: 'notification-test' });
+    testEnv = await openTestEnvironment('notification', { declareStreams: true, connectionName: 'notification-test' });
+    ({ db, store, nc, jsm, subjects } = testEnv);
     js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
-    subjects = subjectsFor(testNamespace('notification'));
-    await declareStreams(jsm, fairleadStreams(subjects));
-    relay = await startServiceProcess({ service: 'relay', env: { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: subjects.namespace } });
+    relay = await startServiceProcess({ service: 'relay', env: { DATABASE_URL: db.url, NATS_URL: testEnv.natsUrl, NATS_NAMESPACE: subjects.namespace } });
     peer = await startSmtpPeer();
   });
 
@@ -58,10 +54,7 @@ describe('notification service (real SMTP peer, NATS, PostgreSQL, relay)', () =>
     await service?.stop();
     await relay?.stop();
     await peer?.close();
-    for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
-    await nc?.close();
-    await store?.close();
-    await db?.drop();
+    await testEnv?.close();
   });
 
   async function start(config: NotificationConfig = {}): Promise<NotificationService> {

@@ -1,10 +1,10 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { randomUUID } from 'node:crypto';
-import { subjectsFor, type Subjects } from '@fairlead/contracts';
-import { createPostgresEventStore, type EventStore, type NewEvent, type PostgresEventStore } from '@fairlead/event-store';
-import { connectNats, declareStreams, fairleadStreams } from '@fairlead/messaging';
-import { createTestDatabase, testNamespace, testNatsUrl, type TestDatabase } from '@fairlead/testing';
+import type { Subjects } from '@fairlead/contracts';
+import type { EventStore, NewEvent, PostgresEventStore } from '@fairlead/event-store';
+import { openTestEnvironment } from '@fairlead/service-testing';
+import type { TestDatabase } from '@fairlead/testing';
 
 /** What a relay test runs against: a database of its own, the store, NATS and a namespace with the Fairlead streams. */
 export interface RelayTestEnvironment {
@@ -18,26 +18,8 @@ export interface RelayTestEnvironment {
 }
 
 export async function openRelayTestEnvironment(label: string): Promise<RelayTestEnvironment> {
-  const db = await createTestDatabase(label);
-  const store = createPostgresEventStore({ pool: db.pool });
-  await store.migrate();
-  const nc = await connectNats({ servers: testNatsUrl(), name: `${label}-test` });
-  const jsm = await jetstreamManager(nc);
-  const subjects = subjectsFor(testNamespace(label));
-  await declareStreams(jsm, fairleadStreams(subjects));
-  return {
-    db,
-    store,
-    nc,
-    jsm,
-    subjects,
-    close: async () => {
-      for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
-      await nc.close();
-      await store.close();
-      await db.drop();
-    },
-  };
+  const { db, store, nc, jsm, subjects, close } = await openTestEnvironment(label, { declareStreams: true, connectionName: `${label}-test` });
+  return { db, store, nc, jsm, subjects, close };
 }
 
 /** Appends `streams × perStream` events, `chunk` events per append call. */

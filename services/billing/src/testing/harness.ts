@@ -6,12 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
-import pg from 'pg';
-import { pino } from 'pino';
-import { billingCommands, streams, subjectsFor, SYSTEM_ACTOR, type CommandReply, type Subjects, type SubscriptionStatus } from '@fairlead/contracts';
-import { createPostgresEventStore, type NewEvent, type PostgresEventStore } from '@fairlead/event-store';
-import { connectNats, drainAndClose, isRemoteError, request } from '@fairlead/messaging';
-import { createTestDatabase, testNamespace, testNatsUrl, type TestDatabase } from '@fairlead/testing';
+import { billingCommands, streams, SYSTEM_ACTOR, type CommandReply, type Subjects, type SubscriptionStatus } from '@fairlead/contracts';
+import type { NewEvent, PostgresEventStore } from '@fairlead/event-store';
+import { isRemoteError, request } from '@fairlead/messaging';
+import { openTestEnvironment } from '@fairlead/service-testing';
+import type { TestDatabase } from '@fairlead/testing';
 import { startBillingService, type BillingConfig, type BillingService } from '../service';
 
 export interface BillingHarness {
@@ -31,13 +30,8 @@ export interface BillingHarness {
 }
 
 export async function startBillingHarness(label: string): Promise<BillingHarness> {
-  const db = await createTestDatabase(label);
-  const store = createPostgresEventStore({ pool: db.pool });
-  await store.migrate();
-  const subjects = subjectsFor(testNamespace(label));
-  const client = await connectNats({ servers: testNatsUrl(), name: `${label}-client` });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const cleanups: (() => Promise<void>)[] = [];
+  const env = await openTestEnvironment(label, { connectionName: `${label}-client` });
+  const { db, store, subjects, logger, nc: client } = env;
   const actor = SYSTEM_ACTOR;
 
   const command: BillingHarness['command'] = (verb, body) =>
@@ -48,22 +42,7 @@ export async function startBillingHarness(label: string): Promise<BillingHarness
     store,
     client,
     subjects,
-    start: async (config) => {
-      const pool = new pg.Pool({ connectionString: db.url, max: 10 });
-      const instanceStore = createPostgresEventStore({ pool });
-      const nc = await connectNats({ servers: testNatsUrl(), name: label });
-      const service = await startBillingService({ pool, store: instanceStore, nc, subjects, logger, ...(config ? { config } : {}) });
-      // The server has the instance's subscriptions once it answers a PING after them: a test's
-      // first command then finds its responder (else, rarely, "no responders").
-      await nc.flush();
-      cleanups.push(async () => {
-        await service.stop();
-        await drainAndClose(nc);
-        await instanceStore.close();
-        await pool.end();
-      });
-      return service;
-    },
+    start: async (config) => (await env.startInstance((parts) => startBillingService({ ...parts, subjects, logger, ...(config ? { config } : {}) }))).service,
     command,
     errorCode: async (verb, body) => {
       try {
@@ -114,11 +93,6 @@ export async function startBillingHarness(label: string): Promise<BillingHarness
       }
       await store.append(streams.subscription(subscriptionId), events, 'no_stream');
     },
-    close: async () => {
-      for (const cleanup of cleanups.reverse()) await cleanup();
-      await drainAndClose(client);
-      await store.close();
-      await db.drop();
-    },
+    close: () => env.close(),
   };
 }

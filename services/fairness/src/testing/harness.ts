@@ -5,22 +5,22 @@
  * the way rotation and intake record them.
  */
 import { randomUUID } from 'node:crypto';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import {
   fairnessCommands,
   streams,
-  subjectsFor,
   SYSTEM_ACTOR,
   type CommandReply,
   type DistributionEventData,
   type LevelSnapshot,
   type Subjects,
 } from '@fairlead/contracts';
-import { createPostgresEventStore, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
-import { connectNats, declareStreams, drainAndClose, fairleadStreams, request } from '@fairlead/messaging';
-import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
+import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
+import { request } from '@fairlead/messaging';
+import { openTestEnvironment } from '@fairlead/service-testing';
+import { startServiceProcess, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 import { startFairnessService, type FairnessConfig, type FairnessService } from '../service';
 import { TestBilling, TestRotation } from './responders';
 
@@ -65,16 +65,9 @@ export async function startHarness(
     standIns?: boolean;
   } = {},
 ): Promise<Harness> {
-  const db = await createTestDatabase(label);
-  // Dropping the database at the end terminates idle connections; that is not a test failure.
-  db.pool.on('error', () => undefined);
-  const store = createPostgresEventStore({ pool: db.pool });
-  await store.migrate();
-  const nc = await connectNats({ servers: testNatsUrl(), name: label });
+  const env = await openTestEnvironment(label, { declareStreams: true });
+  const { db, store, nc, subjects, logger } = env;
   const js = jetstream(nc);
-  const subjects = subjectsFor(testNamespace(label));
-  await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects));
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const rotation = new TestRotation(nc, subjects);
   const billing = new TestBilling(nc, subjects);
   if (options.standIns !== false) {
@@ -85,7 +78,7 @@ export async function startHarness(
   const relay =
     options.relay === false
       ? undefined
-      : await startServiceProcess({ service: 'relay', env: { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: subjects.namespace } });
+      : await startServiceProcess({ service: 'relay', env: { DATABASE_URL: db.url, NATS_URL: env.natsUrl, NATS_NAMESPACE: subjects.namespace } });
 
   const harness: Harness = {
     db,
@@ -93,7 +86,7 @@ export async function startHarness(
     nc,
     js,
     subjects,
-    natsUrl: testNatsUrl(),
+    natsUrl: env.natsUrl,
     logger,
     rotation,
     billing,
@@ -173,9 +166,7 @@ export async function startHarness(
       await relay?.stop();
       await rotation.stop();
       await billing.stop();
-      await drainAndClose(nc);
-      await store.close();
-      await db.drop();
+      await env.close();
     },
   };
   return harness;

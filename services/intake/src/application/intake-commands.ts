@@ -2,17 +2,20 @@
  * Intake's use cases, shared by every edge (JetStream consumer, NATS commands, HTTP):
  * approve a lead (validate, check its niche with rotation, record LeadApproved and maybe
  * DistributionRequested once per lead, or record LeadRejected with the reasons) and the
- * manual distribution request. Appends check the version decided on; a concurrent write
- * makes us re-read and re-decide, a bounded number of times.
+ * manual distribution request. Each is one `handleCommand` on the lead's stream with the
+ * lead decider (domain/lead.decider.ts): appends check the version decided on, and a
+ * concurrent write makes it re-read and re-decide, a bounded number of times.
  */
 import { randomUUID } from 'node:crypto';
 import { jsonDepth, LEAD_LIMITS, LeadApprovedV1, streams, SYSTEM_ACTOR, type Actor, type CommandReply } from '@fairlead/contracts';
-import { isConcurrencyError, isEventIdConflictError, isPermanentAppendError, type EventStore } from '@fairlead/event-store';
+import { handleCommand, isTooManyConflictsError, type CommandHandlingDeps, type LoadContext } from '@fairlead/event-sourcing';
+import { isEventIdConflictError, isPermanentAppendError, type PostgresEventStore } from '@fairlead/event-store';
 import { LeadRejectedError, type RejectionCode } from '../domain/errors';
 import { ids } from '../domain/ids';
-import { decideApproval, decideDistributionRequest, initialLeadState } from '../domain/lead';
+import { decideDistributionRequest, initialLeadState } from '../domain/lead';
+import { leadDecider } from '../domain/lead.decider';
 import { malformedLead, tooDeep, tooLarge, unknownNiche, unstorable, type Rejection } from '../domain/rejection';
-import { loadLead } from './lead-stream';
+import { decodeLeadEvent, loadLead, loadLeadStream } from './lead-stream';
 import type { NicheDirectory } from './niche-directory';
 import { jsonOf, payloadForRejection } from './rejected-payload';
 
@@ -42,7 +45,7 @@ export interface LeadLimits {
 }
 
 export interface IntakeCommandsDeps {
-  store: EventStore;
+  store: PostgresEventStore;
   niches: NicheDirectory;
   clock: () => Date;
   newId?: () => string;
@@ -63,6 +66,7 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
   const newId = deps.newId ?? randomUUID;
   const maxConflicts = deps.maxConflicts ?? 5;
   const limits = deps.limits ?? LEAD_LIMITS;
+  const handling: CommandHandlingDeps = { store, newId };
 
   /**
    * Records the rejection: the payload itself when it is small and storable, else a
@@ -79,30 +83,25 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
 
   /** Appends LeadRejected to the lead's stream when it names a lead not approved yet, else to a stream of its own. */
   async function appendRejection(rejection: Rejection, kept: ReturnType<typeof payloadForRejection>, options: ApproveOptions): Promise<string> {
-    const event = {
-      id: options.messageId ? ids.rejected(options.messageId) : newId(),
-      type: 'LeadRejected',
-      data: { lead_id: rejection.lead_id, niche_id: rejection.niche_id, reasons: rejection.reasons, ...kept, received_via: options.via },
-      ...(options.actor ? { metadata: { actor: options.actor } } : {}),
-    };
+    const eventId = options.messageId ? ids.rejected(options.messageId) : newId();
+    const data = { lead_id: rejection.lead_id, niche_id: rejection.niche_id, reasons: rejection.reasons, ...kept, received_via: options.via };
+    const metadata = options.actor ? { actor: options.actor } : undefined;
     if (rejection.lead_id) {
       const stream = streams.lead(rejection.lead_id);
-      for (let conflicts = 0; conflicts <= maxConflicts; conflicts++) {
-        const state = await loadLead(store, rejection.lead_id);
-        // An approved lead's history stays about that lead: a bad copy of it is filed apart.
-        if (state.lead) break;
-        try {
-          await store.append(stream, [event], state.version === -1 ? 'no_stream' : state.version);
-          return stream;
-        } catch (error) {
-          if (isEventIdConflictError(error)) return stream;
-          if (!isConcurrencyError(error)) throw error;
-        }
+      try {
+        const outcome = await handleCommand(handling, stream, leadDecider, { type: 'RecordRejection', eventId, rejection: data }, { decode: decodeLeadEvent, maxConflicts, ...(metadata ? { metadata } : {}) });
+        if (outcome.events.length > 0) return stream;
+        // The lead is approved: filed apart below.
+      } catch (error) {
+        if (!isTooManyConflictsError(error)) throw error;
+        // Its id is stored, but not here: recorded by an earlier delivery of this message (as before the kernel, the lead's stream is answered).
+        if (isEventIdConflictError(error.cause)) return stream;
+        // The stream kept changing: the rejection is filed apart rather than lost.
       }
     }
     const stream = `rejectedlead-${options.messageId ? ids.rejectedStream(options.messageId) : newId()}`;
     try {
-      await store.append(stream, [event], 'any');
+      await store.append(stream, [{ id: eventId, type: 'LeadRejected', data, ...(metadata ? { metadata } : {}) }], 'any');
     } catch (error) {
       // Recorded on the lead's stream by an earlier delivery of this message.
       if (!isEventIdConflictError(error)) throw error;
@@ -136,52 +135,51 @@ export function createIntakeCommands(deps: IntakeCommandsDeps): IntakeCommands {
       if (!parsed.success) return reject('LEAD_INVALID', malformedLead(payload, parsed.error, options.pointerPrefix), payload, options);
       const lead = parsed.data;
       const duplicate: ApproveReply = { lead_id: lead.lead_id, status: 'duplicate', distribution_requested: false };
-      // Nearly every approval is a lead's first: decide as if the stream were new (the niche
-      // comes from the cache), and let the append's 'no_stream' find out otherwise, rather
-      // than read the stream first every time.
-      let state = initialLeadState();
       const niche = await niches.lookup(lead.niche_id);
       if (!niche) {
         // A repeat of a lead approved earlier stays a duplicate, whatever became of its niche.
         if ((await loadLead(store, lead.lead_id)).lead) return duplicate;
         return reject('UNKNOWN_NICHE', unknownNiche(lead.lead_id, lead.niche_id, options.pointerPrefix), payload, options);
       }
-
-      for (let conflicts = 0; ; conflicts++) {
-        const decision = decideApproval(state, { lead, receivedVia: options.via, autoDistribute: niche.auto_distribute, now: clock() });
-        if (decision.status === 'duplicate') return duplicate;
-        const events = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: { received_via: options.via, ...(options.actor ? { actor: options.actor } : {}) } }));
-        try {
-          const result = await store.append(streams.lead(lead.lead_id), events, state.version === -1 ? 'no_stream' : state.version);
-          if (result.appended === 0) return duplicate;
-          return { lead_id: lead.lead_id, status: 'accepted', distribution_requested: decision.distributionRequested };
-        } catch (error) {
-          // Valid, but the store will never hold it (text jsonb refuses, too large): refused now, not retried for minutes.
-          if (isPermanentAppendError(error)) {
-            return reject('LEAD_UNSTORABLE', unstorable(lead.lead_id, lead.niche_id, (error as Error).message, options.pointerPrefix), payload, options, false);
-          }
-          if (!(isConcurrencyError(error) || isEventIdConflictError(error)) || conflicts >= maxConflicts) throw error;
-          state = await loadLead(store, lead.lead_id);
+      const approval = { lead, receivedVia: options.via, autoDistribute: niche.auto_distribute, now: clock() };
+      try {
+        const outcome = await handleCommand(handling, streams.lead(lead.lead_id), leadDecider, { type: 'ApproveLead', approval }, {
+          load: assumeNewLead(lead.lead_id),
+          maxConflicts,
+          metadata: { received_via: options.via, ...(options.actor ? { actor: options.actor } : {}) },
+        });
+        // Nothing new stored: approved before (decided so, or this very approval stored by an earlier delivery).
+        if (outcome.appended === 0) return duplicate;
+        return { lead_id: lead.lead_id, status: 'accepted', distribution_requested: outcome.events.some((e) => e.type === 'DistributionRequested') };
+      } catch (error) {
+        // Valid, but the store will never hold it (text jsonb refuses, too large): refused now, not retried for minutes.
+        if (isPermanentAppendError(error)) {
+          return reject('LEAD_UNSTORABLE', unstorable(lead.lead_id, lead.niche_id, (error as Error).message, options.pointerPrefix), payload, options, false);
         }
+        throw error;
       }
     },
 
     requestDistribution: async (r) => {
-      const requestId = r.request_id ?? newId();
-      const actor = r.actor ?? SYSTEM_ACTOR;
-      for (let conflicts = 0; ; conflicts++) {
-        const state = await loadLead(store, r.lead_id);
-        const decision = decideDistributionRequest(state, { lead_id: r.lead_id, request_id: requestId, actor, now: clock() }, r.request_id !== undefined);
-        const reply = { lead_id: r.lead_id, status: decision.status, request_id: decision.request_id };
-        if (decision.events.length === 0) return reply;
-        const events = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata: { actor } }));
-        try {
-          await store.append(streams.lead(r.lead_id), events, state.version);
-          return reply;
-        } catch (error) {
-          if (!(isConcurrencyError(error) || isEventIdConflictError(error)) || conflicts >= maxConflicts) throw error;
-        }
-      }
+      const request = { lead_id: r.lead_id, request_id: r.request_id ?? newId(), actor: r.actor ?? SYSTEM_ACTOR, now: clock() };
+      const requestIdGiven = r.request_id !== undefined;
+      const outcome = await handleCommand(handling, streams.lead(r.lead_id), leadDecider, { type: 'RequestDistribution', request, requestIdGiven }, {
+        decode: decodeLeadEvent,
+        maxConflicts,
+        metadata: { actor: request.actor },
+      });
+      // The reply is the decision on the state it was taken on (queued, or the request already queued or done).
+      const decision = decideDistributionRequest(outcome.before, request, requestIdGiven);
+      return { lead_id: r.lead_id, status: decision.status, request_id: decision.request_id };
     },
   };
+
+  /**
+   * Nearly every approval is a lead's first: the first attempt decides as if the stream
+   * were new (the niche comes from the cache) and lets the append's 'no_stream' find out
+   * otherwise, rather than read the stream first every time; after a lost race it reads.
+   */
+  function assumeNewLead(leadId: string) {
+    return ({ afterConflict }: LoadContext) => (afterConflict ? loadLeadStream(store, leadId) : Promise.resolve({ state: initialLeadState(), version: -1 }));
+  }
 }

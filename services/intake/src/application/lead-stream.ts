@@ -1,19 +1,21 @@
 /** Reads a lead's stream into intake's view of it; every event intake reads is validated against its contract. */
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
+import { loadStream, type Loaded } from '@fairlead/event-sourcing';
 import type { EventStore, StoredEvent } from '@fairlead/event-store';
-import { evolveLead, initialLeadState, LEAD_EVENT_TYPES, type LeadEvent, type LeadState } from '../domain/lead';
+import { LEAD_EVENT_TYPES, type LeadEvent, type LeadState } from '../domain/lead';
+import { leadDecider } from '../domain/lead.decider';
 
-export function foldLead(events: readonly StoredEvent[]): LeadState {
-  let state = initialLeadState();
-  for (const e of events) {
-    const event: LeadEvent = LEAD_EVENT_TYPES.has(e.type)
-      ? ({ type: e.type, data: parseDistributionEvent(e.type as Exclude<LeadEvent['type'], 'other'>, e.data) } as LeadEvent)
-      : { type: 'other' };
-    state = evolveLead(state, event, e.streamVersion);
-  }
-  return state;
+/** A stored event as intake reads it: its own kinds parsed, every other kind `other` (it still moves the version). */
+export function decodeLeadEvent(e: StoredEvent): LeadEvent {
+  return LEAD_EVENT_TYPES.has(e.type)
+    ? ({ type: e.type, data: parseDistributionEvent(e.type as Exclude<LeadEvent['type'], 'other'>, e.data) } as LeadEvent)
+    : { type: 'other', data: null };
 }
 
-export async function loadLead(store: EventStore, leadId: string): Promise<LeadState> {
-  return foldLead(await store.readStream(streams.lead(leadId)));
+export async function loadLeadStream(store: Pick<EventStore, 'readStream'>, leadId: string): Promise<Loaded<LeadState>> {
+  return loadStream(store, streams.lead(leadId), leadDecider, decodeLeadEvent);
+}
+
+export async function loadLead(store: Pick<EventStore, 'readStream'>, leadId: string): Promise<LeadState> {
+  return (await loadLeadStream(store, leadId)).state;
 }

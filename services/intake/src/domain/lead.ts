@@ -32,7 +32,7 @@ export type LeadEvent =
   | { type: 'DistributionCompleted'; data: DistributionEventData<'DistributionCompleted'> }
   | { type: 'DistributionFailed'; data: DistributionEventData<'DistributionFailed'> }
   /** Any other event of the stream (fairness's picks, assignments, …) only moves the version. */
-  | { type: 'other' };
+  | { type: 'other'; data: null };
 
 export const LEAD_EVENT_TYPES: ReadonlySet<string> = new Set(['LeadApproved', 'LeadRejected', 'DistributionRequested', 'DistributionCompleted', 'DistributionFailed']);
 

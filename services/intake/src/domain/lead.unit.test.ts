@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { LeadApprovedV1, SYSTEM_ACTOR, type DistributionEventData } from '@fairlead/contracts';
-import { decideApproval, decideDistributionRequest, evolveLead, initialLeadState, type LeadEvent, type LeadState } from './lead';
+import { SYSTEM_ACTOR } from '@fairlead/contracts';
+import { DeciderSpecification } from '@fairlead/event-sourcing/testing';
+import { decideApproval, decideDistributionRequest, initialLeadState, type LeadEvent, type LeadState } from './lead';
+import { leadDecider } from './lead.decider';
+import { actor, completedData, lead, now } from './lead.fixture';
 
-const lead = LeadApprovedV1.parse({
-  schema_version: 1,
-  lead_id: 'lead-1',
-  niche_id: 'roofing',
-  approved_at: '2025-03-14T09:26:53.589+01:00',
-  consumer: { name: 'Ada', email: 'ada@example.com' },
-  location: { postal_code: '73301', state: 'tx' },
-});
-const now = new Date('2025-03-14T10:00:00Z');
-const actor = { actor_id: 'ops', actor_role: 'operator' } as const;
-const given = (events: LeadEvent[]): LeadState => events.reduce((s, e, i) => evolveLead(s, e, i), initialLeadState());
+const given = (events: LeadEvent[]): LeadState => DeciderSpecification.for(leadDecider)(events).state;
 
 const approved: LeadEvent = { type: 'LeadApproved', data: { lead, received_via: 'nats' } };
 const requested = (request_id: string): LeadEvent => ({
@@ -23,22 +16,7 @@ const failed = (request_id: string, final: boolean): LeadEvent => ({
   type: 'DistributionFailed',
   data: { lead_id: 'lead-1', niche_id: 'roofing', request_id, attempt: 1, error: 'x', final, failed_at: now.toISOString() },
 });
-const completed = (request_id: string): LeadEvent => ({
-  type: 'DistributionCompleted',
-  data: {
-    lead_id: 'lead-1',
-    niche_id: 'roofing',
-    request_id,
-    outcome: 'success',
-    start_order_position: 1,
-    traversal: [],
-    assignments: [],
-    skipped: [],
-    duration_ms: 1,
-    attempt: 1,
-    completed_at: now.toISOString(),
-  } satisfies DistributionEventData<'DistributionCompleted'>,
-});
+const completed = (request_id: string): LeadEvent => ({ type: 'DistributionCompleted', data: completedData(request_id) });
 const manual = (request_id = 'r-manual') => ({ lead_id: 'lead-1', request_id, actor, now });
 
 describe('approval', () => {
@@ -90,7 +68,7 @@ describe('manual distribution request', () => {
   });
 
   it('given an outcome, then already_distributed, whatever follows', () => {
-    const state = given([approved, requested('r1'), { type: 'other' }, completed('r1')]);
+    const state = given([approved, requested('r1'), { type: 'other', data: null }, completed('r1')]);
     expect(decideDistributionRequest(state, manual(), false)).toMatchObject({ status: 'already_distributed', request_id: 'r1' });
     expect(state.version).toBe(3);
   });

@@ -6,14 +6,14 @@
  * end-to-end suite; a service's tests never import another service.)
  */
 import { randomUUID } from 'node:crypto';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { pino } from 'pino';
-import { intakeCommands, rotationCommands, streams, subjectsFor, type CommandReply, type Subjects } from '@fairlead/contracts';
-import { createPostgresEventStore, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
-import { connectNats, drainAndClose, request, serveRequests, type RequestServer } from '@fairlead/messaging';
+import { intakeCommands, rotationCommands, streams, type CommandReply, type Subjects } from '@fairlead/contracts';
+import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
+import { request, serveRequests, type RequestServer } from '@fairlead/messaging';
 import { createApiKeyVerifier, createHttpApp, createTokenVerifier, mintToken, parseApiKeys, type HttpApp, type Role } from '@fairlead/platform';
-import { createTestDatabase, testNamespace, testNatsUrl, type TestDatabase } from '@fairlead/testing';
+import { openTestEnvironment } from '@fairlead/service-testing';
+import type { TestDatabase } from '@fairlead/testing';
 import { registerIntakeRoutes, type IntakeHttpAuth } from '../http/routes';
 import { startIntakeService, type IntakeConfig, type IntakeService } from '../service';
 
@@ -86,14 +86,9 @@ export interface IntakeHarness {
 }
 
 export async function startIntakeHarness(label: string, config: IntakeConfig = {}): Promise<IntakeHarness> {
-  const db = await createTestDatabase(label);
-  const store = createPostgresEventStore({ pool: db.pool });
-  await store.migrate();
-  const subjects = subjectsFor(testNamespace(label));
-  const nc = await connectNats({ servers: testNatsUrl(), name: label });
+  const env = await openTestEnvironment(label);
+  const { db, store, subjects, nc, jsm, logger } = env;
   const js = jetstream(nc);
-  const jsm = await jetstreamManager(nc);
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const niches = new TestNiches(nc, subjects);
   niches.start();
   const service = await startIntakeService({ pool: db.pool, store, nc, subjects, logger, config: { backoffMs: [100, 200, 400], ...config } });
@@ -136,10 +131,7 @@ export async function startIntakeHarness(label: string, config: IntakeConfig = {
       await app.close();
       await service.stop();
       await niches.stop();
-      for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
-      await drainAndClose(nc);
-      await store.close();
-      await db.drop();
+      await env.close();
     },
   };
 }

@@ -5,12 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { LightMyRequestResponse } from 'fastify';
-import { pino } from 'pino';
-import { subjectsFor, type Subjects } from '@fairlead/contracts';
-import { createPostgresEventStore, type NewEvent, type PostgresEventStore } from '@fairlead/event-store';
-import { connectNats, drainAndClose } from '@fairlead/messaging';
+import type { Subjects } from '@fairlead/contracts';
+import type { NewEvent, PostgresEventStore } from '@fairlead/event-store';
 import { mintToken, type Role } from '@fairlead/platform';
-import { createTestDatabase, testNamespace, testNatsUrl, type TestDatabase } from '@fairlead/testing';
+import { openTestEnvironment } from '@fairlead/service-testing';
+import type { TestDatabase } from '@fairlead/testing';
 import { startOperatorApi, type OperatorApi, type OperatorApiConfig } from '../service';
 
 export const ISSUER = 'fairlead-test';
@@ -41,20 +40,15 @@ export interface ApiHarness {
 }
 
 export async function startApiHarness(label: string, config: OperatorApiConfig = {}): Promise<ApiHarness> {
-  const db = await createTestDatabase(label);
-  // Dropping the database at the end ends idle connections; that is not a test failure.
-  db.pool.on('error', () => undefined);
-  const store = createPostgresEventStore({ pool: db.pool });
-  await store.migrate();
-  const nc = await connectNats({ servers: testNatsUrl(), name: label });
-  const subjects = subjectsFor(testNamespace(label));
+  const env = await openTestEnvironment(label);
+  const { db, store, nc, subjects } = env;
   const secret = randomBytes(32).toString('hex');
   const api = await startOperatorApi({
     pool: db.pool,
     store,
     nc,
     subjects,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: env.logger,
     auth: { secret, issuer: ISSUER, audience: AUDIENCE },
     config: { rateLimitMax: 100_000, commandTimeoutMs: 2_000, ...config },
   });
@@ -86,9 +80,7 @@ export async function startApiHarness(label: string, config: OperatorApiConfig =
     },
     close: async () => {
       await api.stop();
-      await drainAndClose(nc);
-      await store.close();
-      await db.drop();
+      await env.close();
     },
   };
   return harness;

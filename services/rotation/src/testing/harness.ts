@@ -4,12 +4,12 @@
  * connection (as separate processes would have), plus a client connection for requests.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import pg from 'pg';
-import { pino } from 'pino';
-import { rotationCommands, subjectsFor, type CommandReply, type Subjects } from '@fairlead/contracts';
-import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
-import { connectNats, drainAndClose, request } from '@fairlead/messaging';
-import { createTestDatabase, testNamespace, testNatsUrl, type TestDatabase } from '@fairlead/testing';
+import type pg from 'pg';
+import { rotationCommands, type CommandReply, type Subjects } from '@fairlead/contracts';
+import type { PostgresEventStore } from '@fairlead/event-store';
+import { request } from '@fairlead/messaging';
+import { openTestEnvironment } from '@fairlead/service-testing';
+import type { TestDatabase } from '@fairlead/testing';
 import { startRotationService, type RotationConfig, type RotationService } from '../service';
 
 export interface Instance {
@@ -30,13 +30,8 @@ export interface RotationHarness {
 }
 
 export async function startRotationHarness(label: string): Promise<RotationHarness> {
-  const db = await createTestDatabase(label);
-  const store = createPostgresEventStore({ pool: db.pool });
-  await store.migrate();
-  const subjects = subjectsFor(testNamespace(label));
-  const client = await connectNats({ servers: testNatsUrl(), name: `${label}-client` });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const cleanups: (() => Promise<void>)[] = [];
+  const env = await openTestEnvironment(label, { connectionName: `${label}-client` });
+  const { db, store, subjects, logger, nc: client } = env;
 
   return {
     db,
@@ -44,29 +39,13 @@ export async function startRotationHarness(label: string): Promise<RotationHarne
     client,
     subjects,
     start: async (config) => {
-      const pool = new pg.Pool({ connectionString: db.url, max: 10 });
-      const instanceStore = createPostgresEventStore({ pool });
-      const nc = await connectNats({ servers: testNatsUrl(), name: label });
-      const service = await startRotationService({ pool, store: instanceStore, nc, subjects, logger, ...(config ? { config } : {}) });
-      // The server has the command subscriptions once this round trip returns: the first request finds a responder.
-      await nc.flush();
+      const { service, pool } = await env.startInstance((parts) => startRotationService({ ...parts, subjects, logger, ...(config ? { config } : {}) }));
       let acquired = 0;
       pool.on('acquire', () => acquired++);
-      cleanups.push(async () => {
-        await service.stop();
-        await drainAndClose(nc);
-        await instanceStore.close();
-        await pool.end();
-      });
       return { service, pool, acquired: () => acquired };
     },
     command: (verb, body) =>
       request(client, subjects.command('rotation', verb), body, { responseSchema: rotationCommands[verb].reply as never, timeoutMs: 10_000 }),
-    close: async () => {
-      for (const cleanup of cleanups.reverse()) await cleanup();
-      await drainAndClose(client);
-      await store.close();
-      await db.drop();
-    },
+    close: () => env.close(),
   };
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { EventStore, PostgresEventStore } from '@fairlead/event-store';
+import type { PostgresEventStore } from '@fairlead/event-store';
 import type { ConfinedRoot } from '../templates/confined-root';
 
 /** Waits until the read models have applied an appended event (read-your-writes for callers). */
@@ -9,8 +9,8 @@ export interface ReadModelSync {
 
 /** What every use case takes: dependencies are arguments, the clock and ids included. */
 export interface WorkflowContext {
-  /** The event store; several streams' appends go in one transaction on `pool` (same database). */
-  store: EventStore & Pick<PostgresEventStore, 'appendManyInTransaction'>;
+  /** The event store; a command's appends to several streams go in one transaction on `pool` (same database). */
+  store: PostgresEventStore;
   /** Pool of the database holding the read models. */
   pool: pg.Pool;
   /** Schema of the read models. */

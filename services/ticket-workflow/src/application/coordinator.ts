@@ -38,8 +38,8 @@ export async function markEventsProcessed(ctx: WorkflowContext, input: Input<typ
     const at = ctx.clock().toISOString();
     const result =
       event.event_type === 'ticket_stage_completed'
-        ? await execute(ctx, streams.ticket(event.ticket_id!), ticketDecider, () => ({ type: 'MarkStageCompletionProcessed' as const, ticketId: event.ticket_id!, stageNumber: event.stage_number!, at }))
-        : await execute(ctx, streams.worker(event.worker_id!), workerDecider, () => ({ type: 'MarkWorkerStopProcessed' as const, at }));
+        ? await execute(ctx, streams.ticket(event.ticket_id!), ticketDecider, { type: 'MarkStageCompletionProcessed' as const, ticketId: event.ticket_id!, stageNumber: event.stage_number!, at })
+        : await execute(ctx, streams.worker(event.worker_id!), workerDecider, { type: 'MarkWorkerStopProcessed' as const, at });
     (result.events.length > 0 ? marked : already).push(Number(event.event_id));
   }
   return { marked, already_processed: already };

@@ -25,13 +25,13 @@ export async function addDependency(ctx: WorkflowContext, input: Input<typeof De
   requireOpen(await requireTicket(ctx, input.ticket_id), 'take new dependencies');
   await requireTicket(ctx, input.depends_on);
   const at = ctx.clock().toISOString();
-  await execute(ctx, streams.dependencies(), dependencyDecider, () => ({ type: 'AddDependency' as const, ticketId: input.ticket_id, dependsOn: input.depends_on, at }));
+  await execute(ctx, streams.dependencies(), dependencyDecider, { type: 'AddDependency' as const, ticketId: input.ticket_id, dependsOn: input.depends_on, at });
   return getDependencies(ctx, { ticket_id: input.ticket_id });
 }
 
 export async function removeDependency(ctx: WorkflowContext, input: Input<typeof DependencyInput>): Promise<DependencyGraphView> {
   const at = ctx.clock().toISOString();
-  await execute(ctx, streams.dependencies(), dependencyDecider, () => ({ type: 'RemoveDependency' as const, ticketId: input.ticket_id, dependsOn: input.depends_on, at }));
+  await execute(ctx, streams.dependencies(), dependencyDecider, { type: 'RemoveDependency' as const, ticketId: input.ticket_id, dependsOn: input.depends_on, at });
   return getDependencies(ctx, { ticket_id: input.ticket_id });
 }
 

@@ -26,7 +26,7 @@ import { createReservedTicket } from './tickets';
 export function eventStoreTracker(ctx: WorkflowContext): DistributionTracker {
   return {
     execute: async (id: string, command: DistributionCommand) => {
-      await execute(ctx, streams.distribution(id), distributionDecider, () => command);
+      await execute(ctx, streams.distribution(id), distributionDecider, command);
     },
     load: async (id: string): Promise<DistributionState | undefined> => {
       const { state } = await loadAggregate(ctx, streams.distribution(id), distributionDecider);

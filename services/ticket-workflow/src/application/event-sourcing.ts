@@ -1,5 +1,15 @@
-import { isConcurrencyError, isEventTooLargeError, isPermanentAppendError, type StoredEvent } from '@fairlead/event-store';
-import type { Decider } from '../domain/index';
+/**
+ * Ticket-workflow's commands on the event-sourcing kernel (`@fairlead/event-sourcing`):
+ * each use case is one `execute` — one `handleCommand` on its stream, with the service's
+ * metadata, its retry budget and its refusals. A use case that must store more than one
+ * stream whole or not at all (a project and its key; a project's number and the new
+ * ticket) decides the other streams `alongside`: in the command's transaction, each
+ * appended against the version it was decided on, so a race on any of them re-runs the
+ * whole command on fresh state.
+ */
+import { foldEvents, handleCommand, isTooManyConflictsError, loadStream, type CommandOutcome, type Decider, type DomainEvent } from '@fairlead/event-sourcing';
+import { isEventTooLargeError, isPermanentAppendError, type StoredEvent } from '@fairlead/event-store';
+import type pg from 'pg';
 import { ERROR_CODES, conflict, invalid } from '../domain/index';
 import type { WorkflowContext } from './context';
 
@@ -7,125 +17,90 @@ export interface Executed<S, E> {
   /** State after the decided events. */
   state: S;
   /** Events appended (empty when the decision was a no-op). */
-  events: E[];
+  events: readonly E[];
   /** The stream's version after the command; undefined when the stream does not exist. */
   version: number | undefined;
 }
 
-type DomainEvent = { type: string; data: unknown };
+/** Decisions on other streams, stored in the same transaction as the command's own events. */
+export interface Alongside {
+  /** Decides `command` on the stream's current state and appends its events (none when it changes nothing); a refusal throws and nothing is stored. */
+  decide<C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>, command: C): Promise<readonly E[]>;
+}
 
+export interface ExecuteOptions<E, S> {
+  /** Wait until the read models have applied the appended events (read-your-writes; default true). */
+  waitForReadModels?: boolean;
+  /** Decisions on other streams that follow from this command's (it appended something); runs again on every retry. */
+  alongside?: (other: Alongside, outcome: CommandOutcome<E, S>) => Promise<void>;
+}
+
+/** A stream's state, version and stored events, for reads. */
 export async function loadAggregate<C, E extends DomainEvent, S>(ctx: WorkflowContext, stream: string, decider: Decider<C, E, S>): Promise<{ state: S; version: number | undefined; events: StoredEvent[] }> {
   const events = await ctx.store.readStream(stream);
-  const state = events.reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as E), decider.initialState());
+  const state = foldEvents(decider, events.map((e) => ({ type: e.type, data: e.data }) as E));
   return { state, version: events.at(-1)?.streamVersion, events };
 }
 
-/** Decisions on several streams that are stored together or not at all. */
-export interface Decisions {
-  /**
-   * Loads the stream (once per attempt), decides the command on its current state (which
-   * includes what this attempt already decided on it) and keeps the events for the one
-   * append at the end. A refusal throws and nothing is stored.
-   */
-  decide<C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>, command: (state: S) => C): Promise<{ state: S; events: E[] }>;
-  /** The stream's current state in this attempt, without deciding anything. */
-  state<C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>): Promise<S>;
-}
-
-interface Pending {
-  version: number | undefined;
-  state: unknown;
-  events: DomainEvent[];
-}
-
 /**
- * The one way to handle a command: load, decide, append with the expected version of
- * every stream touched — in one transaction when there are several, so a use case that
- * spans streams (a project's number and its new ticket; a key reservation and its
- * project) is stored whole or not at all. A version conflict means someone appended in
- * between: the whole plan is re-run on fresh state (its decisions may now be refusals),
- * a bounded number of times.
+ * One command on one stream: load, decide, append with the version decided on; a version
+ * conflict re-reads and re-decides (it may now be a refusal), up to `ctx.maxAttempts`
+ * attempts in all (default 10).
  */
-export async function executeTogether<T>(
-  ctx: WorkflowContext,
-  plan: (decisions: Decisions) => Promise<T>,
-  options: { waitForReadModels?: boolean } = {},
-): Promise<{ result: T; versions: Map<string, number | undefined> }> {
-  const attempts = ctx.maxAttempts ?? 10;
-  for (let attempt = 1; ; attempt++) {
-    const pending = new Map<string, Pending>();
-    const entryOf = async <C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>): Promise<Pending> => {
-      let entry = pending.get(stream);
-      if (!entry) {
-        const { state, version } = await loadAggregate(ctx, stream, decider);
-        entry = { version, state, events: [] };
-        pending.set(stream, entry);
-      }
-      return entry;
-    };
-    const decisions: Decisions = {
-      state: async <C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>) => (await entryOf(stream, decider)).state as S,
-      decide: async <C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>, command: (state: S) => C) => {
-        const entry = await entryOf(stream, decider);
-        const state = entry.state as S;
-        const events = decider.decide(command(state), state);
-        entry.state = events.reduce(decider.evolve, state);
-        entry.events.push(...events);
-        return { state: entry.state as S, events };
-      },
-    };
-    const result = await plan(decisions);
-    const writes = [...pending].filter(([, p]) => p.events.length > 0);
-    const versions = new Map<string, number | undefined>([...pending].map(([stream, p]) => [stream, p.version]));
-    if (writes.length === 0) return { result, versions };
-    const toNew = (events: DomainEvent[]) =>
-      events.map((e) => ({ id: ctx.newId(), type: e.type, data: e.data, metadata: { service: 'ticket-workflow', ...(ctx.actor ? { actor: ctx.actor } : {}) } }));
-    try {
-      if (writes.length === 1) {
-        const [stream, p] = writes[0]!;
-        versions.set(stream, (await ctx.store.append(stream, toNew(p.events), p.version ?? 'no_stream')).nextExpectedVersion);
-      } else {
-        const client = await ctx.pool.connect();
-        try {
-          await client.query('begin');
-          const results = await ctx.store.appendManyInTransaction(
-            client,
-            writes.map(([stream, p]) => ({ stream, events: toNew(p.events), expected: p.version ?? 'no_stream' })),
-          );
-          await client.query('commit');
-          writes.forEach(([stream], i) => versions.set(stream, results[i]!.nextExpectedVersion));
-        } catch (error) {
-          await client.query('rollback').catch(() => undefined);
-          throw error;
-        } finally {
-          client.release();
-        }
-      }
-    } catch (error) {
-      // What the store will never accept (too large, data PostgreSQL refuses) is the caller's input: a clear refusal, nothing stored.
-      if (isEventTooLargeError(error)) throw invalid(ERROR_CODES.tooLarge, `what was sent is too large to store (${error.bytes} bytes; at most ${error.maxBytes})`);
-      if (isPermanentAppendError(error)) throw invalid(ERROR_CODES.validation, 'what was sent cannot be stored (the event store refused it as data)');
-      if (!isConcurrencyError(error)) throw error;
-      if (attempt >= attempts) {
-        throw conflict(ERROR_CODES.tooManyConflicts, `${writes.map(([s]) => s).join(', ')} kept changing under this command (${attempts} attempts); try again`);
-      }
-      continue;
-    }
-    if (options.waitForReadModels !== false) {
-      for (const [stream] of writes) await ctx.sync.waitFor(stream, versions.get(stream)!);
-    }
-    return { result, versions };
-  }
-}
-
-/** One command on one stream (see executeTogether). */
 export async function execute<C, E extends DomainEvent, S>(
   ctx: WorkflowContext,
   stream: string,
   decider: Decider<C, E, S>,
-  command: (state: S) => C,
-  options: { waitForReadModels?: boolean } = {},
+  command: C,
+  options: ExecuteOptions<E, S> = {},
 ): Promise<Executed<S, E>> {
-  const { result, versions } = await executeTogether(ctx, (d) => d.decide(stream, decider, command), options);
-  return { ...result, version: versions.get(stream) };
+  const attempts = ctx.maxAttempts ?? 10;
+  const metadata = { service: 'ticket-workflow', ...(ctx.actor ? { actor: ctx.actor } : {}) };
+  // The other streams the last attempt wrote, with their versions (an attempt that lost its race starts the list again).
+  let written = new Map<string, number>();
+  const alongside = options.alongside;
+  let outcome: CommandOutcome<E, S>;
+  try {
+    outcome = await handleCommand({ store: ctx.store, pool: ctx.pool, newId: ctx.newId }, stream, decider, command, {
+      maxConflicts: attempts - 1,
+      metadata,
+      ...(alongside
+        ? {
+            alongside: async (tx, decided) => {
+              written = new Map();
+              await alongside(otherStreams(ctx, tx, metadata, written), decided);
+            },
+          }
+        : {}),
+    });
+  } catch (error) {
+    throw refusalOf(error, attempts);
+  }
+  if (outcome.events.length > 0 && options.waitForReadModels !== false) {
+    await ctx.sync.waitFor(stream, outcome.version);
+    for (const [other, version] of written) await ctx.sync.waitFor(other, version);
+  }
+  return { state: outcome.state, events: outcome.events, version: outcome.version === -1 ? undefined : outcome.version };
+}
+
+function otherStreams(ctx: WorkflowContext, tx: pg.ClientBase, metadata: Record<string, unknown>, written: Map<string, number>): Alongside {
+  return {
+    decide: async (stream, decider, command) => {
+      const { state, version } = await loadStream(ctx.store, stream, decider);
+      const events = decider.decide(command, state);
+      if (events.length === 0) return events;
+      const stored = events.map((e) => ({ id: ctx.newId(), type: e.type, data: e.data, metadata }));
+      const result = await ctx.store.appendInTransaction(tx, stream, stored, version === -1 ? 'no_stream' : version);
+      written.set(stream, result.nextExpectedVersion);
+      return events;
+    },
+  };
+}
+
+/** What the store will never accept is the caller's input (a clear refusal, nothing stored); a stream that kept changing is a conflict to retry. */
+function refusalOf(error: unknown, attempts: number): unknown {
+  if (isEventTooLargeError(error)) return invalid(ERROR_CODES.tooLarge, `what was sent is too large to store (${error.bytes} bytes; at most ${error.maxBytes})`);
+  if (isPermanentAppendError(error)) return invalid(ERROR_CODES.validation, 'what was sent cannot be stored (the event store refused it as data)');
+  if (isTooManyConflictsError(error)) return conflict(ERROR_CODES.tooManyConflicts, `${error.stream} kept changing under this command (${attempts} attempts); try again`);
+  return error;
 }

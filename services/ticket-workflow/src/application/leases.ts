@@ -16,25 +16,25 @@ import { loadWorker, updateWorkerStatus } from './workers';
 
 /** The coordinator (or an operator) lets go of a ticket's task: back to its queue for another worker. */
 export async function releaseTask(ctx: WorkflowContext, input: Input<typeof ReleaseTaskInput>): Promise<TicketView> {
-  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, () => ({
+  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, {
     type: 'ReleaseTask' as const,
     ticketId: input.ticket_id,
     cause: 'released' as const,
     ...(input.reason ? { reason: input.reason } : {}),
     ...(input.worker_id ? { expectedHolder: input.worker_id } : {}),
     at: ctx.clock().toISOString(),
-  }));
+  });
   return getTicket(ctx, input.ticket_id, { comments: false });
 }
 
 /** The holder says it is still working: its lease starts again. */
 export async function renewTaskLease(ctx: WorkflowContext, input: Input<typeof RenewTaskLeaseInput>) {
-  const { state } = await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, () => ({
+  const { state } = await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, {
     type: 'RenewTaskLease' as const,
     ticketId: input.ticket_id,
     workerId: input.worker_id,
     at: ctx.clock().toISOString(),
-  }));
+  });
   return { ticket_id: input.ticket_id, task_id: state.task?.taskId ?? null, worker_id: input.worker_id, renewed_at: state.task?.lastActivityAt ?? null };
 }
 
@@ -47,14 +47,14 @@ export async function resumeTicket(ctx: WorkflowContext, input: Input<typeof Res
   const { state } = await loadAggregate(ctx, streams.ticket(input.ticket_id), ticketDecider);
   const holder = state.task?.takenBy ?? null;
   const holderActive = holder !== null && (await holderAtWork(ctx, holder, state.task?.lastActivityAt ?? null, leaseMs));
-  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, () => ({
+  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, {
     type: 'ResumeTicket' as const,
     ticketId: input.ticket_id,
     taskId: ctx.newId(),
     holderActive,
     ...(input.reason ? { reason: input.reason } : {}),
     at: ctx.clock().toISOString(),
-  }));
+  });
   return getTicket(ctx, input.ticket_id, { comments: false });
 }
 
@@ -97,7 +97,7 @@ export async function releaseExpiredTasks(ctx: WorkflowContext, leaseMs: number)
 /** A release that lost its reason meanwhile (taken over, renewed, done) is not an error: false. */
 async function releaseQuietly(ctx: WorkflowContext, ticketId: string, cause: ReleaseCause, reason: string, holder: string, leaseMs?: number): Promise<boolean> {
   try {
-    await execute(ctx, streams.ticket(ticketId), ticketDecider, () => ({
+    await execute(ctx, streams.ticket(ticketId), ticketDecider, {
       type: 'ReleaseTask' as const,
       ticketId,
       cause,
@@ -105,7 +105,7 @@ async function releaseQuietly(ctx: WorkflowContext, ticketId: string, cause: Rel
       expectedHolder: holder,
       ...(leaseMs !== undefined ? { leaseMs } : {}),
       at: ctx.clock().toISOString(),
-    }));
+    });
     return true;
   } catch (error) {
     if (isTicketWorkflowError(error) && (error.code === ERROR_CODES.taskNotHeld || error.code === ERROR_CODES.taskLeaseActive)) return false;

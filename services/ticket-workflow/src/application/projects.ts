@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { ERROR_CODES, conflict, deriveProjectKey, isTicketWorkflowError, keyCandidates, keyTaken, notFound, projectDecider, projectKeyDecider, streams, type ProjectState } from '../domain/index';
 import { findProject, findProjectsByKey, queryOpenTicketsOfProject, queryProjects, type ProjectRow } from '../projections/index';
 import type { WorkflowContext } from './context';
-import { executeTogether, loadAggregate, type Decisions } from './event-sourcing';
+import { execute, loadAggregate, type Alongside } from './event-sourcing';
 import { distributionRoots } from './files';
 import type { DeleteProjectInput, Input, ProjectRef, RegisterProjectInput, UpdateProjectInput } from './schemas';
 
@@ -26,14 +26,14 @@ const view = (s: ProjectState): ProjectView => ({
 });
 
 /**
- * Reserves `key` for `projectId` in the current decisions: the key's own stream (atomic,
+ * Reserves `key` for `projectId` alongside a project's command: the key's own stream (atomic,
  * whoever races) and, for projects registered before keys had streams, the read model.
  */
-export async function reserveKey(ctx: WorkflowContext, d: Decisions, key: string, projectId: string, at: string): Promise<void> {
+export async function reserveKey(ctx: WorkflowContext, other: Alongside, key: string, projectId: string, at: string): Promise<void> {
   // A deleted project that never numbered a ticket gave its keys back; every other holder keeps them.
   const legacy = (await findProjectsByKey(ctx.pool, ctx.schema, key)).find((p) => p.project_id !== projectId && !(p.deleted_at !== null && p.ticket_count === 0));
   if (legacy) throw keyTaken(key, legacy.project_id);
-  await d.decide(streams.projectKey(key), projectKeyDecider, () => ({ type: 'ReserveProjectKey' as const, key, projectId, at }));
+  await other.decide(streams.projectKey(key), projectKeyDecider, { type: 'ReserveProjectKey' as const, key, projectId, at });
 }
 
 /**
@@ -70,19 +70,14 @@ export async function registerProject(ctx: WorkflowContext, input: Input<typeof 
   const explicit = input.key ?? (known.exists ? known.key : undefined);
   return withFreeKey(ctx, input.project_id, explicit, async (key) => {
     const at = ctx.clock().toISOString();
-    const { result } = await executeTogether(ctx, async (d) => {
-      const { state, events } = await d.decide(streams.project(input.project_id), projectDecider, () => ({
-        type: 'RegisterProject' as const,
-        projectId: input.project_id,
-        key,
-        name,
-        directory,
-        at,
-      }));
-      if (events.length > 0) await reserveKey(ctx, d, key, input.project_id, at);
-      return view(state);
-    });
-    return result;
+    const { state } = await execute(
+      ctx,
+      streams.project(input.project_id),
+      projectDecider,
+      { type: 'RegisterProject' as const, projectId: input.project_id, key, name, directory, at },
+      { alongside: (other) => reserveKey(ctx, other, key, input.project_id, at) },
+    );
+    return view(state);
   });
 }
 
@@ -90,22 +85,19 @@ export async function registerProject(ctx: WorkflowContext, input: Input<typeof 
 export async function updateProject(ctx: WorkflowContext, input: Input<typeof UpdateProjectInput>): Promise<ProjectView> {
   const directory = input.directory === undefined ? undefined : input.directory === null ? null : await distributionRoots(ctx).projects.resolve(input.directory, 'directory');
   const at = ctx.clock().toISOString();
-  const { result } = await executeTogether(ctx, async (d) => {
-    const stream = streams.project(input.project_id);
-    await requireProject(d, input.project_id);
-    if (input.key !== undefined) {
-      const { events } = await d.decide(stream, projectDecider, () => ({ type: 'ChangeProjectKey' as const, key: input.key!, at }));
-      if (events.length > 0) await reserveKey(ctx, d, input.key, input.project_id, at);
-    }
-    const { state } = await d.decide(stream, projectDecider, () => ({
-      type: 'UpdateProject' as const,
-      ...(input.name !== undefined ? { name: input.name } : {}),
-      ...(directory !== undefined ? { directory } : {}),
-      at,
-    }));
-    return view(state);
-  });
-  return result;
+  await requireProject(ctx, input.project_id);
+  const { state } = await execute(
+    ctx,
+    streams.project(input.project_id),
+    projectDecider,
+    { type: 'UpdateProject' as const, ...(input.key !== undefined ? { key: input.key } : {}), ...(input.name !== undefined ? { name: input.name } : {}), ...(directory !== undefined ? { directory } : {}), at },
+    {
+      alongside: async (other, { events }) => {
+        if (input.key !== undefined && events.some((e) => e.type === 'ProjectKeyChanged')) await reserveKey(ctx, other, input.key, input.project_id, at);
+      },
+    },
+  );
+  return view(state);
 }
 
 /**
@@ -115,16 +107,21 @@ export async function updateProject(ctx: WorkflowContext, input: Input<typeof Up
  */
 export async function deleteProject(ctx: WorkflowContext, input: Input<typeof DeleteProjectInput>): Promise<ProjectView> {
   const at = ctx.clock().toISOString();
-  const { result } = await executeTogether(ctx, async (d) => {
-    const state = await requireProject(d, input.project_id);
-    const open = await queryOpenTicketsOfProject(ctx.pool, ctx.schema, input.project_id);
-    const { state: after } = await d.decide(streams.project(input.project_id), projectDecider, () => ({ type: 'DeleteProject' as const, openTickets: open, at }));
-    if (state.lastNumber === 0) {
-      for (const key of state.keys) await d.decide(streams.projectKey(key), projectKeyDecider, () => ({ type: 'ReleaseProjectKey' as const, key, projectId: input.project_id, at }));
-    }
-    return view(after);
-  });
-  return result;
+  await requireProject(ctx, input.project_id);
+  const open = await queryOpenTicketsOfProject(ctx.pool, ctx.schema, input.project_id);
+  const { state } = await execute(
+    ctx,
+    streams.project(input.project_id),
+    projectDecider,
+    { type: 'DeleteProject' as const, openTickets: open, at },
+    {
+      alongside: async (other, { before }) => {
+        if (before.lastNumber > 0) return;
+        for (const key of before.keys) await other.decide(streams.projectKey(key), projectKeyDecider, { type: 'ReleaseProjectKey' as const, key, projectId: input.project_id, at });
+      },
+    },
+  );
+  return view(state);
 }
 
 export async function getProject(ctx: WorkflowContext, input: Input<typeof ProjectRef>): Promise<ProjectView & { ticket_count: number }> {
@@ -140,8 +137,9 @@ export async function listProjects(ctx: WorkflowContext, input: { include_delete
 
 const rowView = (p: ProjectRow) => ({ ...p, registered_at: p.registered_at.toISOString(), deleted_at: p.deleted_at?.toISOString() ?? null });
 
-async function requireProject(d: Decisions, projectId: string): Promise<ProjectState> {
-  const state = await d.state(streams.project(projectId), projectDecider);
+/** A project once registered stays known (deleted is a state of it), so this is checked once, before the command. */
+async function requireProject(ctx: WorkflowContext, projectId: string): Promise<ProjectState> {
+  const { state } = await loadAggregate(ctx, streams.project(projectId), projectDecider);
   if (!state.exists) throw notFound(ERROR_CODES.projectNotFound, `project ${projectId} is not registered`);
   return state;
 }
@@ -149,15 +147,8 @@ async function requireProject(d: Decisions, projectId: string): Promise<ProjectS
 /** Takes the next number of the project's sequence: the readable id of a new ticket (template distribution). */
 export async function reserveTicketId(ctx: WorkflowContext, projectId: string): Promise<{ ticketId: string; number: number }> {
   const at = ctx.clock().toISOString();
-  const { result } = await executeTogether(
-    ctx,
-    async (d) => {
-      const { events } = await d.decide(streams.project(projectId), projectDecider, () => ({ type: 'AssignTicketNumber' as const, at }));
-      const assigned = events[0];
-      if (assigned?.type !== 'ProjectTicketNumberAssigned') throw new Error('no ticket number was assigned');
-      return { ticketId: assigned.data.ticketId, number: assigned.data.number };
-    },
-    { waitForReadModels: false },
-  );
-  return result;
+  const { events } = await execute(ctx, streams.project(projectId), projectDecider, { type: 'AssignTicketNumber' as const, at }, { waitForReadModels: false });
+  const assigned = events[0];
+  if (assigned?.type !== 'ProjectTicketNumberAssigned') throw new Error('no ticket number was assigned');
+  return { ticketId: assigned.data.ticketId, number: assigned.data.number };
 }

@@ -28,13 +28,13 @@ export async function queueTask(ctx: WorkflowContext, input: Input<typeof QueueT
     throw conflict(ERROR_CODES.noActiveWorker, `no active or idle worker of type '${input.worker_type}'${known}; register one with register_worker first`);
   }
   const taskId = ctx.newId();
-  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, () => ({
+  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, {
     type: 'QueueTask' as const,
     ticketId: input.ticket_id,
     taskId,
     workerType: input.worker_type,
     at: ctx.clock().toISOString(),
-  }));
+  });
   return { task_id: taskId, ticket_id: input.ticket_id, worker_type: input.worker_type, queue_name: queueNameOf(input.worker_type), available_workers: available.map((w) => w.worker_id) };
 }
 
@@ -83,14 +83,14 @@ export async function takeNextTask(ctx: WorkflowContext, input: Input<typeof Tak
       try {
         const at = ctx.clock().toISOString();
         const blockedBy = await openDependencies(ctx, candidate.ticket_id);
-        await execute(ctx, streams.ticket(candidate.ticket_id), ticketDecider, () => ({
+        await execute(ctx, streams.ticket(candidate.ticket_id), ticketDecider, {
           type: 'TakeTask' as const,
           ticketId: candidate.ticket_id,
           openDependencies: blockedBy,
           taskId: candidate.task_id,
           worker: { workerType: worker.workerType, workerId: worker.workerId },
           at,
-        }));
+        });
         const ticket = await getTicket(ctx, candidate.ticket_id);
         return { task: { ...taskView(candidate), status: 'taken', worker_id: worker.workerId, taken_at: at, blocked_by: [] }, ticket };
       } catch (error) {

@@ -10,7 +10,7 @@ import { loadWorker } from './workers';
 export async function addComment(ctx: WorkflowContext, input: Input<typeof AddCommentInput>): Promise<CommentView> {
   const commentId = ctx.newId();
   const at = ctx.clock().toISOString();
-  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, () => ({
+  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, {
     type: 'AddComment' as const,
     ticketId: input.ticket_id,
     commentId,
@@ -18,7 +18,7 @@ export async function addComment(ctx: WorkflowContext, input: Input<typeof AddCo
     stageNumber: input.stage_number,
     content: input.content,
     at,
-  }));
+  });
   return { comment_id: commentId, worker_type: input.worker_type, worker_id: input.worker_id, stage_number: input.stage_number, content: input.content, created_at: at };
 }
 
@@ -33,7 +33,7 @@ export async function completeStage(ctx: WorkflowContext, input: Input<typeof Co
   if (worker.workerType !== input.worker_type) {
     throw conflict(ERROR_CODES.wrongWorkerType, `worker ${worker.workerId} is registered as '${worker.workerType}', not '${input.worker_type}'`);
   }
-  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, () => ({
+  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, {
     type: 'CompleteStage' as const,
     ticketId: input.ticket_id,
     stage: input.stage ?? input.worker_type,
@@ -42,13 +42,13 @@ export async function completeStage(ctx: WorkflowContext, input: Input<typeof Co
     content: input.content,
     commentId: ctx.newId(),
     at: ctx.clock().toISOString(),
-  }));
+  });
   return getTicket(ctx, input.ticket_id, { comments: false });
 }
 
 /** The coordinator (or an operator) marks the next stage done without a report: the plan order holds, whoever holds the task. */
 export async function updateStage(ctx: WorkflowContext, input: Input<typeof UpdateStageInput>): Promise<TicketView> {
-  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, () => ({
+  await execute(ctx, streams.ticket(input.ticket_id), ticketDecider, {
     type: 'CompleteStage' as const,
     ticketId: input.ticket_id,
     asOperator: true,
@@ -57,7 +57,7 @@ export async function updateStage(ctx: WorkflowContext, input: Input<typeof Upda
     actor: COORDINATOR,
     commentId: ctx.newId(),
     at: ctx.clock().toISOString(),
-  }));
+  });
   return getTicket(ctx, input.ticket_id, { comments: false });
 }
 
@@ -67,12 +67,12 @@ export async function closeTicket(ctx: WorkflowContext, input: Input<typeof Clos
 }
 
 export async function closeWith(ctx: WorkflowContext, ticketId: string, status: CloseStatus, reason?: string): Promise<void> {
-  await execute(ctx, streams.ticket(ticketId), ticketDecider, () => ({
+  await execute(ctx, streams.ticket(ticketId), ticketDecider, {
     type: 'CloseTicket' as const,
     ticketId,
     status,
     ...(reason ? { reason } : {}),
     commentId: ctx.newId(),
     at: ctx.clock().toISOString(),
-  }));
+  });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { assertIdentifier, runMigrations, type EventStore, type PostgresEventStore } from '@fairlead/event-store';
+import { assertIdentifier, runMigrations, type PostgresEventStore } from '@fairlead/event-store';
 import { startProjector, type ProjectorLogger, type RunningProjector } from '@fairlead/projections';
 import { readModelMigrations, workflowProjection } from '../projections/index';
 import { ConfinedRoot } from '../templates/confined-root';
@@ -10,7 +10,7 @@ import { projectorSync } from './read-model-sync';
 
 export interface StartWorkflowOptions {
   /** The event store, in the same database as the read models (several streams are appended in one transaction). */
-  store: EventStore & Pick<PostgresEventStore, 'appendManyInTransaction'>;
+  store: PostgresEventStore;
   /** Pool of the database holding the read models. */
   pool: pg.Pool;
   /** Schema of the read models and their checkpoint. */

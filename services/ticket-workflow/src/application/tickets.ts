@@ -10,12 +10,13 @@ import {
   streams,
   ticketDecider,
   type Priority,
+  type ProjectEvent,
   type TicketEvent,
   type TicketState,
 } from '../domain/index';
 import { queryDependenciesOf, queryTickets, queryTicketsByStage, type TicketRow } from '../projections/index';
 import type { WorkflowContext } from './context';
-import { executeTogether, loadAggregate } from './event-sourcing';
+import { execute, loadAggregate } from './event-sourcing';
 import { reserveKey, withFreeKey } from './projects';
 import type { CreateTicketInput, Input, ListTicketsInput, TicketsByStageInput } from './schemas';
 
@@ -64,7 +65,7 @@ export interface NewTicket {
 }
 
 export async function createReservedTicket(ctx: WorkflowContext, t: NewTicket): Promise<void> {
-  await executeTogether(ctx, (d) => d.decide(streams.ticket(t.ticketId), ticketDecider, () => ({ type: 'CreateTicket' as const, ...t, commentId: ctx.newId(), at: ctx.clock().toISOString() })));
+  await execute(ctx, streams.ticket(t.ticketId), ticketDecider, { type: 'CreateTicket' as const, ...t, commentId: ctx.newId(), at: ctx.clock().toISOString() });
 }
 
 /**
@@ -85,38 +86,41 @@ export async function createTicket(ctx: WorkflowContext, input: Input<typeof Cre
   const explicitKey = known.exists ? known.key : requested?.key;
   const ticketId = await withFreeKey(ctx, input.project_id, explicitKey, async (key) => {
     const at = ctx.clock().toISOString();
-    const { result } = await executeTogether(ctx, async (d) => {
-      const project = await d.state(projectStream, projectDecider);
-      if (!project.exists) {
-        await d.decide(projectStream, projectDecider, () => ({ type: 'RegisterProject' as const, projectId: input.project_id, key, name: basename(input.project_id), directory: null, at }));
-        await reserveKey(ctx, d, key, input.project_id, at);
-      }
-      const current = await d.state(projectStream, projectDecider);
-      if (requested && requested.key !== current.key) {
-        throw invalid(ERROR_CODES.ticketIdMismatch, `ticket_id ${input.ticket_id} does not match project ${input.project_id}, whose ticket ids start with ${current.key}-`);
-      }
-      const { events } = await d.decide(projectStream, projectDecider, () =>
-        requested ? { type: 'ClaimTicketNumber' as const, number: requested.number, at } : { type: 'AssignTicketNumber' as const, at },
-      );
-      const assigned = events[0]!;
-      if (assigned.type !== 'ProjectTicketNumberAssigned') throw new Error('no ticket number was assigned');
-      await d.decide(streams.ticket(assigned.data.ticketId), ticketDecider, () => ({
-        type: 'CreateTicket' as const,
-        ticketId: assigned.data.ticketId,
-        number: assigned.data.number,
-        projectId: input.project_id,
-        title: input.title,
-        description: input.description,
-        executionPlan: input.execution_plan,
-        priority: input.priority,
-        commentId: ctx.newId(),
-        at,
-      }));
-      return assigned.data.ticketId;
-    });
-    return result;
+    const claim = requested ? { claim: { key: requested.key, number: requested.number } } : {};
+    const { events } = await execute(
+      ctx,
+      projectStream,
+      projectDecider,
+      { type: 'NumberNewTicket' as const, register: { projectId: input.project_id, key, name: basename(input.project_id) }, ...claim, at },
+      {
+        alongside: async (other, { events: decided }) => {
+          if (decided.some((e) => e.type === 'ProjectRegistered')) await reserveKey(ctx, other, key, input.project_id, at);
+          const assigned = numberOf(decided);
+          await other.decide(streams.ticket(assigned.ticketId), ticketDecider, {
+            type: 'CreateTicket' as const,
+            ticketId: assigned.ticketId,
+            number: assigned.number,
+            projectId: input.project_id,
+            title: input.title,
+            description: input.description,
+            executionPlan: input.execution_plan,
+            priority: input.priority,
+            commentId: ctx.newId(),
+            at,
+          });
+        },
+      },
+    );
+    return numberOf(events).ticketId;
   });
   return getTicket(ctx, ticketId, { comments: false });
+}
+
+/** The number a NumberNewTicket decided. */
+function numberOf(events: readonly ProjectEvent[]): { ticketId: string; number: number } {
+  const assigned = events.find((e) => e.type === 'ProjectTicketNumberAssigned');
+  if (assigned?.type !== 'ProjectTicketNumberAssigned') throw new Error('no ticket number was assigned');
+  return assigned.data;
 }
 
 /** A ticket and its comments, read from its own stream: always up to date. */

@@ -20,24 +20,24 @@ const view = (s: WorkerTypeState): WorkerTypeView => ({ worker_type: s.name, des
 const rowView = (r: WorkerTypeRow) => ({ worker_type: r.name, description: r.description, instructions: r.instructions, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() });
 
 export async function createWorkerType(ctx: WorkflowContext, input: Input<typeof CreateWorkerTypeInput>): Promise<WorkerTypeView> {
-  const { state } = await execute(ctx, streams.workerType(input.worker_type), workerTypeDecider, () => ({
+  const { state } = await execute(ctx, streams.workerType(input.worker_type), workerTypeDecider, {
     type: 'CreateWorkerType' as const,
     name: input.worker_type,
     description: input.description,
     instructions: input.instructions ?? null,
     at: ctx.clock().toISOString(),
-  }));
+  });
   return view(state);
 }
 
 export async function updateWorkerType(ctx: WorkflowContext, input: Input<typeof UpdateWorkerTypeInput>): Promise<WorkerTypeView> {
-  const { state } = await execute(ctx, streams.workerType(input.worker_type), workerTypeDecider, () => ({
+  const { state } = await execute(ctx, streams.workerType(input.worker_type), workerTypeDecider, {
     type: 'UpdateWorkerType' as const,
     name: input.worker_type,
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(input.instructions !== undefined ? { instructions: input.instructions } : {}),
     at: ctx.clock().toISOString(),
-  }));
+  });
   return view(state);
 }
 
@@ -46,7 +46,7 @@ export async function deleteWorkerType(ctx: WorkflowContext, input: Input<typeof
   const workers = (await queryWorkers(ctx.pool, ctx.schema, { workerType: input.worker_type })).filter((w) => w.status !== 'finished' && w.status !== 'failed');
   const tickets = await queryOpenTicketsNeedingType(ctx.pool, ctx.schema, input.worker_type);
   const inUseBy = [...workers.map((w) => `worker ${w.worker_id} (${w.status})`), ...tickets.map((t) => `open ticket ${t}`)];
-  await execute(ctx, streams.workerType(input.worker_type), workerTypeDecider, () => ({ type: 'DeleteWorkerType' as const, name: input.worker_type, inUseBy, at: ctx.clock().toISOString() }));
+  await execute(ctx, streams.workerType(input.worker_type), workerTypeDecider, { type: 'DeleteWorkerType' as const, name: input.worker_type, inUseBy, at: ctx.clock().toISOString() });
   return { worker_type: input.worker_type, deleted: true };
 }
 

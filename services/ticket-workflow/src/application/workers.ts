@@ -17,25 +17,25 @@ export interface WorkerView {
 }
 
 export async function registerWorker(ctx: WorkflowContext, input: Input<typeof RegisterWorkerInput>): Promise<WorkerView> {
-  const { state } = await execute(ctx, streams.worker(input.worker_id), workerDecider, () => ({
+  const { state } = await execute(ctx, streams.worker(input.worker_id), workerDecider, {
     type: 'RegisterWorker' as const,
     workerId: input.worker_id,
     workerType: input.worker_type,
     status: input.status,
     at: ctx.clock().toISOString(),
-  }));
+  });
   const type = await findWorkerType(ctx, state.workerType);
   return { worker_id: state.workerId, worker_type: state.workerType, status: state.status, queue_name: `queue:${state.workerType}`, instructions: type?.instructions ?? null };
 }
 
 export async function updateWorkerStatus(ctx: WorkflowContext, input: Input<typeof UpdateWorkerStatusInput>): Promise<WorkerView> {
   try {
-    const { state } = await execute(ctx, streams.worker(input.worker_id), workerDecider, () => ({
+    const { state } = await execute(ctx, streams.worker(input.worker_id), workerDecider, {
       type: 'ChangeWorkerStatus' as const,
       status: input.status,
       ...(input.reason ? { reason: input.reason } : {}),
       at: ctx.clock().toISOString(),
-    }));
+    });
     return { worker_id: state.workerId, worker_type: state.workerType, status: state.status, queue_name: `queue:${state.workerType}` };
   } catch (error) {
     throw withWorkerId(error, input.worker_id);

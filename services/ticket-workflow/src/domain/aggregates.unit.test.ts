@@ -1,39 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { distributionDecider, projectDecider, workerDecider } from './deciders';
-import { ERROR_CODES, isTicketWorkflowError } from './errors';
-import { given } from './given-when-then';
+import { DeciderSpecification } from '@fairlead/event-sourcing/testing';
+import { ERROR_CODES, TicketWorkflowError } from './errors';
 import { deriveProjectKey, formatTicketId, TicketId, WorkerType } from './names';
-import type { ProjectEvent } from './project';
-import type { DistributionEvent } from './template-distribution';
-import type { WorkerEvent } from './worker';
+import { projectDecider, type ProjectEvent } from './project.decider';
+import { distributionDecider, type DistributionEvent } from './template-distribution.decider';
+import { workerDecider, type WorkerEvent } from './worker.decider';
+
+const givenProject = DeciderSpecification.for(projectDecider);
+const givenWorker = DeciderSpecification.for(workerDecider);
+const givenDistribution = DeciderSpecification.for(distributionDecider);
 
 const at = '2025-01-01T00:00:00.000Z';
-const codeOf = (error: unknown): string => {
-  if (!isTicketWorkflowError(error)) throw error;
-  return error.code;
-};
 
 describe('project', () => {
   const registered: ProjectEvent = { type: 'ProjectRegistered', data: { projectId: 'acme/web', key: 'WEB', name: 'web', directory: null, at } };
 
   it('hands out readable ticket ids in sequence', () => {
-    const first = given(projectDecider, [registered]).when({ type: 'AssignTicketNumber', at }).then();
+    const first = givenProject([registered]).when({ type: 'AssignTicketNumber', at }).events();
     expect(first).toEqual([{ type: 'ProjectTicketNumberAssigned', data: { number: 1, ticketId: 'WEB-001', at } }]);
-    const seventh = given(projectDecider, [registered, ...[1, 2, 3, 4, 5, 6].map((n) => ({ type: 'ProjectTicketNumberAssigned' as const, data: { number: n, ticketId: formatTicketId('WEB', n), at } }))])
+    const seventh = givenProject([registered, ...[1, 2, 3, 4, 5, 6].map((n) => ({ type: 'ProjectTicketNumberAssigned' as const, data: { number: n, ticketId: formatTicketId('WEB', n), at } }))])
       .when({ type: 'AssignTicketNumber', at })
-      .then();
+      .events();
     expect(seventh[0]?.data).toMatchObject({ number: 7, ticketId: 'WEB-007' });
   });
 
   it('registers once; the same registration again is a no-op, a different one is refused', () => {
-    expect(given(projectDecider, [registered]).when({ type: 'RegisterProject', projectId: 'acme/web', key: 'WEB', name: 'web', directory: null, at }).then()).toEqual([]);
-    expect(codeOf(given(projectDecider, [registered]).when({ type: 'RegisterProject', projectId: 'acme/web', key: 'ACME', name: 'web', directory: null, at }).error())).toBe(
+    expect(givenProject([registered]).when({ type: 'RegisterProject', projectId: 'acme/web', key: 'WEB', name: 'web', directory: null, at }).events()).toEqual([]);
+    expect(givenProject([registered]).when({ type: 'RegisterProject', projectId: 'acme/web', key: 'ACME', name: 'web', directory: null, at }).thenThrows(TicketWorkflowError).code).toBe(
       ERROR_CODES.projectAlreadyRegistered,
     );
   });
 
   it('refuses numbers for an unknown project', () => {
-    expect(codeOf(given(projectDecider, []).when({ type: 'AssignTicketNumber', at }).error())).toBe(ERROR_CODES.projectNotFound);
+    expect(givenProject([]).when({ type: 'AssignTicketNumber', at }).thenThrows(TicketWorkflowError).code).toBe(ERROR_CODES.projectNotFound);
   });
 
   it('derives keys and formats ids past 999', () => {
@@ -51,29 +50,29 @@ describe('worker', () => {
   const registered: WorkerEvent = { type: 'WorkerRegistered', data: { workerId: 'dev-1', workerType: 'developer', status: 'active', queueName: 'queue:developer', at } };
 
   it('registers with its queue', () => {
-    expect(given(workerDecider, []).when({ type: 'RegisterWorker', workerId: 'dev-1', workerType: 'developer', status: 'active', at }).then()).toEqual([registered]);
-    expect(codeOf(given(workerDecider, [registered]).when({ type: 'RegisterWorker', workerId: 'dev-1', workerType: 'tester', status: 'active', at }).error())).toBe(
+    expect(givenWorker([]).when({ type: 'RegisterWorker', workerId: 'dev-1', workerType: 'developer', status: 'active', at }).events()).toEqual([registered]);
+    expect(givenWorker([registered]).when({ type: 'RegisterWorker', workerId: 'dev-1', workerType: 'tester', status: 'active', at }).thenThrows(TicketWorkflowError).code).toBe(
       ERROR_CODES.workerAlreadyRegistered,
     );
   });
 
   it('stopping (finished or failed) is a coordinator event, and final', () => {
-    const events = given(workerDecider, [registered]).when({ type: 'ChangeWorkerStatus', status: 'failed', reason: 'out of memory', at }).then();
+    const events = givenWorker([registered]).when({ type: 'ChangeWorkerStatus', status: 'failed', reason: 'out of memory', at }).events();
     expect(events).toEqual([
       { type: 'WorkerStatusChanged', data: { from: 'active', to: 'failed', reason: 'out of memory', at } },
       { type: 'WorkerStopped', data: { status: 'failed', reason: 'out of memory', at } },
     ]);
     const stopped = [registered, ...events];
-    expect(codeOf(given(workerDecider, stopped).when({ type: 'ChangeWorkerStatus', status: 'active', at }).error())).toBe(ERROR_CODES.workerStopped);
-    const processed = given(workerDecider, stopped).when({ type: 'MarkWorkerStopProcessed', at }).then();
+    expect(givenWorker(stopped).when({ type: 'ChangeWorkerStatus', status: 'active', at }).thenThrows(TicketWorkflowError).code).toBe(ERROR_CODES.workerStopped);
+    const processed = givenWorker(stopped).when({ type: 'MarkWorkerStopProcessed', at }).events();
     expect(processed).toEqual([{ type: 'WorkerStopProcessed', data: { at } }]);
-    expect(given(workerDecider, [...stopped, ...processed]).when({ type: 'MarkWorkerStopProcessed', at }).then()).toEqual([]);
+    expect(givenWorker([...stopped, ...processed]).when({ type: 'MarkWorkerStopProcessed', at }).events()).toEqual([]);
   });
 
   it('moving between active and idle is not a stop; the same status is a no-op', () => {
-    expect(given(workerDecider, [registered]).when({ type: 'ChangeWorkerStatus', status: 'idle', at }).then().map((e) => e.type)).toEqual(['WorkerStatusChanged']);
-    expect(given(workerDecider, [registered]).when({ type: 'ChangeWorkerStatus', status: 'active', at }).then()).toEqual([]);
-    expect(codeOf(given(workerDecider, [registered]).when({ type: 'MarkWorkerStopProcessed', at }).error())).toBe(ERROR_CODES.eventNotFound);
+    expect(givenWorker([registered]).when({ type: 'ChangeWorkerStatus', status: 'idle', at }).events().map((e) => e.type)).toEqual(['WorkerStatusChanged']);
+    expect(givenWorker([registered]).when({ type: 'ChangeWorkerStatus', status: 'active', at }).events()).toEqual([]);
+    expect(givenWorker([registered]).when({ type: 'MarkWorkerStopProcessed', at }).thenThrows(TicketWorkflowError).code).toBe(ERROR_CODES.eventNotFound);
   });
 });
 
@@ -87,16 +86,16 @@ describe('template distribution', () => {
   it('records outcomes while running and finishes with counts', () => {
     const distributed: DistributionEvent = { type: 'TemplateDistributedToProject', data: { ...outcome, file: null, ticketId: 'WEB-001', at } };
     const failed: DistributionEvent = { type: 'TemplateDistributionFailedForProject', data: { ...outcome, target: '/base/api', project: 'api', reason: 'missing', at } };
-    const finished = given(distributionDecider, [started, distributed, failed]).when({ type: 'FinishDistribution', at }).then();
+    const finished = givenDistribution([started, distributed, failed]).when({ type: 'FinishDistribution', at }).events();
     expect(finished).toEqual([{ type: 'TemplateDistributionFinished', data: { succeeded: 1, failed: 1, skipped: 0, at } }]);
   });
 
   it('rolls back once', () => {
-    const rolled = given(distributionDecider, [started]).when({ type: 'RecordRollback', removed: [], kept: [], ticketsWithdrawn: [], at }).then();
+    const rolled = givenDistribution([started]).when({ type: 'RecordRollback', removed: [], kept: [], ticketsWithdrawn: [], at }).events();
     expect(rolled.map((e) => e.type)).toEqual(['TemplateDistributionRolledBack']);
-    expect(codeOf(given(distributionDecider, [started, ...rolled]).when({ type: 'RecordRollback', removed: [], kept: [], ticketsWithdrawn: [], at }).error())).toBe(
+    expect(givenDistribution([started, ...rolled]).when({ type: 'RecordRollback', removed: [], kept: [], ticketsWithdrawn: [], at }).thenThrows(TicketWorkflowError).code).toBe(
       ERROR_CODES.distributionAlreadyRolledBack,
     );
-    expect(codeOf(given(distributionDecider, []).when({ type: 'RecordRollback', removed: [], kept: [], ticketsWithdrawn: [], at }).error())).toBe(ERROR_CODES.distributionNotFound);
+    expect(givenDistribution([]).when({ type: 'RecordRollback', removed: [], kept: [], ticketsWithdrawn: [], at }).thenThrows(TicketWorkflowError).code).toBe(ERROR_CODES.distributionNotFound);
   });
 });

@@ -1,5 +1,5 @@
 import { conflict, ERROR_CODES } from './errors';
-import { nextStage, requireExisting, requireOpen, type Actor, type TicketEvent, type TicketState } from './ticket';
+import { nextStage, requireExisting, requireOpen, type Actor, type TicketEvent, type TicketState } from './ticket.decider';
 
 /**
  * The task of a ticket's current stage: queued for the next stage's worker type, taken by

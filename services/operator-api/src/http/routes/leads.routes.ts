@@ -9,9 +9,10 @@ import { requestDistribution } from '../../application/request-distribution';
 import { leadAssignmentsPage, listAssignments, type AssignmentRow } from '../../projections/assignments/assignments.queries';
 import { findDecisionRecord } from '../../projections/decisions/decisions.queries';
 import { LEAD_STATUSES, QUEUE_STATES } from '../../projections/leads/leads.projection';
-import { effectiveQueueState, findLead, lastAttemptStatus, listLeads, statusNotes, type LeadRow } from '../../projections/leads/leads.queries';
+import { effectiveQueueState, lastAttemptStatus, statusNotes } from '../../projections/leads/lead-status';
+import { findLead, listLeads, type LeadRow } from '../../projections/leads/leads.queries';
 import type { ApiContext } from '../context';
-import { encodeCursor } from '../cursor';
+import { encodeCursor } from '../../projections/cursor';
 import { cents, COMMAND_PROBLEMS, Cursor, Id, iso, isoOrNull, Limit, NextCursor, problemResponses, Time, TimeQuery } from '../schemas';
 
 const P = '/api/v1/admin/leads';

@@ -1,7 +1,7 @@
 /** Reads of `operator.assignments`, newest first, with the provider's current name. */
 import type pg from 'pg';
 import { z } from 'zod';
-import { CursorTime, decodeCursor, encodeCursor, exactTime } from '../../http/cursor';
+import { CursorTime, decodeCursor, encodeCursor, exactTime } from '../cursor';
 import { centsOf } from '../upgrade';
 
 type Db = Pick<pg.Pool, 'query'>;

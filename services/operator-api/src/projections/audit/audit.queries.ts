@@ -1,7 +1,7 @@
 /** The audit trail, newest first, filtered and keyset-paginated. */
 import type pg from 'pg';
 import { z } from 'zod';
-import { decodeCursor, encodeCursor } from '../../http/cursor';
+import { decodeCursor, encodeCursor } from '../cursor';
 
 type Db = Pick<pg.Pool, 'query'>;
 

@@ -3,7 +3,8 @@ import { streams } from '@fairlead/contracts';
 import { approved, at, event, partialDistribution, requested } from '../../testing/events';
 import { startProjectionHarness, type ProjectionHarness } from '../../testing/projection-harness';
 import { leadsProjection } from './leads.projection';
-import { effectiveQueueState, findLead, lastAttemptStatus, listLeads, statusNotes } from './leads.queries';
+import { effectiveQueueState, lastAttemptStatus, statusNotes } from './lead-status';
+import { findLead, listLeads } from './leads.queries';
 
 let h: ProjectionHarness;
 

@@ -54,7 +54,7 @@ async function update(client: pg.PoolClient, leadId: string, version: number, as
 }
 
 /**
- * A redriven distribution shows as queued again until its next attempt (leads.queries.ts).
+ * A redriven distribution shows as queued again until its next attempt (lead-status.ts).
  * The API applies it at once too (read your own write); both write the same value.
  */
 export async function markRedriven(db: Pick<pg.ClientBase, 'query'>, leadId: string, at: Date): Promise<void> {

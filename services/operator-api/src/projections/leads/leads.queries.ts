@@ -1,7 +1,7 @@
-/** Reads of `operator.leads`: one lead's distribution status, and the filtered, keyset-paginated list. */
+/** Reads of `operator.leads`: one lead's row, and the filtered, keyset-paginated list (how a row reads to operators: lead-status.ts). */
 import type pg from 'pg';
 import { z } from 'zod';
-import { CursorTime, decodeCursor, encodeCursor, exactTime } from '../../http/cursor';
+import { CursorTime, decodeCursor, encodeCursor, exactTime } from '../cursor';
 import type { LeadStatus, QueueState } from './leads.projection';
 
 type Db = Pick<pg.Pool, 'query'>;
@@ -36,58 +36,6 @@ export interface LeadRow {
 export async function findLead(db: Db, leadId: string): Promise<LeadRow | undefined> {
   const { rows } = await db.query<LeadRow>(`select * from operator.leads where lead_id = $1`, [leadId]);
   return rows[0];
-}
-
-export type AttemptStatus = 'success' | 'failed' | 'queued' | 'none';
-
-/** The work item's state as operators see it: a redriven dead letter is queued again. */
-export function effectiveQueueState(lead: LeadRow): QueueState {
-  if (lead.queue_state === 'dead_lettered' && lead.redriven_at && (!lead.last_attempt_at || lead.redriven_at > lead.last_attempt_at)) return 'queued';
-  return lead.queue_state;
-}
-
-export function lastAttemptStatus(lead: LeadRow): AttemptStatus {
-  switch (effectiveQueueState(lead)) {
-    case 'none':
-      return 'none';
-    case 'queued':
-    case 'in_progress':
-      return 'queued';
-    case 'retrying':
-    case 'dead_lettered':
-      return 'failed';
-    case 'completed':
-      return lead.outcome === 'failed' ? 'failed' : 'success';
-  }
-}
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-/** One sentence for people: where the lead's distribution stands and what to do next. */
-export function statusNotes(lead: LeadRow): string {
-  if (lead.status === 'rejected') return `Rejected at intake: ${(lead.reject_reasons ?? []).join('; ')}`;
-  const skipped = lead.skipped_count > 0 ? `, ${plural(lead.skipped_count, 'provider')} skipped` : '';
-  switch (effectiveQueueState(lead)) {
-    case 'none':
-      return 'Approved; no distribution has been requested yet.';
-    case 'queued':
-      return lead.queue_state === 'dead_lettered' ? 'Redriven from the dead-letter queue; waiting to be retried.' : `Distribution queued at ${lead.requested_at?.toISOString() ?? 'an unknown time'}.`;
-    case 'in_progress':
-      return `Distribution in progress (attempt ${Math.max(1, lead.attempts)}); ${plural(lead.assignments_count, 'assignment')} so far${skipped}.`;
-    case 'retrying':
-      return `Attempt ${lead.attempts} failed (${lead.last_error ?? 'unknown error'}); it will be retried.`;
-    case 'dead_lettered':
-      return `Dead-lettered after ${plural(lead.attempts, 'attempt')} (${lead.last_error ?? 'unknown error'}); redrive it from the dead-letter queue or request distribution again.`;
-    case 'completed':
-      switch (lead.outcome) {
-        case 'no_eligible':
-          return 'Distribution completed: no eligible providers, no assignments.';
-        case 'failed':
-          return `Distribution completed without assignments: eligible providers could not be charged${skipped}.`;
-        default:
-          return `Distribution completed with ${plural(lead.assignments_count, 'assignment')}${skipped}.`;
-      }
-  }
 }
 
 export interface LeadListFilter {

@@ -1,7 +1,7 @@
 /** Reads of `operator.providers` (with the wallet balance from `operator.wallets`). */
 import type pg from 'pg';
 import { z } from 'zod';
-import { decodeCursor, encodeCursor } from '../../http/cursor';
+import { decodeCursor, encodeCursor } from '../cursor';
 
 type Db = Pick<pg.Pool, 'query'>;
 

@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import type { SubscriptionStatus } from '@fairlead/contracts';
-import { decodeCursor, encodeCursor } from '../../http/cursor';
+import { decodeCursor, encodeCursor } from '../cursor';
 
 type Db = Pick<pg.Pool, 'query'>;
 

@@ -1,7 +1,7 @@
 /** Reads of `operator.wallets` and `operator.ledger`. */
 import type pg from 'pg';
 import { z } from 'zod';
-import { decodeCursor, encodeCursor } from '../../http/cursor';
+import { decodeCursor, encodeCursor } from '../cursor';
 import type { LedgerKind } from './wallets.projection';
 
 type Db = Pick<pg.Pool, 'query'>;

@@ -1,3 +1,4 @@
+import type { Decider } from '@fairlead/event-sourcing';
 import { conflict, ERROR_CODES, notFound } from './errors';
 
 /**
@@ -147,3 +148,6 @@ export function decideDistribution(command: DistributionCommand, state: Distribu
     }
   }
 }
+
+/** A template distribution as one value: what the application handles commands with. */
+export const distributionDecider: Decider<DistributionCommand, DistributionEvent, DistributionState> = { initialState: initialDistributionState, evolve: evolveDistribution, decide: decideDistribution };

@@ -25,7 +25,7 @@ export interface ClusterNodeConfig {
 /** The configuration file of one node (the client port, JetStream and the store come from the command line). */
 export function clusterNodeConfig(node: ClusterNodeConfig): string {
   const lines = [
-    '# Written by Fairlead (infra/src/nats-cluster.ts) at every start; edits are lost.',
+    '# Written by Fairlead (libs/local-servers/src/nats-cluster.ts) at every start; edits are lost.',
     `server_name: ${node.serverName}`,
     'cluster {',
     `  name: ${node.clusterName}`,

@@ -1,3 +1,4 @@
+import type { Decider } from '@fairlead/event-sourcing';
 import { conflict, ERROR_CODES, invalid, notFound } from './errors';
 import type { Priority } from './names';
 import { decideTaskCommand, type TaskCommand, type TaskEvent } from './ticket-task';
@@ -236,3 +237,6 @@ function completeStage(command: Extract<TicketCommand, { type: 'CompleteStage' }
   });
   return events;
 }
+
+/** The ticket as one value: what the application handles commands with. */
+export const ticketDecider: Decider<TicketCommand, TicketEvent, TicketState> = { initialState: initialTicketState, evolve: evolveTicket, decide: decideTicket };

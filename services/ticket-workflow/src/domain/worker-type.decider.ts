@@ -1,3 +1,4 @@
+import type { Decider } from '@fairlead/event-sourcing';
 import { conflict, ERROR_CODES, notFound } from './errors';
 
 /**
@@ -56,3 +57,6 @@ export function decideWorkerType(command: WorkerTypeCommand, state: WorkerTypeSt
       return [{ type: 'WorkerTypeDeleted', data: { at: command.at } }];
   }
 }
+
+/** A worker type as one value: what the application handles commands with. */
+export const workerTypeDecider: Decider<WorkerTypeCommand, WorkerTypeEvent, WorkerTypeState> = { initialState: initialWorkerTypeState, evolve: evolveWorkerType, decide: decideWorkerType };

@@ -1,3 +1,4 @@
+import type { Decider } from '@fairlead/event-sourcing';
 import { conflict, ERROR_CODES, invalid, notFound } from './errors';
 import { formatTicketId } from './names';
 
@@ -22,10 +23,17 @@ export type ProjectCommand =
   | { type: 'AssignTicketNumber'; at: string }
   /** A number the caller chose (an explicit ticket id); the sequence continues after the highest. */
   | { type: 'ClaimTicketNumber'; number: number; at: string }
-  | { type: 'UpdateProject'; name?: string; directory?: string | null; at: string }
+  /** `key`: a new key (ProjectKeyChanged before ProjectUpdated); name and directory as given, else kept. */
+  | { type: 'UpdateProject'; key?: string; name?: string; directory?: string | null; at: string }
   | { type: 'ChangeProjectKey'; key: string; at: string }
   /** `openTickets`: the project's open tickets as the read models show them (the guard). */
-  | { type: 'DeleteProject'; openTickets: readonly string[]; at: string };
+  | { type: 'DeleteProject'; openTickets: readonly string[]; at: string }
+  /**
+   * The number of a new ticket: registers the project first when it does not exist (with
+   * `register`'s key and name), then assigns the next number — or `claim`s the caller's
+   * ticket id, whose key must be the project's.
+   */
+  | { type: 'NumberNewTicket'; register: { projectId: string; key: string; name: string }; claim?: { key: string; number: number }; at: string };
 
 export interface ProjectState {
   exists: boolean;
@@ -88,10 +96,11 @@ export function decideProject(command: ProjectCommand, state: ProjectState): Pro
     }
     case 'UpdateProject': {
       requireActive(state);
+      const rekeyed = command.key === undefined ? [] : decideProject({ type: 'ChangeProjectKey', key: command.key, at: command.at }, state);
       const name = command.name ?? state.name;
       const directory = command.directory === undefined ? state.directory : command.directory;
-      if (name === state.name && directory === state.directory) return [];
-      return [{ type: 'ProjectUpdated', data: { name, directory, at: command.at } }];
+      if (name === state.name && directory === state.directory) return rekeyed;
+      return [...rekeyed, { type: 'ProjectUpdated', data: { name, directory, at: command.at } }];
     }
     case 'ChangeProjectKey': {
       requireActive(state);
@@ -109,5 +118,21 @@ export function decideProject(command: ProjectCommand, state: ProjectState): Pro
       }
       return [{ type: 'ProjectDeleted', data: { at: command.at } }];
     }
+    case 'NumberNewTicket': {
+      const registered = state.exists ? [] : decideProject({ type: 'RegisterProject', ...command.register, directory: null, at: command.at }, state);
+      const current = registered.reduce(evolveProject, state);
+      const { claim } = command;
+      if (claim && claim.key !== current.key) {
+        throw invalid(
+          ERROR_CODES.ticketIdMismatch,
+          `ticket_id ${formatTicketId(claim.key, claim.number)} does not match project ${command.register.projectId}, whose ticket ids start with ${current.key}-`,
+        );
+      }
+      const numbered = decideProject(claim ? { type: 'ClaimTicketNumber', number: claim.number, at: command.at } : { type: 'AssignTicketNumber', at: command.at }, current);
+      return [...registered, ...numbered];
+    }
   }
 }
+
+/** The project as one value: what the application handles commands with. */
+export const projectDecider: Decider<ProjectCommand, ProjectEvent, ProjectState> = { initialState: initialProjectState, evolve: evolveProject, decide: decideProject };

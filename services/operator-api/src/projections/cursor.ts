@@ -1,5 +1,7 @@
 /**
- * Opaque keyset cursors: the sort key of the last row of a page, as base64url JSON.
+ * Opaque keyset cursors: the sort key of the last row of a page, as base64url JSON. The
+ * read models own their sort keys, so the cursors live beside their queries (the HTTP
+ * routes pass them through).
  * Keyset (not offset) pagination makes the deepest page as cheap as the first: each
  * page is one index range scan starting right after the previous page's last key.
  */

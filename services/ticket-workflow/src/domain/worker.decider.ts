@@ -1,3 +1,4 @@
+import type { Decider } from '@fairlead/event-sourcing';
 import { conflict, ERROR_CODES, notFound } from './errors';
 
 /**
@@ -82,3 +83,6 @@ export function decideWorker(command: WorkerCommand, state: WorkerState): Worker
     }
   }
 }
+
+/** A worker as one value: what the application handles commands with. */
+export const workerDecider: Decider<WorkerCommand, WorkerEvent, WorkerState> = { initialState: initialWorkerState, evolve: evolveWorker, decide: decideWorker };

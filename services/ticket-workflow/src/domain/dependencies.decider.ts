@@ -1,3 +1,4 @@
+import type { Decider } from '@fairlead/event-sourcing';
 import { conflict, ERROR_CODES, invalid, notFound } from './errors';
 
 /**
@@ -68,3 +69,6 @@ export function decideDependencies(command: DependencyCommand, state: Dependency
       return [{ type: 'TicketDependencyRemoved', data: { ticketId, dependsOn, at } }];
   }
 }
+
+/** The dependency graph (one stream for all tickets) as one value: what the application handles commands with. */
+export const dependencyDecider: Decider<DependencyCommand, DependencyEvent, DependencyState> = { initialState: initialDependencyState, evolve: evolveDependencies, decide: decideDependencies };

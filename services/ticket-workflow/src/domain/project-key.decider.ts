@@ -1,3 +1,4 @@
+import type { Decider } from '@fairlead/event-sourcing';
 import { conflict, ERROR_CODES } from './errors';
 
 /**
@@ -44,3 +45,6 @@ export function decideProjectKey(command: ProjectKeyCommand, state: ProjectKeySt
 
 export const keyTaken = (key: string, holder: string) =>
   conflict(ERROR_CODES.projectKeyTaken, `the key ${key} is already used by project ${holder}; choose another key (keys are never shared: ticket ids must stay unique)`);
+
+/** A key's reservation as one value: what the application handles commands with. */
+export const projectKeyDecider: Decider<ProjectKeyCommand, ProjectKeyEvent, ProjectKeyState> = { initialState: initialProjectKeyState, evolve: evolveProjectKey, decide: decideProjectKey };

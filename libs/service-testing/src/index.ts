@@ -1,0 +1,1 @@
+export { openTestEnvironment, type ServiceInstanceParts, type TestEnvironment, type TestEnvironmentOptions } from './environment';
