@@ -121,7 +121,7 @@ const poolSlots = new WeakMap<pg.Pool, Semaphore>();
  * read. So the transactions in flight on a pool are bounded — by the caller's semaphore, or
  * by one per pool at half its size.
  */
-function transactionSlots(pool: pg.Pool, slots: Semaphore | undefined): Semaphore {
+export function transactionSlots(pool: pg.Pool, slots: Semaphore | undefined): Semaphore {
   if (slots) return slots;
   let shared = poolSlots.get(pool);
   if (!shared) poolSlots.set(pool, (shared = new Semaphore(Math.max(1, Math.floor((pool.options.max ?? 10) / 2)))));
@@ -182,29 +182,33 @@ async function attemptInTransaction<Command, Event extends DomainEvent, State>(
   lock: LockStrategy,
   afterConflict: boolean,
 ): Promise<CommandOutcome<Event, State>> {
-  const tx = await deps.pool!.connect();
-  let broken: Error | undefined;
-  try {
-    await tx.query('begin');
+  return inTransaction(deps.pool!, async (tx) => {
     const lockedRows = await takeLock(tx, lock);
     const loaded = await load({ stream, tx, lockedRows, afterConflict });
     const decided = decideOn(stream, decider, command, loaded, options);
-    if (decided.length === 0) {
-      await tx.query('commit');
-      return noChange(loaded);
-    }
+    if (decided.length === 0) return noChange(loaded);
     const result = await deps.store.appendInTransaction(tx, stream, toNewEvents(deps, decided, options), expectedOf(loaded));
-    if (result.appended === 0) {
-      // Every event was stored already (a retry of a committed command): the stream says where it stands.
-      await tx.query('commit');
-      return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
-    }
+    // Every event was stored already (a retry of a committed command): the stream says where it stands.
+    if (result.appended === 0) return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
     const outcome = applied(decider, loaded, decided, result.appended);
     await options.alongside?.(tx, outcome);
-    await tx.query('commit');
     return outcome;
+  });
+}
+
+/**
+ * Runs `work` in a transaction on a pooled connection: commit when it returns, roll back
+ * when it throws. A connection that cannot even roll back is discarded, not returned to the pool.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const tx = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await tx.query('begin');
+    const result = await work(tx);
+    await tx.query('commit');
+    return result;
   } catch (error) {
-    // A connection that cannot even roll back is discarded, not returned to the pool.
     await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
     throw error;
   } finally {
@@ -226,7 +230,7 @@ function decideOn<Command, Event extends DomainEvent, State>(
   return decider.decide(command, loaded.state);
 }
 
-function toNewEvents(deps: CommandHandlingDeps, events: readonly DomainEvent[], options: { metadata?: Record<string, unknown> }): NewEvent[] {
+export function toNewEvents(deps: CommandHandlingDeps, events: readonly DomainEvent[], options: { metadata?: Record<string, unknown> }): NewEvent[] {
   const newId = deps.newId ?? randomUUID;
   return events.map((e) => ({
     id: e.id ?? newId(),
@@ -236,7 +240,7 @@ function toNewEvents(deps: CommandHandlingDeps, events: readonly DomainEvent[], 
   }));
 }
 
-const expectedOf = (loaded: Loaded<unknown>) => (loaded.version === -1 ? ('no_stream' as const) : loaded.version);
+export const expectedOf = (loaded: Loaded<unknown>) => (loaded.version === -1 ? ('no_stream' as const) : loaded.version);
 
 const noChange = <Event, State>(loaded: Loaded<State>): CommandOutcome<Event, State> => ({ state: loaded.state, before: loaded.state, events: [], version: loaded.version, appended: 0 });
 
