@@ -13,7 +13,9 @@ import { declareStreams, fairleadStreams, serveCommands, type ConsumerStats } fr
 import { createMetricsRegistry, registerConsumerMetrics } from '@fairlead/platform';
 import { startProjectorGroup, type RunningProjector } from '@fairlead/projections';
 import { createSubscriptionCommands } from './application/subscription-commands';
-import { natsBilling, natsRotation, type BillingPort, type RotationPort } from './application/ports';
+import type { BillingPort, RotationPort } from './application/ports';
+import { natsBilling } from './nats/billing-client';
+import { natsRotation } from './nats/rotation-client';
 import { createFairnessMetrics } from './metrics';
 import { startDistributionConsumer } from './nats/distribution-consumer';
 import { levelsProjection } from './projections/levels/levels.projection';
