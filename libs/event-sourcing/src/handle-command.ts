@@ -9,9 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ConcurrencyError, isConcurrencyError, isEventIdConflictError, type NewEvent, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
+import { ConcurrencyError, type NewEvent, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
 import { foldEvents, type Decider, type DomainEvent } from './decider';
-import { TooManyConflictsError } from './errors';
+import { DEFAULT_MAX_CONFLICTS, retryOnConflict } from './retry';
 import { needsTransaction, noLock, Semaphore, takeLock, type KeyedMutex, type LockStrategy } from './locks';
 
 /** What handleCommand works with. `pool` is needed for a database lock or rows alongside (one transaction). */
@@ -79,8 +79,6 @@ export interface HandleCommandOptions<Event extends DomainEvent, State> {
   alongside?: (tx: pg.ClientBase, outcome: CommandOutcome<Event, State>) => Promise<void>;
 }
 
-const DEFAULT_MAX_CONFLICTS = 5;
-
 /** A stream's state by folding its events (the default loader). */
 export async function loadStream<Event extends DomainEvent, State>(
   store: Pick<PostgresEventStore, 'readStream'>,
@@ -141,15 +139,12 @@ async function handle<Command, Event extends DomainEvent, State>(
   const load =
     options.load ?? ((context: LoadContext) => loadStream(deps.store, context.stream, decider, options.decode));
 
-  for (let conflicts = 0; ; conflicts++) {
-    const attempt = inTransaction ? attemptInTransaction : attemptAlone;
-    try {
-      return await attempt(deps, stream, decider, command, options, load, lock, conflicts > 0);
-    } catch (error) {
-      if (!isConflict(error) || options.expectedVersion !== undefined) throw error;
-      if (conflicts >= maxConflicts) throw new TooManyConflictsError(stream, conflicts + 1, error);
-    }
-  }
+  const attempt = inTransaction ? attemptInTransaction : attemptAlone;
+  return retryOnConflict(stream, (afterConflict) => attempt(deps, stream, decider, command, options, load, lock, afterConflict), {
+    maxConflicts,
+    // The caller's own expected version is theirs to resolve.
+    retries: () => options.expectedVersion === undefined,
+  });
 }
 
 type Loader<State> = (context: LoadContext) => Promise<Loaded<State>>;
@@ -251,6 +246,3 @@ function repeated<Event, State>(now: Loaded<State>, before: Loaded<State>, event
 function applied<Command, Event extends DomainEvent, State>(decider: Decider<Command, Event, State>, loaded: Loaded<State>, events: readonly Event[], appended: number): CommandOutcome<Event, State> {
   return { state: foldEvents(decider, events, loaded.state), before: loaded.state, events, version: loaded.version + events.length, appended };
 }
-
-/** Someone else wrote to the stream between our read and our append. */
-const isConflict = (error: unknown): boolean => isConcurrencyError(error) || isEventIdConflictError(error);

@@ -12,10 +12,10 @@
  * in a cycle.
  */
 import type pg from 'pg';
-import { isConcurrencyError, isEventIdConflictError, type StoredEvent } from '@fairlead/event-store';
+import type { StoredEvent } from '@fairlead/event-store';
 import type { Decider, DomainEvent } from './decider';
 import { foldEvents } from './decider';
-import { TooManyConflictsError } from './errors';
+import { DEFAULT_MAX_CONFLICTS, retryOnConflict } from './retry';
 import { expectedOf, inTransaction, toNewEvents, transactionSlots, type CommandHandlingDeps, type Loaded } from './handle-command';
 import { noLock, takeLock, type KeyedMutex, type LockStrategy, type Semaphore } from './locks';
 
@@ -63,8 +63,6 @@ export interface HandleStreamsOptions<Event extends DomainEvent, State, Decision
   alongside?: (tx: pg.ClientBase, outcome: StreamsOutcome<Event, State, Decision>) => Promise<void>;
 }
 
-const DEFAULT_MAX_CONFLICTS = 5;
-
 /** Handles one command over several streams; see the module comment. Throws `decide`'s refusal as it is. */
 export async function handleCommandOnStreams<Event extends DomainEvent, State, Decision extends StreamsDecision<Event>>(
   deps: CommandHandlingDeps,
@@ -92,36 +90,30 @@ async function handleStreams<Event extends DomainEvent, State, Decision extends 
   decide: (states: ReadonlyMap<string, Loaded<State>>) => Decision,
   options: HandleStreamsOptions<Event, State, Decision>,
 ): Promise<StreamsOutcome<Event, State, Decision>> {
-  const maxConflicts = options.maxConflicts ?? DEFAULT_MAX_CONFLICTS;
   const load = options.load ?? ((context: StreamsLoadContext) => loadStreams(deps, context.streams, aggregate, options.decode));
-  for (let conflicts = 0; ; conflicts++) {
-    try {
-      return await inTransaction(pool, async (tx) => {
-        const lockedRows = await takeLock(tx, options.lock ?? noLock);
-        const before = await load({ streams, tx, lockedRows, afterConflict: conflicts > 0 });
-        const decision = decide(before);
-        const written = streams.filter((s) => (decision.events.get(s)?.length ?? 0) > 0);
-        const after = new Map(before);
-        let appended = 0;
-        if (written.length > 0) {
-          const appends = written.map((stream) => {
-            const loaded = before.get(stream) ?? { state: aggregate.initialState(), version: -1 };
-            const events = decision.events.get(stream)!;
-            after.set(stream, { state: foldEvents(aggregate, events, loaded.state), version: loaded.version + events.length });
-            return { stream, events: toNewEvents(deps, events, options), expected: expectedOf(loaded) };
-          });
-          const results = await deps.store.appendManyInTransaction(tx, appends);
-          appended = results.reduce((sum, r) => sum + r.appended, 0);
-        }
-        const outcome: StreamsOutcome<Event, State, Decision> = { decision, before, after, written, appended };
-        if (written.length > 0) await options.alongside?.(tx, outcome);
-        return outcome;
-      });
-    } catch (error) {
-      if (!isConcurrencyError(error) && !isEventIdConflictError(error)) throw error;
-      if (conflicts >= maxConflicts) throw new TooManyConflictsError(streams.join(', '), conflicts + 1, error);
-    }
-  }
+  const attempt = (afterConflict: boolean) =>
+    inTransaction(pool, async (tx) => {
+      const lockedRows = await takeLock(tx, options.lock ?? noLock);
+      const before = await load({ streams, tx, lockedRows, afterConflict });
+      const decision = decide(before);
+      const written = streams.filter((s) => (decision.events.get(s)?.length ?? 0) > 0);
+      const after = new Map(before);
+      let appended = 0;
+      if (written.length > 0) {
+        const appends = written.map((stream) => {
+          const loaded = before.get(stream) ?? { state: aggregate.initialState(), version: -1 };
+          const events = decision.events.get(stream)!;
+          after.set(stream, { state: foldEvents(aggregate, events, loaded.state), version: loaded.version + events.length });
+          return { stream, events: toNewEvents(deps, events, options), expected: expectedOf(loaded) };
+        });
+        const results = await deps.store.appendManyInTransaction(tx, appends);
+        appended = results.reduce((sum, r) => sum + r.appended, 0);
+      }
+      const outcome: StreamsOutcome<Event, State, Decision> = { decision, before, after, written, appended };
+      if (written.length > 0) await options.alongside?.(tx, outcome);
+      return outcome;
+    });
+  return retryOnConflict(streams.join(', '), attempt, { maxConflicts: options.maxConflicts ?? DEFAULT_MAX_CONFLICTS });
 }
 
 /** The streams' states by folding their events, in one read (streams without events are absent). */

@@ -18,3 +18,4 @@ export {
   type StreamsLoadContext,
   type StreamsOutcome,
 } from './handle-streams';
+export { retryOnConflict, isConflict, type RetryOnConflictOptions } from './retry';

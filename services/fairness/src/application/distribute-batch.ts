@@ -22,7 +22,8 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { DistributionEventData } from '@fairlead/contracts';
-import { isConcurrencyError, isEventIdConflictError, type PostgresEventStore } from '@fairlead/event-store';
+import { isTooManyConflictsError, retryOnConflict } from '@fairlead/event-sourcing';
+import type { PostgresEventStore } from '@fairlead/event-store';
 import { PermanentError } from '@fairlead/messaging';
 import { streams } from '@fairlead/contracts';
 import { chargeRecord, completedEvent, nextStep, selectProviders, startedEvent } from '../domain/distribution-decider';
@@ -108,25 +109,24 @@ export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string,
       });
       await resumeServedTimes(client, work);
 
-      let conflicts = 0;
-      while (work.some(isOpen)) {
-        try {
-          await decideRound(deps, client, nicheId, work);
-        } catch (error) {
-          if (!isConcurrencyError(error) && !isEventIdConflictError(error)) throw error;
-          // Someone else wrote to a lead (an operator's new request, another instance): re-read, re-decide.
-          if (++conflicts > maxConflicts) {
-            for (const w of work.filter(isOpen)) w.error = error;
-            break;
-          }
+      // Someone else wrote to a lead (an operator's new request, another instance): re-read, re-decide.
+      const rounds = () => until(() => !work.some(isOpen), () => decideRound(deps, client, nicheId, work));
+      await retryOnConflict(`the leads of niche ${nicheId}`, rounds, {
+        maxConflicts,
+        onConflict: async (_error, conflicts) => {
           deps.logger.debug({ niche_id: nicheId, conflicts }, 'a lead stream changed under us; re-reading');
+          const open = work.filter(isOpen);
           await reloadWriters(
             deps.store,
-            work.filter(isOpen).map((w) => w.writer),
+            open.map((w) => w.writer),
           );
-          await resumeServedTimes(client, work.filter(isOpen));
-        }
-      }
+          await resumeServedTimes(client, open);
+        },
+      }).catch((error: unknown) => {
+        if (!isTooManyConflictsError(error)) throw error;
+        // The leads still open fail this attempt with the last conflict; the ones completed stay completed.
+        for (const w of work.filter(isOpen)) w.error = error.cause;
+      });
       return inputs.map((input): DistributeOutcome => {
         const w = work.find((x) => x.writer.leadId === input.request.lead_id)!;
         return w.completed ? { ok: true, completed: w.completed } : { ok: false, error: w.error };
@@ -134,6 +134,11 @@ export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string,
     },
     { waitMs: deps.nicheLockWaitMs ?? 30_000 },
   );
+}
+
+/** Runs `step` until `done` holds (checked before each step). */
+async function until(done: () => boolean, step: () => Promise<void>): Promise<void> {
+  while (!done()) await step();
 }
 
 /**
