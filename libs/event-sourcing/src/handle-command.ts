@@ -139,56 +139,45 @@ async function handle<Command, Event extends DomainEvent, State>(
   const load =
     options.load ?? ((context: LoadContext) => loadStream(deps.store, context.stream, decider, options.decode));
 
-  const attempt = inTransaction ? attemptInTransaction : attemptAlone;
-  return retryOnConflict(stream, (afterConflict) => attempt(deps, stream, decider, command, options, load, lock, afterConflict), {
+  const one = { deps, stream, decider, command, options, load };
+  // In a transaction: the lock first, then load, decide, append and the rows alongside; else optimistic only.
+  const attempt = inTransaction
+    ? (afterConflict: boolean) => inTransaction(deps.pool!, async (tx) => attemptOnce(one, tx, await takeLock(tx, lock), afterConflict))
+    : (afterConflict: boolean) => attemptOnce(one, undefined, [], afterConflict);
+  return retryOnConflict(stream, attempt, {
     maxConflicts,
     // The caller's own expected version is theirs to resolve.
     retries: () => options.expectedVersion === undefined,
   });
 }
 
-type Loader<State> = (context: LoadContext) => Promise<Loaded<State>>;
-
-async function attemptAlone<Command, Event extends DomainEvent, State>(
-  deps: CommandHandlingDeps,
-  stream: string,
-  decider: Decider<Command, Event, State>,
-  command: Command,
-  options: HandleCommandOptions<Event, State>,
-  load: Loader<State>,
-  _lock: LockStrategy,
-  afterConflict: boolean,
-): Promise<CommandOutcome<Event, State>> {
-  const loaded = await load({ stream, tx: undefined, lockedRows: [], afterConflict });
-  const decided = decideOn(stream, decider, command, loaded, options);
-  if (decided.length === 0) return noChange(loaded);
-  const result = await deps.store.append(stream, toNewEvents(deps, decided, options), expectedOf(loaded));
-  if (result.appended === 0) return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
-  return applied(decider, loaded, decided, result.appended);
+/** What one command's attempts share. */
+interface OneCommand<Command, Event extends DomainEvent, State> {
+  deps: CommandHandlingDeps;
+  stream: string;
+  decider: Decider<Command, Event, State>;
+  command: Command;
+  options: HandleCommandOptions<Event, State>;
+  load: (context: LoadContext) => Promise<Loaded<State>>;
 }
 
-async function attemptInTransaction<Command, Event extends DomainEvent, State>(
-  deps: CommandHandlingDeps,
-  stream: string,
-  decider: Decider<Command, Event, State>,
-  command: Command,
-  options: HandleCommandOptions<Event, State>,
-  load: Loader<State>,
-  lock: LockStrategy,
+/** Load, decide, append (in `tx` when there is one, with the rows alongside); a lost race is thrown for retryOnConflict. */
+async function attemptOnce<Command, Event extends DomainEvent, State>(
+  { deps, stream, decider, command, options, load }: OneCommand<Command, Event, State>,
+  tx: pg.ClientBase | undefined,
+  lockedRows: readonly Record<string, unknown>[],
   afterConflict: boolean,
 ): Promise<CommandOutcome<Event, State>> {
-  return inTransaction(deps.pool!, async (tx) => {
-    const lockedRows = await takeLock(tx, lock);
-    const loaded = await load({ stream, tx, lockedRows, afterConflict });
-    const decided = decideOn(stream, decider, command, loaded, options);
-    if (decided.length === 0) return noChange(loaded);
-    const result = await deps.store.appendInTransaction(tx, stream, toNewEvents(deps, decided, options), expectedOf(loaded));
-    // Every event was stored already (a retry of a committed command): the stream says where it stands.
-    if (result.appended === 0) return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
-    const outcome = applied(decider, loaded, decided, result.appended);
-    await options.alongside?.(tx, outcome);
-    return outcome;
-  });
+  const loaded = await load({ stream, tx, lockedRows, afterConflict });
+  const decided = decideOn(stream, decider, command, loaded, options);
+  if (decided.length === 0) return noChange(loaded);
+  const events = toNewEvents(deps, decided, options);
+  const result = tx ? await deps.store.appendInTransaction(tx, stream, events, expectedOf(loaded)) : await deps.store.append(stream, events, expectedOf(loaded));
+  // Every event was stored already (a retry of a committed command): the stream says where it stands.
+  if (result.appended === 0) return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
+  const outcome = applied(decider, loaded, decided, result.appended);
+  if (tx) await options.alongside?.(tx, outcome);
+  return outcome;
 }
 
 /**
