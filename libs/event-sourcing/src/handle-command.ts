@@ -103,10 +103,10 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
   command: Command,
   options: HandleCommandOptions<Event, State> = {},
 ): Promise<CommandOutcome<Event, State>> {
-  const inTransaction = needsTransaction(options.lock ?? noLock) || options.alongside !== undefined;
-  if (inTransaction && !deps.pool) throw new Error(`handleCommand on ${stream}: a database lock or rows alongside need deps.pool`);
-  const run = () => handle(deps, stream, decider, command, options, inTransaction);
-  const bounded = inTransaction ? () => transactionSlots(deps.pool!, options.inProcess?.slots).run(run) : run;
+  const transactional = needsTransaction(options.lock ?? noLock) || options.alongside !== undefined;
+  if (transactional && !deps.pool) throw new Error(`handleCommand on ${stream}: a database lock or rows alongside need deps.pool`);
+  const run = () => handle(deps, stream, decider, command, options, transactional);
+  const bounded = transactional ? () => transactionSlots(deps.pool!, options.inProcess?.slots).run(run) : run;
   const queue = options.inProcess;
   return queue ? queue.mutex.run(queue.key ?? stream, bounded) : bounded();
 }
@@ -132,7 +132,7 @@ async function handle<Command, Event extends DomainEvent, State>(
   decider: Decider<Command, Event, State>,
   command: Command,
   options: HandleCommandOptions<Event, State>,
-  inTransaction: boolean,
+  transactional: boolean,
 ): Promise<CommandOutcome<Event, State>> {
   const lock = options.lock ?? noLock;
   const maxConflicts = options.maxConflicts ?? DEFAULT_MAX_CONFLICTS;
@@ -141,7 +141,7 @@ async function handle<Command, Event extends DomainEvent, State>(
 
   const one = { deps, stream, decider, command, options, load };
   // In a transaction: the lock first, then load, decide, append and the rows alongside; else optimistic only.
-  const attempt = inTransaction
+  const attempt = transactional
     ? (afterConflict: boolean) => inTransaction(deps.pool!, async (tx) => attemptOnce(one, tx, await takeLock(tx, lock), afterConflict))
     : (afterConflict: boolean) => attemptOnce(one, undefined, [], afterConflict);
   return retryOnConflict(stream, attempt, {

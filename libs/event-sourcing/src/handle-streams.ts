@@ -33,7 +33,7 @@ export interface StreamsLoadContext {
   afterConflict: boolean;
 }
 
-export interface StreamsOutcome<Event, State, Decision> {
+export interface StreamsOutcome<State, Decision> {
   /** What `decide` answered on the states it was taken on. */
   decision: Decision;
   /** The streams as loaded (a stream the loader left out is absent: it does not exist for the decision). */
@@ -60,7 +60,7 @@ export interface HandleStreamsOptions<Event extends DomainEvent, State, Decision
   /** Queue this process's commands on each stream's key (sorted); `slots` bounds the transactions in flight. */
   inProcess?: { mutex: KeyedMutex; slots?: Semaphore };
   /** The service's own rows, in the append's transaction after it — only when some stream got events. */
-  alongside?: (tx: pg.ClientBase, outcome: StreamsOutcome<Event, State, Decision>) => Promise<void>;
+  alongside?: (tx: pg.ClientBase, outcome: StreamsOutcome<State, Decision>) => Promise<void>;
 }
 
 /** Handles one command over several streams; see the module comment. Throws `decide`'s refusal as it is. */
@@ -70,7 +70,7 @@ export async function handleCommandOnStreams<Event extends DomainEvent, State, D
   aggregate: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
   decide: (states: ReadonlyMap<string, Loaded<State>>) => Decision,
   options: HandleStreamsOptions<Event, State, Decision> = {},
-): Promise<StreamsOutcome<Event, State, Decision>> {
+): Promise<StreamsOutcome<State, Decision>> {
   const pool = deps.pool;
   if (!pool) throw new Error('handleCommandOnStreams needs deps.pool: the streams commit in one transaction');
   const unique = [...new Set(streams)];
@@ -78,7 +78,7 @@ export async function handleCommandOnStreams<Event extends DomainEvent, State, D
   const mutex = options.inProcess?.mutex;
   if (!mutex) return run();
   const keys = [...unique].sort();
-  const queued = (i: number): Promise<StreamsOutcome<Event, State, Decision>> => (i === keys.length ? run() : mutex.run(keys[i]!, () => queued(i + 1)));
+  const queued = (i: number): Promise<StreamsOutcome<State, Decision>> => (i === keys.length ? run() : mutex.run(keys[i]!, () => queued(i + 1)));
   return queued(0);
 }
 
@@ -89,7 +89,7 @@ async function handleStreams<Event extends DomainEvent, State, Decision extends 
   aggregate: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
   decide: (states: ReadonlyMap<string, Loaded<State>>) => Decision,
   options: HandleStreamsOptions<Event, State, Decision>,
-): Promise<StreamsOutcome<Event, State, Decision>> {
+): Promise<StreamsOutcome<State, Decision>> {
   const load = options.load ?? ((context: StreamsLoadContext) => loadStreams(deps, context.streams, aggregate, options.decode));
   const attempt = (afterConflict: boolean) =>
     inTransaction(pool, async (tx) => {
@@ -109,7 +109,7 @@ async function handleStreams<Event extends DomainEvent, State, Decision extends 
         const results = await deps.store.appendManyInTransaction(tx, appends);
         appended = results.reduce((sum, r) => sum + r.appended, 0);
       }
-      const outcome: StreamsOutcome<Event, State, Decision> = { decision, before, after, written, appended };
+      const outcome: StreamsOutcome<State, Decision> = { decision, before, after, written, appended };
       if (written.length > 0) await options.alongside?.(tx, outcome);
       return outcome;
     });

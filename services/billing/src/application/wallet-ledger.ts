@@ -40,7 +40,7 @@ export interface WalletLedgerOptions {
 
 export type WalletOutcome = CommandOutcome<DecidedWalletEvent, WalletState>;
 /** A batch's outcome; its decision's events are keyed by wallet stream. */
-export type ChargeBatchOutcome = StreamsOutcome<DecidedWalletEvent, WalletState, ChargeBatchDecision>;
+export type ChargeBatchOutcome = StreamsOutcome<WalletState, ChargeBatchDecision>;
 
 export interface WalletWriteOptions {
   /** Metadata of the events (an event's own is merged over it). */
