@@ -9,9 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ConcurrencyError, isConcurrencyError, isEventIdConflictError, type NewEvent, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
+import { ConcurrencyError, type NewEvent, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
 import { foldEvents, type Decider, type DomainEvent } from './decider';
-import { TooManyConflictsError } from './errors';
+import { DEFAULT_MAX_CONFLICTS, retryOnConflict } from './retry';
 import { needsTransaction, noLock, Semaphore, takeLock, type KeyedMutex, type LockStrategy } from './locks';
 
 /** What handleCommand works with. `pool` is needed for a database lock or rows alongside (one transaction). */
@@ -79,8 +79,6 @@ export interface HandleCommandOptions<Event extends DomainEvent, State> {
   alongside?: (tx: pg.ClientBase, outcome: CommandOutcome<Event, State>) => Promise<void>;
 }
 
-const DEFAULT_MAX_CONFLICTS = 5;
-
 /** A stream's state by folding its events (the default loader). */
 export async function loadStream<Event extends DomainEvent, State>(
   store: Pick<PostgresEventStore, 'readStream'>,
@@ -105,10 +103,10 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
   command: Command,
   options: HandleCommandOptions<Event, State> = {},
 ): Promise<CommandOutcome<Event, State>> {
-  const inTransaction = needsTransaction(options.lock ?? noLock) || options.alongside !== undefined;
-  if (inTransaction && !deps.pool) throw new Error(`handleCommand on ${stream}: a database lock or rows alongside need deps.pool`);
-  const run = () => handle(deps, stream, decider, command, options, inTransaction);
-  const bounded = inTransaction ? () => transactionSlots(deps.pool!, options.inProcess?.slots).run(run) : run;
+  const transactional = needsTransaction(options.lock ?? noLock) || options.alongside !== undefined;
+  if (transactional && !deps.pool) throw new Error(`handleCommand on ${stream}: a database lock or rows alongside need deps.pool`);
+  const run = () => handle(deps, stream, decider, command, options, transactional);
+  const bounded = transactional ? () => transactionSlots(deps.pool!, options.inProcess?.slots).run(run) : run;
   const queue = options.inProcess;
   return queue ? queue.mutex.run(queue.key ?? stream, bounded) : bounded();
 }
@@ -121,7 +119,7 @@ const poolSlots = new WeakMap<pg.Pool, Semaphore>();
  * read. So the transactions in flight on a pool are bounded — by the caller's semaphore, or
  * by one per pool at half its size.
  */
-function transactionSlots(pool: pg.Pool, slots: Semaphore | undefined): Semaphore {
+export function transactionSlots(pool: pg.Pool, slots: Semaphore | undefined): Semaphore {
   if (slots) return slots;
   let shared = poolSlots.get(pool);
   if (!shared) poolSlots.set(pool, (shared = new Semaphore(Math.max(1, Math.floor((pool.options.max ?? 10) / 2)))));
@@ -134,77 +132,67 @@ async function handle<Command, Event extends DomainEvent, State>(
   decider: Decider<Command, Event, State>,
   command: Command,
   options: HandleCommandOptions<Event, State>,
-  inTransaction: boolean,
+  transactional: boolean,
 ): Promise<CommandOutcome<Event, State>> {
   const lock = options.lock ?? noLock;
   const maxConflicts = options.maxConflicts ?? DEFAULT_MAX_CONFLICTS;
   const load =
     options.load ?? ((context: LoadContext) => loadStream(deps.store, context.stream, decider, options.decode));
 
-  for (let conflicts = 0; ; conflicts++) {
-    const attempt = inTransaction ? attemptInTransaction : attemptAlone;
-    try {
-      return await attempt(deps, stream, decider, command, options, load, lock, conflicts > 0);
-    } catch (error) {
-      if (!isConflict(error) || options.expectedVersion !== undefined) throw error;
-      if (conflicts >= maxConflicts) throw new TooManyConflictsError(stream, conflicts + 1, error);
-    }
-  }
+  const one = { deps, stream, decider, command, options, load };
+  // In a transaction: the lock first, then load, decide, append and the rows alongside; else optimistic only.
+  const attempt = transactional
+    ? (afterConflict: boolean) => inTransaction(deps.pool!, async (tx) => attemptOnce(one, tx, await takeLock(tx, lock), afterConflict))
+    : (afterConflict: boolean) => attemptOnce(one, undefined, [], afterConflict);
+  return retryOnConflict(stream, attempt, {
+    maxConflicts,
+    // The caller's own expected version is theirs to resolve.
+    retries: () => options.expectedVersion === undefined,
+  });
 }
 
-type Loader<State> = (context: LoadContext) => Promise<Loaded<State>>;
+/** What one command's attempts share. */
+interface OneCommand<Command, Event extends DomainEvent, State> {
+  deps: CommandHandlingDeps;
+  stream: string;
+  decider: Decider<Command, Event, State>;
+  command: Command;
+  options: HandleCommandOptions<Event, State>;
+  load: (context: LoadContext) => Promise<Loaded<State>>;
+}
 
-async function attemptAlone<Command, Event extends DomainEvent, State>(
-  deps: CommandHandlingDeps,
-  stream: string,
-  decider: Decider<Command, Event, State>,
-  command: Command,
-  options: HandleCommandOptions<Event, State>,
-  load: Loader<State>,
-  _lock: LockStrategy,
+/** Load, decide, append (in `tx` when there is one, with the rows alongside); a lost race is thrown for retryOnConflict. */
+async function attemptOnce<Command, Event extends DomainEvent, State>(
+  { deps, stream, decider, command, options, load }: OneCommand<Command, Event, State>,
+  tx: pg.ClientBase | undefined,
+  lockedRows: readonly Record<string, unknown>[],
   afterConflict: boolean,
 ): Promise<CommandOutcome<Event, State>> {
-  const loaded = await load({ stream, tx: undefined, lockedRows: [], afterConflict });
+  const loaded = await load({ stream, tx, lockedRows, afterConflict });
   const decided = decideOn(stream, decider, command, loaded, options);
   if (decided.length === 0) return noChange(loaded);
-  const result = await deps.store.append(stream, toNewEvents(deps, decided, options), expectedOf(loaded));
+  const events = toNewEvents(deps, decided, options);
+  const result = tx ? await deps.store.appendInTransaction(tx, stream, events, expectedOf(loaded)) : await deps.store.append(stream, events, expectedOf(loaded));
+  // Every event was stored already (a retry of a committed command): the stream says where it stands.
   if (result.appended === 0) return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
-  return applied(decider, loaded, decided, result.appended);
+  const outcome = applied(decider, loaded, decided, result.appended);
+  if (tx) await options.alongside?.(tx, outcome);
+  return outcome;
 }
 
-async function attemptInTransaction<Command, Event extends DomainEvent, State>(
-  deps: CommandHandlingDeps,
-  stream: string,
-  decider: Decider<Command, Event, State>,
-  command: Command,
-  options: HandleCommandOptions<Event, State>,
-  load: Loader<State>,
-  lock: LockStrategy,
-  afterConflict: boolean,
-): Promise<CommandOutcome<Event, State>> {
-  const tx = await deps.pool!.connect();
+/**
+ * Runs `work` in a transaction on a pooled connection: commit when it returns, roll back
+ * when it throws. A connection that cannot even roll back is discarded, not returned to the pool.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const tx = await pool.connect();
   let broken: Error | undefined;
   try {
     await tx.query('begin');
-    const lockedRows = await takeLock(tx, lock);
-    const loaded = await load({ stream, tx, lockedRows, afterConflict });
-    const decided = decideOn(stream, decider, command, loaded, options);
-    if (decided.length === 0) {
-      await tx.query('commit');
-      return noChange(loaded);
-    }
-    const result = await deps.store.appendInTransaction(tx, stream, toNewEvents(deps, decided, options), expectedOf(loaded));
-    if (result.appended === 0) {
-      // Every event was stored already (a retry of a committed command): the stream says where it stands.
-      await tx.query('commit');
-      return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
-    }
-    const outcome = applied(decider, loaded, decided, result.appended);
-    await options.alongside?.(tx, outcome);
+    const result = await work(tx);
     await tx.query('commit');
-    return outcome;
+    return result;
   } catch (error) {
-    // A connection that cannot even roll back is discarded, not returned to the pool.
     await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
     throw error;
   } finally {
@@ -226,7 +214,7 @@ function decideOn<Command, Event extends DomainEvent, State>(
   return decider.decide(command, loaded.state);
 }
 
-function toNewEvents(deps: CommandHandlingDeps, events: readonly DomainEvent[], options: { metadata?: Record<string, unknown> }): NewEvent[] {
+export function toNewEvents(deps: CommandHandlingDeps, events: readonly DomainEvent[], options: { metadata?: Record<string, unknown> }): NewEvent[] {
   const newId = deps.newId ?? randomUUID;
   return events.map((e) => ({
     id: e.id ?? newId(),
@@ -236,7 +224,7 @@ function toNewEvents(deps: CommandHandlingDeps, events: readonly DomainEvent[], 
   }));
 }
 
-const expectedOf = (loaded: Loaded<unknown>) => (loaded.version === -1 ? ('no_stream' as const) : loaded.version);
+export const expectedOf = (loaded: Loaded<unknown>) => (loaded.version === -1 ? ('no_stream' as const) : loaded.version);
 
 const noChange = <Event, State>(loaded: Loaded<State>): CommandOutcome<Event, State> => ({ state: loaded.state, before: loaded.state, events: [], version: loaded.version, appended: 0 });
 
@@ -247,6 +235,3 @@ function repeated<Event, State>(now: Loaded<State>, before: Loaded<State>, event
 function applied<Command, Event extends DomainEvent, State>(decider: Decider<Command, Event, State>, loaded: Loaded<State>, events: readonly Event[], appended: number): CommandOutcome<Event, State> {
   return { state: foldEvents(decider, events, loaded.state), before: loaded.state, events, version: loaded.version + events.length, appended };
 }
-
-/** Someone else wrote to the stream between our read and our append. */
-const isConflict = (error: unknown): boolean => isConcurrencyError(error) || isEventIdConflictError(error);

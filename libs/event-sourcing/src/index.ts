@@ -1,6 +1,7 @@
 export { foldEvents, type Decider, type DomainEvent, type Workflow } from './decider';
 export {
   handleCommand,
+  inTransaction,
   loadStream,
   type CommandHandlingDeps,
   type CommandOutcome,
@@ -10,3 +11,11 @@ export {
 } from './handle-command';
 export { advisoryLock, KeyedMutex, noLock, rowLock, Semaphore, type LockStrategy } from './locks';
 export { isTooManyConflictsError, TooManyConflictsError } from './errors';
+export {
+  handleCommandOnStreams,
+  type HandleStreamsOptions,
+  type StreamsDecision,
+  type StreamsLoadContext,
+  type StreamsOutcome,
+} from './handle-streams';
+export { retryOnConflict, isConflict, type RetryOnConflictOptions } from './retry';

@@ -53,13 +53,19 @@ export interface WireIssue {
   message: string;
 }
 
-/** The responder answered with an error; `code` is the responder's own stable code. */
+/**
+ * The responder answered with an error; `code` is the responder's own stable code, `status`
+ * the HTTP status it is answered with and `kind` what kind of failure it is (sent by the
+ * responder; from the error catalogue when an older responder sent only the code).
+ */
 export class RemoteError extends MessagingError {
   constructor(
     code: string,
     message: string,
     readonly subject: string,
     readonly issues?: WireIssue[],
+    readonly status: number = 500,
+    readonly kind: string | undefined = undefined,
   ) {
     super(code, message);
     this.name = 'RemoteError';

@@ -22,6 +22,7 @@ export {
   type RequestContext,
   type RequestOptions,
 } from './request-reply';
+export { serveCommands, type CommandHandlers } from './command-server';
 export { runConsumer } from './consumer/runner';
 export { DEFAULT_BACKOFF_MS, decideOnFailure, maxAttemptsFor, type DeadLetterReason, type FailureDecision } from './consumer/failure-policy';
 export { DeadLetterHeaders, DEAD_LETTER_LIMITS, boundedPayload, readDeadLetter, type DeadLetterInfo, type BoundedPayload } from './consumer/dead-letter';

@@ -9,6 +9,12 @@ class InsufficientBalance extends Error {
   readonly code = 'INSUFFICIENT_BALANCE';
 }
 
+/** Like the platform's error types: a code and the status it is answered with. */
+class WalletMissing extends Error {
+  readonly code = 'WALLET_MISSING';
+  readonly status = 404;
+}
+
 const TopUp = z.object({ providerId: z.string().min(1), amountCents: z.number().int().positive() });
 const Balance = z.object({ providerId: z.string(), balanceCents: z.number().int() });
 
@@ -23,6 +29,8 @@ describe('request/reply', () => {
       requestSchema: TopUp,
       handler: (req) => {
         if (req.providerId === 'broke') throw new InsufficientBalance('balance would go below zero');
+        if (req.providerId === 'ghost') throw new WalletMissing('no wallet');
+        if (req.providerId === 'unregistered') throw Object.assign(new Error('provider is not registered'), { code: 'PROVIDER_NOT_FOUND' });
         if (req.providerId === 'bug') throw new Error('secret internal detail');
         if (req.providerId === 'liar') return { providerId: 42 };
         return { providerId: req.providerId, balanceCents: 1000 + req.amountCents };
@@ -56,6 +64,27 @@ describe('request/reply', () => {
     const error = await request(f.nc, subject, { providerId: 'broke', amountCents: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteError);
     expect(error).toMatchObject({ code: 'INSUFFICIENT_BALANCE', message: 'balance would go below zero' });
+  });
+
+  it("carries the refusal's status and kind: the error's own, else the catalogue's for its code, else internal", async () => {
+    await expect(request(f.nc, subject, { providerId: 'ghost', amountCents: 1 })).rejects.toMatchObject({ code: 'WALLET_MISSING', status: 404, kind: 'not_found' });
+    await expect(request(f.nc, subject, { providerId: 'unregistered', amountCents: 1 })).rejects.toMatchObject({ code: 'PROVIDER_NOT_FOUND', status: 404, kind: 'not_found' });
+    await expect(request(f.nc, subject, { providerId: 'broke', amountCents: 1 })).rejects.toMatchObject({ code: 'INSUFFICIENT_BALANCE', status: 500, kind: 'internal' });
+    await expect(request(f.nc, subject, { providerId: '', amountCents: 1 })).rejects.toMatchObject({ code: 'INVALID_REQUEST', status: 400, kind: 'invalid' });
+    await expect(request(f.nc, subject, { providerId: 'bug', amountCents: 1 })).rejects.toMatchObject({ code: 'INTERNAL_ERROR', status: 500, kind: 'internal' });
+  });
+
+  it('a refusal from a responder that sends no status is read by the catalogue; a status out of range is refused as an invalid reply', async () => {
+    const old = f.subjects.command('old', 'answer');
+    const sub = f.nc.subscribe(old, {
+      callback: (_err, msg) => {
+        const bad = new TextDecoder().decode(msg.data).includes('bad');
+        msg.respond(new TextEncoder().encode(JSON.stringify({ ok: false, error: { code: 'NICHE_VERSION_CONFLICT', message: 'stale', ...(bad ? { status: 200 } : {}) } })));
+      },
+    });
+    await expect(request(f.nc, old, {})).rejects.toMatchObject({ name: 'RemoteError', code: 'NICHE_VERSION_CONFLICT', status: 412, kind: 'precondition_failed' });
+    await expect(request(f.nc, old, 'bad')).rejects.toBeInstanceOf(InvalidResponseError);
+    sub.unsubscribe();
   });
 
   it('hides the details of an unexpected handler failure', async () => {

@@ -2,6 +2,7 @@ import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/nats-c
 import { RequestError, TimeoutError } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { ERROR_KINDS, kindOfCode, kindOfStatus, statusOfCode, type ErrorKind } from '@fairlead/contracts';
 import { decodeJson, encodePayload, toHeaders, toWireIssues, type HeadersInit } from './codec';
 import { InvalidResponseError, NoRespondersError, RemoteError, RequestTimeoutError, type WireIssue } from './errors';
 import { componentLogger } from './logger';
@@ -15,12 +16,23 @@ export const ReplyErrorCodes = {
 
 const WireIssueSchema = z.object({ path: z.array(z.union([z.string(), z.number()])), code: z.string(), message: z.string() });
 
-/** The reply envelope: every reply is one of these two shapes. */
+/**
+ * The reply envelope: every reply is one of these two shapes. A refusal carries its code
+ * with its HTTP status and kind (the error catalogue, @fairlead/contracts), so callers
+ * answer it by what it means, not by how its code is spelled. Status and kind are optional
+ * on the way in: a responder from before they travelled sends neither.
+ */
 export const ReplyEnvelope = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), value: z.unknown() }),
   z.object({
     ok: z.literal(false),
-    error: z.object({ code: z.string(), message: z.string(), issues: z.array(WireIssueSchema).optional() }),
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      status: z.number().int().min(400).max(599).optional().describe('The HTTP status the refusal is answered with'),
+      kind: z.enum(Object.keys(ERROR_KINDS) as [ErrorKind, ...ErrorKind[]]).optional().describe('What kind of failure it is (the error catalogue)'),
+      issues: z.array(WireIssueSchema).optional(),
+    }),
   }),
 ]);
 export type ReplyEnvelope = z.infer<typeof ReplyEnvelope>;
@@ -84,18 +96,21 @@ export function serveRequests<S extends z.ZodType>(nc: NatsConnection, subject: 
 
   async function replyFor(msg: Msg): Promise<ReplyEnvelope> {
     const decoded = decodeJson(msg.data);
-    if (!decoded.ok) return failure(ReplyErrorCodes.InvalidRequest, decoded.error);
+    if (!decoded.ok) return failure(ReplyErrorCodes.InvalidRequest, decoded.error, 400);
     const parsed = options.requestSchema.safeParse(decoded.value);
-    if (!parsed.success) return failure(ReplyErrorCodes.InvalidRequest, 'request does not match its schema', toWireIssues(parsed.error.issues));
+    if (!parsed.success) return failure(ReplyErrorCodes.InvalidRequest, 'request does not match its schema', 400, toWireIssues(parsed.error.issues));
     try {
       const value = await options.handler(parsed.data, { subject: msg.subject, headers: msg.headers });
       return { ok: true, value: value ?? null };
     } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      if (typeof code === 'string' && error instanceof Error) return failure(code, error.message);
+      const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
+      if (typeof code === 'string' && error instanceof Error) {
+        // The error's own status (the platform's error types carry one), else the catalogue's.
+        return failure(code, error.message, typeof status === 'number' && status >= 400 && status <= 599 ? status : statusOfCode(code));
+      }
       // Unexpected failures keep their details in our log, not in someone else's reply.
       logger.error({ err: error }, 'request handler failed');
-      return failure(ReplyErrorCodes.Internal, 'internal error');
+      return failure(ReplyErrorCodes.Internal, 'internal error', 500);
     }
   }
 
@@ -107,8 +122,9 @@ export function serveRequests<S extends z.ZodType>(nc: NatsConnection, subject: 
   };
 }
 
-function failure(code: string, message: string, issues?: WireIssue[]): ReplyEnvelope {
-  return { ok: false, error: issues ? { code, message, issues } : { code, message } };
+function failure(code: string, message: string, status: number, issues?: WireIssue[]): ReplyEnvelope {
+  const error = { code, message, status, kind: kindOfStatus(status) };
+  return { ok: false, error: issues ? { ...error, issues } : error };
 }
 
 export interface RequestOptions<T> {
@@ -143,7 +159,10 @@ export async function request<T = unknown>(nc: NatsConnection, subject: string, 
     throw new InvalidResponseError(subject, issues);
   }
   const reply = envelope.data;
-  if (!reply.ok) throw new RemoteError(reply.error.code, reply.error.message, subject, reply.error.issues);
+  if (!reply.ok) {
+    const { code, message, issues, status, kind } = reply.error;
+    throw new RemoteError(code, message, subject, issues, status ?? statusOfCode(code), kind ?? kindOfCode(code));
+  }
   if (!options.responseSchema) return reply.value as T;
   const value = options.responseSchema.safeParse(reply.value);
   if (!value.success) throw new InvalidResponseError(subject, toWireIssues(value.error.issues));

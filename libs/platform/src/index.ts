@@ -49,5 +49,4 @@ export { upstreamKeyConfigSchema, upstreamKeysInProduction, resolveUpstreamKeys,
 export { defaultSecretFile, readSecretFile, loadOrCreateSecretFile } from './auth/dev-secret';
 export { mintToken, type MintTokenOptions } from './auth/mint-token';
 export { jwtConfigSchema, jwtInProduction, resolveTokenVerifierOptions, type JwtConfig, type ResolvedTokenVerifierOptions } from './auth/jwt-config';
-export { KeyedMutex, Semaphore } from './concurrency';
 export { exposeReaders, readersReadiness, registerReaderMetrics, serveReaderStatus, stalledReaderMessage, type ReaderSource } from './readers';

@@ -9,13 +9,13 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ReaderStatus, Subjects } from '@fairlead/contracts';
 import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
+import { serveCommands } from '@fairlead/messaging';
 import { createMetricsRegistry } from '@fairlead/platform';
 import { startProjectorGroup, type RunningProjector } from '@fairlead/projections';
 import { createProviderCommands, type ProviderCommands } from './application/provider-commands';
 import { createWalletCommands, type WalletCommands } from './application/wallet-commands';
 import { WalletLedger } from './application/wallet-ledger';
 import { createBillingMetrics } from './metrics';
-import { serveBillingCommands } from './nats/command-server';
 import { levelsProjection } from './projections/levels/levels.projection';
 import { subscriptionsProjection } from './projections/subscriptions/subscriptions.projection';
 import { migrateBilling, SCHEMA } from './schema';
@@ -76,7 +76,22 @@ export async function startBillingService(deps: BillingServiceDeps): Promise<Bil
   const ledger = new WalletLedger({ pool, store, ...(maxConcurrentWrites === undefined ? {} : { maxConcurrentWrites }) });
   const providers = createProviderCommands({ pool, store, ledger });
   const wallets = createWalletCommands({ pool, ledger, providers });
-  const server = serveBillingCommands(nc, subjects, providers, wallets, logger);
+  const server = serveCommands(
+    nc,
+    subjects,
+    'billing',
+    {
+      register_provider: providers.register,
+      update_provider: providers.update,
+      get_provider: providers.get,
+      top_up: wallets.topUp,
+      charge: wallets.charge,
+      charge_many: wallets.chargeMany,
+      charge_batch: wallets.chargeBatch,
+      refund: wallets.refund,
+    },
+    logger,
+  );
   logger.info({ namespace: subjects.namespace || '(none)' }, 'billing serving commands');
 
   return {

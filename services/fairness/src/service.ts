@@ -9,14 +9,15 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ReaderStatus, Subjects } from '@fairlead/contracts';
 import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
-import { declareStreams, fairleadStreams, type ConsumerStats } from '@fairlead/messaging';
+import { declareStreams, fairleadStreams, serveCommands, type ConsumerStats } from '@fairlead/messaging';
 import { createMetricsRegistry, registerConsumerMetrics } from '@fairlead/platform';
 import { startProjectorGroup, type RunningProjector } from '@fairlead/projections';
 import { createSubscriptionCommands } from './application/subscription-commands';
-import { natsBilling, natsRotation, type BillingPort, type RotationPort } from './application/ports';
+import type { BillingPort, RotationPort } from './application/ports';
+import { natsBilling } from './nats/billing-client';
+import { natsRotation } from './nats/rotation-client';
 import { createFairnessMetrics } from './metrics';
 import { startDistributionConsumer } from './nats/distribution-consumer';
-import { serveSubscriptionCommands } from './nats/subscription-server';
 import { levelsProjection } from './projections/levels/levels.projection';
 import { ensureServedViewRebuilt } from './projections/subscription-stats/subscription-stats';
 import { subscriptionsProjection } from './projections/subscriptions/subscriptions.projection';
@@ -114,7 +115,13 @@ export async function startFairnessService(deps: FairnessServiceDeps): Promise<F
     throw error;
   }
   const commands = createSubscriptionCommands({ store, pool, ...(config.levelWaitMs !== undefined ? { levelWaitMs: config.levelWaitMs } : {}) });
-  const server = serveSubscriptionCommands(nc, subjects, commands, logger);
+  const server = serveCommands(
+    nc,
+    subjects,
+    'fairness',
+    { create_subscription: commands.create, update_subscription: commands.update, set_subscription_status: commands.setStatus, get_subscription: commands.get },
+    logger,
+  );
 
   const ports = { nc, subjects, ...(config.requestTimeoutMs ? { timeoutMs: config.requestTimeoutMs } : {}) };
   const consumer = await startDistributionConsumer({

@@ -8,11 +8,11 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Subjects } from '@fairlead/contracts';
 import { observeAppends, type PostgresEventStore } from '@fairlead/event-store';
+import { serveCommands } from '@fairlead/messaging';
 import { createMetricsRegistry } from '@fairlead/platform';
 import { createRotationCommands, type RotationCommands } from './application/niche-commands';
 import { NicheRepository } from './application/niche-repository';
 import { createRotationMetrics } from './metrics';
-import { serveRotationCommands } from './nats/command-server';
 import { migrateRotation } from './schema';
 
 export interface RotationConfig {
@@ -57,7 +57,21 @@ export async function startRotationService(deps: RotationServiceDeps): Promise<R
     ...(config.maxConcurrentWrites === undefined ? {} : { maxConcurrentWrites: config.maxConcurrentWrites }),
   });
   const commands = createRotationCommands({ pool: deps.pool, repository, autoDistributeDefault: config.autoDistributeDefault ?? true });
-  const server = serveRotationCommands(deps.nc, deps.subjects, commands, deps.logger);
+  const server = serveCommands(
+    deps.nc,
+    deps.subjects,
+    'rotation',
+    {
+      create_niche: commands.createNiche,
+      update_niche: commands.updateNiche,
+      add_level: commands.addLevel,
+      update_level: commands.updateLevel,
+      get_niche: commands.getNiche,
+      claim_start_level: commands.claimStartLevel,
+      claim_start_levels: commands.claimStartLevels,
+    },
+    deps.logger,
+  );
   deps.logger.info({ namespace: deps.subjects.namespace || '(none)' }, 'rotation serving commands');
   return { commands, registry, stop: () => server.stop() };
 }

@@ -17,7 +17,7 @@ const MAX_CONFLICTS = 5;
 
 /** `priced`: the provider's priced subscriptions when already read in this transaction (else they are read here). */
 export async function applyLowBalanceRule(
-  tx: pg.PoolClient,
+  tx: pg.ClientBase,
   store: PostgresEventStore,
   providerId: string,
   balanceCents: number,
@@ -37,7 +37,7 @@ export async function applyLowBalanceRule(
 }
 
 /** Appends the status change unless the stream shows it no longer applies; true when appended. */
-async function moveSubscription(tx: pg.PoolClient, store: PostgresEventStore, providerId: string, change: StatusChange, knownVersion: number): Promise<boolean> {
+async function moveSubscription(tx: pg.ClientBase, store: PostgresEventStore, providerId: string, change: StatusChange, knownVersion: number): Promise<boolean> {
   const stream = streams.subscription(change.subscription_id);
   let from: SubscriptionStatus = change.from;
   let version = knownVersion;

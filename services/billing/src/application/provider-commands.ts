@@ -1,16 +1,18 @@
 /**
  * Providers: register (which opens the wallet, in the same transaction), update, read.
- * Load the provider's stream, decide, append with the version decided on; a concurrent
- * write makes us re-read and re-decide, a bounded number of times.
+ * Each change is one handleCommand of the provider decider: load the provider's stream,
+ * decide, append with the version decided on; a concurrent write makes it re-read and
+ * re-decide, a bounded number of times.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { parseDistributionEvent, streams, type billingCommands, type CommandReply } from '@fairlead/contracts';
-import { isConcurrencyError, type PostgresEventStore } from '@fairlead/event-store';
+import { handleCommand, loadStream } from '@fairlead/event-sourcing';
+import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
 import type { z } from 'zod';
 import { ProviderNotFoundError } from '../domain/errors';
-import { eventIds } from '../domain/ids';
-import { decideProvider, evolveProvider, PROVIDER_EVENT_TYPES, type Provider, type ProviderCommand, type ProviderEvent, type ProviderState } from '../domain/provider';
+import { PROVIDER_EVENT_TYPES, type Provider, type ProviderCommand, type ProviderEvent, type ProviderState } from '../domain/provider';
+import { providerDecider } from '../domain/provider.decider';
 import { openWalletRow, type WalletLedger } from './wallet-ledger';
 
 type Req<V extends keyof typeof billingCommands> = z.output<(typeof billingCommands)[V]['request']>;
@@ -33,20 +35,17 @@ export interface ProviderCommands {
   reply(providerId: string): Promise<ProviderReply>;
 }
 
+/** A stored provider event, validated against its contract; other events are not the provider's. */
+const decodeProviderEvent = (e: StoredEvent): ProviderEvent | undefined =>
+  PROVIDER_EVENT_TYPES.has(e.type) ? ({ type: e.type, data: parseDistributionEvent(e.type as ProviderEvent['type'], e.data) } as ProviderEvent) : undefined;
+
 export async function loadProvider(store: PostgresEventStore, providerId: string): Promise<ProviderState> {
-  let state: ProviderState = null;
-  for (const e of await store.readStream(streams.provider(providerId))) {
-    if (!PROVIDER_EVENT_TYPES.has(e.type)) continue;
-    const type = e.type as ProviderEvent['type'];
-    state = evolveProvider(state, { type, data: parseDistributionEvent(type, e.data) } as ProviderEvent, e.streamVersion);
-  }
-  return state;
+  return (await loadStream(store, streams.provider(providerId), providerDecider, decodeProviderEvent)).state;
 }
 
 export function createProviderCommands(deps: ProviderCommandsDeps): ProviderCommands {
   const { pool, store, ledger } = deps;
   const newId = deps.newId ?? randomUUID;
-  const maxConflicts = deps.maxConflicts ?? 5;
 
   const toReply = async (provider: Provider): Promise<ProviderReply> => {
     const wallet = await ledger.read(pool, provider.provider_id);
@@ -54,37 +53,15 @@ export function createProviderCommands(deps: ProviderCommandsDeps): ProviderComm
   };
 
   async function execute(command: ProviderCommand): Promise<Provider> {
-    const stream = streams.provider(command.provider_id);
-    for (let conflicts = 0; ; conflicts++) {
-      const state = await loadProvider(store, command.provider_id);
-      const events = decideProvider(command, state);
-      if (events.length === 0) {
-        if (!state) throw new ProviderNotFoundError(command.provider_id);
-        return state;
-      }
-      const tx = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await tx.query('begin');
-        await store.appendInTransaction(
-          tx,
-          stream,
-          events.map((e) => ({ id: e.type === 'ProviderRegistered' ? eventIds.providerRegistered(e.data.provider_id) : newId(), type: e.type, data: e.data, metadata: { actor: command.actor } })),
-          state ? state.version : 'no_stream',
-        );
-        if (command.type === 'register_provider') await openWalletRow(tx, command.provider_id);
-        await tx.query('commit');
-      } catch (error) {
-        await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
-        if (isConcurrencyError(error) && conflicts < maxConflicts) continue;
-        throw error;
-      } finally {
-        tx.release(broken);
-      }
-      let next = state;
-      events.forEach((e, i) => (next = evolveProvider(next, e, (state?.version ?? -1) + 1 + i)));
-      return next!;
-    }
+    const { state } = await handleCommand({ store, pool, newId }, streams.provider(command.provider_id), providerDecider, command, {
+      decode: decodeProviderEvent,
+      metadata: { actor: command.actor },
+      maxConflicts: deps.maxConflicts ?? 5,
+      // Registering opens the wallet in the registration's transaction.
+      ...(command.type === 'register_provider' ? { alongside: (tx) => openWalletRow(tx, command.provider_id) } : {}),
+    });
+    if (!state) throw new ProviderNotFoundError(command.provider_id);
+    return state;
   }
 
   const reply = async (providerId: string): Promise<ProviderReply> => {

@@ -1,18 +1,31 @@
 /**
- * Every change of a wallet runs here, in one transaction: lock the provider's row in
- * `billing.wallets` (so a wallet's decisions are taken one at a time, across instances),
- * decide on its balance, append to `wallet-<providerId>` with the version the row names,
- * move the row, write the caller's own rows, and apply the low-balance rule to the
- * provider's subscriptions — all committed together. The row is kept in step with the
- * stream; should they ever disagree (a conflict), the row is rebuilt from the stream and
- * the decision taken again, a bounded number of times.
+ * Every change of a wallet is one `handleCommand` of the wallet decider (or, for a batch
+ * of charges over many wallets, one `handleCommandOnStreams`), in one transaction: lock
+ * the provider's row in `billing.wallets` (so a wallet's decisions are taken one at a
+ * time, across instances; this process's own commands queue in memory first), load the
+ * wallet from the row with the records the command needs (`billing.charges`,
+ * `billing.top_ups`), decide, append to `wallet-<providerId>` with the version the row
+ * names, and alongside: move the row, write the caller's rows, and apply the low-balance
+ * rule to the provider's subscriptions — all committed together. The row is kept in step
+ * with the stream; should they ever disagree (a lost race), the row is rebuilt from the
+ * stream and the decision taken again, a bounded number of times.
  */
 import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
-import { isConcurrencyError, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
-import { ProviderNotFoundError } from '../domain/errors';
-import { evolveWallet, openWallet, WALLET_EVENT_TYPES, type Wallet, type WalletEvent } from '../domain/wallet';
-import { KeyedMutex, Semaphore } from '@fairlead/platform';
+import {
+  handleCommand,
+  handleCommandOnStreams,
+  KeyedMutex,
+  rowLock,
+  Semaphore,
+  type CommandOutcome,
+  type Loaded,
+  type LoadContext,
+  type StreamsOutcome,
+} from '@fairlead/event-sourcing';
+import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
+import { chargeKey, decideChargeBatch, evolveWallet, openWallet, WALLET_EVENT_TYPES, type ChargeBatchDecision, type ChargeCommand, type ChargeRecord, type Wallet, type WalletEvent } from '../domain/wallet';
+import { emptyWalletState, walletDecider, type DecidedWalletEvent, type TopUpRecord, type WalletCommand, type WalletState } from '../domain/wallet.decider';
 import { PRICED_SUBSCRIPTIONS_OF_MANY_SQL, PRICED_SUBSCRIPTIONS_SQL, type ProviderSubscriptionRow } from '../projections/subscriptions/subscriptions.projection';
 import { applyLowBalanceRule } from './low-balance';
 
@@ -25,32 +38,23 @@ export interface WalletLedgerOptions {
   maxConcurrentWrites?: number;
 }
 
-export interface WalletDecision<R> {
-  events: readonly { id: string; event: WalletEvent }[];
-  /** The service's own rows, written in the transaction of the append (after it). */
-  alongside?: (tx: pg.PoolClient, wallet: Wallet) => Promise<void>;
-  /** The answer, from the wallet after the events. */
-  result: (wallet: Wallet) => R;
+export type WalletOutcome = CommandOutcome<DecidedWalletEvent, WalletState>;
+/** A batch's outcome; its decision's events are keyed by wallet stream. */
+export type ChargeBatchOutcome = StreamsOutcome<WalletState, ChargeBatchDecision>;
+
+export interface WalletWriteOptions {
+  /** Metadata of the events (an event's own is merged over it). */
+  metadata?: Record<string, unknown>;
+  /** The caller's own rows, in the transaction of the append (after the wallet row moved). */
+  alongside?: (tx: pg.ClientBase, outcome: WalletOutcome) => Promise<void>;
 }
-
-export type DecideOnWallet<R> = (wallet: Wallet, tx: pg.PoolClient) => Promise<WalletDecision<R>> | WalletDecision<R>;
-
-/** A decision on several wallets at once (writeMany). */
-export interface WalletsDecision<R> {
-  /** Events per provider, in order; a provider without any is only read. An event's own metadata replaces the provider's. */
-  events: ReadonlyMap<string, readonly { id: string; event: WalletEvent; metadata?: Record<string, unknown> }[]>;
-  /** The service's own rows for all of them, written after the appends. */
-  alongside?: (tx: pg.PoolClient, wallets: ReadonlyMap<string, Wallet>) => Promise<void>;
-  /** The answer, from the wallets after the events (registered providers only). */
-  result: (wallets: ReadonlyMap<string, Wallet>) => R;
-}
-
-export type DecideOnWallets<R> = (wallets: ReadonlyMap<string, Wallet>, tx: pg.PoolClient) => Promise<WalletsDecision<R>>;
 
 interface WalletRow {
   balance_cents: string;
   version: number;
 }
+
+const walletOfRow = (providerId: string, row: WalletRow): Wallet => ({ provider_id: providerId, balance_cents: Number(row.balance_cents), version: row.version });
 
 export class WalletLedger {
   private readonly mutex = new KeyedMutex();
@@ -66,152 +70,192 @@ export class WalletLedger {
   async read(db: Pick<pg.ClientBase, 'query'>, providerId: string): Promise<Wallet | undefined> {
     const { rows } = await db.query<WalletRow>('select balance_cents, version from billing.wallets where provider_id = $1', [providerId]);
     const row = rows[0];
-    return row ? { provider_id: providerId, balance_cents: Number(row.balance_cents), version: row.version } : undefined;
+    return row ? walletOfRow(providerId, row) : undefined;
   }
 
-  /** Decides on the wallet's latest state and records the outcome atomically. */
-  write<R>(providerId: string, decide: DecideOnWallet<R>, metadata: Record<string, unknown> = {}): Promise<R> {
-    return this.mutex.run(providerId, () => this.slots.run(() => this.writeLocked(providerId, decide, metadata)));
+  /** Decides the command on the wallet's latest state and records the outcome atomically. */
+  write(command: WalletCommand, options: WalletWriteOptions = {}): Promise<WalletOutcome> {
+    const { pool, store } = this.options;
+    const providerId = command.provider_id;
+    return handleCommand({ store, pool }, streams.wallet(providerId), walletDecider, command, {
+      lock: rowLock('select balance_cents, version from billing.wallets where provider_id = $1 for update', [providerId]),
+      load: (context) => this.load(context, command),
+      inProcess: { mutex: this.mutex, slots: this.slots },
+      maxConflicts: this.maxConflicts,
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+      alongside: async (tx, outcome) => {
+        const wallet = outcome.state.wallet!;
+        // The caller's rows do not touch subscriptions, so the prices read with the row stand for the rule.
+        const priced = await saveRowReadingPrices(tx, wallet);
+        await options.alongside?.(tx, outcome);
+        await applyLowBalanceRule(tx, store, providerId, wallet.balance_cents, priced);
+      },
+    });
   }
 
   /**
-   * Decides on several wallets in one transaction (one request's charges): their rows are
-   * locked in provider order (as is every single write's one row, so writers never wait on
-   * each other in a cycle), each wallet is decided on its own latest state, and everything
-   * commits together. Providers that are not registered are simply absent from the map.
-   * A row out of step with its stream throws the ConcurrencyError (nothing is written):
-   * the caller then writes wallet by wallet, which rebuilds the row.
+   * A batch of charges over several wallets in one transaction (decideChargeBatch): their
+   * rows are locked in provider order (as is every single write's one row, so writers never
+   * wait on each other in a cycle), every wallet is decided on its own latest state, and
+   * everything commits together. Providers that are not registered answer `no_wallet`.
    */
-  writeMany<R>(providerIds: readonly string[], decide: DecideOnWallets<R>, metadataOf: (providerId: string) => Record<string, unknown>): Promise<R> {
-    const keys = [...new Set(providerIds)].sort();
-    // This process's writers of one wallet queue on its key; keys are taken in order too.
-    const locked = (i: number): Promise<R> =>
-      i === keys.length ? this.slots.run(() => this.writeManyLocked(keys, decide, metadataOf)) : this.mutex.run(keys[i]!, () => locked(i + 1));
-    return locked(0);
-  }
-
-  private async writeManyLocked<R>(providerIds: readonly string[], decide: DecideOnWallets<R>, metadataOf: (providerId: string) => Record<string, unknown>): Promise<R> {
+  chargeBatch(
+    charges: readonly ChargeCommand[],
+    stopAtFirstDecline: boolean,
+    alongside?: (tx: pg.ClientBase, outcome: ChargeBatchOutcome) => Promise<void>,
+  ): Promise<ChargeBatchOutcome> {
     const { pool, store } = this.options;
-    const tx = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await tx.query('begin');
-      const { rows } = await tx.query<WalletRow & { provider_id: string }>(
-        'select provider_id, balance_cents, version from billing.wallets where provider_id = any($1::text[]) order by provider_id for update',
-        [providerIds],
-      );
-      const wallets = new Map<string, Wallet>(rows.map((r) => [r.provider_id, { provider_id: r.provider_id, balance_cents: Number(r.balance_cents), version: r.version }]));
-      const decision = await decide(wallets, tx);
-      const next = new Map(wallets);
-      const written = providerIds.filter((id) => (decision.events.get(id)?.length ?? 0) > 0 && wallets.has(id));
-      // Every wallet's events in one round trip, each stream checked against the version its row names.
-      await store.appendManyInTransaction(
-        tx,
-        written.map((providerId) => {
-          const wallet = wallets.get(providerId)!;
-          const decided = decision.events.get(providerId)!;
-          let moved = wallet;
-          decided.forEach(({ event }, i) => (moved = evolveWallet(moved, event, wallet.version + 1 + i)));
-          next.set(providerId, moved);
-          return {
-            stream: streams.wallet(providerId),
-            events: decided.map(({ id, event, metadata }) => ({ id, type: event.type, data: event.data, metadata: metadata ?? metadataOf(providerId) })),
-            expected: wallet.version === -1 ? ('no_stream' as const) : wallet.version,
-          };
-        }),
-      );
-      if (written.length > 0) {
-        const priced = await this.saveRowsReadingPrices(tx, written.map((id) => next.get(id)!));
-        await decision.alongside?.(tx, next);
-        for (const id of written) await applyLowBalanceRule(tx, store, id, next.get(id)!.balance_cents, priced.get(id) ?? []);
-      }
-      await tx.query('commit');
-      return decision.result(next);
-    } catch (error) {
-      await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
-    } finally {
-      tx.release(broken);
-    }
-  }
-
-  /** saveRowReadingPrices for several wallets: one round trip for all. */
-  private async saveRowsReadingPrices(tx: pg.PoolClient, wallets: readonly Wallet[]): Promise<Map<string, ProviderSubscriptionRow[]>> {
-    const { rows } = await tx.query<ProviderSubscriptionRow & { provider_id: string }>(
-      `with moved as (
-         update billing.wallets w set balance_cents = m.balance_cents, version = m.version, updated_at = now()
-           from unnest($1::text[], $2::bigint[], $3::integer[]) as m(provider_id, balance_cents, version)
-          where w.provider_id = m.provider_id)
-       ${PRICED_SUBSCRIPTIONS_OF_MANY_SQL}`,
-      [wallets.map((w) => w.provider_id), wallets.map((w) => w.balance_cents), wallets.map((w) => w.version)],
-    );
-    const byProvider = new Map<string, ProviderSubscriptionRow[]>();
-    for (const { provider_id, ...row } of rows) byProvider.set(provider_id, [...(byProvider.get(provider_id) ?? []), row]);
-    return byProvider;
-  }
-
-  private async writeLocked<R>(providerId: string, decide: DecideOnWallet<R>, metadata: Record<string, unknown>): Promise<R> {
-    const { pool, store } = this.options;
-    const tx = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await tx.query('begin');
-      const { rows } = await tx.query<WalletRow>('select balance_cents, version from billing.wallets where provider_id = $1 for update', [providerId]);
-      const row = rows[0];
-      if (!row) throw new ProviderNotFoundError(providerId);
-      let wallet: Wallet = { provider_id: providerId, balance_cents: Number(row.balance_cents), version: row.version };
-      for (let conflicts = 0; ; conflicts++) {
-        const decision = await decide(wallet, tx);
-        if (decision.events.length === 0) {
-          await tx.query('commit');
-          return decision.result(wallet);
+    const providerIds = [...new Set(charges.map((c) => c.provider_id))].sort();
+    return handleCommandOnStreams(
+      { store, pool },
+      providerIds.map((id) => streams.wallet(id)),
+      walletDecider,
+      (loaded) => {
+        const wallets = new Map<string, Wallet>();
+        const known = new Map<string, ChargeRecord>();
+        for (const { state } of loaded.values()) {
+          if (!state.wallet) continue;
+          wallets.set(state.wallet.provider_id, state.wallet);
+          for (const record of state.charges.values()) known.set(chargeKey(record.lead_id, record.provider_id), record);
         }
-        const events = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata }));
-        try {
-          await store.appendInTransaction(tx, streams.wallet(providerId), events, wallet.version === -1 ? 'no_stream' : wallet.version);
-        } catch (error) {
-          if (!isConcurrencyError(error) || conflicts >= this.maxConflicts) throw error;
-          // The row fell out of step with the stream: the stream is the truth.
-          wallet = fold(openWallet(providerId), await store.readStream(streams.wallet(providerId)));
-          await this.saveRow(tx, wallet);
-          continue;
-        }
-        let next = wallet;
-        decision.events.forEach(({ event }, i) => (next = evolveWallet(next, event, wallet.version + 1 + i)));
-        // The caller's rows do not touch subscriptions, so the prices read with the row stand for the rule.
-        const priced = await this.saveRowReadingPrices(tx, next);
-        await decision.alongside?.(tx, next);
-        await applyLowBalanceRule(tx, store, providerId, next.balance_cents, priced);
-        await tx.query('commit');
-        return decision.result(next);
-      }
-    } catch (error) {
-      // A connection that cannot even roll back is discarded, not returned to the pool.
-      await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
-    } finally {
-      tx.release(broken);
-    }
-  }
-
-  /** Moves the row and reads the provider's priced subscriptions for the low-balance rule, in one round trip. */
-  private async saveRowReadingPrices(tx: pg.PoolClient, wallet: Wallet): Promise<ProviderSubscriptionRow[]> {
-    // A data-modifying WITH runs to completion whether or not the select reads it.
-    const { rows } = await tx.query<ProviderSubscriptionRow>(
-      `with moved as (update billing.wallets set balance_cents = $2, version = $3, updated_at = now() where provider_id = $1)
-       ${PRICED_SUBSCRIPTIONS_SQL}`,
-      [wallet.provider_id, wallet.balance_cents, wallet.version],
+        const decision = decideChargeBatch(charges, { stopAtFirstDecline }, wallets, known);
+        return { ...decision, events: new Map([...decision.events].map(([providerId, events]) => [streams.wallet(providerId), events])) };
+      },
+      {
+        lock: rowLock('select provider_id, balance_cents, version from billing.wallets where provider_id = any($1::text[]) order by provider_id for update', [providerIds]),
+        load: async ({ tx, lockedRows, afterConflict }) => {
+          const rows = lockedRows as unknown as (WalletRow & { provider_id: string })[];
+          const records = await findChargesOf(tx, charges);
+          const loaded = new Map<string, Loaded<WalletState>>();
+          for (const row of rows) {
+            const wallet = afterConflict ? await rebuildRow(tx, store, row.provider_id) : walletOfRow(row.provider_id, row);
+            const state = { ...emptyWalletState(wallet), charges: records.get(row.provider_id) ?? new Map<string, ChargeRecord>() };
+            loaded.set(streams.wallet(row.provider_id), { state, version: wallet.version });
+          }
+          return loaded;
+        },
+        inProcess: { mutex: this.mutex, slots: this.slots },
+        maxConflicts: this.maxConflicts,
+        alongside: async (tx, outcome) => {
+          const moved = outcome.written.map((stream) => outcome.after.get(stream)!.state.wallet!);
+          const priced = await saveRowsReadingPrices(tx, moved);
+          await alongside?.(tx, outcome);
+          for (const wallet of moved) await applyLowBalanceRule(tx, store, wallet.provider_id, wallet.balance_cents, priced.get(wallet.provider_id) ?? []);
+        },
+      },
     );
-    return rows;
   }
 
-  private async saveRow(tx: pg.PoolClient, wallet: Wallet): Promise<void> {
-    await tx.query('update billing.wallets set balance_cents = $2, version = $3, updated_at = now() where provider_id = $1', [
-      wallet.provider_id,
-      wallet.balance_cents,
-      wallet.version,
-    ]);
+  /**
+   * The wallet from its locked row, with the records the command is decided on. No row: no
+   * wallet (the decider refuses). After a lost race, or read outside the lock (the answer to
+   * a repeat), the stream is the truth and the row is rebuilt from it.
+   */
+  private async load({ tx, lockedRows, afterConflict }: LoadContext, command: WalletCommand): Promise<Loaded<WalletState>> {
+    const db = tx ?? this.options.pool;
+    const row = lockedRows[0] as WalletRow | undefined;
+    if (tx && !row) return { state: emptyWalletState(), version: -1 };
+    const wallet = tx && !afterConflict ? walletOfRow(command.provider_id, row!) : await rebuildRow(tx, this.options.store, command.provider_id);
+    const state: WalletState = { wallet, charges: new Map(), topUps: new Map() };
+    if (command.type === 'charge' || command.type === 'refund') {
+      // A refund locks the charge's row: the refund and its record move together.
+      const record = await findCharge(db, command.lead_id, command.provider_id, command.type === 'refund' && tx !== undefined);
+      if (record) state.charges = new Map([[command.lead_id, record]]);
+    }
+    if (command.type === 'top_up' && command.idempotency_key !== undefined) {
+      const record = await findTopUp(db, command.provider_id, command.idempotency_key);
+      if (record) state.topUps = new Map([[command.idempotency_key, record]]);
+    }
+    return { state, version: wallet.version };
   }
+}
+
+/** The wallet as its stream has it, written to its row when in a transaction. */
+async function rebuildRow(tx: pg.ClientBase | undefined, store: PostgresEventStore, providerId: string): Promise<Wallet> {
+  const wallet = fold(openWallet(providerId), await store.readStream(streams.wallet(providerId)));
+  if (tx) {
+    await tx.query('update billing.wallets set balance_cents = $2, version = $3, updated_at = now() where provider_id = $1', [wallet.provider_id, wallet.balance_cents, wallet.version]);
+  }
+  return wallet;
+}
+
+/** Moves the row and reads the provider's priced subscriptions for the low-balance rule, in one round trip. */
+async function saveRowReadingPrices(tx: pg.ClientBase, wallet: Wallet): Promise<ProviderSubscriptionRow[]> {
+  // A data-modifying WITH runs to completion whether or not the select reads it.
+  const { rows } = await tx.query<ProviderSubscriptionRow>(
+    `with moved as (update billing.wallets set balance_cents = $2, version = $3, updated_at = now() where provider_id = $1)
+     ${PRICED_SUBSCRIPTIONS_SQL}`,
+    [wallet.provider_id, wallet.balance_cents, wallet.version],
+  );
+  return rows;
+}
+
+/** saveRowReadingPrices for several wallets: one round trip for all. */
+async function saveRowsReadingPrices(tx: pg.ClientBase, wallets: readonly Wallet[]): Promise<Map<string, ProviderSubscriptionRow[]>> {
+  const { rows } = await tx.query<ProviderSubscriptionRow & { provider_id: string }>(
+    `with moved as (
+       update billing.wallets w set balance_cents = m.balance_cents, version = m.version, updated_at = now()
+         from unnest($1::text[], $2::bigint[], $3::integer[]) as m(provider_id, balance_cents, version)
+        where w.provider_id = m.provider_id)
+     ${PRICED_SUBSCRIPTIONS_OF_MANY_SQL}`,
+    [wallets.map((w) => w.provider_id), wallets.map((w) => w.balance_cents), wallets.map((w) => w.version)],
+  );
+  const byProvider = new Map<string, ProviderSubscriptionRow[]>();
+  for (const { provider_id, ...row } of rows) byProvider.set(provider_id, [...(byProvider.get(provider_id) ?? []), row]);
+  return byProvider;
+}
+
+// bigint columns arrive as strings; parsed here, once per row read (amounts stay far below 2^53).
+interface ChargeRow {
+  lead_id: string;
+  provider_id: string;
+  level_id: string;
+  charged: boolean;
+  amount_cents: string;
+  balance_cents: string;
+  refunded_at: Date | null;
+}
+
+const recordOfRow = (row: ChargeRow): ChargeRecord => ({
+  lead_id: row.lead_id,
+  provider_id: row.provider_id,
+  level_id: row.level_id,
+  charged: row.charged,
+  amount_cents: Number(row.amount_cents),
+  balance_cents: Number(row.balance_cents),
+  refunded: row.refunded_at !== null,
+});
+
+async function findCharge(db: Pick<pg.ClientBase, 'query'>, leadId: string, providerId: string, lock: boolean): Promise<ChargeRecord | undefined> {
+  const { rows } = await db.query<ChargeRow>(
+    `select lead_id, provider_id, level_id, charged, amount_cents, balance_cents, refunded_at from billing.charges where lead_id = $1 and provider_id = $2${lock ? ' for update' : ''}`,
+    [leadId, providerId],
+  );
+  return rows[0] ? recordOfRow(rows[0]) : undefined;
+}
+
+/** The decisions already recorded for these (lead, provider) pairs, per provider and lead. */
+async function findChargesOf(db: Pick<pg.ClientBase, 'query'>, pairs: readonly { lead_id: string; provider_id: string }[]): Promise<Map<string, Map<string, ChargeRecord>>> {
+  const { rows } = await db.query<ChargeRow>(
+    `select c.lead_id, c.provider_id, c.level_id, c.charged, c.amount_cents, c.balance_cents, c.refunded_at
+       from billing.charges c
+       join unnest($1::text[], $2::text[]) as p(lead_id, provider_id) using (lead_id, provider_id)`,
+    [pairs.map((p) => p.lead_id), pairs.map((p) => p.provider_id)],
+  );
+  const byProvider = new Map<string, Map<string, ChargeRecord>>();
+  for (const row of rows) {
+    const records = byProvider.get(row.provider_id) ?? new Map<string, ChargeRecord>();
+    byProvider.set(row.provider_id, records.set(row.lead_id, recordOfRow(row)));
+  }
+  return byProvider;
+}
+
+async function findTopUp(db: Pick<pg.ClientBase, 'query'>, providerId: string, key: string): Promise<TopUpRecord | undefined> {
+  const { rows } = await db.query<{ amount_cents: string; reference: string }>('select amount_cents, reference from billing.top_ups where provider_id = $1 and idempotency_key = $2', [
+    providerId,
+    key,
+  ]);
+  return rows[0] ? { amount_cents: Number(rows[0].amount_cents), reference: rows[0].reference } : undefined;
 }
 
 /** Opens a registered provider's wallet (balance 0, no events yet), in the registration's transaction. */
@@ -219,6 +263,7 @@ export async function openWalletRow(tx: Pick<pg.ClientBase, 'query'>, providerId
   await tx.query('insert into billing.wallets (provider_id, balance_cents, version) values ($1, 0, -1) on conflict (provider_id) do nothing', [providerId]);
 }
 
+/** The wallet after its stream's events (events of other types only advance the version). */
 export function fold(wallet: Wallet, events: readonly StoredEvent[]): Wallet {
   let w = wallet;
   for (const e of events) {

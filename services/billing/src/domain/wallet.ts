@@ -8,6 +8,7 @@
  */
 import { MONEY_LIMITS, type Actor, type DistributionEventData } from '@fairlead/contracts';
 import { AlreadyRefundedError, BalanceLimitExceededError, ChargeNotFoundError, NothingToRefundError } from './errors';
+import { eventIds } from './ids';
 
 export interface Wallet {
   provider_id: string;
@@ -68,6 +69,68 @@ export function decideCharge(command: ChargeCommand, wallet: Wallet): Extract<Wa
     type: 'WalletChargeDeclined',
     data: { provider_id, lead_id, subscription_id, level_id, amount_cents, balance_cents: wallet.balance_cents, reason: 'insufficient_balance' },
   };
+}
+
+/** A charge decision as the batch decides it: its deterministic id and the lead and subscription it was for (its metadata). */
+export type BatchChargeEvent = Extract<WalletEvent, { type: 'WalletCharged' | 'WalletChargeDeclined' }> & { id: string; metadata: { lead_id: string; subscription_id: string } };
+
+/** What became of one charge of a batch, in request order. */
+export type BatchChargeOutcome =
+  | { kind: 'decided'; charge: ChargeCommand; record: ChargeRecord }
+  /** Stopped: an earlier lead's charge was declined (stopAtFirstDecline). */
+  | { kind: 'not_attempted'; charge: ChargeCommand }
+  /** No wallet: the provider is not registered. */
+  | { kind: 'no_wallet'; charge: ChargeCommand };
+
+export interface ChargeBatchDecision {
+  /** The new decisions per provider, in order (repeats answered from their record add none). */
+  events: ReadonlyMap<string, readonly BatchChargeEvent[]>;
+  outcomes: BatchChargeOutcome[];
+}
+
+/** The key of a (lead, provider) in the records a batch decides on. */
+export const chargeKey = (leadId: string, providerId: string) => `${leadId}\u0000${providerId}`;
+
+/**
+ * The charges of a batch, decided in the order given, each as `decideCharge` decides it on
+ * the balance the charges before it left (a provider may be charged for several leads). A
+ * recorded decision that answers a charge (answersCharge) is its answer, and adds no event.
+ * With `stopAtFirstDecline`, once a charge is declined (or a decline is its answer) the
+ * charges of every other lead after it are not attempted — that lead's own still are.
+ * `wallets`: the providers' wallets (a provider without one gets `no_wallet`); `known`: the
+ * recorded decisions by chargeKey.
+ */
+export function decideChargeBatch(
+  charges: readonly ChargeCommand[],
+  options: { stopAtFirstDecline: boolean },
+  wallets: ReadonlyMap<string, Wallet>,
+  known: ReadonlyMap<string, ChargeRecord>,
+): ChargeBatchDecision {
+  const balances = new Map(wallets);
+  const records = new Map(known);
+  const events = new Map<string, BatchChargeEvent[]>();
+  let declinedLead: string | undefined;
+  const outcomes = charges.map((charge): BatchChargeOutcome => {
+    if (declinedLead !== undefined && charge.lead_id !== declinedLead) return { kind: 'not_attempted', charge };
+    const wallet = balances.get(charge.provider_id);
+    if (!wallet) return { kind: 'no_wallet', charge };
+    const key = chargeKey(charge.lead_id, charge.provider_id);
+    let record = records.get(key);
+    if (!record || !answersCharge(record, charge.level_id)) {
+      const event = decideCharge(charge, wallet);
+      // A decision after a decline at another level is a fact of its own (one per level).
+      const id = record ? eventIds.chargeAtLevel(charge.lead_id, charge.provider_id, charge.level_id) : eventIds.charge(charge.lead_id, charge.provider_id);
+      const decided = events.get(charge.provider_id) ?? [];
+      decided.push({ ...event, id, metadata: { lead_id: charge.lead_id, subscription_id: charge.subscription_id } });
+      events.set(charge.provider_id, decided);
+      balances.set(charge.provider_id, evolveWallet(wallet, event, wallet.version + 1));
+      record = chargeRecordOf(event);
+      records.set(key, record);
+    }
+    if (!record.charged && options.stopAtFirstDecline) declinedLead ??= charge.lead_id;
+    return { kind: 'decided', charge, record };
+  });
+  return { events, outcomes };
 }
 
 /**

@@ -59,6 +59,21 @@ describe('charge_batch', () => {
     ]);
   });
 
+  it('a wallet row out of step with its stream is rebuilt from the stream, and the batch decided on it', async () => {
+    await register('stale', 100);
+    // Someone appended without moving the row (the row says 100 at version 0; the stream says 30 at version 1).
+    await h.store.append(streams.wallet('stale'), [
+      { id: crypto.randomUUID(), type: 'WalletCharged', data: { provider_id: 'stale', lead_id: 'Lx', subscription_id: 'stale-s', level_id: 'l1', amount_cents: 70, balance_after_cents: 30 }, metadata: {} },
+    ], 0);
+    const reply = await h.command('charge_batch', { charges: [item('S1', 'stale'), item('S2', 'stale')], stop_at_first_decline: true });
+    expect(reply.results).toEqual([
+      { charged: false, provider_id: 'stale', lead_id: 'S1', amount_cents: 40, balance_cents: 30, reason: 'insufficient_balance' },
+      { lead_id: 'S2', provider_id: 'stale', not_attempted: true },
+    ]);
+    const { rows } = await h.db.pool.query('select balance_cents::int as balance, version from billing.wallets where provider_id = $1', ['stale']);
+    expect(rows[0]).toEqual({ balance: 30, version: 2 });
+  });
+
   it('stops after the lead of the first decline when asked: later leads are not attempted and leave no trace', async () => {
     await register('s1', 40);
     await register('s2', 200);

@@ -10,7 +10,8 @@ import { PermanentError } from '@fairlead/messaging';
 import type { FairnessService } from '../service';
 import { level, startHarness, type Harness } from '../testing/harness';
 import { distributeBatch, type DistributeLeadDeps, type DistributeLeadInput } from './distribute-batch';
-import { natsBilling, natsRotation } from './ports';
+import { natsBilling } from '../nats/billing-client';
+import { natsRotation } from '../nats/rotation-client';
 
 let h: Harness;
 let service: FairnessService;

@@ -22,11 +22,13 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { DistributionEventData } from '@fairlead/contracts';
-import { isConcurrencyError, isEventIdConflictError, type PostgresEventStore } from '@fairlead/event-store';
+import { isTooManyConflictsError, retryOnConflict } from '@fairlead/event-sourcing';
+import type { PostgresEventStore } from '@fairlead/event-store';
 import { PermanentError } from '@fairlead/messaging';
 import { streams } from '@fairlead/contracts';
-import { chargeRecord, completedEvent, nextStep, selectProviders, startedEvent } from '../domain/distribution-decider';
-import { pickKey, type Pick } from '../domain/distribution-state';
+import { nextStep, selectProviders } from '../domain/distribution-decider';
+import { distributionWorkflow, type DistributionInput, type DistributionOutput } from '../domain/distribution.workflow';
+import { pickKey, type LeadEvent, type Pick } from '../domain/distribution-state';
 import { eventIds } from '../domain/ids';
 import { subscriptionsOfLevels } from '../projections/subscriptions/subscriptions.projection';
 import { flushWriters, foldLeadStream, LeadWriter, reloadWriters } from './lead-stream';
@@ -108,25 +110,24 @@ export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string,
       });
       await resumeServedTimes(client, work);
 
-      let conflicts = 0;
-      while (work.some(isOpen)) {
-        try {
-          await decideRound(deps, client, nicheId, work);
-        } catch (error) {
-          if (!isConcurrencyError(error) && !isEventIdConflictError(error)) throw error;
-          // Someone else wrote to a lead (an operator's new request, another instance): re-read, re-decide.
-          if (++conflicts > maxConflicts) {
-            for (const w of work.filter(isOpen)) w.error = error;
-            break;
-          }
+      // Someone else wrote to a lead (an operator's new request, another instance): re-read, re-decide.
+      const rounds = () => until(() => !work.some(isOpen), () => decideRound(deps, client, nicheId, work));
+      await retryOnConflict(`the leads of niche ${nicheId}`, rounds, {
+        maxConflicts,
+        onConflict: async (_error, conflicts) => {
           deps.logger.debug({ niche_id: nicheId, conflicts }, 'a lead stream changed under us; re-reading');
+          const open = work.filter(isOpen);
           await reloadWriters(
             deps.store,
-            work.filter(isOpen).map((w) => w.writer),
+            open.map((w) => w.writer),
           );
-          await resumeServedTimes(client, work.filter(isOpen));
-        }
-      }
+          await resumeServedTimes(client, open);
+        },
+      }).catch((error: unknown) => {
+        if (!isTooManyConflictsError(error)) throw error;
+        // The leads still open fail this attempt with the last conflict; the ones completed stay completed.
+        for (const w of work.filter(isOpen)) w.error = error.cause;
+      });
       return inputs.map((input): DistributeOutcome => {
         const w = work.find((x) => x.writer.leadId === input.request.lead_id)!;
         return w.completed ? { ok: true, completed: w.completed } : { ok: false, error: w.error };
@@ -134,6 +135,11 @@ export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string,
     },
     { waitMs: deps.nicheLockWaitMs ?? 30_000 },
   );
+}
+
+/** Runs `step` until `done` holds (checked before each step). */
+async function until(done: () => boolean, step: () => Promise<void>): Promise<void> {
+  while (!done()) await step();
 }
 
 /**
@@ -158,13 +164,8 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
         return;
       }
       const { request, attempt } = w.input;
-      if (answer.value === null) {
-        // No active level: nobody can be eligible. An outcome, not an error.
-        w.writer.add([{ id: eventIds.completed(w.writer.leadId), event: { type: 'DistributionCompleted', data: completedEvent(w.writer.state, { requestId: request.request_id, attempt, now: deps.clock() }) } }]);
-        return;
-      }
-      const data = startedEvent(w.writer.state, { requestId: request.request_id, attempt, ...answer.value, now: deps.clock() });
-      w.writer.add([{ id: eventIds.started(w.writer.leadId), event: { type: 'DistributionStarted', data } }]);
+      // No active level (null): nobody can be eligible — the workflow records the outcome.
+      record(w, { type: 'start_level_claimed', claim: answer.value, requestId: request.request_id, attempt, now: deps.clock() });
     });
   }
 
@@ -248,17 +249,12 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
     else {
       // A pick recorded before its served time was (pending_picks did not exist yet) is served now.
       const at = w.servedAt.get(pickKey(pick.providerId, pick.levelId)) ?? deps.clock();
-      const record = chargeRecord(w.writer.state, pick, answer.value, at);
-      const id = record.type === 'LeadAssigned' ? eventIds.assigned(w.writer.leadId, pick.providerId) : eventIds.skipped(w.writer.leadId, pick.providerId, pick.levelId);
-      w.writer.add([{ id, event: record }]);
-      if (record.type === 'ProviderSkipped') w.logger.info({ provider_id: record.data.provider_id, reason: record.data.reason, detail: record.data.detail }, 'provider skipped');
+      const [event] = record(w, { type: 'charge_answered', pick, result: answer.value, servedAt: at });
+      if (event?.type === 'ProviderSkipped') w.logger.info({ provider_id: event.data.provider_id, reason: event.data.reason, detail: event.data.detail }, 'provider skipped');
     }
   });
-  for (const [w, picks] of withdrawn) {
-    // Decided assuming an earlier lead's declined charge would go through: decided again next pass.
-    const data = { lead_id: w.writer.leadId, picks: picks.map((p) => ({ provider_id: p.providerId, subscription_id: p.subscriptionId, level_id: p.levelId })), reason: 'earlier_charge_declined' as const };
-    w.writer.add([{ id: eventIds.withdrawn(w.writer.leadId, w.writer.state.version + 1), event: { type: 'PicksWithdrawn', data } }]);
-  }
+  // Decided assuming an earlier lead's declined charge would go through: decided again next pass.
+  for (const [w, picks] of withdrawn) record(w, { type: 'earlier_charge_declined', picks });
   // Keep what billing did answer; the rest is charged again on the lead's next attempt.
   await flushWriters(
     client,
@@ -286,7 +282,15 @@ function settleFinished(w: LeadWork): void {
 
 function complete(deps: DistributeLeadDeps, w: LeadWork): void {
   const { request, attempt } = w.input;
-  const data = completedEvent(w.writer.state, { requestId: request.request_id, attempt, now: deps.clock() });
-  w.writer.add([{ id: eventIds.completed(w.writer.leadId), event: { type: 'DistributionCompleted', data } }]);
+  const [event] = record(w, { type: 'finished', requestId: request.request_id, attempt, now: deps.clock() });
+  if (event?.type !== 'DistributionCompleted') return;
+  const data = event.data;
   w.logger.info({ outcome: data.outcome, assignments: data.assignments.length, skipped: data.skipped.length, duration_ms: data.duration_ms }, 'distribution completed');
+}
+
+/** Buffers in the lead's writer what the distribution workflow decides on `input` (written at the next flush). */
+function record(w: LeadWork, input: DistributionInput): readonly DistributionOutput[] {
+  const outputs = distributionWorkflow.decide(input, w.writer.state);
+  w.writer.add(outputs.map(({ id, ...event }) => ({ id, event: event as LeadEvent })));
+  return outputs;
 }

@@ -16,7 +16,8 @@ import type { FairnessService } from '../service';
 import { level, startHarness, type Harness } from '../testing/harness';
 import { equalShareViolations, levelId, marketArb, referenceModel, type LeadResult, type Market } from '../testing/market';
 import { distributeBatch, type DistributeLeadDeps, type DistributeLeadInput } from './distribute-batch';
-import { natsBilling, natsRotation } from './ports';
+import { natsBilling } from '../nats/billing-client';
+import { natsRotation } from '../nats/rotation-client';
 
 let h: Harness;
 let service: FairnessService;

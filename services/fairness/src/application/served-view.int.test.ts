@@ -11,7 +11,8 @@ import { ensureServedViewRebuilt } from '../projections/subscription-stats/subsc
 import type { FairnessService } from '../service';
 import { level, startHarness, type Harness } from '../testing/harness';
 import { distributeBatch, type DistributeLeadDeps, type DistributeLeadInput } from './distribute-batch';
-import { natsBilling, natsRotation } from './ports';
+import { natsBilling } from '../nats/billing-client';
+import { natsRotation } from '../nats/rotation-client';
 
 let h: Harness;
 let service: FairnessService;

@@ -1,24 +1,19 @@
 /**
- * Operators' subscription commands: load the subscription's stream, decide, append with
- * the version decided on. A concurrent write (billing pausing it for low balance) makes
- * us re-read and re-decide, a bounded number of times — unless the caller named the
- * version it expects, in which case the conflict is theirs to resolve.
+ * Operators' subscription commands, each one handleCommand of the subscription decider:
+ * load the subscription's stream, decide, append with the version decided on. A concurrent
+ * write (billing pausing it for low balance) makes it re-read and re-decide, a bounded
+ * number of times — and when the caller named the version it expects, deciding again on
+ * the newer version refuses (SUBSCRIPTION_VERSION_CONFLICT): the conflict is theirs.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { parseDistributionEvent, streams, type CommandReply, type fairnessCommands } from '@fairlead/contracts';
-import { isConcurrencyError, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
+import { handleCommand, loadStream } from '@fairlead/event-sourcing';
+import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
 import type { z } from 'zod';
-import { LevelNotFoundError, SubscriptionNotFoundError, SubscriptionVersionConflictError } from '../domain/errors';
-import {
-  decideSubscription,
-  evolveSubscription,
-  SUBSCRIPTION_EVENT_TYPES,
-  type Subscription,
-  type SubscriptionCommand,
-  type SubscriptionEvent,
-  type SubscriptionState,
-} from '../domain/subscription';
+import { LevelNotFoundError, SubscriptionNotFoundError } from '../domain/errors';
+import { SUBSCRIPTION_EVENT_TYPES, type Subscription, type SubscriptionCommand, type SubscriptionEvent } from '../domain/subscription';
+import { subscriptionDecider } from '../domain/subscription.decider';
 import { findLevel } from '../projections/levels/levels.projection';
 import { findSubscription } from '../projections/subscriptions/subscriptions.projection';
 
@@ -57,51 +52,26 @@ export interface SubscriptionCommands {
   get(request: Req<'get_subscription'>): Promise<Reply>;
 }
 
-function fold(events: readonly StoredEvent[]): SubscriptionState {
-  let state: SubscriptionState = null;
-  for (const e of events) {
-    if (!SUBSCRIPTION_EVENT_TYPES.has(e.type)) continue;
-    const type = e.type as SubscriptionEvent['type'];
-    state = evolveSubscription(state, { type, data: parseDistributionEvent(type, e.data) } as SubscriptionEvent, e.streamVersion);
-  }
-  return state;
-}
+/** A stored subscription event, validated against its contract; other events are not the subscription's. */
+const decodeSubscriptionEvent = (e: StoredEvent): SubscriptionEvent | undefined =>
+  SUBSCRIPTION_EVENT_TYPES.has(e.type) ? ({ type: e.type, data: parseDistributionEvent(e.type as SubscriptionEvent['type'], e.data) } as SubscriptionEvent) : undefined;
 
 const toReply = (s: Subscription): Reply => ({ ...s });
 
 export function createSubscriptionCommands(deps: SubscriptionCommandsDeps): SubscriptionCommands {
   const newId = deps.newId ?? randomUUID;
-  const maxConflicts = deps.maxConflicts ?? 5;
 
-  const load = async (id: string) => fold(await deps.store.readStream(streams.subscription(id)));
+  const load = async (id: string) => (await loadStream(deps.store, streams.subscription(id), subscriptionDecider, decodeSubscriptionEvent)).state;
 
   async function execute(command: SubscriptionCommand): Promise<Subscription> {
-    const stream = streams.subscription(command.subscription_id);
-    for (let conflicts = 0; ; conflicts++) {
-      const state = await load(command.subscription_id);
-      const events = decideSubscription(command, state);
-      if (events.length === 0) {
-        if (!state) throw new SubscriptionNotFoundError(command.subscription_id);
-        return state;
-      }
-      try {
-        await deps.store.append(
-          stream,
-          events.map((e) => ({ id: newId(), type: e.type, data: e.data, metadata: { actor: command.actor } })),
-          state ? state.version : 'no_stream',
-        );
-      } catch (error) {
-        if (!isConcurrencyError(error)) throw error;
-        const expected = 'expected_version' in command ? command.expected_version : undefined;
-        if (expected !== undefined) throw new SubscriptionVersionConflictError(command.subscription_id, expected, error.actual ?? -1);
-        if (conflicts >= maxConflicts) throw error;
-        continue;
-      }
-      let next = state;
-      events.forEach((e, i) => (next = evolveSubscription(next, e, (state?.version ?? -1) + 1 + i)));
-      await projected(next!.subscription_id, next!.version);
-      return next!;
-    }
+    const { state, events } = await handleCommand({ store: deps.store, newId }, streams.subscription(command.subscription_id), subscriptionDecider, command, {
+      decode: decodeSubscriptionEvent,
+      metadata: { actor: command.actor },
+      maxConflicts: deps.maxConflicts ?? 5,
+    });
+    if (!state) throw new SubscriptionNotFoundError(command.subscription_id);
+    if (events.length > 0) await projected(state.subscription_id, state.version);
+    return state;
   }
 
   /** Read-your-writes for operators: the reply comes once the distribution can see the change. */

@@ -196,12 +196,3 @@ export function evolveDistribution(state: DistributionState, event: LeadEvent, v
       return { ...next, failures: state.failures + 1 };
   }
 }
-
-/** Folds a stream's events (those the distribution does not read are skipped). */
-export function distributionStateOf(events: ReadonlyArray<{ type: string; data: unknown; streamVersion: number }>): DistributionState {
-  let state = initialDistributionState();
-  for (const e of events) {
-    state = isLeadEventType(e.type) ? evolveDistribution(state, { type: e.type, data: e.data } as LeadEvent, e.streamVersion) : { ...state, version: e.streamVersion };
-  }
-  return state;
-}

@@ -4,6 +4,10 @@
  * least-recently-served order. Pure: the caller passes the subscriptions and the clock.
  */
 import type { ServiceArea, SkipReason, SubscriptionStatus } from '@fairlead/contracts';
+import { utcDay, utcMonth } from './served';
+
+// The served rule lives in served.ts; re-exported for the modules that read it with eligibility.
+export { servedAt, utcDay, utcMonth } from './served';
 
 /** Leads received through one subscription, as counted by `fairness.subscription_stats`. */
 export interface ReceiptStats {
@@ -53,9 +57,6 @@ export interface LevelEvaluation {
   excluded: Exclusion[];
 }
 
-export const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
-export const utcMonth = (at: Date): string => at.toISOString().slice(0, 7);
-
 // Postal codes compare without case or inner spaces ("sw1a 1aa" is "SW1A1AA").
 const normalizePostal = (code: string): string => code.replace(/\s+/g, '').toUpperCase();
 
@@ -63,22 +64,6 @@ export function inServiceArea(area: ServiceArea, location: LeadLocation): boolea
   const postal = normalizePostal(location.postal_code);
   const state = location.state.toUpperCase();
   return area.postal_codes.some((p) => normalizePostal(p) === postal) || area.states.some((s) => s.toUpperCase() === state);
-}
-
-/**
- * The receipt stats after one more lead at `at` (as recordReceipts moves them): how a pick
- * counts as served before billing answers it.
- */
-export function servedAt(stats: ReceiptStats, at: Date): ReceiptStats {
-  const day = utcDay(at);
-  const month = utcMonth(at);
-  return {
-    lastReceivedAt: stats.lastReceivedAt && stats.lastReceivedAt > at ? stats.lastReceivedAt : at,
-    day,
-    dayCount: stats.day === day ? stats.dayCount + 1 : 1,
-    month,
-    monthCount: stats.month === month ? stats.monthCount + 1 : 1,
-  };
 }
 
 /** Leads received today and this month (UTC), counting zero for a stale day or month. */

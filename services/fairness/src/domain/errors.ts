@@ -1,11 +1,13 @@
-/** Base of the fairness service's typed errors; `code` is stable and travels in NATS replies. */
-export class FairnessError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+import { statusOfCode } from '@fairlead/contracts';
+import { AppError } from '@fairlead/platform';
+
+/**
+ * Base of the fairness service's typed errors: the platform's error type, its `code` stable
+ * (it travels in NATS replies) and its status the error catalogue's for that code.
+ */
+export class FairnessError extends AppError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, { status: statusOfCode(code), ...(options?.cause === undefined ? {} : { cause: options.cause }) });
     this.name = 'FairnessError';
   }
 }

@@ -152,7 +152,8 @@ export class TestBilling {
     const known = this.decisions.get(key);
     // A charge taken answers every repeat; a decline answers repeats at its own level only.
     if (known && (known.reply.charged || known.level_id === level_id)) return known.reply;
-    if (!this.balances.has(provider_id)) throw Object.assign(new Error(`no wallet for ${provider_id}`), { code: 'WALLET_NOT_FOUND' });
+    // As billing answers a provider it does not know (PROVIDER_NOT_FOUND: the catalogue's not_found, refused for good).
+    if (!this.balances.has(provider_id)) throw Object.assign(new Error(`provider ${provider_id} is not registered`), { code: 'PROVIDER_NOT_FOUND' });
     const balance = this.balances.get(provider_id)!;
     const reply: ChargeReply =
       balance >= amount_cents

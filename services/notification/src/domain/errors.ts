@@ -1,11 +1,10 @@
-/** Typed errors of the notification service; `code` is stable. */
-export class NotificationError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+import { statusOfCode } from '@fairlead/contracts';
+import { AppError } from '@fairlead/platform';
+
+/** Typed errors of the notification service: the platform's error type, `code` stable, its status the error catalogue's. */
+export class NotificationError extends AppError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, { status: statusOfCode(code), ...(options?.cause === undefined ? {} : { cause: options.cause }) });
     this.name = 'NotificationError';
   }
 }

@@ -2,11 +2,12 @@
  * Changes go to the service that owns the stream, as NATS request/reply commands
  * (contracts: rotationCommands, billingCommands, fairnessCommands, intakeCommands). This
  * module sends them with validated requests and replies and maps the owners' answers to
- * HTTP problems: not found → 404, a stale expected_version → 412, invalid → 400, the
- * owner unreachable → 503, slow → 504.
+ * HTTP problems by the status their refusal carries (the error catalogue): invalid → 400,
+ * not found → 404, a conflict → 409, a stale expected_version → 412 (a stale ETag), anything
+ * else → 502; the owner unreachable → 503, slow → 504.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import { COMMANDS, type CommandReply, type CommandRequest, type CommandService, type CommandVerb, type Subjects } from '@fairlead/contracts';
+import { COMMANDS, statusOfCode, type CommandReply, type CommandRequest, type CommandService, type CommandVerb, type Subjects } from '@fairlead/contracts';
 import { isNoRespondersError, isRemoteError, isRequestTimeoutError, request, type WireIssue } from '@fairlead/messaging';
 import { AppError, ConflictError, NotFoundError, PreconditionFailedError, toJsonPointer, ValidationError } from '@fairlead/platform';
 import type { z } from 'zod';
@@ -22,18 +23,33 @@ export interface CommandBusOptions {
   timeoutMs?: number;
 }
 
-/** Maps an owner's error code to the HTTP problem operators get. */
-export function problemOfRemote(code: string, message: string, service: string, issues: readonly WireIssue[] = []): AppError {
+/** An owner's refusal as it arrived: its code, message, the status it carries (absent from an older owner) and any issues. */
+export interface RemoteRefusal {
+  code: string;
+  message: string;
+  status?: number | undefined;
+  issues?: readonly WireIssue[] | undefined;
+}
+
+/** Maps an owner's refusal to the HTTP problem operators get, by its status (the catalogue's for its code when it carried none). */
+export function problemOfRemote(refusal: RemoteRefusal, service: string): AppError {
+  const { code, message } = refusal;
   const details = { service, remote_code: code };
-  if (code === 'INVALID_REQUEST' || /(_INVALID|_NOT_APPROVED|VALIDATION)/.test(code)) {
-    // The command mirrors the request body, so the owner's issue paths point into it.
-    const pointers = issues.map((i) => ({ pointer: `/body${toJsonPointer(i.path)}`, detail: i.message, code: i.code }));
-    return new ValidationError(message, pointers, { code, details });
+  switch (refusal.status ?? statusOfCode(code)) {
+    case 400: {
+      // The command mirrors the request body, so the owner's issue paths point into it.
+      const pointers = (refusal.issues ?? []).map((i) => ({ pointer: `/body${toJsonPointer(i.path)}`, detail: i.message, code: i.code }));
+      return new ValidationError(message, pointers, { code, details });
+    }
+    case 404:
+      return new NotFoundError(message, { code, details });
+    case 409:
+      return new ConflictError(message, { code, details });
+    case 412:
+      return new PreconditionFailedError(`${message} (the ETag is stale: read the resource again)`, { code: 'STALE_ETAG', details });
+    default:
+      return new AppError('UPSTREAM_ERROR', `${service} refused the command: ${message}`, { status: 502, details });
   }
-  if (code.endsWith('_NOT_FOUND') || code === 'NOT_FOUND') return new NotFoundError(message, { code, details });
-  if (/VERSION_CONFLICT|CONCURRENCY|WRONG_EXPECTED_VERSION/.test(code)) return new PreconditionFailedError(`${message} (the ETag is stale: read the resource again)`, { code: 'STALE_ETAG', details });
-  if (/(_EXISTS|_CONFLICT|_TAKEN|_USED|_REUSED|_LIMIT_EXCEEDED)$/.test(code) || /^(ALREADY_|NOTHING_TO_|DUPLICATE)/.test(code)) return new ConflictError(message, { code, details });
-  return new AppError('UPSTREAM_ERROR', `${service} refused the command: ${message}`, { status: 502, details });
 }
 
 export function createCommandBus(options: CommandBusOptions): CommandBus {
@@ -45,7 +61,7 @@ export function createCommandBus(options: CommandBusOptions): CommandBus {
       try {
         return (await request(options.nc, subject, entry.request.parse(body), { responseSchema: entry.reply, timeoutMs: options.timeoutMs ?? 5_000 })) as never;
       } catch (error) {
-        if (isRemoteError(error)) throw problemOfRemote(error.code, error.message, service, error.issues);
+        if (isRemoteError(error)) throw problemOfRemote(error, service);
         if (isNoRespondersError(error)) {
           throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service is not running; nothing was changed.`, { status: 503, cause: error, details: { service } });
         }

@@ -1,15 +1,14 @@
 /**
  * claim_start_levels: claim_start_level for many leads of one niche, with one lock of the
  * niche and one transaction. Leads claimed before are answered from their rows; the rest
- * are decided in request order, each on the state the previous one left (decideClaims),
- * appended as one append and recorded with one insert.
+ * are decided in request order, each on the state the previous one left (the niche
+ * decider's claim_start_levels), appended as one append and recorded with one insert.
  */
 import type pg from 'pg';
 import type { CommandReply, rotationCommands } from '@fairlead/contracts';
 import type { z } from 'zod';
-import { claimOf, decideClaims, type Claim } from '../domain/claim';
-import { NicheNotFoundError } from '../domain/errors';
-import { eventIds } from '../domain/ids';
+import { claimOf, type Claim } from '../domain/claim';
+import { NoActiveLevelsError } from '../domain/errors';
 import { answerOf, ClaimsRacedError, findClaims, insertClaims, retryingRaces, type ClaimRow } from './claims-table';
 import type { NicheRepository } from './niche-repository';
 
@@ -39,29 +38,26 @@ export function createClaimStartLevels(deps: { pool: pg.Pool; repository: NicheR
     }
     // No metadata on the events (a single claim puts its lead_id there): each names its lead in
     // its data, and a batch's list of leads would be repeated on every one of them.
-    return repository.write(
-      niche_id,
-      async (state, tx) => {
-        if (!state) throw new NicheNotFoundError(niche_id);
-        // Other requests for these leads may have claimed while we waited for the lock.
-        const stored = await findClaims(tx, lead_ids);
-        const { events, outcomes } = decideClaims(state, lead_ids.filter((id) => !stored.has(id)));
-        const fresh = new Map<string, Entry>(outcomes.map((o) => [o.lead_id, 'claimed' in o ? claimEntry(claimOf(o.claimed)) : errorEntry(o.lead_id, o.error)]));
-        const reply = (): ClaimStartLevelsReply => ({
-          niche_id,
-          claims: lead_ids.map((id) => fresh.get(id) ?? storedEntry(stored.get(id)!, niche_id, id)),
-        });
-        const claims = events.map(claimOf);
-        return {
-          events: events.map((event) => ({ id: eventIds.startLevelClaimed(event.data.lead_id), event })),
-          alongside: async (t: pg.PoolClient) => {
-            // Fewer rows than claims: some lead was claimed under another niche's lock meanwhile.
-            if ((await insertClaims(t, niche_id, claims)) < claims.length) throw new ClaimsRacedError(niche_id);
-          },
-          result: reply,
-        };
+    // Other requests for these leads may claim while we wait for the lock: the decision reads their claims under it.
+    const { before, events } = await repository.write(
+      { type: 'claim_start_levels', niche_id, lead_ids },
+      {
+        alongside: async (tx, outcome) => {
+          const claims = outcome.events.flatMap((e) => (e.type === 'StartLevelClaimed' ? [claimOf(e)] : []));
+          // Fewer rows than claims: some lead was claimed under another niche's lock meanwhile.
+          if ((await insertClaims(tx, niche_id, claims)) < claims.length) throw new ClaimsRacedError(niche_id);
+        },
       },
     );
+    const fresh = new Map(events.flatMap((e) => (e.type === 'StartLevelClaimed' ? [[e.data.lead_id, claimEntry(claimOf(e))] as const] : [])));
+    const entryOf = (leadId: string): Entry => {
+      const claimed = fresh.get(leadId);
+      if (claimed) return claimed;
+      const stored = before.claims.get(leadId);
+      // Neither claimed before nor now: the niche has no active level.
+      return stored ? storedEntry(stored, niche_id, leadId) : errorEntry(leadId, new NoActiveLevelsError(niche_id));
+    };
+    return { niche_id, claims: lead_ids.map(entryOf) };
   };
 
   return (request: ClaimStartLevelsRequest): Promise<ClaimStartLevelsReply> => retryingRaces(() => attempt(request));

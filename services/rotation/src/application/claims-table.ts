@@ -4,19 +4,14 @@
  * under another niche's lock is recognised and asked again.
  */
 import type pg from 'pg';
-import type { LevelSnapshot } from '@fairlead/contracts';
 import { isEventIdConflictError } from '@fairlead/event-store';
 import { ConflictError } from '@fairlead/platform';
-import type { Claim } from '../domain/claim';
+import type { Claim, StoredClaim } from '../domain/claim';
 import { LeadClaimedElsewhereError } from '../domain/errors';
 
 type Db = Pick<pg.ClientBase, 'query'>;
 
-export interface ClaimRow {
-  niche_id: string;
-  start_order_position: number;
-  traversal: LevelSnapshot[];
-}
+export type ClaimRow = StoredClaim;
 
 export async function findClaim(db: Db, leadId: string): Promise<ClaimRow | undefined> {
   const { rows } = await db.query<ClaimRow>('select niche_id, start_order_position, traversal from rotation.claims where lead_id = $1', [leadId]);

@@ -8,10 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { CommandReply, rotationCommands } from '@fairlead/contracts';
 import type { z } from 'zod';
-import { claimOf, decideClaim, type Claim } from '../domain/claim';
+import { claimOf, type Claim } from '../domain/claim';
 import { LeadClaimedElsewhereError, LevelExistsError, NicheNotFoundError } from '../domain/errors';
-import { eventIds } from '../domain/ids';
-import { decideNiche, type Niche, type NicheCommand, type NicheState } from '../domain/niche';
+import type { Niche, NicheCommand, NicheState } from '../domain/niche';
 import { createClaimStartLevels, type ClaimStartLevelsReply } from './claim-start-levels';
 import { answerOf, findClaim, insertClaims, retryingRaces } from './claims-table';
 import type { NicheRepository } from './niche-repository';
@@ -57,18 +56,10 @@ export function createRotationCommands(deps: RotationCommandsDeps): RotationComm
   const newId = deps.newId ?? randomUUID;
   const claimOne = createClaimOne(repository, pool);
 
-  const configure = (command: NicheCommand, alongside?: (tx: pg.PoolClient, state: Niche) => Promise<void>): Promise<NicheReply> =>
-    repository.write(
-      command.niche_id,
-      (state) => {
-        const events = decideNiche(command, state);
-        const ids = events.map((e) =>
-          e.type === 'NicheCreated' ? eventIds.nicheCreated(e.data.niche_id) : e.type === 'CompetitionLevelAdded' ? eventIds.levelAdded(e.data.niche_id, e.data.level_id) : newId(),
-        );
-        return { events: events.map((event, i) => ({ id: ids[i]!, event })), ...(alongside ? { alongside } : {}), result: replyOf(command.niche_id) };
-      },
-      { actor: command.actor },
-    );
+  const configure = async (command: NicheCommand, alongside?: (tx: pg.ClientBase) => Promise<void>): Promise<NicheReply> => {
+    const { state } = await repository.write(command, { metadata: { actor: command.actor }, ...(alongside ? { alongside } : {}) });
+    return replyOf(command.niche_id)(state.niche);
+  };
 
   return {
     createNiche: (r) =>
@@ -106,25 +97,19 @@ function createClaimOne(repository: NicheRepository, pool: pg.Pool) {
   return async (niche_id: string, lead_id: string): Promise<Claim> => {
     const known = await findClaim(pool, lead_id);
     if (known) return answerOf(known, niche_id, lead_id);
-    return repository.write(
-      niche_id,
-      async (state, tx) => {
-        if (!state) throw new NicheNotFoundError(niche_id);
-        // Another request for this lead may have claimed while we waited for the lock.
-        const again = await findClaim(tx, lead_id);
-        if (again) return { events: [], result: () => answerOf(again, niche_id, lead_id) };
-        const event = decideClaim(state, lead_id);
-        const claim = claimOf(event);
-        return {
-          events: [{ id: eventIds.startLevelClaimed(lead_id), event }],
-          alongside: async (t) => {
-            // Claimed at the same moment under another niche's lock: that one stands, this one rolls back.
-            if ((await insertClaims(t, niche_id, [claim])) === 0) throw new LeadClaimedElsewhereError(lead_id, (await findClaim(t, lead_id))?.niche_id ?? 'unknown');
-          },
-          result: () => claim,
-        };
+    // Another request for this lead may claim while we wait for the lock: the decision reads its claim under the lock.
+    const { state, events } = await repository.write(
+      { type: 'claim_start_level', niche_id, lead_id },
+      {
+        metadata: { lead_id },
+        alongside: async (tx, { events: [claimed] }) => {
+          // Claimed at the same moment under another niche's lock: that one stands, this one rolls back.
+          if (claimed?.type !== 'StartLevelClaimed') return;
+          if ((await insertClaims(tx, niche_id, [claimOf(claimed)])) === 0) throw new LeadClaimedElsewhereError(lead_id, (await findClaim(tx, lead_id))?.niche_id ?? 'unknown');
+        },
       },
-      { lead_id },
     );
+    const [claimed] = events;
+    return claimed?.type === 'StartLevelClaimed' ? claimOf(claimed) : answerOf(state.claims.get(lead_id)!, niche_id, lead_id);
   };
 }

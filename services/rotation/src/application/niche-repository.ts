@@ -1,17 +1,20 @@
 /**
  * Loading and writing niches. The niche stream grows with every claim, so its state is
- * cached in memory with its version and only newer events are read. Every write runs in
- * one transaction holding a PostgreSQL advisory lock on the niche (so instances sharing
- * the database take turns: the state read after taking it is the latest), appends with
- * the version it decided on, writes the service's own rows alongside, and commits. A
- * conflict (someone appended without the lock) re-reads and re-decides a bounded number
- * of times.
+ * cached in memory with its version and only newer events are read. Every write is one
+ * handleCommand of the niche decider, in one transaction holding a PostgreSQL advisory
+ * lock on the niche (so instances sharing the database take turns: the state read after
+ * taking it is the latest; this process's own writes queue in memory first), with the
+ * claims the command names read under that lock, and the service's own rows written
+ * alongside. A conflict (someone appended without the lock) re-reads and re-decides a
+ * bounded number of times.
  */
 import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
-import { isConcurrencyError, type NewEvent, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
+import { advisoryLock, handleCommand, KeyedMutex, Semaphore, type CommandOutcome, type LoadContext, type Loaded } from '@fairlead/event-sourcing';
+import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
 import { evolveNiche, NICHE_EVENT_TYPES, type Niche, type NicheEvent, type NicheState } from '../domain/niche';
-import { KeyedMutex, Semaphore } from '@fairlead/platform';
+import { nicheDecider, type DecidedNicheEvent, type NicheDecisionState, type NicheDeciderCommand } from '../domain/niche.decider';
+import { findClaims } from './claims-table';
 
 export interface NicheRepositoryOptions {
   pool: pg.Pool;
@@ -22,20 +25,17 @@ export interface NicheRepositoryOptions {
   maxConcurrentWrites?: number;
 }
 
-export interface PendingEvent {
-  id: string;
-  event: NicheEvent;
+export type NicheOutcome = CommandOutcome<DecidedNicheEvent, NicheDecisionState>;
+
+export interface NicheWriteOptions {
+  metadata?: Record<string, unknown>;
+  /** The service's own rows, in the append's transaction (after it). */
+  alongside?: (tx: pg.ClientBase, outcome: NicheOutcome) => Promise<void>;
 }
 
-export interface Decision<R> {
-  events: readonly PendingEvent[];
-  /** The service's own rows, written in the append's transaction (after it). */
-  alongside?: (tx: pg.PoolClient, state: Niche) => Promise<void>;
-  /** The answer, from the state after the events. */
-  result: (state: NicheState) => R;
-}
-
-export type Decide<R> = (state: NicheState, tx: pg.PoolClient) => Promise<Decision<R>> | Decision<R>;
+/** The leads a command's decision depends on the stored claims of. */
+const leadsOf = (command: NicheDeciderCommand): readonly string[] =>
+  command.type === 'claim_start_level' ? [command.lead_id] : command.type === 'claim_start_levels' ? command.lead_ids : [];
 
 export class NicheRepository {
   private readonly cache = new Map<string, Niche>();
@@ -57,56 +57,28 @@ export class NicheRepository {
     return state;
   }
 
-  /** Decides on the latest state and records the outcome atomically; returns the decision's result. */
-  write<R>(nicheId: string, decide: Decide<R>, metadata: Record<string, unknown> = {}): Promise<R> {
-    return this.mutex.run(nicheId, () => this.slots.run(() => this.writeLocked(nicheId, decide, metadata)));
+  /** Decides the command on the niche's latest state and records the outcome atomically. */
+  async write(command: NicheDeciderCommand, options: NicheWriteOptions = {}): Promise<NicheOutcome> {
+    const { pool, store } = this.options;
+    const nicheId = command.niche_id;
+    const outcome = await handleCommand({ store, pool }, streams.niche(nicheId), nicheDecider, command, {
+      // The key differs from fairness's session lock on the niche.
+      lock: advisoryLock(`rotation:niche:${nicheId}`),
+      load: (context) => this.loadForDecision(context, nicheId, leadsOf(command)),
+      inProcess: { mutex: this.mutex, key: nicheId, slots: this.slots },
+      maxConflicts: this.maxConflicts,
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+      ...(options.alongside ? { alongside: options.alongside } : {}),
+    });
+    // Committed: the cache may move forward.
+    if (outcome.state.niche) this.remember(outcome.state.niche);
+    return outcome;
   }
 
-  private async writeLocked<R>(nicheId: string, decide: Decide<R>, metadata: Record<string, unknown>): Promise<R> {
-    const { pool, store } = this.options;
-    const stream = streams.niche(nicheId);
-    const tx = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await tx.query('begin');
-      // Released by commit or rollback; the key differs from fairness's session lock on the niche.
-      await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`rotation:niche:${nicheId}`]);
-      for (let conflicts = 0; ; conflicts++) {
-        const state = await this.load(nicheId);
-        const decision = await decide(state, tx);
-        if (decision.events.length === 0) {
-          await tx.query('commit');
-          return decision.result(state);
-        }
-        const newEvents: NewEvent[] = decision.events.map(({ id, event }) => ({ id, type: event.type, data: event.data, metadata }));
-        let appended: number;
-        try {
-          ({ appended } = await store.appendInTransaction(tx, stream, newEvents, state ? state.version : 'no_stream'));
-        } catch (error) {
-          // A conflict does not abort the transaction: re-read and decide again, still holding the lock.
-          if (isConcurrencyError(error) && conflicts < this.maxConflicts) continue;
-          throw error;
-        }
-        if (appended === 0) {
-          // Every event was already stored (a retry of a committed write): the stream says where it stands.
-          await tx.query('commit');
-          return decision.result(await this.load(nicheId));
-        }
-        let next: NicheState = state;
-        decision.events.forEach(({ event }, i) => (next = evolveNiche(next, event, (state?.version ?? -1) + 1 + i)));
-        if (!next) throw new Error(`niche ${nicheId}: the events decided on leave no niche`);
-        await decision.alongside?.(tx, next);
-        await tx.query('commit');
-        this.remember(next);
-        return decision.result(next);
-      }
-    } catch (error) {
-      // A connection that cannot even roll back is discarded, not returned to the pool.
-      await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
-    } finally {
-      tx.release(broken);
-    }
+  private async loadForDecision({ tx }: LoadContext, nicheId: string, leadIds: readonly string[]): Promise<Loaded<NicheDecisionState>> {
+    const niche = await this.load(nicheId);
+    const claims = leadIds.length > 0 ? await findClaims(tx ?? this.options.pool, leadIds) : new Map();
+    return { state: { niche, claims }, version: niche?.version ?? -1 };
   }
 
   // Only ever moves forward: a slower reader must not put back an older state.

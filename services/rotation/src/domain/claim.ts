@@ -10,6 +10,13 @@ import type { LevelSnapshot } from '@fairlead/contracts';
 import { NoActiveLevelsError } from './errors';
 import { evolveNiche, type Level, type Niche, type NicheEvent } from './niche';
 
+/** A lead's claim as stored (rotation.claims): the niche it was claimed in and its answer. */
+export interface StoredClaim {
+  niche_id: string;
+  start_order_position: number;
+  traversal: LevelSnapshot[];
+}
+
 export interface Claim {
   niche_id: string;
   lead_id: string;

@@ -2,16 +2,22 @@
  * Typed errors of the ticket workflow. `code` is stable (clients match on it); `kind`
  * tells the edges how to answer (HTTP status, MCP tool error) without knowing every code.
  */
+import { AppError } from '@fairlead/platform';
+
 export type ErrorKind = 'invalid' | 'forbidden' | 'not_found' | 'conflict';
 
-export class TicketWorkflowError extends Error {
+/** The HTTP status of each kind (the same as the error catalogue's, @fairlead/contracts ERROR_KINDS). */
+const STATUS_OF_KIND: Record<ErrorKind, number> = { invalid: 400, forbidden: 403, not_found: 404, conflict: 409 };
+
+/** The platform's error type, with the kind it was raised as. */
+export class TicketWorkflowError extends AppError {
   constructor(
-    readonly code: string,
+    code: string,
     readonly kind: ErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, { status: STATUS_OF_KIND[kind], ...(options?.cause === undefined ? {} : { cause: options.cause }) });
     this.name = 'TicketWorkflowError';
   }
 }

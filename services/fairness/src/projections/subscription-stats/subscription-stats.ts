@@ -9,7 +9,8 @@ import type pg from 'pg';
 import { parseDistributionEvent } from '@fairlead/contracts';
 import type { EventStore } from '@fairlead/event-store';
 import { START } from '@fairlead/event-store';
-import { utcDay, utcMonth } from '../../domain/eligibility';
+import { NEVER_SERVED } from '../../domain/eligibility';
+import { receivedLead, type ServedStats } from '../../domain/served';
 import { recordPendingPicks, type PendingPickRow } from './pending-picks';
 
 export interface Receipt {
@@ -20,47 +21,62 @@ export interface Receipt {
   assigned_at: string;
 }
 
-/**
- * Counts assignments. Call it once per LeadAssigned actually appended (not for an
- * idempotent re-append), inside the same transaction. A receipt older than the one
- * stored (a clock step back) never moves last_received_at, the day or the month backwards.
- */
-export async function recordReceipts(client: Pick<pg.ClientBase, 'query'>, receipts: readonly Receipt[]): Promise<void> {
-  // One statement may touch a row once: a subscription's later receipts go in later waves.
-  const waves: Receipt[][] = [];
-  const lastWave = new Map<string, number>();
-  for (const r of receipts) {
-    const wave = (lastWave.get(r.subscription_id) ?? -1) + 1;
-    (waves[wave] ??= []).push(r);
-    lastWave.set(r.subscription_id, wave);
-  }
-  for (const wave of waves) await recordWave(client, wave);
+interface StatsRow {
+  subscription_id: string;
+  provider_id: string;
+  level_id: string;
+  last_received_at: Date;
+  last_lead_id: string;
+  day: string;
+  day_count: number;
+  month: string;
+  month_count: number;
 }
 
-async function recordWave(client: Pick<pg.ClientBase, 'query'>, receipts: readonly Receipt[]): Promise<void> {
+/**
+ * Counts assignments. Call it once per LeadAssigned actually appended (not for an
+ * idempotent re-append), inside the same transaction. The values written are the served
+ * rule's (domain/served.ts, receivedLead) applied to the stored row, receipt by receipt: a
+ * receipt older than the one stored (a clock step back) never moves last_received_at, the
+ * day or the month backwards. The rows are read `for update`; every writer of a
+ * subscription's stats holds its niche's distribution lock, so no two compute at once.
+ */
+export async function recordReceipts(client: Pick<pg.ClientBase, 'query'>, receipts: readonly Receipt[]): Promise<void> {
   if (receipts.length === 0) return;
-  const at = receipts.map((r) => new Date(r.assigned_at));
+  const ids = [...new Set(receipts.map((r) => r.subscription_id))];
+  const { rows } = await client.query<StatsRow>(
+    `select subscription_id, provider_id, level_id, last_received_at, last_lead_id, to_char(day, 'YYYY-MM-DD') as day, day_count, month, month_count
+       from fairness.subscription_stats where subscription_id = any($1::text[]) for update`,
+    [ids],
+  );
+  const stats = new Map<string, { provider_id: string; level_id: string; stats: ServedStats }>();
+  for (const r of rows) {
+    const stored = { lastReceivedAt: r.last_received_at, lastLeadId: r.last_lead_id, day: r.day, dayCount: r.day_count, month: r.month, monthCount: r.month_count };
+    stats.set(r.subscription_id, { provider_id: r.provider_id, level_id: r.level_id, stats: stored });
+  }
+  for (const r of receipts) {
+    const entry = stats.get(r.subscription_id) ?? { provider_id: r.provider_id, level_id: r.level_id, stats: { ...NEVER_SERVED, lastLeadId: null } };
+    stats.set(r.subscription_id, { ...entry, stats: receivedLead(entry.stats, { at: new Date(r.assigned_at), leadId: r.lead_id }) });
+  }
+  const moved = [...stats.entries()];
+  // A new row takes the provider and level of its first receipt (as before the rule moved here); a stored row keeps its own.
   await client.query(
     `insert into fairness.subscription_stats as s
        (subscription_id, provider_id, level_id, last_received_at, last_lead_id, day, day_count, month, month_count)
-     select r.subscription_id, r.provider_id, r.level_id, r.at, r.lead_id, r.day::date, 1, r.month, 1
-       from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[])
-         as r(subscription_id, provider_id, level_id, at, lead_id, day, month)
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::date[], $7::integer[], $8::text[], $9::integer[])
      on conflict (subscription_id) do update set
-       last_received_at = greatest(s.last_received_at, excluded.last_received_at),
-       last_lead_id = case when excluded.last_received_at >= s.last_received_at then excluded.last_lead_id else s.last_lead_id end,
-       day_count = case when s.day = excluded.day then s.day_count + 1 when s.day < excluded.day then 1 else s.day_count end,
-       day = greatest(s.day, excluded.day),
-       month_count = case when s.month = excluded.month then s.month_count + 1 when s.month < excluded.month then 1 else s.month_count end,
-       month = greatest(s.month, excluded.month)`,
+       last_received_at = excluded.last_received_at, last_lead_id = excluded.last_lead_id,
+       day = excluded.day, day_count = excluded.day_count, month = excluded.month, month_count = excluded.month_count`,
     [
-      receipts.map((r) => r.subscription_id),
-      receipts.map((r) => r.provider_id),
-      receipts.map((r) => r.level_id),
-      at,
-      receipts.map((r) => r.lead_id),
-      at.map(utcDay),
-      at.map(utcMonth),
+      moved.map(([id]) => id),
+      moved.map(([, e]) => e.provider_id),
+      moved.map(([, e]) => e.level_id),
+      moved.map(([, e]) => e.stats.lastReceivedAt),
+      moved.map(([, e]) => e.stats.lastLeadId),
+      moved.map(([, e]) => e.stats.day),
+      moved.map(([, e]) => e.stats.dayCount),
+      moved.map(([, e]) => e.stats.month),
+      moved.map(([, e]) => e.stats.monthCount),
     ],
   );
 }

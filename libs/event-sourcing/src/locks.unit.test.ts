@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedMutex, Semaphore } from './concurrency';
+import { KeyedMutex, Semaphore } from './locks';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
