@@ -128,7 +128,8 @@ export const DATABASE_ROLES: readonly DatabaseRoleGrant[] = Object.freeze([
     role: 'fairlead_operator_cli',
     usedBy: 'fairlead CLI (verify, replay, audit, events tail)',
     schemas: [],
-    eventStore: 'read',
+    // Its own needs are reads; it has the operator API's rights (appends included) as their member.
+    eventStore: 'append',
     reads: ['notification.outbox'],
     createSchemas: true,
     memberOf: ['fairlead_operator_api'],
