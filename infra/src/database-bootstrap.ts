@@ -110,7 +110,7 @@ export async function bootstrapDatabase(adminUrl: string, roles: readonly Databa
     await store.migrate();
     await store.close();
     await grantEventStore(pool, roles);
-    for (const r of roles) for (const table of r.reads) await grantRead(pool, r.role, table);
+    for (const r of roles) for (const schema of r.reads) await grantRead(pool, roles, r.role, schema);
   } finally {
     await pool.end();
   }
@@ -159,11 +159,11 @@ async function grantEventStore(db: Pick<pg.Pool, 'query'>, roles: readonly Datab
   }
 }
 
-/** SELECT on one table of another schema; skipped while the table does not exist yet (the next bootstrap grants it). */
-async function grantRead(db: Pick<pg.Pool, 'query'>, role: string, table: string): Promise<void> {
-  const [schema, name] = table.split('.');
-  const { rows } = await db.query<{ ok: boolean }>('select to_regclass($1) is not null as ok', [`${checked(schema!)}.${checked(name!)}`]);
-  if (!rows[0]?.ok) return;
-  await run(db, 'grant usage on schema %I to %I', schema!, role);
-  await run(db, 'grant select on %I.%I to %I', schema!, name!, role);
+/** SELECT on the tables of another service's schema, now and (default privileges) those its owner makes later. */
+async function grantRead(db: Pick<pg.Pool, 'query'>, roles: readonly DatabaseRoleGrant[], role: string, schema: string): Promise<void> {
+  const owner = roles.find((r) => r.schemas.includes(schema))?.role;
+  if (!owner) throw new Error(`no role of the grants table owns schema ${schema}`);
+  await run(db, 'grant usage on schema %I to %I', checked(schema), role);
+  await run(db, 'grant select on all tables in schema %I to %I', schema, role);
+  await run(db, 'alter default privileges for role %I in schema %I grant select on tables to %I', owner, schema, role);
 }

@@ -33,7 +33,10 @@ export interface DatabaseRoleGrant {
   /** Schemas it owns: its read models and bookkeeping, migrated by the service itself. */
   schemas: readonly string[];
   eventStore: EventStoreAccess;
-  /** Tables of other schemas it may SELECT (`schema.table`). */
+  /**
+   * Other services' schemas it may read: SELECT on their tables, those there now and those
+   * their owner makes later (default privileges), never more.
+   */
   reads: readonly string[];
   /** May create schemas in the database (CREATE on it): the replay's scratch and shadow schemas. */
   createSchemas: boolean;
@@ -130,16 +133,16 @@ export const DATABASE_ROLES: readonly DatabaseRoleGrant[] = Object.freeze([
     schemas: [],
     // Its own needs are reads; it has the operator API's rights (appends included) as their member.
     eventStore: 'append',
-    reads: ['notification.outbox'],
+    reads: ['notification'],
     createSchemas: true,
     memberOf: ['fairlead_operator_api'],
-    why: "rebuilds the operator read models (it acts as their owner) in scratch and shadow schemas of its own; audit reads the emails queued for a lead",
+    why: "rebuilds the operator read models (it acts as their owner) in scratch and shadow schemas of its own; audit reads the emails notification queued for a lead (its outbox)",
   },
 ]);
 
-/** The role a service (its folder under services/) logs in as; undefined for one without database access. */
-export function databaseRoleOf(service: string): string | undefined {
-  return DATABASE_ROLES.find((r) => r.usedBy === service)?.role;
+/** The role a service (its folder under services/) logs in as, or the role itself when given one of the table; undefined otherwise. */
+export function databaseRoleOf(serviceOrRole: string): string | undefined {
+  return DATABASE_ROLES.find((r) => r.usedBy === serviceOrRole || r.role === serviceOrRole)?.role;
 }
 
 /** The operator CLI's role (`fairlead verify/replay/audit`). */

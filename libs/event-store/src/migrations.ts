@@ -135,15 +135,31 @@ async function schemaOwner(client: pg.PoolClient, schema: string): Promise<strin
   return rows[0]?.owner;
 }
 
+/**
+ * Within a transaction, SET LOCAL ROLE to the owner of `schema` when it exists, belongs to
+ * someone else and we may act as them (a superuser, the bootstrap's admin, the operator CLI
+ * for the operator API's schema): the tables made next belong to the role that uses them.
+ * True when it did; the role goes back at the transaction's end.
+ */
+export async function actAsSchemaOwner(client: pg.ClientBase, schema: string): Promise<boolean> {
+  const { rows } = await client.query<{ owner: string }>('select pg_get_userbyid(nspowner) as owner from pg_namespace where nspname = $1', [schema]);
+  const owner = rows[0]?.owner;
+  if (owner === undefined) return false;
+  await client.query('savepoint act_as_owner');
+  const acted = await actAs(client, owner, 'set local role');
+  await client.query(acted ? 'release savepoint act_as_owner' : 'rollback to savepoint act_as_owner');
+  return acted;
+}
+
 /** SET ROLE to the schema's owner when that is someone else we may act as; true when it did. */
-async function actAs(client: pg.PoolClient, owner: string): Promise<boolean> {
+async function actAs(client: pg.ClientBase, owner: string, statement: 'set role' | 'set local role' = 'set role'): Promise<boolean> {
   const { rows } = await client.query<{ me: string; may: boolean }>(
     `select current_user as me, (select rolsuper from pg_roles where rolname = current_user) or pg_has_role(current_user, $1, 'MEMBER') as may`,
     [owner],
   );
   if (rows[0]?.me === owner || !rows[0]?.may || !/^[a-z_][a-z0-9_]{0,62}$/.test(owner)) return false;
   // A member without the SET option (PostgreSQL 16+) is refused here: then it migrates as itself, as before.
-  return client.query(`set role ${quoteIdentifier(owner, 'role')}`).then(
+  return client.query(`${statement} ${quoteIdentifier(owner, 'role')}`).then(
     () => true,
     () => false,
   );
