@@ -8,6 +8,7 @@ export { Supervisor, stopLeftoverChildren, type SupervisedProcess } from './supe
 export { startConfigSchema, type StartConfig } from './start-config';
 export { probeReadiness, watchReadiness, type ReadinessTarget } from './readiness';
 export { DATABASE_ROLES, EVENT_STORE_OWNER, EVENT_STORE_SCHEMA, OPERATOR_CLI_ROLE, databaseRoleOf, type DatabaseRoleGrant, type EventStoreAccess } from './database-roles';
+export { dbBootstrapConfigSchema, type DbBootstrapConfig } from './db-bootstrap-config';
 export { bootstrapDatabase, ensureDatabaseRoles, scramVerifier } from './database-bootstrap';
 export {
   localDatabaseUrl,

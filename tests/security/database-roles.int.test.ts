@@ -6,16 +6,20 @@
  * event store, creating roles or schemas, reading pg_authid. The roles and grants are the
  * ones the test setup made with the same bootstrap `npm start` runs.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPostgresEventStore } from '@fairlead/event-store';
-import { DATABASE_ROLES, EVENT_STORE_SCHEMA, localDatabaseUrl, localPassword, passwordFileOf, scramVerifier, type DatabaseRoleGrant } from '@fairlead/infra';
+import { DATABASE_ROLES, EVENT_STORE_SCHEMA, localDatabaseUrl, localPassword, passwordFileOf, passwordsDir, scramVerifier, type DatabaseRoleGrant } from '@fairlead/infra';
 import { databaseConnection } from '@fairlead/platform';
-import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
+import { createTestDatabase, serverDatabaseUrl, type TestDatabase } from '@fairlead/testing';
+
+const BOOTSTRAP = fileURLToPath(new URL('../../infra/src/db-bootstrap.ts', import.meta.url));
 
 let db: TestDatabase;
 const pools = new Map<string, pg.Pool>();
@@ -161,6 +165,46 @@ describe('the operator CLI role', () => {
     await cli.query('alter table operator.t owner to fairlead_operator_api');
     await poolOf('fairlead_operator_api').query('insert into operator.t values (1)');
     await cli.query('drop table operator.t; drop schema cli_shadow');
+  });
+});
+
+describe('npm run db:bootstrap (a deployment\'s init step)', () => {
+  it('lays out an empty database for the roles, idempotently, and each role then works with its password file', async () => {
+    const empty = await createTestDatabase('db_bootstrap', { roles: false });
+    // The run's own password files: the roles are cluster-wide, other test files log in with these.
+    const dir = passwordsDir(inject('databaseRolesDir'));
+    const env = { ...process.env, DATABASE_ADMIN_URL: empty.url, FAIRLEAD_DB_PASSWORDS_DIR: dir };
+    try {
+      for (let run = 0; run < 2; run++) {
+        const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          execFile(process.execPath, ['--import', 'tsx', BOOTSTRAP], { env }, (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }));
+        });
+        expect(code, stderr).toBe(0);
+        expect(stdout).toContain(`billing          DATABASE_URL=${new URL(`postgres://fairlead_billing@${new URL(empty.url).host}${new URL(empty.url).pathname}`).toString()} DATABASE_PASSWORD_FILE=${join(dir, 'fairlead_billing.password')}`);
+        expect(stdout).not.toContain(new URL(serverDatabaseUrl()).password);
+      }
+      const url = new URL(empty.url);
+      url.username = 'fairlead_intake';
+      url.password = '';
+      const pool = new pg.Pool(databaseConnection({ DATABASE_URL: url.toString(), DATABASE_PASSWORD_FILE: join(dir, 'fairlead_intake.password') }));
+      try {
+        expect((await appendOne(pool, 'probe-bootstrapped')).appended).toBe(1);
+        await denied(pool.query('delete from eventstore.events'));
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      await empty.drop();
+    }
+  }, 120_000);
+
+  it('refuses to start without an admin URL, and says so', async () => {
+    const { DATABASE_ADMIN_URL: _unset, ...env } = process.env;
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', BOOTSTRAP], { env: { ...env, FAIRLEAD_DB_PASSWORDS_DIR: '/nonexistent' } }, (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }));
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('DATABASE_ADMIN_URL');
   });
 });
 
