@@ -147,3 +147,17 @@ export function databaseRoleOf(serviceOrRole: string): string | undefined {
 
 /** The operator CLI's role (`fairlead verify/replay/audit`). */
 export const OPERATOR_CLI_ROLE = 'fairlead_operator_cli';
+
+/** The grants table as the markdown table of docs/security.md#database (a unit test keeps the two equal). */
+export function grantsMarkdown(roles: readonly DatabaseRoleGrant[] = DATABASE_ROLES): string {
+  const rows = roles.map((r) => {
+    const eventStore = r.eventStore === 'append' ? 'read, append (`append_batch`)' : 'read';
+    const extra = [
+      ...r.reads.map((s) => `SELECT on \`${s}\``),
+      ...(r.createSchemas ? ['CREATE on the database (schemas of its own)'] : []),
+      ...r.memberOf.map((m) => `member of \`${m}\``),
+    ];
+    return `| \`${r.role}\` | ${r.usedBy} | ${r.schemas.map((s) => `\`${s}\``).join(', ') || '—'} | ${eventStore} | ${extra.join('; ') || '—'} | ${r.why} |`;
+  });
+  return ['| role | used by | owns schema | event store | more | why |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+}

@@ -7,7 +7,7 @@ export { discoverServices, portVariable, REPLICA_PORT_STEP, servicePorts, servic
 export { Supervisor, stopLeftoverChildren, type SupervisedProcess } from './supervisor';
 export { startConfigSchema, type StartConfig } from './start-config';
 export { probeReadiness, watchReadiness, type ReadinessTarget } from './readiness';
-export { DATABASE_ROLES, EVENT_STORE_OWNER, EVENT_STORE_SCHEMA, OPERATOR_CLI_ROLE, databaseRoleOf, type DatabaseRoleGrant, type EventStoreAccess } from './database-roles';
+export { DATABASE_ROLES, EVENT_STORE_OWNER, EVENT_STORE_SCHEMA, OPERATOR_CLI_ROLE, databaseRoleOf, grantsMarkdown, type DatabaseRoleGrant, type EventStoreAccess } from './database-roles';
 export { dbBootstrapConfigSchema, type DbBootstrapConfig } from './db-bootstrap-config';
 export { bootstrapDatabase, ensureDatabaseRoles, scramVerifier } from './database-bootstrap';
 export {
