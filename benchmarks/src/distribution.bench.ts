@@ -91,7 +91,7 @@ try {
     workDir: infra.workDir,
     env: { DATABASE_URL: infra.databaseUrl, NATS_URL: infra.natsUrl, NATS_NAMESPACE: infra.namespace, NATS_STREAM_REPLICAS: String(infra.natsNodes), LOG_LEVEL: 'warn' },
     replicas: REPLICAS,
-    perService: { relay: { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) } },
+    perService: Object.fromEntries(SERVICES.map((s) => [s, { ...infra.databaseFor(s), ...(s === 'relay' ? { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) } : {}) }])),
     services: SERVICES,
     ...(PROFILE ? { profile: SERVICES, profileDir } : {}),
   });

@@ -1,8 +1,20 @@
 import { resolve } from 'node:path';
-import { ensureDatabase, startEmbeddedPostgres, startNatsCluster, startNatsServer, type RunningNats } from '@fairlead/local-servers';
+import { bootstrapDatabase, databaseRoleOf, ensureDatabase, ensureDatabaseRoles, localDatabaseUrl, localPassword, startEmbeddedPostgres, startNatsCluster, startNatsServer, type RunningNats } from '@fairlead/local-servers';
+
+/** How one service reaches the database: its URL and, for its own role, its password file. */
+export interface ServiceDatabase {
+  DATABASE_URL: string;
+  DATABASE_PASSWORD_FILE?: string;
+}
 
 export interface LocalInfrastructure {
+  /** The admin's URL (the superuser of the embedded server, or DATABASE_URL as given). */
   databaseUrl: string;
+  /**
+   * What a service logs in with: on the embedded server its own role (libs/local-servers/src/database-roles.ts)
+   * and password file; with DATABASE_URL given, that URL for every service.
+   */
+  databaseFor(service: string): ServiceDatabase;
   /** One URL, or a cluster's URLs comma separated. */
   natsUrl: string;
   /** Replicas the streams should have: the number of local nats-server nodes (1 with NATS_URL). */
@@ -78,6 +90,9 @@ export async function startLocalInfrastructure(options: LocalInfrastructureOptio
       restart = pg.restart;
       stops.push(pg.stop);
       databaseUrl = await ensureDatabase(pg.url, options.databaseName);
+      // Each service logs in as its own role (docs/security.md#database), with a password of this data directory.
+      await ensureDatabaseRoles(pg.url, (role) => localPassword(options.dataRoot, role));
+      await bootstrapDatabase(databaseUrl);
     }
     if (!natsUrl) {
       if (nodes === 1) {
@@ -109,8 +124,15 @@ export async function startLocalInfrastructure(options: LocalInfrastructureOptio
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     throw error;
   }
+  const port = options.postgresPort;
+  const ownServer = !options.databaseUrl;
   return {
     databaseUrl,
+    databaseFor: (service) => {
+      if (!ownServer || !databaseRoleOf(service)) return { DATABASE_URL: databaseUrl };
+      const local = localDatabaseUrl({ dataDir: options.dataRoot, role: service, port, database: options.databaseName });
+      return local.env;
+    },
     natsUrl,
     streamReplicas: options.natsUrl ? 1 : nodes,
     started: { postgres: !options.databaseUrl, nats: !options.natsUrl },

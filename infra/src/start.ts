@@ -8,6 +8,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateSecretFile } from '@fairlead/platform';
+import { passwordsDir } from '@fairlead/local-servers';
 import { natsDependency, postgresDependency, waitForDependencies } from './dependencies';
 import { startLocalInfrastructure, type LocalInfrastructure } from './local';
 import { watchReadiness, type ReadinessWatch } from './readiness';
@@ -78,12 +79,12 @@ try {
   log(`could not start the local servers: ${(error as Error).message}`);
   await shutdown('start-up failed', 1);
 }
-const { databaseUrl, natsUrl, streamReplicas } = infra!;
+const { databaseUrl, databaseFor, natsUrl, streamReplicas } = infra!;
 
 // The agents' credential for ticket-workflow's /mcp: generated once (mode 0600), as the JWT development secret is.
 const mcpTokenFile = resolve(dataRoot, 'auth', 'mcp-token');
 await loadOrCreateSecretFile(mcpTokenFile);
-log(`PostgreSQL  ${redact(databaseUrl)}`);
+log(`PostgreSQL  ${redact(databaseUrl)}${infra!.started.postgres ? ` (each service as its own role; passwords in ${passwordsDir(dataRoot)})` : ''}`);
 log(`NATS        ${natsUrl}${streamReplicas > 1 ? ` (streams with ${streamReplicas} replicas)` : ''}`);
 
 const reachable = await waitForDependencies([postgresDependency(databaseUrl), natsDependency(natsUrl.split(','))], { log, signal: aborted.signal });
@@ -96,7 +97,7 @@ if (reachable && !stopping) {
       args: [...(config.FAIRLEAD_WATCH ? ['--watch', '--watch-preserve-output'] : []), '--import', 'tsx', service.entrypoint],
       env: {
         ...process.env,
-        DATABASE_URL: databaseUrl,
+        ...databaseFor(service.name),
         NATS_URL: natsUrl,
         NATS_STREAM_REPLICAS: process.env.NATS_STREAM_REPLICAS ?? String(streamReplicas),
         HTTP_PORT: String(service.port),

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { billingConfigSchema } from '@fairlead/billing';
 import { fairnessConfigSchema } from '@fairlead/fairness';
-import { startConfigSchema } from '@fairlead/infra';
+import { dbBootstrapConfigSchema, startConfigSchema } from '@fairlead/infra';
 import { intakeConfigSchema } from '@fairlead/intake';
 import { notificationConfigSchema } from '@fairlead/notification';
 import { operatorApiConfigSchema } from '@fairlead/operator-api';
@@ -48,6 +48,11 @@ export function envSections(): Section[] {
     },
     { title: 'every service', note: 'Read by each service process (docker, systemd, node dist/…).', variables: describeConfig(baseConfigSchema) },
     { title: 'operator-facing APIs (operator-api, ticket-workflow)', note: 'Bearer tokens: one secret (or JWKS), issuer and audience, so a token opens both.', variables: describeConfig(jwtConfigSchema) },
+    {
+      title: 'database bootstrap (npm run db:bootstrap)',
+      note: "A deployment's roles, schemas and grants (docs/security.md#database); npm start does this itself for its embedded PostgreSQL.",
+      variables: describeConfig(dbBootstrapConfigSchema),
+    },
     { title: 'tracing (every service)', note: 'OpenTelemetry, off unless one of these asks for it (docs/telemetry.md).', variables: describeConfig(telemetryEnvSchema) },
   ];
   for (const [service, schema] of Object.entries(SERVICE_CONFIG_SCHEMAS)) {

@@ -10,10 +10,12 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, startEmbeddedPostgres, startNatsCluster, startNatsServer, type RunningNats, type RunningNatsCluster, type RunningPostgres } from '@fairlead/local-servers';
+import { bootstrapDatabase, databaseRoleOf, ensureDatabaseRoles, freePort, localPassword, passwordFileOf, startEmbeddedPostgres, startNatsCluster, startNatsServer, type RunningNats, type RunningNatsCluster, type RunningPostgres } from '@fairlead/local-servers';
 
 export interface BenchInfra {
   databaseUrl: string;
+  /** What one service logs in with: its own role and password file on our own server. */
+  databaseFor(service: string): Record<string, string>;
   /** The server's own database URL (for server-wide settings). */
   serverUrl: string;
   /** True when PostgreSQL is ours (embedded): its configuration may be changed. */
@@ -88,6 +90,13 @@ export async function openBenchInfra(options: { natsNodes?: number } = {}): Prom
     databaseName = `bench_distribution_${suffix}`;
     // The name is built from [a-z0-9_] only; database names cannot be bound parameters.
     await admin(serverUrl, `create database ${databaseName}`);
+    if (postgres) {
+      // The services log in as their own roles, as under `npm start`: the grants' cost is part of the measure.
+      await ensureDatabaseRoles(serverUrl, (role) => localPassword(workDir, role));
+      const target = new URL(serverUrl);
+      target.pathname = `/${databaseName}`;
+      await bootstrapDatabase(target.toString());
+    }
   } catch (error) {
     await dispose();
     throw error;
@@ -96,6 +105,15 @@ export async function openBenchInfra(options: { natsNodes?: number } = {}): Prom
   url.pathname = `/${databaseName}`;
   return {
     databaseUrl: url.toString(),
+    /** How a service logs in: its role and password file on the benchmark's own server; DATABASE_URL as given otherwise. */
+    databaseFor: (service: string): Record<string, string> => {
+      const role = databaseRoleOf(service);
+      if (!postgres || !role) return { DATABASE_URL: url.toString() };
+      const as = new URL(url);
+      as.username = role;
+      as.password = '';
+      return { DATABASE_URL: as.toString(), DATABASE_PASSWORD_FILE: passwordFileOf(workDir, role) };
+    },
     serverUrl,
     ownPostgres: postgres !== undefined,
     natsUrl,

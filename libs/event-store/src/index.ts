@@ -3,7 +3,7 @@ export { uuidV5Namespace } from './deterministic-id';
 export * from './errors';
 export { categoryOf, validateAppend } from './append-input';
 export { DEFAULT_MAX_EVENT_BYTES } from './encode-events';
-export { runMigrations, MigrationError, type Migration, type RunMigrationsOptions, type RunMigrationsResult } from './migrations';
+export { runMigrations, actAsSchemaOwner, MigrationError, type Migration, type RunMigrationsOptions, type RunMigrationsResult } from './migrations';
 export { assertIdentifier, quoteIdentifier } from './identifiers';
 export {
   createPostgresEventStore,

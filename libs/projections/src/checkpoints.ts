@@ -16,7 +16,10 @@ export class CheckpointTable {
   }
 
   async ensure(db: Queryable): Promise<void> {
-    await db.query(`create schema if not exists ${this.schema}`);
+    // Only when missing: `create schema if not exists` needs the right to create schemas even
+    // when it exists, and a service's role only owns the schema the bootstrap made for it.
+    const { rowCount } = await db.query('select 1 from pg_namespace where nspname = $1', [this.schema]);
+    if (rowCount === 0) await db.query(`create schema if not exists ${this.schema}`);
     await db.query(`create table if not exists ${this.table} (
       name text primary key,
       transaction_id numeric(20) not null,

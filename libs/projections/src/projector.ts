@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ReaderStatus } from '@fairlead/contracts';
-import type { Checkpoint, EventStore, StoredEvent } from '@fairlead/event-store';
+import { actAsSchemaOwner, type Checkpoint, type EventStore, type StoredEvent } from '@fairlead/event-store';
 import { CheckpointTable, compareCheckpoints, writeCheckpoints } from './checkpoints';
 import { emptyControl, readControl } from './control';
 import { checkpointOf, Member, type ProjectorLogger } from './member';
@@ -123,6 +123,8 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
     // the set-up of a schema's read models is done by one process at a time.
     await client.query('begin');
     await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`projector-setup:${schema}`]);
+    // The read models belong to the schema's owner, whoever sets them up (a test harness as superuser, the operator CLI).
+    await actAsSchemaOwner(client, schema);
     await checkpoints.ensure(client);
     for (const projection of projections) await projection.setup?.(client);
     await client.query('commit');

@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort, startEmbeddedPostgres, startNatsServer, type RunningNats, type RunningPostgres } from '@fairlead/local-servers';
+import { ensureDatabaseRoles, freePort, localPassword, startEmbeddedPostgres, startNatsServer, type RunningNats, type RunningPostgres } from '@fairlead/local-servers';
 import './provided-context';
 
 
@@ -36,6 +36,23 @@ export async function setup(project: TestProject): Promise<void> {
   ]);
   project.provide('databaseUrl', databaseUrl);
   project.provide('natsUrl', natsUrl);
+  project.provide('databaseRolesDir', await provideRoles(databaseUrl, root));
+}
+
+/**
+ * The services' database roles (cluster-wide), with passwords of this run: service
+ * processes the tests start log in as them (startServiceProcess), so the grants are used.
+ * A DATABASE_URL whose user may not create roles runs every process as that user.
+ */
+async function provideRoles(serverUrl: string, dataDir: string): Promise<string> {
+  try {
+    await ensureDatabaseRoles(serverUrl, (role) => localPassword(dataDir, role));
+    return dataDir;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42501') throw error;
+    console.warn(`the test database user may not create roles (${(error as Error).message}); service processes log in as that user`);
+    return '';
+  }
 }
 
 export async function teardown(): Promise<void> {

@@ -1,4 +1,4 @@
-export { createTestDatabase, serverDatabaseUrl, type TestDatabase } from './database';
+export { createTestDatabase, serverDatabaseUrl, serviceDatabaseEnv, type TestDatabase, type TestDatabaseOptions } from './database';
 export { testNatsUrl, testNamespace, startPrivateNats, startPrivateNatsCluster } from './nats';
 export { startServiceProcess, startServiceProcesses, READY_TIMEOUT_MS, SETUP_TIMEOUT_MS, type ServiceProcess, type ServiceProcessOptions } from './processes';
 export { waitFor } from './wait';

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@fairlead/local-servers';
+import { serviceDatabaseEnv } from './database';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -39,6 +40,12 @@ export interface ServiceProcessOptions {
   waitReady?: boolean;
   /** Longest wait for readiness (default READY_TIMEOUT_MS: a loaded machine starts a service in minutes). */
   readyTimeoutMs?: number;
+  /**
+   * Log in as the service's own database role (default true) when env.DATABASE_URL is a
+   * test database made by createTestDatabase: as `npm start` runs it, so its grants are
+   * exercised. False keeps the admin's DATABASE_URL.
+   */
+  databaseRole?: boolean;
 }
 
 /**
@@ -49,13 +56,15 @@ export interface ServiceProcessOptions {
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const port = options.env.HTTP_PORT ? Number(options.env.HTTP_PORT) : await freePort();
   const entry = options.service.includes('/') ? resolve(repoRoot, options.service) : resolve(repoRoot, 'services', options.service, 'src', 'main.ts');
+  const serviceName = options.service.includes('/') ? /services\/([a-z-]+)\//.exec(options.service)?.[1] : options.service;
+  const database = options.databaseRole !== false && options.env.DATABASE_URL && serviceName ? serviceDatabaseEnv(options.env.DATABASE_URL, serviceName) : undefined;
   let child: ChildProcess | undefined;
   let output = '';
 
   const launch = async () => {
     const proc = spawn(process.execPath, [...(options.nodeArgs ?? ['--import', 'tsx']), entry], {
       cwd: repoRoot,
-      env: { ...process.env, LOG_LEVEL: 'warn', SERVICE_NAME: options.service, ...options.env, HTTP_PORT: String(port) },
+      env: { ...process.env, LOG_LEVEL: 'warn', SERVICE_NAME: options.service, ...options.env, ...database, HTTP_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;

@@ -7,6 +7,12 @@ declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     natsUrl: string;
+    /**
+     * The directory of the service roles' password files (libs/local-servers' database-credentials:
+     * `<dir>/auth/postgres/<role>.password`), or '' when the run's server could not be
+     * given the roles (a DATABASE_URL whose user may not create roles).
+     */
+    databaseRolesDir: string;
   }
 }
 

@@ -14,8 +14,8 @@ export interface Leadership {
  * lock on a connection of its own. A second instance polls until the lock is free; when
  * the leader dies (even by kill -9), PostgreSQL ends its session and frees the lock.
  */
-export function acquireLeadership(connectionString: string, lockKey: bigint, { pollMs = 500 } = {}): Leadership {
-  const client = new pg.Client({ connectionString, keepAlive: true });
+export function acquireLeadership(connection: string | pg.ClientConfig, lockKey: bigint, { pollMs = 500 } = {}): Leadership {
+  const client = new pg.Client({ ...(typeof connection === 'string' ? { connectionString: connection } : connection), keepAlive: true });
   let leader = false;
   let stopped = false;
   let resolveLost!: () => void;

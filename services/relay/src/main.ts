@@ -7,7 +7,7 @@ import pg from 'pg';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
-import { createLogger, createMetricsRegistry, createServiceApp, exposeReaders, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
+import { createLogger, createMetricsRegistry, databaseConnection, createServiceApp, exposeReaders, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
 import { relayConfigSchema } from './config';
 import { relayHttp } from './http';
@@ -20,7 +20,7 @@ const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LE
 const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 const subjects = subjectsFor(config.NATS_NAMESPACE);
 
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 5 });
+const pool = new pg.Pool({ ...databaseConnection(config), max: 5 });
 const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();
 const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
@@ -43,7 +43,7 @@ if (maxPayload !== undefined && config.EVENT_MAX_BYTES + 64 * 1024 > maxPayload)
   logger.warn({ EVENT_MAX_BYTES: config.EVENT_MAX_BYTES, max_payload: maxPayload }, 'EVENT_MAX_BYTES is not 64 KiB under the NATS max_payload: large events may not fit the bus (docs/limits.md)');
 }
 
-const leadership = acquireLeadership(config.DATABASE_URL, config.RELAY_LOCK_KEY);
+const leadership = acquireLeadership(databaseConnection(config), config.RELAY_LOCK_KEY);
 let relay: RunningRelay | undefined;
 let stopping = false;
 

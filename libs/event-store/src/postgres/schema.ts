@@ -52,5 +52,22 @@ create index events_transaction_position on ${s}.events (transaction_id, global_
       name: 'read_page function',
       sql: readPageFunctionSql(s),
     },
+    {
+      version: 4,
+      name: 'writes only through append_batch',
+      // Services get SELECT on the tables and EXECUTE on these functions, never INSERT,
+      // UPDATE or DELETE (docs/security.md#database): append_batch writes with its owner's
+      // rights. A SECURITY DEFINER function must not resolve names through the caller's
+      // search_path (a caller's own table or function could stand in for a built-in one):
+      // pg_catalog first, pg_temp last; every table is schema-qualified anyway.
+      sql: `
+alter function ${s}.append_batch(text[], integer[], integer[], integer[], text[], text[], jsonb[], jsonb[], boolean)
+  security definer set search_path = pg_catalog, pg_temp;
+alter function ${s}.stored_append(text, text[]) set search_path = pg_catalog, pg_temp;
+revoke all on function ${s}.append_batch(text[], integer[], integer[], integer[], text[], text[], jsonb[], jsonb[], boolean) from public;
+revoke all on function ${s}.stored_append(text, text[]) from public;
+revoke all on function ${s}.read_page(xid8, bigint, integer, text[]) from public;
+`,
+    },
   ];
 }

@@ -26,7 +26,7 @@ const projectors: RunningProjector[] = [];
 
 function fairlead(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, DATABASE_URL: db.url }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...db.serviceEnv('fairlead_operator_cli') }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -321,7 +321,7 @@ describe('fairlead audit', () => {
   }, 30_000);
 
   it('events tail follows new events of a stream live, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'events', 'tail', '--stream', 'lead-lead-tailed'], { env: { ...process.env, DATABASE_URL: db.url } });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'events', 'tail', '--stream', 'lead-lead-tailed'], { env: { ...process.env, ...db.serviceEnv('fairlead_operator_cli') } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { createPostgresEventStore } from '@fairlead/event-store';
-import { loadConfig } from '@fairlead/platform';
+import { baseConfigSchema, databaseConnection, loadConfig } from '@fairlead/platform';
 import { FAIRLEAD_USAGE, parseFairleadArgs, UsageError, type FairleadArgs } from './fairlead-args';
 import { runCommand } from './fairlead-commands';
 
@@ -22,10 +22,11 @@ try {
 const env = loadConfig(
   z.object({
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
+    DATABASE_PASSWORD_FILE: baseConfigSchema.shape.DATABASE_PASSWORD_FILE,
     EVENT_STORE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('eventstore'),
   }),
 );
-const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4 });
+const pool = new pg.Pool({ ...databaseConnection(env), max: 4 });
 const store = createPostgresEventStore({ pool, schema: env.EVENT_STORE_SCHEMA });
 let code = 1;
 try {

@@ -39,6 +39,18 @@ export interface SwitchOverResult {
 
 const RETRYABLE = new Set(['40P01', '55P03']); // deadlock detected, lock not available
 
+/**
+ * The owner of the live schema when the rebuilt tables must be handed to it: the operator
+ * CLI logs in as a role of its own that acts as the operator API's (docs/security.md#database).
+ * Undefined when we are the owner (or it is not a plain identifier: nothing to hand over then).
+ */
+async function handOverTo(client: pg.PoolClient, live: string): Promise<string | undefined> {
+  const { rows } = await client.query<{ owner: string; me: string }>('select pg_get_userbyid(nspowner) as owner, current_user as me from pg_namespace where nspname = $1', [live]);
+  const row = rows[0];
+  if (!row || row.owner === row.me || !/^[a-z_][a-z0-9_]{0,62}$/.test(row.owner)) return undefined;
+  return row.owner;
+}
+
 export async function switchOver(options: SwitchOverOptions): Promise<SwitchOverResult> {
   const { pool, live, shadow, projections } = options;
   await new CheckpointTable(live).ensure(pool);
@@ -58,9 +70,12 @@ export async function switchOver(options: SwitchOverOptions): Promise<SwitchOver
       const rest = await applyRange({ store: options.store, schema: shadow, projections, from, client });
       await carryOver(client, live, shadow, projections.map((p) => p.name));
       await client.query(`create schema ${retired}`);
+      const owner = await handOverTo(client, live);
       for (const t of moved) {
         if (existing.has(t)) await client.query(`alter table ${live}.${t} set schema ${retired}`);
         await client.query(`alter table ${shadow}.${t} set schema ${live}`);
+        // Built by the CLI's role: the service that keeps them up to date must own them.
+        if (owner) await client.query(`alter table ${live}.${t} owner to ${owner}`);
       }
       await client.query(
         `insert into ${live}.projection_checkpoints (name, transaction_id, global_position, updated_at)

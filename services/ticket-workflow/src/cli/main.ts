@@ -7,7 +7,7 @@ import { isAbsolute } from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { createPostgresEventStore } from '@fairlead/event-store';
-import { env, loadConfig } from '@fairlead/platform';
+import { baseConfigSchema, databaseConnection, env, loadConfig } from '@fairlead/platform';
 import { distribute, getDistribution, listDistributions, rollback } from '../application/distribution';
 import { startTicketWorkflow } from '../application/start';
 import { isTicketWorkflowError } from '../domain/index';
@@ -16,6 +16,7 @@ import { parseCommandLine, UsageError, USAGE, type CliCommand } from './args';
 const absolutePath = z.string().refine((p) => isAbsolute(p) && !p.includes('\0'), 'an absolute path');
 const configSchema = z.object({
   DATABASE_URL: env.postgresUrl(),
+  DATABASE_PASSWORD_FILE: baseConfigSchema.shape.DATABASE_PASSWORD_FILE,
   /** Roots when no --templates-root / --projects-root is given; else the working directory. */
   TEMPLATES_ROOT: absolutePath.optional(),
   PROJECTS_ROOT: absolutePath.optional(),
@@ -27,7 +28,7 @@ async function run(command: Exclude<CliCommand, { command: 'help' }>, cwd: strin
   const config = loadConfig(configSchema);
   const roots = 'roots' in command ? command.roots : {};
   const files = { templatesRoot: roots.templates ?? config.TEMPLATES_ROOT ?? cwd, projectsRoot: roots.projects ?? config.PROJECTS_ROOT ?? cwd };
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  const pool = new pg.Pool({ ...databaseConnection(config), max: 4 });
   const store = createPostgresEventStore({ pool, schema: config.EVENT_STORE_SCHEMA });
   try {
     await store.migrate();
