@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
 
-const entry = resolve(dirname(fileURLToPath(import.meta.url)), 'main.ts');
+const entry = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'cli', 'bin', 'fairlead.js');
 let db: TestDatabase;
 let base: string;
 
@@ -27,7 +27,7 @@ afterAll(async () => {
 /** Runs the CLI as a user would, from the base directory. */
 function tickets(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { env: { ...process.env, DATABASE_URL: db.url, INIT_CWD: base }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, 'tickets', ...args], { env: { ...process.env, DATABASE_URL: db.url, INIT_CWD: base }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,0 +1,5 @@
+/** The `fairlead` CLI as a library: its program (for tests and docs) and how it runs. */
+export { buildProgram, allCommands, commandPath, PROGRAM } from './program';
+export { runFairlead } from './run';
+export { EXIT, EXIT_CODES_HELP, CliError } from './exit-codes';
+export { localDatabaseUrl, localDataDir, localOperatorApiUrl } from './local-defaults';

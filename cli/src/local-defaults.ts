@@ -1,0 +1,50 @@
+/**
+ * Where the system `npm start` runs is, when no variable says otherwise: the data directory,
+ * the embedded PostgreSQL, the operator API. The same defaults and variables as npm start
+ * (infra's startConfigSchema and servicePorts), so the CLI finds that system on a fresh
+ * clone without any setting, and follows FAIRLEAD_PG_PORT, FAIRLEAD_HTTP_PORT_BASE, … when
+ * they move it.
+ *
+ * How the local database's credentials are found lives in localDatabaseUrl() alone: when
+ * the local cluster's passwords change (per-role passwords kept in the data directory),
+ * that one function changes.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { servicePorts, startConfigSchema } from '@fairlead/infra';
+import { readEnv, type Env } from './settings';
+import { usageError } from './exit-codes';
+import { REPO_ROOT } from './paths';
+
+const LocalEnv = z.object({
+  FAIRLEAD_DATA_DIR: z.string().min(1).optional(),
+  FAIRLEAD_PG_PORT: startConfigSchema.shape.FAIRLEAD_PG_PORT,
+});
+
+/** The local data directory: FAIRLEAD_DATA_DIR, else `.data` of the repository. */
+export function localDataDir(env: Env): string {
+  const { FAIRLEAD_DATA_DIR } = readEnv(LocalEnv, env);
+  return FAIRLEAD_DATA_DIR ? resolve(FAIRLEAD_DATA_DIR) : resolve(REPO_ROOT, '.data');
+}
+
+/**
+ * The database `npm start` creates on its embedded PostgreSQL (infra/src/local.ts: database
+ * `fairlead` on 127.0.0.1:FAIRLEAD_PG_PORT). Today the cluster has one loopback-only user
+ * whose fixed password infra/src/postgres.ts sets at initdb; this is the one place that
+ * knows it outside infra.
+ */
+export function localDatabaseUrl(env: Env): string {
+  const { FAIRLEAD_PG_PORT } = readEnv(LocalEnv, env);
+  return `postgres://postgres:fairlead-local@127.0.0.1:${FAIRLEAD_PG_PORT}/fairlead`;
+}
+
+/** The operator API npm start runs: http://127.0.0.1:<its port> (FAIRLEAD_HTTP_PORT_BASE / FAIRLEAD_OPERATOR_API_PORT move it). */
+export function localOperatorApiUrl(env: Env): string {
+  let port: number | undefined;
+  try {
+    port = servicePorts(env)['operator-api'];
+  } catch (error) {
+    throw usageError(`invalid port settings: ${error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (error as Error).message}`);
+  }
+  return `http://127.0.0.1:${port}`;
+}
