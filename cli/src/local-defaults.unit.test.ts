@@ -1,0 +1,24 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { localDatabaseUrl, localDataDir, localOperatorApiUrl } from './local-defaults';
+import { REPO_ROOT } from './paths';
+
+describe('the defaults that find the local npm start system', () => {
+  it('without any variable: .data of the repository, PostgreSQL on 54329, the operator API on 7100', () => {
+    expect(localDataDir({})).toBe(resolve(REPO_ROOT, '.data'));
+    expect(localDatabaseUrl({})).toMatch(/^postgres:\/\/[^@]+@127\.0\.0\.1:54329\/fairlead$/);
+    expect(localOperatorApiUrl({})).toBe('http://127.0.0.1:7100');
+  });
+
+  it("follow the variables that move npm start's servers", () => {
+    expect(localDataDir({ FAIRLEAD_DATA_DIR: '/srv/fairlead' })).toBe('/srv/fairlead');
+    expect(localDatabaseUrl({ FAIRLEAD_PG_PORT: '55331' })).toContain('@127.0.0.1:55331/');
+    expect(localOperatorApiUrl({ FAIRLEAD_HTTP_PORT_BASE: '17100' })).toBe('http://127.0.0.1:17100');
+    expect(localOperatorApiUrl({ FAIRLEAD_OPERATOR_API_PORT: '18000' })).toBe('http://127.0.0.1:18000');
+  });
+
+  it('refuse a malformed port with the variable named', () => {
+    expect(() => localDatabaseUrl({ FAIRLEAD_PG_PORT: '80' })).toThrow(/FAIRLEAD_PG_PORT/);
+    expect(() => localOperatorApiUrl({ FAIRLEAD_HTTP_PORT_BASE: 'x' })).toThrow(/FAIRLEAD_HTTP_PORT_BASE/);
+  });
+});
