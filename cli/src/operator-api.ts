@@ -7,13 +7,13 @@
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { jwtConfigSchema, mintToken, readSecretFile, type Role } from '@fairlead/platform';
+import { cliEnvSchema } from './cli-env';
 import { CliError, EXIT, failed, unreachable, usageError } from './exit-codes';
 import { localOperatorApiUrl } from './local-defaults';
 import { readEnv, type Env } from './settings';
 
 const ApiEnv = z.object({
-  FAIRLEAD_API_URL: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
-  FAIRLEAD_TOKEN: z.string().min(1).optional(),
+  ...cliEnvSchema.shape,
   ...jwtConfigSchema.pick({ JWT_SECRET: true, JWT_SECRET_FILE: true, JWT_ISSUER: true, JWT_AUDIENCE: true }).shape,
 });
 
