@@ -122,6 +122,20 @@ describe('errors of the user', () => {
   }, 60_000);
 });
 
+describe('a database that is not Fairlead’s', () => {
+  it('audit on a database without the event store: exit 1, one line asking whether DATABASE_URL is right', async () => {
+    const empty = await createTestDatabase('cli_empty');
+    try {
+      const run = await fairlead(['audit', 'lead', 'L1'], { DATABASE_URL: empty.url });
+      expect(run.code).toBe(1);
+      expectOneLine(run);
+      expect(run.stderr).toMatch(/^fairlead: .*does not exist: is DATABASE_URL the Fairlead database/);
+    } finally {
+      await empty.drop();
+    }
+  }, 60_000);
+});
+
 describe('replay and verify against a real database', () => {
   it('replay all builds the read models, verify finds them identical (exit 0), a doctored row is exit 1', async () => {
     const store = createPostgresEventStore({ pool: db.pool });

@@ -3,6 +3,7 @@
  * examples and valid values. Errors of the command line are one line naming the command's
  * help, exit code 2 (run.ts turns every other error into its one line and exit code).
  */
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerProjectionsCommands } from './commands/projections';
 import { registerReadModelCommands } from './commands/read-models';
@@ -26,6 +27,8 @@ export const ENVIRONMENT_HELP = `Environment (all optional: the defaults find th
 /** The program's name in messages and help: `fairlead`, also when run as `npm run fairlead`. */
 export const PROGRAM = 'fairlead';
 
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
 /** `fairlead audit lead` for the `lead` command under `audit`. */
 export function commandPath(cmd: Command): string {
   const names: string[] = [];
@@ -48,6 +51,7 @@ export function allCommands(root: Command): Command[] {
 export function buildProgram(io: CliIo): Command {
   const program = new Command(PROGRAM)
     .description('Fairlead from the command line: the read models (replay, verify, audit), the event log, ticket distribution, tokens and stalled projections.')
+    .version(version, '-V, --version', 'print the version')
     .option('--verbose', 'print the stack trace of an unexpected error')
     .helpCommand(true)
     .addHelpText('after', `\nEvery command has --help, with examples: fairlead replay --help, fairlead tickets distribute --help.\n\n${ENVIRONMENT_HELP}\n\n${EXIT_CODES_HELP}\n`);

@@ -11,6 +11,9 @@ import { CliError, EXIT } from './exit-codes';
 import { buildProgram, PROGRAM } from './program';
 import { issuesLine } from './settings';
 
+// SQLSTATE 42P01 undefined table, 3F000 undefined schema: a database without Fairlead's tables.
+const isNotFairleadDatabase = (error: unknown): boolean => typeof error === 'object' && error !== null && 'code' in error && (error.code === '42P01' || error.code === '3F000');
+
 /** Commander's ways of ending that are not errors: help or version shown on request. */
 const SHOWN_ON_REQUEST = new Set(['commander.helpDisplayed', 'commander.version']);
 
@@ -53,6 +56,10 @@ async function report(error: unknown, io: Omit<CliIo, 'exit'>, verbose: boolean)
     }
     say(target ? databaseUnreachable(target, error).message : `cannot reach PostgreSQL: ${(error as Error).message}`);
     return EXIT.unreachable;
+  }
+  if (isNotFairleadDatabase(error)) {
+    say(`${(error as Error).message}: is DATABASE_URL the Fairlead database, and EVENT_STORE_SCHEMA its event store? (npm start creates them)`);
+    return EXIT.failed;
   }
   // Not the user's doing: a bug or an unforeseen state. The stack helps whoever fixes it.
   say(`unexpected error: ${(error as Error)?.message ?? String(error)}${verbose ? '' : ' (--verbose or DEBUG=fairlead shows the stack trace)'}`);
