@@ -8,7 +8,12 @@ import { REPO_ROOT } from './paths';
 import { runFairlead } from './run';
 
 const envFile = resolve(REPO_ROOT, '.env');
-if (existsSync(envFile)) process.loadEnvFile(envFile);
+try {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+} catch (error) {
+  process.stderr.write(`fairlead: cannot read ${envFile}: ${(error as Error).message}\n`);
+  process.exit(2);
+}
 
 // `fairlead … | head`: a reader that stops reading ends the command quietly, as for any Unix tool.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
