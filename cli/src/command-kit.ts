@@ -17,7 +17,7 @@ export interface CliIo {
 
 /** Adds an "Examples:" section after the command's help. */
 export function examples(cmd: Command, lines: readonly string[]): Command {
-  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`);
 }
 
 /** `--batch-size` for `batchSize`, `<lead-id>` for `leadId` when it is a positional (labels name those). */

@@ -54,7 +54,7 @@ export function buildProgram(io: CliIo): Command {
     .version(version, '-V, --version', 'print the version')
     .option('--verbose', 'print the stack trace of an unexpected error')
     .helpCommand(true)
-    .addHelpText('after', `\nEvery command has --help, with examples: fairlead replay --help, fairlead tickets distribute --help.\n\n${ENVIRONMENT_HELP}\n\n${EXIT_CODES_HELP}\n`);
+    .addHelpText('after', `\nEvery command has --help, with examples: fairlead replay --help, fairlead tickets distribute --help.\n\n${ENVIRONMENT_HELP}\n\n${EXIT_CODES_HELP}`);
 
   registerReadModelCommands(program, io);
   registerTicketsCommands(program, io);

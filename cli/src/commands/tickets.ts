@@ -16,7 +16,7 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
     .summary('distribute ticket templates to projects, roll a distribution back, read the history')
     .description(`Ticket template distribution: write a template into many projects' issues/ folders and open a
 ticket for each, roll a distribution back, and read past distributions.`);
-  tickets.addHelpText('after', `\n${ROOTS_HELP}\n`);
+  tickets.addHelpText('after', `\n${ROOTS_HELP}`);
 
   const distribute = tickets
     .command('distribute')
@@ -36,7 +36,7 @@ for it. Targets: registered projects (--project), directories (--dir), or every 
     .option('--keyword <name=value>', 'a keyword for the template (repeatable)', repeatable)
     .option('--keywords-file <file>', 'keywords, one "name = value" a line (# comments)')
     .option('--plan <stages>', 'the execution plan of the tickets, comma separated, e.g. architect,developer')
-    .option('--force', 'overwrite a file that exists already')
+    .option('--force', 'send again to projects that already received this template (else skipped)')
     .option('--dry-run', 'show what would be written; change nothing')
     .option('--json', 'the report as JSON')
     .option('--templates-root <dir>', 'the directory templates may be read from')
@@ -44,7 +44,7 @@ for it. Targets: registered projects (--project), directories (--dir), or every 
     .action(async (o: DistributeOptions, cmd: Command) => {
       await (await load()).runTicketsCommand(cmd, io, { command: 'distribute', options: o });
     });
-  distribute.addHelpText('after', `\n${ROOTS_HELP}\n`);
+  distribute.addHelpText('after', `\n${ROOTS_HELP}`);
   examples(distribute, [
     'fairlead tickets distribute --template audit.md --discover projects --keyword owner=ops --dry-run',
     'fairlead tickets distribute --template audit.md --discover projects --keyword owner=ops',
