@@ -3,4 +3,4 @@ export { buildProgram, allCommands, commandPath, PROGRAM } from './program';
 export { runFairlead } from './run';
 export { cliEnvSchema } from './cli-env';
 export { EXIT, EXIT_CODES_HELP, CliError } from './exit-codes';
-export { localDatabaseUrl, localDataDir, localOperatorApiUrl } from './local-defaults';
+export { localDatabaseUrl, localDataDir, localJwtSecretFile, localOperatorApiUrl } from './local-defaults';

@@ -12,6 +12,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { servicePorts, startConfigSchema } from '@fairlead/infra';
+import { defaultSecretFile } from '@fairlead/platform';
 import { readEnv, type Env } from './settings';
 import { usageError } from './exit-codes';
 import { REPO_ROOT } from './paths';
@@ -36,6 +37,11 @@ export function localDataDir(env: Env): string {
 export function localDatabaseUrl(env: Env): string {
   const { FAIRLEAD_PG_PORT } = readEnv(LocalEnv, env);
   return `postgres://postgres:fairlead-local@127.0.0.1:${FAIRLEAD_PG_PORT}/fairlead`;
+}
+
+/** The development JWT secret the APIs of npm start sign with: JWT_SECRET_FILE, else `<data dir>/auth/jwt-secret`. */
+export function localJwtSecretFile(env: Env): string {
+  return env.JWT_SECRET_FILE || defaultSecretFile(localDataDir(env));
 }
 
 /** The operator API npm start runs: http://127.0.0.1:<its port> (FAIRLEAD_HTTP_PORT_BASE / FAIRLEAD_OPERATOR_API_PORT move it). */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localDatabaseUrl, localDataDir, localOperatorApiUrl } from './local-defaults';
+import { localDatabaseUrl, localDataDir, localJwtSecretFile, localOperatorApiUrl } from './local-defaults';
 import { REPO_ROOT } from './paths';
 
 describe('the defaults that find the local npm start system', () => {
@@ -8,10 +8,13 @@ describe('the defaults that find the local npm start system', () => {
     expect(localDataDir({})).toBe(resolve(REPO_ROOT, '.data'));
     expect(localDatabaseUrl({})).toMatch(/^postgres:\/\/[^@]+@127\.0\.0\.1:54329\/fairlead$/);
     expect(localOperatorApiUrl({})).toBe('http://127.0.0.1:7100');
+    expect(localJwtSecretFile({})).toBe(resolve(REPO_ROOT, '.data', 'auth', 'jwt-secret'));
   });
 
   it("follow the variables that move npm start's servers", () => {
     expect(localDataDir({ FAIRLEAD_DATA_DIR: '/srv/fairlead' })).toBe('/srv/fairlead');
+    expect(localJwtSecretFile({ FAIRLEAD_DATA_DIR: '/srv/fairlead' })).toBe('/srv/fairlead/auth/jwt-secret');
+    expect(localJwtSecretFile({ FAIRLEAD_DATA_DIR: '/srv/fairlead', JWT_SECRET_FILE: '/etc/fairlead/secret' })).toBe('/etc/fairlead/secret');
     expect(localDatabaseUrl({ FAIRLEAD_PG_PORT: '55331' })).toContain('@127.0.0.1:55331/');
     expect(localOperatorApiUrl({ FAIRLEAD_HTTP_PORT_BASE: '17100' })).toBe('http://127.0.0.1:17100');
     expect(localOperatorApiUrl({ FAIRLEAD_OPERATOR_API_PORT: '18000' })).toBe('http://127.0.0.1:18000');

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { jwtConfigSchema, mintToken, readSecretFile, type Role } from '@fairlead/platform';
 import { cliEnvSchema } from './cli-env';
 import { CliError, EXIT, failed, unreachable, usageError } from './exit-codes';
-import { localOperatorApiUrl } from './local-defaults';
+import { localJwtSecretFile, localOperatorApiUrl } from './local-defaults';
 import { readEnv, type Env } from './settings';
 
 const ApiEnv = z.object({
@@ -62,7 +62,7 @@ async function tokenFor(options: ApiOptions, config: z.output<typeof ApiEnv>, ne
 }
 
 export async function operatorApi(env: Env, options: ApiOptions, need: Need): Promise<OperatorApi> {
-  const config = readEnv(ApiEnv, env);
+  const config = readEnv(ApiEnv, { ...env, JWT_SECRET_FILE: localJwtSecretFile(env) });
   const baseUrl = (options.api ?? config.FAIRLEAD_API_URL ?? localOperatorApiUrl(env)).replace(/\/+$/, '');
   const token = await tokenFor(options, config, need);
   const where = options.api ? '--api' : config.FAIRLEAD_API_URL ? 'FAIRLEAD_API_URL' : undefined;

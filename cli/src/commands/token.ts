@@ -54,7 +54,9 @@ Changes (operate, admin) need a token with --mfa.`,
       // Platform (signing, the secret file) is loaded only when a token is minted, so that --help stays quick.
       const { jwtConfigSchema, loadOrCreateSecretFile, mintToken } = await import('@fairlead/platform');
       // The same variables the APIs read, so a token minted here is one they accept.
-      const config = readEnv(jwtConfigSchema.pick({ JWT_SECRET: true, JWT_SECRET_FILE: true, JWT_ISSUER: true, JWT_AUDIENCE: true }), io.env);
+      const { localJwtSecretFile } = await import('../local-defaults');
+      const env = { ...io.env, JWT_SECRET_FILE: localJwtSecretFile(io.env) };
+      const config = readEnv(jwtConfigSchema.pick({ JWT_SECRET: true, JWT_SECRET_FILE: true, JWT_ISSUER: true, JWT_AUDIENCE: true }), env);
       const secret = args.secretFile ? await loadOrCreateSecretFile(args.secretFile) : (config.JWT_SECRET ?? (await loadOrCreateSecretFile(config.JWT_SECRET_FILE)));
       const jwt = await mintToken({ secret, issuer: args.issuer ?? config.JWT_ISSUER, audience: args.audience ?? config.JWT_AUDIENCE, sub: args.sub, roles: args.role, mfa: args.mfa, ttlSec: args.ttl });
       io.stdout.write(`${jwt}\n`);
