@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { billingConfigSchema } from '@fairlead/billing';
+import { cliEnvSchema } from '@fairlead/cli';
 import { fairnessConfigSchema } from '@fairlead/fairness';
 import { dbBootstrapConfigSchema, startConfigSchema } from '@fairlead/infra';
 import { intakeConfigSchema } from '@fairlead/intake';
@@ -61,6 +62,7 @@ export function envSections(): Section[] {
     const own = describeConfig(schema).filter((v) => !sharedKeys.has(key(v)) && v.name !== 'SERVICE_NAME' && v.name !== 'HTTP_PORT');
     if (own.length > 0) sections.push({ title: service, note: `What the ${service} service reads besides the variables above.`, variables: own });
   }
+  sections.push({ title: 'fairlead CLI', note: 'The `fairlead` command reads the variables above that locate the system (DATABASE_URL, FAIRLEAD_PG_PORT, the ports, JWT_*), and these.', variables: describeConfig(cliEnvSchema) });
   return sections;
 }
 

@@ -86,7 +86,7 @@ async function outcomes(leads: string[]): Promise<number> {
 
 function fairlead(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'services/operator-api/src/cli/fairlead.ts'), ...args], {
+    const proc = spawn(process.execPath, [resolve(repoRoot, 'cli/bin/fairlead.js'), ...args], {
       cwd: repoRoot,
       env: { ...process.env, DATABASE_URL: system.db.url },
     });

@@ -151,10 +151,10 @@ describe('over REST', () => {
 });
 
 describe('the tickets CLI (roots default to the working directory)', () => {
-  const entry = resolve(import.meta.dirname, '../../services/ticket-workflow/src/cli/main.ts');
+  const entry = resolve(import.meta.dirname, '../../cli/bin/fairlead.js');
   const tickets = (...args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
     new Promise((done) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+      const child = spawn(process.execPath, [entry, 'tickets', ...args], {
         env: { ...process.env, DATABASE_URL: db.url, INIT_CWD: workspace, TEMPLATES_ROOT: '', PROJECTS_ROOT: '' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -182,13 +182,13 @@ describe('the tickets CLI (roots default to the working directory)', () => {
     ]) {
       const run = await tickets('distribute', ...args);
       expect(run.code, `${args.join(' ')}: ${run.out}${run.err}`).toBe(1);
-      expect(run.err, args.join(' ')).toMatch(/^PATH_NOT_ALLOWED: /);
+      expect(run.err, args.join(' ')).toMatch(/^fairlead: PATH_NOT_ALLOWED: /);
       expect(run.out + run.err).not.toContain(SECRET);
     }
     // A root given explicitly confines as well: the workspace is no longer inside it.
     const narrowed = await tickets('distribute', '--template', 'templates/audit.md', '--dir', 'projects/web', '--projects-root', join(workspace, 'templates'));
     expect(narrowed.code).toBe(1);
-    expect(narrowed.err).toMatch(/^PATH_NOT_ALLOWED: directory .* is outside the projects root/);
+    expect(narrowed.err).toMatch(/^fairlead: PATH_NOT_ALLOWED: directory .* is outside the projects root/);
     // The symlinked issues folder: that project fails, nothing lands outside.
     const evil = await tickets('distribute', '--template', 'templates/audit.md', '--dir', 'projects/evil', '--name', 'cli-audit');
     expect(evil.code).toBe(1);

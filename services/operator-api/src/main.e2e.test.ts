@@ -30,8 +30,8 @@ afterAll(async () => {
 });
 
 async function mint(...args: string[]): Promise<string> {
-  const cli = resolve(import.meta.dirname, 'cli', 'token.ts');
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', cli, ...args, '--secret-file', join(dir, 'jwt-secret')], { env: { ...process.env, JWT_SECRET: '' } });
+  const cli = resolve(import.meta.dirname, '..', '..', '..', 'cli', 'bin', 'fairlead.js');
+  const { stdout } = await run(process.execPath, [cli, 'token', ...args, '--secret-file', join(dir, 'jwt-secret')], { env: { ...process.env, JWT_SECRET: '' } });
   return stdout.trim();
 }
 

@@ -1,14 +1,9 @@
-/** Arguments of the `fairlead` CLI, validated with zod (no I/O here). */
-import { parseArgs } from 'node:util';
+/**
+ * The `fairlead` read-model commands' arguments, validated with zod (no I/O here). The
+ * command line itself is read by the `fairlead` CLI (cli/), which builds one of these
+ * objects and parses it here, so the rules live next to the commands that rely on them.
+ */
 import { z } from 'zod';
-
-export const FAIRLEAD_USAGE = `usage: npm run fairlead -- <command>
-  replay <projection|all> [--until <global position|ISO time> --into <schema>] [--batch-size N]
-  verify [--batch-size N]
-  audit lead <lead id> [--json]
-  audit export --from <position|ISO time> --to <position|ISO time>
-  events tail [--stream <name> | --category <category>]
-environment: DATABASE_URL (required), EVENT_STORE_SCHEMA (default eventstore)`;
 
 const schemaName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a schema name: lower-case letters, digits and _');
 
@@ -38,34 +33,4 @@ export type FairleadArgs = z.output<typeof FairleadArgs>;
 
 export class UsageError extends Error {
   readonly code = 'usage';
-}
-
-export function parseFairleadArgs(argv: readonly string[]): FairleadArgs {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      until: { type: 'string' },
-      into: { type: 'string' },
-      'batch-size': { type: 'string' },
-      json: { type: 'boolean' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      stream: { type: 'string' },
-      category: { type: 'string' },
-    },
-  });
-  const [a, b, c, ...extra] = positionals;
-  const common = { batchSize: values['batch-size'] };
-  let raw: Record<string, unknown>;
-  if (a === 'replay') raw = { command: 'replay', projection: b, until: values.until, into: values.into, ...common, extra: c };
-  else if (a === 'verify') raw = { command: 'verify', ...common, extra: b };
-  else if (a === 'audit' && b === 'lead') raw = { command: 'audit-lead', leadId: c, json: values.json };
-  else if (a === 'audit' && b === 'export') raw = { command: 'audit-export', from: values.from, to: values.to, extra: c };
-  else if (a === 'events' && b === 'tail') raw = { command: 'events-tail', stream: values.stream, category: values.category, extra: c };
-  else throw new UsageError(a ? `unknown command: ${[a, b].filter(Boolean).join(' ')}` : 'no command given');
-  if (raw.extra !== undefined || extra.length > 0) throw new UsageError(`unexpected argument: ${String(raw.extra ?? extra[0])}`);
-  delete raw.extra;
-  return FairleadArgs.parse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
 }

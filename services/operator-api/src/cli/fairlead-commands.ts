@@ -1,4 +1,4 @@
-/** The `fairlead` commands, given a pool and a store (fairlead.ts wires the process). */
+/** The `fairlead` read-model commands, given a pool and a store (the `fairlead` CLI in cli/ wires the process). */
 import type pg from 'pg';
 import type { PostgresEventStore } from '@fairlead/event-store';
 import { PROJECTIONS, SCHEMA } from '../projections/index';
@@ -31,10 +31,13 @@ export class CommandError extends Error {
   }
 }
 
+/** What `replay` takes: `all` or one read model by its short name (`wallets` for operator.wallets). */
+export const REPLAY_TARGETS: readonly string[] = ['all', ...PROJECTIONS.map((p) => p.name.replace(`${SCHEMA}.`, ''))];
+
 function selectProjections(name: string) {
   if (name === 'all') return PROJECTIONS;
   const found = PROJECTIONS.find((p) => p.name === name || p.name === `${SCHEMA}.${name}`);
-  if (!found) throw new UsageError(`unknown projection ${name}; one of: all, ${PROJECTIONS.map((p) => p.name.replace(`${SCHEMA}.`, '')).join(', ')}`);
+  if (!found) throw new UsageError(`unknown projection ${name}; one of: ${REPLAY_TARGETS.join(', ')}`);
   return [found];
 }
 

@@ -1,5 +1,5 @@
 /**
- * The `fairlead` CLI as a process against a real PostgreSQL and event store, with the
+ * The `fairlead` CLI (its bin, cli/bin/fairlead.js) as a process against a real PostgreSQL and event store, with the
  * operator read models kept live by running projectors (as the API runs them).
  */
 import { execFile, spawn } from 'node:child_process';
@@ -12,7 +12,7 @@ import { createTestDatabase, waitFor, type TestDatabase } from '@fairlead/testin
 import { PROJECTIONS, SCHEMA } from '../projections/index';
 import { at, event, level, partialDistribution } from '../testing/events';
 
-const CLI = fileURLToPath(new URL('./fairlead.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../../cli/bin/fairlead.js', import.meta.url));
 
 interface Run {
   code: number;
@@ -26,7 +26,7 @@ const projectors: RunningProjector[] = [];
 
 function fairlead(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...db.serviceEnv('fairlead_operator_cli') }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...db.serviceEnv('fairlead_operator_cli') }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -321,7 +321,7 @@ describe('fairlead audit', () => {
   }, 30_000);
 
   it('events tail follows new events of a stream live, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'events', 'tail', '--stream', 'lead-lead-tailed'], { env: { ...process.env, ...db.serviceEnv('fairlead_operator_cli') } });
+    const child = spawn(process.execPath, [CLI, 'events', 'tail', '--stream', 'lead-lead-tailed'], { env: { ...process.env, ...db.serviceEnv('fairlead_operator_cli') } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,21 +1,14 @@
+/**
+ * The `fairlead tickets` commands' arguments: the CLI (cli/) reads the command line and
+ * hands each command's option values here, where they are checked and turned into the
+ * application's validated inputs (no I/O beyond reading a keywords file). Relative paths
+ * are taken from the user's working directory; `..` and NUL are refused before resolving.
+ */
 import { isAbsolute, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { DistributeTemplateInput, DistributionRef, ListDistributionsInput } from '../application/schemas';
 import { isTicketWorkflowError } from '../domain/index';
 import { checkPathSyntax } from '../templates/confined-root';
-
-export const USAGE = `Usage:
-  tickets distribute --template <file.md> [--name <name>] [--project <id>]... [--dir <path>]... [--discover <base-dir>]
-                     [--base-dir <dir>] [--keyword name=value]... [--keywords-file <file>] [--plan a,b,c] [--force] [--dry-run] [--json]
-                     [--templates-root <dir>] [--projects-root <dir>]
-  tickets rollback <distribution-id> [--projects-root <dir>] [--json]
-  tickets history [<distribution-id>] [--template <name>] [--json]
-
-Targets: registered projects (--project), explicit directories (--dir), or every project folder under --discover.
---dry-run previews what would be written. The log .ticket_distribution_log goes to --base-dir (default: --discover).
-Files are read only inside the templates root and written only inside the projects root (--templates-root,
---projects-root, else TEMPLATES_ROOT / PROJECTS_ROOT, else the current directory); '..' in a path is refused.`;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -24,7 +17,7 @@ export class UsageError extends Error {
   }
 }
 
-/** Roots given on the command line; main.ts falls back to the environment, then the working directory. */
+/** Roots given on the command line; the run falls back to the environment, then the working directory. */
 export interface CliRoots {
   templates?: string;
   projects?: string;
@@ -33,94 +26,87 @@ export interface CliRoots {
 export type CliCommand =
   | { command: 'distribute'; input: z.output<typeof DistributeTemplateInput>; roots: CliRoots; json: boolean }
   | { command: 'rollback'; distributionId: string; roots: CliRoots; json: boolean }
-  | { command: 'history'; distributionId: string | null; filter: z.output<typeof ListDistributionsInput>; json: boolean }
-  | { command: 'help' };
+  | { command: 'history'; distributionId: string | null; filter: z.output<typeof ListDistributionsInput>; json: boolean };
 
-/** Parses and validates the command line; relative paths are taken from `cwd`. Throws UsageError with the reasons. */
-export function parseCommandLine(argv: readonly string[], cwd: string, readFileSync: (path: string) => string): CliCommand {
-  const [command, ...rest] = argv;
-  // `..` is refused before resolving (resolve() would silently fold it away).
-  const abs = (p: string, flag: string) => {
-    try {
-      checkPathSyntax(p, flag);
-    } catch (error) {
-      if (isTicketWorkflowError(error)) throw new UsageError(error.message);
-      throw error;
-    }
-    return isAbsolute(p) ? resolve(p) : resolve(cwd, p);
-  };
-  let parsed;
+/** Options of `tickets distribute`, as the command line gives them (repeatable ones as lists). */
+export interface DistributeOptions {
+  template?: string;
+  name?: string;
+  project?: string[];
+  dir?: string[];
+  discover?: string;
+  baseDir?: string;
+  keyword?: string[];
+  keywordsFile?: string;
+  plan?: string;
+  force?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  templatesRoot?: string;
+  projectsRoot?: string;
+}
+
+/** Where the files are: the working directory, and how to read a file (tests give their own). */
+export interface ArgsContext {
+  cwd: string;
+  readFileSync: (path: string) => string;
+}
+
+/** A path of the command line made absolute, after refusing `..` (resolve() would silently fold it away). */
+function absolutePath(path: string, flag: string, cwd: string): string {
   try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        template: { type: 'string' },
-        name: { type: 'string' },
-        project: { type: 'string', multiple: true },
-        dir: { type: 'string', multiple: true },
-        discover: { type: 'string' },
-        'base-dir': { type: 'string' },
-        keyword: { type: 'string', multiple: true },
-        'keywords-file': { type: 'string' },
-        plan: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        'templates-root': { type: 'string' },
-        'projects-root': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    checkPathSyntax(path, flag);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    if (isTicketWorkflowError(error)) throw new UsageError(error.message);
+    throw error;
   }
-  const { values: v, positionals } = parsed;
-  if (v.help || command === undefined || command === 'help') return { command: 'help' };
-  const roots: CliRoots = {
-    ...(v['templates-root'] ? { templates: abs(v['templates-root'], '--templates-root') } : {}),
-    ...(v['projects-root'] ? { projects: abs(v['projects-root'], '--projects-root') } : {}),
+  return isAbsolute(path) ? resolve(path) : resolve(cwd, path);
+}
+
+function rootsOf(options: { templatesRoot?: string | undefined; projectsRoot?: string | undefined }, cwd: string): CliRoots {
+  return {
+    ...(options.templatesRoot ? { templates: absolutePath(options.templatesRoot, '--templates-root', cwd) } : {}),
+    ...(options.projectsRoot ? { projects: absolutePath(options.projectsRoot, '--projects-root', cwd) } : {}),
   };
-  switch (command) {
-    case 'distribute': {
-      if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
-      const keywords: Record<string, string> = {};
-      if (v['keywords-file']) Object.assign(keywords, parseKeywordsFile(readFileSync(abs(v['keywords-file'], '--keywords-file'))));
-      for (const pair of v.keyword ?? []) {
-        const eq = pair.indexOf('=');
-        if (eq <= 0) throw new UsageError(`--keyword expects name=value, got ${JSON.stringify(pair)}`);
-        keywords[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
-      }
-      const input = DistributeTemplateInput.safeParse({
-        ...(v.template ? { template_path: abs(v.template, '--template') } : {}),
-        ...(v.name ? { template_name: v.name } : {}),
-        ...(v.project ? { project_ids: v.project } : {}),
-        ...(v.dir ? { directories: v.dir.map((d) => abs(d, '--dir')) } : {}),
-        ...(v.discover ? { discover_under: abs(v.discover, '--discover') } : {}),
-        ...(v['base-dir'] ? { base_dir: abs(v['base-dir'], '--base-dir') } : {}),
-        keywords,
-        ...(v.plan ? { execution_plan: v.plan.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-        force: v.force,
-        dry_run: v['dry-run'],
-      });
-      if (!input.success) throw new UsageError(describe(input.error, { template: '--template', template_path: '--template', project_ids: '--project', template_name: '--name', execution_plan: '--plan' }));
-      return { command: 'distribute', input: input.data, roots, json: v.json ?? false };
-    }
-    case 'rollback': {
-      const ref = DistributionRef.safeParse({ distribution_id: positionals[0] });
-      if (!ref.success || positionals.length !== 1) throw new UsageError('rollback takes one distribution id, e.g. tickets rollback dist_20250101_120000_ab12cd');
-      return { command: 'rollback', distributionId: ref.data.distribution_id, roots, json: v.json ?? false };
-    }
-    case 'history': {
-      const filter = ListDistributionsInput.safeParse({ ...(v.name ? { template_name: v.name } : {}), ...(v.template ? { template_name: v.template } : {}) });
-      if (!filter.success) throw new UsageError(describe(filter.error, {}));
-      const id = positionals[0] ?? null;
-      if (id !== null && !DistributionRef.safeParse({ distribution_id: id }).success) throw new UsageError(`not a distribution id: ${JSON.stringify(id)}`);
-      return { command: 'history', distributionId: id, filter: filter.data, json: v.json ?? false };
-    }
-    default:
-      throw new UsageError(`unknown command: ${command}`);
+}
+
+export function distributeCommand(o: DistributeOptions, ctx: ArgsContext): CliCommand {
+  const abs = (p: string, flag: string) => absolutePath(p, flag, ctx.cwd);
+  const roots = rootsOf(o, ctx.cwd);
+  const keywords: Record<string, string> = {};
+  if (o.keywordsFile) Object.assign(keywords, parseKeywordsFile(ctx.readFileSync(abs(o.keywordsFile, '--keywords-file'))));
+  for (const pair of o.keyword ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--keyword expects name=value, got ${JSON.stringify(pair)}`);
+    keywords[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
   }
+  const input = DistributeTemplateInput.safeParse({
+    ...(o.template ? { template_path: abs(o.template, '--template') } : {}),
+    ...(o.name ? { template_name: o.name } : {}),
+    ...(o.project ? { project_ids: o.project } : {}),
+    ...(o.dir ? { directories: o.dir.map((d) => abs(d, '--dir')) } : {}),
+    ...(o.discover ? { discover_under: abs(o.discover, '--discover') } : {}),
+    ...(o.baseDir ? { base_dir: abs(o.baseDir, '--base-dir') } : {}),
+    keywords,
+    ...(o.plan ? { execution_plan: o.plan.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    force: o.force ?? false,
+    dry_run: o.dryRun ?? false,
+  });
+  if (!input.success) throw new UsageError(describe(input.error, { template: '--template', template_path: '--template', project_ids: '--project', template_name: '--name', execution_plan: '--plan' }));
+  return { command: 'distribute', input: input.data, roots, json: o.json ?? false };
+}
+
+export function rollbackCommand(distributionId: string, o: { projectsRoot?: string; json?: boolean }, ctx: Pick<ArgsContext, 'cwd'>): CliCommand {
+  const ref = DistributionRef.safeParse({ distribution_id: distributionId });
+  if (!ref.success) throw new UsageError(`not a distribution id: ${JSON.stringify(distributionId)} (e.g. dist_20250101_120000_ab12cd)`);
+  return { command: 'rollback', distributionId: ref.data.distribution_id, roots: rootsOf(o, ctx.cwd), json: o.json ?? false };
+}
+
+export function historyCommand(distributionId: string | undefined, o: { template?: string; json?: boolean }): CliCommand {
+  const filter = ListDistributionsInput.safeParse(o.template ? { template_name: o.template } : {});
+  if (!filter.success) throw new UsageError(describe(filter.error, { template_name: '--template' }));
+  if (distributionId !== undefined && !DistributionRef.safeParse({ distribution_id: distributionId }).success) throw new UsageError(`not a distribution id: ${JSON.stringify(distributionId)}`);
+  return { command: 'history', distributionId: distributionId ?? null, filter: filter.data, json: o.json ?? false };
 }
 
 function parseKeywordsFile(text: string): Record<string, string> {
@@ -135,11 +121,12 @@ function parseKeywordsFile(text: string): Record<string, string> {
   return out;
 }
 
+/** The zod issues as one line, each under the flag the user typed. */
 function describe(error: z.ZodError, flags: Record<string, string>): string {
   return error.issues
     .map((issue) => {
       const field = String(issue.path[0] ?? '');
       return `${flags[field] ?? (field ? `--${field.replace(/_/g, '-')}` : 'arguments')}: ${issue.message}`;
     })
-    .join('\n');
+    .join('; ');
 }

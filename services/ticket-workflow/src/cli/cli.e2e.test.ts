@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
 
-const entry = resolve(dirname(fileURLToPath(import.meta.url)), 'main.ts');
+const entry = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'cli', 'bin', 'fairlead.js');
 let db: TestDatabase;
 let base: string;
 
@@ -27,7 +27,7 @@ afterAll(async () => {
 /** Runs the CLI as a user would, from the base directory. */
 function tickets(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { env: { ...process.env, ...db.serviceEnv('ticket-workflow'), INIT_CWD: base }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, 'tickets', ...args], { env: { ...process.env, ...db.serviceEnv('ticket-workflow'), INIT_CWD: base }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -64,7 +64,7 @@ describe('tickets CLI', () => {
     expect(back.out).toContain('Rollback complete: 2 removed, 0 kept, 0 already gone, 2 tickets withdrawn');
     const history = await tickets('history', distributionId!);
     expect(JSON.parse(history.out)).toMatchObject({ distribution_id: distributionId, status: 'rolled_back', succeeded: 2, failed: 1 });
-  });
+  }, 240_000); // six CLI processes, one after the other
 
   it('logs a run with --dir only (in the projects root, here the working directory) and rolls it back', async () => {
     const run = await tickets('distribute', '--template', 'audit.md', '--dir', 'projects/web', '--keyword', 'owner=ops', '--name', 'dir-only');
@@ -76,5 +76,5 @@ describe('tickets CLI', () => {
     expect(back.code, back.err).toBe(0);
     expect(await log()).toContain(`|${distributionId}|web|001-dir-only.md|dir-only|rolled_back`);
     expect(await readdir(join(base, 'projects', 'web'))).toEqual(['package.json']);
-  });
+  }, 180_000);
 });

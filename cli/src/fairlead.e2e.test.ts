@@ -1,0 +1,252 @@
+/**
+ * The `fairlead` binary (bin/fairlead.js) as users run it: a child process, its exit code,
+ * stdout and stderr. Help for every command (enumerated from the program, so a new command
+ * is covered), one-line errors, replay and verify against a real database, an unreachable
+ * one, the tickets roots, a token, and the projections of a running operator API.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDistributionEvent, streams, SYSTEM_ACTOR } from '@fairlead/contracts';
+import { createPostgresEventStore } from '@fairlead/event-store';
+import { freePort } from '@fairlead/local-servers';
+import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
+import { allCommands, buildProgram, commandPath } from './program';
+
+const BIN = fileURLToPath(new URL('../bin/fairlead.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the binary with exactly this environment (plus PATH and HOME), as a user's shell would. */
+function fairlead(args: readonly string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, cwd, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 },
+      (error, stdout, stderr) => resolve({ code: child.exitCode ?? (error ? 1 : 0), stdout, stderr }),
+    );
+  });
+}
+
+/** A user error: one line on stderr, no stack trace. */
+function expectOneLine(run: Run) {
+  expect(run.stderr.trim().split('\n'), run.stderr).toHaveLength(1);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+}
+
+let db: TestDatabase;
+let dir: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase('cli_bin');
+  dir = await mkdtemp(join(tmpdir(), 'fairlead-cli-'));
+});
+afterAll(async () => {
+  await db?.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('fairlead --help', () => {
+  const io = { stdout: process.stdout, stderr: process.stderr, env: {}, cwd: '/', exit: () => undefined };
+  const paths = allCommands(buildProgram(io))
+    .filter((c) => c.name() !== 'help')
+    .map(commandPath);
+
+  it('answers for every command and subcommand of the program, exit code 0', async () => {
+    expect(paths.length).toBeGreaterThanOrEqual(16);
+    // A few at a time: each is a process of its own.
+    for (let i = 0; i < paths.length; i += 4) {
+      await Promise.all(
+        paths.slice(i, i + 4).map(async (path) => {
+          const run = await fairlead([...path.split(' ').slice(1), '--help']);
+          expect(run.code, `${path}: ${run.stderr}`).toBe(0);
+          expect(run.stdout).toContain(`Usage: ${path}`);
+        }),
+      );
+    }
+  }, 300_000);
+
+  it('npm run fairlead -- --help answers too (the README command)', async () => {
+    const run = await new Promise<Run>((resolve) => {
+      const child = execFile('npm', ['run', '-s', 'fairlead', '--', '--help'], { cwd: fileURLToPath(new URL('../..', import.meta.url)) }, (_e, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Exit codes:');
+  }, 120_000);
+});
+
+describe('errors of the user', () => {
+  it('an unknown option: exit code 2, one line, no stack trace', async () => {
+    const run = await fairlead(['verify', '--nope']);
+    expect(run.code).toBe(2);
+    expectOneLine(run);
+    expect(run.stderr).toBe("fairlead verify: unknown option '--nope' (see: fairlead verify --help)\n");
+  }, 60_000);
+
+  it('an unreachable database: exit code 3, one line saying what to do, for DATABASE_URL and for the local default', async () => {
+    const port = await freePort();
+    const given = await fairlead(['verify'], { DATABASE_URL: `postgres://u:secret@127.0.0.1:${port}/x` });
+    expect(given.code).toBe(3);
+    expectOneLine(given);
+    expect(given.stderr).toContain(`cannot reach PostgreSQL at postgres://u:***@127.0.0.1:${port}/x (ECONNREFUSED): check DATABASE_URL`);
+    expect(given.stderr).not.toContain('secret');
+
+    const local = await fairlead(['audit', 'lead', 'L1'], { FAIRLEAD_PG_PORT: String(port) });
+    expect(local.code).toBe(3);
+    expectOneLine(local);
+    expect(local.stderr).toContain('start the local system with `npm start`');
+
+    const tickets = await fairlead(['tickets', 'history'], { FAIRLEAD_PG_PORT: String(port) });
+    expect(tickets.code).toBe(3);
+    expectOneLine(tickets);
+  }, 60_000);
+
+  it('a bad password is exit code 3 as well, without the password', async () => {
+    const url = new URL(db.url);
+    url.password = 'wrong-password';
+    url.username = 'nobody_here';
+    const run = await fairlead(['verify'], { DATABASE_URL: url.toString() });
+    expect(run.code).toBe(3);
+    expectOneLine(run);
+    expect(run.stderr).not.toContain('wrong-password');
+  }, 60_000);
+});
+
+describe('a database that is not Fairlead’s', () => {
+  it('audit on a database without the event store: exit 1, one line asking whether DATABASE_URL is right', async () => {
+    const empty = await createTestDatabase('cli_empty');
+    try {
+      const run = await fairlead(['audit', 'lead', 'L1'], { DATABASE_URL: empty.url });
+      expect(run.code).toBe(1);
+      expectOneLine(run);
+      expect(run.stderr).toMatch(/^fairlead: .*does not exist: is DATABASE_URL the Fairlead database/);
+    } finally {
+      await empty.drop();
+    }
+  }, 60_000);
+});
+
+describe('replay and verify against a real database', () => {
+  it('replay all builds the read models, verify finds them identical (exit 0), a doctored row is exit 1', async () => {
+    const store = createPostgresEventStore({ pool: db.pool });
+    await store.migrate();
+    for (const p of ['p1', 'p2']) {
+      const data = parseDistributionEvent('WalletToppedUp', { provider_id: p, amount_cents: 10_000, balance_after_cents: 10_000, reference: 'initial', actor: SYSTEM_ACTOR });
+      await store.append(streams.wallet(p), [{ id: randomUUID(), type: 'WalletToppedUp', data, metadata: {} }], 'any');
+    }
+    const env = { DATABASE_URL: db.url };
+    const replay = await fairlead(['replay', 'all'], env);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toMatch(/switched \d+ tables/);
+    expect((await db.pool.query(`select provider_id, balance_cents from operator.wallets order by 1`)).rows).toEqual([
+      { provider_id: 'p1', balance_cents: '10000' },
+      { provider_id: 'p2', balance_cents: '10000' },
+    ]);
+
+    const clean = await fairlead(['verify'], env);
+    expect(clean.code, clean.stderr + clean.stdout).toBe(0);
+    expect(clean.stdout).toMatch(/verify: \d+ tables identical/);
+
+    await db.pool.query(`update operator.wallets set balance_cents = 1 where provider_id = 'p2'`);
+    const dirty = await fairlead(['verify'], env);
+    expect(dirty.code).toBe(1);
+    expect(dirty.stdout).toMatch(/wallets: 1 rows only in the live read model, 1 only in the rebuilt one/);
+
+    const unknownLead = await fairlead(['audit', 'lead', 'nobody'], env);
+    expect(unknownLead.code).toBe(1);
+    expectOneLine(unknownLead);
+    expect(unknownLead.stderr).toBe('fairlead: lead_not_found: no events for lead nobody\n');
+  }, 180_000);
+});
+
+describe('tickets', () => {
+  it('refuses a path outside its root: .. as a usage error, an absolute path outside as refused (exit 1)', async () => {
+    const workspace = join(dir, 'workspace');
+    await mkdir(join(workspace, 'projects', 'web'), { recursive: true });
+    await writeFile(join(dir, 'outside.md'), 'SECRET {{project_name}}');
+    const env = { DATABASE_URL: db.url, INIT_CWD: workspace };
+    const dotdot = await fairlead(['tickets', 'distribute', '--template', '../outside.md', '--dir', 'projects/web'], env);
+    expect(dotdot.code).toBe(2);
+    expectOneLine(dotdot);
+    expect(dotdot.stderr).toContain("'..' is not allowed in paths");
+
+    const outside = await fairlead(['tickets', 'distribute', '--template', join(dir, 'outside.md'), '--dir', 'projects/web', '--dry-run'], env);
+    expect(outside.code).toBe(1);
+    expectOneLine(outside);
+    expect(outside.stderr).toMatch(/^fairlead: PATH_NOT_ALLOWED: /);
+    expect(outside.stdout + outside.stderr).not.toContain('SECRET');
+  }, 120_000);
+});
+
+describe('token and projections, with a running operator API', () => {
+  let api: ServiceProcess;
+  let secretFile: string;
+  beforeAll(async () => {
+    secretFile = join(dir, 'auth', 'jwt-secret');
+    api = await startServiceProcess({
+      service: 'operator-api',
+      env: { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: testNamespace('cli_bin'), JWT_SECRET_FILE: secretFile, JWT_SECRET: '' },
+    });
+  });
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  it('token mints what the API accepts, from the same development secret', async () => {
+    const run = await fairlead(['token', '--role', 'viewer', '--sub', 'vic', '--ttl', '5m'], { JWT_SECRET_FILE: secretFile });
+    expect(run.code, run.stderr).toBe(0);
+    const jwt = run.stdout.trim();
+    expect(decodeJwt(jwt)).toMatchObject({ sub: 'vic', roles: ['viewer'], iss: 'fairlead', aud: 'fairlead-operator-api' });
+    const res = await fetch(`http://127.0.0.1:${api.port}/api/v1/admin/niches`, { headers: { authorization: `Bearer ${jwt}` } });
+    expect(res.status).toBe(200);
+  }, 60_000);
+
+  it('projections list finds the API by its port variable and mints its own token from the development secret', async () => {
+    const env = { FAIRLEAD_OPERATOR_API_PORT: String(api.port), JWT_SECRET_FILE: secretFile };
+    const list = await fairlead(['projections', 'list', '--json'], env);
+    expect(list.code, list.stderr).toBe(0);
+    const answer = JSON.parse(list.stdout) as { items: { name: string; state: string }[]; stalled: number };
+    expect(answer.items.map((r) => r.name)).toEqual(expect.arrayContaining(['operator.wallets', 'operator.leads']));
+    expect(answer.stalled).toBe(0);
+    const table = await fairlead(['projections', 'list'], env);
+    expect(table.stdout).toMatch(/^NAME\s+STATE\s+POSITION/);
+    expect(table.stdout).toMatch(/operator\.wallets\s+running/);
+  }, 60_000);
+
+  it('retry of a projection that is not stalled, or of one nobody runs, is refused with exit 1 and the names that exist', async () => {
+    const env = { FAIRLEAD_API_URL: `http://127.0.0.1:${api.port}`, JWT_SECRET_FILE: secretFile };
+    const running = await fairlead(['projections', 'retry', 'operator.wallets'], env);
+    expect(running.code).toBe(1);
+    expectOneLine(running);
+    expect(running.stderr).toMatch(/409 PROJECTION_NOT_STALLED/);
+    const unknown = await fairlead(['projections', 'park', 'operator.nothing', '--event', 'e1', '--reason', 'test'], env);
+    expect(unknown.code).toBe(1);
+    expectOneLine(unknown);
+    expect(unknown.stderr).toMatch(/no running process reports a projection named operator\.nothing; running: .*operator\.wallets/);
+  }, 60_000);
+
+  it('a forged token is refused by the API: exit 3, saying how to give another', async () => {
+    const run = await fairlead(['projections', 'list', '--api', `http://127.0.0.1:${api.port}`, '--token', 'not.a.jwt']);
+    expect(run.code).toBe(3);
+    expectOneLine(run);
+    expect(run.stderr).toMatch(/401.*give --token or FAIRLEAD_TOKEN/);
+  }, 60_000);
+
+  it('an operator API that is not running: exit 3, one line', async () => {
+    const port = await freePort();
+    const run = await fairlead(['projections', 'list'], { FAIRLEAD_OPERATOR_API_PORT: String(port), JWT_SECRET_FILE: secretFile });
+    expect(run.code).toBe(3);
+    expectOneLine(run);
+    expect(run.stderr).toContain(`cannot reach the operator API at http://127.0.0.1:${port} (ECONNREFUSED): start the local system with \`npm start\``);
+  }, 60_000);
+});
