@@ -40,7 +40,8 @@ import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fa
 import { measureBaseline } from './distribution/baseline';
 import { commitSettingsToMeasure, currentSynchronousCommit, setSynchronousCommit, type CommitSetting } from './distribution/commit-setting';
 import { openBenchInfra } from './distribution/infra';
-import { fixedRate, OutcomeTracker, publisher, saturate } from './distribution/load';
+import { drainedEnd, markDrain, waitForDrain } from './distribution/drain';
+import { fixedRate, OutcomeTracker, publisher, saturate, type PhaseResult } from './distribution/load';
 import { startObserving } from './distribution/observe';
 import { enableStatements } from './distribution/pg-stats';
 import { servicesToRun, startServices, tail, type CpuSource, type RunningService } from './distribution/processes';
@@ -129,6 +130,14 @@ try {
   infra.natsPids().forEach((pid, i) => (cpu[infra.natsNodes > 1 ? `nats-server n${i + 1}` : 'nats-server'] = { pid }));
   cpu.benchmark = { pid: process.pid };
 
+  /** With notification or the operator API, a phase ends when they are done with its leads too (drain.ts). */
+  const drainsToo = SERVICES.includes('notification') || SERVICES.includes('operator-api');
+  const untilDrained = async (phase: PhaseResult, mark: Awaited<ReturnType<typeof markDrain>>): Promise<PhaseResult> => {
+    if (!drainsToo) return phase;
+    const drain = await waitForDrain(pool, SERVICES, mark, phase.leads);
+    return { ...phase, endedAt: drainedEnd(phase.outcomesEndedAt, drain), drain };
+  };
+
   // Durable commits first (the headline, as `npm start` runs), then without, on the same services.
   const settings = commitSettingsToMeasure(process.env.BENCH_COMMIT ?? (QUICK ? 'on' : undefined), infra.ownPostgres);
   const measured: { setting: string; commit: CommitSetting | undefined; saturation: MeasuredPhase; fixed: MeasuredPhase; rate: number; failedAttempts: number }[] = [];
@@ -138,20 +147,23 @@ try {
     const tag = commit ?? 'server';
     const failedBefore = tracker.failedAttempts;
     log(`${setting}: warm-up: ${WARMUP} leads…`);
-    await saturate(pub, tracker, { count: WARMUP, window: WINDOW, niches: nicheIds, phase: `warmup-${tag}` });
+    const warmupMark = await markDrain(pool, SERVICES);
+    await untilDrained(await saturate(pub, tracker, { count: WARMUP, window: WINDOW, niches: nicheIds, phase: `warmup-${tag}` }), warmupMark);
 
     log(`${setting}: saturation: ${LEADS} leads, at most ${WINDOW} in flight…`);
     const profiling = PROFILE && measured.length === 0;
+    const saturationMark = await markDrain(pool, SERVICES);
     const saturationObserver = await startObserving({ pool, cpu, statements, ...(profiling ? { traffic: { nc, namespace: infra.namespace } } : {}) });
-    const saturationResult = await saturate(pub, tracker, { count: LEADS, window: WINDOW, niches: nicheIds, phase: `saturation-${tag}` });
+    const saturationResult = await untilDrained(await saturate(pub, tracker, { count: LEADS, window: WINDOW, niches: nicheIds, phase: `saturation-${tag}` }), saturationMark);
     const saturation: MeasuredPhase = { name: 'saturation', result: saturationResult, cost: await saturationObserver.finish() };
     const saturationRate = LEADS / ((saturationResult.endedAt - saturationResult.startedAt) / 1000);
-    log(`${setting}: saturation: ${saturationRate.toFixed(1)} leads/s`);
+    log(`${setting}: saturation: ${saturationRate.toFixed(1)} leads/s${drainsToo ? ` (outcomes alone: ${(LEADS / ((saturationResult.outcomesEndedAt - saturationResult.startedAt) / 1000)).toFixed(1)})` : ''}`);
 
     const rate = FIXED_RATE === 'half' ? Math.max(1, Math.round(saturationRate / 2)) : FIXED_RATE;
     log(`${setting}: fixed rate: ${rate} leads/s${FIXED_RATE === 'half' ? ' (half the saturation rate)' : ''} for ${RATE_SECONDS} s…`);
+    const fixedMark = await markDrain(pool, SERVICES);
     const fixedObserver = await startObserving({ pool, cpu, statements });
-    const fixedResult = await fixedRate(pub, tracker, { ratePerSecond: rate, durationS: RATE_SECONDS, niches: nicheIds, phase: `fixed-${tag}` });
+    const fixedResult = await untilDrained(await fixedRate(pub, tracker, { ratePerSecond: rate, durationS: RATE_SECONDS, niches: nicheIds, phase: `fixed-${tag}` }), fixedMark);
     const fixed: MeasuredPhase = { name: 'fixed', result: fixedResult, cost: await fixedObserver.finish() };
     measured.push({ setting, commit, saturation, fixed, rate, failedAttempts: tracker.failedAttempts - failedBefore });
   }

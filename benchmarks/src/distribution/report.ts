@@ -136,6 +136,21 @@ function runLines(r: Report, run: SettingRun): string[] {
   out.push(
     `${`baseline: pg only, 1 tx/lead, ${r.market.niches} in parallel`.padEnd(44)} ${pad(run.baseline.leads, 6)} ${pad(fmt(run.baseline.seconds, 1), 8)} ${pad(fmt(run.baseline.leadsPerSecond, 1), 8)}`,
   );
+  const drainLine = (name: string, phase: PhaseResult) => {
+    const d = phase.drain;
+    if (!d) return [];
+    const parts = [`outcomes alone ${fmt(phase.leads.length / ((phase.outcomesEndedAt - phase.startedAt) / 1_000), 1)} leads/s (last outcome ${fmt((phase.outcomesEndedAt - phase.startedAt) / 1_000, 1)} s)`];
+    if (d.lastEmailAt !== undefined) parts.push(`last email ${fmt((d.lastEmailAt - phase.startedAt) / 1_000, 1)} s`);
+    if (d.readModelsAt !== undefined) parts.push(`operator API read models ${fmt((d.readModelsAt - phase.startedAt) / 1_000, 1)} s`);
+    if (d.emailLatencies?.length) parts.push(`publish → last email of the lead p50 ${fmt(percentile(d.emailLatencies, 50))} / p99 ${fmt(percentile(d.emailLatencies, 99))} ms`);
+    return [`${name}: ${parts.join('; ')}`];
+  };
+  out.push(
+    '',
+    'the whole lead path (a phase ends when the last outcome, email and read-model row are done):',
+    ...drainLine('  saturation', run.saturation.result),
+    ...drainLine('  fixed rate', run.fixed.result),
+  );
   out.push(
     '',
     `fixed rate, publish → relayed outcome seen by a subscriber: p50 ${fmt(percentile(fixed.relayed, 50))} ms, p95 ${fmt(percentile(fixed.relayed, 95))} ms, p99 ${fmt(percentile(fixed.relayed, 99))} ms`,
@@ -159,7 +174,9 @@ function figures(run: SettingRun) {
     events_per_lead: Math.round((run.saturation.cost.events.total / run.saturation.result.leads.length) * 100) / 100,
     baseline_leads_per_s: Math.round(run.baseline.leadsPerSecond * 10) / 10,
     ratio: Math.round((leadsPerSecond / run.baseline.leadsPerSecond) * 1000) / 1000,
+    outcomes_only_leads_per_s: Math.round((run.saturation.result.leads.length / ((run.saturation.result.outcomesEndedAt - run.saturation.result.startedAt) / 1_000)) * 10) / 10,
     fixed_rate_per_s: run.rate,
+    ...(run.fixed.result.drain?.emailLatencies?.length ? { email_p99_ms: Math.round(percentile(run.fixed.result.drain.emailLatencies, 99)) } : {}),
     cpu_ms_per_lead: cpuPerLead(run.saturation),
   };
 }
