@@ -96,10 +96,12 @@ describe('notifier (outbox + SMTP)', () => {
 
   it('keeps the content recorded on the first attempt: a retry sends what was queued, not a re-render', async () => {
     const world = await seedWorld(store, undefined, { provider: 'Old Name' });
-    peer.refuseNext(1, 421);
+    // Two: a 421 on a kept-open connection is tried once more on a new one (smtp/sender.ts); the second 421 fails the attempt.
+    peer.refuseNext(2, 421);
     const { leadId, eventId } = await assignLead(store, world);
     const event = await storedAssignment(leadId, eventId);
     await expect(notifier.leadAssigned(event, { attempt: 1, maxAttempts: 3 })).rejects.toThrow(/421/);
+    peer.refuseNext(0);
     await db.pool.query(`update notification.providers set name = 'New Name' where provider_id = $1`, [world.providerId]);
     expect(await notifier.leadAssigned(event, { attempt: 2, maxAttempts: 3 })).toBe('sent');
     const [mail] = peer.received.filter((m) => m.to.includes(world.providerEmail));
