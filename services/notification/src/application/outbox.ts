@@ -168,7 +168,7 @@ export async function countOutboxByStatus(db: Db): Promise<Record<OutboxStatus, 
 /** The rows of these ids that exist (any status). */
 export async function findOutboxMany(db: Db, ids: readonly string[]): Promise<Map<string, OutboxRow>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await db.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = any($1::text[])`, [[...ids]]);
+  const { rows } = await db.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = any($1::uuid[])`, [[...ids]]);
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -213,7 +213,7 @@ export async function deliverMany(
       await client.query(
         `insert into notification.outbox (id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, status, message_id)
          select id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, 'queued', message_id
-           from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+           from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
                 as e(id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, message_id)
           order by id
          on conflict do nothing`,
@@ -230,7 +230,7 @@ export async function deliverMany(
         ],
       );
     }
-    const { rows } = await client.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = any($1::text[]) order by id for update`, [ids]);
+    const { rows } = await client.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = any($1::uuid[]) order by id for update`, [ids]);
     const found = new Map(rows.map((r) => [r.id, r]));
     const toSend: OutboxRow[] = [];
     for (const id of ids) {
@@ -256,14 +256,14 @@ export async function deliverMany(
     if (sent.length > 0) {
       await client.query(
         `update notification.outbox o set status = 'sent', attempts = o.attempts + 1, smtp_response = s.response, last_attempt_at = now(), sent_at = now(), updated_at = now()
-           from unnest($1::text[], $2::text[]) as s(id, response) where o.id = s.id`,
+           from unnest($1::uuid[], $2::text[]) as s(id, response) where o.id = s.id`,
         [sent.map((s) => s.id), sent.map((s) => s.response)],
       );
     }
     if (failed.length > 0) {
       await client.query(
         `update notification.outbox o set status = f.status, attempts = o.attempts + 1, last_error = f.error, last_attempt_at = now(), updated_at = now()
-           from unnest($1::text[], $2::text[], $3::text[]) as f(id, status, error) where o.id = f.id`,
+           from unnest($1::uuid[], $2::text[], $3::text[]) as f(id, status, error) where o.id = f.id`,
         [failed.map((f) => f.id), failed.map((f) => f.status), failed.map((f) => f.error)],
       );
     }
