@@ -5,7 +5,7 @@
  * providers per level through the services' NATS commands, then:
  *   1. saturation: publishes `lead.approved` as fast as leads are absorbed (a bounded
  *      window in flight) → leads/s from the first publish to the last outcome recorded;
- *   2. fixed rate (100 leads/s for 30 s) → p50/p95/p99 from publish to the outcome's
+ *   2. fixed rate (half the saturation rate, 30 s) → p50/p95/p99 from publish to the outcome's
  *      `created_at` in the store;
  *   3. events appended per lead (every stream), CPU per process, PostgreSQL's side;
  *   4. a baseline on the same PostgreSQL: one transaction per lead that locks the wallets
@@ -15,16 +15,19 @@
  * default; `on` or `off` measures one). Prints a table per setting, a comparison and,
  * last, one line of JSON (top-level figures: the durable setting's).
  *
- * BENCH_LEADS (3000), BENCH_WINDOW (250), BENCH_WARMUP (300), BENCH_RATE (100),
- * BENCH_RATE_SECONDS (30), BENCH_BASELINE_LEADS (3000) change the run. BENCH_COMMIT
- * (both, on, off) picks the commit settings measured. BENCH_REPLICAS=2 runs two processes
- * of every service on a local three-node NATS cluster with three-replica streams
- * (BENCH_NATS_CLUSTER=1|3|5 sets the nodes), to compare with the single-replica figure.
- * BENCH_PROFILE=1
- * (BENCH_PROFILE_DIR to keep the files)
- * runs every service under `node --cpu-prof` and counts NATS messages (slower; for the
- * profile, not for the figures). Other variables (e.g. DISTRIBUTION_CONCURRENCY) reach
- * the services unchanged.
+ * BENCH_LEADS (3000), BENCH_WINDOW (250), BENCH_WARMUP (300), BENCH_RATE (`half`: half the
+ * saturation rate this setting just measured; or leads/s), BENCH_RATE_SECONDS (30),
+ * BENCH_BASELINE_LEADS (3000) change the run; BENCH_QUICK=1 is a short run for iterating
+ * (1000 leads, 150 warm-up, 15 s at the fixed rate, durable setting only; any variable given
+ * still wins). BENCH_WITH (default `operator-api,notification`: the whole lead path of
+ * `npm start`; `none` for the five distribution services alone, `all` adds ticket-workflow)
+ * picks the services besides the five. BENCH_COMMIT (both, on, off) picks the commit
+ * settings measured. BENCH_REPLICAS=2 runs two processes of every service on a local
+ * three-node NATS cluster with three-replica streams (BENCH_NATS_CLUSTER=1|3|5 sets the
+ * nodes), to compare with the single-replica figure. BENCH_PROFILE=1 (BENCH_PROFILE_DIR to
+ * keep the files) runs every service under `node --cpu-prof` and counts NATS messages
+ * (slower; for the profile, not for the figures). Other variables (e.g.
+ * DISTRIBUTION_CONCURRENCY) reach the services unchanged.
  */
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -37,7 +40,8 @@ import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fa
 import { measureBaseline } from './distribution/baseline';
 import { commitSettingsToMeasure, currentSynchronousCommit, setSynchronousCommit, type CommitSetting } from './distribution/commit-setting';
 import { openBenchInfra } from './distribution/infra';
-import { fixedRate, OutcomeTracker, publisher, saturate } from './distribution/load';
+import { drainedEnd, markDrain, waitForDrain } from './distribution/drain';
+import { fixedRate, OutcomeTracker, publisher, saturate, type PhaseResult } from './distribution/load';
 import { startObserving } from './distribution/observe';
 import { enableStatements } from './distribution/pg-stats';
 import { servicesToRun, startServices, tail, type CpuSource, type RunningService } from './distribution/processes';
@@ -53,13 +57,21 @@ import { summariseProfiles, type ProfileSummary } from './distribution/profile';
 import { printReport, type MeasuredPhase, type SettingRun } from './distribution/report';
 import { commander, LEVELS, seedMarket } from './distribution/seed';
 
-const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const LEADS = num('BENCH_LEADS', 3_000);
+/** BENCH_QUICK=1: a short run for iterating on a change (the defaults below, smaller). */
+const QUICK = process.env.BENCH_QUICK === '1';
+const num = (name: string, fallback: number, quick = fallback) => {
+  const value = Number(process.env[name] ?? (QUICK ? quick : fallback));
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}: expected a positive number, got ${process.env[name]}`);
+  return value;
+};
+const LEADS = num('BENCH_LEADS', 3_000, 1_000);
 const WINDOW = num('BENCH_WINDOW', 250);
-const WARMUP = num('BENCH_WARMUP', 300);
-const RATE = num('BENCH_RATE', 100);
-const RATE_SECONDS = num('BENCH_RATE_SECONDS', 30);
-const BASELINE_LEADS = num('BENCH_BASELINE_LEADS', 3_000);
+const WARMUP = num('BENCH_WARMUP', 300, 150);
+/** `half` (default): half the saturation rate the same setting just measured, the issue's operating point. */
+const RATE_SETTING = process.env.BENCH_RATE ?? 'half';
+const FIXED_RATE: number | 'half' = RATE_SETTING === 'half' ? 'half' : num('BENCH_RATE', 100);
+const RATE_SECONDS = num('BENCH_RATE_SECONDS', 30, 15);
+const BASELINE_LEADS = num('BENCH_BASELINE_LEADS', 3_000, 1_000);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const NICHES = 5;
 const PROVIDERS_PER_LEVEL = 50;
@@ -89,7 +101,15 @@ try {
   services = await startServices({
     repoRoot,
     workDir: infra.workDir,
-    env: { DATABASE_URL: infra.databaseUrl, NATS_URL: infra.natsUrl, NATS_NAMESPACE: infra.namespace, NATS_STREAM_REPLICAS: String(infra.natsNodes), LOG_LEVEL: 'warn' },
+    env: {
+      DATABASE_URL: infra.databaseUrl,
+      NATS_URL: infra.natsUrl,
+      NATS_NAMESPACE: infra.namespace,
+      NATS_STREAM_REPLICAS: String(infra.natsNodes),
+      LOG_LEVEL: 'warn',
+      // Generated development secrets and tokens go with the temporary directory, not the clone's .data.
+      FAIRLEAD_DATA_DIR: join(infra.workDir, 'data'),
+    },
     replicas: REPLICAS,
     perService: Object.fromEntries(SERVICES.map((s) => [s, { ...infra.databaseFor(s), ...(s === 'relay' ? { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) } : {}) }])),
     services: SERVICES,
@@ -110,29 +130,42 @@ try {
   infra.natsPids().forEach((pid, i) => (cpu[infra.natsNodes > 1 ? `nats-server n${i + 1}` : 'nats-server'] = { pid }));
   cpu.benchmark = { pid: process.pid };
 
+  /** With notification or the operator API, a phase ends when they are done with its leads too (drain.ts). */
+  const drainsToo = SERVICES.includes('notification') || SERVICES.includes('operator-api');
+  const untilDrained = async (phase: PhaseResult, mark: Awaited<ReturnType<typeof markDrain>>): Promise<PhaseResult> => {
+    if (!drainsToo) return phase;
+    const drain = await waitForDrain(pool, SERVICES, mark, phase.leads);
+    return { ...phase, endedAt: drainedEnd(phase.outcomesEndedAt, drain), drain };
+  };
+
   // Durable commits first (the headline, as `npm start` runs), then without, on the same services.
-  const settings = commitSettingsToMeasure(process.env.BENCH_COMMIT, infra.ownPostgres);
-  const measured: { setting: string; commit: CommitSetting | undefined; saturation: MeasuredPhase; fixed: MeasuredPhase; failedAttempts: number }[] = [];
+  const settings = commitSettingsToMeasure(process.env.BENCH_COMMIT ?? (QUICK ? 'on' : undefined), infra.ownPostgres);
+  const measured: { setting: string; commit: CommitSetting | undefined; saturation: MeasuredPhase; fixed: MeasuredPhase; rate: number; failedAttempts: number }[] = [];
   for (const commit of settings === 'server' ? [undefined] : settings) {
     if (commit) await setSynchronousCommit(infra.serverUrl, commit);
     const setting = `synchronous_commit=${commit ?? (await currentSynchronousCommit(infra.databaseUrl))}`;
     const tag = commit ?? 'server';
     const failedBefore = tracker.failedAttempts;
     log(`${setting}: warm-up: ${WARMUP} leads…`);
-    await saturate(pub, tracker, { count: WARMUP, window: WINDOW, niches: nicheIds, phase: `warmup-${tag}` });
+    const warmupMark = await markDrain(pool, SERVICES);
+    await untilDrained(await saturate(pub, tracker, { count: WARMUP, window: WINDOW, niches: nicheIds, phase: `warmup-${tag}` }), warmupMark);
 
     log(`${setting}: saturation: ${LEADS} leads, at most ${WINDOW} in flight…`);
     const profiling = PROFILE && measured.length === 0;
+    const saturationMark = await markDrain(pool, SERVICES);
     const saturationObserver = await startObserving({ pool, cpu, statements, ...(profiling ? { traffic: { nc, namespace: infra.namespace } } : {}) });
-    const saturationResult = await saturate(pub, tracker, { count: LEADS, window: WINDOW, niches: nicheIds, phase: `saturation-${tag}` });
+    const saturationResult = await untilDrained(await saturate(pub, tracker, { count: LEADS, window: WINDOW, niches: nicheIds, phase: `saturation-${tag}` }), saturationMark);
     const saturation: MeasuredPhase = { name: 'saturation', result: saturationResult, cost: await saturationObserver.finish() };
-    log(`${setting}: saturation: ${(LEADS / ((saturationResult.endedAt - saturationResult.startedAt) / 1000)).toFixed(1)} leads/s`);
+    const saturationRate = LEADS / ((saturationResult.endedAt - saturationResult.startedAt) / 1000);
+    log(`${setting}: saturation: ${saturationRate.toFixed(1)} leads/s${drainsToo ? ` (outcomes alone: ${(LEADS / ((saturationResult.outcomesEndedAt - saturationResult.startedAt) / 1000)).toFixed(1)})` : ''}`);
 
-    log(`${setting}: fixed rate: ${RATE} leads/s for ${RATE_SECONDS} s…`);
+    const rate = FIXED_RATE === 'half' ? Math.max(1, Math.round(saturationRate / 2)) : FIXED_RATE;
+    log(`${setting}: fixed rate: ${rate} leads/s${FIXED_RATE === 'half' ? ' (half the saturation rate)' : ''} for ${RATE_SECONDS} s…`);
+    const fixedMark = await markDrain(pool, SERVICES);
     const fixedObserver = await startObserving({ pool, cpu, statements });
-    const fixedResult = await fixedRate(pub, tracker, { ratePerSecond: RATE, durationS: RATE_SECONDS, niches: nicheIds, phase: `fixed-${tag}` });
+    const fixedResult = await untilDrained(await fixedRate(pub, tracker, { ratePerSecond: rate, durationS: RATE_SECONDS, niches: nicheIds, phase: `fixed-${tag}` }), fixedMark);
     const fixed: MeasuredPhase = { name: 'fixed', result: fixedResult, cost: await fixedObserver.finish() };
-    measured.push({ setting, commit, saturation, fixed, failedAttempts: tracker.failedAttempts - failedBefore });
+    measured.push({ setting, commit, saturation, fixed, rate, failedAttempts: tracker.failedAttempts - failedBefore });
   }
   tracker.close();
 
@@ -154,7 +187,7 @@ try {
     `load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(' ')} (the machine may be shared); after: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
-    `services: ${SERVICES.join(', ')}, the defaults of each main.ts (DISTRIBUTION_CONCURRENCY=${process.env.DISTRIBUTION_CONCURRENCY ?? 'default'}), LOG_LEVEL=warn${PROFILE ? '; PROFILING (--cpu-prof, NATS counting): figures are lower than without' : ''}`,
+    `services: ${SERVICES.join(', ')}${QUICK ? ' (BENCH_QUICK: a short run)' : ''}, the defaults of each main.ts (DISTRIBUTION_CONCURRENCY=${process.env.DISTRIBUTION_CONCURRENCY ?? 'default'}), LOG_LEVEL=warn${PROFILE ? '; PROFILING (--cpu-prof, NATS counting): figures are lower than without' : ''}`,
   ];
 
   log('stopping the services…');
@@ -174,7 +207,7 @@ try {
     if (m.commit) await setSynchronousCommit(infra.serverUrl, m.commit);
     log(`${m.setting}: baseline: ${BASELINE_LEADS} leads directly in PostgreSQL…`);
     const baseline = await measureBaseline(infra.databaseUrl, { niches, levels: LEVELS, leads: BASELINE_LEADS, balanceCents: BALANCE_CENTS });
-    runs.push({ setting: m.setting, saturation: m.saturation, fixed: m.fixed, baseline, failedAttempts: m.failedAttempts });
+    runs.push({ setting: m.setting, saturation: m.saturation, fixed: m.fixed, rate: m.rate, baseline, failedAttempts: m.failedAttempts });
   }
 
   await drainAndClose(nc);
@@ -184,7 +217,7 @@ try {
     machine,
     market: { niches: NICHES, providersPerLevel: PROVIDERS_PER_LEVEL, levels: LEVELS },
     window: WINDOW,
-    rate: RATE,
+    rateRule: FIXED_RATE === 'half' ? 'half the saturation rate' : 'BENCH_RATE',
     runs,
     profiles,
     topology: { replicas: REPLICAS, natsNodes: infra.natsNodes },

@@ -9,6 +9,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { LeadApprovedV1Input, Subjects } from '@fairlead/contracts';
 import { publishDurable } from '@fairlead/messaging';
+import type { DrainResult } from './drain';
 
 export interface LeadRecord {
   leadId: string;
@@ -129,8 +130,12 @@ export function publisher(js: JetStreamClient, subjects: Subjects, tracker: Outc
 export interface PhaseResult {
   leads: LeadRecord[];
   startedAt: number;
-  /** The last outcome's created_at. */
+  /** The last outcome's created_at; with notification / the operator API, when they too were done with the phase's leads (drain.ts). */
   endedAt: number;
+  /** The last outcome's created_at. */
+  outcomesEndedAt: number;
+  /** The rest of the lead path (emails, read models), when it ran. */
+  drain?: DrainResult;
 }
 
 /** Keeps `window` leads in flight (published, no outcome yet) until `count` were published; waits for every outcome. */
@@ -149,7 +154,8 @@ export async function saturate(pub: Publisher, tracker: OutcomeTracker, options:
   }
   await Promise.all(acks);
   await tracker.waitFor(base + options.count, 60_000);
-  return { leads, startedAt, endedAt: Math.max(...leads.map((l) => l.recordedAt!)) };
+  const endedAt = Math.max(...leads.map((l) => l.recordedAt!));
+  return { leads, startedAt, endedAt, outcomesEndedAt: endedAt };
 }
 
 /** Publishes `ratePerSecond` leads a second for `durationS`, on schedule (not waiting for outcomes). */
@@ -173,7 +179,8 @@ export async function fixedRate(pub: Publisher, tracker: OutcomeTracker, options
   await Promise.all(acks);
   await tracker.waitFor(base + count, 60_000);
   if (late > count / 20) process.stderr.write(`bench:distribution | warning: ${late} of ${count} publishes left more than one interval late (the benchmark process was starved)\n`);
-  return { leads, startedAt, endedAt: Math.max(...leads.map((l) => l.recordedAt!)) };
+  const endedAt = Math.max(...leads.map((l) => l.recordedAt!));
+  return { leads, startedAt, endedAt, outcomesEndedAt: endedAt };
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

@@ -91,8 +91,8 @@ export interface ActivitySampler {
   stop(): Promise<{ samples: number; states: Record<string, number>; waiting: Record<string, number> }>;
 }
 
-/** Samples pg_stat_activity of this database every `intervalMs`. */
-export function sampleActivity(pool: pg.Pool, intervalMs = 50): ActivitySampler {
+/** Samples pg_stat_activity of this database every `intervalMs` (at 50 ms the sampling was a sixth of PostgreSQL's statement time on a loaded machine, charged to the system). */
+export function sampleActivity(pool: pg.Pool, intervalMs = 250): ActivitySampler {
   const states = new Map<string, number>();
   const waiting = new Map<string, number>();
   let samples = 0;

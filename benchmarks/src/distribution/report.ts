@@ -18,6 +18,8 @@ export interface SettingRun {
   setting: string;
   saturation: MeasuredPhase;
   fixed: MeasuredPhase;
+  /** The fixed phase's rate, leads/s. */
+  rate: number;
   baseline: BaselineResult;
   failedAttempts: number;
 }
@@ -26,7 +28,8 @@ export interface Report {
   machine: string[];
   market: { niches: number; providersPerLevel: number; levels: readonly LevelSpec[] };
   window: number;
-  rate: number;
+  /** How the fixed phase's rate was chosen (`half the saturation rate`, `BENCH_RATE`). */
+  rateRule: string;
   /** The headline (durable) first. */
   runs: SettingRun[];
   profiles: Record<string, ProfileSummary | undefined>;
@@ -129,9 +132,24 @@ function runLines(r: Report, run: SettingRun): string[] {
     `${name.padEnd(44)} ${pad(phase.leads.length, 6)} ${pad(fmt((phase.endedAt - phase.startedAt) / 1_000, 1), 8)} ${pad(fmt(throughput(phase), 1), 8)} ` +
     `${pad(fmt(percentile(l.recorded, 50)), 6)} ${pad(fmt(percentile(l.recorded, 95)), 6)} ${pad(fmt(percentile(l.recorded, 99)), 6)} ${pad(fmt(l.recorded.at(-1)!), 6)}`;
   out.push(row(`saturation (≤ ${r.window} leads in flight)`, run.saturation.result, sat));
-  out.push(row(`fixed rate ${r.rate}/s`, run.fixed.result, fixed));
+  out.push(row(`fixed rate ${run.rate}/s`, run.fixed.result, fixed));
   out.push(
     `${`baseline: pg only, 1 tx/lead, ${r.market.niches} in parallel`.padEnd(44)} ${pad(run.baseline.leads, 6)} ${pad(fmt(run.baseline.seconds, 1), 8)} ${pad(fmt(run.baseline.leadsPerSecond, 1), 8)}`,
+  );
+  const drainLine = (name: string, phase: PhaseResult) => {
+    const d = phase.drain;
+    if (!d) return [];
+    const parts = [`outcomes alone ${fmt(phase.leads.length / ((phase.outcomesEndedAt - phase.startedAt) / 1_000), 1)} leads/s (last outcome ${fmt((phase.outcomesEndedAt - phase.startedAt) / 1_000, 1)} s)`];
+    if (d.lastEmailAt !== undefined) parts.push(`last email ${fmt((d.lastEmailAt - phase.startedAt) / 1_000, 1)} s`);
+    if (d.readModelsAt !== undefined) parts.push(`operator API read models ${fmt((d.readModelsAt - phase.startedAt) / 1_000, 1)} s`);
+    if (d.emailLatencies?.length) parts.push(`publish → last email of the lead p50 ${fmt(percentile(d.emailLatencies, 50))} / p99 ${fmt(percentile(d.emailLatencies, 99))} ms`);
+    return [`${name}: ${parts.join('; ')}`];
+  };
+  out.push(
+    '',
+    'the whole lead path (a phase ends when the last outcome, email and read-model row are done):',
+    ...drainLine('  saturation', run.saturation.result),
+    ...drainLine('  fixed rate', run.fixed.result),
   );
   out.push(
     '',
@@ -156,8 +174,25 @@ function figures(run: SettingRun) {
     events_per_lead: Math.round((run.saturation.cost.events.total / run.saturation.result.leads.length) * 100) / 100,
     baseline_leads_per_s: Math.round(run.baseline.leadsPerSecond * 10) / 10,
     ratio: Math.round((leadsPerSecond / run.baseline.leadsPerSecond) * 1000) / 1000,
+    outcomes_only_leads_per_s: Math.round((run.saturation.result.leads.length / ((run.saturation.result.outcomesEndedAt - run.saturation.result.startedAt) / 1_000)) * 10) / 10,
+    fixed_rate_per_s: run.rate,
+    ...(run.fixed.result.drain?.emailLatencies?.length ? { email_p99_ms: Math.round(percentile(run.fixed.result.drain.emailLatencies, 99)) } : {}),
+    cpu_ms_per_lead: cpuPerLead(run.saturation),
   };
 }
+
+/** CPU milliseconds per lead of every process in a phase, largest first, with the total of all but the benchmark. */
+export function cpuPerLead(phase: MeasuredPhase): Record<string, number> {
+  const leads = phase.result.leads.length;
+  const perLead = Object.entries(phase.cost.cpu)
+    .map(([k, v]) => [k, Math.round(((v * 1_000) / leads) * 100) / 100] as const)
+    .sort((a, b) => b[1] - a[1]);
+  const total = perLead.filter(([k]) => k !== 'benchmark').reduce((s, [, v]) => s + v, 0);
+  return { ...Object.fromEntries(perLead), system_total: Math.round(total * 100) / 100 };
+}
+
+/** Issue 12's goals, with durable commits and the whole set: saturation ≥ 0.25 × the baseline; p99 ≤ 250 ms at half the saturation rate. */
+export const GOALS = { ratio: 0.25, p99Ms: 250 } as const;
 
 /**
  * The tables of every setting measured, a comparison, and one line of JSON whose top-level
@@ -181,11 +216,26 @@ export function printReport(r: Report): void {
     out.push(`    ${p.origins.map((o) => `${o.origin} ${fmt(100 * o.share, 1)}%`).join(', ')}`);
     for (const f of p.functions) out.push(`    ${pad(fmt(100 * f.share, 1), 5)}%  ${f.name}`);
   }
-  out.push('', `${'setting'.padEnd(34)} ${pad('leads/s', 8)} ${pad('baseline', 9)} ${pad('ratio', 6)} ${pad(`p99 @${r.rate}/s`, 11)}`);
+  out.push(
+    '',
+    `summary (fixed rate: ${r.rateRule}; goals: ratio ≥ ${GOALS.ratio}, p99 ≤ ${GOALS.p99Ms} ms at half the saturation rate)`,
+    `${'setting'.padEnd(34)} ${pad('leads/s', 8)} ${pad('baseline', 9)} ${pad('ratio', 6)} ${pad('rate', 6)} ${pad('p99', 9)}  CPU ms per lead at saturation`,
+  );
   for (const [i, run] of r.runs.entries()) {
     const f = figures(run);
-    out.push(`${`${run.setting}${i === 0 ? ' (headline)' : ''}`.padEnd(34)} ${pad(fmt(f.leads_per_s, 1), 8)} ${pad(fmt(f.baseline_leads_per_s, 1), 9)} ${pad(fmt(f.ratio, 3), 6)} ${pad(`${f.p99_ms} ms`, 11)}`);
+    const cpu = Object.entries(f.cpu_ms_per_lead)
+      .map(([k, v]) => `${k} ${fmt(v, 2)}`)
+      .join(', ');
+    out.push(
+      `${`${run.setting}${i === 0 ? ' (headline)' : ''}`.padEnd(34)} ${pad(fmt(f.leads_per_s, 1), 8)} ${pad(fmt(f.baseline_leads_per_s, 1), 9)} ` +
+        `${pad(fmt(f.ratio, 3), 6)} ${pad(`${run.rate}/s`, 6)} ${pad(`${f.p99_ms} ms`, 9)}  ${cpu}`,
+    );
   }
+  const headlineFigures = figures(r.runs[0]!);
+  out.push(
+    `goals (headline): ratio ${fmt(headlineFigures.ratio, 3)} ${headlineFigures.ratio >= GOALS.ratio ? '≥' : '<'} ${GOALS.ratio} ${headlineFigures.ratio >= GOALS.ratio ? '✓' : '✗'}; ` +
+      `p99 ${headlineFigures.p99_ms} ms ${headlineFigures.p99_ms <= GOALS.p99Ms ? '≤' : '>'} ${GOALS.p99Ms} ms ${headlineFigures.p99_ms <= GOALS.p99Ms ? '✓' : '✗'} (at ${r.runs[0]!.rate}/s)`,
+  );
   for (const line of out) console.log(line);
   const [headline, ...others] = r.runs;
   console.log(

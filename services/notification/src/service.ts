@@ -107,7 +107,8 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
       logger.info({ smtp: catcher.url }, 'no SMTP_URL: emails go to the local mail catcher (GET /v1/mail)');
     }
     const smtpUrl = config.smtpUrl ?? catcher!.url;
-    const smtp = createSmtpSender({ url: smtpUrl, ...(config.smtpTimeoutMs ? { timeoutMs: config.smtpTimeoutMs } : {}) });
+    // A connection for every email the two consumers may send at once.
+    const smtp = createSmtpSender({ url: smtpUrl, maxConnections: 2 * (config.concurrency ?? 4), ...(config.smtpTimeoutMs ? { timeoutMs: config.smtpTimeoutMs } : {}) });
     // A span per SMTP conversation, child of the consumer handler's (the end of a lead's trace).
     const smtpHost = new URL(smtpUrl).hostname;
     const sender: MailSender = {

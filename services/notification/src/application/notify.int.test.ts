@@ -78,6 +78,45 @@ describe('notifier (outbox + SMTP)', () => {
     expect(await findOutbox(db.pool, outboxId('lead_assigned', eventId))).toMatchObject({ status: 'sent', attempts: 1 });
   });
 
+  it('a batch sends one email per event, however often the events come: a redelivery inside the batch and a second batch racing it send nothing more', async () => {
+    const worlds = [await seedWorld(store), await seedWorld(store)];
+    const events = [];
+    for (const world of [...worlds, ...worlds]) {
+      const { leadId, eventId } = await assignLead(store, world);
+      events.push(await storedAssignment(leadId, eventId));
+    }
+    const attempt = { attempt: 1, maxAttempts: 3 };
+    const batch = [...events, events[0]!].map((event) => ({ event, attempt }));
+    const [first, second] = await Promise.all([notifier.leadAssignedBatch(batch), notifier.leadAssignedBatch(batch)]);
+    // Each event is sent by exactly one of the two batches; every other answer is already_sent.
+    events.forEach((_, n) => expect([first![n], second![n]].sort()).toEqual(['already_sent', 'sent']));
+    expect(first![4]).toBe('already_sent');
+    expect(second![4]).toBe('already_sent');
+    for (const world of worlds) expect(peer.received.filter((m) => m.to.includes(world.providerEmail))).toHaveLength(2);
+    for (const event of events) expect(await findOutbox(db.pool, outboxId('lead_assigned', event.event_id))).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('in a batch, an email the server refuses and an event naming an unknown provider fail alone; the others are sent', async () => {
+    const world = await seedWorld(store);
+    const events = [];
+    for (let i = 0; i < 3; i++) {
+      const { leadId, eventId } = await assignLead(store, world);
+      events.push(await storedAssignment(leadId, eventId));
+    }
+    const ghost = { ...events[0]!, event_id: `${events[0]!.event_id}-ghost`, data: { ...events[0]!.data, provider_id: 'nobody' } };
+    peer.refuseNext(1, 550);
+    const results = await notifier.leadAssignedBatch([...events, ghost].map((event) => ({ event, attempt: { attempt: 1, maxAttempts: 3 } })));
+    peer.refuseNext(0);
+    expect(isMissingFactError(results[3])).toBe(true);
+    const refused = results.slice(0, 3).filter((r) => isPermanentError(r));
+    expect(refused).toHaveLength(1);
+    expect(results.slice(0, 3).filter((r) => r === 'sent')).toHaveLength(2);
+    const rows = await Promise.all(events.map((e) => findOutbox(db.pool, outboxId('lead_assigned', e.event_id))));
+    expect(rows.map((r) => r!.status).sort()).toEqual(['failed', 'sent', 'sent']);
+    expect(rows.find((r) => r!.status === 'failed')!.last_error).toMatch(/550/);
+    expect(await findOutbox(db.pool, outboxId('lead_assigned', ghost.event_id))).toBeUndefined();
+  });
+
   it('waits for the directory once when a provider is not projected yet, and fails transiently when it never is', async () => {
     const world = await seedWorld(store);
     const { leadId, eventId } = await assignLead(store, world);
@@ -96,10 +135,12 @@ describe('notifier (outbox + SMTP)', () => {
 
   it('keeps the content recorded on the first attempt: a retry sends what was queued, not a re-render', async () => {
     const world = await seedWorld(store, undefined, { provider: 'Old Name' });
-    peer.refuseNext(1, 421);
+    // Two: a 421 on a kept-open connection is tried once more on a connection of its own (smtp/sender.ts), whose 421 fails the attempt.
+    peer.refuseNext(2, 421);
     const { leadId, eventId } = await assignLead(store, world);
     const event = await storedAssignment(leadId, eventId);
     await expect(notifier.leadAssigned(event, { attempt: 1, maxAttempts: 3 })).rejects.toThrow(/421/);
+    peer.refuseNext(0);
     await db.pool.query(`update notification.providers set name = 'New Name' where provider_id = $1`, [world.providerId]);
     expect(await notifier.leadAssigned(event, { attempt: 2, maxAttempts: 3 })).toBe('sent');
     const [mail] = peer.received.filter((m) => m.to.includes(world.providerEmail));

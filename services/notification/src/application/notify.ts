@@ -12,9 +12,9 @@ import { PermanentError } from '@fairlead/messaging';
 import { firstNameOf, leadAssignedVariables, lowBalanceVariables, outboxId, pauseGroupKey, type EmailKind, type LeadSummary, type PausedSubscription, type ProviderFacts } from '../domain/emails';
 import { MissingFactError } from '../domain/errors';
 import type { NotificationMetrics } from '../metrics';
-import { findNicheName, findProvider, findSubscription, subscriptionsOfProvider, type SubscriptionFacts } from '../projections/directory/directory.queries';
+import { findNicheNames, findProvider, findProviderAndNiche, findProviders, findSubscription, subscriptionsOfProvider, type SubscriptionFacts } from '../projections/directory/directory.queries';
 import { describeSmtpFailure, isPermanentSmtpFailure, type MailSender } from '../smtp/sender';
-import { deliver, findOutbox, recordEmail } from './outbox';
+import { deliver, deliverMany, findOutbox, findOutboxMany, type NewOutboxEmail } from './outbox';
 import type { TemplateSet } from './templates';
 
 export interface NotifierDeps {
@@ -48,8 +48,20 @@ export interface Attempt {
 /** `grouped`: the event belongs to an email another event of the same group already sent. */
 export type NotifyResult = 'sent' | 'already_sent' | 'grouped' | 'ignored';
 
+/** One event of a batch and its delivery's attempt. */
+export interface BatchEvent<D> {
+  event: SourceEvent<D>;
+  attempt: Attempt;
+}
+
 export interface Notifier {
   leadAssigned(event: SourceEvent<DistributionEventData<'LeadAssigned'>>, attempt: Attempt): Promise<NotifyResult>;
+  /**
+   * leadAssigned() for several events at once, with the same effects (one email per event,
+   * never two): the reads, the outbox writes and the commit shared by the batch, the emails
+   * sent at once. Answers per event, in order: its result, or the error that fails it.
+   */
+  leadAssignedBatch(items: readonly BatchEvent<DistributionEventData<'LeadAssigned'>>[]): Promise<(NotifyResult | Error)[]>;
   subscriptionStatusChanged(event: SourceEvent<DistributionEventData<'SubscriptionStatusChanged'>>, attempt: Attempt): Promise<NotifyResult>;
 }
 
@@ -57,6 +69,13 @@ interface Composed {
   recipient: string;
   variables: Record<string, string>;
 }
+
+/**
+ * Lead summaries kept (a lead's LeadApproved never changes, and each lead has several
+ * assignments, hence emails, close together): most emails then skip reading the lead stream.
+ * A Map in insertion order is the whole cache — dropping the oldest entry is all it needs.
+ */
+const LEAD_SUMMARIES_KEPT = 2_000;
 
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { pool, store, templates, sender, metrics } = deps;
@@ -75,7 +94,17 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return second;
   }
 
+  const leadSummaries = new Map<string, LeadSummary>();
   async function leadSummary(leadId: string): Promise<LeadSummary> {
+    const kept = leadSummaries.get(leadId);
+    if (kept) return kept;
+    const summary = await readLeadSummary(leadId);
+    leadSummaries.set(leadId, summary);
+    if (leadSummaries.size > LEAD_SUMMARIES_KEPT) leadSummaries.delete(leadSummaries.keys().next().value!);
+    return summary;
+  }
+
+  async function readLeadSummary(leadId: string): Promise<LeadSummary> {
     const events = await store.readStream(streams.lead(leadId), 0, 50);
     const approved = events.find((e) => e.type === 'LeadApproved');
     if (!approved) throw new MissingFactError(`lead ${leadId} has no LeadApproved event`);
@@ -101,10 +130,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       metrics.duplicate(kind);
       return 'already_sent';
     }
+    // A new email is recorded by deliver() in the transaction that sends it.
+    let record: NewOutboxEmail | undefined;
     if (!existing) {
       const composed = await compose();
       const email = templates.render(kind, composed.variables);
-      await recordEmail(pool, {
+      record = {
         id,
         kind,
         sourceEventId: event.event_id,
@@ -112,7 +143,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         recipient: composed.recipient,
         ...email,
         messageId: `<${id}@fairlead.notification>`,
-      });
+      };
     }
     const final = attempt.attempt >= attempt.maxAttempts;
     try {
@@ -121,6 +152,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         id,
         (row) => sender.send({ from: deps.from, to: row.recipient, subject: row.subject, text: row.text_body, html: row.html_body, messageId: row.message_id }),
         { final, isPermanent: isPermanentSmtpFailure, describe: describeSmtpFailure },
+        record,
       );
       if (result.status === 'already_sent') {
         if ((existing?.source_event_id ?? event.event_id) !== event.event_id) return 'grouped';
@@ -137,6 +169,111 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (permanent) throw new PermanentError(`SMTP refused the email: ${describeSmtpFailure(error)}`, { cause: error, code: 'NOTIFICATION_SMTP_REFUSED' });
       throw error;
     }
+  }
+
+  /** The summaries of these leads: kept ones, the others read (one failing lead fails only its own emails). */
+  async function leadSummariesOf(leadIds: readonly string[]): Promise<Map<string, LeadSummary | Error>> {
+    const out = new Map<string, LeadSummary | Error>();
+    await Promise.all(
+      [...new Set(leadIds)].map(async (leadId) => {
+        out.set(
+          leadId,
+          await leadSummary(leadId).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+        );
+      }),
+    );
+    return out;
+  }
+
+  /** Providers and niche names of a batch: one read of each; what is missing waits for the directory once. */
+  async function directoryFacts(providerIds: readonly string[], nicheIds: readonly string[]) {
+    const read = async () => ({ providers: await findProviders(pool, [...new Set(providerIds)]), niches: await findNicheNames(pool, [...new Set(nicheIds)]) });
+    let facts = await read();
+    const complete = () => providerIds.every((p) => facts.providers.has(p)) && nicheIds.every((n) => facts.niches.has(n));
+    if (!complete()) {
+      await deps.directoryCaughtUp();
+      facts = await read();
+    }
+    return facts;
+  }
+
+  async function leadAssignedBatch(items: readonly BatchEvent<DistributionEventData<'LeadAssigned'>>[]): Promise<(NotifyResult | Error)[]> {
+    const kind: EmailKind = 'lead_assigned';
+    const results: (NotifyResult | Error | undefined)[] = items.map(() => undefined);
+    const ids = items.map((item) => outboxId(kind, item.event.event_id));
+    // A redelivery next to its original in one batch: the later one takes the earlier one's outcome.
+    const firstOf = new Map<string, number>();
+    ids.forEach((id, n) => void (firstOf.has(id) || firstOf.set(id, n)));
+    const unique = [...firstOf.values()];
+
+    const existing = await findOutboxMany(pool, [...firstOf.keys()]);
+    const toCompose = unique.filter((n) => !existing.has(ids[n]!));
+    const facts = await directoryFacts(
+      toCompose.map((n) => items[n]!.event.data.provider_id),
+      toCompose.map((n) => items[n]!.event.data.niche_id),
+    );
+    const leads = await leadSummariesOf(toCompose.map((n) => items[n]!.event.data.lead_id));
+    const records = new Map<string, NewOutboxEmail>();
+    for (const n of toCompose) {
+      const { event } = items[n]!;
+      const d = event.data;
+      const provider = facts.providers.get(d.provider_id);
+      const nicheName = facts.niches.get(d.niche_id);
+      const lead = leads.get(d.lead_id);
+      if (!provider || nicheName === undefined) {
+        results[n] = new MissingFactError(`provider ${d.provider_id} and niche ${d.niche_id} are not known (yet)`);
+        continue;
+      }
+      if (lead instanceof Error || lead === undefined) {
+        results[n] = lead ?? new MissingFactError(`lead ${d.lead_id} is not known (yet)`);
+        continue;
+      }
+      try {
+        const email = templates.render(kind, leadAssignedVariables({ provider, nicheName, levelName: d.level_name, priceCents: d.price_cents, assignedAt: d.assigned_at, lead }));
+        records.set(ids[n]!, { id: ids[n]!, kind, sourceEventId: event.event_id, sourceStream: event.stream, recipient: provider.email, ...email, messageId: `<${ids[n]}@fairlead.notification>` });
+      } catch (error) {
+        results[n] = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+
+    const deliverable = unique.filter((n) => results[n] === undefined);
+    const delivered = await deliverMany(
+      pool,
+      deliverable.map((n) => ({ id: ids[n]!, record: records.get(ids[n]!), final: items[n]!.attempt.attempt >= items[n]!.attempt.maxAttempts })),
+      (row) => sender.send({ from: deps.from, to: row.recipient, subject: row.subject, text: row.text_body, html: row.html_body, messageId: row.message_id }),
+      { isPermanent: isPermanentSmtpFailure, describe: describeSmtpFailure },
+    );
+    for (const n of deliverable) {
+      const { event, attempt } = items[n]!;
+      const outcome = delivered.get(ids[n]!)!;
+      if (outcome.status === 'already_sent') {
+        const source = existing.get(ids[n]!)?.source_event_id ?? event.event_id;
+        if (source !== event.event_id) results[n] = 'grouped';
+        else {
+          metrics.duplicate(kind);
+          results[n] = 'already_sent';
+        }
+      } else if (outcome.status === 'sent') {
+        metrics.sent(kind);
+        deps.logger.info({ outboxId: ids[n], kind, sourceEventId: event.event_id, attempts: outcome.attempts }, 'email sent');
+        results[n] = 'sent';
+      } else {
+        const permanent = isPermanentSmtpFailure(outcome.error);
+        if (attempt.attempt >= attempt.maxAttempts || permanent) metrics.failed(kind);
+        else metrics.attemptFailed(kind);
+        results[n] = permanent
+          ? new PermanentError(`SMTP refused the email: ${describeSmtpFailure(outcome.error)}`, { cause: outcome.error, code: 'NOTIFICATION_SMTP_REFUSED' })
+          : outcome.error instanceof Error
+            ? outcome.error
+            : new Error(String(outcome.error));
+      }
+    }
+    return ids.map((id, n) => {
+      const own = results[n];
+      if (own !== undefined) return own;
+      const first = results[firstOf.get(id)!]!;
+      return first === 'sent' ? 'already_sent' : first;
+    });
   }
 
   /**
@@ -160,11 +297,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   }
 
   return {
+    leadAssignedBatch,
     leadAssigned: (event, attempt) =>
       sendOnce('lead_assigned', event, attempt, async () => {
         const d = event.data;
-        const provider = await lookup<ProviderFacts>(`provider ${d.provider_id}`, () => findProvider(pool, d.provider_id));
-        const nicheName = await lookup<string>(`niche ${d.niche_id}`, () => findNicheName(pool, d.niche_id));
+        // Provider and niche in one read; a miss of either waits for the directory once (lookup).
+        const { provider, nicheName } = await lookup(`provider ${d.provider_id} and niche ${d.niche_id}`, async () => {
+          const found = await findProviderAndNiche(pool, d.provider_id, d.niche_id);
+          return found.provider && found.nicheName !== undefined ? { provider: found.provider, nicheName: found.nicheName } : undefined;
+        });
         const lead = await leadSummary(d.lead_id);
         return {
           recipient: provider.email,

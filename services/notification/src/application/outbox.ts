@@ -83,14 +83,26 @@ export type DeliverResult = { status: 'sent'; attempts: number } | { status: 'al
  * failure is recorded (attempts, last_error) and rethrown for the caller to retry.
  * A crash between the server's acceptance and the commit sends it again on redelivery:
  * the one duplicate SMTP allows, with the same Message-ID for the receiver to drop.
+ *
+ * `record`: the email is new; it is recorded in the same transaction (as recordEmail does:
+ * a row already there is kept), which saves a commit per email. A concurrent delivery of
+ * the same id waits on the row until this one commits, then finds it sent.
  */
-export async function deliver(pool: pg.Pool, id: string, send: (row: OutboxRow) => Promise<{ response: string }>, options: DeliverOptions): Promise<DeliverResult> {
+export async function deliver(
+  pool: pg.Pool,
+  id: string,
+  send: (row: OutboxRow) => Promise<{ response: string }>,
+  options: DeliverOptions,
+  record?: NewOutboxEmail,
+): Promise<DeliverResult> {
+  if (record && record.id !== id) throw new Error(`outbox: recording ${record.id} while delivering ${id}`);
   const client = await pool.connect();
   let broken: Error | undefined;
   let open = false;
   try {
     await client.query('begin');
     open = true;
+    if (record) await recordEmail(client, record);
     const { rows } = await client.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = $1 for update`, [id]);
     const row = rows[0];
     if (!row) throw new Error(`outbox row ${id} not found`);
@@ -151,4 +163,117 @@ export async function countOutboxByStatus(db: Db): Promise<Record<OutboxStatus, 
   const counts: Record<OutboxStatus, number> = { queued: 0, sent: 0, failed: 0 };
   for (const r of rows) counts[r.status] = Number(r.n);
   return counts;
+}
+
+/** The rows of these ids that exist (any status). */
+export async function findOutboxMany(db: Db, ids: readonly string[]): Promise<Map<string, OutboxRow>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = any($1::uuid[])`, [[...ids]]);
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+export interface BatchDelivery {
+  id: string;
+  /** The email is new: recorded in the delivering transaction (a row already there is kept). */
+  record?: NewOutboxEmail | undefined;
+  /** This is the email's last attempt: a failure marks it failed. */
+  final: boolean;
+}
+
+export type BatchDeliverResult = DeliverResult | { status: 'failed'; error: unknown };
+
+/**
+ * deliver() for several emails in one transaction: the new ones recorded with one
+ * statement, every row locked (in id order, as two replicas' batches may overlap on a
+ * redelivery), the unsent ones sent at once, and their outcomes written with two
+ * statements and one commit. The guarantee is deliver()'s: a row is sent while it is
+ * locked, so two deliveries of one email never both reach SMTP. A database failure fails
+ * the whole batch (each message is retried; an email the server accepted before it is sent
+ * again with the same Message-ID, the duplicate deliver() also allows).
+ */
+export async function deliverMany(
+  pool: pg.Pool,
+  deliveries: readonly BatchDelivery[],
+  send: (row: OutboxRow) => Promise<{ response: string }>,
+  options: Omit<DeliverOptions, 'final'>,
+): Promise<Map<string, BatchDeliverResult>> {
+  const results = new Map<string, BatchDeliverResult>();
+  if (deliveries.length === 0) return results;
+  const byId = new Map(deliveries.map((d) => [d.id, d]));
+  if (byId.size !== deliveries.length) throw new Error('deliverMany: an email twice in one batch');
+  const ids = [...byId.keys()].sort();
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  let open = false;
+  try {
+    await client.query('begin');
+    open = true;
+    const fresh = ids.map((id) => byId.get(id)!.record).filter((r): r is NewOutboxEmail => r !== undefined);
+    if (fresh.length > 0) {
+      await client.query(
+        `insert into notification.outbox (id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, status, message_id)
+         select id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, 'queued', message_id
+           from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+                as e(id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, message_id)
+          order by id
+         on conflict do nothing`,
+        [
+          fresh.map((r) => r.id),
+          fresh.map((r) => r.kind),
+          fresh.map((r) => r.sourceEventId),
+          fresh.map((r) => r.sourceStream),
+          fresh.map((r) => r.recipient),
+          fresh.map((r) => r.subject),
+          fresh.map((r) => r.text),
+          fresh.map((r) => r.html),
+          fresh.map((r) => r.messageId),
+        ],
+      );
+    }
+    const { rows } = await client.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = any($1::uuid[]) order by id for update`, [ids]);
+    const found = new Map(rows.map((r) => [r.id, r]));
+    const toSend: OutboxRow[] = [];
+    for (const id of ids) {
+      const row = found.get(id);
+      if (!row) results.set(id, { status: 'failed', error: new Error(`outbox row ${id} not found`) });
+      else if (row.status === 'sent') results.set(id, { status: 'already_sent' });
+      else toSend.push(row);
+    }
+    const outcomes = await Promise.allSettled(toSend.map((row) => send(row)));
+    const sent: { id: string; response: string; attempts: number }[] = [];
+    const failed: { id: string; status: OutboxStatus; error: string }[] = [];
+    outcomes.forEach((outcome, n) => {
+      const row = toSend[n]!;
+      if (outcome.status === 'fulfilled') {
+        sent.push({ id: row.id, response: outcome.value.response.slice(0, 1000), attempts: row.attempts + 1 });
+        results.set(row.id, { status: 'sent', attempts: row.attempts + 1 });
+      } else {
+        const final = byId.get(row.id)!.final || options.isPermanent(outcome.reason);
+        failed.push({ id: row.id, status: final ? 'failed' : 'queued', error: options.describe(outcome.reason) });
+        results.set(row.id, { status: 'failed', error: outcome.reason });
+      }
+    });
+    if (sent.length > 0) {
+      await client.query(
+        `update notification.outbox o set status = 'sent', attempts = o.attempts + 1, smtp_response = s.response, last_attempt_at = now(), sent_at = now(), updated_at = now()
+           from unnest($1::uuid[], $2::text[]) as s(id, response) where o.id = s.id`,
+        [sent.map((s) => s.id), sent.map((s) => s.response)],
+      );
+    }
+    if (failed.length > 0) {
+      await client.query(
+        `update notification.outbox o set status = f.status, attempts = o.attempts + 1, last_error = f.error, last_attempt_at = now(), updated_at = now()
+           from unnest($1::uuid[], $2::text[], $3::text[]) as f(id, status, error) where o.id = f.id`,
+        [failed.map((f) => f.id), failed.map((f) => f.status), failed.map((f) => f.error)],
+      );
+    }
+    await client.query('commit');
+    open = false;
+    return results;
+  } catch (error) {
+    if (open) await client.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }

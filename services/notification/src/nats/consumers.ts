@@ -10,8 +10,6 @@ import { LeadAssigned, RelayedEvent, SubscriptionStatusChanged, type Subjects } 
 import { runConsumer, type ConsumerRunner } from '@fairlead/messaging';
 import type { Notifier } from '../application/notify';
 
-
-
 export interface NotificationConsumersOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
@@ -24,6 +22,16 @@ export interface NotificationConsumersOptions {
   concurrency?: number | undefined;
   /** Durable name prefix (default `notification`). */
   durablePrefix?: string | undefined;
+}
+
+/** Assignment emails handled together at most (their sends share the SMTP connection pool). */
+const LEAD_ASSIGNED_BATCH_MAX = 32;
+
+/** A stable bucket in [0, buckets) for a provider id (FNV-1a; a hash, not a security boundary). */
+export function bucketOf(id: string, buckets: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % Math.max(1, buckets);
 }
 
 // A payload that does not match is dead-lettered by the runner as malformed, never handled.
@@ -44,16 +52,26 @@ export async function startNotificationConsumers(options: NotificationConsumersO
   };
   const runners: ConsumerRunner[] = [];
   try {
+    // Assignment emails go in batches (one read of the directory, one outbox transaction and one commit for
+    // many; the emails of a batch sent at once): a lead brings four, and a commit per email was what bounded
+    // the email rate with durable commits. A key is a bucket of providers, so one provider's emails still
+    // go one batch at a time in delivery order, and `concurrency` batches run at once.
+    const buckets = common.concurrency;
     runners.push(
       await runConsumer({
         ...common,
         durable: `${prefix}-lead-assigned`,
         filterSubject: subjects.eventSubject('lead', 'LeadAssigned'),
         schema: LeadAssignedMessage,
-        keyOf: (m) => m.data.provider_id,
-        handler: async (m, ctx) => {
-          const result = await notifier.leadAssigned(m, ctx);
-          ctx.logger.debug({ eventId: m.event_id, result }, 'LeadAssigned handled');
+        keyOf: (m) => `bucket-${bucketOf(m.data.provider_id, buckets)}`,
+        maxAckPending: buckets * LEAD_ASSIGNED_BATCH_MAX,
+        batch: {
+          max: LEAD_ASSIGNED_BATCH_MAX,
+          handler: async (items) => {
+            const results = await notifier.leadAssignedBatch(items.map(({ message, ctx }) => ({ event: message, attempt: ctx })));
+            items.forEach(({ message, ctx }, n) => ctx.logger.debug({ eventId: message.event_id, result: results[n] }, 'LeadAssigned handled'));
+            return results.map((r) => (r instanceof Error ? r : undefined));
+          },
         },
       }),
     );
