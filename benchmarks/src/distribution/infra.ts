@@ -105,7 +105,7 @@ export async function openBenchInfra(options: { natsNodes?: number } = {}): Prom
   url.pathname = `/${databaseName}`;
   return {
     databaseUrl: url.toString(),
-    databaseFor: (service) => {
+    databaseFor: (service): Record<string, string> => {
       const role = databaseRoleOf(service);
       if (!postgres || !role) return { DATABASE_URL: url.toString() };
       const as = new URL(url);
