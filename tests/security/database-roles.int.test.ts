@@ -157,6 +157,37 @@ describe.each(DATABASE_ROLES.map((r) => [r.role, r] as const))('database role %s
   });
 });
 
+describe('the layout the bootstrap made', () => {
+  it('the event store belongs to its no-login owner; append_batch runs with its rights and a pinned search_path; each schema belongs to its role', async () => {
+    const { rows: tables } = await db.pool.query<{ owner: string }>(
+      "select distinct pg_get_userbyid(relowner) as owner from pg_class where relnamespace = 'eventstore'::regnamespace",
+    );
+    expect(tables).toEqual([{ owner: 'fairlead_eventstore' }]);
+    const { rows: owner } = await db.pool.query("select rolcanlogin from pg_roles where rolname = 'fairlead_eventstore'");
+    expect(owner).toEqual([{ rolcanlogin: false }]);
+    const { rows: fn } = await db.pool.query<{ prosecdef: boolean; proconfig: string[] }>(
+      "select prosecdef, proconfig from pg_proc where proname = 'append_batch' and pronamespace = 'eventstore'::regnamespace",
+    );
+    expect(fn[0]!.prosecdef).toBe(true);
+    expect(fn[0]!.proconfig).toContain('search_path=pg_catalog, pg_temp');
+    for (const r of DATABASE_ROLES) {
+      for (const schema of r.schemas) {
+        const { rows } = await db.pool.query('select pg_get_userbyid(nspowner) as owner from pg_namespace where nspname = $1', [schema]);
+        expect(rows, schema).toEqual([{ owner: r.role }]);
+      }
+    }
+  });
+
+  it('a role that would have to change a schema it may not is told to run the bootstrap', async () => {
+    const store = createPostgresEventStore({ pool: poolOf('fairlead_billing'), schema: 'eventstore_unbootstrapped' });
+    try {
+      await expect(store.migrate()).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining('npm run db:bootstrap') });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('the operator CLI role', () => {
   it("acts as the operator API's role for its read models (a replay moves and hands back their tables)", async () => {
     const cli = poolOf('fairlead_operator_cli');

@@ -14,7 +14,7 @@ import { bootstrapDatabase, databaseRoleOf, ensureDatabaseRoles, freePort, local
 
 export interface BenchInfra {
   databaseUrl: string;
-  /** What one service logs in with: its own role and password file on our own server. */
+  /** How a service logs in: its own role and password file on the benchmark's server; DATABASE_URL as given otherwise. */
   databaseFor(service: string): Record<string, string>;
   /** The server's own database URL (for server-wide settings). */
   serverUrl: string;
@@ -105,8 +105,7 @@ export async function openBenchInfra(options: { natsNodes?: number } = {}): Prom
   url.pathname = `/${databaseName}`;
   return {
     databaseUrl: url.toString(),
-    /** How a service logs in: its role and password file on the benchmark's own server; DATABASE_URL as given otherwise. */
-    databaseFor: (service: string): Record<string, string> => {
+    databaseFor: (service): Record<string, string> => {
       const role = databaseRoleOf(service);
       if (!postgres || !role) return { DATABASE_URL: url.toString() };
       const as = new URL(url);
