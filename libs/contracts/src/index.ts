@@ -7,3 +7,4 @@ export { RelayedEvent, RELAY_HEADERS } from './relayed-event';
 export * from './distribution/index';
 export * from './limits';
 export * from './operations';
+export * from './bus-permissions';
