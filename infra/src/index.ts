@@ -7,3 +7,4 @@ export { discoverServices, portVariable, REPLICA_PORT_STEP, servicePorts, servic
 export { Supervisor, stopLeftoverChildren, type SupervisedProcess } from './supervisor';
 export { startConfigSchema, type StartConfig } from './start-config';
 export { probeReadiness, watchReadiness, type ReadinessTarget } from './readiness';
+export { ensureBusCredentials, natsAuthorizationConfig, natsTlsConfig, writeNatsServerConfig, bootstrapBus, busIdentityOfService, type BusCredentials, type TlsServerFiles } from './nats-auth';

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { bootstrapBus, ensureBusCredentials, writeNatsServerConfig, type BusCredentials } from './nats-auth';
 import { startNatsServer, type RunningNats } from './nats';
 import { startNatsCluster } from './nats-cluster';
 import { ensureDatabase, startEmbeddedPostgres } from './postgres';
@@ -11,6 +12,8 @@ export interface LocalInfrastructure {
   streamReplicas: number;
   /** Which parts this process started (and so stops): external URLs are left alone. */
   started: { postgres: boolean; nats: boolean };
+  /** The bus identities' credentials of the local nats-server (none with NATS_URL: the deployment brings its own). */
+  bus: BusCredentials | undefined;
   stop(): Promise<void>;
 }
 
@@ -27,6 +30,8 @@ export interface LocalInfrastructureOptions {
   natsNodes?: number;
   /** Database to create and use on the embedded server. */
   databaseName: string;
+  /** NATS_NAMESPACE of the services ('' by default): the permissions and streams use it. */
+  natsNamespace?: string | undefined;
   log: (line: string) => void;
 }
 
@@ -64,6 +69,7 @@ export async function startLocalInfrastructure(options: LocalInfrastructureOptio
 
   let databaseUrl = options.databaseUrl;
   let natsUrl = options.natsUrl;
+  let bus: BusCredentials | undefined;
   const nodes = options.natsNodes ?? 1;
   try {
     if (!databaseUrl) {
@@ -82,11 +88,15 @@ export async function startLocalInfrastructure(options: LocalInfrastructureOptio
       databaseUrl = await ensureDatabase(pg.url, options.databaseName);
     }
     if (!natsUrl) {
+      // Every connection authenticates: one generated identity per service, upstream and admin (docs/security.md "Bus").
+      bus = await ensureBusCredentials(resolve(options.dataRoot, 'auth', 'nats'));
+      const authFile = await writeNatsServerConfig(resolve(bus.dir, 'nats-server.conf'), bus, { namespace: options.natsNamespace ?? '' });
       if (nodes === 1) {
         log(`starting nats-server with JetStream on 127.0.0.1:${options.natsPort}`);
         const server: RunningNats = await startNatsServer({
           port: options.natsPort,
           storeDir: resolve(options.dataRoot, 'nats'),
+          extraArgs: ['-c', authFile],
           onUnexpectedExit: (d) => revive('nats-server', () => server.restart())(d),
         });
         stops.push(server.stop);
@@ -99,12 +109,17 @@ export async function startLocalInfrastructure(options: LocalInfrastructureOptio
           ports,
           clusterPorts: ports.map((p) => p + ROUTE_PORT_OFFSET),
           dir: resolve(options.dataRoot, 'nats-cluster'),
+          includes: [authFile],
+          routeAuth: bus.route,
+          adminSeed: bus.seed('admin'),
           onUnexpectedExit: (node, d) => revive(`nats-server ${node}`, () => byName.get(node)!.restart())(d),
         });
         for (const n of cluster.nodes) byName.set(n.name, n.server);
         stops.push(cluster.stop);
         natsUrl = cluster.url;
       }
+      // The streams exist before any service starts: services may look them up, not create them.
+      await bootstrapBus({ servers: natsUrl.split(','), adminSeed: bus.seed('admin'), namespace: options.natsNamespace ?? '', replicas: nodes });
     }
   } catch (error) {
     stopping = true;
@@ -116,6 +131,7 @@ export async function startLocalInfrastructure(options: LocalInfrastructureOptio
     natsUrl,
     streamReplicas: options.natsUrl ? 1 : nodes,
     started: { postgres: !options.databaseUrl, nats: !options.natsUrl },
+    bus,
     stop: async () => {
       stopping = true;
       // NATS first: the services are gone by now, and PostgreSQL holds the record.

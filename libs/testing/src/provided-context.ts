@@ -7,6 +7,10 @@ declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     natsUrl: string;
+    /** Seeds of every bus identity for this run (`<identity>.nk`) and the route password. */
+    natsCredentialsDir: string;
+    /** The test server's authorization configuration, for servers a test starts itself. */
+    natsServerConfig: string;
   }
 }
 
