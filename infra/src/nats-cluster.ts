@@ -5,7 +5,7 @@
  * survive the loss of a node.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connectNats } from '@fairlead/messaging';
 import { startNatsServer, type RunningNats } from './nats';
@@ -82,7 +82,9 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Run
       await mkdir(dir, { recursive: true });
       const configFile = join(dir, 'node.conf');
       const peerPorts = options.clusterPorts.filter((_, j) => j !== i);
-      const text = clusterNodeConfig({ serverName: name, clusterName, clusterPort: options.clusterPorts[i]!, peerPorts, routeAuth: options.routeAuth, ...(options.includes ? { includes: options.includes } : {}) });
+      // nats-server 2.9 resolves an include against the including file's directory, absolute or not.
+      const includes = options.includes?.map((file) => (isAbsolute(file) ? relative(dir, file) : file));
+      const text = clusterNodeConfig({ serverName: name, clusterName, clusterPort: options.clusterPorts[i]!, peerPorts, routeAuth: options.routeAuth, ...(includes ? { includes } : {}) });
       await writeFile(configFile, text, { mode: 0o600 });
       const server = await startNatsServer({
         port: options.ports[i]!,
