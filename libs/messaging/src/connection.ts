@@ -68,6 +68,10 @@ export interface ConnectNatsOptions {
    * PGPASSWORD: tools, tests and benchmarks then connect as whoever their environment says.
    */
   credentials?: NatsCredentials;
+  /** Keep trying until the first connection succeeds (default true); false fails after `timeoutMs` instead (a probe). */
+  waitOnFirstConnect?: boolean;
+  /** How long one connection attempt may take (nats.js' default: 20 s). */
+  timeoutMs?: number;
 }
 
 /**
@@ -97,7 +101,8 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsConn
     reconnectTimeWait: options.reconnectTimeWaitMs ?? 1_000,
     reconnectJitter: 100,
     // A service may start before the broker; keep trying instead of failing start-up.
-    waitOnFirstConnect: true,
+    waitOnFirstConnect: options.waitOnFirstConnect ?? true,
+    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
     // Otherwise every request and JetStream publish captures two stack traces up front (a
     // RequestError and a TimeoutError) in case it fails: a sixth of the relay's CPU under
     // load (bench:distribution profile). Errors keep their type and message; our wrappers
