@@ -79,7 +79,11 @@ describe.each(BUS_IDENTITIES.filter((id) => id !== 'admin'))('the permission tab
     const refused = violations(nc).publish;
     const marker = `walk-${identity}-${Math.random()}`;
     const arrived = new Set<string>();
-    const subs = candidates.map((subject) => observer.subscribe(subject, { callback: (_err, msg) => msg?.string() === marker && arrived.add(subject) }));
+    const subs = candidates.map((subject) => observer.subscribe(subject, {
+        callback: (_err, msg) => {
+          if (msg?.string() === marker) arrived.add(subject);
+        },
+      }));
     try {
       await observer.flush();
       for (const subject of candidates) nc.publish(subject, marker);
