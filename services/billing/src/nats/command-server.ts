@@ -1,4 +1,9 @@
-/** Serves `billingCommands` on `fairlead.cmd.billing.<verb>`; typed errors travel as their code. */
+/**
+ * Serves `billingCommands` on `fairlead.cmd.billing.<verb>`; typed errors travel as their code.
+ * The server decides who may send what (libs/contracts' bus-permissions.ts): top-ups,
+ * refunds and provider changes come only from the operator API, so their `actor` is the
+ * operator it verified; charges only from fairness.
+ */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { billingCommands as spec, type Subjects } from '@fairlead/contracts';
