@@ -34,7 +34,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
-import { MONEY_LIMITS, subjectsFor } from '@fairlead/contracts';
+import { MONEY_LIMITS, subjectsFor, type BusIdentity } from '@fairlead/contracts';
+import { busIdentityOfService, type BusCredentials } from '@fairlead/infra';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
 import { measureBaseline } from './distribution/baseline';
@@ -44,7 +45,7 @@ import { drainedEnd, markDrain, waitForDrain } from './distribution/drain';
 import { fixedRate, OutcomeTracker, publisher, saturate, type PhaseResult } from './distribution/load';
 import { startObserving } from './distribution/observe';
 import { enableStatements } from './distribution/pg-stats';
-import { servicesToRun, startServices, tail, type CpuSource, type RunningService } from './distribution/processes';
+import { servicesToRun, startServices, tail, type CpuSource, type RunningService, type ServiceName } from './distribution/processes';
 
 /** BENCH_WITH=operator-api,notification adds the rest of `npm start` to the five services measured. */
 const SERVICES = servicesToRun(process.env.BENCH_WITH);
@@ -83,15 +84,21 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (line: string) => process.stderr.write(`bench:distribution | ${line}\n`);
 
 const loadBefore = loadavg();
-const infra = await openBenchInfra({ natsNodes: NATS_NODES });
+// BENCH_NATS_AUTH=off runs the bus without authorization, to measure what it costs (issue 11: at most 10 % of leads/s).
+const NATS_AUTH = process.env.BENCH_NATS_AUTH !== 'off';
+const infra = await openBenchInfra({ natsNodes: NATS_NODES, natsAuth: NATS_AUTH });
+log(`NATS authorization ${infra.bus ? 'on (one identity per service, upstream publishes)' : 'off'}`);
 let services: RunningService[] = [];
 try {
   const subjects = subjectsFor(infra.namespace);
   const pool = new pg.Pool({ connectionString: infra.databaseUrl, max: 6 });
   const store = createPostgresEventStore({ pool });
   await store.migrate();
-  const nc = await connectNats({ servers: infra.natsUrl.split(','), name: 'bench-distribution' });
-  const js = jetstream(nc);
+  // The benchmark declares streams, seeds and watches as admin, and publishes leads as upstream does.
+  const as = (identity: BusIdentity) => (infra.bus ? { credentials: { nkeySeed: infra.bus.seed(identity) } } : {});
+  const nc = await connectNats({ servers: infra.natsUrl.split(','), name: 'bench-distribution', ...as('admin') });
+  const upstreamNc = await connectNats({ servers: infra.natsUrl.split(','), name: 'bench-upstream', ...as('upstream') });
+  const js = jetstream(upstreamNc);
   await declareStreams(await jetstreamManager(nc), fairleadStreams(subjects, { replicas: infra.natsNodes }));
   const statements = await enableStatements(pool);
 
@@ -111,7 +118,9 @@ try {
       FAIRLEAD_DATA_DIR: join(infra.workDir, 'data'),
     },
     replicas: REPLICAS,
-    perService: Object.fromEntries(SERVICES.map((s) => [s, { ...infra.databaseFor(s), ...(s === 'relay' ? { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) } : {}) }])),
+    perService: Object.fromEntries(
+      Object.entries(seedFiles(infra.bus, SERVICES, { relay: { RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) } })).map(([s, env]) => [s, { ...infra.databaseFor(s), ...env }]),
+    ),
     services: SERVICES,
     ...(PROFILE ? { profile: SERVICES, profileDir } : {}),
   });
@@ -210,6 +219,7 @@ try {
     runs.push({ setting: m.setting, saturation: m.saturation, fixed: m.fixed, rate: m.rate, baseline, failedAttempts: m.failedAttempts });
   }
 
+  await drainAndClose(upstreamNc);
   await drainAndClose(nc);
   await store.close();
   await pool.end();
@@ -225,4 +235,14 @@ try {
 } finally {
   await Promise.all(services.map((s) => s.stop()));
   await infra.dispose();
+}
+
+/** Each service's environment: its own seed file when our server authorizes (as under npm start), plus `extra`. */
+function seedFiles(bus: BusCredentials | undefined, services: readonly ServiceName[], extra: Partial<Record<ServiceName, Record<string, string>>>): Partial<Record<ServiceName, Record<string, string>>> {
+  const env: Partial<Record<ServiceName, Record<string, string>>> = {};
+  for (const name of services) {
+    const identity = bus ? busIdentityOfService(name) : undefined;
+    env[name] = { ...(identity ? { NATS_NKEY_SEED_FILE: bus!.seedFile(identity) } : {}), ...extra[name] };
+  }
+  return env;
 }

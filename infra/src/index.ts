@@ -18,3 +18,4 @@ export {
   type LocalDatabase,
   type LocalDatabaseOptions,
 } from '@fairlead/local-servers';
+export { ensureBusCredentials, natsAuthorizationConfig, natsTlsConfig, writeNatsServerConfig, bootstrapBus, busIdentityOfService, type BusCredentials, type TlsServerFiles } from '@fairlead/local-servers';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { bootstrapDatabase, databaseRoleOf, ensureDatabase, ensureDatabaseRoles, localDatabaseUrl, localPassword, startEmbeddedPostgres, startNatsCluster, startNatsServer, type RunningNats } from '@fairlead/local-servers';
+import { bootstrapDatabase, databaseRoleOf, ensureDatabase, ensureDatabaseRoles, localDatabaseUrl, localPassword, startEmbeddedPostgres, startNatsCluster, startNatsServer, bootstrapBus, ensureBusCredentials, writeNatsServerConfig, type BusCredentials, type RunningNats } from '@fairlead/local-servers';
 
 /** How one service reaches the database: its URL and, for its own role, its password file. */
 export interface ServiceDatabase {
@@ -21,6 +21,8 @@ export interface LocalInfrastructure {
   streamReplicas: number;
   /** Which parts this process started (and so stops): external URLs are left alone. */
   started: { postgres: boolean; nats: boolean };
+  /** The bus identities' credentials of the local nats-server (none with NATS_URL: the deployment brings its own). */
+  bus: BusCredentials | undefined;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,8 @@ export interface LocalInfrastructureOptions {
   natsNodes?: number;
   /** Database to create and use on the embedded server. */
   databaseName: string;
+  /** NATS_NAMESPACE of the services ('' by default): the permissions and streams use it. */
+  natsNamespace?: string | undefined;
   log: (line: string) => void;
 }
 
@@ -74,6 +78,7 @@ export async function startLocalInfrastructure(options: LocalInfrastructureOptio
 
   let databaseUrl = options.databaseUrl;
   let natsUrl = options.natsUrl;
+  let bus: BusCredentials | undefined;
   const nodes = options.natsNodes ?? 1;
   try {
     if (!databaseUrl) {
@@ -95,11 +100,15 @@ export async function startLocalInfrastructure(options: LocalInfrastructureOptio
       await bootstrapDatabase(databaseUrl);
     }
     if (!natsUrl) {
+      // Every connection authenticates: one generated identity per service, upstream and admin (docs/security.md "Bus").
+      bus = await ensureBusCredentials(resolve(options.dataRoot, 'auth', 'nats'));
+      const authFile = await writeNatsServerConfig(resolve(bus.dir, 'nats-server.conf'), bus, { namespace: options.natsNamespace ?? '' });
       if (nodes === 1) {
         log(`starting nats-server with JetStream on 127.0.0.1:${options.natsPort}`);
         const server: RunningNats = await startNatsServer({
           port: options.natsPort,
           storeDir: resolve(options.dataRoot, 'nats'),
+          extraArgs: ['-c', authFile],
           onUnexpectedExit: (d) => revive('nats-server', () => server.restart())(d),
         });
         stops.push(server.stop);
@@ -112,12 +121,17 @@ export async function startLocalInfrastructure(options: LocalInfrastructureOptio
           ports,
           clusterPorts: ports.map((p) => p + ROUTE_PORT_OFFSET),
           dir: resolve(options.dataRoot, 'nats-cluster'),
+          includes: [authFile],
+          routeAuth: bus.route,
+          adminSeed: bus.seed('admin'),
           onUnexpectedExit: (node, d) => revive(`nats-server ${node}`, () => byName.get(node)!.restart())(d),
         });
         for (const n of cluster.nodes) byName.set(n.name, n.server);
         stops.push(cluster.stop);
         natsUrl = cluster.url;
       }
+      // The streams exist before any service starts: services may look them up, not create them.
+      await bootstrapBus({ servers: natsUrl.split(','), adminSeed: bus.seed('admin'), namespace: options.natsNamespace ?? '', replicas: nodes });
     }
   } catch (error) {
     stopping = true;
@@ -136,6 +150,7 @@ export async function startLocalInfrastructure(options: LocalInfrastructureOptio
     natsUrl,
     streamReplicas: options.natsUrl ? 1 : nodes,
     started: { postgres: !options.databaseUrl, nats: !options.natsUrl },
+    bus,
     stop: async () => {
       stopping = true;
       // NATS first: the services are gone by now, and PostgreSQL holds the record.

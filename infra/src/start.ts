@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadOrCreateSecretFile } from '@fairlead/platform';
 import { passwordsDir } from '@fairlead/local-servers';
 import { natsDependency, postgresDependency, waitForDependencies } from './dependencies';
+import { busIdentityOfService } from '@fairlead/local-servers';
 import { startLocalInfrastructure, type LocalInfrastructure } from './local';
 import { watchReadiness, type ReadinessWatch } from './readiness';
 import { claimRunLock } from './run-lock';
@@ -70,6 +71,7 @@ try {
     natsPort: config.FAIRLEAD_NATS_PORT,
     natsNodes: config.FAIRLEAD_NATS_CLUSTER,
     databaseName: 'fairlead',
+    natsNamespace: process.env.NATS_NAMESPACE,
     log,
   });
   infraStarting = starting;
@@ -79,7 +81,7 @@ try {
   log(`could not start the local servers: ${(error as Error).message}`);
   await shutdown('start-up failed', 1);
 }
-const { databaseUrl, databaseFor, natsUrl, streamReplicas } = infra!;
+const { databaseUrl, databaseFor, natsUrl, streamReplicas, bus } = infra!;
 
 // The agents' credential for ticket-workflow's /mcp: generated once (mode 0600), as the JWT development secret is.
 const mcpTokenFile = resolve(dataRoot, 'auth', 'mcp-token');
@@ -91,6 +93,8 @@ const reachable = await waitForDependencies([postgresDependency(databaseUrl), na
 if (reachable && !stopping) {
   const services = discoverServices(repoRoot, process.env, { replicas: config.FAIRLEAD_REPLICAS });
   for (const service of services) {
+    // Each service on the local bus as its own identity (its seed file, 0600); with NATS_URL the environment says.
+    const identity = bus ? busIdentityOfService(service.name) : undefined;
     supervisor.start({
       name: service.instance,
       command: process.execPath,
@@ -104,11 +108,13 @@ if (reachable && !stopping) {
         SERVICE_NAME: service.name,
         LOG_LEVEL: config.LOG_LEVEL,
         MCP_TOKEN_FILE: mcpTokenFile,
+        ...(bus && identity ? { NATS_NKEY_SEED_FILE: bus.seedFile(identity) } : {}),
       },
     });
   }
   for (const service of services) log(`${service.instance.padEnd(16)} http://127.0.0.1:${service.port}  (/healthz, /readyz)`);
   log(`MCP token   ${mcpTokenFile}  (agents: Authorization: Bearer $(cat ${mcpTokenFile}))`);
+  if (bus) log(`NATS seeds  ${bus.dir}  (one per identity; upstream publishers use upstream.nk, see docs/security.md)`);
   log('Ctrl-C stops everything.');
   readiness = watchReadiness(
     services.map((s) => ({ name: s.instance, url: `http://127.0.0.1:${s.port}` })),

@@ -10,7 +10,23 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { bootstrapDatabase, databaseRoleOf, ensureDatabaseRoles, freePort, localPassword, passwordFileOf, startEmbeddedPostgres, startNatsCluster, startNatsServer, type RunningNats, type RunningNatsCluster, type RunningPostgres } from '@fairlead/local-servers';
+import {
+  bootstrapDatabase,
+  databaseRoleOf,
+  ensureBusCredentials,
+  ensureDatabaseRoles,
+  freePort,
+  localPassword,
+  passwordFileOf,
+  startEmbeddedPostgres,
+  startNatsCluster,
+  startNatsServer,
+  writeNatsServerConfig,
+  type BusCredentials,
+  type RunningNats,
+  type RunningNatsCluster,
+  type RunningPostgres,
+} from '@fairlead/local-servers';
 
 export interface BenchInfra {
   databaseUrl: string;
@@ -33,12 +49,18 @@ export interface BenchInfra {
   natsNodes: number;
   /** Scratch directory for logs and profiles, removed by dispose(). */
   workDir: string;
+  /**
+   * The identities of our own nats-server (authorization on, as `npm start` runs it);
+   * undefined with NATS_URL (the environment's credentials apply) or BENCH_NATS_AUTH=off.
+   */
+  bus: BusCredentials | undefined;
   dispose(): Promise<void>;
 }
 
 /** `natsNodes` > 1 starts a local cluster of that many nodes (streams then want as many replicas). */
-export async function openBenchInfra(options: { natsNodes?: number } = {}): Promise<BenchInfra> {
+export async function openBenchInfra(options: { natsNodes?: number; natsAuth?: boolean } = {}): Promise<BenchInfra> {
   const natsNodes = options.natsNodes ?? 1;
+  let bus: BusCredentials | undefined;
   const workDir = await mkdtemp(join(tmpdir(), 'fairlead-bench-distribution-'));
   // PostgreSQL runs as its own system user when we are root; it must reach its data dir.
   await chmod(workDir, 0o755);
@@ -79,12 +101,22 @@ export async function openBenchInfra(options: { natsNodes?: number } = {}): Prom
       });
       serverUrl = postgres.url;
     }
+    let authFile: string | undefined;
+    if (!natsUrl && options.natsAuth !== false) {
+      bus = await ensureBusCredentials(join(workDir, 'nats-auth'));
+      authFile = await writeNatsServerConfig(join(bus.dir, 'nats-server.conf'), bus, { namespace: '' });
+    }
     if (!natsUrl && natsNodes > 1) {
       const ports = await distinctFreePorts(2 * natsNodes);
-      cluster = await startNatsCluster({ ports: ports.slice(0, natsNodes), clusterPorts: ports.slice(natsNodes), dir: join(workDir, 'nats-cluster') });
+      cluster = await startNatsCluster({
+        ports: ports.slice(0, natsNodes),
+        clusterPorts: ports.slice(natsNodes),
+        dir: join(workDir, 'nats-cluster'),
+        ...(bus && authFile ? { includes: [authFile], routeAuth: bus.route, adminSeed: bus.seed('admin') } : {}),
+      });
       natsUrl = cluster.url;
     } else if (!natsUrl) {
-      nats = await startNatsServer({ port: await freePort(), storeDir: natsDir });
+      nats = await startNatsServer({ port: await freePort(), storeDir: natsDir, ...(authFile ? { extraArgs: ['-c', authFile] } : {}) });
       natsUrl = nats.url;
     }
     databaseName = `bench_distribution_${suffix}`;
@@ -122,6 +154,7 @@ export async function openBenchInfra(options: { natsNodes?: number } = {}): Prom
     natsPids: () => [nats?.pid(), ...(cluster?.nodes.map((n) => n.server.pid()) ?? [])].filter((p): p is number => p !== undefined),
     natsNodes: cluster ? natsNodes : 1,
     workDir,
+    bus,
     dispose,
   };
 }

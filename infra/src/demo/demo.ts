@@ -9,14 +9,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { COMMANDS, DistributionCompleted, RelayedEvent, subjectsFor, type CommandReply, type CommandRequest, type CommandService, type CommandVerb } from '@fairlead/contracts';
-import { publishDurable, request } from '@fairlead/messaging';
+import { COMMANDS, DistributionCompleted, RelayedEvent, subjectsFor, type BusIdentity, type CommandReply, type CommandRequest, type CommandService, type CommandVerb } from '@fairlead/contracts';
+import { connectNats, natsCredentialsFrom, publishDurable, request, type NatsCredentials } from '@fairlead/messaging';
 import { servicePorts } from '../services';
 import { skipLabel } from './labels';
 
@@ -32,16 +31,27 @@ const DemoConfig = z.object({
 const config = Object.freeze(DemoConfig.parse(process.env));
 const subjects = subjectsFor(config.NATS_NAMESPACE);
 const say = (line: string) => console.log(line);
+type NatsConnection = Awaited<ReturnType<typeof connectNats>>;
 
+// The demo plays three parts on the bus, each with its own identity (docs/security.md "Bus"):
+// the operator API's (seeding niches, providers and subscriptions), upstream's (publishing
+// lead.approved), and admin's (watching the relayed outcomes, which no service identity may
+// read outside its own consumers). Locally their seeds are the ones `npm start` generates.
+const seedDir = resolve(config.FAIRLEAD_DATA_DIR, 'auth', 'nats');
+const servers = config.NATS_URL.split(',');
 let system: ChildProcess | undefined;
-let nc: NatsConnection;
+let watcher: NatsConnection;
 try {
-  nc = await connect({ servers: config.NATS_URL, maxReconnectAttempts: -1, timeout: 2_000 });
+  watcher = await connectNats({ servers, name: 'demo-watch', credentials: await credentialsOf('admin'), waitOnFirstConnect: false, timeoutMs: 2_000 });
 } catch {
   say(`No system answers at ${config.NATS_URL}; starting one (npm start) for this demo…`);
   system = spawn(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'infra/src/start.ts')], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-  nc = await connect({ servers: config.NATS_URL, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+  // npm start writes the seeds before it starts nats-server.
+  await waitForFile(resolve(seedDir, 'admin.nk'));
+  watcher = await connectNats({ servers, name: 'demo-watch', credentials: await credentialsOf('admin') });
 }
+const nc = await connectNats({ servers, name: 'demo-operator', credentials: await credentialsOf('operator-api') });
+const upstream = await connectNats({ servers, name: 'demo-upstream', credentials: await credentialsOf('upstream') });
 // Services started by `npm start` on this machine answer on their known ports once ready.
 if (system || /127\.0\.0\.1|localhost/.test(config.NATS_URL)) await waitForServices(['relay', 'intake', 'rotation', 'fairness', 'billing']);
 
@@ -89,7 +99,7 @@ for (const p of providers) {
 // Outcomes arrive as relayed DistributionCompleted events.
 const leads = Array.from({ length: config.DEMO_LEADS }, (_, i) => `demo-${run}-${i + 1}`);
 const pending = new Set(leads);
-const outcomeSub = nc.subscribe(subjects.eventSubject('lead', 'DistributionCompleted'));
+const outcomeSub = watcher.subscribe(subjects.eventSubject('lead', 'DistributionCompleted'));
 const printed = (async () => {
   for await (const msg of outcomeSub) {
     const event = RelayedEvent.safeParse(msg.json());
@@ -109,7 +119,7 @@ const printed = (async () => {
 })();
 
 say(`\nPublishing ${leads.length} lead.approved messages (consumers in CA)…`);
-const js = jetstream(nc);
+const js = jetstream(upstream);
 const upstreamKey = await localUpstreamKey();
 for (const [i, id] of leads.entries()) {
   const lead = {
@@ -148,7 +158,7 @@ for (const [id, name] of names) {
   const p = await command('billing', 'get_provider', { provider_id: id });
   say(`  ${name.padEnd(18)} $${(p.balance_cents / 100).toFixed(2).padStart(8)}`);
 }
-await nc.close();
+await Promise.all([nc.close(), upstream.close(), watcher.close()]);
 if (system) {
   system.kill('SIGTERM');
   await new Promise((r) => system!.once('exit', r));
@@ -166,6 +176,24 @@ async function localUpstreamKey(): Promise<string | undefined> {
     return (await readFile(resolve(config.FAIRLEAD_DATA_DIR, 'auth', 'upstream-api-key'), 'utf8')).trim() || undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** An identity's credentials: its seed under the data directory when there is one, else what the environment says (NATS_NKEY_SEED_FILE, …). */
+async function credentialsOf(identity: BusIdentity): Promise<NatsCredentials> {
+  const file = resolve(seedDir, `${identity}.nk`);
+  const local = await access(file).then(
+    () => true,
+    () => false,
+  );
+  return natsCredentialsFrom(local ? { ...process.env, NATS_NKEY_SEED_FILE: file } : process.env);
+}
+
+async function waitForFile(file: string, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await access(file).then(() => true, () => false))) {
+    if (Date.now() > deadline) throw new Error(`${file} did not appear; did npm start fail?`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -8,3 +8,4 @@ export * from './distribution/index';
 export * from './limits';
 export * from './operations';
 export * from './errors';
+export * from './bus-permissions';

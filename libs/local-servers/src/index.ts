@@ -19,3 +19,4 @@ export {
   type LocalDatabase,
   type LocalDatabaseOptions,
 } from './database-credentials';
+export { ensureBusCredentials, natsAuthorizationConfig, natsTlsConfig, writeNatsServerConfig, bootstrapBus, busIdentityOfService, type BusCredentials, type TlsServerFiles } from './nats-auth';

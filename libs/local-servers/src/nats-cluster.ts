@@ -5,9 +5,9 @@
  * survive the loss of a node.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connectNats } from '@fairlead/messaging';
 import { startNatsServer, type RunningNats } from './nats';
 
 export interface ClusterNodeConfig {
@@ -20,18 +20,22 @@ export interface ClusterNodeConfig {
   peerPorts: readonly number[];
   /** Configuration files the node includes (e.g. an authorization block), relative to the node's file or absolute. */
   includes?: readonly string[];
+  /** The user and password the nodes' routes authenticate with (none: routes are open). */
+  routeAuth?: { user: string; password: string } | undefined;
 }
 
 /** The configuration file of one node (the client port, JetStream and the store come from the command line). */
 export function clusterNodeConfig(node: ClusterNodeConfig): string {
+  const auth = node.routeAuth;
   const lines = [
     '# Written by Fairlead (libs/local-servers/src/nats-cluster.ts) at every start; edits are lost.',
     `server_name: ${node.serverName}`,
     'cluster {',
     `  name: ${node.clusterName}`,
     `  listen: 127.0.0.1:${node.clusterPort}`,
+    ...(auth ? ['  authorization {', `    user: ${JSON.stringify(auth.user)}`, `    password: ${JSON.stringify(auth.password)}`, '  }'] : []),
     '  routes: [',
-    ...node.peerPorts.map((p) => `    nats-route://127.0.0.1:${p}`),
+    ...node.peerPorts.map((p) => `    nats-route://${auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.password)}@` : ''}127.0.0.1:${p}`),
     '  ]',
     '}',
     ...(node.includes ?? []).map((file) => `include ${JSON.stringify(file)}`),
@@ -48,6 +52,10 @@ export interface NatsClusterOptions {
   dir: string;
   clusterName?: string;
   includes?: readonly string[];
+  /** Route credentials (see ClusterNodeConfig.routeAuth); the node files hold them, so they are written 0600. */
+  routeAuth?: { user: string; password: string } | undefined;
+  /** A seed allowed to read JetStream's account info (the admin identity), for servers with authorization. */
+  adminSeed?: string | undefined;
   onLog?: (node: string, line: string) => void;
   /** A node exited without stop() or kill(). */
   onUnexpectedExit?: (node: string, description: string) => void;
@@ -74,7 +82,10 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Run
       await mkdir(dir, { recursive: true });
       const configFile = join(dir, 'node.conf');
       const peerPorts = options.clusterPorts.filter((_, j) => j !== i);
-      await writeFile(configFile, clusterNodeConfig({ serverName: name, clusterName, clusterPort: options.clusterPorts[i]!, peerPorts, ...(options.includes ? { includes: options.includes } : {}) }));
+      // nats-server 2.9 resolves an include against the including file's directory, absolute or not.
+      const includes = options.includes?.map((file) => (isAbsolute(file) ? relative(dir, file) : file));
+      const text = clusterNodeConfig({ serverName: name, clusterName, clusterPort: options.clusterPorts[i]!, peerPorts, routeAuth: options.routeAuth, ...(includes ? { includes } : {}) });
+      await writeFile(configFile, text, { mode: 0o600 });
       const server = await startNatsServer({
         port: options.ports[i]!,
         storeDir: join(dir, 'jetstream'),
@@ -94,7 +105,7 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Run
   }
   const urls = nodes.map((n) => n.server.url);
   try {
-    await waitForJetStream(urls, options.readyTimeoutMs ?? 60_000);
+    await waitForJetStream(urls, options.readyTimeoutMs ?? 60_000, options.adminSeed);
   } catch (error) {
     await stop();
     throw error;
@@ -103,9 +114,10 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Run
 }
 
 /** Until the nodes have elected a JetStream meta leader, every JetStream request fails. */
-export async function waitForJetStream(urls: readonly string[], timeoutMs: number): Promise<void> {
+export async function waitForJetStream(urls: readonly string[], timeoutMs: number, adminSeed?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const nc = await connect({ servers: [...urls], timeout: 5_000 });
+  // The nodes are up (each said "Server is ready"): the connection is quick; JetStream may not be yet.
+  const nc = await connectNats({ servers: [...urls], name: 'fairlead-cluster-probe', credentials: { nkeySeed: adminSeed } });
   try {
     const jsm = await jetstreamManager(nc, { timeout: 5_000, checkAPI: false });
     for (;;) {

@@ -10,3 +10,11 @@ describe('clusterNodeConfig', () => {
     expect(text.trimEnd().split('\n').at(-1)).toBe('include "auth.conf"');
   });
 });
+
+describe('clusterNodeConfig with route credentials', () => {
+  it('makes the node ask its peers for the route password and use it on its own routes', () => {
+    const text = clusterNodeConfig({ serverName: 'n1', clusterName: 'fairlead', clusterPort: 6222, peerPorts: [6223], routeAuth: { user: 'fairlead-route', password: 'pw_1-x' } });
+    expect(text).toContain('  authorization {\n    user: "fairlead-route"\n    password: "pw_1-x"\n  }\n');
+    expect(text).toContain('nats-route://fairlead-route:pw_1-x@127.0.0.1:6223');
+  });
+});

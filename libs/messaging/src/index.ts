@@ -1,4 +1,4 @@
-export { connectNats, drainAndClose, type ConnectNatsOptions } from './connection';
+export { connectNats, drainAndClose, natsCredentialsFrom, publicKeyOfSeed, createNkeyIdentity, type ConnectNatsOptions, type NatsCredentials, type NatsCredentialsEnv } from './connection';
 export {
   declareStreams,
   declareStream,

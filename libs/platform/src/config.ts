@@ -75,6 +75,21 @@ export const baseConfigSchema = z.object({
     .optional()
     .describe("file whose first line is the database password, used instead of DATABASE_URL's (mode 0600; read at every new connection, so a rotated password needs no restart; npm start sets it)"),
   NATS_URL: env.natsServers().describe('NATS server(s) with JetStream, comma separated (nats://host:4222)'),
+  NATS_NKEY_SEED_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("file holding this service's NATS nkey seed (mode 0600): its identity on the bus, whose permissions docs/security.md lists; npm start generates one per service under the data directory"),
+  NATS_NKEY_SEED: z
+    .string()
+    .regex(/^SU[A-Z2-7]{56}$/, 'a user nkey seed: "SU" and 56 base32 characters')
+    .optional()
+    .describe('the NATS nkey seed itself, when a file is not an option (NATS_NKEY_SEED_FILE wins when both are set)'),
+  NATS_TLS_CA_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PEM file of the CA that signed the NATS server's certificate; set, connections require TLS (tls:// URLs require it with the system's CAs)"),
   NATS_STREAM_REPLICAS: z.coerce
     .number({ error: 'expected a number of replicas' })
     .int()

@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureDatabaseRoles, freePort, localPassword, startEmbeddedPostgres, startNatsServer, type RunningNats, type RunningPostgres } from '@fairlead/local-servers';
+import { ensureBusCredentials, ensureDatabaseRoles, freePort, localPassword, startEmbeddedPostgres, startNatsServer, writeNatsServerConfig, type RunningNats, type RunningPostgres } from '@fairlead/local-servers';
 import './provided-context';
 
 
@@ -20,6 +20,12 @@ export async function setup(project: TestProject): Promise<void> {
   root = await mkdtemp(join(tmpdir(), 'fairlead-test-'));
   // PostgreSQL runs as its own system user when we are root; it must reach its data dir.
   await chmod(root, 0o755);
+  // The test server authorizes as production does (any namespace: each test file has its
+  // own), with identities generated for this run. Test code connects as admin unless it
+  // asks for another identity (testNatsConnection); service processes as themselves.
+  const bus = await ensureBusCredentials(join(root, 'nats-auth'));
+  const natsConfig = await writeNatsServerConfig(join(bus.dir, 'nats-server.conf'), bus, { namespace: '*' });
+  if (!process.env.NATS_URL) process.env.NATS_NKEY_SEED_FILE = bus.seedFile('admin');
   const [databaseUrl, natsUrl] = await Promise.all([
     (async () => {
       if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
@@ -30,12 +36,14 @@ export async function setup(project: TestProject): Promise<void> {
     })(),
     (async () => {
       if (process.env.NATS_URL) return process.env.NATS_URL;
-      nats = await startNatsServer({ port: await freePort(), storeDir: join(root!, 'nats') });
+      nats = await startNatsServer({ port: await freePort(), storeDir: join(root!, 'nats'), extraArgs: ['-c', natsConfig] });
       return nats.url;
     })(),
   ]);
   project.provide('databaseUrl', databaseUrl);
   project.provide('natsUrl', natsUrl);
+  project.provide('natsCredentialsDir', bus.dir);
+  project.provide('natsServerConfig', natsConfig);
   project.provide('databaseRolesDir', await provideRoles(databaseUrl, root));
 }
 

@@ -1,7 +1,6 @@
-import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testNatsUrl, type TestDatabase } from './index';
+import { createTestDatabase, testNatsConnection, type TestDatabase } from './index';
 
 describe('test infrastructure', () => {
   let db: TestDatabase;
@@ -22,7 +21,7 @@ describe('test infrastructure', () => {
   });
 
   it('runs a real nats-server with JetStream enabled', async () => {
-    const nc = await connect({ servers: testNatsUrl() });
+    const nc = await testNatsConnection({ identity: 'admin' });
     try {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.getAccountInfo();

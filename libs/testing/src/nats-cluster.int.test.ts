@@ -4,11 +4,10 @@
  * consuming go on through the other two, and the node catches up when it is back.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declareStreams, fairleadStreams } from '@fairlead/messaging';
 import { subjectsFor } from '@fairlead/contracts';
-import { startPrivateNatsCluster } from './nats';
+import { startPrivateNatsCluster, testNatsConnection } from './nats';
 
 let cluster: Awaited<ReturnType<typeof startPrivateNatsCluster>>;
 beforeAll(async () => {
@@ -21,7 +20,7 @@ afterAll(async () => {
 describe('startPrivateNatsCluster', () => {
   it('runs three nodes whose replicated streams survive a node killed with SIGKILL', async () => {
     expect(cluster.urls).toHaveLength(3);
-    const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nc = await testNatsConnection({ identity: 'admin', servers: cluster.url });
     try {
       const jsm = await jetstreamManager(nc);
       const subjects = subjectsFor('cluster_test');

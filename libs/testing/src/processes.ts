@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@fairlead/local-servers';
+import { busIdentityOfService, freePort } from '@fairlead/local-servers';
 import { serviceDatabaseEnv } from './database';
+import { testSeedFile } from './nats';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -64,7 +65,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const launch = async () => {
     const proc = spawn(process.execPath, [...(options.nodeArgs ?? ['--import', 'tsx']), entry], {
       cwd: repoRoot,
-      env: { ...process.env, LOG_LEVEL: 'warn', SERVICE_NAME: options.service, ...options.env, ...database, HTTP_PORT: String(port) },
+      env: { ...process.env, LOG_LEVEL: 'warn', SERVICE_NAME: options.service, ...serviceIdentityEnv(options), ...options.env, ...database, HTTP_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
@@ -133,4 +134,16 @@ export async function startServiceProcesses(list: readonly ServiceProcessOptions
     throw failed.reason;
   }
   return settled.map((s) => (s as PromiseFulfilledResult<ServiceProcess>).value);
+}
+
+/**
+ * A service process connects to the test server as its own bus identity (its seed file of
+ * this run), as under `npm start`, so the permission table is in force in end-to-end tests.
+ * Processes that are not services keep the environment's identity (admin).
+ */
+function serviceIdentityEnv(options: ServiceProcessOptions): Record<string, string> {
+  if (options.env.NATS_NKEY_SEED_FILE !== undefined || options.env.NATS_NKEY_SEED !== undefined) return {};
+  const folder = options.service.includes('/') ? /services\/([^/]+)\//.exec(options.service)?.[1] : options.service;
+  const identity = folder === undefined ? undefined : busIdentityOfService(folder);
+  return identity ? { NATS_NKEY_SEED_FILE: testSeedFile(identity) } : {};
 }

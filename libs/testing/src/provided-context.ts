@@ -13,6 +13,10 @@ declare module 'vitest' {
      * given the roles (a DATABASE_URL whose user may not create roles).
      */
     databaseRolesDir: string;
+    /** Seeds of every bus identity for this run (`<identity>.nk`) and the route password. */
+    natsCredentialsDir: string;
+    /** The test server's authorization configuration, for servers a test starts itself. */
+    natsServerConfig: string;
   }
 }
 

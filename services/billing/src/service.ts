@@ -76,6 +76,9 @@ export async function startBillingService(deps: BillingServiceDeps): Promise<Bil
   const ledger = new WalletLedger({ pool, store, ...(maxConcurrentWrites === undefined ? {} : { maxConcurrentWrites }) });
   const providers = createProviderCommands({ pool, store, ledger });
   const wallets = createWalletCommands({ pool, ledger, providers });
+  // The server decides who may send what (libs/contracts' bus-permissions.ts): top-ups,
+  // refunds and provider changes come only from the operator API, so their `actor` is the
+  // operator it verified; charges only from fairness.
   const server = serveCommands(
     nc,
     subjects,

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
-import { connectNats, drainAndClose } from '@fairlead/messaging';
+import { connectNats, natsCredentialsFrom, drainAndClose } from '@fairlead/messaging';
 import { createLogger, databaseConnection, loadConfig, onShutdown, resolveTokenVerifierOptions } from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
 import { operatorApiConfigSchema } from './config';
@@ -21,7 +21,7 @@ const pool = new pg.Pool({ ...databaseConnection(config), max: config.DATABASE_P
 pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
 const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();
-const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
+const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger, credentials: natsCredentialsFrom(config) });
 const subjects = subjectsFor(config.NATS_NAMESPACE);
 
 // Outside production, no secret and no JWKS means the local development secret (platform's dev-secret.ts).

@@ -10,6 +10,12 @@ import { LeadApprovedV1 } from '../lead-approved';
 import type { Subjects } from '../subjects';
 import { Actor, BalanceCents, Cap, Id, LevelSnapshot, MaxRecipients, OrderPosition, PriceCents, ServiceArea, SubscriptionStatus, TopUpCents } from './common';
 
+/**
+ * Who asked for the change, recorded with its events. Trusted because of who may send it:
+ * every command with an `actor` may be sent by the operator API's bus identity alone
+ * (bus-permissions.ts; nats-server refuses everyone else), and the operator API fills it
+ * with the operator it verified. A unit test fails if that stops holding.
+ */
 const withActor = { actor: Actor.default({ actor_id: 'system', actor_role: 'system' }) };
 
 const Niche = z.object({

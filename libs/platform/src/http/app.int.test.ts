@@ -1,9 +1,8 @@
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createTestDatabase, testNatsUrl, type TestDatabase } from '@fairlead/testing';
+import { createTestDatabase, testNatsConnection, type TestDatabase } from '@fairlead/testing';
 import { ConflictError, NotFoundError } from '../errors';
 import { createLogger } from '../logger';
 import { createHttpApp, listen, type HttpApp } from './app';
@@ -56,7 +55,7 @@ describe('createHttpApp against real PostgreSQL and NATS', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('platform_http');
-    nc = await connect({ servers: testNatsUrl(), maxReconnectAttempts: -1 });
+    nc = await testNatsConnection({ identity: 'admin' });
     ({ app, base } = await startApp([postgresReadiness(db.pool), natsReadiness(nc)]));
   });
   afterAll(async () => {
@@ -83,7 +82,7 @@ describe('createHttpApp against real PostgreSQL and NATS', () => {
   it('/readyz is a 503 problem naming the check that is down (closed pool, closed NATS connection)', async () => {
     const closedPool = new pg.Pool({ connectionString: db.url });
     await closedPool.end();
-    const closedNc = await connect({ servers: testNatsUrl() });
+    const closedNc = await testNatsConnection({ identity: 'admin' });
     await closedNc.close();
     const down = await startApp([postgresReadiness(closedPool), natsReadiness(closedNc), postgresReadiness(db.pool, 'postgres-live')]);
     try {

@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { subjectsFor, type Subjects } from '@fairlead/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
-import { connectNats, drainAndClose } from '@fairlead/messaging';
+import { connectNats, drainAndClose, natsCredentialsFrom } from '@fairlead/messaging';
 import type { BaseConfig } from '../config';
 import { databaseConnection } from '../database';
 import { listen, type HttpApp } from '../http/app';
@@ -40,7 +40,7 @@ export async function openServiceRuntime(config: BaseConfig & { DATABASE_POOL_SI
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
   const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
   await store.migrate();
-  const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger });
+  const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger, credentials: natsCredentialsFrom(config) });
   return { logger, pool, store, nc, subjects: subjectsFor(config.NATS_NAMESPACE), registry: createMetricsRegistry(config.SERVICE_NAME), telemetry };
 }
 

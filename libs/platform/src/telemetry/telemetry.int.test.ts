@@ -1,11 +1,10 @@
-import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createPostgresEventStore, traceCarrierOf, type PostgresEventStore } from '@fairlead/event-store';
 import { request, serveRequests, type RequestServer } from '@fairlead/messaging';
-import { createTestDatabase, testNamespace, testNatsUrl, type TestDatabase } from '@fairlead/testing';
+import { createTestDatabase, testNamespace, testNatsConnection, type TestDatabase } from '@fairlead/testing';
 import { createHttpApp, listen, type HttpApp } from '../http/app';
 import { createLogger } from '../logger';
 import { withSpan } from './spans';
@@ -33,7 +32,7 @@ describe('telemetry (in-memory exporter)', () => {
     db.pool.on('error', () => undefined);
     store = createPostgresEventStore({ pool: db.pool });
     await store.migrate();
-    nc = await connect({ servers: testNatsUrl() });
+    nc = await testNatsConnection({ identity: 'admin' });
     server = serveRequests(nc, subject, {
       requestSchema: z.object({ n: z.number() }),
       handler: async ({ n }) => {

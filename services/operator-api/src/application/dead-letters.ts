@@ -6,7 +6,7 @@
  * letter's sequence, so a redrive retried after a crash is de-duplicated by JetStream.
  */
 import type { JetStreamClient, JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
+import { headers as natsHeaders, PermissionViolationError, type MsgHdrs } from '@nats-io/nats-core';
 import type { Subjects } from '@fairlead/contracts';
 import { DeadLetterHeaders, readDeadLetter, type DeadLetterInfo } from '@fairlead/messaging';
 import { ConflictError, NotFoundError } from '@fairlead/platform';
@@ -167,7 +167,17 @@ export function createDeadLetterQueue(deps: { jsm: JetStreamManager; js: JetStre
       h.set('Fairlead-Redriven-From', `${stream}:${seq}`);
       h.set('Fairlead-Redriven-By', by);
       const msgId = `${DLQ_PREFIX}${stream}-${seq}`;
-      const ack = await deps.js.publish(target, msg.data, { msgID: msgId, headers: h });
+      const ack = await deps.js.publish(target, msg.data, { msgID: msgId, headers: h }).catch((error: unknown) => {
+        // The bus permission table keeps event subjects the relay's alone (docs/security.md "Bus"):
+        // the operator API's identity may redrive lead.approved, not a relayed event.
+        if (error instanceof PermissionViolationError || (error as { cause?: unknown }).cause instanceof PermissionViolationError) {
+          throw new ConflictError(`Dead letter ${seq} goes back to ${target}, which only the relay may publish on; it cannot be redriven from the operator API (discard it, or have an administrator replay it).`, {
+            code: 'DEAD_LETTER_NOT_REDRIVABLE',
+            details: { seq, subject: target },
+          });
+        }
+        throw error;
+      });
       await deps.jsm.streams.deleteMessage(stream, seq);
       return { seq, subject: target, stream: ack.stream, stream_seq: ack.seq, msg_id: msgId, dead_letter: letter };
     },
