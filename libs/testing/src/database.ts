@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { bootstrapDatabase, databaseRoleOf, passwordFileOf } from '@fairlead/infra';
+import { bootstrapDatabase, databaseRoleOf, passwordFileOf } from '@fairlead/local-servers';
 import './provided-context';
 
 export interface TestDatabase {
