@@ -124,7 +124,7 @@ describe('errors of the user', () => {
 
 describe('a database that is not Fairlead’s', () => {
   it('audit on a database without the event store: exit 1, one line asking whether DATABASE_URL is right', async () => {
-    const empty = await createTestDatabase('cli_empty');
+    const empty = await createTestDatabase('cli_empty', { roles: false }); // no bootstrap: no event store in it
     try {
       const run = await fairlead(['audit', 'lead', 'L1'], { DATABASE_URL: empty.url });
       expect(run.code).toBe(1);
