@@ -1,6 +1,7 @@
 # One image for every Fairlead service, built to JavaScript and run with plain node:
 #   docker run … fairlead node dist/<service>/main.js      (operator-api, intake, rotation, …)
-#   docker run … fairlead node dist/fairlead-init/main.js <dir>…   (docker-compose.yml's one-shot)
+#   docker run … fairlead node dist/fairlead-init/main.js <dir>…   (docker-compose.yml's one-shots)
+#   docker run … fairlead node dist/fairlead-bootstrap/main.js credentials|servers <dir>
 # Configuration comes from the environment (.env.example lists every variable).
 #
 # Stages: manifests (package.json files and the lockfile only) → deps (npm ci, all) →
@@ -55,8 +56,9 @@ COPY --from=build /app/dist ./dist
 # Files the services read at run time, where their sources expect them (see infra/src/build/bundle.ts).
 COPY --from=build /app/services/notification/templates ./services/notification/templates
 # The state volume's mount point, the service user's (a new named volume mounted here takes
-# its owner and mode); docker-compose.yml's fairlead-init prepares what is inside.
-RUN install -d -o node -g node -m 0700 /var/lib/fairlead
+# its owner and mode); docker-compose.yml's fairlead-init prepares what is inside. The same for
+# the secrets volume, which fairlead-bootstrap fills (infra/src/deploy/secrets.ts).
+RUN install -d -o node -g node -m 0700 /var/lib/fairlead /var/lib/fairlead-secrets
 USER node
 # The services' default HTTP ports (HTTP_PORT sets each); containers bind 0.0.0.0 (HTTP_HOST).
 ENV HTTP_HOST=0.0.0.0

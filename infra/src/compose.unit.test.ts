@@ -5,11 +5,13 @@
  * compose gives it: a production secret left out, a variable no service reads, a port
  * published to the network or a dashboard of metrics nobody serves fails here.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { billingConfigSchema } from '@fairlead/billing';
@@ -17,14 +19,17 @@ import { fairnessConfigSchema } from '@fairlead/fairness';
 import { intakeConfigSchema } from '@fairlead/intake';
 import { notificationConfigSchema } from '@fairlead/notification';
 import { operatorApiConfigSchema } from '@fairlead/operator-api';
+import { busIdentityOfService, databaseRoleOf } from '@fairlead/local-servers/deployment';
+import { publicKeyOfSeed } from '@fairlead/messaging';
 import { describeConfig, loadConfig } from '@fairlead/platform';
 import { relayConfigSchema } from '@fairlead/relay';
 import { rotationConfigSchema } from '@fairlead/rotation';
 import { ticketWorkflowConfigSchema } from '@fairlead/ticket-workflow';
 import { IMAGE_TOOLS } from './build/bundle';
 import { COMPOSE_VARIABLES, fillComposeEnv, renderComposeEnvExample } from './deploy/compose-env';
-import { commandOf, dependenciesOf, environmentOf, interpolationsIn, resolveCompose, type ComposeService } from './deploy/compose-file';
+import { commandOf, dependenciesOf, environmentOf, interpolationsIn, mountsOf, resolveCompose, type ComposeService } from './deploy/compose-file';
 import { promqlMetricNames, registeredSeriesNames } from './deploy/metric-names';
+import { NATS_CONFIG_DIR, NATS_CONFIG_FILE, PASSWORD_FILE_NAME, prepareBusSecrets, SECRETS_ROOT, SEED_FILE_NAME, serviceSecretsSubpath, SERVICE_DATABASE_ROLES } from './deploy/secrets';
 import { discoverServices, SERVICE_PORTS } from './services';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -144,11 +149,12 @@ describe('docker-compose.yml gives each Fairlead service a configuration it star
       const env = environmentOf(service);
       const deps = dependenciesOf(service);
       const db = new URL(env.DATABASE_URL!);
+      // Its own role (libs/local-servers/src/database-roles.ts), the password in a file (see the credentials below).
       expect({ name, host: db.hostname, user: db.username, password: db.password, database: db.pathname }).toEqual({
         name,
         host: 'postgres',
-        user: postgres.POSTGRES_USER,
-        password: postgres.POSTGRES_PASSWORD,
+        user: databaseRoleOf(name),
+        password: '',
         database: `/${postgres.POSTGRES_DB}`,
       });
       for (const variable of ['DATABASE_URL', 'NATS_URL', 'SMTP_URL']) {
@@ -158,6 +164,7 @@ describe('docker-compose.yml gives each Fairlead service a configuration it star
         expect(deps[host], `${name} waits for ${host}`).toBe('service_healthy');
       }
       expect(deps['fairlead-init'], name).toBe('service_completed_successfully');
+      expect(deps['fairlead-bootstrap'], name).toBe('service_completed_successfully');
     }
     // Only ticket-workflow does without NATS (the relay publishes its events).
     expect(fairlead.filter(([, s]) => environmentOf(s).NATS_URL === undefined).map(([n]) => n)).toEqual(['ticket-workflow']);
@@ -173,7 +180,7 @@ describe('docker-compose.yml gives each Fairlead service a configuration it star
     expect(init.restart).toBe('no');
     const env = environmentOf(workflow);
     expect(command.slice(2).sort()).toEqual([env.PROJECTS_ROOT, env.TEMPLATES_ROOT].sort());
-    const mounts = (s: ComposeService) => (s.volumes ?? []).map(String);
+    const mounts = (s: ComposeService) => (s.volumes ?? []).filter((v) => typeof v === 'string');
     for (const root of [env.TEMPLATES_ROOT!, env.PROJECTS_ROOT!]) {
       const volume = mounts(init).find((m) => root.startsWith(`${m.split(':')[1]}/`));
       expect(volume, root).toBeDefined();
@@ -202,7 +209,7 @@ describe('docker-compose.yml publishes and runs no more than it must', () => {
 
   it('runs no component that nothing uses: no EventStoreDB', () => {
     expect(services.map(([name]) => name).sort()).toEqual(
-      [...Object.keys(SCHEMAS), 'fairlead-init', 'nats', 'postgres', 'mailpit', 'prometheus', 'grafana'].sort(),
+      [...Object.keys(SCHEMAS), 'fairlead-init', 'fairlead-credentials', 'fairlead-bootstrap', 'nats', 'postgres', 'mailpit', 'prometheus', 'grafana'].sort(),
     );
     for (const [name, service] of services) expect(service.image ?? '', name).not.toMatch(/eventstore/i);
   });
@@ -240,17 +247,16 @@ describe('docker-compose.yml publishes and runs no more than it must', () => {
     const command = commandOf(nats);
     expect(command).toContain('-js');
     const storeDir = command[command.indexOf('-sd') + 1];
-    expect(nats.volumes?.map(String).some((v) => v.endsWith(`:${storeDir}`))).toBe(true);
+    expect(mountsOf(nats).some((m) => m.target === storeDir && m.source === 'nats-data')).toBe(true);
   });
 
   it('mounts files that exist and volumes it declares, and declares no volume it does not mount', () => {
     const mounted = new Set<string>();
     for (const [name, service] of services) {
-      for (const volume of (service.volumes ?? []).map(String)) {
-        const source = volume.split(':')[0]!;
+      for (const { source, readOnly } of mountsOf(service)) {
         if (source.startsWith('.') || source.startsWith('/')) {
           expect(existsSync(resolve(repoRoot, source)), `${name} mounts missing ${source}`).toBe(true);
-          expect(volume.endsWith(':ro'), `${name} mounts ${source} writable`).toBe(true);
+          expect(readOnly, `${name} mounts ${source} writable`).toBe(true);
         } else {
           expect(compose.volumes ?? {}, `${name} mounts undeclared volume ${source}`).toHaveProperty(source);
           mounted.add(source);
@@ -260,6 +266,117 @@ describe('docker-compose.yml publishes and runs no more than it must', () => {
     expect(Object.keys(compose.volumes ?? {}).sort()).toEqual([...mounted].sort());
     const ignored = read('.dockerignore').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '.data', '.git']));
+  });
+});
+
+describe('docker-compose.yml gives each service its own NATS and PostgreSQL credentials', () => {
+  /** The secrets volume as fairlead-credentials fills it (the same code, run here on a temporary folder). */
+  let volume: string;
+  beforeAll(async () => {
+    volume = await mkdtemp(join(tmpdir(), 'fairlead-compose-secrets-'));
+    await prepareBusSecrets(volume);
+  });
+  afterAll(async () => {
+    await rm(volume, { recursive: true, force: true });
+  });
+
+  const secretsMountOf = (service: ComposeService) => mountsOf(service).filter((m) => m.source === 'fairlead-secrets');
+  /** Where a file a service is given lies in the secrets volume: its mount's subpath and the file's name. */
+  const inVolume = (service: ComposeService, file: string) => {
+    const [mount] = secretsMountOf(service).filter((m) => file.startsWith(`${m.target}/`));
+    expect(mount, file).toBeDefined();
+    return join(mount!.subpath ?? '', file.slice(mount!.target.length + 1));
+  };
+
+  it("mounts each service's own folder of the secrets volume, read-only, and nothing else of it", () => {
+    for (const [name, service] of fairlead) {
+      expect(secretsMountOf(service), name).toEqual([{ source: 'fairlead-secrets', target: '/run/fairlead', readOnly: true, subpath: serviceSecretsSubpath(name) }]);
+    }
+    const subpaths = fairlead.map(([, s]) => secretsMountOf(s)[0]!.subpath);
+    expect(new Set(subpaths).size).toBe(fairlead.length);
+    // Of the rest, only nats (its configuration folder) and the two one-shots (the whole volume) mount it.
+    const others = services.filter(([name, s]) => !(name in SCHEMAS) && secretsMountOf(s).length > 0).map(([name]) => name);
+    expect(others.sort()).toEqual(['fairlead-bootstrap', 'fairlead-credentials', 'nats']);
+  });
+
+  it('gives every NATS-using service the seed of its own bus identity, and ticket-workflow none', async () => {
+    let checked = 0;
+    for (const [name, service] of fairlead) {
+      const env = environmentOf(service);
+      const identity = busIdentityOfService(name);
+      if (env.NATS_URL === undefined) {
+        expect({ name, seed: env.NATS_NKEY_SEED_FILE, identity }).toEqual({ name, seed: undefined, identity: undefined });
+        continue;
+      }
+      expect(identity, name).toBeDefined();
+      const file = inVolume(service, env.NATS_NKEY_SEED_FILE!);
+      expect(file).toBe(join(serviceSecretsSubpath(name), SEED_FILE_NAME));
+      // The file fairlead-credentials writes there is that identity's seed.
+      expect(readFileSync(join(volume, file), 'utf8'), name).toBe(readFileSync(join(volume, 'bus', `${identity}.nk`), 'utf8'));
+      checked++;
+    }
+    expect(checked).toBe(fairlead.length - 1);
+  });
+
+  it("gives every service its own role's password file, which fairlead-bootstrap fills from that role's", () => {
+    for (const [name, service] of fairlead) {
+      const env = environmentOf(service);
+      expect(inVolume(service, env.DATABASE_PASSWORD_FILE!), name).toBe(join(serviceSecretsSubpath(name), PASSWORD_FILE_NAME));
+      expect(SERVICE_DATABASE_ROLES.find((r) => r.service === name)?.role, name).toBe(new URL(env.DATABASE_URL!).username);
+    }
+    expect(SERVICE_DATABASE_ROLES.map((r) => r.service).sort()).toEqual(Object.keys(SCHEMAS).sort());
+  });
+
+  it("gives no service an admin credential: not the bus's admin seed, not the postgres password", () => {
+    const adminSeed = readFileSync(join(volume, 'bus', 'admin.nk'), 'utf8');
+    for (const [name] of fairlead) {
+      const folder = join(volume, serviceSecretsSubpath(name));
+      const files = readdirSync(folder);
+      expect(files.every((f) => [SEED_FILE_NAME, PASSWORD_FILE_NAME].includes(f)), `${name}: ${files.join(', ')}`).toBe(true);
+      for (const f of files) expect(readFileSync(join(folder, f), 'utf8'), `${name}/${f}`).not.toBe(adminSeed);
+    }
+    // nats's folder holds the public keys only.
+    expect(readdirSync(join(volume, NATS_CONFIG_DIR))).toEqual([NATS_CONFIG_FILE]);
+    expect(readFileSync(join(volume, NATS_CONFIG_DIR, NATS_CONFIG_FILE), 'utf8')).not.toMatch(/SU[A-Z2-7]{56}/);
+    for (const [name, service] of services.filter(([n]) => n !== 'postgres' && n !== 'fairlead-bootstrap')) {
+      expect(JSON.stringify(environmentOf(service)), name).not.toContain(filledEnv.POSTGRES_PASSWORD);
+    }
+  });
+
+  it('runs nats with the configuration fairlead-credentials renders, after it', () => {
+    const nats = compose.services.nats!;
+    const command = commandOf(nats);
+    const config = command[command.indexOf('-c') + 1]!;
+    expect(command).toContain('-c');
+    const [mount] = secretsMountOf(nats);
+    expect(mount).toEqual({ source: 'fairlead-secrets', target: dirname(config), readOnly: true, subpath: NATS_CONFIG_DIR });
+    expect(basename(config)).toBe(NATS_CONFIG_FILE);
+    expect(dependenciesOf(nats)['fairlead-credentials']).toBe('service_completed_successfully');
+    // The admin and every service's identity are nkey users of it (by the public key of the seed each gets).
+    const text = readFileSync(join(volume, NATS_CONFIG_DIR, NATS_CONFIG_FILE), 'utf8');
+    const seedFiles = [join(volume, 'bus', 'admin.nk'), ...fairlead.filter(([n]) => busIdentityOfService(n)).map(([n]) => join(volume, serviceSecretsSubpath(n), SEED_FILE_NAME))];
+    for (const file of seedFiles) expect(text, file).toContain(`nkey: "${publicKeyOfSeed(readFileSync(file, 'utf8').trim())}"`);
+  });
+
+  it('generates the credentials before nats, and bootstraps database and streams as admin before any service', () => {
+    const credentials = compose.services['fairlead-credentials']!;
+    const bootstrap = compose.services['fairlead-bootstrap']!;
+    // npm run build (the Dockerfile's build stage) bundles it.
+    expect(existsSync(resolve(repoRoot, IMAGE_TOOLS['fairlead-bootstrap']!))).toBe(true);
+    expect(commandOf(credentials)).toEqual(['node', 'dist/fairlead-bootstrap/main.js', 'credentials', SECRETS_ROOT]);
+    expect(commandOf(bootstrap)).toEqual(['node', 'dist/fairlead-bootstrap/main.js', 'servers', SECRETS_ROOT]);
+    for (const oneShot of [credentials, bootstrap]) {
+      expect(oneShot.restart).toBe('no');
+      expect(mountsOf(oneShot)).toEqual([{ source: 'fairlead-secrets', target: SECRETS_ROOT, readOnly: false }]);
+    }
+    expect(dependenciesOf(bootstrap)).toEqual({ 'fairlead-credentials': 'service_completed_successfully', postgres: 'service_healthy', nats: 'service_healthy' });
+    const postgres = environmentOf(compose.services.postgres!);
+    const env = environmentOf(bootstrap);
+    const admin = new URL(env.DATABASE_ADMIN_URL!);
+    expect({ host: admin.hostname, user: admin.username, password: admin.password }).toEqual({ host: 'postgres', user: postgres.POSTGRES_USER, password: postgres.POSTGRES_PASSWORD });
+    expect(new URL(env.NATS_URL!).hostname).toBe('nats');
+    // The mount point is the service user's in the image, so that the new volume is too.
+    expect(read('Dockerfile')).toMatch(new RegExp(`install -d -o node -g node -m 0700 [^\\n]*${SECRETS_ROOT}`));
   });
 });
 

@@ -74,11 +74,16 @@ export async function bundleService(repoRoot: string, service: string, outRoot =
 }
 
 /**
- * The image's programs that are not services: `fairlead-init`, the one-shot of
- * docker-compose.yml (infra/src/deploy/init-main.ts). They may import Node's modules only,
- * as no workspace of theirs is installed in the image.
+ * The image's programs that are not services, the one-shots of docker-compose.yml:
+ * `fairlead-init` (infra/src/deploy/init-main.ts: the state volume, Node's modules only) and
+ * `fairlead-bootstrap` (infra/src/deploy/bootstrap-main.ts: the bus and database credentials).
+ * Their workspace code is bundled; the packages they import must be ones the image installs
+ * (imagePackages), as infra's own workspace is not installed there.
  */
-export const IMAGE_TOOLS: Readonly<Record<string, string>> = Object.freeze({ 'fairlead-init': 'infra/src/deploy/init-main.ts' });
+export const IMAGE_TOOLS: Readonly<Record<string, string>> = Object.freeze({
+  'fairlead-init': 'infra/src/deploy/init-main.ts',
+  'fairlead-bootstrap': 'infra/src/deploy/bootstrap-main.ts',
+});
 
 /** Bundles one entry point into <outRoot>/<name>/main.js (with a source map). */
 export async function bundleEntry(entry: string, name: string, outRoot: string): Promise<BundleResult> {
@@ -136,4 +141,11 @@ export async function productionPackages(repoRoot: string, service: string): Pro
   };
   await visit(resolve(repoRoot, 'services', service));
   return installed;
+}
+
+/** The packages the image installs: the production dependencies of every service (and their libraries). */
+export async function imagePackages(repoRoot: string, services: readonly string[]): Promise<Set<string>> {
+  const all = new Set<string>();
+  for (const service of services) for (const name of await productionPackages(repoRoot, service)) all.add(name);
+  return all;
 }

@@ -27,7 +27,7 @@ const hex = (bytes: number) => () => randomBytes(bytes).toString('hex');
 export const COMPOSE_VARIABLES: readonly ComposeVariable[] = [
   {
     name: 'POSTGRES_PASSWORD',
-    description: "password of PostgreSQL's fairlead user, set when its volume is first created (part of DATABASE_URL: keep it to letters and digits)",
+    description: "password of PostgreSQL's admin user fairlead, set when its volume is first created; only the one-shot fairlead-bootstrap uses it (in its DATABASE_ADMIN_URL: keep it to letters and digits), the services log in as their own roles",
     secret: { generate: hex(24), command: 'openssl rand -hex 24' },
   },
   {

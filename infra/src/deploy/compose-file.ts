@@ -150,3 +150,34 @@ export function commandOf(service: ComposeService): string[] {
   const command = service.command ?? [];
   return Array.isArray(command) ? command : command.split(/\s+/);
 }
+
+/** One entry of a service's `volumes`, whichever syntax it was written in. */
+export interface Mount {
+  /** A named volume, or a host path (starting with `.` or `/`). */
+  source: string;
+  target: string;
+  readOnly: boolean;
+  /** The folder of the volume mounted instead of its root (long syntax `volume.subpath`). */
+  subpath?: string;
+}
+
+interface LongMount {
+  type?: string;
+  source?: string;
+  target?: string;
+  read_only?: boolean;
+  volume?: { subpath?: string };
+}
+
+/** A service's mounts: short `source:target[:ro]` strings and long-syntax mappings alike. */
+export function mountsOf(service: ComposeService): Mount[] {
+  return (service.volumes ?? []).map((entry) => {
+    if (typeof entry === 'string') {
+      const [source = '', target = '', mode] = entry.split(':');
+      return { source, target, readOnly: mode === 'ro' };
+    }
+    const long = entry as LongMount;
+    if (long.type !== 'volume' && long.type !== 'bind') throw new Error(`unsupported mount ${JSON.stringify(entry)}`);
+    return { source: long.source ?? '', target: long.target ?? '', readOnly: long.read_only === true, ...(long.volume?.subpath ? { subpath: long.volume.subpath } : {}) };
+  });
+}

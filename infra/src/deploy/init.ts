@@ -2,8 +2,8 @@
  * fairlead-init, the one-shot service of docker-compose.yml: it runs before every Fairlead
  * service (`depends_on: service_completed_successfully`) and prepares the state volume they
  * read, so that a service never has to create shared state itself. Today that is the
- * directories ticket-workflow's TEMPLATES_ROOT and PROJECTS_ROOT name (which must exist);
- * credentials generated for the services belong here too, written with mode 0600.
+ * directories ticket-workflow's TEMPLATES_ROOT and PROJECTS_ROOT name (which must exist).
+ * The services' credentials are the other one-shots' (bootstrap-main.ts, secrets.ts).
  *
  * Node's modules only: it runs from the image, where no workspace of infra is installed
  * (see IMAGE_TOOLS in build/bundle.ts).
