@@ -28,6 +28,7 @@ const AUDIENCE = 'fairlead-redrive-test';
 let env: TestEnvironment;
 let api: OperatorApi;
 let relay: RunningRelay;
+let stopRelayCommands: (() => Promise<void>) | undefined;
 let consumer: ConsumerRunner;
 const connections: NatsConnection[] = [];
 /** Event ids the consumer processed (after failing each one's first delivery). */
@@ -68,7 +69,7 @@ beforeAll(async () => {
   const relayJs = jetstream(relayNc);
   relay = await startRelay({ store: env.store, pool: env.db.pool, js: relayJs, subjects: env.subjects, logger: env.logger, checkpointIntervalMs: 0 });
   const relayCommands = serveRelayCommands({ nc: relayNc, js: relayJs, store: env.store, subjects: env.subjects, logger: env.logger });
-  env.onClose(() => relayCommands.stop());
+  stopRelayCommands = () => relayCommands.stop();
 
   const consumerNc = await connect('notification');
   consumer = await runConsumer({
@@ -106,13 +107,28 @@ afterAll(async () => {
   await api?.stop();
   await consumer?.stop();
   await relay?.stop();
+  await stopRelayCommands?.();
   for (const nc of connections) await drainAndClose(nc);
   await env?.close();
 });
 
+const assignment = (leadId: string, providerId = 'acme') => ({
+  assignment_id: `a-${leadId}`,
+  lead_id: leadId,
+  niche_id: 'roofing',
+  provider_id: providerId,
+  subscription_id: 's-1',
+  level_id: 'gold',
+  level_name: 'Gold',
+  order_position: 1,
+  price_cents: 100,
+  balance_after_cents: 900,
+  assigned_at: '2026-01-01T00:00:00.000Z',
+});
+
 async function storeAndDeadLetter(leadId: string): Promise<{ eventId: string; seq: number }> {
   const eventId = randomUUID();
-  await env.store.append(`lead-${leadId}`, [{ id: eventId, type: 'LeadAssigned', data: { lead_id: leadId, provider_id: 'acme' } }], 'any');
+  await env.store.append(`lead-${leadId}`, [{ id: eventId, type: 'LeadAssigned', data: assignment(leadId) }], 'any');
   const letter = await waitFor(async () => (await deadLetters()).find((d) => d.lead_id === leadId), { what: `the dead letter of ${leadId}`, timeoutMs: 20_000 });
   return { eventId, seq: letter.seq };
 }
@@ -128,7 +144,7 @@ describe('redrive of a dead-lettered event through the relay', () => {
     expect(res.json.msg_id).not.toBe(eventId);
 
     await waitFor(async () => processed.find((p) => p.event_id === eventId), { what: 'the consumer processing the redriven event', timeoutMs: 20_000 });
-    expect(processed).toEqual([{ event_id: eventId, data: { lead_id: 'lead-redrive-1', provider_id: 'acme' }, redrivenBy: 'olga' }]);
+    expect(processed).toEqual([{ event_id: eventId, data: assignment('lead-redrive-1'), redrivenBy: 'olga' }]);
     expect((await call('GET', `/api/v1/admin/dead-letters/${seq}`)).status).toBe(404);
   });
 
@@ -146,17 +162,17 @@ describe('redrive of a dead-lettered event through the relay', () => {
   it('a forged payload naming a real event republishes what is stored, never the forgery', async () => {
     const { eventId, seq: realSeq } = await storeAndDeadLetter('lead-redrive-2');
     const stored = (await env.store.readStream('lead-lead-redrive-2'))[0]!;
-    const forged = { event_id: eventId, stream: 'lead-lead-redrive-2', type: 'LeadAssigned', stream_version: stored.streamVersion, global_position: '1', transaction_id: '1', created_at: new Date().toISOString(), data: { lead_id: 'lead-redrive-2', provider_id: 'mallory' }, metadata: {} };
+    const forged = { event_id: eventId, stream: 'lead-lead-redrive-2', type: 'LeadAssigned', stream_version: stored.streamVersion, global_position: '1', transaction_id: '1', created_at: new Date().toISOString(), data: assignment('lead-redrive-2', 'mallory'), metadata: {} };
     await publishDurable(adminJs, env.subjects.deadLetterSubject(subject()), forged, { msgID: randomUUID(), headers: { [DeadLetterHeaders.OriginalSubject]: subject(), [DeadLetterHeaders.Reason]: 'permanent' } });
     const letter = await waitFor(async () => (await deadLetters()).find((d) => d.lead_id === 'lead-redrive-2' && d.seq !== realSeq), { what: 'the forged dead letter' });
 
     const res = await call('POST', `/api/v1/admin/dead-letters/${letter.seq}/redrive`);
     expect(res.status).toBe(200);
     const republished = await env.jsm.streams.getMessage(env.subjects.streams.events, { seq: res.json.stream_seq as number });
-    expect(republished!.json<{ data: unknown }>().data).toEqual({ lead_id: 'lead-redrive-2', provider_id: 'acme' });
+    expect(republished!.json<{ data: unknown }>().data).toEqual(assignment('lead-redrive-2'));
     expect(republished!.header.get(RELAY_HEADERS.stream)).toBe('lead-lead-redrive-2');
     await waitFor(async () => processed.find((p) => p.event_id === eventId), { what: 'the consumer processing the stored event' });
-    expect(processed.filter((p) => p.event_id === eventId).map((p) => p.data)).toEqual([{ lead_id: 'lead-redrive-2', provider_id: 'acme' }]);
+    expect(processed.filter((p) => p.event_id === eventId).map((p) => p.data)).toEqual([assignment('lead-redrive-2')]);
   });
 
   it('no identity but the operator API may send the republish command: the server refuses it', async () => {

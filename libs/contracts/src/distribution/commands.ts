@@ -264,7 +264,7 @@ export const relayCommands = {
       /** The stored event's id, stream and version, as the dead letter's payload names them. */
       event_id: Id,
       stream: SafeText.min(1).max(500),
-      stream_version: z.number().int().min(1),
+      stream_version: z.number().int().nonnegative(),
       /**
        * Names this redrive (e.g. `<dead-letter stream>-<seq>`): the republished message's msgID
        * is derived from it, so a redrive retried after a crash is de-duplicated by JetStream.
