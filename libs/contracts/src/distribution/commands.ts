@@ -261,9 +261,9 @@ export const intakeCommands = {
 export const relayCommands = {
   republish: {
     request: z.object({
-      /** The stored event's id, stream and version, as the dead letter's payload names them. */
-      event_id: Id,
-      stream: SafeText.min(1).max(500),
+      /** The stored event's id, stream and version, as the dead letter's payload names them (the same types as RelayedEvent's). */
+      event_id: SafeText.min(1),
+      stream: SafeText.min(1),
       stream_version: z.number().int().nonnegative(),
       /**
        * Names this redrive (e.g. `<dead-letter stream>-<seq>`): the republished message's msgID
@@ -272,7 +272,7 @@ export const relayCommands = {
       redrive_id: Id,
       ...withActor,
     }),
-    reply: z.object({ event_id: Id, subject: SafeText, stream: SafeText, stream_seq: z.number().int(), msg_id: SafeText, duplicate: z.boolean() }),
+    reply: z.object({ event_id: SafeText, subject: SafeText, stream: SafeText, stream_seq: z.number().int(), msg_id: SafeText, duplicate: z.boolean() }),
   },
 } as const;
 
