@@ -104,8 +104,9 @@ export const BUS_PERMISSIONS: Readonly<Record<BusIdentity, IdentityGrant>> = Obj
     readsStreamInfo: true,
   },
   relay: {
-    purpose: 'The only publisher of stored events (`fairlead.events.>`).',
+    purpose: 'The only publisher of stored events (`fairlead.events.>`); republishes a stored event when the operator API redrives its dead letter.',
     publish: (s) => [`${s.events}.>`],
+    serves: ['relay'],
     answersReaders: true,
     readsStreamInfo: true,
   },
@@ -119,14 +120,16 @@ export const BUS_PERMISSIONS: Readonly<Record<BusIdentity, IdentityGrant>> = Obj
     readsStreamInfo: true,
   },
   'operator-api': {
-    purpose: 'Operators\u2019 changes as commands (the only sender of commands that carry an actor), reader status, dead-letter review and redrive of `lead.approved`.',
+    purpose: 'Operators\u2019 changes as commands (the only sender of commands that carry an actor), reader status, dead-letter review, redrive of `lead.approved`, and of events through the relay.',
     sends: {
       rotation: ['create_niche', 'update_niche', 'add_level', 'update_level', 'get_niche'],
       billing: ['register_provider', 'update_provider', 'get_provider', 'top_up', 'refund'],
       fairness: ['create_subscription', 'update_subscription', 'set_subscription_status', 'get_subscription'],
       intake: ['request_distribution'],
+      // A dead-lettered event is redriven by the relay, from the store: event subjects stay the relay's alone.
+      relay: ['republish'],
     },
-    // A redriven dead letter goes back to its original subject; event subjects stay the relay's alone.
+    // A redriven lead.approved goes back to its original subject.
     publish: (s) => [s.leadApproved],
     asksReaders: true,
     readsStreamInfo: true,

@@ -68,6 +68,9 @@ export const ERROR_CATALOGUE = {
   REQUEST_ID_USED: 'conflict',
   UNKNOWN_NICHE: 'invalid',
   ROTATION_UNAVAILABLE: 'unavailable',
+  // relay (republishing a stored event for a dead-letter redrive)
+  EVENT_NOT_FOUND: 'not_found',
+  EVENT_TOO_LARGE_FOR_BUS: 'conflict',
   // notification (raised in its consumers, never over request/reply; listed so their status is one)
   NOTIFICATION_TEMPLATE_INVALID: 'internal',
   NOTIFICATION_FACT_MISSING: 'unavailable',

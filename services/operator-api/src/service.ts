@@ -142,11 +142,12 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
   await installRateLimit(app, { ...(config.rateLimitMax ? { max: config.rateLimitMax } : {}), ...(config.rateLimitWindowMs ? { windowMs: config.rateLimitWindowMs } : {}) });
   const routes = installAuth(app, createTokenVerifier(deps.auth), { prefix: '/api/' });
 
+  const bus = createCommandBus({ nc, subjects, ...(config.commandTimeoutMs ? { timeoutMs: config.commandTimeoutMs } : {}) });
   const ctx: ApiContext = {
     pool,
     store,
-    bus: createCommandBus({ nc, subjects, ...(config.commandTimeoutMs ? { timeoutMs: config.commandTimeoutMs } : {}) }),
-    dlq: createDeadLetterQueue({ jsm, js: jetstream(nc), subjects }),
+    bus,
+    dlq: createDeadLetterQueue({ jsm, js: jetstream(nc), subjects, bus }),
     readers: createLogReaders({ nc, subjects, ...(config.readerStatusWaitMs ? { waitMs: config.readerStatusWaitMs } : {}) }),
     clock: deps.clock ?? (() => new Date()),
     newId: deps.newId ?? randomUUID,

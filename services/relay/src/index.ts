@@ -3,3 +3,4 @@ export { acquireLeadership, type Leadership } from './leadership';
 export { toOutgoingMessage, type OutgoingMessage } from './envelope';
 export { relayHttp, type RelayStatusSource } from './http';
 export { relayConfigSchema, type RelayEnvConfig } from './config';
+export { serveRelayCommands, redriveMsgId, REDRIVE_HEADERS, type RelayCommandsOptions } from './republish';

@@ -14,6 +14,7 @@ import { relayHttp } from './http';
 import { acquireLeadership } from './leadership';
 import { createRelayMetrics } from './metrics';
 import { readRelayCheckpoint, startRelay, type RunningRelay } from './relay';
+import { serveRelayCommands } from './republish';
 
 const config = loadConfig(relayConfigSchema);
 const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
@@ -42,6 +43,9 @@ const maxPayload = nc.info?.max_payload;
 if (maxPayload !== undefined && config.EVENT_MAX_BYTES + 64 * 1024 > maxPayload) {
   logger.warn({ EVENT_MAX_BYTES: config.EVENT_MAX_BYTES, max_payload: maxPayload }, 'EVENT_MAX_BYTES is not 64 KiB under the NATS max_payload: large events may not fit the bus (docs/limits.md)');
 }
+
+// Every replica serves the redrive's republish (it needs the store, not the relay's position).
+const commands = serveRelayCommands({ nc, js, store, subjects, logger, maxPayloadBytes: () => nc.info?.max_payload });
 
 const leadership = acquireLeadership(databaseConnection(config), config.RELAY_LOCK_KEY);
 let relay: RunningRelay | undefined;
@@ -79,6 +83,7 @@ const shutdown = onShutdown(
       name: 'relay',
       run: async () => {
         readers.stop();
+        await commands.stop();
         await relay?.stop();
       },
     },

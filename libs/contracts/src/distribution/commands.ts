@@ -251,7 +251,32 @@ export const intakeCommands = {
   },
 } as const;
 
-export const COMMANDS = { rotation: rotationCommands, billing: billingCommands, fairness: fairnessCommands, intake: intakeCommands } as const;
+/**
+ * The relay's one command: publish a STORED event again (the redrive of a dead-lettered
+ * event). Only the relay may publish on `fairlead.events.>`, so the operator API asks it;
+ * the relay reads the event from the store by stream and version and checks its id, so
+ * only what is stored can go out again (never a dead letter's payload, which anyone able
+ * to dead-letter could have shaped).
+ */
+export const relayCommands = {
+  republish: {
+    request: z.object({
+      /** The stored event's id, stream and version, as the dead letter's payload names them (the same types as RelayedEvent's). */
+      event_id: SafeText.min(1),
+      stream: SafeText.min(1),
+      stream_version: z.number().int().nonnegative(),
+      /**
+       * Names this redrive (e.g. `<dead-letter stream>-<seq>`): the republished message's msgID
+       * is derived from it, so a redrive retried after a crash is de-duplicated by JetStream.
+       */
+      redrive_id: Id,
+      ...withActor,
+    }),
+    reply: z.object({ event_id: SafeText, subject: SafeText, stream: SafeText, stream_seq: z.number().int(), msg_id: SafeText, duplicate: z.boolean() }),
+  },
+} as const;
+
+export const COMMANDS = { rotation: rotationCommands, billing: billingCommands, fairness: fairnessCommands, intake: intakeCommands, relay: relayCommands } as const;
 export type CommandService = keyof typeof COMMANDS;
 export type CommandVerb<S extends CommandService> = keyof (typeof COMMANDS)[S] & string;
 type Entry<S extends CommandService, V extends CommandVerb<S>> = (typeof COMMANDS)[S][V] extends { request: infer Q; reply: infer R } ? { request: Q; reply: R } : never;

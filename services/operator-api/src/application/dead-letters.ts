@@ -1,15 +1,29 @@
 /**
  * The dead-letter queue (the FAIRLEAD_DLQ JetStream stream): list, inspect, redrive,
- * discard. A redrive re-publishes the original payload and headers to the original
- * subject with a new msgID (the original one may still sit in the target stream's
- * duplicate window) and then removes the dead letter; the msgID is derived from the dead
- * letter's sequence, so a redrive retried after a crash is de-duplicated by JetStream.
+ * discard. A redrive sends the message back to its original subject with a new msgID (the
+ * original one may still sit in the target stream's duplicate window) and then removes the
+ * dead letter; the msgID is derived from the dead letter's sequence, so a redrive retried
+ * after a crash is de-duplicated by JetStream.
+ *
+ * How it goes back depends on the subject (docs/security.md "Bus"):
+ * - `lead.approved`: the operator API re-publishes the original payload and headers itself.
+ * - a relayed event (`fairlead.events.>`, which only the relay may publish): the operator
+ *   API asks the relay (`relay.republish`) to publish the STORED event the payload names
+ *   again; the relay reads it from the event store, so a payload that names no stored event
+ *   is refused (404) and nothing but stored events is ever republished.
  */
 import type { JetStreamClient, JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, PermissionViolationError, type MsgHdrs } from '@nats-io/nats-core';
-import type { Subjects } from '@fairlead/contracts';
+import { RelayedEvent, type Subjects } from '@fairlead/contracts';
 import { DeadLetterHeaders, readDeadLetter, type DeadLetterInfo } from '@fairlead/messaging';
 import { ConflictError, NotFoundError } from '@fairlead/platform';
+import type { CommandBus } from './commands';
+
+/** Who redrives, as commands carry it. */
+export interface RedriveActor {
+  actor_id: string;
+  actor_role: 'admin' | 'operator' | 'viewer' | 'system';
+}
 
 export interface DeadLetterSummary {
   seq: number;
@@ -46,7 +60,7 @@ export interface DeadLetterQueue {
   list(options: { after?: number | undefined; limit: number; subject?: string | undefined }): Promise<{ items: DeadLetterSummary[]; next_after: number | null; total: number }>;
   get(seq: number): Promise<DeadLetter>;
   /** Re-publishes and removes; returns where it went. */
-  redrive(seq: number, by: string): Promise<{ seq: number; subject: string; stream: string; stream_seq: number; msg_id: string; dead_letter: DeadLetter }>;
+  redrive(seq: number, by: RedriveActor): Promise<{ seq: number; subject: string; stream: string; stream_seq: number; msg_id: string; dead_letter: DeadLetter }>;
   discard(seq: number): Promise<DeadLetter>;
 }
 
@@ -107,7 +121,7 @@ function safeInfo(h: MsgHdrs | undefined): DeadLetterInfo | undefined {
   }
 }
 
-export function createDeadLetterQueue(deps: { jsm: JetStreamManager; js: JetStreamClient; subjects: Subjects }): DeadLetterQueue {
+export function createDeadLetterQueue(deps: { jsm: JetStreamManager; js: JetStreamClient; subjects: Subjects; bus: CommandBus }): DeadLetterQueue {
   const stream = deps.subjects.streams.deadLetters;
 
   const toDeadLetter = (msg: StoredMsg): DeadLetter => {
@@ -129,6 +143,46 @@ export function createDeadLetterQueue(deps: { jsm: JetStreamManager; js: JetStre
     const msg = await deps.jsm.streams.getMessage(stream, { seq });
     if (!msg) throw new NotFoundError(`No dead letter with sequence ${seq}.`, { code: 'DEAD_LETTER_NOT_FOUND' });
     return msg;
+  };
+
+  /** Puts a dead letter's own payload and headers back on its subject (lead.approved; the identity may publish there). */
+  const republish = async (seq: number, target: string, msg: StoredMsg, msgId: string, by: RedriveActor) => {
+    const h = natsHeaders();
+    const dlqHeaders = new Set(Object.values(DeadLetterHeaders).map((k) => k.toLowerCase()));
+    for (const [key, values] of (msg.header as MsgHdrs | undefined) ?? []) {
+      if (dlqHeaders.has(key.toLowerCase()) || key.toLowerCase().startsWith('nats-')) continue;
+      for (const value of values) h.append(key, value);
+    }
+    h.set('Fairlead-Redriven-From', `${stream}:${seq}`);
+    h.set('Fairlead-Redriven-By', by.actor_id);
+    const ack = await deps.js.publish(target, msg.data, { msgID: msgId, headers: h }).catch((error: unknown) => {
+      // A subject the permission table does not give the operator API (docs/security.md "Bus").
+      if (error instanceof PermissionViolationError || (error as { cause?: unknown }).cause instanceof PermissionViolationError) {
+        throw new ConflictError(`Dead letter ${seq} goes back to ${target}, which the operator API may not publish on; it cannot be redriven from here (discard it, or have an administrator replay it).`, {
+          code: 'DEAD_LETTER_NOT_REDRIVABLE',
+          details: { seq, subject: target },
+        });
+      }
+      throw error;
+    });
+    return { subject: target, stream: ack.stream, stream_seq: ack.seq, msg_id: msgId };
+  };
+
+  /**
+   * A relayed event: the relay publishes the stored event again (only it may publish events).
+   * The payload only says WHICH event; one that names none (malformed, or forged) is refused.
+   */
+  const republishStoredEvent = async (seq: number, target: string, letter: DeadLetter, by: RedriveActor) => {
+    const named = RelayedEvent.safeParse(letter.payload);
+    if (!named.success) {
+      throw new ConflictError(`Dead letter ${seq} on ${target} does not name a stored event (its payload is not a relayed event); it cannot be redriven (discard it).`, {
+        code: 'DEAD_LETTER_NOT_REDRIVABLE',
+        details: { seq, subject: target },
+      });
+    }
+    const { event_id, stream: eventStream, stream_version } = named.data;
+    const reply = await deps.bus.send('relay', 'republish', { event_id, stream: eventStream, stream_version, redrive_id: `${stream}-${seq}`, actor: by });
+    return { subject: reply.subject, stream: reply.stream, stream_seq: reply.stream_seq, msg_id: reply.msg_id };
   };
 
   return {
@@ -158,28 +212,10 @@ export function createDeadLetterQueue(deps: { jsm: JetStreamManager; js: JetStre
         });
       }
       const target = letter.original_subject ?? msg.subject.slice(deps.subjects.deadLetter.length + 1);
-      const h = natsHeaders();
-      const dlqHeaders = new Set(Object.values(DeadLetterHeaders).map((k) => k.toLowerCase()));
-      for (const [key, values] of (msg.header as MsgHdrs | undefined) ?? []) {
-        if (dlqHeaders.has(key.toLowerCase()) || key.toLowerCase().startsWith('nats-')) continue;
-        for (const value of values) h.append(key, value);
-      }
-      h.set('Fairlead-Redriven-From', `${stream}:${seq}`);
-      h.set('Fairlead-Redriven-By', by);
       const msgId = `${DLQ_PREFIX}${stream}-${seq}`;
-      const ack = await deps.js.publish(target, msg.data, { msgID: msgId, headers: h }).catch((error: unknown) => {
-        // The bus permission table keeps event subjects the relay's alone (docs/security.md "Bus"):
-        // the operator API's identity may redrive lead.approved, not a relayed event.
-        if (error instanceof PermissionViolationError || (error as { cause?: unknown }).cause instanceof PermissionViolationError) {
-          throw new ConflictError(`Dead letter ${seq} goes back to ${target}, which only the relay may publish on; it cannot be redriven from the operator API (discard it, or have an administrator replay it).`, {
-            code: 'DEAD_LETTER_NOT_REDRIVABLE',
-            details: { seq, subject: target },
-          });
-        }
-        throw error;
-      });
+      const sent = target.startsWith(`${deps.subjects.events}.`) ? await republishStoredEvent(seq, target, letter, by) : await republish(seq, target, msg, msgId, by);
       await deps.jsm.streams.deleteMessage(stream, seq);
-      return { seq, subject: target, stream: ack.stream, stream_seq: ack.seq, msg_id: msgId, dead_letter: letter };
+      return { seq, subject: sent.subject, stream: sent.stream, stream_seq: sent.stream_seq, msg_id: sent.msg_id, dead_letter: letter };
     },
     discard: async (seq) => {
       const letter = toDeadLetter(await load(seq));

@@ -1,13 +1,16 @@
 /**
  * The dead-letter queue through the API, with real dead letters: a real consumer
  * (@fairlead/messaging's runner) fails them onto the FAIRLEAD_DLQ stream of this file's
- * namespace; the API lists, inspects, redrives and discards them.
+ * namespace; the API lists, inspects, redrives and discards them. A dead-lettered event is
+ * redriven by the relay's command server (here on the test's admin connection; the identities
+ * of production are exercised by tests/security/bus-redrive.int.test.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELAY_HEADERS, RelayedEvent, streams } from '@fairlead/contracts';
-import { PermanentError, publishDurable, runConsumer, type ConsumerRunner } from '@fairlead/messaging';
+import { PermanentError, publishDurable, runConsumer, type ConsumerRunner, type RequestServer } from '@fairlead/messaging';
+import { serveRelayCommands, toOutgoingMessage } from '@fairlead/relay';
 import { waitFor } from '@fairlead/testing';
 import { pino } from 'pino';
 import { approved, event, requested } from '../../testing/events';
@@ -16,9 +19,11 @@ import { startApiHarness, type ApiHarness } from '../../testing/api-harness';
 let h: ApiHarness;
 let jsm: JetStreamManager;
 let consumer: ConsumerRunner;
+let relayCommands: RequestServer;
 const subjectOf = () => h.subjects.eventSubject('lead', 'DistributionRequested');
-const eventId = randomUUID();
-const relayed = { event_id: eventId, stream: 'lead-lead-dl', type: 'DistributionRequested', stream_version: 1, global_position: '2', transaction_id: '900', created_at: new Date().toISOString(), data: { lead_id: 'lead-dl', niche_id: 'roofing', request_id: 'r-1' }, metadata: {} };
+/** The stored DistributionRequested, as the relay published it. */
+let eventId: string;
+let relayed: unknown;
 
 interface Page {
   items: { seq: number; reason: string; lead_id: string | null; event_type: string | null; original_subject: string; attempts: number }[];
@@ -35,7 +40,12 @@ beforeAll(async () => {
     requested('lead-dl', 'roofing', 'r-1'),
     event('DistributionFailed', { lead_id: 'lead-dl', niche_id: 'roofing', request_id: 'r-1', attempt: 1, error: 'FAIRNESS_LEAD_NOT_APPROVED', final: true, failed_at: new Date().toISOString() }),
   ]);
-  await publishDurable(js, subjectOf(), relayed, { msgID: eventId, headers: { [RELAY_HEADERS.eventType]: 'DistributionRequested' } });
+  relayCommands = serveRelayCommands({ nc: h.nc, js, store: h.store, subjects: h.subjects });
+  const stored = (await h.store.readStream(streams.lead('lead-dl'))).find((e) => e.type === 'DistributionRequested')!;
+  const message = toOutgoingMessage(h.subjects, stored);
+  eventId = stored.id;
+  relayed = message.payload;
+  await publishDurable(js, subjectOf(), relayed, { msgID: eventId, headers: message.headers });
   await js.publish(subjectOf(), new TextEncoder().encode('this is not json'), { msgID: randomUUID() });
   consumer = await runConsumer({
     js,
@@ -56,6 +66,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await consumer?.stop();
+  await relayCommands?.stop();
   await h.close();
 });
 
@@ -86,7 +97,7 @@ describe('dead-letter queue', () => {
     expect(body.error).toContain('the lead cannot be distributed');
   });
 
-  it('redrives: the original payload and headers go back to the original subject with a new msgID, the dead letter leaves, the lead shows queued, the audit says who', async () => {
+  it('redrives: the relay republishes the stored event to the original subject with a new msgID, the dead letter leaves, the lead shows queued, the audit says who', async () => {
     expect((await h.call('GET', '/api/v1/admin/leads/lead-dl/distribution-status', { roles: ['viewer'] })).json()).toMatchObject({ queue_state: 'dead_lettered' });
     const [letter] = (await list()).items;
     const res = await h.call('POST', `/api/v1/admin/dead-letters/${letter!.seq}/redrive`, { roles: ['operator'], sub: 'olga' });
@@ -111,6 +122,15 @@ describe('dead-letter queue', () => {
     // The redrive is a fact in the store: a rebuild of the read models keeps the queued mark and the audit entry.
     const recorded = await h.store.readStream(streams.deadLetter(letter!.seq));
     expect(recorded.map((e) => [e.type, (e.data as { lead_id: string }).lead_id])).toEqual([['DeadLetterRedriven', 'lead-dl']]);
+  });
+
+  it('refuses to redrive an event dead letter whose payload names no stored event (409), and keeps it', async () => {
+    const [letter] = (await list()).items;
+    expect(letter!.reason).toBe('malformed');
+    const res = await h.call('POST', `/api/v1/admin/dead-letters/${letter!.seq}/redrive`, { roles: ['operator'] });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ code: 'DEAD_LETTER_NOT_REDRIVABLE' });
+    expect((await list()).items.map((d) => d.seq)).toEqual([letter!.seq]);
   });
 
   it('discards (admins only), recorded in the audit log', async () => {

@@ -123,7 +123,7 @@ export function registerDeadLetterRoutes(app: HttpApp, ctx: ApiContext): void {
       config: { access: 'operate' },
       schema: {
         tags,
-        summary: 'Re-publish the original message to its subject (new msgID) and remove it from the queue',
+        summary: 'Send the message back to its subject (new msgID; a relayed event is republished by the relay from the event store) and remove it from the queue',
         params: Params,
         response: {
           200: z.object({ seq: z.number().int(), subject: z.string(), stream: z.string(), stream_seq: z.number().int(), msg_id: z.string(), lead_id: z.string().nullable() }),
@@ -133,7 +133,7 @@ export function registerDeadLetterRoutes(app: HttpApp, ctx: ApiContext): void {
     },
     async (request) => {
       const principal = principalOf(request);
-      const result = await ctx.dlq.redrive(request.params.seq, principal.sub);
+      const result = await ctx.dlq.redrive(request.params.seq, actorOf(principal));
       const letter = result.dead_letter;
       await record('DeadLetterRedriven', { ...facts(principal, letter), republished_to: result.subject, stream_seq: result.stream_seq, msg_id: result.msg_id });
       return { seq: result.seq, subject: result.subject, stream: result.stream, stream_seq: result.stream_seq, msg_id: result.msg_id, lead_id: letter.lead_id };
