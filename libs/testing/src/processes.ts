@@ -3,7 +3,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { busIdentityOfService, freePort } from '@fairlead/local-servers';
 import { serviceDatabaseEnv } from './database';
-import { testSeedFile } from './nats';
+import { jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { subjectsFor } from '@fairlead/contracts';
+import { fairleadStreams } from '@fairlead/messaging';
+import { testNatsConnection, testNatsUrl, testSeedFile } from './nats';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -61,6 +64,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const database = options.databaseRole !== false && options.env.DATABASE_URL && serviceName ? serviceDatabaseEnv(options.env.DATABASE_URL, serviceName) : undefined;
   let child: ChildProcess | undefined;
   let output = '';
+  await ensureStreams(options.env);
 
   const launch = async () => {
     const proc = spawn(process.execPath, [...(options.nodeArgs ?? ['--import', 'tsx']), entry], {
@@ -146,4 +150,43 @@ function serviceIdentityEnv(options: ServiceProcessOptions): Record<string, stri
   const folder = options.service.includes('/') ? /services\/([^/]+)\//.exec(options.service)?.[1] : options.service;
   const identity = folder === undefined ? undefined : busIdentityOfService(folder);
   return identity ? { NATS_NKEY_SEED_FILE: testSeedFile(identity) } : {};
+}
+
+const streamsReady = new Set<string>();
+
+/**
+ * Services may not create streams (only the admin identity may: docs/security.md "Bus"), so,
+ * as `npm start` does before it starts them, the streams of the process's namespace are
+ * created here as admin — only those missing: a test that declared its own (other replicas)
+ * keeps them. A server that cannot be reached is left to the service to report.
+ */
+async function ensureStreams(env: Record<string, string>): Promise<void> {
+  const servers = env.NATS_URL ?? testNatsUrl();
+  const namespace = env.NATS_NAMESPACE ?? '';
+  const key = `${servers}|${namespace}`;
+  if (streamsReady.has(key)) return;
+  let timer: NodeJS.Timeout | undefined;
+  const connecting = testNatsConnection({ identity: 'admin', name: 'test-stream-bootstrap', servers });
+  const nc = await Promise.race([connecting, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000)))]).catch(() => undefined);
+  clearTimeout(timer);
+  if (!nc) {
+    void connecting.then((late) => late.close()).catch(() => undefined);
+    return;
+  }
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const stream of fairleadStreams(subjectsFor(namespace), { replicas: Number(env.NATS_STREAM_REPLICAS ?? 1) })) {
+      try {
+        await jsm.streams.info(stream.name);
+      } catch (error) {
+        if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
+        await jsm.streams.add({ ...stream }).catch((added: unknown) => {
+          if (!/already in use/i.test(String((added as Error).message))) throw added;
+        });
+      }
+    }
+    streamsReady.add(key);
+  } finally {
+    await nc.close();
+  }
 }
