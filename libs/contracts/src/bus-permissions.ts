@@ -132,6 +132,8 @@ export const BUS_PERMISSIONS: Readonly<Record<BusIdentity, IdentityGrant>> = Obj
     // A redriven lead.approved goes back to its original subject.
     publish: (s) => [s.leadApproved],
     asksReaders: true,
+    // Its own read models (operator.audit, operator.catalogue, …) answer the status request too.
+    answersReaders: true,
     readsStreamInfo: true,
     readsMessagesOf: ['deadLetters'],
   },
