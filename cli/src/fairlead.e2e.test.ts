@@ -144,7 +144,9 @@ describe('replay and verify against a real database', () => {
       const data = parseDistributionEvent('WalletToppedUp', { provider_id: p, amount_cents: 10_000, balance_after_cents: 10_000, reference: 'initial', actor: SYSTEM_ACTOR });
       await store.append(streams.wallet(p), [{ id: randomUUID(), type: 'WalletToppedUp', data, metadata: {} }], 'any');
     }
-    const env = { DATABASE_URL: db.url };
+    // As the operator CLI's own role (as `fairlead` logs in on npm start's database): the read
+    // models it rebuilds stay the operator API's, which the running API below needs.
+    const env = db.serviceEnv('fairlead_operator_cli');
     const replay = await fairlead(['replay', 'all'], env);
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.stdout).toMatch(/switched \d+ tables/);
@@ -174,7 +176,7 @@ describe('tickets', () => {
     const workspace = join(dir, 'workspace');
     await mkdir(join(workspace, 'projects', 'web'), { recursive: true });
     await writeFile(join(dir, 'outside.md'), 'SECRET {{project_name}}');
-    const env = { DATABASE_URL: db.url, INIT_CWD: workspace };
+    const env = { ...db.serviceEnv('ticket-workflow'), INIT_CWD: workspace };
     const dotdot = await fairlead(['tickets', 'distribute', '--template', '../outside.md', '--dir', 'projects/web'], env);
     expect(dotdot.code).toBe(2);
     expectOneLine(dotdot);
@@ -190,16 +192,20 @@ describe('tickets', () => {
 
 describe('token and projections, with a running operator API', () => {
   let api: ServiceProcess;
+  let apiDb: TestDatabase;
   let secretFile: string;
   beforeAll(async () => {
     secretFile = join(dir, 'auth', 'jwt-secret');
+    // A database of its own: the API's read models as its own role makes them, not the replays above.
+    apiDb = await createTestDatabase('cli_api');
     api = await startServiceProcess({
       service: 'operator-api',
-      env: { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: testNamespace('cli_bin'), JWT_SECRET_FILE: secretFile, JWT_SECRET: '' },
+      env: { DATABASE_URL: apiDb.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: testNamespace('cli_bin'), JWT_SECRET_FILE: secretFile, JWT_SECRET: '' },
     });
   });
   afterAll(async () => {
     await api?.stop();
+    await apiDb?.drop();
   });
 
   it('token mints what the API accepts, from the same development secret', async () => {
