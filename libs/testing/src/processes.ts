@@ -1,12 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { busIdentityOfService, freePort } from '@fairlead/local-servers';
+import { bootstrapBus, busIdentityOfService, freePort } from '@fairlead/local-servers';
 import { serviceDatabaseEnv } from './database';
-import { jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import { subjectsFor } from '@fairlead/contracts';
-import { fairleadStreams } from '@fairlead/messaging';
-import { testNatsConnection, testNatsUrl, testSeedFile } from './nats';
+import { testNatsUrl, testSeed, testSeedFile } from './nats';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -157,36 +154,19 @@ const streamsReady = new Set<string>();
 /**
  * Services may not create streams (only the admin identity may: docs/security.md "Bus"), so,
  * as `npm start` does before it starts them, the streams of the process's namespace are
- * created here as admin — only those missing: a test that declared its own (other replicas)
- * keeps them. A server that cannot be reached is left to the service to report.
+ * declared here as admin, with the replicas the process will ask for (libs/local-servers'
+ * bootstrapBus, which npm start uses). A server that cannot be reached within 10 s is left
+ * to the service to report.
  */
 async function ensureStreams(env: Record<string, string>): Promise<void> {
   const servers = env.NATS_URL ?? testNatsUrl();
   const namespace = env.NATS_NAMESPACE ?? '';
   const key = `${servers}|${namespace}`;
   if (streamsReady.has(key)) return;
+  const bootstrap = bootstrapBus({ servers: servers.split(','), adminSeed: testSeed('admin'), namespace, replicas: Number(env.NATS_STREAM_REPLICAS ?? 1) });
   let timer: NodeJS.Timeout | undefined;
-  const connecting = testNatsConnection({ identity: 'admin', name: 'test-stream-bootstrap', servers });
-  const nc = await Promise.race([connecting, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000)))]).catch(() => undefined);
+  const done = await Promise.race([bootstrap.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 10_000)))]).catch(() => false);
   clearTimeout(timer);
-  if (!nc) {
-    void connecting.then((late) => late.close()).catch(() => undefined);
-    return;
-  }
-  try {
-    const jsm = await jetstreamManager(nc);
-    for (const stream of fairleadStreams(subjectsFor(namespace), { replicas: Number(env.NATS_STREAM_REPLICAS ?? 1) })) {
-      try {
-        await jsm.streams.info(stream.name);
-      } catch (error) {
-        if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
-        await jsm.streams.add({ ...stream }).catch((added: unknown) => {
-          if (!/already in use/i.test(String((added as Error).message))) throw added;
-        });
-      }
-    }
-    streamsReady.add(key);
-  } finally {
-    await nc.close();
-  }
+  if (done) streamsReady.add(key);
+  else void bootstrap.catch(() => undefined);
 }
