@@ -15,7 +15,7 @@ export interface PhaseCost {
   cpu: Record<string, number>;
   database: DatabaseCounters;
   statements?: { rows: StatementRow[]; byCalls: StatementRow[]; totalMs: number; totalPlanMs: number; totalCalls: number };
-  activity: { samples: number; states: Record<string, number>; waiting: Record<string, number> };
+  activity: { samples: number; states: Record<string, number>; waiting: Record<string, number>; holdingXid: Record<string, number> };
   events: { total: number; byType: Record<string, number> };
   traffic?: Record<string, number>;
   /** Monotonic window (µs), for the CPU profiles. */

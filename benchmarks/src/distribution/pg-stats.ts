@@ -88,19 +88,22 @@ export async function topStatements(
 
 export interface ActivitySampler {
   /** Average number of backends per state over the samples, e.g. `active (cpu)`, `Lock:advisory`, `idle in transaction`. */
-  stop(): Promise<{ samples: number; states: Record<string, number>; waiting: Record<string, number> }>;
+  stop(): Promise<{ samples: number; states: Record<string, number>; waiting: Record<string, number>; holdingXid: Record<string, number> }>;
 }
 
 /** Samples pg_stat_activity of this database every `intervalMs` (at 50 ms the sampling was a sixth of PostgreSQL's statement time on a loaded machine, charged to the system). */
 export function sampleActivity(pool: pg.Pool, intervalMs = 250): ActivitySampler {
   const states = new Map<string, number>();
   const waiting = new Map<string, number>();
+  // Transactions that hold an xid (they wrote something) keep the global log's readers
+  // below their start (read_page's xmin watermark): who they are and what they last ran.
+  const holdingXid = new Map<string, number>();
   let samples = 0;
   let running = true;
   const loop = (async () => {
     while (running) {
-      const { rows } = await pool.query<{ state: string | null; wait_event_type: string | null; wait_event: string | null; query: string }>(
-        `select state, wait_event_type, wait_event, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) as query
+      const { rows } = await pool.query<{ state: string | null; wait_event_type: string | null; wait_event: string | null; query: string; usename: string | null; has_xid: boolean }>(
+        `select state, wait_event_type, wait_event, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) as query, usename, backend_xid is not null as has_xid
            from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
       );
       samples++;
@@ -112,6 +115,10 @@ export function sampleActivity(pool: pg.Pool, intervalMs = 250): ActivitySampler
               : 'active (on CPU)'
             : (r.state ?? 'unknown');
         states.set(key, (states.get(key) ?? 0) + 1);
+        if (r.has_xid) {
+          const who = `${r.usename ?? '?'} ${r.state ?? ''} ← ${r.query}`;
+          holdingXid.set(who, (holdingXid.get(who) ?? 0) + 1);
+        }
         if (r.state === 'active' && r.wait_event_type && r.wait_event_type !== 'Client') {
           const what = `${r.wait_event_type}:${r.wait_event} ← ${r.query}`;
           waiting.set(what, (waiting.get(what) ?? 0) + 1);
@@ -125,7 +132,7 @@ export function sampleActivity(pool: pg.Pool, intervalMs = 250): ActivitySampler
     stop: async () => {
       running = false;
       await loop;
-      return { samples, states: average(states), waiting: average(waiting) };
+      return { samples, states: average(states), waiting: average(waiting), holdingXid: average(holdingXid) };
     },
   };
 }

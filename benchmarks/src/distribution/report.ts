@@ -95,6 +95,9 @@ function costLines(phase: MeasuredPhase): string[] {
   );
   const waits = Object.entries(cost.activity.waiting).slice(0, 6);
   for (const [k, v] of waits) lines.push(`    waiting ${fmt(v, 2)}: ${k}`);
+  const holders = Object.entries(cost.activity.holdingXid).slice(0, 6);
+  if (holders.length > 0) lines.push(`  transactions holding an xid (they hold back every reader of the global log), avg count: ${holders.reduce((s, [, v]) => s + v, 0).toFixed(2)}`);
+  for (const [k, v] of holders) lines.push(`    ${fmt(v, 2)}: ${k}`);
   if (cost.statements) {
     const s = cost.statements;
     lines.push(

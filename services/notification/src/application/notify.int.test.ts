@@ -6,7 +6,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
-import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
+import { createPostgresEventStore, START, type PostgresEventStore } from '@fairlead/event-store';
 import { isPermanentError } from '@fairlead/messaging';
 import { startProjector, type RunningProjector } from '@fairlead/projections';
 import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
@@ -68,7 +68,7 @@ describe('notifier (outbox + SMTP)', () => {
     return { event_id: e.id, stream: e.stream, created_at: e.createdAt.toISOString(), data: parseDistributionEvent('LeadAssigned', e.data) };
   }
 
-  it('two deliveries of one event at the same time send one email (the outbox row is locked while sending)', async () => {
+  it('two deliveries of one event at the same time send one email (the email lock is held while sending)', async () => {
     const world = await seedWorld(store);
     const { leadId, eventId } = await assignLead(store, world);
     const event = await storedAssignment(leadId, eventId);
@@ -77,6 +77,32 @@ describe('notifier (outbox + SMTP)', () => {
     expect(peer.received.filter((m) => m.to.includes(world.providerEmail))).toHaveLength(1);
     expect(await findOutbox(db.pool, outboxId('lead_assigned', eventId))).toMatchObject({ status: 'sent', attempts: 1 });
   });
+
+  it.each(['one email', 'a batch'])(
+    'sends %s holding no transaction id: events committed during the SMTP conversation reach the log readers at once',
+    async (path) => {
+      const world = await seedWorld(store);
+      const { leadId, eventId } = await assignLead(store, world);
+      const event = await storedAssignment(leadId, eventId);
+      const attempt = { attempt: 1, maxAttempts: 3 };
+      const gate = peer.holdNext();
+      const delivering = path === 'one email' ? notifier.leadAssigned(event, attempt) : notifier.leadAssignedBatch([{ event, attempt }]);
+      await gate.arrived;
+      // The email is between DATA and the server's answer. A transaction with an xid open
+      // now would keep every later event below read_page's watermark until it ends.
+      const { rows } = await db.pool.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and backend_xid is not null and pid <> pg_backend_pid()`,
+      );
+      expect(rows[0]!.n).toBe(0);
+      const from = (await store.headCheckpoint()) ?? START;
+      const later = await assignLead(store, world);
+      const read = await store.readAll(from, 100);
+      expect(read.events.map((e) => e.id)).toContain(later.eventId);
+      gate.release();
+      expect(await delivering).toEqual(path === 'one email' ? 'sent' : ['sent']);
+      expect(await findOutbox(db.pool, outboxId('lead_assigned', eventId))).toMatchObject({ status: 'sent', attempts: 1 });
+    },
+  );
 
   it('a batch sends one email per event, however often the events come: a redelivery inside the batch and a second batch racing it send nothing more', async () => {
     const worlds = [await seedWorld(store), await seedWorld(store)];

@@ -130,7 +130,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       metrics.duplicate(kind);
       return 'already_sent';
     }
-    // A new email is recorded by deliver() in the transaction that sends it.
+    // A new email is recorded by deliver() just before it takes the email's lock and sends it.
     let record: NewOutboxEmail | undefined;
     if (!existing) {
       const composed = await compose();

@@ -1,7 +1,14 @@
 /**
  * `notification.outbox`: every email, recorded (queued) before it is sent and marked
- * sent or failed after. Sending happens while the row is locked, so two deliveries of
- * one event (a redelivery racing a slow first attempt) never both reach SMTP.
+ * sent or failed after. Sending happens while the email's lock is held, so two deliveries
+ * of one event (a redelivery racing a slow first attempt) never both reach SMTP.
+ *
+ * The lock is a transaction-scoped advisory lock per outbox id, not `SELECT … FOR UPDATE`:
+ * a row lock gives the transaction an xid for the whole SMTP conversation, and every reader
+ * of the global event log waits below the oldest open xid (read_page's watermark) — the
+ * relay included, so one slow mail server delayed every lead (bench:distribution saw three
+ * such transactions open on average). An advisory lock takes no xid; the transaction gets
+ * one only for the outcome's update, just before it commits.
  */
 import type pg from 'pg';
 import type { EmailKind } from '../domain/emails';
@@ -68,6 +75,20 @@ export async function findOutboxBySource(db: Db, kind: string, sourceEventId: st
   return rows[0];
 }
 
+/** The advisory-lock class of outbox emails (the two-key form: its own space beside any bigint key). */
+const OUTBOX_LOCK_CLASS = 0x6e_6f_74_66; // "notf"
+
+/**
+ * Takes the email locks of these ids for the rest of the transaction, in one order for
+ * everyone (two replicas' batches may overlap on a redelivery), without taking an xid.
+ */
+async function lockEmails(client: pg.PoolClient, ids: readonly string[]): Promise<void> {
+  await client.query(
+    `select pg_advisory_xact_lock($1::int, k) from (select hashtext(id) as k from unnest($2::text[]) as id order by 1) s`,
+    [OUTBOX_LOCK_CLASS, [...ids]],
+  );
+}
+
 export interface DeliverOptions {
   /** This is the last attempt: a failure marks the row failed instead of queued. */
   final: boolean;
@@ -84,9 +105,9 @@ export type DeliverResult = { status: 'sent'; attempts: number } | { status: 'al
  * A crash between the server's acceptance and the commit sends it again on redelivery:
  * the one duplicate SMTP allows, with the same Message-ID for the receiver to drop.
  *
- * `record`: the email is new; it is recorded in the same transaction (as recordEmail does:
- * a row already there is kept), which saves a commit per email. A concurrent delivery of
- * the same id waits on the row until this one commits, then finds it sent.
+ * `record`: the email is new; it is recorded first (as recordEmail does: a row already there
+ * is kept). A concurrent delivery of the same id waits on the email's lock until this one
+ * commits, then finds it sent.
  */
 export async function deliver(
   pool: pg.Pool,
@@ -96,14 +117,17 @@ export async function deliver(
   record?: NewOutboxEmail,
 ): Promise<DeliverResult> {
   if (record && record.id !== id) throw new Error(`outbox: recording ${record.id} while delivering ${id}`);
+  // Recorded in a statement of its own: an insert inside the sending transaction would give
+  // it an xid for the whole SMTP conversation (see the top of this file).
+  if (record) await recordEmail(pool, record);
   const client = await pool.connect();
   let broken: Error | undefined;
   let open = false;
   try {
     await client.query('begin');
     open = true;
-    if (record) await recordEmail(client, record);
-    const { rows } = await client.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = $1 for update`, [id]);
+    await lockEmails(client, [id]);
+    const { rows } = await client.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = $1`, [id]);
     const row = rows[0];
     if (!row) throw new Error(`outbox row ${id} not found`);
     if (row.status === 'sent') {
@@ -183,11 +207,11 @@ export interface BatchDelivery {
 export type BatchDeliverResult = DeliverResult | { status: 'failed'; error: unknown };
 
 /**
- * deliver() for several emails in one transaction: the new ones recorded with one
- * statement, every row locked (in id order, as two replicas' batches may overlap on a
- * redelivery), the unsent ones sent at once, and their outcomes written with two
- * statements and one commit. The guarantee is deliver()'s: a row is sent while it is
- * locked, so two deliveries of one email never both reach SMTP. A database failure fails
+ * deliver() for several emails: the new ones recorded with one statement, then in one
+ * transaction every email's lock taken (in one order, as two replicas' batches may overlap
+ * on a redelivery), the unsent ones sent at once, and their outcomes written with two
+ * statements and one commit. The guarantee is deliver()'s: an email is sent while its lock
+ * is held, so two deliveries of one email never both reach SMTP. A database failure fails
  * the whole batch (each message is retried; an email the server accepted before it is sent
  * again with the same Message-ID, the duplicate deliver() also allows).
  */
@@ -202,35 +226,19 @@ export async function deliverMany(
   const byId = new Map(deliveries.map((d) => [d.id, d]));
   if (byId.size !== deliveries.length) throw new Error('deliverMany: an email twice in one batch');
   const ids = [...byId.keys()].sort();
+  // The new ones recorded in a statement of their own, outside the sending transaction (see the top of this file).
+  await recordMany(
+    pool,
+    ids.map((id) => byId.get(id)!.record).filter((r): r is NewOutboxEmail => r !== undefined),
+  );
   const client = await pool.connect();
   let broken: Error | undefined;
   let open = false;
   try {
     await client.query('begin');
     open = true;
-    const fresh = ids.map((id) => byId.get(id)!.record).filter((r): r is NewOutboxEmail => r !== undefined);
-    if (fresh.length > 0) {
-      await client.query(
-        `insert into notification.outbox (id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, status, message_id)
-         select id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, 'queued', message_id
-           from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-                as e(id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, message_id)
-          order by id
-         on conflict do nothing`,
-        [
-          fresh.map((r) => r.id),
-          fresh.map((r) => r.kind),
-          fresh.map((r) => r.sourceEventId),
-          fresh.map((r) => r.sourceStream),
-          fresh.map((r) => r.recipient),
-          fresh.map((r) => r.subject),
-          fresh.map((r) => r.text),
-          fresh.map((r) => r.html),
-          fresh.map((r) => r.messageId),
-        ],
-      );
-    }
-    const { rows } = await client.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = any($1::uuid[]) order by id for update`, [ids]);
+    await lockEmails(client, ids);
+    const { rows } = await client.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = any($1::uuid[])`, [ids]);
     const found = new Map(rows.map((r) => [r.id, r]));
     const toSend: OutboxRow[] = [];
     for (const id of ids) {
@@ -275,5 +283,30 @@ export async function deliverMany(
     throw error;
   } finally {
     client.release(broken);
+  }
+}
+
+/** recordEmail() for several emails, with one statement (rows already there are kept). */
+async function recordMany(db: Db, fresh: readonly NewOutboxEmail[]): Promise<void> {
+  if (fresh.length > 0) {
+    await db.query(
+      `insert into notification.outbox (id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, status, message_id)
+       select id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, 'queued', message_id
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+              as e(id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, message_id)
+        order by id
+       on conflict do nothing`,
+      [
+        fresh.map((r) => r.id),
+        fresh.map((r) => r.kind),
+        fresh.map((r) => r.sourceEventId),
+        fresh.map((r) => r.sourceStream),
+        fresh.map((r) => r.recipient),
+        fresh.map((r) => r.subject),
+        fresh.map((r) => r.text),
+        fresh.map((r) => r.html),
+        fresh.map((r) => r.messageId),
+      ],
+    );
   }
 }

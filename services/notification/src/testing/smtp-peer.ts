@@ -24,6 +24,11 @@ export interface SmtpPeer {
   readonly conversations: number;
   /** Refuse the next `count` messages at MAIL FROM with this reply code. */
   refuseNext(count: number, code?: number): void;
+  /**
+   * Keep the next message's DATA unanswered until `release()`: the sender stays in the
+   * middle of its SMTP conversation. `arrived` resolves once that message is being held.
+   */
+  holdNext(): { arrived: Promise<void>; release(): void };
   /** Stop listening: senders get "connection refused". */
   down(): Promise<void>;
   /** Listen again on the same port. */
@@ -38,6 +43,7 @@ export async function startSmtpPeer(): Promise<SmtpPeer> {
   let conversations = 0;
   let port = 0;
   let server: SMTPServer | undefined;
+  let hold: { arrived: () => void; released: Promise<void> } | undefined;
 
   const create = () =>
     new SMTPServer({
@@ -57,8 +63,11 @@ export async function startSmtpPeer(): Promise<SmtpPeer> {
         callback();
       },
       onData: (stream, session, callback) => {
-        simpleParser(stream).then(
-          (mail) => {
+        const held = hold;
+        hold = undefined;
+        held?.arrived();
+        Promise.all([simpleParser(stream), held?.released]).then(
+          ([mail]) => {
             received.push({
               from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
               to: session.envelope.rcptTo.map((r) => r.address),
@@ -102,6 +111,13 @@ export async function startSmtpPeer(): Promise<SmtpPeer> {
     received,
     get conversations() {
       return conversations;
+    },
+    holdNext: () => {
+      let arrived!: () => void;
+      let release!: () => void;
+      const arrivedPromise = new Promise<void>((resolve) => (arrived = resolve));
+      hold = { arrived, released: new Promise<void>((resolve) => (release = resolve)) };
+      return { arrived: arrivedPromise, release };
     },
     refuseNext: (count, code = 451) => {
       refusals = count;
