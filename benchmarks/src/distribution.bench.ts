@@ -42,6 +42,7 @@ import { measureBaseline } from './distribution/baseline';
 import { commitSettingsToMeasure, currentSynchronousCommit, setSynchronousCommit, type CommitSetting } from './distribution/commit-setting';
 import { openBenchInfra } from './distribution/infra';
 import { drainedEnd, markDrain, waitForDrain } from './distribution/drain';
+import { hopLatencies, type Hop } from './distribution/hops';
 import { fixedRate, OutcomeTracker, publisher, saturate, type PhaseResult } from './distribution/load';
 import { startObserving } from './distribution/observe';
 import { enableStatements } from './distribution/pg-stats';
@@ -149,7 +150,7 @@ try {
 
   // Durable commits first (the headline, as `npm start` runs), then without, on the same services.
   const settings = commitSettingsToMeasure(process.env.BENCH_COMMIT ?? (QUICK ? 'on' : undefined), infra.ownPostgres);
-  const measured: { setting: string; commit: CommitSetting | undefined; saturation: MeasuredPhase; fixed: MeasuredPhase; rate: number; failedAttempts: number }[] = [];
+  const measured: { setting: string; commit: CommitSetting | undefined; saturation: MeasuredPhase; fixed: MeasuredPhase; rate: number; failedAttempts: number; hops: Hop[] }[] = [];
   for (const commit of settings === 'server' ? [undefined] : settings) {
     if (commit) await setSynchronousCommit(infra.serverUrl, commit);
     const setting = `synchronous_commit=${commit ?? (await currentSynchronousCommit(infra.databaseUrl))}`;
@@ -174,7 +175,7 @@ try {
     const fixedObserver = await startObserving({ pool, cpu, statements });
     const fixedResult = await untilDrained(await fixedRate(pub, tracker, { ratePerSecond: rate, durationS: RATE_SECONDS, niches: nicheIds, phase: `fixed-${tag}` }), fixedMark);
     const fixed: MeasuredPhase = { name: 'fixed', result: fixedResult, cost: await fixedObserver.finish() };
-    measured.push({ setting, commit, saturation, fixed, rate, failedAttempts: tracker.failedAttempts - failedBefore });
+    measured.push({ setting, commit, saturation, fixed, rate, failedAttempts: tracker.failedAttempts - failedBefore, hops: await hopLatencies(pool, fixedResult.leads) });
   }
   tracker.close();
 
@@ -216,7 +217,7 @@ try {
     if (m.commit) await setSynchronousCommit(infra.serverUrl, m.commit);
     log(`${m.setting}: baseline: ${BASELINE_LEADS} leads directly in PostgreSQL…`);
     const baseline = await measureBaseline(infra.databaseUrl, { niches, levels: LEVELS, leads: BASELINE_LEADS, balanceCents: BALANCE_CENTS });
-    runs.push({ setting: m.setting, saturation: m.saturation, fixed: m.fixed, rate: m.rate, baseline, failedAttempts: m.failedAttempts });
+    runs.push({ setting: m.setting, saturation: m.saturation, fixed: m.fixed, rate: m.rate, baseline, failedAttempts: m.failedAttempts, hops: m.hops });
   }
 
   await drainAndClose(upstreamNc);

@@ -1,6 +1,7 @@
 /** The distribution benchmark's table and its last line of JSON. */
 import type { BaselineResult } from './baseline';
 import type { LeadRecord, PhaseResult } from './load';
+import type { Hop } from './hops';
 import { percentile } from './load';
 import type { PhaseCost } from './observe';
 import type { ProfileSummary } from './profile';
@@ -22,6 +23,8 @@ export interface SettingRun {
   rate: number;
   baseline: BaselineResult;
   failedAttempts: number;
+  /** The fixed phase's latency, step by step (hops.ts). */
+  hops: Hop[];
 }
 
 export interface Report {
@@ -157,6 +160,8 @@ function runLines(r: Report, run: SettingRun): string[] {
   out.push(
     '',
     `fixed rate, publish → relayed outcome seen by a subscriber: p50 ${fmt(percentile(fixed.relayed, 50))} ms, p95 ${fmt(percentile(fixed.relayed, 95))} ms, p99 ${fmt(percentile(fixed.relayed, 99))} ms`,
+    'fixed rate, step by step (ms, p50 / p99):',
+    ...run.hops.map((h) => `  ${h.hop.padEnd(58)} ${pad(fmt(h.p50), 6)} / ${pad(fmt(h.p99), 6)}`),
     `outcomes: saturation ${outcomes(run.saturation.result.leads)}; fixed rate ${outcomes(run.fixed.result.leads)}; failed attempts ${run.failedAttempts}`,
     `system / baseline = ${fmt(leadsPerSecond / run.baseline.leadsPerSecond, 3)}`,
   );
