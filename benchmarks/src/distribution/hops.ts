@@ -6,8 +6,12 @@
 import type pg from 'pg';
 import { percentile, type LeadRecord } from './load';
 
-/** The steps of a lead's stream in the order the system takes them (first of each type). */
-const STEPS = ['LeadApproved', 'DistributionRequested', 'DistributionStarted', 'ProvidersSelected', 'LeadAssigned', 'DistributionCompleted'] as const;
+/**
+ * The steps in the order the system takes them (first of each type): the lead's stream, with
+ * rotation's claim (niche stream) and billing's first charge (wallet stream) found by lead_id.
+ */
+const STEPS = ['LeadApproved', 'DistributionRequested', 'StartLevelClaimed', 'DistributionStarted', 'ProvidersSelected', 'WalletCharged', 'LeadAssigned', 'DistributionCompleted'] as const;
+const BY_LEAD_ID = ['StartLevelClaimed', 'WalletCharged'];
 
 export interface Hop {
   hop: string;
@@ -18,12 +22,15 @@ export interface Hop {
 export async function hopLatencies(pool: pg.Pool, leads: readonly LeadRecord[]): Promise<Hop[]> {
   const done = leads.filter((l) => l.arrivedAt !== undefined);
   if (done.length === 0) return [];
-  const { rows } = await pool.query<{ stream_name: string; type: string; at: number }>(
-    `select stream_name, type, (extract(epoch from min(created_at)) * 1000)::float8 as at
-       from eventstore.events where stream_name = any($1::text[]) and type = any($2::text[]) group by 1, 2`,
-    [done.map((l) => `lead-${l.leadId}`), [...STEPS]],
+  const { rows } = await pool.query<{ lead_id: string; type: string; at: number }>(
+    `select substr(stream_name, 6) as lead_id, type, (extract(epoch from min(created_at)) * 1000)::float8 as at
+       from eventstore.events where stream_name = any($1::text[]) and type = any($2::text[]) group by 1, 2
+     union all
+     select data->>'lead_id', type, (extract(epoch from min(created_at)) * 1000)::float8
+       from eventstore.events where type = any($3::text[]) and data->>'lead_id' = any($4::text[]) group by 1, 2`,
+    [done.map((l) => `lead-${l.leadId}`), STEPS.filter((s) => !BY_LEAD_ID.includes(s)), BY_LEAD_ID, done.map((l) => l.leadId)],
   );
-  const at = new Map(rows.map((r) => [`${r.stream_name}/${r.type}`, r.at]));
+  const at = new Map(rows.map((r) => [`lead-${r.lead_id}/${r.type}`, r.at]));
   const names = ['publish', ...STEPS, 'outcome relayed to a subscriber'];
   const gaps: number[][] = names.slice(1).map(() => []);
   for (const lead of done) {
