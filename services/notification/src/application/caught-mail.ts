@@ -1,4 +1,5 @@
 /** Reads of `notification.caught_mail` (the local catcher's mailbox). */
+import { simpleParser } from 'mailparser';
 import type pg from 'pg';
 
 type Db = Pick<pg.Pool, 'query'>;
@@ -35,9 +36,18 @@ export async function listCaughtMail(db: Db, query: { limit: number; before?: st
   return rows;
 }
 
+/**
+ * One message with its bodies. The catcher stores messages as received (catcher.ts): the
+ * bodies are parsed here, when somebody opens one (rows caught before that change carry them).
+ */
 export async function findCaughtMail(db: Db, id: string): Promise<CaughtMail | undefined> {
-  const { rows } = await db.query<CaughtMail>(`select ${SUMMARY}, text_body, html_body, headers from notification.caught_mail where id = $1`, [id]);
-  return rows[0];
+  const { rows } = await db.query<CaughtMail & { raw: string }>(`select ${SUMMARY}, text_body, html_body, headers, raw from notification.caught_mail where id = $1`, [id]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { raw, ...mail } = row;
+  if (mail.text_body !== null || mail.html_body !== null) return mail;
+  const parsed = await simpleParser(raw);
+  return { ...mail, text_body: parsed.text ?? null, html_body: typeof parsed.html === 'string' ? parsed.html : null };
 }
 
 export async function findCaughtMailRaw(db: Db, id: string): Promise<string | undefined> {
