@@ -139,7 +139,7 @@ describe('tracing across the services', () => {
 
     // The provider's email reaches the SMTP peer (the notification's catcher).
     await waitFor(
-      async () => (await db.pool.query(`select 1 from notification.caught_mail where 'leads@acme.test' = any(envelope_to) and text_body like '%' || $1 || '%'`, [leadId])).rowCount === 1,
+      async () => (await db.pool.query(`select 1 from notification.caught_mail where 'leads@acme.test' = any(envelope_to) and raw like '%' || $1 || '%'`, [leadId])).rowCount === 1,
       { what: 'the email of the lead' },
     );
 
