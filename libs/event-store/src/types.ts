@@ -83,6 +83,12 @@ export interface HeadOptions extends ReadAllOptions {
 export interface Subscription {
   /** Stops the subscription; resolves when its loop has ended. */
   stop(): Promise<void>;
+  /**
+   * Reads again at once, without waiting for a notification, a poll or minReadIntervalMs:
+   * for a caller waiting for an event it knows is stored (read-your-writes), which must not
+   * pay the spacing that keeps a busy subscriber's reads few.
+   */
+  readNow(): void;
   /** Resolves when the subscription ends; rejects when its handler or reader failed. */
   readonly done: Promise<void>;
 }

@@ -29,6 +29,8 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
   let signalled = false;
   // While spacing reads (minReadIntervalMs), a notification is remembered but wakes nobody.
   let spacing = false;
+  // readNow() came: no spacing before the next read.
+  let hurry = false;
   let interrupt: (() => void) | undefined;
   const wake = () => {
     signalled = true;
@@ -56,6 +58,7 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
         // Cleared before reading: a notification that arrives during the read or the
         // handlers triggers one more read instead of being missed.
         signalled = false;
+        hurry = false;
         const readStartedAt = Date.now();
         let page: GlobalPage;
         try {
@@ -88,7 +91,7 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
         }
         if (!signalled) await pause(delay);
         const early = readStartedAt + minReadIntervalMs - Date.now();
-        if (early > 0 && !stopped) {
+        if (early > 0 && !stopped && !hurry) {
           spacing = true;
           try {
             await pause(early);
@@ -111,6 +114,12 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
       stopped = true;
       interrupt?.();
       await done.catch(() => undefined);
+    },
+    readNow: () => {
+      // Unlike wake(), this ends a spacing pause too, or skips the next one.
+      signalled = true;
+      hurry = true;
+      interrupt?.();
     },
   };
 }

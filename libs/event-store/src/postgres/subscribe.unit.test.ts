@@ -78,6 +78,39 @@ describe('subscription wake-ups', () => {
     await sub.stop();
   });
 
+  it('reads at once on readNow(), inside the spacing, and after a read that was already running', async () => {
+    const log = fakeLog();
+    const seen: bigint[] = [];
+    const sub = startSubscription(log.deps, { from: START, minReadIntervalMs: 10_000, handler: (e) => void seen.push(e.globalPosition) });
+    await vi.advanceTimersByTimeAsync(1);
+    log.append();
+    await vi.advanceTimersByTimeAsync(5);
+    expect(seen).toEqual([]); // a notification waits for the spacing
+    sub.readNow();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(seen).toEqual([1n]);
+    // readNow() while a read runs (a slow page): one more read follows at once, not after the spacing.
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const readPage = log.deps.readPage;
+    log.deps.readPage = async (...args) => {
+      const page = readPage(...args); // what is stored when the read begins
+      await slow;
+      return page;
+    };
+    const readsBefore = log.reads.length;
+    sub.readNow();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log.reads).toHaveLength(readsBefore + 1); // begun at once, 1 ms after the last read
+    log.append(); // stored after that read began
+    sub.readNow();
+    log.deps.readPage = readPage;
+    release();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(seen).toEqual([1n, 2n]);
+    await sub.stop();
+  });
+
   it('stops while spacing reads', async () => {
     const log = fakeLog();
     const sub = startSubscription(log.deps, { from: START, minReadIntervalMs: 10_000, handler: () => undefined });

@@ -1,9 +1,9 @@
-import nodemailer from 'nodemailer';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { describe, expect, it } from 'vitest';
 import { headerFields } from './catcher';
 
 /** A message as nodemailer writes it (what the catcher receives from the notification service). */
-async function compose(mail: nodemailer.SendMailOptions): Promise<Buffer> {
+async function compose(mail: SendMailOptions): Promise<Buffer> {
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   const info = await transport.sendMail({ from: 'Fairlead <no-reply@fairlead.test>', to: 'p@example.test', ...mail });
   return info.message as Buffer;
