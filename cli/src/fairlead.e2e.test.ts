@@ -14,7 +14,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDistributionEvent, streams, SYSTEM_ACTOR } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
-import { freePort } from '@fairlead/local-servers';
+import { bootstrapDatabase, freePort } from '@fairlead/local-servers';
 import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 import { allCommands, buildProgram, commandPath } from './program';
 
@@ -149,11 +149,11 @@ async function topUps(database: TestDatabase, providers: readonly string[]): Pro
   }
 }
 
-/** Relations of the operator API's schema that are not its role's, and schemas the CLI's role was left owning. */
+/** Tables, views and sequences of the operator API's schema that are not its role's (indexes follow their table), and schemas the CLI's role was left owning. */
 async function foreignOwnership(database: TestDatabase): Promise<{ relations: unknown[]; cliSchemas: unknown[] }> {
   const relations = await database.pool.query(
     `select c.relname, pg_get_userbyid(c.relowner) as owner from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = 'operator' and pg_get_userbyid(c.relowner) <> 'fairlead_operator_api' order by 1`,
+      where n.nspname = 'operator' and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') and pg_get_userbyid(c.relowner) <> 'fairlead_operator_api' order by 1`,
   );
   const cliSchemas = await database.pool.query(`select nspname from pg_namespace where pg_get_userbyid(nspowner) = 'fairlead_operator_cli'`);
   return { relations: relations.rows, cliSchemas: cliSchemas.rows };
@@ -194,6 +194,20 @@ describe('replay and verify where the operator API never ran', () => {
       expect(await foreignOwnership(bare)).toEqual({ relations: [], cliSchemas: [] });
     } finally {
       await bare.drop();
+    }
+  }, 60_000);
+
+  it('a database an older replay left with a checkpoint table of the CLI’s is repaired by the bootstrap (docs/runbook.md)', async () => {
+    const damaged = await createTestDatabase('cli_damaged');
+    try {
+      // What `replay all` did before it refused: the API's checkpoint table, made as (and owned by) the CLI's role.
+      await damaged.pool.query(`create table operator.projection_checkpoints (name text primary key)`);
+      await damaged.pool.query(`alter table operator.projection_checkpoints owner to fairlead_operator_cli`);
+      expect((await foreignOwnership(damaged)).relations).toEqual([{ relname: 'projection_checkpoints', owner: 'fairlead_operator_cli' }]);
+      await bootstrapDatabase(damaged.url);
+      expect(await foreignOwnership(damaged)).toEqual({ relations: [], cliSchemas: [] });
+    } finally {
+      await damaged.drop();
     }
   }, 60_000);
 });
