@@ -197,13 +197,18 @@ describe('replay and verify where the operator API never ran', () => {
     }
   }, 60_000);
 
-  it('a database an older replay left with a checkpoint table of the CLI’s is repaired by the bootstrap (docs/runbook.md)', async () => {
+  it('a database an older replay left with a checkpoint table of the CLI’s: refused, saying to run the bootstrap, which repairs it (docs/runbook.md)', async () => {
     const damaged = await createTestDatabase('cli_damaged');
     try {
       // What `replay all` did before it refused: the API's checkpoint table, made as (and owned by) the CLI's role.
       await damaged.pool.query(`create table operator.projection_checkpoints (name text primary key)`);
       await damaged.pool.query(`alter table operator.projection_checkpoints owner to fairlead_operator_cli`);
       expect((await foreignOwnership(damaged)).relations).toEqual([{ relname: 'projection_checkpoints', owner: 'fairlead_operator_cli' }]);
+      // The CLI says so rather than build on it.
+      const run = await fairlead(['replay', 'all'], damaged.serviceEnv('fairlead_operator_cli'));
+      expect(run.code).toBe(1);
+      expectOneLine(run);
+      expect(run.stderr).toMatch(/operator\.projection_checkpoints belongs to fairlead_operator_cli, not to the schema's owner fairlead_operator_api: run the database bootstrap \(npm run db:bootstrap\)/);
       await bootstrapDatabase(damaged.url);
       expect(await foreignOwnership(damaged)).toEqual({ relations: [], cliSchemas: [] });
     } finally {
