@@ -2,6 +2,8 @@
 #   docker run … fairlead node dist/<service>/main.js      (operator-api, intake, rotation, …)
 #   docker run … fairlead node dist/fairlead-init/main.js <dir>…   (docker-compose.yml's one-shots)
 #   docker run … fairlead node dist/fairlead-bootstrap/main.js credentials|servers <dir>
+#   docker run … fairlead fairlead verify|replay|audit|events|projections …   (the operator's CLI: dist/fairlead/main.js;
+#                                                     docker-compose.yml's `fairlead` tool runs it as its own database role)
 # Configuration comes from the environment (.env.example lists every variable).
 #
 # Stages: manifests (package.json files and the lockfile only) → deps (npm ci, all) →
@@ -59,6 +61,8 @@ COPY --from=build /app/services/notification/templates ./services/notification/t
 # its owner and mode); docker-compose.yml's fairlead-init prepares what is inside. The same for
 # the secrets volume, which fairlead-bootstrap fills (infra/src/deploy/secrets.ts).
 RUN install -d -o node -g node -m 0700 /var/lib/fairlead /var/lib/fairlead-secrets
+# The operator's CLI on the PATH, as `fairlead` (its bundle: dist/fairlead/main.js, made by npm run build).
+RUN printf '#!/bin/sh\nexec node --enable-source-maps /app/dist/fairlead/main.js "$@"\n' > /usr/local/bin/fairlead && chmod 0755 /usr/local/bin/fairlead
 USER node
 # The services' default HTTP ports (HTTP_PORT sets each); containers bind 0.0.0.0 (HTTP_HOST).
 ENV HTTP_HOST=0.0.0.0

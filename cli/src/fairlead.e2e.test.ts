@@ -14,8 +14,8 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDistributionEvent, streams, SYSTEM_ACTOR } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
-import { freePort } from '@fairlead/local-servers';
-import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
+import { bootstrapDatabase, freePort } from '@fairlead/local-servers';
+import { createTestDatabase, startServiceProcess, testNamespace, testNatsUrl, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
 import { allCommands, buildProgram, commandPath } from './program';
 
 const BIN = fileURLToPath(new URL('../bin/fairlead.js', import.meta.url));
@@ -136,39 +136,85 @@ describe('a database that is not Fairlead’s', () => {
   }, 60_000);
 });
 
-describe('replay and verify against a real database', () => {
-  it('replay all builds the read models, verify finds them identical (exit 0), a doctored row is exit 1', async () => {
-    const store = createPostgresEventStore({ pool: db.pool });
-    await store.migrate();
-    for (const p of ['p1', 'p2']) {
+/** Two providers' first top-up, straight into the store (as billing records it). */
+async function topUps(database: TestDatabase, providers: readonly string[]): Promise<void> {
+  const store = createPostgresEventStore({ pool: database.pool });
+  try {
+    for (const p of providers) {
       const data = parseDistributionEvent('WalletToppedUp', { provider_id: p, amount_cents: 10_000, balance_after_cents: 10_000, reference: 'initial', actor: SYSTEM_ACTOR });
       await store.append(streams.wallet(p), [{ id: randomUUID(), type: 'WalletToppedUp', data, metadata: {} }], 'any');
     }
-    // As the operator CLI's own role (as `fairlead` logs in on npm start's database): the read
-    // models it rebuilds stay the operator API's, which the running API below needs.
+  } finally {
+    await store.close();
+  }
+}
+
+/** Tables, views and sequences of the operator API's schema that are not its role's (indexes follow their table), and schemas the CLI's role was left owning. */
+async function foreignOwnership(database: TestDatabase): Promise<{ relations: unknown[]; cliSchemas: unknown[] }> {
+  const relations = await database.pool.query(
+    `select c.relname, pg_get_userbyid(c.relowner) as owner from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'operator' and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') and pg_get_userbyid(c.relowner) <> 'fairlead_operator_api' order by 1`,
+  );
+  const cliSchemas = await database.pool.query(`select nspname from pg_namespace where pg_get_userbyid(nspowner) = 'fairlead_operator_cli'`);
+  return { relations: relations.rows, cliSchemas: cliSchemas.rows };
+}
+
+describe('replay and verify where the operator API never ran', () => {
+  it('refuse with exit 1 and one line saying to start the API once, creating nothing of the API’s', async () => {
+    await topUps(db, ['p1', 'p2']);
+    // As the operator CLI's own role (as `fairlead` logs in on npm start's database).
     const env = db.serviceEnv('fairlead_operator_cli');
-    const replay = await fairlead(['replay', 'all'], env);
-    expect(replay.code, replay.stderr).toBe(0);
-    expect(replay.stdout).toMatch(/switched \d+ tables/);
-    expect((await db.pool.query(`select provider_id, balance_cents from operator.wallets order by 1`)).rows).toEqual([
-      { provider_id: 'p1', balance_cents: '10000' },
-      { provider_id: 'p2', balance_cents: '10000' },
-    ]);
+    for (const args of [['replay', 'all'], ['replay', 'wallets'], ['verify']]) {
+      const run = await fairlead(args, env);
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(1);
+      expectOneLine(run);
+      expect(run.stderr).toMatch(/^fairlead: read_models_not_set_up: the operator API has not set up its read models in schema operator yet .*: start the operator API once/);
+    }
+    // Nothing in the API's schema (it would be the CLI's, and the API could not start: permission denied), no shadow left.
+    expect((await db.pool.query(`select relname from pg_class where relnamespace = 'operator'::regnamespace`)).rows).toEqual([]);
+    expect(await foreignOwnership(db)).toEqual({ relations: [], cliSchemas: [] });
 
-    const clean = await fairlead(['verify'], env);
-    expect(clean.code, clean.stderr + clean.stdout).toBe(0);
-    expect(clean.stdout).toMatch(/verify: \d+ tables identical/);
-
-    await db.pool.query(`update operator.wallets set balance_cents = 1 where provider_id = 'p2'`);
-    const dirty = await fairlead(['verify'], env);
-    expect(dirty.code).toBe(1);
-    expect(dirty.stdout).toMatch(/wallets: 1 rows only in the live read model, 1 only in the rebuilt one/);
-
-    const unknownLead = await fairlead(['audit', 'lead', 'nobody'], env);
-    expect(unknownLead.code).toBe(1);
-    expectOneLine(unknownLead);
-    expect(unknownLead.stderr).toBe('fairlead: lead_not_found: no events for lead nobody\n');
+    // A past state (the first top-up alone) into a schema of its own needs nothing of the API's: still allowed.
+    const first = await db.pool.query<{ position: string }>(`select min(global_position)::text as position from eventstore.events`);
+    const past = await fairlead(['replay', 'wallets', '--until', first.rows[0]!.position, '--into', 'cli_asof'], env);
+    expect(past.code, past.stderr).toBe(0);
+    expect((await db.pool.query(`select provider_id, balance_cents from cli_asof.wallets`)).rows).toEqual([{ provider_id: 'p1', balance_cents: '10000' }]);
+    expect((await db.pool.query(`select relname from pg_class where relnamespace = 'operator'::regnamespace`)).rows).toEqual([]);
   }, 180_000);
+
+  it('a database without the operator schema at all (not bootstrapped): refused the same way, no schema made', async () => {
+    const bare = await createTestDatabase('cli_bare');
+    try {
+      await bare.pool.query('drop schema operator cascade');
+      const run = await fairlead(['replay', 'all'], bare.serviceEnv('fairlead_operator_cli'));
+      expect(run.code).toBe(1);
+      expectOneLine(run);
+      expect(run.stderr).toMatch(/^fairlead: read_models_not_set_up: schema operator does not exist in this database: run the database bootstrap \(npm run db:bootstrap/);
+      expect((await bare.pool.query(`select 1 from pg_namespace where nspname = 'operator'`)).rowCount).toBe(0);
+      expect(await foreignOwnership(bare)).toEqual({ relations: [], cliSchemas: [] });
+    } finally {
+      await bare.drop();
+    }
+  }, 60_000);
+
+  it('a database an older replay left with a checkpoint table of the CLI’s: refused, saying to run the bootstrap, which repairs it (docs/runbook.md)', async () => {
+    const damaged = await createTestDatabase('cli_damaged');
+    try {
+      // What `replay all` did before it refused: the API's checkpoint table, made as (and owned by) the CLI's role.
+      await damaged.pool.query(`create table operator.projection_checkpoints (name text primary key)`);
+      await damaged.pool.query(`alter table operator.projection_checkpoints owner to fairlead_operator_cli`);
+      expect((await foreignOwnership(damaged)).relations).toEqual([{ relname: 'projection_checkpoints', owner: 'fairlead_operator_cli' }]);
+      // The CLI says so rather than build on it.
+      const run = await fairlead(['replay', 'all'], damaged.serviceEnv('fairlead_operator_cli'));
+      expect(run.code).toBe(1);
+      expectOneLine(run);
+      expect(run.stderr).toMatch(/operator\.projection_checkpoints belongs to fairlead_operator_cli, not to the schema's owner fairlead_operator_api: run the database bootstrap \(npm run db:bootstrap\)/);
+      await bootstrapDatabase(damaged.url);
+      expect(await foreignOwnership(damaged)).toEqual({ relations: [], cliSchemas: [] });
+    } finally {
+      await damaged.drop();
+    }
+  }, 60_000);
 });
 
 describe('tickets', () => {
@@ -190,14 +236,15 @@ describe('tickets', () => {
   }, 120_000);
 });
 
-describe('token and projections, with a running operator API', () => {
+describe('the operator API as its own role, and the CLI as its own, on one database', () => {
   let api: ServiceProcess;
   let apiDb: TestDatabase;
   let secretFile: string;
   beforeAll(async () => {
     secretFile = join(dir, 'auth', 'jwt-secret');
-    // A database of its own: the API's read models as its own role makes them, not the replays above.
+    // A database of its own, where the API sets up its read models (the one above has none).
     apiDb = await createTestDatabase('cli_api');
+    await topUps(apiDb, ['p1', 'p2']);
     api = await startServiceProcess({
       service: 'operator-api',
       env: { DATABASE_URL: apiDb.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: testNamespace('cli_bin'), JWT_SECRET_FILE: secretFile, JWT_SECRET: '' },
@@ -255,4 +302,42 @@ describe('token and projections, with a running operator API', () => {
     expectOneLine(run);
     expect(run.stderr).toContain(`cannot reach the operator API at http://127.0.0.1:${port} (ECONNREFUSED): start the local system with \`npm start\``);
   }, 60_000);
+
+  it('replay all while the API runs: switched, the read models stay the API’s, it keeps them up to date; verify finds a doctored row (exit 1)', async () => {
+    const env = apiDb.serviceEnv('fairlead_operator_cli');
+    const replay = await fairlead(['replay', 'all'], env);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toMatch(/switched \d+ tables/);
+    expect((await apiDb.pool.query(`select provider_id, balance_cents from operator.wallets order by 1`)).rows).toEqual([
+      { provider_id: 'p1', balance_cents: '10000' },
+      { provider_id: 'p2', balance_cents: '10000' },
+    ]);
+    expect(await foreignOwnership(apiDb)).toEqual({ relations: [], cliSchemas: [] });
+
+    // The API's projectors write to the switched tables: a top-up recorded now reaches its HTTP answer.
+    await topUps(apiDb, ['p3']);
+    const token = (await fairlead(['token', '--role', 'viewer', '--sub', 'vic', '--ttl', '5m'], { JWT_SECRET_FILE: secretFile })).stdout.trim();
+    await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${api.port}/api/v1/admin/providers/p3/wallet`, { headers: { authorization: `Bearer ${token}` } });
+        return res.status === 200 && ((await res.json()) as { balance_cents: number }).balance_cents === 10_000;
+      },
+      { what: "p3's top-up in the API's answer after the switch-over" },
+    );
+    expect((await fetch(`http://127.0.0.1:${api.port}/readyz`)).status).toBe(200);
+
+    const clean = await fairlead(['verify'], env);
+    expect(clean.code, clean.stderr + clean.stdout).toBe(0);
+    expect(clean.stdout).toMatch(/verify: \d+ tables identical/);
+
+    await apiDb.pool.query(`update operator.wallets set balance_cents = 1 where provider_id = 'p2'`);
+    const dirty = await fairlead(['verify'], env);
+    expect(dirty.code).toBe(1);
+    expect(dirty.stdout).toMatch(/wallets: 1 rows only in the live read model, 1 only in the rebuilt one/);
+
+    const unknownLead = await fairlead(['audit', 'lead', 'nobody'], env);
+    expect(unknownLead.code).toBe(1);
+    expectOneLine(unknownLead);
+    expect(unknownLead.stderr).toBe('fairlead: lead_not_found: no events for lead nobody\n');
+  }, 180_000);
 });

@@ -3,8 +3,9 @@
  * examples and valid values. Errors of the command line are one line naming the command's
  * help, exit code 2 (run.ts turns every other error into its one line and exit code).
  */
-import { createRequire } from 'node:module';
 import { Command } from 'commander';
+// Imported, not read from disk at run time: the production build inlines it (the image has no cli/ folder).
+import cliPackage from '../package.json' with { type: 'json' };
 import { registerProjectionsCommands } from './commands/projections';
 import { registerReadModelCommands } from './commands/read-models';
 import { registerTicketsCommands } from './commands/tickets';
@@ -27,7 +28,7 @@ export const ENVIRONMENT_HELP = `Environment (all optional: the defaults find th
 /** The program's name in messages and help: `fairlead`, also when run as `npm run fairlead`. */
 export const PROGRAM = 'fairlead';
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+const { version } = cliPackage;
 
 /** `fairlead audit lead` for the `lead` command under `audit`. */
 export function commandPath(cmd: Command): string {

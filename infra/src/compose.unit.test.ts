@@ -29,7 +29,7 @@ import { IMAGE_TOOLS } from './build/bundle';
 import { COMPOSE_VARIABLES, fillComposeEnv, renderComposeEnvExample } from './deploy/compose-env';
 import { commandOf, dependenciesOf, environmentOf, interpolationsIn, mountsOf, resolveCompose, type ComposeService } from './deploy/compose-file';
 import { promqlMetricNames, registeredSeriesNames } from './deploy/metric-names';
-import { NATS_CONFIG_DIR, NATS_CONFIG_FILE, PASSWORD_FILE_NAME, prepareBusSecrets, SECRETS_ROOT, SEED_FILE_NAME, serviceSecretsSubpath, SERVICE_DATABASE_ROLES } from './deploy/secrets';
+import { NATS_CONFIG_DIR, NATS_CONFIG_FILE, OPERATOR_CLI_SECRETS, PASSWORD_FILE_NAME, prepareBusSecrets, SECRETS_ROOT, SEED_FILE_NAME, serviceSecretsSubpath, SERVICE_DATABASE_ROLES } from './deploy/secrets';
 import { discoverServices, SERVICE_PORTS } from './services';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -209,8 +209,10 @@ describe('docker-compose.yml publishes and runs no more than it must', () => {
 
   it('runs no component that nothing uses: no EventStoreDB', () => {
     expect(services.map(([name]) => name).sort()).toEqual(
-      [...Object.keys(SCHEMAS), 'fairlead-init', 'fairlead-credentials', 'fairlead-bootstrap', 'nats', 'postgres', 'mailpit', 'prometheus', 'grafana'].sort(),
+      [...Object.keys(SCHEMAS), 'fairlead-init', 'fairlead-credentials', 'fairlead-bootstrap', 'nats', 'postgres', 'mailpit', 'prometheus', 'grafana', OPERATOR_CLI_SECRETS.service].sort(),
     );
+    // `up` starts everything but the operator's tool, which runs on demand (`docker compose run --rm fairlead …`).
+    expect(services.filter(([, s]) => s.profiles !== undefined).map(([name]) => name)).toEqual([OPERATOR_CLI_SECRETS.service]);
     for (const [name, service] of services) expect(service.image ?? '', name).not.toMatch(/eventstore/i);
   });
 
@@ -294,9 +296,29 @@ describe('docker-compose.yml gives each service its own NATS and PostgreSQL cred
     }
     const subpaths = fairlead.map(([, s]) => secretsMountOf(s)[0]!.subpath);
     expect(new Set(subpaths).size).toBe(fairlead.length);
-    // Of the rest, only nats (its configuration folder) and the two one-shots (the whole volume) mount it.
+    // Of the rest, only nats (its configuration folder), the two one-shots (the whole volume) and the operator's tool (its folder) mount it.
     const others = services.filter(([name, s]) => !(name in SCHEMAS) && secretsMountOf(s).length > 0).map(([name]) => name);
-    expect(others.sort()).toEqual(['fairlead-bootstrap', 'fairlead-credentials', 'nats']);
+    expect(others.sort()).toEqual(['fairlead', 'fairlead-bootstrap', 'fairlead-credentials', 'nats']);
+  });
+
+  it("runs the operator's fairlead command on demand only, as the operator CLI's own role, with its own folder and no other secret", () => {
+    const tool = compose.services[OPERATOR_CLI_SECRETS.service]!;
+    // The bundle npm run build makes of the CLI (IMAGE_TOOLS), under plain node; `docker compose run --rm fairlead <command>` gives the command.
+    expect(existsSync(resolve(repoRoot, IMAGE_TOOLS.fairlead!))).toBe(true);
+    expect(tool.entrypoint).toEqual(['node', '--enable-source-maps', 'dist/fairlead/main.js']);
+    expect(commandOf(tool)).toEqual(['--help']);
+    expect({ profiles: tool.profiles, restart: tool.restart, image: tool.image, ports: tool.ports }).toEqual({ profiles: ['tools'], restart: 'no', image: 'fairlead:local', ports: undefined });
+    const env = environmentOf(tool);
+    const db = new URL(env.DATABASE_URL!);
+    expect({ host: db.hostname, user: db.username, password: db.password }).toEqual({ host: 'postgres', user: OPERATOR_CLI_SECRETS.role, password: '' });
+    expect(inVolume(tool, env.DATABASE_PASSWORD_FILE!)).toBe(join(serviceSecretsSubpath(OPERATOR_CLI_SECRETS.service), PASSWORD_FILE_NAME));
+    expect(secretsMountOf(tool)).toEqual([{ source: 'fairlead-secrets', target: '/run/fairlead', readOnly: true, subpath: serviceSecretsSubpath(OPERATOR_CLI_SECRETS.service) }]);
+    expect(new URL(env.FAIRLEAD_API_URL!).toString()).toBe(`http://operator-api:${SERVICE_PORTS['operator-api']}/`);
+    // No bus identity, no token secret, no admin password: what it may do is its database role's.
+    expect(Object.keys(env).sort()).toEqual(['DATABASE_PASSWORD_FILE', 'DATABASE_URL', 'FAIRLEAD_API_URL']);
+    expect(dependenciesOf(tool)).toEqual({ 'fairlead-bootstrap': 'service_completed_successfully', postgres: 'service_healthy' });
+    // The folder fairlead-credentials prepares for it (compose's subpath must exist), empty until fairlead-bootstrap gives it the password.
+    expect(readdirSync(join(volume, serviceSecretsSubpath(OPERATOR_CLI_SECRETS.service)))).toEqual([]);
   });
 
   it('gives every NATS-using service the seed of its own bus identity, and ticket-workflow none', async () => {

@@ -4,9 +4,12 @@
  * production dependencies, the built bundles and the files they read, run by plain node
  * as a non-root user.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { IMAGE_TOOLS } from './build/bundle';
 import { discoverServices } from './services';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -66,5 +69,25 @@ describe('the Dockerfile', () => {
     const cmd = runtime.find((i) => i.startsWith('CMD'))!;
     expect(cmd).toMatch(/^CMD \["node"/);
     for (const service of discoverServices(ROOT, {})) expect(cmd).toContain(service.name);
+  });
+
+  it("puts the operator's CLI on the PATH as `fairlead`: a script that runs the CLI's bundle with plain node", () => {
+    const runtime = stage('runtime').instructions;
+    const workdir = runtime.find((i) => i.startsWith('WORKDIR '))!.split(/\s+/)[1]!;
+    const install = runtime.find((i) => i.includes('/usr/local/bin/fairlead'))!;
+    expect(install, 'run as root, before USER node').toBeDefined();
+    expect(runtime.indexOf(install)).toBeLessThan(runtime.indexOf('USER node'));
+    // The instruction's own shell command, run here with the script written to a folder of the test's.
+    const dir = mkdtempSync(join(tmpdir(), 'fairlead-dockerfile-'));
+    try {
+      execFileSync('sh', ['-c', install.replace(/^RUN\s+/, '').replaceAll('/usr/local/bin/fairlead', join(dir, 'fairlead'))]);
+      const script = readFileSync(join(dir, 'fairlead'), 'utf8');
+      // npm run build bundles the CLI as the image tool `fairlead` into dist/fairlead/main.js.
+      expect(IMAGE_TOOLS.fairlead).toBe('cli/src/main.ts');
+      expect(script).toBe(`#!/bin/sh\nexec node --enable-source-maps ${workdir}/dist/fairlead/main.js "$@"\n`);
+      expect(statSync(join(dir, 'fairlead')).mode & 0o777).toBe(0o755);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -19,8 +19,9 @@ export function registerReadModelCommands(program: Command, io: CliIo): void {
     .summary('rebuild read models from the event store')
     .description(
       `Rebuild operator read models from the event store into a shadow schema and switch them over atomically
-(readers keep answering throughout). With --until and --into, rebuild the state as it stood at a point of
-the log into a schema of its own and leave the live read models alone.`,
+(readers keep answering throughout); the live read models must exist (the operator API sets them up at
+its first start). With --until and --into, rebuild the state as it stood at a point of the log into a
+schema of its own and leave the live read models alone.`,
     )
     .addArgument(new Argument('<projection>', 'the read model to rebuild, or all').choices(REPLAY_TARGETS))
     .option('--until <point>', `rebuild up to this point of the log: a global position or an ISO time (${POINT}); needs --into`)

@@ -31,8 +31,8 @@ export function packageNameOf(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
-/** Workspace code (@fairlead/*) is bundled; every other bare import stays an import, and is recorded. */
-function externals(found: Set<string>): Plugin {
+/** Workspace code (@fairlead/*) and the packages named in `inline` are bundled; every other bare import stays an import, and is recorded. */
+function externals(found: Set<string>, inline: ReadonlySet<string>): Plugin {
   return {
     name: 'third-party-external',
     setup(b) {
@@ -40,6 +40,7 @@ function externals(found: Set<string>): Plugin {
         if (args.path.startsWith('@fairlead/')) return undefined;
         const name = packageNameOf(args.path);
         if (args.path.startsWith('node:') || BUILTINS.has(name)) return { path: args.path, external: true };
+        if (inline.has(name)) return undefined;
         found.add(name);
         return { path: args.path, external: true };
       });
@@ -74,22 +75,52 @@ export async function bundleService(repoRoot: string, service: string, outRoot =
 }
 
 /**
- * The image's programs that are not services, the one-shots of docker-compose.yml:
+ * The image's programs that are not services: the one-shots of docker-compose.yml,
  * `fairlead-init` (infra/src/deploy/init-main.ts: the state volume, Node's modules only) and
- * `fairlead-bootstrap` (infra/src/deploy/bootstrap-main.ts: the bus and database credentials).
+ * `fairlead-bootstrap` (infra/src/deploy/bootstrap-main.ts: the bus and database credentials),
+ * and the operator's `fairlead` command (compose's `fairlead` service, docs/deployment.md).
  * Their workspace code is bundled; the packages they import must be ones the image installs
  * (imagePackages), as infra's own workspace is not installed there.
  */
 export const IMAGE_TOOLS: Readonly<Record<string, string>> = Object.freeze({
   'fairlead-init': 'infra/src/deploy/init-main.ts',
   'fairlead-bootstrap': 'infra/src/deploy/bootstrap-main.ts',
+  // The operator's command (cli/: verify, replay, audit, events, projections), `fairlead` on the image's PATH.
+  fairlead: 'cli/src/main.ts',
 });
 
+/**
+ * Third-party packages an image tool needs that no service installs, bundled into it
+ * instead: the image installs the services' production dependencies only. commander (the
+ * CLI's command line) is one file of plain JavaScript without dependencies of its own and
+ * hooks nothing, so it bundles safely.
+ */
+export const IMAGE_TOOL_INLINE: Readonly<Record<string, readonly string[]>> = Object.freeze({ fairlead: ['commander'] });
+
+/**
+ * An ES module bundle has no `require`; esbuild's CommonJS wrappers (of an inlined package
+ * such as commander) call it for Node's built-in modules, so the bundle gets one of its own.
+ */
+const REQUIRE_BANNER = `import { createRequire as __bundleCreateRequire } from 'node:module';\nconst require = __bundleCreateRequire(import.meta.url);`;
+
+export interface BundleEntryOptions {
+  /** Third-party packages to bundle rather than import at run time (IMAGE_TOOL_INLINE). */
+  inline?: readonly string[];
+}
+
+/** Bundles one of IMAGE_TOOLS into <outRoot>/<name>/main.js, as `npm run build` does. */
+export async function bundleImageTool(repoRoot: string, name: string, outRoot = resolve(repoRoot, 'dist')): Promise<BundleResult> {
+  const entry = IMAGE_TOOLS[name];
+  if (!entry) throw new Error(`not an image tool: ${name} (one of ${Object.keys(IMAGE_TOOLS).join(', ')})`);
+  return bundleEntry(resolve(repoRoot, entry), name, outRoot, { inline: IMAGE_TOOL_INLINE[name] ?? [] });
+}
+
 /** Bundles one entry point into <outRoot>/<name>/main.js (with a source map). */
-export async function bundleEntry(entry: string, name: string, outRoot: string): Promise<BundleResult> {
+export async function bundleEntry(entry: string, name: string, outRoot: string, options: BundleEntryOptions = {}): Promise<BundleResult> {
   const outDir = resolve(outRoot, name);
   const file = resolve(outDir, 'main.js');
   const found = new Set<string>();
+  const inline = new Set(options.inline ?? []);
   await build({
     entryPoints: [entry],
     outfile: file,
@@ -100,7 +131,8 @@ export async function bundleEntry(entry: string, name: string, outRoot: string):
     sourcemap: true,
     logLevel: 'warning',
     // The bundle runs as ES module: the root package.json says "type": "module".
-    plugins: [externals(found), sourceImportMetaUrl(outDir)],
+    plugins: [externals(found, inline), sourceImportMetaUrl(outDir)],
+    ...(inline.size > 0 ? { banner: { js: REQUIRE_BANNER } } : {}),
   });
   return { service: name, file, externals: [...found].sort() };
 }

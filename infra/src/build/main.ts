@@ -1,7 +1,8 @@
 /**
  * `npm run build [-- <service>…]`: bundles every service (or the ones named) into
  * dist/<service>/main.js; run one with `node --enable-source-maps dist/<service>/main.js`.
- * The full build also bundles the image's tools (dist/fairlead-init/main.js, dist/fairlead-bootstrap/main.js).
+ * The full build also bundles the image's tools (dist/fairlead-init/main.js, dist/fairlead-bootstrap/main.js,
+ * and the operator's command, dist/fairlead/main.js).
  * Fails when a bundle imports a package its service does not list as a production
  * dependency (it would be missing under `npm ci --omit=dev`).
  */
@@ -9,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { discoverServices } from '../services';
-import { bundleEntry, bundleService, IMAGE_TOOLS, imagePackages, productionPackages } from './bundle';
+import { bundleImageTool, bundleService, IMAGE_TOOLS, imagePackages, productionPackages } from './bundle';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const known = discoverServices(repoRoot).map((s) => s.name);
@@ -34,8 +35,8 @@ for (const service of wanted.length > 0 ? wanted : known) {
 }
 // The image's other programs (the one-shots), with the full build only: they may import only what the image installs.
 const installed = wanted.length === 0 ? await imagePackages(repoRoot, known) : new Set<string>();
-for (const [name, entry] of wanted.length === 0 ? Object.entries(IMAGE_TOOLS) : []) {
-  const result = await bundleEntry(resolve(repoRoot, entry), name, resolve(repoRoot, 'dist'));
+for (const name of wanted.length === 0 ? Object.keys(IMAGE_TOOLS) : []) {
+  const result = await bundleImageTool(repoRoot, name);
   const missing = result.externals.filter((p) => !installed.has(p));
   if (missing.length > 0) {
     failed = true;

@@ -17,7 +17,7 @@ import { freePort, passwordFileOf, startNatsServer, type RunningNats } from '@fa
 import { connectNats, drainAndClose } from '@fairlead/messaging';
 import { bundleEntry, IMAGE_TOOLS, imagePackages, type BundleResult } from '../build/bundle';
 import { discoverServices } from '../services';
-import { PASSWORD_FILE_NAME, SEED_FILE_NAME, SERVICE_DATABASE_ROLES, serviceSecretsSubpath } from './secrets';
+import { OPERATOR_CLI_SECRETS, PASSWORD_FILE_NAME, SEED_FILE_NAME, SERVICE_DATABASE_ROLES, serviceSecretsSubpath } from './secrets';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const rolesDir = inject('databaseRolesDir');
@@ -104,7 +104,8 @@ describe('the fairlead-bootstrap bundle', () => {
       adminUrl.pathname = `/${dbName}`;
       // Roles are cluster-wide: the test server's roles keep this run's passwords (other files log in with them).
       await mkdir(join(secrets, 'database'), { recursive: true, mode: 0o700 });
-      for (const { role } of SERVICE_DATABASE_ROLES) await copyFile(passwordFileOf(rolesDir, role), join(secrets, 'database', `${role}.password`));
+      // Every role's, the operator CLI's too: a password it generated would be set on the run's role, which other files log in as.
+      for (const { role } of [...SERVICE_DATABASE_ROLES, OPERATOR_CLI_SECRETS]) await copyFile(passwordFileOf(rolesDir, role), join(secrets, 'database', `${role}.password`));
       const result = run(['servers', secrets], { DATABASE_ADMIN_URL: adminUrl.toString(), NATS_URL: nats.url });
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
@@ -119,6 +120,18 @@ describe('the fairlead-bootstrap bundle', () => {
         await expect(client.query('create table billing.intruder (x int)')).rejects.toThrow(/permission denied/);
       } finally {
         await client.end();
+      }
+
+      // The operator's fairlead tool: its own role's password in its own folder, and nothing else there.
+      const cliFolder = join(secrets, serviceSecretsSubpath(OPERATOR_CLI_SECRETS.service));
+      expect(await readdir(cliFolder)).toEqual([PASSWORD_FILE_NAME]);
+      expect((await stat(join(cliFolder, PASSWORD_FILE_NAME))).mode & 0o777).toBe(0o600);
+      const cli = new pg.Client({ host: adminUrl.hostname, port: Number(adminUrl.port), database: dbName, user: OPERATOR_CLI_SECRETS.role, password: (await readFile(join(cliFolder, PASSWORD_FILE_NAME), 'utf8')).trim() });
+      await cli.connect();
+      try {
+        expect((await cli.query<{ user: string }>('select current_user as user')).rows[0]!.user).toBe(OPERATOR_CLI_SECRETS.role);
+      } finally {
+        await cli.end();
       }
 
       const nc = await connectNats({ servers: [nats.url], name: 'relay-test', credentials: { nkeySeed: (await readFile(join(own, SEED_FILE_NAME), 'utf8')).trim() } });

@@ -14,6 +14,9 @@ export interface ComposeService {
   image?: string;
   build?: string | { context: string; dockerfile?: string };
   command?: string | string[];
+  entrypoint?: string | string[];
+  /** Started by `up` only with one of these profiles active (`run <service>` starts it anyway). */
+  profiles?: string[];
   environment?: Record<string, string | number | boolean | null> | string[];
   env_file?: unknown;
   depends_on?: string[] | Record<string, { condition?: string }>;

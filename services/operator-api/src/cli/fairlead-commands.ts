@@ -4,6 +4,7 @@ import type { PostgresEventStore } from '@fairlead/event-store';
 import { PROJECTIONS, SCHEMA } from '../projections/index';
 import { leadStory } from '../replay/audit-lead';
 import { carryOver } from '../replay/carry-over';
+import { liveSchemaProblem } from '../replay/live-schema';
 import { eventLine, eventsBetween } from '../replay/log-range';
 import { rebuild } from '../replay/rebuild';
 import { switchOver } from '../replay/switch-over';
@@ -43,12 +44,24 @@ function selectProjections(name: string) {
 
 const stamp = () => new Date().toISOString().replace(/\D/g, '').slice(0, 14);
 
+/**
+ * Before a command that works on the live read models (replay's switch-over, verify): they
+ * must exist, made by the operator API. Checked before the rebuild, so a long replay does
+ * not run only to be refused at the end; nothing has been created when it is refused.
+ */
+async function requireLiveReadModels(pool: pg.Pool): Promise<void> {
+  const problem = await liveSchemaProblem(pool, SCHEMA);
+  if (problem) throw new CommandError('read_models_not_set_up', problem);
+}
+
 /** Runs one command; resolves with the exit code. */
 export async function runCommand(args: FairleadArgs, ctx: CommandContext): Promise<number> {
   const { pool, store, out, err } = ctx;
   switch (args.command) {
     case 'replay': {
       const projections = selectProjections(args.projection);
+      // A past state goes to a schema of its own and only reads the live one (when there is one).
+      if (!args.into) await requireLiveReadModels(pool);
       const target = args.into ?? `${SCHEMA}_shadow_${stamp()}`;
       const { rows } = await pool.query<{ ok: boolean }>(`select exists (select 1 from pg_namespace where nspname = $1) as ok`, [target]);
       if (rows[0]?.ok) throw new CommandError('schema_exists', `schema ${target} exists already; drop it or choose another --into`);
@@ -69,6 +82,7 @@ export async function runCommand(args: FairleadArgs, ctx: CommandContext): Promi
       return 0;
     }
     case 'verify': {
+      await requireLiveReadModels(pool);
       const progress = progressReporter(err, 'verify');
       const result = await verify({ store, pool, live: SCHEMA, scratch: `${SCHEMA}_verify_${stamp()}`, projections: PROJECTIONS, onProgress: progress.update });
       progress.done();

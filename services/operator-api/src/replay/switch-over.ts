@@ -12,9 +12,9 @@
  */
 import type pg from 'pg';
 import type { Checkpoint, EventStore } from '@fairlead/event-store';
-import { CheckpointTable } from '@fairlead/projections';
 import { carryOver } from './carry-over';
 import type { WithApplyBatch } from './in-schema';
+import { liveSchemaProblem } from './live-schema';
 import { applyRange, schemaCheckpoint } from './rebuild';
 import { tablesIn } from './tables';
 
@@ -53,7 +53,9 @@ async function handOverTo(client: pg.PoolClient, live: string): Promise<string |
 
 export async function switchOver(options: SwitchOverOptions): Promise<SwitchOverResult> {
   const { pool, live, shadow, projections } = options;
-  await new CheckpointTable(live).ensure(pool);
+  // The live schema is the API's to set up (live-schema.ts): a switch-over only replaces its tables.
+  const problem = await liveSchemaProblem(pool, live);
+  if (problem) throw new Error(problem);
   const moved = projections.flatMap((p) => options.tables.get(p.name) ?? []);
   const retired = `${live}_old_${Date.now()}`;
   let result: SwitchOverResult | undefined;

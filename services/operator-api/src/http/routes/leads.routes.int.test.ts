@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams, SYSTEM_ACTOR } from '@fairlead/contracts';
 import { approved, at, event, partialDistribution, requested } from '../../testing/events';
+import { QUEUE_STATES } from '../../projections/leads/leads.projection';
 import { startApiHarness, type ApiHarness } from '../../testing/api-harness';
 
 let h: ApiHarness;
@@ -108,6 +109,69 @@ describe('GET /api/v1/admin/leads', () => {
     const future = await h.call('GET', `/api/v1/admin/leads?from=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`, viewer);
     expect(future.json()).toEqual({ items: [], next_cursor: null });
     expect((await h.call('GET', '/api/v1/admin/leads?status=lost', viewer)).statusCode).toBe(400);
+  });
+});
+
+describe('GET /api/v1/admin/leads?queue_state=…', () => {
+  type Summary = { lead_id: string; queue_state: string };
+  const failedFinally = (id: string, attempt: number, failedAt: string) =>
+    event('DistributionFailed', { lead_id: id, niche_id: 'moving', request_id: 'r-1', attempt, error: 'billing down', final: true, failed_at: failedAt });
+  /** The event the API records when an operator redrives a lead's dead-lettered request (dead-letters.routes.ts). */
+  const redriven = (seq: number, id: string, when: string) =>
+    event('DeadLetterRedriven', {
+      seq,
+      original_subject: 'fairlead.events.lead',
+      event_type: 'DistributionRequested',
+      lead_id: id,
+      reason: 'permanent',
+      error: 'billing down',
+      actor: { actor_id: 'olga', actor_role: 'operator' },
+      at: when,
+      republished_to: 'fairlead.events.lead',
+      stream_seq: seq,
+      msg_id: `redrive-${seq}`,
+    });
+
+  beforeAll(async () => {
+    // Dead-lettered at minute 9, redriven at 20: shown as queued until its next attempt.
+    await h.append(streams.lead('lead-redriven'), [approved('lead-redriven', 'moving'), requested('lead-redriven', 'moving', 'r-1'), failedFinally('lead-redriven', 6, at(9))]);
+    await h.append(streams.deadLetter(1), [redriven(1, 'lead-redriven', at(20))]);
+    // Dead-lettered, never redriven.
+    await h.append(streams.lead('lead-dead'), [approved('lead-dead', 'moving'), requested('lead-dead', 'moving', 'r-1'), failedFinally('lead-dead', 6, at(9))]);
+    // Redriven at 10, then failed for good again at 15: dead-lettered once more.
+    await h.append(streams.lead('lead-dead-again'), [approved('lead-dead-again', 'moving'), requested('lead-dead-again', 'moving', 'r-1'), failedFinally('lead-dead-again', 6, at(9))]);
+    await h.append(streams.deadLetter(2), [redriven(2, 'lead-dead-again', at(10))]);
+    await h.appendAndProject(streams.lead('lead-dead-again'), [failedFinally('lead-dead-again', 12, at(15))]);
+  });
+
+  const list = async (query: string): Promise<Summary[]> => {
+    const res = await h.call('GET', `/api/v1/admin/leads?limit=100${query}`, viewer);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<{ items: Summary[] }>().items;
+  };
+
+  it('selects exactly the leads whose shown queue_state is the one asked for (a redriven dead letter is queued)', async () => {
+    const everyLead = await list('');
+    expect(everyLead.find((l) => l.lead_id === 'lead-redriven')?.queue_state).toBe('queued');
+    for (const state of QUEUE_STATES) {
+      const filtered = await list(`&queue_state=${state}`);
+      expect(filtered.map((l) => l.lead_id).sort(), state).toEqual(everyLead.filter((l) => l.queue_state === state).map((l) => l.lead_id).sort());
+    }
+    expect((await list('&queue_state=queued')).map((l) => l.lead_id).sort()).toEqual(['lead-redriven', 'lead-waiting']);
+    expect((await list('&queue_state=dead_lettered')).map((l) => l.lead_id).sort()).toEqual(['lead-dead', 'lead-dead-again']);
+    // The filter combines with the others and keeps paging.
+    const page1 = (await h.call('GET', '/api/v1/admin/leads?queue_state=queued&niche_id=moving&limit=1', viewer)).json<{ items: Summary[]; next_cursor: string }>();
+    const page2 = (await h.call('GET', `/api/v1/admin/leads?queue_state=queued&niche_id=moving&limit=1&cursor=${page1.next_cursor}`, viewer)).json<{ items: Summary[]; next_cursor: null }>();
+    expect([...page1.items, ...page2.items].map((l) => l.lead_id).sort()).toEqual(['lead-redriven', 'lead-waiting']);
+    expect(page2.next_cursor).toBeNull();
+  });
+
+  it('refuses a value that is not a queue state, SQL in it, or two values at once (400, nothing listed)', async () => {
+    for (const query of ['queue_state=QUEUED', `queue_state=${encodeURIComponent("queued' or '1'='1")}`, 'queue_state=queued&queue_state=dead_lettered', 'queue_state=']) {
+      const res = await h.call('GET', `/api/v1/admin/leads?${query}`, viewer);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json(), query).not.toHaveProperty('items');
+    }
   });
 });
 

@@ -215,7 +215,7 @@ export function registerLeadRoutes(app: HttpApp, ctx: ApiContext): void {
         querystring: z.object({
           niche_id: Id.optional(),
           status: z.enum(LEAD_STATUSES).optional(),
-          queue_state: z.enum(QUEUE_STATES).optional(),
+          queue_state: z.enum(QUEUE_STATES).optional().describe('the queue_state the list shows (a redriven dead letter is queued until its next attempt)'),
           from: TimeQuery.optional().describe('received at or after (ISO 8601)'),
           to: TimeQuery.optional().describe('received before (ISO 8601)'),
           cursor: Cursor,

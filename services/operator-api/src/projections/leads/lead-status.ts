@@ -29,6 +29,16 @@ export function effectiveQueueState(lead: LeadProgress): QueueState {
   return lead.queue_state;
 }
 
+/**
+ * effectiveQueueState as SQL over a row of `operator.leads`, for the list's `queue_state`
+ * filter: it must select the leads whose *shown* state is the one asked for (a redriven
+ * dead letter is found as queued, not as dead-lettered). The same rule twice, in two
+ * languages, because the filter runs in the database and the answer is shaped in the API;
+ * leads.projection.int.test.ts checks that both agree on every case of the rule.
+ */
+export const EFFECTIVE_QUEUE_STATE_SQL = `(case when queue_state = 'dead_lettered' and redriven_at is not null
+  and (last_attempt_at is null or redriven_at > last_attempt_at) then 'queued' else queue_state end)`;
+
 export function lastAttemptStatus(lead: LeadProgress): AttemptStatus {
   switch (effectiveQueueState(lead)) {
     case 'none':

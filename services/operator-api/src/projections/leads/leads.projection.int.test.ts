@@ -3,7 +3,8 @@ import { streams } from '@fairlead/contracts';
 import { approved, at, event, partialDistribution, requested } from '../../testing/events';
 import { startProjectionHarness, type ProjectionHarness } from '../../testing/projection-harness';
 import { leadsProjection } from './leads.projection';
-import { effectiveQueueState, lastAttemptStatus, statusNotes } from './lead-status';
+import { EFFECTIVE_QUEUE_STATE_SQL, effectiveQueueState, lastAttemptStatus, statusNotes } from './lead-status';
+import { QUEUE_STATES } from './leads.projection';
 import { findLead, listLeads } from './leads.queries';
 
 let h: ProjectionHarness;
@@ -140,5 +141,23 @@ describe('operator.leads', () => {
     const [a, b] = [await lead(one.leadId), await lead(paged.leadId)];
     expect(strip(b)).toEqual(strip(a));
     expect(b).toMatchObject({ assignments_count: 2, skipped_count: 1, queue_state: 'completed' });
+  });
+
+  it("the list's SQL form of the shown queue state agrees with effectiveQueueState on every case of the rule", async () => {
+    // Every stored state × no attempt / an attempt, × no redrive / a redrive before, at and after the attempt.
+    const attempt = new Date(Date.parse(at(30)));
+    const redrives = [null, new Date(attempt.getTime() - 60_000), attempt, new Date(attempt.getTime() + 60_000)];
+    const cases = QUEUE_STATES.flatMap((queue_state) => [null, attempt].flatMap((last_attempt_at) => redrives.map((redriven_at) => ({ queue_state, last_attempt_at, redriven_at }))));
+    const rows = await h.pool.query<{ i: number; shown: string }>(
+      `select c.i, ${EFFECTIVE_QUEUE_STATE_SQL} as shown
+         from unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) with ordinality as c(queue_state, last_attempt_at, redriven_at, i)
+        order by c.i`,
+      [cases.map((c) => c.queue_state), cases.map((c) => c.last_attempt_at), cases.map((c) => c.redriven_at)],
+    );
+    const byTs = cases.map((c) => effectiveQueueState({ ...c, status: 'approved', reject_reasons: null, requested_at: null, attempts: 1, last_error: null, outcome: null, assignments_count: 0, skipped_count: 0 }));
+    expect(rows.rows.map((r) => r.shown)).toEqual(byTs);
+    // The rule is not trivial over these cases: some dead letters show as queued, some stay dead-lettered.
+    expect(cases.filter((c, i) => c.queue_state === 'dead_lettered' && byTs[i] === 'queued').length).toBeGreaterThan(0);
+    expect(cases.filter((c, i) => c.queue_state === 'dead_lettered' && byTs[i] === 'dead_lettered').length).toBeGreaterThan(0);
   });
 });

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { CursorTime, decodeCursor, encodeCursor, exactTime } from '../cursor';
+import { EFFECTIVE_QUEUE_STATE_SQL } from './lead-status';
 import type { LeadStatus, QueueState } from './leads.projection';
 
 type Db = Pick<pg.Pool, 'query'>;
@@ -41,6 +42,7 @@ export async function findLead(db: Db, leadId: string): Promise<LeadRow | undefi
 export interface LeadListFilter {
   niche_id?: string | undefined;
   status?: LeadStatus | undefined;
+  /** The state the list shows (lead-status.ts: effectiveQueueState), not the stored column. */
   queue_state?: QueueState | undefined;
   /** Received at or after. */
   from?: Date | undefined;
@@ -59,7 +61,7 @@ export async function listLeads(db: Db, filter: LeadListFilter): Promise<{ items
     `select *, ${exactTime('received_at')} as key from operator.leads
       where ($1::text is null or niche_id = $1)
         and ($2::text is null or status = $2)
-        and ($3::text is null or queue_state = $3)
+        and ($3::text is null or ${EFFECTIVE_QUEUE_STATE_SQL} = $3)
         and ($4::timestamptz is null or received_at >= $4)
         and ($5::timestamptz is null or received_at < $5)
         and ($6::timestamptz is null or (received_at, lead_id) < ($6::timestamptz, $7::text))
