@@ -166,7 +166,7 @@ function runLines(r: Report, run: SettingRun): string[] {
     `system / baseline = ${fmt(leadsPerSecond / run.baseline.leadsPerSecond, 3)}`,
   );
   out.push('', `saturation phase costs (${run.saturation.result.leads.length} leads):`, ...costLines(run.saturation));
-  out.push('', `fixed-rate phase costs (${run.fixed.result.leads.length} leads):`, ...costLines(run.fixed).slice(0, 4));
+  out.push('', `fixed-rate phase costs (${run.fixed.result.leads.length} leads):`, ...costLines(run.fixed));
   return out;
 }
 
