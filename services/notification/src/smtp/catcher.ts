@@ -37,6 +37,7 @@ export async function startMailCatcher(options: MailCatcherOptions): Promise<Mai
   const { pool, logger } = options;
   const host = options.host ?? '127.0.0.1';
   const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
+  const inserts = groupInserts(pool);
 
   const server = new SMTPServer({
     name: 'fairlead-mail-catcher',
@@ -66,12 +67,15 @@ export async function startMailCatcher(options: MailCatcherOptions): Promise<Mai
     const raw = Buffer.concat(chunks);
     const header = headerFields(raw);
     const { mailFrom, rcptTo } = session.envelope;
-    const { rows } = await pool.query<{ id: string }>(
-      `insert into notification.caught_mail (envelope_from, envelope_to, subject, message_id, headers, size_bytes, raw)
-       values ($1, $2, $3, $4, $5, $6, $7) returning id::text`,
-      [mailFrom ? mailFrom.address : null, rcptTo.map((r) => r.address), header.subject, header.messageId, JSON.stringify(header.lines), raw.length, raw.toString('utf8')],
-    );
-    const id = rows[0]!.id;
+    const id = await inserts.add([
+      mailFrom ? mailFrom.address : null,
+      rcptTo.map((r) => r.address),
+      header.subject,
+      header.messageId,
+      JSON.stringify(header.lines),
+      raw.length,
+      raw.toString('utf8'),
+    ]);
     logger.info({ id, to: rcptTo.map((r) => r.address), subject: header.subject }, 'mail caught');
     return id;
   }
@@ -116,4 +120,62 @@ export function headerFields(raw: Buffer): HeaderFields {
   };
   const subject = field('subject');
   return { lines, subject: subject === null ? null : libmime.decodeWords(subject), messageId: field('message-id') };
+}
+
+type CaughtRow = [from: string | null, to: string[], subject: string | null, messageId: string | null, headers: string, size: number, raw: string];
+const COLUMNS_PER_ROW = 7;
+/** Most messages stored by one statement (7 parameters each). */
+const MAX_GROUP = 64;
+
+/**
+ * A group commit for caught messages: one insert at a time; the messages that arrive while it
+ * runs go together in the next one. A lead's emails arrive at once (the sender sends a batch
+ * over several connections), and with durable commits each insert waits for a WAL flush:
+ * one statement and one commit for them instead of one each. Nothing waits when the
+ * catcher is idle. A message the database refuses gets its 451 alone: its group is retried one by one.
+ */
+function groupInserts(pool: pg.Pool): { add(row: CaughtRow): Promise<string> } {
+  let waiting: { row: CaughtRow; resolve: (id: string) => void; reject: (error: unknown) => void }[] = [];
+  let running = false;
+
+  async function insert(rows: readonly CaughtRow[]): Promise<string[]> {
+    const values = rows.map((_, i) => `(${Array.from({ length: COLUMNS_PER_ROW }, (__, c) => `$${i * COLUMNS_PER_ROW + c + 1}`).join(', ')})`);
+    // RETURNING gives the rows in the order of the VALUES list (one plain insert, no triggers).
+    const result = await pool.query<{ id: string }>(
+      `insert into notification.caught_mail (envelope_from, envelope_to, subject, message_id, headers, size_bytes, raw)
+       values ${values.join(', ')} returning id::text`,
+      rows.flat(),
+    );
+    return result.rows.map((r) => r.id);
+  }
+
+  async function drain(): Promise<void> {
+    while (waiting.length > 0) {
+      const group = waiting.slice(0, MAX_GROUP);
+      waiting = waiting.slice(group.length);
+      try {
+        const ids = await insert(group.map((g) => g.row));
+        group.forEach((g, i) => g.resolve(ids[i]!));
+      } catch (error) {
+        if (group.length === 1) {
+          group[0]!.reject(error);
+          continue;
+        }
+        // One message the database refuses must not fail the others that came with it.
+        for (const g of group) await insert([g.row]).then(([id]) => g.resolve(id!), g.reject);
+      }
+    }
+    running = false;
+  }
+
+  return {
+    add: (row) =>
+      new Promise<string>((resolve, reject) => {
+        waiting.push({ row, resolve, reject });
+        if (running) return;
+        running = true;
+        // The messages whose data ends in this turn of the event loop go in the first insert.
+        setImmediate(() => void drain());
+      }),
+  };
 }
