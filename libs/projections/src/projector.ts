@@ -46,6 +46,8 @@ export interface RunningProjector {
   waitUntilCaughtUp(timeoutMs?: number): Promise<void>;
   /** Reads the control stream now instead of at the next poll (an operator's retry or park). */
   checkControl(): Promise<void>;
+  /** Reads the log now instead of after the read spacing (a caller waiting for an event it just stored). */
+  readNow(): void;
   stop(): Promise<void>;
   /** Rejects when the projector stopped on an error it could not pin on one event. */
   readonly done: Promise<void>;
@@ -314,6 +316,7 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
     done: subscription.done,
     stop,
     checkControl: () => pollControl(m),
+    readNow: () => subscription.readNow(),
     waitUntilCaughtUp: async (timeoutMs = 15_000) => {
       m.throwIfStalled();
       // Everything committed, held back or not: a caller that just appended waits for its event.

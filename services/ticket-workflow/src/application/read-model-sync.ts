@@ -14,6 +14,8 @@ export function projectorSync(store: EventStore, projector: RunningProjector, { 
       if (!event) return;
       const target = { transactionId: event.transactionId, globalPosition: event.globalPosition };
       const deadline = Date.now() + timeoutMs;
+      // The projector spaces its reads (50 ms); this caller knows there is something to read.
+      if (compareCheckpoints(projector.position(), target) < 0) projector.readNow();
       while (compareCheckpoints(projector.position(), target) < 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, pollMs));
       }
