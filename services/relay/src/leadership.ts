@@ -18,6 +18,8 @@ export function acquireLeadership(connection: string | pg.ClientConfig, lockKey:
   const client = new pg.Client({ ...(typeof connection === 'string' ? { connectionString: connection } : connection), keepAlive: true });
   let leader = false;
   let stopped = false;
+  // Ends the wait between two tries at once when release() comes.
+  let wake: (() => void) | undefined;
   let resolveLost!: () => void;
   const lost = new Promise<void>((r) => (resolveLost = r));
   client.on('error', () => {
@@ -37,7 +39,14 @@ export function acquireLeadership(connection: string | pg.ClientConfig, lockKey:
         leader = true;
         return;
       }
-      await new Promise((r) => setTimeout(r, pollMs));
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, pollMs);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      wake = undefined;
     }
     throw new Error('leadership abandoned before it was acquired');
   })();
@@ -51,6 +60,7 @@ export function acquireLeadership(connection: string | pg.ClientConfig, lockKey:
     release: async () => {
       stopped = true;
       leader = false;
+      wake?.();
       await client.end().catch(() => undefined);
       resolveLost();
     },

@@ -98,30 +98,48 @@ const shutdown = onShutdown(
 );
 
 logger.info('waiting for relay leadership');
-await leadership.acquired;
-logger.info('relay leadership acquired');
-relay = await startRelay({
-  store,
-  pool,
-  js,
-  subjects,
-  logger,
-  batchSize: config.RELAY_BATCH_SIZE,
-  checkpointIntervalMs: config.RELAY_CHECKPOINT_INTERVAL_MS,
-  minReadIntervalMs: config.RELAY_MIN_READ_INTERVAL_MS,
-  onPublished: metrics.onPublished,
-  onCheckpointWritten: metrics.onCheckpointWritten,
-  maxPayloadBytes: () => nc.info?.max_payload,
-});
+if (await becomeLeader()) {
+  relay = await startRelay({
+    store,
+    pool,
+    js,
+    subjects,
+    logger,
+    batchSize: config.RELAY_BATCH_SIZE,
+    checkpointIntervalMs: config.RELAY_CHECKPOINT_INTERVAL_MS,
+    minReadIntervalMs: config.RELAY_MIN_READ_INTERVAL_MS,
+    onPublished: metrics.onPublished,
+    onCheckpointWritten: metrics.onCheckpointWritten,
+    maxPayloadBytes: () => nc.info?.max_payload,
+  });
 
-// Publishing without the lock could race another relay; failing is safer: a supervisor restarts us.
-void leadership.lost.then(() => {
-  if (!stopping) {
-    logger.error('relay leadership lost; exiting');
-    void shutdown.shutdown('leadership lost');
+  // Publishing without the lock could race another relay; failing is safer: a supervisor restarts us.
+  void leadership.lost.then(() => {
+    if (!stopping) {
+      logger.error('relay leadership lost; exiting');
+      void shutdown.shutdown('leadership lost');
+    }
+  });
+  relay.done.catch((err: unknown) => {
+    logger.error({ err }, 'relay failed; exiting');
+    void shutdown.shutdown('relay failed');
+  });
+}
+
+/**
+ * Waits for the lock. False when a stop came first (Ctrl-C while another relay leads, or
+ * while the database is away): nothing more to start, and no stack trace for a normal stop.
+ * Losing the database while waiting ends the process with one line; its supervisor restarts it.
+ */
+async function becomeLeader(): Promise<boolean> {
+  try {
+    await leadership.acquired;
+    logger.info('relay leadership acquired');
+    return true;
+  } catch (error) {
+    if (stopping) return false;
+    logger.error({ err: error }, 'could not wait for relay leadership; exiting');
+    void shutdown.shutdown('leadership wait failed');
+    return false;
   }
-});
-relay.done.catch((err: unknown) => {
-  logger.error({ err }, 'relay failed; exiting');
-  void shutdown.shutdown('relay failed');
-});
+}

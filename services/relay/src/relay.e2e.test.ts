@@ -80,4 +80,16 @@ describe('relay process', () => {
     await waitFor(async () => (await streamMessageCount(jsm, subjects.streams.events)) >= before + ids.length, { what: 'new events relayed by the new leader' });
     expect(await streamMessageCount(jsm, subjects.streams.events)).toBe(before + ids.length);
   });
+
+  it('a relay still waiting for leadership stops on Ctrl-C like any other: one stop, no stack trace', async () => {
+    const shared = env();
+    const leader = await startServiceProcess({ service: 'relay', env: shared });
+    processes.push(leader);
+    const waiting = await startServiceProcess({ service: 'relay', env: shared });
+    const leaderOf = async (p: ServiceProcess) => ((await (await fetch(`http://127.0.0.1:${p.port}/v1/relay/status`)).json()) as { leader: boolean }).leader;
+    await waitFor(async () => (await leaderOf(leader)) && !(await leaderOf(waiting)), { what: 'the second relay waiting' });
+    await waiting.stop('SIGINT');
+    expect(waiting.output()).not.toMatch(/leadership abandoned|^\s+at /m);
+    expect(waiting.output()).not.toContain('relay leadership acquired');
+  });
 });
