@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { startServiceProcesses } from './processes';
+import { freePort } from '@fairlead/local-servers';
+import { startServiceProcess, startServiceProcesses } from './processes';
 
 const alive = (pid: number) => {
   try {
@@ -41,5 +43,34 @@ describe('startServiceProcesses', () => {
     expect((error as Error).message).toMatch(/failing-service\.ts exited with 1 before it was ready[\s\S]*configuration is missing/);
     // The server that did start is not left running.
     expect(await processesMarked(marker)).toEqual([]);
+  });
+
+  it('starts again on another port when the one it chose was taken before the service could bind it', async () => {
+    // Another test's process takes the port between the probe and the service's listen.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as { port: number }).port;
+    const offered = [taken];
+    try {
+      const p = await startServiceProcess({ service: 'libs/testing/src/fixtures/ready-server.ts', env: {}, freePort: async () => offered.shift() ?? freePort() });
+      expect(p.output()).toContain('EADDRINUSE');
+      expect(p.port).not.toBe(taken);
+      expect((await fetch(`http://127.0.0.1:${p.port}/readyz`)).status).toBe(200);
+      await p.stop();
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('does not move a port the caller gave: a taken HTTP_PORT is an error', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as { port: number }).port;
+    try {
+      const error = await startServiceProcess({ service: 'libs/testing/src/fixtures/ready-server.ts', env: { HTTP_PORT: String(taken) } }).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/exited with 1 before it was ready[\s\S]*EADDRINUSE/);
+    } finally {
+      squatter.close();
+    }
   });
 });

@@ -26,7 +26,7 @@ export interface ServiceProcess {
   kill(): Promise<void>;
   /** SIGTERM (or the signal given, e.g. SIGINT as Ctrl-C sends it) and wait for a graceful exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the same process again (same port and environment) and waits until ready. */
+  /** Starts the same process again (same environment; same port unless another process took it meanwhile) and waits until ready. */
   restart(): Promise<void>;
   readonly pid: number | undefined;
 }
@@ -47,6 +47,8 @@ export interface ServiceProcessOptions {
    * exercised. False keeps the admin's DATABASE_URL.
    */
   databaseRole?: boolean;
+  /** Where a port comes from when env.HTTP_PORT is not given (default: ask the kernel for a free one); for this helper's own tests. */
+  freePort?: () => Promise<number>;
 }
 
 /**
@@ -55,7 +57,9 @@ export interface ServiceProcessOptions {
  * is the service's folder unless given.
  */
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
-  const port = options.env.HTTP_PORT ? Number(options.env.HTTP_PORT) : await freePort();
+  const portGiven = Boolean(options.env.HTTP_PORT);
+  const nextPort = options.freePort ?? freePort;
+  let port = portGiven ? Number(options.env.HTTP_PORT) : await nextPort();
   const entry = options.service.includes('/') ? resolve(repoRoot, options.service) : resolve(repoRoot, 'services', options.service, 'src', 'main.ts');
   const serviceName = options.service.includes('/') ? /services\/([a-z-]+)\//.exec(options.service)?.[1] : options.service;
   const database = options.databaseRole !== false && options.env.DATABASE_URL && serviceName ? serviceDatabaseEnv(options.env.DATABASE_URL, serviceName) : undefined;
@@ -100,22 +104,39 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     clearTimeout(timer);
   };
 
-  try {
-    await launch();
-  } catch (error) {
-    // Not ready in time (or exited): a process left running would outlive the test run.
-    await terminate('SIGKILL');
-    throw error;
-  }
+  /**
+   * launch(), again on a new port when the one chosen here was taken in the meantime: freePort
+   * only probes, and test files running in parallel start processes of their own (a service
+   * then exits at once with EADDRINUSE on it).
+   */
+  const launchOnFreePort = async () => {
+    for (let attempt = 1; ; attempt++) {
+      const before = output.length;
+      try {
+        await launch();
+        return;
+      } catch (error) {
+        await terminate('SIGKILL');
+        const taken = !portGiven && attempt < 4 && output.slice(before).includes('EADDRINUSE') && output.slice(before).includes(`:${port}`);
+        if (!taken) throw error;
+        port = await nextPort();
+      }
+    }
+  };
+
+  // Not ready in time (or exited): launchOnFreePort leaves no process running to outlive the test run.
+  await launchOnFreePort();
   return {
     name: options.service,
-    port,
+    get port() {
+      return port;
+    },
     output: () => output,
     kill: () => terminate('SIGKILL'),
     stop: (signal = 'SIGTERM') => terminate(signal),
     restart: async () => {
       await terminate('SIGTERM');
-      await launch();
+      await launchOnFreePort();
     },
     get pid() {
       return child?.pid;
