@@ -54,16 +54,6 @@ export interface OutboxRow {
 const COLUMNS = `id, seq::text, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, status, attempts,
   last_error, message_id, smtp_response, created_at, updated_at, last_attempt_at, sent_at`;
 
-/** Records the email as queued; a second call for the same id keeps the first (its content included). */
-export async function recordEmail(db: Db, email: NewOutboxEmail): Promise<void> {
-  await db.query(
-    `insert into notification.outbox (id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, status, message_id)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9)
-     on conflict do nothing`,
-    [email.id, email.kind, email.sourceEventId, email.sourceStream, email.recipient, email.subject, email.text, email.html, email.messageId],
-  );
-}
-
 export async function findOutbox(db: Db, id: string): Promise<OutboxRow | undefined> {
   const { rows } = await db.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = $1`, [id]);
   return rows[0];
@@ -105,8 +95,8 @@ export type DeliverResult = { status: 'sent'; attempts: number } | { status: 'al
  * A crash between the server's acceptance and the commit sends it again on redelivery:
  * the one duplicate SMTP allows, with the same Message-ID for the receiver to drop.
  *
- * `record`: the email is new; it is recorded first (as recordEmail does: a row already there
- * is kept). A concurrent delivery of the same id waits on the email's lock until this one
+ * `record`: the email is new; it is recorded first as queued (a row already there is kept,
+ * its content included). A concurrent delivery of the same id waits on the email's lock until this one
  * commits, then finds it sent.
  */
 export async function deliver(
@@ -117,51 +107,10 @@ export async function deliver(
   record?: NewOutboxEmail,
 ): Promise<DeliverResult> {
   if (record && record.id !== id) throw new Error(`outbox: recording ${record.id} while delivering ${id}`);
-  // Recorded in a statement of its own: an insert inside the sending transaction would give
-  // it an xid for the whole SMTP conversation (see the top of this file).
-  if (record) await recordEmail(pool, record);
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  let open = false;
-  try {
-    await client.query('begin');
-    open = true;
-    await lockEmails(client, [id]);
-    const { rows } = await client.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = $1`, [id]);
-    const row = rows[0];
-    if (!row) throw new Error(`outbox row ${id} not found`);
-    if (row.status === 'sent') {
-      await client.query('commit');
-      open = false;
-      return { status: 'already_sent' };
-    }
-    let response: string;
-    try {
-      ({ response } = await send(row));
-    } catch (error) {
-      const status: OutboxStatus = options.final || options.isPermanent(error) ? 'failed' : 'queued';
-      await client.query(
-        `update notification.outbox set status = $2, attempts = attempts + 1, last_error = $3, last_attempt_at = now(), updated_at = now() where id = $1`,
-        [id, status, options.describe(error)],
-      );
-      await client.query('commit');
-      open = false;
-      throw error;
-    }
-    await client.query(
-      `update notification.outbox set status = 'sent', attempts = attempts + 1, smtp_response = $2, last_attempt_at = now(), sent_at = now(), updated_at = now()
-       where id = $1`,
-      [id, response.slice(0, 1000)],
-    );
-    await client.query('commit');
-    open = false;
-    return { status: 'sent', attempts: row.attempts + 1 };
-  } catch (error) {
-    if (open) await client.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  // A batch of one: the same statements, lock and outcome; a failure is thrown here.
+  const result = (await deliverMany(pool, [{ id, record, final: options.final }], send, options)).get(id)!;
+  if (result.status === 'failed') throw result.error;
+  return result;
 }
 
 export interface OutboxPageQuery {
@@ -286,7 +235,7 @@ export async function deliverMany(
   }
 }
 
-/** recordEmail() for several emails, with one statement (rows already there are kept). */
+/** Records new emails as queued, with one statement; a row already there (same id) is kept, its content included. */
 async function recordMany(db: Db, fresh: readonly NewOutboxEmail[]): Promise<void> {
   if (fresh.length > 0) {
     await db.query(
