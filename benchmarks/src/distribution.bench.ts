@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { MONEY_LIMITS, subjectsFor, type BusIdentity } from '@fairlead/contracts';
-import { busIdentityOfService, type BusCredentials } from '@fairlead/infra';
+import { busIdentityOfService, type BusCredentials } from '@fairlead/local-servers';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
 import { measureBaseline } from './distribution/baseline';

@@ -4,18 +4,3 @@ export { Supervisor, stopLeftoverChildren, type SupervisedProcess } from './supe
 export { startConfigSchema, type StartConfig } from './start-config';
 export { probeReadiness, watchReadiness, type ReadinessTarget } from './readiness';
 export { dbBootstrapConfigSchema, type DbBootstrapConfig } from './db-bootstrap-config';
-export {
-  DATABASE_ROLES, EVENT_STORE_OWNER, EVENT_STORE_SCHEMA, OPERATOR_CLI_ROLE, databaseRoleOf, grantsMarkdown, type DatabaseRoleGrant, type EventStoreAccess,
-  bootstrapDatabase, ensureDatabaseRoles, scramVerifier,
-  localDatabaseUrl,
-  localPassword,
-  ensureLocalPasswords,
-  passwordFileOf,
-  passwordsDir,
-  LOCAL_ADMIN_ROLE,
-  LOCAL_DATABASE,
-  LOCAL_PG_PORT,
-  type LocalDatabase,
-  type LocalDatabaseOptions,
-} from '@fairlead/local-servers';
-export { ensureBusCredentials, natsAuthorizationConfig, natsTlsConfig, writeNatsServerConfig, bootstrapBus, busIdentityOfService, type BusCredentials, type TlsServerFiles } from '@fairlead/local-servers';
