@@ -48,33 +48,25 @@ export type DistributionEvent =
   | { type: 'TemplateDistributionFailedForProject'; data: ProjectOutcome & { reason: string; at: string } }
   | { type: 'TemplateDistributionSkippedForProject'; data: ProjectOutcome & { reason: string; previousDistributionId: string | null; at: string } }
   | { type: 'TemplateDistributionFinished'; data: { succeeded: number; failed: number; skipped: number; at: string } }
-  | {
-      type: 'TemplateDistributionRolledBack';
-      data: {
-        removed: Array<{ target: string; project: string; path: string }>;
-        kept: Array<{ target: string; project: string; path: string; reason: string }>;
-        ticketsWithdrawn: string[];
-        /** Folders and progress.md the distribution had created, removed because nothing else was in them. */
-        cleanedUp?: Array<{ target: string; project: string; path: string }>;
-        /** Tickets left open because their file was edited (someone is working on them). */
-        ticketsKeptOpen?: string[];
-        at: string;
-      };
-    };
+  | { type: 'TemplateDistributionRolledBack'; data: Rollback };
+
+/** What a rollback did: the RecordRollback command carries it, TemplateDistributionRolledBack records it. */
+export interface Rollback {
+  removed: Array<{ target: string; project: string; path: string }>;
+  kept: Array<{ target: string; project: string; path: string; reason: string }>;
+  ticketsWithdrawn: string[];
+  /** Folders and progress.md the distribution had created, removed because nothing else was in them. */
+  cleanedUp?: Array<{ target: string; project: string; path: string }>;
+  /** Tickets left open because their file was edited (someone is working on them). */
+  ticketsKeptOpen?: string[];
+  at: string;
+}
 
 export type DistributionCommand =
   | { type: 'StartDistribution'; distributionId: string; template: TemplateRef; targets: number; force: boolean; baseDir: string | null; at: string }
   | { type: 'RecordProjectOutcome'; event: Extract<DistributionEvent, { type: 'TemplateDistributedToProject' | 'TemplateDistributionFailedForProject' | 'TemplateDistributionSkippedForProject' }> }
   | { type: 'FinishDistribution'; at: string }
-  | {
-      type: 'RecordRollback';
-      removed: Array<{ target: string; project: string; path: string }>;
-      kept: Array<{ target: string; project: string; path: string; reason: string }>;
-      ticketsWithdrawn: string[];
-      cleanedUp?: Array<{ target: string; project: string; path: string }>;
-      ticketsKeptOpen?: string[];
-      at: string;
-    };
+  | ({ type: 'RecordRollback' } & Rollback);
 
 export interface DistributedProject extends ProjectOutcome {
   file: WrittenFile | null;
