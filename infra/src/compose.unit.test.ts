@@ -13,39 +13,22 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { z } from 'zod';
-import { billingConfigSchema } from '@fairlead/billing';
-import { fairnessConfigSchema } from '@fairlead/fairness';
-import { intakeConfigSchema } from '@fairlead/intake';
-import { notificationConfigSchema } from '@fairlead/notification';
-import { operatorApiConfigSchema } from '@fairlead/operator-api';
 import { busIdentityOfService, databaseRoleOf } from '@fairlead/local-servers/deployment';
 import { publicKeyOfSeed } from '@fairlead/messaging';
 import { describeConfig, loadConfig } from '@fairlead/platform';
-import { relayConfigSchema } from '@fairlead/relay';
-import { rotationConfigSchema } from '@fairlead/rotation';
-import { ticketWorkflowConfigSchema } from '@fairlead/ticket-workflow';
 import { IMAGE_TOOLS } from './build/bundle';
 import { COMPOSE_VARIABLES, fillComposeEnv, renderComposeEnvExample } from './deploy/compose-env';
 import { commandOf, dependenciesOf, environmentOf, interpolationsIn, mountsOf, resolveCompose, type ComposeService } from './deploy/compose-file';
 import { promqlMetricNames, registeredSeriesNames } from './deploy/metric-names';
 import { NATS_CONFIG_DIR, NATS_CONFIG_FILE, OPERATOR_CLI_SECRETS, PASSWORD_FILE_NAME, prepareBusSecrets, SECRETS_ROOT, SEED_FILE_NAME, serviceSecretsSubpath, SERVICE_DATABASE_ROLES } from './deploy/secrets';
+import { SERVICE_CONFIG_SCHEMAS } from '../../tests/contracts/env-example';
 import { discoverServices, SERVICE_PORTS } from './services';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (path: string) => readFileSync(resolve(repoRoot, path), 'utf8');
 
 /** Each Fairlead service's configuration schema, by its name in services/ (and in docker-compose.yml). */
-const SCHEMAS: Readonly<Record<string, z.ZodType<unknown, Record<string, unknown>> & { innerType?: unknown }>> = {
-  'operator-api': operatorApiConfigSchema,
-  intake: intakeConfigSchema,
-  rotation: rotationConfigSchema,
-  fairness: fairnessConfigSchema,
-  billing: billingConfigSchema,
-  notification: notificationConfigSchema,
-  'ticket-workflow': ticketWorkflowConfigSchema,
-  relay: relayConfigSchema,
-};
+const SCHEMAS = SERVICE_CONFIG_SCHEMAS;
 
 /** What a user reaches from the host, by compose service and container port; everything else stays inside. */
 const PUBLISHED: Readonly<Record<string, number>> = { 'operator-api': 7100, intake: 7101, 'ticket-workflow': 7106, grafana: 3000, prometheus: 9090, mailpit: 8025 };
