@@ -23,17 +23,19 @@ export interface ComposeVariable {
 }
 
 const hex = (bytes: number) => () => randomBytes(bytes).toString('hex');
+/** A random hex secret of `bytes` bytes, and the shell command that makes one the same way. */
+const hexSecret = (bytes: number) => ({ generate: hex(bytes), command: `openssl rand -hex ${bytes}` });
 
 export const COMPOSE_VARIABLES: readonly ComposeVariable[] = [
   {
     name: 'POSTGRES_PASSWORD',
     description: "password of PostgreSQL's admin user fairlead, set when its volume is first created; only the one-shot fairlead-bootstrap uses it (in its DATABASE_ADMIN_URL: keep it to letters and digits), the services log in as their own roles",
-    secret: { generate: hex(24), command: 'openssl rand -hex 24' },
+    secret: hexSecret(24),
   },
   {
     name: 'JWT_SECRET',
     description: "HS256 secret of the operators' bearer tokens (32+ characters); tokens are minted with it (docs/deployment.md)",
-    secret: { generate: hex(32), command: 'openssl rand -hex 32' },
+    secret: hexSecret(32),
   },
   {
     name: 'UPSTREAM_API_KEYS',
@@ -43,12 +45,12 @@ export const COMPOSE_VARIABLES: readonly ComposeVariable[] = [
   {
     name: 'MCP_TOKEN',
     description: "the agents' bearer token for ticket-workflow's /mcp (24+ characters)",
-    secret: { generate: hex(32), command: 'openssl rand -hex 32' },
+    secret: hexSecret(32),
   },
   {
     name: 'GRAFANA_ADMIN_PASSWORD',
     description: "password of Grafana's admin user, set when its volume is first created",
-    secret: { generate: hex(16), command: 'openssl rand -hex 16' },
+    secret: hexSecret(16),
   },
   { name: 'FAIRLEAD_PUBLISH_ADDRESS', description: 'host address the published ports listen on (0.0.0.0 opens them to the network)', default: '127.0.0.1' },
   { name: 'FAIRLEAD_OPERATOR_API_PORT', description: 'host port of the operator API (and its /docs)', default: '7100' },
