@@ -25,6 +25,8 @@ describe('openTestEnvironment', () => {
     const instance = await env.openInstance({ poolSize: 2 });
     expect((await instance.store.readStream('thing-1')).map((e) => e.type)).toEqual(['ThingHappened']);
     const replies = instance.nc.subscribe(env.subjects.command('svcenv', 'echo'), { callback: (_error, msg) => void msg.respond(msg.data) });
+    // The request goes over another connection: the server must know the subscription first.
+    await instance.nc.flush();
     expect((await env.nc.request(env.subjects.command('svcenv', 'echo'), 'ping')).string()).toBe('ping');
     replies.unsubscribe();
     const streamNames = Object.values(env.subjects.streams);
