@@ -6,7 +6,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import { countTraffic, type TrafficCounter } from './nats-traffic';
-import { counterDelta, databaseCounters, resetStatements, sampleActivity, topStatements, type DatabaseCounters, type StatementRow } from './pg-stats';
+import { counterDelta, databaseCounters, resetStatements, sampleActivity, topStatements, type DatabaseCounters, type RoleStatements, type StatementRow } from './pg-stats';
 import { sampleCpu, type CpuSource } from './processes';
 import { monotonicMicros } from './profile';
 
@@ -14,7 +14,7 @@ export interface PhaseCost {
   seconds: number;
   cpu: Record<string, number>;
   database: DatabaseCounters;
-  statements?: { rows: StatementRow[]; byCalls: StatementRow[]; totalMs: number; totalPlanMs: number; totalCalls: number };
+  statements?: { rows: StatementRow[]; byCalls: StatementRow[]; byRole: RoleStatements[]; totalMs: number; totalPlanMs: number; totalCalls: number };
   activity: { samples: number; states: Record<string, number>; waiting: Record<string, number>; holdingXid: Record<string, number> };
   events: { total: number; byType: Record<string, number> };
   traffic?: Record<string, number>;

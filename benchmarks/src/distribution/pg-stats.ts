@@ -47,6 +47,8 @@ export async function resetStatements(pool: pg.Pool): Promise<void> {
 
 export interface StatementRow {
   query: string;
+  /** The database role that ran it (each service has its own). */
+  role: string;
   calls: number;
   total_ms: number;
   mean_ms: number;
@@ -56,20 +58,29 @@ export interface StatementRow {
   blocks_per_call: number;
 }
 
+/** One role's share of the statements: which service asked PostgreSQL for the work. */
+export interface RoleStatements {
+  role: string;
+  calls: number;
+  exec_ms: number;
+  plan_ms: number;
+}
+
 /** The statements of this database by total execution time (server side, excluding planning, network and client). */
 export async function topStatements(
   pool: pg.Pool,
   limit: number,
-): Promise<{ rows: StatementRow[]; byCalls: StatementRow[]; totalMs: number; totalPlanMs: number; totalCalls: number }> {
-  const { rows } = await pool.query<{ query: string; calls: string; total_ms: number; mean_ms: number; plan_ms: number; rows: string; blocks: string }>(
-    `select regexp_replace(s.query, '\\s+', ' ', 'g') as query, s.calls, s.total_exec_time as total_ms, s.mean_exec_time as mean_ms,
+): Promise<{ rows: StatementRow[]; byCalls: StatementRow[]; byRole: RoleStatements[]; totalMs: number; totalPlanMs: number; totalCalls: number }> {
+  const { rows } = await pool.query<{ query: string; role: string | null; calls: string; total_ms: number; mean_ms: number; plan_ms: number; rows: string; blocks: string }>(
+    `select regexp_replace(s.query, '\\s+', ' ', 'g') as query, r.rolname as role, s.calls, s.total_exec_time as total_ms, s.mean_exec_time as mean_ms,
             s.total_plan_time / greatest(s.calls, 1) as plan_ms, s.rows, s.shared_blks_hit + s.shared_blks_read as blocks
-       from pg_stat_statements s join pg_database d on d.oid = s.dbid
+       from pg_stat_statements s join pg_database d on d.oid = s.dbid left join pg_roles r on r.oid = s.userid
       where d.datname = current_database() and s.toplevel
       order by s.total_exec_time desc`,
   );
   const all = rows.map((r) => ({
     query: r.query,
+    role: r.role ?? '?',
     calls: Number(r.calls),
     total_ms: r.total_ms,
     mean_ms: r.mean_ms,
@@ -77,9 +88,18 @@ export async function topStatements(
     rows_per_call: Number(r.rows) / Math.max(1, Number(r.calls)),
     blocks_per_call: Number(r.blocks) / Math.max(1, Number(r.calls)),
   }));
+  const roles = new Map<string, RoleStatements>();
+  for (const r of all) {
+    const role = roles.get(r.role) ?? { role: r.role, calls: 0, exec_ms: 0, plan_ms: 0 };
+    role.calls += r.calls;
+    role.exec_ms += r.total_ms;
+    role.plan_ms += r.plan_ms * r.calls;
+    roles.set(r.role, role);
+  }
   return {
     rows: all.slice(0, limit),
     byCalls: [...all].sort((a, b) => b.calls - a.calls).slice(0, limit),
+    byRole: [...roles.values()].sort((a, b) => b.exec_ms + b.plan_ms - (a.exec_ms + a.plan_ms)),
     totalMs: all.reduce((s, r) => s + r.total_ms, 0),
     totalPlanMs: all.reduce((s, r) => s + r.plan_ms * r.calls, 0),
     totalCalls: all.reduce((s, r) => s + r.calls, 0),

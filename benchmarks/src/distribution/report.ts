@@ -107,14 +107,21 @@ function costLines(phase: MeasuredPhase): string[] {
       `  pg_stat_statements: ${fmt(s.totalCalls / leads, 1)} statements per lead, ${fmt(s.totalMs / leads, 2)} ms executing + ` +
         `${fmt(s.totalPlanMs / leads, 2)} ms planning per lead; top by execution time (mean exec, mean plan):`,
     );
+    lines.push(
+      `    by role (statements, exec + plan ms per lead): ` +
+        s.byRole
+          .filter((r) => r.calls > 0)
+          .map((r) => `${r.role.replace(/^fairlead_/, '')} ${fmt(r.calls / leads, 1)} / ${fmt((r.exec_ms + r.plan_ms) / leads, 2)}`)
+          .join(', '),
+    );
     for (const r of s.rows.slice(0, 12)) {
       lines.push(
         `    ${pad(fmt((100 * r.total_ms) / s.totalMs, 1), 5)}%  ${pad(fmt(r.calls / leads, 2), 6)}/lead  ${pad(fmt(r.mean_ms, 3), 7)} ms ${pad(fmt(r.plan_ms, 3), 6)} ms  ` +
-          `${pad(fmt(r.rows_per_call, 1), 6)} rows ${pad(fmt(r.blocks_per_call, 0), 6)} blks  ${r.query.slice(0, 100)}`,
+          `${pad(fmt(r.rows_per_call, 1), 6)} rows ${pad(fmt(r.blocks_per_call, 0), 6)} blks  ${r.role.replace(/^fairlead_/, '')}: ${r.query.slice(0, 90)}`,
       );
     }
     lines.push(`  statements by calls per lead (each a round trip, apart from those inside append_batch):`);
-    for (const r of s.byCalls.slice(0, 25)) lines.push(`    ${pad(fmt(r.calls / leads, 2), 6)}/lead  plan ${pad(fmt(r.plan_ms, 3), 6)} ms  ${r.query.slice(0, 110)}`);
+    for (const r of s.byCalls.slice(0, 25)) lines.push(`    ${pad(fmt(r.calls / leads, 2), 6)}/lead  plan ${pad(fmt(r.plan_ms, 3), 6)} ms  ${r.role.replace(/^fairlead_/, '')}: ${r.query.slice(0, 100)}`);
   }
   if (cost.traffic) {
     const total = Object.values(cost.traffic).reduce((s, v) => s + v, 0);
