@@ -171,14 +171,17 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
 
   // Selections read the niche's subscriptions once, after the assignments buffered so far are
   // written (their stats move in that transaction), and then see each earlier pick as served.
+  // Buffered events that move no stats (a DistributionStarted) wait for the picks' write.
   const selecting = open().filter((w) => nextStep(w.writer.state).kind === 'select');
   let view: ServedView | undefined;
   if (selecting.length > 0) {
-    await flushWriters(
-      client,
-      deps.store,
-      work.map((w) => w.writer),
-    );
+    if (work.some((w) => w.writer.movesServedView)) {
+      await flushWriters(
+        client,
+        deps.store,
+        work.map((w) => w.writer),
+      );
+    }
     const levelIds = new Set(selecting.flatMap((w) => w.writer.state.levels.map((l) => l.level.level_id)));
     view = new ServedView(await subscriptionsOfLevels(client, [...levelIds]));
   }
@@ -255,6 +258,11 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
   });
   // Decided assuming an earlier lead's declined charge would go through: decided again next pass.
   for (const [w, picks] of withdrawn) record(w, { type: 'earlier_charge_declined', picks });
+  // A lead whose every level is now full or exhausted records its outcome with its
+  // assignments: one write, not a pass of its own.
+  for (const w of new Set(toCharge.map(({ w }) => w))) {
+    if (!withdrawn.has(w) && !unanswered.has(w) && isOpen(w) && nextStep(w.writer.state).kind === 'complete') complete(deps, w);
+  }
   // Keep what billing did answer; the rest is charged again on the lead's next attempt.
   await flushWriters(
     client,

@@ -40,6 +40,17 @@ describe('distributing a lead', () => {
       ['n1-b', 'n1-l1', 1000],
     ]);
     expect(await types('n1-lead-1')).toEqual(['LeadApproved', 'DistributionRequested', 'DistributionStarted', 'ProvidersSelected', 'LeadAssigned', 'LeadAssigned', 'DistributionCompleted']);
+    // Two writes of the lead's stream: the start with the picks (before any charge), the assignments with the outcome.
+    const { rows: writes } = await h.db.pool.query<{ types: string[] }>(
+      `select array_agg(type order by stream_version) as types from eventstore.events
+        where stream_name = $1 and type not in ('LeadApproved', 'DistributionRequested')
+        group by transaction_id order by min(stream_version)`,
+      ['lead-n1-lead-1'],
+    );
+    expect(writes.map((w) => w.types)).toEqual([
+      ['DistributionStarted', 'ProvidersSelected'],
+      ['LeadAssigned', 'LeadAssigned', 'DistributionCompleted'],
+    ]);
     expect(h.billing.balances.get('n1-a')).toBe(9_000);
 
     // c was never served: it comes first next time, then the least recently served of a and b (provider id breaks the tie).

@@ -61,6 +61,12 @@ export class LeadWriter {
     return this.pending.length > 0;
   }
 
+  /** Whether a buffered event moves the served view (an assignment, a pick, a pick answered or taken back). */
+  get movesServedView(): boolean {
+    const picks = this.pending.some(({ event }) => event.type === 'ProvidersSelected' && event.data.picks.length > 0);
+    return picks || this.pendingReceipts().length > 0 || this.settledPicks().length > 0;
+  }
+
   add(events: readonly PendingEvent[]): void {
     for (const e of events) {
       this.current = evolveDistribution(this.current, e.event, this.current.version + 1);
