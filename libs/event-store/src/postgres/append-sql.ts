@@ -36,7 +36,19 @@ begin
 end
 $fn$;
 
-create function ${s}.append_batch(
+${appendBatchSql(s, channel, { create: 'create function', payload: "''" })}`;
+}
+
+/**
+ * The NOTIFY of an append in a caller's transaction names the categories of its streams
+ * (`lead,wallet`), as the store's own notifier does (notifier.ts): a subscriber reading
+ * other categories only is not woken by it. Migration 5 replaces append_batch with this.
+ */
+export const NOTIFY_CATEGORIES_SQL = `coalesce((select string_agg(distinct split_part(x, '-', 1), ',') from unnest(p_streams) x), '')`;
+
+function appendBatchSql(s: string, channel: string, options: { create: string; payload: string }): string {
+  const { create, payload } = options;
+  return `${create} ${s}.append_batch(
   p_streams text[], p_expected integer[], p_counts integer[], p_app integer[],
   p_ids text[], p_types text[], p_data jsonb[], p_metadata jsonb[], p_notify boolean,
   out r_outcomes text[], out r_versions integer[], out r_positions bigint[])
@@ -147,9 +159,19 @@ begin
     end if;
   end loop;
   if p_notify then
-    perform pg_notify('${channel}', '');
+    perform pg_notify('${channel}', ${payload});
   end if;
 end
 $fn$;
+`;
+}
+
+/** Migration 5: append_batch's NOTIFY names the categories written; its rights and settings as migration 4 left them. */
+export function appendNotifyCategoriesSql(s: string, channel: string): string {
+  const signature = `${s}.append_batch(text[], integer[], integer[], integer[], text[], text[], jsonb[], jsonb[], boolean)`;
+  return `
+${appendBatchSql(s, channel, { create: 'create or replace function', payload: NOTIFY_CATEGORIES_SQL })}
+alter function ${signature} security definer set search_path = pg_catalog, pg_temp;
+revoke all on function ${signature} from public;
 `;
 }

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { quoteIdentifier } from '../identifiers';
+import { notifiedCategories } from './notifier';
 
 /** A dedicated connection and how to give it back (destroying it after an error). */
 export interface ListenConnection {
@@ -23,7 +24,7 @@ export interface NotificationListenerOptions {
 }
 
 export class NotificationListener {
-  private readonly wakers = new Set<() => void>();
+  private readonly wakers = new Set<(categories?: readonly string[]) => void>();
   private connection: ListenConnection | undefined;
   private running = false;
   private stopped = false;
@@ -34,8 +35,12 @@ export class NotificationListener {
     this.retryMs = options.retryMs ?? 100;
   }
 
-  /** Registers a wake-up callback; starts listening on first use. Returns the unregister function. */
-  register(wake: () => void): () => void {
+  /**
+   * Registers a wake-up callback, called with the categories a commit names (undefined: any
+   * may have changed — a reconnect, a commit that did not say); starts listening on first
+   * use. Returns the unregister function.
+   */
+  register(wake: (categories?: readonly string[]) => void): () => void {
     this.wakers.add(wake);
     if (!this.running && !this.stopped) {
       this.running = true;
@@ -52,8 +57,8 @@ export class NotificationListener {
     await connection?.dispose().catch(() => undefined);
   }
 
-  private wakeAll(): void {
-    for (const wake of this.wakers) wake();
+  private wakeAll(categories?: readonly string[]): void {
+    for (const wake of this.wakers) wake(categories);
   }
 
   private async connect(): Promise<void> {
@@ -72,7 +77,7 @@ export class NotificationListener {
         if (error) this.options.onError?.(error);
         this.scheduleReconnect();
       };
-      const onNotification = () => this.wakeAll();
+      const onNotification = (message: pg.Notification) => this.wakeAll(notifiedCategories(message.payload));
       client.on('notification', onNotification);
       client.on('error', (error: Error) => onLost(error));
       client.on('end', () => onLost());

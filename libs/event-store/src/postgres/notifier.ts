@@ -11,6 +11,8 @@ export class CommitNotifier {
   private sending: Promise<void> | undefined;
   private pending = false;
   private lastSent = 0;
+  /** The categories committed since the last NOTIFY; undefined: any (a commit that did not say). */
+  private categories: Set<string> | undefined = new Set();
 
   constructor(
     private readonly db: Queryable,
@@ -20,8 +22,10 @@ export class CommitNotifier {
     private readonly onError: (error: Error) => void = () => undefined,
   ) {}
 
-  /** Call after appends committed. */
-  committed(): void {
+  /** Call after appends committed, with the streams written (the NOTIFY names their categories; none given: any). */
+  committed(streams?: Iterable<string>): void {
+    if (streams === undefined) this.categories = undefined;
+    else if (this.categories) for (const stream of streams) this.categories.add(categoryOf(stream));
     this.pending = true;
     this.sending ??= this.flush().finally(() => {
       this.sending = undefined;
@@ -39,9 +43,29 @@ export class CommitNotifier {
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       this.pending = false;
       this.lastSent = Date.now();
-      await this.db.query({ name: 'event_store_notify', text: 'select pg_notify($1, $2)', values: [this.channel, ''] }).catch((error: unknown) => {
+      const payload = notifyPayload(this.categories);
+      this.categories = new Set();
+      await this.db.query({ name: 'event_store_notify', text: 'select pg_notify($1, $2)', values: [this.channel, payload] }).catch((error: unknown) => {
         this.onError(error instanceof Error ? error : new Error(String(error)));
       });
     }
   }
+}
+
+/** A stream's category: its name up to the first '-' (as read_page filters). */
+export const categoryOf = (stream: string): string => stream.split('-', 1)[0]!;
+
+/** NOTIFY payloads stay far below PostgreSQL's 8000 bytes; a longer list says "any" instead. */
+const MAX_PAYLOAD = 4_000;
+
+/** The payload naming `categories` ('' = any category: every subscriber reads). */
+export function notifyPayload(categories: ReadonlySet<string> | undefined): string {
+  if (!categories || categories.size === 0) return '';
+  const payload = [...categories].sort().join(',');
+  return payload.length > MAX_PAYLOAD ? '' : payload;
+}
+
+/** The categories a NOTIFY names; undefined when it names none (any: a reconnect, an older writer). */
+export function notifiedCategories(payload: string | undefined): readonly string[] | undefined {
+  return payload ? payload.split(',') : undefined;
 }

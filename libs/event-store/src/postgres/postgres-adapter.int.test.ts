@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, waitFor, type TestDatabase } from '@fairlead/testing';
 import { ConcurrencyError, createPostgresEventStore, START, type NewEvent, type PostgresEventStore, type StoredEvent } from '../index';
+import { NotificationListener } from './listener';
 
 const event = (type = 'Tested'): NewEvent => ({ id: randomUUID(), type, data: { at: type } });
 const unique = (label: string) => `${label}${randomUUID().slice(0, 8)}`;
@@ -36,7 +37,7 @@ describe('PostgreSQL event store adapter', () => {
   it('migrate() from several processes at once applies the schema once', async () => {
     const others = Array.from({ length: 4 }, () => createPostgresEventStore({ connectionString: db.url, schema: 'es_parallel' }));
     const results = await Promise.all(others.map((s) => s.migrate()));
-    expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3, 4]);
+    expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3, 4, 5]);
     await Promise.all(others.map((s) => s.close()));
   });
 
@@ -113,6 +114,62 @@ describe('PostgreSQL event store adapter', () => {
         client.release();
       }
     });
+  });
+
+  it('NOTIFY names the categories written, in a caller\'s transaction and through the store, and append_batch stays security definer', async () => {
+    const listener = await db.pool.connect();
+    const payloads: string[] = [];
+    listener.on('notification', (m) => payloads.push(m.payload ?? ''));
+    await listener.query('listen eventstore_events');
+    try {
+      const client = await db.pool.connect();
+      try {
+        await client.query('begin');
+        await store.appendManyInTransaction(client, [
+          { stream: `lead-${unique('n')}`, events: [event()], expected: 'no_stream' },
+          { stream: `wallet-${unique('n')}`, events: [event()], expected: 'no_stream' },
+        ]);
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+      await waitFor(() => payloads.includes('lead,wallet'), { timeoutMs: 5_000 });
+      await store.append(`subscription-${unique('n')}`, [event()], 'no_stream');
+      await waitFor(() => payloads.includes('subscription'), { timeoutMs: 5_000 });
+    } finally {
+      await listener.query('unlisten *');
+      listener.release();
+    }
+    // Replacing the function (migration 5) kept the rights migration 4 gave it.
+    const { rows } = await db.pool.query<{ prosecdef: boolean; proconfig: string[] }>(
+      `select p.prosecdef, p.proconfig from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'eventstore' and p.proname = 'append_batch'`,
+    );
+    expect(rows).toEqual([{ prosecdef: true, proconfig: ['enable_seqscan=off', 'search_path=pg_catalog, pg_temp'] }]);
+  });
+
+  it('the LISTEN connection hands each wake-up the categories committed (what lets a subscription of others sleep)', async () => {
+    const listener = new NotificationListener({
+      channel: 'eventstore_events',
+      connect: async () => {
+        const client = await db.pool.connect();
+        return { client, dispose: async (error) => client.release(error ?? true) };
+      },
+    });
+    const wakes: (readonly string[] | undefined)[] = [];
+    listener.register((categories) => void wakes.push(categories));
+    try {
+      // The first wake-up says nothing (anything may have been committed before LISTEN).
+      await waitFor(() => wakes.length >= 1, { timeoutMs: 5_000 });
+      expect(wakes[0]).toBeUndefined();
+      const category = unique('cat');
+      await store.append(`lead-${unique('n')}`, [event()], 'no_stream');
+      await store.append(`${category}-1`, [event()], 'no_stream');
+      await waitFor(() => wakes.some((w) => w?.includes(category)), { timeoutMs: 5_000 });
+      expect(wakes.slice(1).flat()).toContain('lead');
+      expect(wakes.slice(1).every((w) => w !== undefined && w.every((c) => c === 'lead' || c === category))).toBe(true);
+    } finally {
+      await listener.stop();
+    }
   });
 
   it('holds back events of later transactions while an earlier one is open, then reads in transaction order', async () => {

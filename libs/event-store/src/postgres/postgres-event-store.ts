@@ -149,7 +149,8 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
       ? undefined
       : new GroupCommitter(async (requests) => {
           const outcomes = await appendBatch(pool, schema, requests, false, options.maxEventBytes);
-          if (outcomes.some((o) => o.ok)) notifier.committed();
+          const written = requests.filter((_, i) => outcomes[i]?.ok).map((r) => r.stream);
+          if (written.length > 0) notifier.committed(written);
           return outcomes;
         }, options.groupCommit);
   const subscriptions = new Set<Subscription>();
@@ -167,7 +168,7 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
         return committer.append({ stream, events, expected, encoded: encodeEvents(stream, events, options.maxEventBytes) });
       }
       const result = await appendOne(pool, schema, stream, events, expected, false, options.maxEventBytes);
-      if (result.appended > 0) notifier.committed();
+      if (result.appended > 0) notifier.committed([stream]);
       return result;
     },
     // The caller commits later; the NOTIFY must travel with that commit.

@@ -4,7 +4,7 @@
  */
 import type { Migration } from '../migrations';
 import { assertIdentifier, quoteIdentifier } from '../identifiers';
-import { appendFunctionSql } from './append-sql';
+import { appendFunctionSql, appendNotifyCategoriesSql } from './append-sql';
 import { readPageFunctionSql } from './read-sql';
 
 export const MIGRATIONS_TABLE = 'event_store_migrations';
@@ -68,6 +68,14 @@ revoke all on function ${s}.append_batch(text[], integer[], integer[], integer[]
 revoke all on function ${s}.stored_append(text, text[]) from public;
 revoke all on function ${s}.read_page(xid8, bigint, integer, text[]) from public;
 `,
+    },
+    {
+      version: 5,
+      name: 'NOTIFY names the categories written',
+      // A subscriber of other categories only (a read model of subscriptions, say) is not
+      // woken by every lead's commit: at a steady low rate those wake-ups and their empty
+      // reads were a read of the log per lead per such subscriber (bench:distribution).
+      sql: appendNotifyCategoriesSql(s, channel),
     },
   ];
 }

@@ -9,8 +9,8 @@ import type { GlobalPage } from './read';
 
 export interface SubscriptionDeps {
   readPage(from: Checkpoint, batchSize: number, categories?: readonly string[]): Promise<GlobalPage>;
-  /** Registers a wake-up callback (LISTEN); returns its unregister function. */
-  onWake(wake: () => void): () => void;
+  /** Registers a wake-up callback (LISTEN), called with the categories committed (undefined: any); returns its unregister function. */
+  onWake(wake: (categories?: readonly string[]) => void): () => void;
   pollIntervalMs: number;
   heldBackPollMs: number;
   maxHeldBackPollMs: number;
@@ -32,7 +32,9 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
   // readNow() came: no spacing before the next read.
   let hurry = false;
   let interrupt: (() => void) | undefined;
-  const wake = () => {
+  const wake = (committed?: readonly string[]) => {
+    // A commit of other categories only has nothing for this subscription to read.
+    if (committed && options.categories && !committed.some((c) => options.categories!.includes(c))) return;
     signalled = true;
     if (!spacing) interrupt?.();
   };

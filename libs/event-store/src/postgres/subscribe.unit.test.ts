@@ -10,7 +10,7 @@ import { startSubscription, type SubscriptionDeps } from './subscribe';
 
 function fakeLog() {
   const events: StoredEvent[] = [];
-  let wake: (() => void) | undefined;
+  let wake: ((categories?: readonly string[]) => void) | undefined;
   const reads: number[] = [];
   const deps: SubscriptionDeps = {
     readPage: async (from: Checkpoint): Promise<GlobalPage> => {
@@ -27,10 +27,11 @@ function fakeLog() {
     heldBackPollMs: 20,
     maxHeldBackPollMs: 250,
   };
-  const append = () => {
+  /** Appends an event to `stream` and notifies as the store does: naming its category, or (named: false) none. */
+  const append = (stream = 's-1', options: { named?: boolean } = {}) => {
     const n = BigInt(events.length + 1);
-    events.push({ id: `e${n}`, stream: 's-1', type: 'T', data: {}, metadata: {}, streamVersion: Number(n) - 1, globalPosition: n, transactionId: n, createdAt: new Date() });
-    wake?.();
+    events.push({ id: `e${n}`, stream, type: 'T', data: {}, metadata: {}, streamVersion: Number(n) - 1, globalPosition: n, transactionId: n, createdAt: new Date() });
+    wake?.(options.named === false ? undefined : [stream.split('-')[0]!]);
   };
   return { deps, append, reads };
 }
@@ -50,6 +51,25 @@ describe('subscription wake-ups', () => {
     }
     expect(log.reads).toHaveLength(6);
     expect(seen).toEqual([1n, 2n, 3n, 4n, 5n]);
+    await sub.stop();
+  });
+
+  it('is not woken by commits of other categories, and is by its own or by a commit that names none', async () => {
+    const log = fakeLog();
+    const sub = startSubscription(log.deps, { from: START, categories: ['subscription'], handler: () => undefined });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log.reads).toHaveLength(1);
+    for (let i = 0; i < 5; i++) {
+      log.append(`lead-${i}`);
+      await vi.advanceTimersByTimeAsync(2);
+    }
+    expect(log.reads).toHaveLength(1);
+    log.append('subscription-1');
+    await vi.advanceTimersByTimeAsync(2);
+    expect(log.reads).toHaveLength(2);
+    log.append('lead-9', { named: false });
+    await vi.advanceTimersByTimeAsync(2);
+    expect(log.reads).toHaveLength(3);
     await sub.stop();
   });
 
