@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, waitFor, type TestDatabase } from '@fairlead/testing';
 import { ConcurrencyError, createPostgresEventStore, START, type NewEvent, type PostgresEventStore, type StoredEvent } from '../index';
 import { NotificationListener } from './listener';
+import { readGlobalPage } from './read';
 
 const event = (type = 'Tested'): NewEvent => ({ id: randomUUID(), type, data: { at: type } });
 const unique = (label: string) => `${label}${randomUUID().slice(0, 8)}`;
@@ -37,7 +38,7 @@ describe('PostgreSQL event store adapter', () => {
   it('migrate() from several processes at once applies the schema once', async () => {
     const others = Array.from({ length: 4 }, () => createPostgresEventStore({ connectionString: db.url, schema: 'es_parallel' }));
     const results = await Promise.all(others.map((s) => s.migrate()));
-    expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3, 4, 5, 6]);
     await Promise.all(others.map((s) => s.close()));
   });
 
@@ -194,6 +195,30 @@ describe('PostgreSQL event store adapter', () => {
       // A was written after B, yet is read first: the checkpoint orders by transaction.
       expect(after[0]!.globalPosition > after[1]!.globalPosition).toBe(true);
       expect(after[0]!.transactionId < after[1]!.transactionId).toBe(true);
+    } finally {
+      a.release();
+    }
+  });
+
+  it('says a page is held back only when events of its categories wait behind an open transaction', async () => {
+    const category = unique('held');
+    const other = unique('other');
+    const head = (await readAllFrom(store)).checkpoint;
+    const a = await db.pool.connect();
+    try {
+      await a.query('begin');
+      await a.query('select pg_current_xact_id()');
+      await store.append(`${other}-1`, [event()], 'no_stream');
+      // Held back, but of another category: nothing for this reader to wait for.
+      expect((await readGlobalPage(db.pool, 'eventstore', head, 100, [category])).heldBack).toBe(false);
+      expect((await readGlobalPage(db.pool, 'eventstore', head, 100, [other])).heldBack).toBe(true);
+      expect((await readGlobalPage(db.pool, 'eventstore', head, 100)).heldBack).toBe(true);
+      await store.append(`${category}-1`, [event()], 'no_stream');
+      expect((await readGlobalPage(db.pool, 'eventstore', head, 100, [category])).heldBack).toBe(true);
+      await a.query('rollback');
+      const page = await readGlobalPage(db.pool, 'eventstore', head, 100, [category]);
+      expect(page.heldBack).toBe(false);
+      expect(page.events.map((e) => e.stream)).toEqual([`${category}-1`]);
     } finally {
       a.release();
     }

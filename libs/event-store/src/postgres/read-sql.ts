@@ -8,9 +8,10 @@
  * (transaction_id, global_position) index however small the table was when it was made.
  * One statement, hence one snapshot, for the watermark, the page and the flag.
  */
-export function readPageFunctionSql(s: string): string {
+export function readPageFunctionSql(s: string, options: { create: string; heldBack: string } = { create: 'create function', heldBack: HELD_BACK_ANY }): string {
+  const { create, heldBack } = options;
   return `
-create function ${s}.read_page(p_transaction_id xid8, p_global_position bigint, p_limit integer, p_categories text[])
+${create} ${s}.read_page(p_transaction_id xid8, p_global_position bigint, p_limit integer, p_categories text[])
 returns table (held_back boolean, global_position bigint, transaction_id xid8, event_id text, stream_name text,
                stream_version integer, created_at timestamptz, matches boolean, type text, data jsonb, metadata jsonb)
 language plpgsql stable
@@ -25,7 +26,7 @@ begin
     -- The newest transaction_id, by one backward step of the index. (Not EXISTS over
     -- transaction_id >= xmin: planned as a scan of the whole table from its oldest row.)
     select h.xmin,
-           coalesce((select b.transaction_id from ${s}.events b order by b.transaction_id desc limit 1) >= h.xmin, false) as held_back
+           ${heldBack.replaceAll('${s}', s)} as held_back
       from horizon h
   )
   select w.held_back, p.*
@@ -47,3 +48,20 @@ end
 $fn$;
 `;
 }
+
+/** Migration 3's flag: some committed event is held back (of any category). */
+const HELD_BACK_ANY = `coalesce((select b.transaction_id from \${s}.events b order by b.transaction_id desc limit 1) >= h.xmin, false)`;
+
+/**
+ * Migration 6's flag: some committed event *of the page's categories* is held back. A reader
+ * of subscriptions need not re-poll while only leads' events wait behind an open transaction
+ * (under load one almost always is): they would be skipped when readable anyway, and its own
+ * categories' commits still wake it. One backward step of the index per held-back row,
+ * at most 200; more than that held back counts as held back (the old rule).
+ */
+const HELD_BACK_OF_CATEGORIES = `coalesce((
+             select bool_or(p_categories is null or split_part(b.stream_name, '-', 1) = any(p_categories)) or count(*) = 200
+               from (select b.stream_name from \${s}.events b where b.transaction_id >= h.xmin order by b.transaction_id desc limit 200) b), false)`;
+
+/** Migration 6: read_page's held-back flag counts only the categories read (rights are kept by create or replace). */
+export const readPageHeldBackOfCategoriesSql = (s: string): string => readPageFunctionSql(s, { create: 'create or replace function', heldBack: HELD_BACK_OF_CATEGORIES });

@@ -5,7 +5,7 @@
 import type { Migration } from '../migrations';
 import { assertIdentifier, quoteIdentifier } from '../identifiers';
 import { appendFunctionSql, appendNotifyCategoriesSql } from './append-sql';
-import { readPageFunctionSql } from './read-sql';
+import { readPageFunctionSql, readPageHeldBackOfCategoriesSql } from './read-sql';
 
 export const MIGRATIONS_TABLE = 'event_store_migrations';
 
@@ -76,6 +76,13 @@ revoke all on function ${s}.read_page(xid8, bigint, integer, text[]) from public
       // woken by every lead's commit: at a steady low rate those wake-ups and their empty
       // reads were a read of the log per lead per such subscriber (bench:distribution).
       sql: appendNotifyCategoriesSql(s, channel),
+    },
+    {
+      version: 6,
+      name: 'held back only for the categories read',
+      // With migration 5 a reader of other categories sleeps through lead commits, but it
+      // still re-polled every 20–250 ms while any event was held back — under load, always.
+      sql: readPageHeldBackOfCategoriesSql(s),
     },
   ];
 }
