@@ -6,9 +6,9 @@
  * is guarded by the stream version, so a replay changes nothing.
  */
 import type pg from 'pg';
-import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { eventData } from '../event-data';
 import { moneyToBigint } from '../upgrade';
 
 const SETUP = `
@@ -72,16 +72,16 @@ function resultRowsOf(event: StoredEvent): ResultRow[] {
   const base = { reason: null, detail: null, price_cents: null, assignment_id: null };
   switch (event.type) {
     case 'LeadAssigned': {
-      const d = parseDistributionEvent('LeadAssigned', event.data);
+      const d = eventData('LeadAssigned', event);
       return [{ ...base, event_id: event.id, lead_id: d.lead_id, provider_id: d.provider_id, subscription_id: d.subscription_id, level_id: d.level_id, result: 'assigned', price_cents: d.price_cents, assignment_id: d.assignment_id, recorded_at: new Date(d.assigned_at) }];
     }
     case 'ProviderSkipped': {
-      const d = parseDistributionEvent('ProviderSkipped', event.data);
+      const d = eventData('ProviderSkipped', event);
       return [{ ...base, event_id: event.id, lead_id: d.lead_id, provider_id: d.provider_id, subscription_id: d.subscription_id, level_id: d.level_id, result: 'skipped', reason: d.reason, detail: d.detail, recorded_at: event.createdAt }];
     }
     case 'PicksWithdrawn': {
       // One row per pick taken back (keyed by event and provider): billing never saw them.
-      const d = parseDistributionEvent('PicksWithdrawn', event.data);
+      const d = eventData('PicksWithdrawn', event);
       return d.picks.map((p) => ({ ...base, event_id: `${event.id}:${p.provider_id}`, lead_id: d.lead_id, provider_id: p.provider_id, subscription_id: p.subscription_id, level_id: p.level_id, result: 'withdrawn', reason: d.reason, recorded_at: event.createdAt }));
     }
     default:
@@ -100,24 +100,23 @@ async function insertResults(client: pg.PoolClient, rows: readonly ResultRow[]):
   );
 }
 
+/**
+ * The rounds in one insert. They go as one JSON document (one parameter, the statement
+ * text fixed, so its plan is cached): a round's candidates are most of the bytes, and as
+ * elements of a jsonb[] array literal each was escaped character by character again.
+ */
 async function insertRounds(client: pg.PoolClient, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rounds = events.map((e) => ({ e, d: parseDistributionEvent('ProvidersSelected', e.data) }));
+  const rounds = events.map((e) => {
+    const d = eventData('ProvidersSelected', e);
+    return { event_id: e.id, lead_id: d.lead_id, level_id: d.level_id, order_position: d.order_position, round: d.round, candidates: d.candidates, excluded: d.excluded, picks: d.picks, recorded_at: e.createdAt };
+  });
   await client.query(
     `insert into operator.decision_rounds (event_id, lead_id, level_id, order_position, round, candidates, excluded, picks, recorded_at)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::timestamptz[])
+     select * from jsonb_to_recordset($1::jsonb)
+       as r(event_id text, lead_id text, level_id text, order_position integer, round integer, candidates jsonb, excluded jsonb, picks jsonb, recorded_at timestamptz)
      on conflict (event_id) do nothing`,
-    [
-      rounds.map((r) => r.e.id),
-      rounds.map((r) => r.d.lead_id),
-      rounds.map((r) => r.d.level_id),
-      rounds.map((r) => r.d.order_position),
-      rounds.map((r) => r.d.round),
-      rounds.map((r) => JSON.stringify(r.d.candidates)),
-      rounds.map((r) => JSON.stringify(r.d.excluded)),
-      rounds.map((r) => JSON.stringify(r.d.picks)),
-      rounds.map((r) => r.e.createdAt),
-    ],
+    [JSON.stringify(rounds)],
   );
 }
 
@@ -141,7 +140,7 @@ export const decisionsProjection: ProjectionDefinition = {
     const v = event.streamVersion;
     switch (event.type) {
       case 'DistributionStarted': {
-        const d = parseDistributionEvent('DistributionStarted', event.data);
+        const d = eventData('DistributionStarted', event);
         await client.query(
           `insert into operator.decisions (lead_id, niche_id, request_id, start_order_position, traversal, started_at, version)
            values ($1, $2, $3, $4, $5, $6, $7)
@@ -161,7 +160,7 @@ export const decisionsProjection: ProjectionDefinition = {
         await insertResults(client, resultRowsOf(event));
         return;
       case 'DistributionCompleted': {
-        const d = parseDistributionEvent('DistributionCompleted', event.data);
+        const d = eventData('DistributionCompleted', event);
         // A lead with no eligible level may complete without a DistributionStarted row.
         await client.query(
           `insert into operator.decisions (lead_id, niche_id, request_id, start_order_position, outcome, completed_at, duration_ms, version)

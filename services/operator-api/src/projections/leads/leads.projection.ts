@@ -5,9 +5,9 @@
  * event (or the whole log) changes nothing.
  */
 import type pg from 'pg';
-import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { eventData } from '../event-data';
 
 export const QUEUE_STATES = ['none', 'queued', 'in_progress', 'retrying', 'dead_lettered', 'completed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
@@ -128,7 +128,7 @@ export const leadsProjection: ProjectionDefinition = {
     const v = event.streamVersion;
     switch (event.type) {
       case 'LeadApproved': {
-        const { lead } = parseDistributionEvent('LeadApproved', event.data);
+        const { lead } = eventData('LeadApproved', event);
         await client.query(
           `insert into operator.leads (lead_id, niche_id, status, received_at, approved_at, consumer_name, postal_code, state, version)
            values ($1, $2, 'approved', $3, $4, $5, $6, $7, $8)
@@ -140,7 +140,7 @@ export const leadsProjection: ProjectionDefinition = {
         return;
       }
       case 'LeadRejected': {
-        const d = parseDistributionEvent('LeadRejected', event.data);
+        const d = eventData('LeadRejected', event);
         // Rejections of unreadable payloads live on their own streams and name no lead.
         if (d.lead_id === null || event.stream !== `lead-${d.lead_id}`) return;
         await client.query(
@@ -152,7 +152,7 @@ export const leadsProjection: ProjectionDefinition = {
         return;
       }
       case 'DistributionRequested': {
-        const d = parseDistributionEvent('DistributionRequested', event.data);
+        const d = eventData('DistributionRequested', event);
         // A request after the outcome is answered by fairness without work: the lead stays completed.
         await update(
           client,
@@ -164,7 +164,7 @@ export const leadsProjection: ProjectionDefinition = {
         return;
       }
       case 'DistributionStarted': {
-        const d = parseDistributionEvent('DistributionStarted', event.data);
+        const d = eventData('DistributionStarted', event);
         await update(
           client,
           d.lead_id,
@@ -178,17 +178,17 @@ export const leadsProjection: ProjectionDefinition = {
         await update(client, leadIdOf(event), v, `queue_state = case when queue_state in ('queued', 'retrying', 'dead_lettered') then 'in_progress' else queue_state end`, []);
         return;
       case 'LeadAssigned': {
-        const d = parseDistributionEvent('LeadAssigned', event.data);
+        const d = eventData('LeadAssigned', event);
         await update(client, d.lead_id, v, `assignments_count = assignments_count + 1`, []);
         return;
       }
       case 'ProviderSkipped': {
-        const d = parseDistributionEvent('ProviderSkipped', event.data);
+        const d = eventData('ProviderSkipped', event);
         await update(client, d.lead_id, v, `skipped_count = skipped_count + 1`, []);
         return;
       }
       case 'DistributionCompleted': {
-        const d = parseDistributionEvent('DistributionCompleted', event.data);
+        const d = eventData('DistributionCompleted', event);
         await update(
           client,
           d.lead_id,
@@ -200,7 +200,7 @@ export const leadsProjection: ProjectionDefinition = {
         return;
       }
       case 'DistributionFailed': {
-        const d = parseDistributionEvent('DistributionFailed', event.data);
+        const d = eventData('DistributionFailed', event);
         await update(
           client,
           d.lead_id,
@@ -212,7 +212,7 @@ export const leadsProjection: ProjectionDefinition = {
         return;
       }
       case 'DeadLetterRedriven': {
-        const d = parseDistributionEvent('DeadLetterRedriven', event.data);
+        const d = eventData('DeadLetterRedriven', event);
         if (d.lead_id && d.event_type === 'DistributionRequested') await markRedriven(client, d.lead_id, new Date(d.at));
         return;
       }
