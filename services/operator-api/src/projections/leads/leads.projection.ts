@@ -85,6 +85,129 @@ async function applyCountingRun(client: pg.PoolClient, leadId: string, run: read
   );
 }
 
+/** Where each event of a lead's usual course stands in it; counting events may repeat. */
+const STEP: Readonly<Record<string, number>> = { LeadApproved: 0, DistributionRequested: 1, DistributionStarted: 2, ProvidersSelected: 3, LeadAssigned: 3, ProviderSkipped: 3, DistributionCompleted: 4 };
+
+/**
+ * The leads of a page whose events follow the usual course — approved, requested, started,
+ * counting events, completed, each at most once (counting events any number), in that
+ * order — in one statement per step for all of them (five a page, not five a lead). Each
+ * statement does for each of its leads exactly what apply() (or applyCountingRun) does
+ * for that event, guarded by the same version check, and the steps run in the order of a
+ * lead's events; a lead's rows never touch another's. Any other page of a lead is applied
+ * event by event.
+ */
+class Steps {
+  private readonly approved: unknown[] = [];
+  private readonly requested: unknown[] = [];
+  private readonly started: unknown[] = [];
+  private readonly counting: { lead_id: string; v: number; kind: string }[] = [];
+  private readonly completed: unknown[] = [];
+
+  /** Takes the lead's events when they follow the usual course; false leaves them to the caller. */
+  take(leadId: string, list: readonly StoredEvent[]): boolean {
+    let last = -1;
+    for (const e of list) {
+      const step = STEP[e.type];
+      if (step === undefined || step < last || (step === last && step !== 3)) return false;
+      last = step;
+    }
+    const rows: (() => void)[] = [];
+    for (const e of list) {
+      const v = e.streamVersion;
+      switch (e.type) {
+        case 'LeadApproved': {
+          const { lead } = eventData('LeadApproved', e);
+          if (lead.lead_id !== leadId) return false;
+          rows.push(() =>
+            this.approved.push({ lead_id: lead.lead_id, niche_id: lead.niche_id, received_at: e.createdAt, approved_at: lead.approved_at, consumer_name: lead.consumer.name, postal_code: lead.location.postal_code, state: lead.location.state, version: v }),
+          );
+          break;
+        }
+        case 'DistributionRequested': {
+          const d = eventData('DistributionRequested', e);
+          if (d.lead_id !== leadId) return false;
+          rows.push(() => this.requested.push({ lead_id: d.lead_id, version: v, request_id: d.request_id, requested_at: d.requested_at, requested_by: d.requested_by.actor_id }));
+          break;
+        }
+        case 'DistributionStarted': {
+          const d = eventData('DistributionStarted', e);
+          if (d.lead_id !== leadId) return false;
+          rows.push(() => this.started.push({ lead_id: d.lead_id, version: v, start_order_position: d.start_order_position, attempt: d.attempt, started_at: d.started_at }));
+          break;
+        }
+        case 'DistributionCompleted': {
+          const d = eventData('DistributionCompleted', e);
+          if (d.lead_id !== leadId) return false;
+          rows.push(() =>
+            this.completed.push({ lead_id: d.lead_id, version: v, outcome: d.outcome, start_order_position: d.start_order_position, attempt: d.attempt, completed_at: d.completed_at, duration_ms: d.duration_ms }),
+          );
+          break;
+        }
+        default:
+          // A counting event: counted against the lead of its stream, as applyCountingRun does.
+          rows.push(() => this.counting.push({ lead_id: leadId, v, kind: COUNTING[e.type]! }));
+      }
+    }
+    for (const row of rows) row();
+    return true;
+  }
+
+  async apply(client: pg.PoolClient): Promise<void> {
+    if (this.approved.length > 0)
+      await client.query(
+        `insert into operator.leads (lead_id, niche_id, status, received_at, approved_at, consumer_name, postal_code, state, version)
+         select lead_id, niche_id, 'approved', received_at, approved_at, consumer_name, postal_code, state, version
+           from jsonb_to_recordset($1::jsonb)
+             as r(lead_id text, niche_id text, received_at timestamptz, approved_at timestamptz, consumer_name text, postal_code text, state text, version integer)
+         on conflict (lead_id) do update set niche_id = excluded.niche_id, status = 'approved', approved_at = excluded.approved_at,
+           consumer_name = excluded.consumer_name, postal_code = excluded.postal_code, state = excluded.state, reject_reasons = null, version = excluded.version
+         where operator.leads.version < excluded.version`,
+        [JSON.stringify(this.approved)],
+      );
+    if (this.requested.length > 0)
+      await client.query(
+        `update operator.leads l set queue_state = case when l.queue_state = 'completed' then l.queue_state else 'queued' end,
+           request_id = r.request_id, requested_at = r.requested_at, requested_by = r.requested_by, version = r.version
+         from jsonb_to_recordset($1::jsonb) as r(lead_id text, version integer, request_id text, requested_at timestamptz, requested_by text)
+         where l.lead_id = r.lead_id and l.version < r.version`,
+        [JSON.stringify(this.requested)],
+      );
+    if (this.started.length > 0)
+      await client.query(
+        `update operator.leads l set queue_state = 'in_progress', start_order_position = r.start_order_position,
+           attempts = greatest(l.attempts, r.attempt), last_attempt_at = r.started_at, version = r.version
+         from jsonb_to_recordset($1::jsonb) as r(lead_id text, version integer, start_order_position integer, attempt integer, started_at timestamptz)
+         where l.lead_id = r.lead_id and l.version < r.version`,
+        [JSON.stringify(this.started)],
+      );
+    if (this.counting.length > 0)
+      await client.query(
+        `with e as (select * from jsonb_to_recordset($1::jsonb) as e(lead_id text, v integer, kind text)),
+              m as (select lead_id, max(v) as v from e group by lead_id)
+         update operator.leads l set
+           assignments_count = l.assignments_count + (select count(*) from e where e.lead_id = l.lead_id and e.v > l.version and e.kind = 'assigned'),
+           skipped_count = l.skipped_count + (select count(*) from e where e.lead_id = l.lead_id and e.v > l.version and e.kind = 'skipped'),
+           queue_state = case when exists (select 1 from e where e.lead_id = l.lead_id and e.v > l.version and e.kind = 'selected')
+                               and l.queue_state in ('queued', 'retrying', 'dead_lettered') then 'in_progress' else l.queue_state end,
+           version = m.v
+         from m
+         where l.lead_id = m.lead_id and l.version < m.v`,
+        [JSON.stringify(this.counting)],
+      );
+    if (this.completed.length > 0)
+      await client.query(
+        `update operator.leads l set status = 'distributed', queue_state = 'completed', outcome = r.outcome,
+           start_order_position = coalesce(r.start_order_position, l.start_order_position), attempts = greatest(l.attempts, r.attempt),
+           last_attempt_at = r.completed_at, completed_at = r.completed_at, duration_ms = r.duration_ms, last_error = null, version = r.version
+         from jsonb_to_recordset($1::jsonb)
+           as r(lead_id text, version integer, outcome text, start_order_position integer, attempt integer, completed_at timestamptz, duration_ms double precision)
+         where l.lead_id = r.lead_id and l.version < r.version`,
+        [JSON.stringify(this.completed)],
+      );
+  }
+}
+
 export const leadsProjection: ProjectionDefinition = {
   name: 'operator.leads',
   categories: ['lead', 'deadletter'],
@@ -106,7 +229,9 @@ export const leadsProjection: ProjectionDefinition = {
       if (list) list.push(event);
       else byLead.set(key, [event]);
     }
+    const steps = new Steps();
     for (const [leadId, list] of byLead) {
+      if (steps.take(leadId, list)) continue;
       let run: StoredEvent[] = [];
       const flushRun = async () => {
         if (run.length > 0) await applyCountingRun(client, leadId, run);
@@ -122,6 +247,7 @@ export const leadsProjection: ProjectionDefinition = {
       }
       await flushRun();
     }
+    await steps.apply(client);
     for (const event of others) await leadsProjection.apply(event, client);
   },
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
