@@ -120,16 +120,81 @@ async function insertRounds(client: pg.PoolClient, events: readonly StoredEvent[
   );
 }
 
+/**
+ * Header rows of DistributionStarted events, one statement for all; at most one event per
+ * lead (an upsert cannot touch a row twice), each as apply() writes it, under the same
+ * version guard.
+ */
+async function upsertStarted(client: pg.PoolClient, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => {
+    const d = eventData('DistributionStarted', e);
+    return { lead_id: d.lead_id, niche_id: d.niche_id, request_id: d.request_id, start_order_position: d.start_order_position, traversal: d.traversal, started_at: d.started_at, version: e.streamVersion };
+  });
+  await client.query(
+    `insert into operator.decisions (lead_id, niche_id, request_id, start_order_position, traversal, started_at, version)
+     select lead_id, niche_id, request_id, start_order_position, traversal, started_at, version
+       from jsonb_to_recordset($1::jsonb)
+         as r(lead_id text, niche_id text, request_id text, start_order_position integer, traversal jsonb, started_at timestamptz, version integer)
+     on conflict (lead_id) do update set request_id = excluded.request_id, start_order_position = excluded.start_order_position,
+       traversal = excluded.traversal, started_at = excluded.started_at, version = excluded.version
+     where operator.decisions.version < excluded.version`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** Header rows of DistributionCompleted events, as upsertStarted. */
+async function upsertCompleted(client: pg.PoolClient, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => {
+    const d = eventData('DistributionCompleted', e);
+    return { lead_id: d.lead_id, niche_id: d.niche_id, request_id: d.request_id, start_order_position: d.start_order_position, outcome: d.outcome, completed_at: d.completed_at, duration_ms: d.duration_ms, version: e.streamVersion };
+  });
+  // A lead with no eligible level may complete without a DistributionStarted row.
+  await client.query(
+    `insert into operator.decisions (lead_id, niche_id, request_id, start_order_position, outcome, completed_at, duration_ms, version)
+     select lead_id, niche_id, request_id, start_order_position, outcome, completed_at, duration_ms, version
+       from jsonb_to_recordset($1::jsonb)
+         as r(lead_id text, niche_id text, request_id text, start_order_position integer, outcome text, completed_at timestamptz, duration_ms double precision, version integer)
+     on conflict (lead_id) do update set outcome = excluded.outcome, completed_at = excluded.completed_at, duration_ms = excluded.duration_ms,
+       start_order_position = coalesce(excluded.start_order_position, operator.decisions.start_order_position), version = excluded.version
+     where operator.decisions.version < excluded.version`,
+    [JSON.stringify(rows)],
+  );
+}
+
+const headerLeadOf = (e: StoredEvent): string => (e.type === 'DistributionStarted' ? eventData('DistributionStarted', e).lead_id : eventData('DistributionCompleted', e).lead_id);
+
 export const decisionsProjection: ProjectionDefinition = {
   name: 'operator.decisions',
   categories: ['lead'],
   setup: async (client) => void (await client.query(SETUP)),
   // A page: rounds and results (append-only rows keyed by event id) in one insert each; the
-  // header rows (version-guarded) event by event, in order.
+  // header rows (version-guarded): the starts of all leads in one statement, then their
+  // completions in another — for a lead whose page holds a start, a completion, or a start
+  // then a completion (each row sees its events in order); any other lead's header events
+  // one by one, in order.
   applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
+    const headers = new Map<string, StoredEvent[]>();
     for (const event of events) {
-      if (event.type === 'DistributionStarted' || event.type === 'DistributionCompleted') await decisionsProjection.apply(event, client);
+      if (event.type !== 'DistributionStarted' && event.type !== 'DistributionCompleted') continue;
+      const key = headerLeadOf(event);
+      const list = headers.get(key);
+      if (list) list.push(event);
+      else headers.set(key, [event]);
     }
+    const started: StoredEvent[] = [];
+    const completed: StoredEvent[] = [];
+    for (const list of headers.values()) {
+      const [first, second] = list;
+      if (list.length === 1 || (list.length === 2 && first!.type === 'DistributionStarted' && second!.type === 'DistributionCompleted')) {
+        for (const e of list) (e.type === 'DistributionStarted' ? started : completed).push(e);
+      } else {
+        for (const e of list) await decisionsProjection.apply(e, client);
+      }
+    }
+    await upsertStarted(client, started);
+    await upsertCompleted(client, completed);
     await insertRounds(
       client,
       events.filter((e) => e.type === 'ProvidersSelected'),
@@ -137,20 +202,10 @@ export const decisionsProjection: ProjectionDefinition = {
     await insertResults(client, events.flatMap(resultRowsOf));
   },
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
-    const v = event.streamVersion;
     switch (event.type) {
-      case 'DistributionStarted': {
-        const d = eventData('DistributionStarted', event);
-        await client.query(
-          `insert into operator.decisions (lead_id, niche_id, request_id, start_order_position, traversal, started_at, version)
-           values ($1, $2, $3, $4, $5, $6, $7)
-           on conflict (lead_id) do update set request_id = excluded.request_id, start_order_position = excluded.start_order_position,
-             traversal = excluded.traversal, started_at = excluded.started_at, version = excluded.version
-           where operator.decisions.version < excluded.version`,
-          [d.lead_id, d.niche_id, d.request_id, d.start_order_position, JSON.stringify(d.traversal), d.started_at, v],
-        );
+      case 'DistributionStarted':
+        await upsertStarted(client, [event]);
         return;
-      }
       case 'ProvidersSelected':
         await insertRounds(client, [event]);
         return;
@@ -159,19 +214,9 @@ export const decisionsProjection: ProjectionDefinition = {
       case 'PicksWithdrawn':
         await insertResults(client, resultRowsOf(event));
         return;
-      case 'DistributionCompleted': {
-        const d = eventData('DistributionCompleted', event);
-        // A lead with no eligible level may complete without a DistributionStarted row.
-        await client.query(
-          `insert into operator.decisions (lead_id, niche_id, request_id, start_order_position, outcome, completed_at, duration_ms, version)
-           values ($1, $2, $3, $4, $5, $6, $7, $8)
-           on conflict (lead_id) do update set outcome = excluded.outcome, completed_at = excluded.completed_at, duration_ms = excluded.duration_ms,
-             start_order_position = coalesce(excluded.start_order_position, operator.decisions.start_order_position), version = excluded.version
-           where operator.decisions.version < excluded.version`,
-          [d.lead_id, d.niche_id, d.request_id, d.start_order_position, d.outcome, d.completed_at, d.duration_ms, v],
-        );
+      case 'DistributionCompleted':
+        await upsertCompleted(client, [event]);
         return;
-      }
       default:
         return;
     }

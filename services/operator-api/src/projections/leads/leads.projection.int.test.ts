@@ -146,7 +146,7 @@ describe('operator.leads', () => {
   it('a page of many leads, their events interleaved, ends exactly as event-by-event — leads in the usual course or not, rows new or half applied', async () => {
     // Each history twice: one copy applied event by event, the other within one shared page.
     const histories = (suffix: string) => {
-      const partial = partialDistribution(`lead-many-partial-${suffix}`, 'roofing', `r-${suffix}`);
+      const partial = partialDistribution(`lead-many-partial-${suffix}`, 'roofing');
       const failing = `lead-many-failing-${suffix}`;
       const retried = [
         approved(failing, 'roofing'),
@@ -156,7 +156,7 @@ describe('operator.leads', () => {
         event('DistributionStarted', { lead_id: failing, niche_id: 'roofing', request_id: `rf-${suffix}`, attempt: 2, start_order_position: 1, traversal: [], started_at: at(4) }),
         event('ProvidersSelected', { lead_id: failing, level_id: 'roofing-l1', order_position: 1, round: 0, candidates: [], excluded: [], picks: [] }),
       ];
-      const half = partialDistribution(`lead-many-half-${suffix}`, 'roofing', `rh-${suffix}`);
+      const half = partialDistribution(`lead-many-half-${suffix}`, 'roofing');
       return [
         { stream: streams.lead(partial.leadId), events: partial.events, appliedBefore: 0 },
         { stream: streams.lead(failing), events: retried, appliedBefore: 0 },
