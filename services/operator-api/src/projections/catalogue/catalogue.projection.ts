@@ -46,6 +46,28 @@ export const catalogueProjection: ProjectionDefinition = {
   name: 'operator.catalogue',
   categories: ['niche'],
   setup: async (client) => void (await client.query(SETUP)),
+  // A page of rotation claims only (the niches' busy event: one per lead) in one statement:
+  // claims only move the niche row, each under the version guard, so of a niche's claims the
+  // newest (the first of equals, as in log order) is the one that stands, as event by event.
+  // A page with any other niche event: event by event.
+  applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
+    if (!events.every((e) => e.type === 'StartLevelClaimed')) {
+      for (const event of events) await catalogueProjection.apply(event, client);
+      return;
+    }
+    const claims = events.map((e, ord) => {
+      const d = eventData('StartLevelClaimed', e);
+      return { niche_id: d.niche_id, version: e.streamVersion, updated_at: e.createdAt, next_start_order_position: d.next_start_order_position, ord };
+    });
+    await client.query(
+      `update operator.niches n set next_start_order_position = c.next_start_order_position, version = c.version, updated_at = c.updated_at
+       from (select distinct on (niche_id) * from jsonb_to_recordset($1::jsonb)
+               as r(niche_id text, version integer, updated_at timestamptz, next_start_order_position integer, ord integer)
+             order by niche_id, version desc, ord) c
+       where n.niche_id = c.niche_id and n.version < c.version`,
+      [JSON.stringify(claims)],
+    );
+  },
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     const v = event.streamVersion;
     const at = event.createdAt;
