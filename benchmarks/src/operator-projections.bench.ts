@@ -8,6 +8,10 @@
  *     projector caught up after each chunk (the low-rate shape: a page holds a few events
  *     of one lead).
  *
+ *   - a fixed rate: OP_BENCH_RATE leads a second (default 20) for OP_BENCH_RATE_SECONDS, each
+ *     lead's chunks 60 ms apart, the group following the store's notifications on its own
+ *     (OP_BENCH_MIN_READ_MS: its least read interval).
+ *
  * Each lead is the distribution benchmark's: LeadApproved, DistributionRequested,
  * StartLevelClaimed, DistributionStarted, 3× ProvidersSelected (50 candidates each),
  * 4× WalletCharged, 4× LeadAssigned, DistributionCompleted (16 events). The projector
@@ -35,6 +39,9 @@ const env = z
   .object({
     OP_BENCH_LEADS: z.coerce.number().int().positive().default(1_000),
     OP_BENCH_SLOW_LEADS: z.coerce.number().int().positive().default(200),
+    /** The fixed-rate phase: leads a second, and for how many seconds. */
+    OP_BENCH_RATE: z.coerce.number().positive().default(20),
+    OP_BENCH_RATE_SECONDS: z.coerce.number().positive().default(10),
     OP_BENCH_CANDIDATES: z.coerce.number().int().positive().default(50),
     /** The projector group's least read interval (ms), as the service would set it. */
     OP_BENCH_MIN_READ_MS: z.coerce.number().int().nonnegative().optional(),
@@ -81,7 +88,7 @@ async function child(url: string): Promise<void> {
           const deadline = Date.now() + 60_000;
           while (behind()) {
             if (Date.now() > deadline) throw new Error('the projector group did not catch up within 60 s');
-            await new Promise((resolve) => setTimeout(resolve, 5));
+            await new Promise((resolve) => setTimeout(resolve, 20));
           }
         }
         if (m.cmd === 'stop') await group[0]?.stop();
@@ -364,6 +371,29 @@ async function main(): Promise<void> {
             await c.send({ cmd: 'until', transactionId: head.transactionId.toString(), globalPosition: head.globalPosition.toString() });
           }
         }
+      }),
+    );
+
+    // A fixed rate: a lead begins every 1/rate s and its chunks follow 60 ms apart (about as
+    // fast as the services record them); the group follows the store at its own pace.
+    const rateLeads = Math.round(env.OP_BENCH_RATE * env.OP_BENCH_RATE_SECONDS);
+    log(`appending ${rateLeads} leads at ${env.OP_BENCH_RATE}/s…`);
+    const timed = Array.from({ length: rateLeads }, (_, i) => leadChunks(env.OP_BENCH_LEADS + env.OP_BENCH_SLOW_LEADS + i, order++)).flatMap((lead, i) =>
+      lead.map((page, k) => ({ at: (i * 1000) / env.OP_BENCH_RATE + k * 60, page })),
+    );
+    timed.sort((a, b) => a.at - b.at);
+    results.push(
+      await measure(`fixed rate ${env.OP_BENCH_RATE}/s`, rateLeads, async () => {
+        const t0 = performance.now();
+        const appends: Promise<void>[] = [];
+        for (const { at, page } of timed) {
+          const wait = t0 + at - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          appends.push(append(page));
+        }
+        await Promise.all(appends);
+        const head = (await store.headCheckpoint({ includeHeldBack: true }))!;
+        await c.send({ cmd: 'until', transactionId: head.transactionId.toString(), globalPosition: head.globalPosition.toString() });
       }),
     );
     await c.send({ cmd: 'stop' });
