@@ -99,10 +99,10 @@ const STEP: Readonly<Record<string, number>> = { LeadApproved: 0, DistributionRe
  */
 class Steps {
   private readonly approved: unknown[] = [];
-  private readonly requested: unknown[] = [];
-  private readonly started: unknown[] = [];
+  private readonly requested: { lead_id: string; [column: string]: unknown }[] = [];
+  private readonly started: { lead_id: string; [column: string]: unknown }[] = [];
   private readonly counting: { lead_id: string; v: number; kind: string }[] = [];
-  private readonly completed: unknown[] = [];
+  private readonly completed: { lead_id: string; [column: string]: unknown }[] = [];
 
   /** Takes the lead's events when they follow the usual course; false leaves them to the caller. */
   take(leadId: string, list: readonly StoredEvent[]): boolean {
@@ -153,6 +153,11 @@ class Steps {
     return true;
   }
 
+  /**
+   * The updates find their rows by the lead ids (= any, an index scan of the few rows): a
+   * join with the JSON rows alone is planned for a hundred of them, which over a small
+   * table is a sequential scan even for one lead.
+   */
   async apply(client: pg.PoolClient): Promise<void> {
     if (this.approved.length > 0)
       await client.query(
@@ -170,16 +175,16 @@ class Steps {
         `update operator.leads l set queue_state = case when l.queue_state = 'completed' then l.queue_state else 'queued' end,
            request_id = r.request_id, requested_at = r.requested_at, requested_by = r.requested_by, version = r.version
          from jsonb_to_recordset($1::jsonb) as r(lead_id text, version integer, request_id text, requested_at timestamptz, requested_by text)
-         where l.lead_id = r.lead_id and l.version < r.version`,
-        [JSON.stringify(this.requested)],
+         where l.lead_id = any($2::text[]) and l.lead_id = r.lead_id and l.version < r.version`,
+        [JSON.stringify(this.requested), this.requested.map((r) => r.lead_id)],
       );
     if (this.started.length > 0)
       await client.query(
         `update operator.leads l set queue_state = 'in_progress', start_order_position = r.start_order_position,
            attempts = greatest(l.attempts, r.attempt), last_attempt_at = r.started_at, version = r.version
          from jsonb_to_recordset($1::jsonb) as r(lead_id text, version integer, start_order_position integer, attempt integer, started_at timestamptz)
-         where l.lead_id = r.lead_id and l.version < r.version`,
-        [JSON.stringify(this.started)],
+         where l.lead_id = any($2::text[]) and l.lead_id = r.lead_id and l.version < r.version`,
+        [JSON.stringify(this.started), this.started.map((r) => r.lead_id)],
       );
     if (this.counting.length > 0)
       await client.query(
@@ -192,8 +197,8 @@ class Steps {
                                and l.queue_state in ('queued', 'retrying', 'dead_lettered') then 'in_progress' else l.queue_state end,
            version = m.v
          from m
-         where l.lead_id = m.lead_id and l.version < m.v`,
-        [JSON.stringify(this.counting)],
+         where l.lead_id = any($2::text[]) and l.lead_id = m.lead_id and l.version < m.v`,
+        [JSON.stringify(this.counting), [...new Set(this.counting.map((r) => r.lead_id))]],
       );
     if (this.completed.length > 0)
       await client.query(
@@ -202,8 +207,8 @@ class Steps {
            last_attempt_at = r.completed_at, completed_at = r.completed_at, duration_ms = r.duration_ms, last_error = null, version = r.version
          from jsonb_to_recordset($1::jsonb)
            as r(lead_id text, version integer, outcome text, start_order_position integer, attempt integer, completed_at timestamptz, duration_ms double precision)
-         where l.lead_id = r.lead_id and l.version < r.version`,
-        [JSON.stringify(this.completed)],
+         where l.lead_id = any($2::text[]) and l.lead_id = r.lead_id and l.version < r.version`,
+        [JSON.stringify(this.completed), this.completed.map((r) => r.lead_id)],
       );
   }
 }
