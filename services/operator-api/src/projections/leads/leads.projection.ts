@@ -234,9 +234,10 @@ export const leadsProjection: ProjectionDefinition = {
       if (list) list.push(event);
       else byLead.set(key, [event]);
     }
-    const steps = new Steps();
+    // One lead's page (a quiet moment) keeps its statements by primary key, whose plans fit one row.
+    const steps = byLead.size > 1 ? new Steps() : undefined;
     for (const [leadId, list] of byLead) {
-      if (steps.take(leadId, list)) continue;
+      if (steps?.take(leadId, list)) continue;
       let run: StoredEvent[] = [];
       const flushRun = async () => {
         if (run.length > 0) await applyCountingRun(client, leadId, run);
@@ -252,7 +253,7 @@ export const leadsProjection: ProjectionDefinition = {
       }
       await flushRun();
     }
-    await steps.apply(client);
+    await steps?.apply(client);
     for (const event of others) await leadsProjection.apply(event, client);
   },
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
