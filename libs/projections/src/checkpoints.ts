@@ -47,10 +47,11 @@ export class CheckpointTable {
 
   /** The stored checkpoints of these projections (START for one without a row). */
   async readMany(db: Queryable, names: readonly string[]): Promise<Map<string, Checkpoint>> {
-    const { rows } = await db.query<{ name: string; transaction_id: string; global_position: string }>(
-      `select name, transaction_id::text, global_position::text from ${this.table} where name = any($1::text[])`,
-      [names],
-    );
+    const { rows } = await db.query<{ name: string; transaction_id: string; global_position: string }>({
+      name: `${this.schema}.checkpoints_read`,
+      text: `select name, transaction_id::text, global_position::text from ${this.table} where name = any($1::text[])`,
+      values: [names],
+    });
     const found = new Map(rows.map((r) => [r.name, { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) }]));
     return new Map(names.map((n) => [n, found.get(n) ?? START]));
   }
@@ -59,14 +60,15 @@ export class CheckpointTable {
 /** Several projectors' rows moved forward to one position, in one statement (a projector group's page); never back. */
 export async function writeCheckpoints(table: CheckpointTable, db: Queryable, names: readonly string[], checkpoint: Checkpoint): Promise<void> {
   if (names.length === 0) return;
-  await db.query(
-    `insert into ${table.table} as c (name, transaction_id, global_position, updated_at)
+  await db.query({
+    name: `${table.schema}.checkpoints_write`,
+    text: `insert into ${table.table} as c (name, transaction_id, global_position, updated_at)
      select n, $2, $3, now() from unnest($1::text[]) as n
      on conflict (name) do update set transaction_id = excluded.transaction_id,
        global_position = excluded.global_position, updated_at = now()
      where (c.transaction_id, c.global_position) < (excluded.transaction_id, excluded.global_position)`,
-    [names, checkpoint.transactionId.toString(), checkpoint.globalPosition.toString()],
-  );
+    values: [names, checkpoint.transactionId.toString(), checkpoint.globalPosition.toString()],
+  });
 }
 
 export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {

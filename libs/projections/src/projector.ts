@@ -155,7 +155,8 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
    * per process. Rows are what others committed, so the moves stand even if this rolls back.
    */
   const takeTurn = async (tx: pg.PoolClient, participants: readonly Member[]) => {
-    await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [groupLock]);
+    // Named: parsed once per connection (as are the checkpoint statements), not every page.
+    await tx.query({ name: 'projector.group_lock', text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))', values: [groupLock] });
     const stored = await checkpoints.readMany(
       tx,
       participants.map((m) => m.projection.name),

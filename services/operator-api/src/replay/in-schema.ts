@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
 import { SCHEMA } from '../projections/index';
+import { statementName } from '../projections/named-statements';
 
 const LIVE = new RegExp(`\\b${SCHEMA}\\.`, 'g');
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -23,7 +24,12 @@ type QueryArg = string | pg.QueryConfig;
 export function retarget<C extends Pick<pg.ClientBase, 'query'>>(client: C, schema: string): C {
   assertSchemaName(schema);
   if (schema === SCHEMA) return client;
-  const rewrite = (q: QueryArg): QueryArg => (typeof q === 'string' ? q.replace(LIVE, `${schema}.`) : { ...q, text: q.text.replace(LIVE, `${schema}.`) });
+  const rewrite = (q: QueryArg): QueryArg => {
+    if (typeof q === 'string') return q.replace(LIVE, `${schema}.`);
+    const text = q.text.replace(LIVE, `${schema}.`);
+    // A named statement of the live text is another statement: it is named after its own text.
+    return { ...q, text, ...(q.name !== undefined ? { name: statementName(text) } : {}) };
+  };
   return new Proxy(client, {
     get(target, property) {
       if (property === 'query') return (q: QueryArg, ...rest: unknown[]) => (target.query as (...a: unknown[]) => unknown)(rewrite(q), ...rest);

@@ -5,9 +5,9 @@
  * indexed for keyset pagination per lead, per provider and overall.
  */
 import type pg from 'pg';
-import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { eventData } from '../event-data';
 import { moneyToBigint } from '../upgrade';
 
 export const ASSIGNMENTS_SETUP = `
@@ -38,7 +38,7 @@ export const assignmentsProjection: ProjectionDefinition = {
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     switch (event.type) {
       case 'LeadAssigned': {
-        const d = parseDistributionEvent('LeadAssigned', event.data);
+        const d = eventData('LeadAssigned', event);
         await client.query(
           `insert into operator.assignments (assignment_id, lead_id, niche_id, provider_id, subscription_id, level_id, level_name, order_position, price_cents, assigned_at)
            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (assignment_id) do nothing`,
@@ -47,7 +47,7 @@ export const assignmentsProjection: ProjectionDefinition = {
         return;
       }
       case 'WalletRefunded': {
-        const d = parseDistributionEvent('WalletRefunded', event.data);
+        const d = eventData('WalletRefunded', event);
         await client.query(
           `update operator.assignments set status = 'refunded', refunded_at = coalesce(refunded_at, $3) where lead_id = $1 and provider_id = $2`,
           [d.lead_id, d.provider_id, event.createdAt],
@@ -61,7 +61,7 @@ export const assignmentsProjection: ProjectionDefinition = {
   // Rebuilds: one multi-row insert for the batch's assignments, then its refunds in order
   // (a refund always follows its assignment in the log, so this equals apply() one by one).
   applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
-    const rows = events.filter((e) => e.type === 'LeadAssigned').map((e) => parseDistributionEvent('LeadAssigned', e.data));
+    const rows = events.filter((e) => e.type === 'LeadAssigned').map((e) => eventData('LeadAssigned', e));
     if (rows.length > 0) {
       const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
       await client.query(

@@ -43,25 +43,29 @@ async function insertEntries(db: Db, events: readonly StoredEvent[]): Promise<vo
     return e ? [{ event, e }] : [];
   });
   if (rows.length === 0) return;
+  // One JSON document (one parameter; the entries' details are JSON already, and as jsonb[]
+  // elements each was escaped again), its rows inserted in the order given.
+  const entries = rows.map(({ event, e }) => ({
+    id: event.id,
+    occurred_at: event.createdAt,
+    action: e.action,
+    actor_id: e.actor.actor_id,
+    actor_role: e.actor.actor_role,
+    subject: e.subject,
+    lead_id: e.lead_id,
+    niche_id: e.niche_id,
+    provider_id: e.provider_id,
+    details: e.details,
+  }));
   await db.query(
     `insert into operator.audit_log (id, occurred_at, action, actor_id, actor_role, source, subject, lead_id, niche_id, provider_id, details)
      select id, occurred_at, action, actor_id, actor_role, 'event', subject, lead_id, niche_id, provider_id, details
-       from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])
+       from rows from (jsonb_to_recordset($1::jsonb)
+              as (id text, occurred_at timestamptz, action text, actor_id text, actor_role text, subject text, lead_id text, niche_id text, provider_id text, details jsonb))
             with ordinality as t(id, occurred_at, action, actor_id, actor_role, subject, lead_id, niche_id, provider_id, details, ord)
       order by ord
      on conflict (id) do nothing`,
-    [
-      rows.map((r) => r.event.id),
-      rows.map((r) => r.event.createdAt),
-      rows.map((r) => r.e.action),
-      rows.map((r) => r.e.actor.actor_id),
-      rows.map((r) => r.e.actor.actor_role),
-      rows.map((r) => r.e.subject),
-      rows.map((r) => r.e.lead_id),
-      rows.map((r) => r.e.niche_id),
-      rows.map((r) => r.e.provider_id),
-      rows.map((r) => JSON.stringify(r.e.details)),
-    ],
+    [JSON.stringify(entries)],
   );
 }
 

@@ -46,4 +46,31 @@ describe('operator.niches and operator.levels', () => {
     await h.replay(catalogueProjection);
     expect(await h.dump(['operator.niches', 'operator.levels'])).toBe(before);
   });
+  it('a page of rotation claims of several niches ends as event-by-event, also over a row that holds some of them', async () => {
+    const l1 = level('x', 1, 1, 1_000);
+    const claims = (niche: string, n: number) =>
+      Array.from({ length: n }, (_, i) => event('StartLevelClaimed', { niche_id: niche, lead_id: `lead-${niche}-${i}`, start_order_position: (i % 3) + 1, next_start_order_position: ((i + 1) % 3) + 1, traversal: [l1] }));
+    const niches = ['one-a', 'one-b', 'paged-a', 'paged-b'];
+    for (const n of niches) await h.append(streams.niche(n), [event('NicheCreated', { niche_id: n, name: n, auto_distribute: true, actor: admin }), ...claims(n, n.endsWith('a') ? 4 : 2)]);
+    const stored = Object.fromEntries(await Promise.all(niches.map(async (n) => [n, await h.store.readStream(streams.niche(n))] as const)));
+    const client = await h.pool.connect();
+    try {
+      for (const n of ['one-a', 'one-b']) for (const e of stored[n]!) await catalogueProjection.apply(e, client);
+      // The niches exist; paged-a already holds its first two claims.
+      for (const e of [...stored['paged-a']!.slice(0, 3), stored['paged-b']![0]!]) await catalogueProjection.apply(e, client);
+      const [a, b] = [stored['paged-a']!.slice(1), stored['paged-b']!.slice(1)];
+      const page = [a[0]!, b[0]!, a[1]!, a[2]!, b[1]!, a[3]!];
+      await catalogueProjection.applyBatch!(page, client);
+      await catalogueProjection.applyBatch!(page, client);
+    } finally {
+      client.release();
+    }
+    const row = async (id: string) => {
+      const { rows } = await h.pool.query(`select next_start_order_position, version from operator.niches where niche_id = $1`, [id]);
+      return rows[0] as unknown;
+    };
+    expect(await row('paged-a')).toEqual(await row('one-a'));
+    expect(await row('paged-b')).toEqual(await row('one-b'));
+    expect(await row('paged-a')).toEqual({ next_start_order_position: 2, version: 4 });
+  });
 });

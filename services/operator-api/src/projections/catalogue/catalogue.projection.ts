@@ -5,9 +5,9 @@
  * version of its last change, so a replay changes nothing.
  */
 import type pg from 'pg';
-import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { eventData } from '../event-data';
 import { moneyToBigint } from '../upgrade';
 
 const SETUP = `
@@ -46,12 +46,34 @@ export const catalogueProjection: ProjectionDefinition = {
   name: 'operator.catalogue',
   categories: ['niche'],
   setup: async (client) => void (await client.query(SETUP)),
+  // A page of rotation claims only (the niches' busy event: one per lead) in one statement:
+  // claims only move the niche row, each under the version guard, so of a niche's claims the
+  // newest (the first of equals, as in log order) is the one that stands, as event by event.
+  // A page with any other niche event: event by event.
+  applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
+    if (!events.every((e) => e.type === 'StartLevelClaimed')) {
+      for (const event of events) await catalogueProjection.apply(event, client);
+      return;
+    }
+    const claims = events.map((e, ord) => {
+      const d = eventData('StartLevelClaimed', e);
+      return { niche_id: d.niche_id, version: e.streamVersion, updated_at: e.createdAt, next_start_order_position: d.next_start_order_position, ord };
+    });
+    await client.query(
+      `update operator.niches n set next_start_order_position = c.next_start_order_position, version = c.version, updated_at = c.updated_at
+       from (select distinct on (niche_id) * from jsonb_to_recordset($1::jsonb)
+               as r(niche_id text, version integer, updated_at timestamptz, next_start_order_position integer, ord integer)
+             order by niche_id, version desc, ord) c
+       where n.niche_id = c.niche_id and n.version < c.version`,
+      [JSON.stringify(claims)],
+    );
+  },
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     const v = event.streamVersion;
     const at = event.createdAt;
     switch (event.type) {
       case 'NicheCreated': {
-        const d = parseDistributionEvent('NicheCreated', event.data);
+        const d = eventData('NicheCreated', event);
         await client.query(
           `insert into operator.niches (niche_id, name, auto_distribute, created_at, updated_at, version) values ($1, $2, $3, $4, $4, $5)
            on conflict (niche_id) do nothing`,
@@ -60,12 +82,12 @@ export const catalogueProjection: ProjectionDefinition = {
         return;
       }
       case 'NicheUpdated': {
-        const d = parseDistributionEvent('NicheUpdated', event.data);
+        const d = eventData('NicheUpdated', event);
         await touchNiche(client, d.niche_id, v, at, `name = coalesce($4, name), auto_distribute = coalesce($5, auto_distribute)`, [d.name ?? null, d.auto_distribute ?? null]);
         return;
       }
       case 'CompetitionLevelAdded': {
-        const d = parseDistributionEvent('CompetitionLevelAdded', event.data);
+        const d = eventData('CompetitionLevelAdded', event);
         await client.query(
           `insert into operator.levels (level_id, niche_id, name, order_position, max_recipients, price_per_lead_cents, active, version)
            values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (level_id) do nothing`,
@@ -75,7 +97,7 @@ export const catalogueProjection: ProjectionDefinition = {
         return;
       }
       case 'CompetitionLevelUpdated': {
-        const d = parseDistributionEvent('CompetitionLevelUpdated', event.data);
+        const d = eventData('CompetitionLevelUpdated', event);
         await client.query(
           `update operator.levels set name = coalesce($3, name), max_recipients = coalesce($4, max_recipients),
              price_per_lead_cents = coalesce($5, price_per_lead_cents), active = coalesce($6, active), version = $2
@@ -86,7 +108,7 @@ export const catalogueProjection: ProjectionDefinition = {
         return;
       }
       case 'StartLevelClaimed': {
-        const d = parseDistributionEvent('StartLevelClaimed', event.data);
+        const d = eventData('StartLevelClaimed', event);
         await touchNiche(client, d.niche_id, v, at, `next_start_order_position = $4`, [d.next_start_order_position]);
         return;
       }

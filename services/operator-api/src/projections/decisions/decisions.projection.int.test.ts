@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams, SYSTEM_ACTOR } from '@fairlead/contracts';
-import { event, partialDistribution } from '../../testing/events';
+import { at, event, partialDistribution } from '../../testing/events';
 import { startProjectionHarness, type ProjectionHarness } from '../../testing/projection-harness';
 import { providersProjection } from '../providers/providers.projection';
 import { decisionsProjection } from './decisions.projection';
@@ -54,5 +54,47 @@ describe('the decision record', () => {
     const before = await h.dump(TABLES);
     await h.replay(decisionsProjection);
     expect(await h.dump(TABLES)).toBe(before);
+  });
+  it('a page of many leads, their events interleaved, writes the header rows exactly as event-by-event — a retried start included', async () => {
+    const histories = (suffix: string) => {
+      const partial = partialDistribution(`dec-many-partial-${suffix}`, 'roofing');
+      const retried = `dec-many-retried-${suffix}`;
+      const started = (attempt: number, minute: number, position: number) =>
+        event('DistributionStarted', { lead_id: retried, niche_id: 'roofing', request_id: `rr-${suffix}`, attempt, start_order_position: position, traversal: [], started_at: at(minute) });
+      const completion = event('DistributionCompleted', {
+        lead_id: retried,
+        niche_id: 'roofing',
+        request_id: `rr-${suffix}`,
+        outcome: 'no_eligible',
+        start_order_position: null,
+        traversal: [],
+        assignments: [],
+        skipped: [],
+        duration_ms: 7,
+        attempt: 2,
+        completed_at: at(9),
+      });
+      return [partial.events, [started(1, 2, 1), started(2, 4, 2), completion]].map((events, i) => ({ stream: streams.lead(i === 0 ? partial.leadId : retried), events }));
+    };
+    const one = histories('one');
+    const paged = histories('paged');
+    for (const x of [...one, ...paged]) await h.append(x.stream, x.events);
+    const client = await h.pool.connect();
+    try {
+      for (const x of one) for (const e of await h.store.readStream(x.stream)) await decisionsProjection.apply(e, client);
+      const stored = await Promise.all(paged.map((x) => h.store.readStream(x.stream)));
+      const page = [];
+      for (let i = 0; i < Math.max(...stored.map((x) => x.length)); i++) for (const x of stored) if (x[i]) page.push(x[i]!);
+      await decisionsProjection.applyBatch!(page, client);
+      await decisionsProjection.applyBatch!(page, client);
+    } finally {
+      client.release();
+    }
+    const header = async (id: string) => {
+      const { rows } = await h.pool.query(`select niche_id, start_order_position, traversal, started_at, outcome, completed_at, duration_ms, version from operator.decisions where lead_id = $1`, [id]);
+      return rows[0] as unknown;
+    };
+    for (const kind of ['partial', 'retried']) expect(await header(`dec-many-${kind}-paged`)).toEqual(await header(`dec-many-${kind}-one`));
+    expect(await header('dec-many-retried-paged')).toMatchObject({ start_order_position: 2, outcome: 'no_eligible', version: 2 });
   });
 });

@@ -6,9 +6,9 @@
  * is guarded by the stream version, so a replay changes nothing.
  */
 import type pg from 'pg';
-import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { eventData } from '../event-data';
 import { moneyToBigint } from '../upgrade';
 
 const SETUP = `
@@ -72,16 +72,16 @@ function resultRowsOf(event: StoredEvent): ResultRow[] {
   const base = { reason: null, detail: null, price_cents: null, assignment_id: null };
   switch (event.type) {
     case 'LeadAssigned': {
-      const d = parseDistributionEvent('LeadAssigned', event.data);
+      const d = eventData('LeadAssigned', event);
       return [{ ...base, event_id: event.id, lead_id: d.lead_id, provider_id: d.provider_id, subscription_id: d.subscription_id, level_id: d.level_id, result: 'assigned', price_cents: d.price_cents, assignment_id: d.assignment_id, recorded_at: new Date(d.assigned_at) }];
     }
     case 'ProviderSkipped': {
-      const d = parseDistributionEvent('ProviderSkipped', event.data);
+      const d = eventData('ProviderSkipped', event);
       return [{ ...base, event_id: event.id, lead_id: d.lead_id, provider_id: d.provider_id, subscription_id: d.subscription_id, level_id: d.level_id, result: 'skipped', reason: d.reason, detail: d.detail, recorded_at: event.createdAt }];
     }
     case 'PicksWithdrawn': {
       // One row per pick taken back (keyed by event and provider): billing never saw them.
-      const d = parseDistributionEvent('PicksWithdrawn', event.data);
+      const d = eventData('PicksWithdrawn', event);
       return d.picks.map((p) => ({ ...base, event_id: `${event.id}:${p.provider_id}`, lead_id: d.lead_id, provider_id: p.provider_id, subscription_id: p.subscription_id, level_id: p.level_id, result: 'withdrawn', reason: d.reason, recorded_at: event.createdAt }));
     }
     default:
@@ -100,37 +100,101 @@ async function insertResults(client: pg.PoolClient, rows: readonly ResultRow[]):
   );
 }
 
+/**
+ * The rounds in one insert. They go as one JSON document (one parameter, the statement
+ * text fixed, so its plan is cached): a round's candidates are most of the bytes, and as
+ * elements of a jsonb[] array literal each was escaped character by character again.
+ */
 async function insertRounds(client: pg.PoolClient, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rounds = events.map((e) => ({ e, d: parseDistributionEvent('ProvidersSelected', e.data) }));
+  const rounds = events.map((e) => {
+    const d = eventData('ProvidersSelected', e);
+    return { event_id: e.id, lead_id: d.lead_id, level_id: d.level_id, order_position: d.order_position, round: d.round, candidates: d.candidates, excluded: d.excluded, picks: d.picks, recorded_at: e.createdAt };
+  });
   await client.query(
     `insert into operator.decision_rounds (event_id, lead_id, level_id, order_position, round, candidates, excluded, picks, recorded_at)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::timestamptz[])
+     select * from jsonb_to_recordset($1::jsonb)
+       as r(event_id text, lead_id text, level_id text, order_position integer, round integer, candidates jsonb, excluded jsonb, picks jsonb, recorded_at timestamptz)
      on conflict (event_id) do nothing`,
-    [
-      rounds.map((r) => r.e.id),
-      rounds.map((r) => r.d.lead_id),
-      rounds.map((r) => r.d.level_id),
-      rounds.map((r) => r.d.order_position),
-      rounds.map((r) => r.d.round),
-      rounds.map((r) => JSON.stringify(r.d.candidates)),
-      rounds.map((r) => JSON.stringify(r.d.excluded)),
-      rounds.map((r) => JSON.stringify(r.d.picks)),
-      rounds.map((r) => r.e.createdAt),
-    ],
+    [JSON.stringify(rounds)],
   );
 }
+
+/**
+ * Header rows of DistributionStarted events, one statement for all; at most one event per
+ * lead (an upsert cannot touch a row twice), each as apply() writes it, under the same
+ * version guard.
+ */
+async function upsertStarted(client: pg.PoolClient, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => {
+    const d = eventData('DistributionStarted', e);
+    return { lead_id: d.lead_id, niche_id: d.niche_id, request_id: d.request_id, start_order_position: d.start_order_position, traversal: d.traversal, started_at: d.started_at, version: e.streamVersion };
+  });
+  await client.query(
+    `insert into operator.decisions (lead_id, niche_id, request_id, start_order_position, traversal, started_at, version)
+     select lead_id, niche_id, request_id, start_order_position, traversal, started_at, version
+       from jsonb_to_recordset($1::jsonb)
+         as r(lead_id text, niche_id text, request_id text, start_order_position integer, traversal jsonb, started_at timestamptz, version integer)
+     on conflict (lead_id) do update set request_id = excluded.request_id, start_order_position = excluded.start_order_position,
+       traversal = excluded.traversal, started_at = excluded.started_at, version = excluded.version
+     where operator.decisions.version < excluded.version`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** Header rows of DistributionCompleted events, as upsertStarted. */
+async function upsertCompleted(client: pg.PoolClient, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => {
+    const d = eventData('DistributionCompleted', e);
+    return { lead_id: d.lead_id, niche_id: d.niche_id, request_id: d.request_id, start_order_position: d.start_order_position, outcome: d.outcome, completed_at: d.completed_at, duration_ms: d.duration_ms, version: e.streamVersion };
+  });
+  // A lead with no eligible level may complete without a DistributionStarted row.
+  await client.query(
+    `insert into operator.decisions (lead_id, niche_id, request_id, start_order_position, outcome, completed_at, duration_ms, version)
+     select lead_id, niche_id, request_id, start_order_position, outcome, completed_at, duration_ms, version
+       from jsonb_to_recordset($1::jsonb)
+         as r(lead_id text, niche_id text, request_id text, start_order_position integer, outcome text, completed_at timestamptz, duration_ms double precision, version integer)
+     on conflict (lead_id) do update set outcome = excluded.outcome, completed_at = excluded.completed_at, duration_ms = excluded.duration_ms,
+       start_order_position = coalesce(excluded.start_order_position, operator.decisions.start_order_position), version = excluded.version
+     where operator.decisions.version < excluded.version`,
+    [JSON.stringify(rows)],
+  );
+}
+
+const headerLeadOf = (e: StoredEvent): string => (e.type === 'DistributionStarted' ? eventData('DistributionStarted', e).lead_id : eventData('DistributionCompleted', e).lead_id);
 
 export const decisionsProjection: ProjectionDefinition = {
   name: 'operator.decisions',
   categories: ['lead'],
   setup: async (client) => void (await client.query(SETUP)),
   // A page: rounds and results (append-only rows keyed by event id) in one insert each; the
-  // header rows (version-guarded) event by event, in order.
+  // header rows (version-guarded): the starts of all leads in one statement, then their
+  // completions in another — for a lead whose page holds a start, a completion, or a start
+  // then a completion (each row sees its events in order); any other lead's header events
+  // one by one, in order.
   applyBatch: async (events: readonly StoredEvent[], client: pg.PoolClient) => {
+    const headers = new Map<string, StoredEvent[]>();
     for (const event of events) {
-      if (event.type === 'DistributionStarted' || event.type === 'DistributionCompleted') await decisionsProjection.apply(event, client);
+      if (event.type !== 'DistributionStarted' && event.type !== 'DistributionCompleted') continue;
+      const key = headerLeadOf(event);
+      const list = headers.get(key);
+      if (list) list.push(event);
+      else headers.set(key, [event]);
     }
+    const started: StoredEvent[] = [];
+    const completed: StoredEvent[] = [];
+    for (const list of headers.values()) {
+      const [first, second] = list;
+      if (list.length === 1 || (list.length === 2 && first!.type === 'DistributionStarted' && second!.type === 'DistributionCompleted')) {
+        for (const e of list) (e.type === 'DistributionStarted' ? started : completed).push(e);
+      } else {
+        for (const e of list) await decisionsProjection.apply(e, client);
+      }
+    }
+    await upsertStarted(client, started);
+    await upsertCompleted(client, completed);
     await insertRounds(
       client,
       events.filter((e) => e.type === 'ProvidersSelected'),
@@ -138,20 +202,10 @@ export const decisionsProjection: ProjectionDefinition = {
     await insertResults(client, events.flatMap(resultRowsOf));
   },
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
-    const v = event.streamVersion;
     switch (event.type) {
-      case 'DistributionStarted': {
-        const d = parseDistributionEvent('DistributionStarted', event.data);
-        await client.query(
-          `insert into operator.decisions (lead_id, niche_id, request_id, start_order_position, traversal, started_at, version)
-           values ($1, $2, $3, $4, $5, $6, $7)
-           on conflict (lead_id) do update set request_id = excluded.request_id, start_order_position = excluded.start_order_position,
-             traversal = excluded.traversal, started_at = excluded.started_at, version = excluded.version
-           where operator.decisions.version < excluded.version`,
-          [d.lead_id, d.niche_id, d.request_id, d.start_order_position, JSON.stringify(d.traversal), d.started_at, v],
-        );
+      case 'DistributionStarted':
+        await upsertStarted(client, [event]);
         return;
-      }
       case 'ProvidersSelected':
         await insertRounds(client, [event]);
         return;
@@ -160,19 +214,9 @@ export const decisionsProjection: ProjectionDefinition = {
       case 'PicksWithdrawn':
         await insertResults(client, resultRowsOf(event));
         return;
-      case 'DistributionCompleted': {
-        const d = parseDistributionEvent('DistributionCompleted', event.data);
-        // A lead with no eligible level may complete without a DistributionStarted row.
-        await client.query(
-          `insert into operator.decisions (lead_id, niche_id, request_id, start_order_position, outcome, completed_at, duration_ms, version)
-           values ($1, $2, $3, $4, $5, $6, $7, $8)
-           on conflict (lead_id) do update set outcome = excluded.outcome, completed_at = excluded.completed_at, duration_ms = excluded.duration_ms,
-             start_order_position = coalesce(excluded.start_order_position, operator.decisions.start_order_position), version = excluded.version
-           where operator.decisions.version < excluded.version`,
-          [d.lead_id, d.niche_id, d.request_id, d.start_order_position, d.outcome, d.completed_at, d.duration_ms, v],
-        );
+      case 'DistributionCompleted':
+        await upsertCompleted(client, [event]);
         return;
-      }
       default:
         return;
     }

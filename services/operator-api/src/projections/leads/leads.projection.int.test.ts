@@ -143,6 +143,51 @@ describe('operator.leads', () => {
     expect(b).toMatchObject({ assignments_count: 2, skipped_count: 1, queue_state: 'completed' });
   });
 
+  it('a page of many leads, their events interleaved, ends exactly as event-by-event — leads in the usual course or not, rows new or half applied', async () => {
+    // Each history twice: one copy applied event by event, the other within one shared page.
+    const histories = (suffix: string) => {
+      const partial = partialDistribution(`lead-many-partial-${suffix}`, 'roofing');
+      const failing = `lead-many-failing-${suffix}`;
+      const retried = [
+        approved(failing, 'roofing'),
+        requested(failing, 'roofing', `rf-${suffix}`),
+        event('DistributionStarted', { lead_id: failing, niche_id: 'roofing', request_id: `rf-${suffix}`, attempt: 1, start_order_position: 1, traversal: [], started_at: at(2) }),
+        event('DistributionFailed', { lead_id: failing, niche_id: 'roofing', request_id: `rf-${suffix}`, attempt: 1, error: 'billing timed out', final: false, failed_at: at(3) }),
+        event('DistributionStarted', { lead_id: failing, niche_id: 'roofing', request_id: `rf-${suffix}`, attempt: 2, start_order_position: 1, traversal: [], started_at: at(4) }),
+        event('ProvidersSelected', { lead_id: failing, level_id: 'roofing-l1', order_position: 1, round: 0, candidates: [], excluded: [], picks: [] }),
+      ];
+      const half = partialDistribution(`lead-many-half-${suffix}`, 'roofing');
+      return [
+        { stream: streams.lead(partial.leadId), events: partial.events, appliedBefore: 0 },
+        { stream: streams.lead(failing), events: retried, appliedBefore: 0 },
+        { stream: streams.lead(half.leadId), events: half.events, appliedBefore: 7 },
+      ];
+    };
+    const one = histories('one');
+    const paged = histories('paged');
+    for (const x of [...one, ...paged]) await h.append(x.stream, x.events);
+    const client = await h.pool.connect();
+    try {
+      for (const x of one) for (const e of await h.store.readStream(x.stream)) await leadsProjection.apply(e, client);
+      const streamsOfPage = await Promise.all(paged.map(async (x) => ({ ...x, stored: await h.store.readStream(x.stream) })));
+      for (const x of streamsOfPage) for (const e of x.stored.slice(0, x.appliedBefore)) await leadsProjection.apply(e, client);
+      // Interleaved, as leads in flight together are in the log.
+      const page = [];
+      for (let i = 0; i < Math.max(...streamsOfPage.map((x) => x.stored.length)); i++) for (const x of streamsOfPage) if (x.stored[i]) page.push(x.stored[i]!);
+      await leadsProjection.applyBatch!(page, client);
+      // A replayed page changes nothing.
+      await leadsProjection.applyBatch!(page, client);
+    } finally {
+      client.release();
+    }
+    const strip = ({ lead_id: _l, received_at: _r, request_id: _q, ...rest }: Awaited<ReturnType<typeof lead>>) => rest;
+    for (const kind of ['partial', 'failing', 'half']) {
+      expect(strip(await lead(`lead-many-${kind}-paged`))).toEqual(strip(await lead(`lead-many-${kind}-one`)));
+    }
+    expect(await lead('lead-many-failing-paged')).toMatchObject({ queue_state: 'in_progress', attempts: 2, last_error: 'billing timed out' });
+    expect(await lead('lead-many-half-paged')).toMatchObject({ assignments_count: 2, skipped_count: 1, queue_state: 'completed' });
+  });
+
   it("the list's SQL form of the shown queue state agrees with effectiveQueueState on every case of the rule", async () => {
     // Every stored state × no attempt / an attempt, × no redrive / a redrive before, at and after the attempt.
     const attempt = new Date(Date.parse(at(30)));

@@ -5,9 +5,9 @@
  * event (or the whole log) changes nothing.
  */
 import type pg from 'pg';
-import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { eventData } from '../event-data';
 
 export const QUEUE_STATES = ['none', 'queued', 'in_progress', 'retrying', 'dead_lettered', 'completed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
@@ -85,6 +85,134 @@ async function applyCountingRun(client: pg.PoolClient, leadId: string, run: read
   );
 }
 
+/** Where each event of a lead's usual course stands in it; counting events may repeat. */
+const STEP: Readonly<Record<string, number>> = { LeadApproved: 0, DistributionRequested: 1, DistributionStarted: 2, ProvidersSelected: 3, LeadAssigned: 3, ProviderSkipped: 3, DistributionCompleted: 4 };
+
+/**
+ * The leads of a page whose events follow the usual course — approved, requested, started,
+ * counting events, completed, each at most once (counting events any number), in that
+ * order — in one statement per step for all of them (five a page, not five a lead). Each
+ * statement does for each of its leads exactly what apply() (or applyCountingRun) does
+ * for that event, guarded by the same version check, and the steps run in the order of a
+ * lead's events; a lead's rows never touch another's. Any other page of a lead is applied
+ * event by event.
+ */
+class Steps {
+  private readonly approved: unknown[] = [];
+  private readonly requested: { lead_id: string; [column: string]: unknown }[] = [];
+  private readonly started: { lead_id: string; [column: string]: unknown }[] = [];
+  private readonly counting: { lead_id: string; v: number; kind: string }[] = [];
+  private readonly completed: { lead_id: string; [column: string]: unknown }[] = [];
+
+  /** Takes the lead's events when they follow the usual course; false leaves them to the caller. */
+  take(leadId: string, list: readonly StoredEvent[]): boolean {
+    let last = -1;
+    for (const e of list) {
+      const step = STEP[e.type];
+      if (step === undefined || step < last || (step === last && step !== 3)) return false;
+      last = step;
+    }
+    const rows: (() => void)[] = [];
+    for (const e of list) {
+      const v = e.streamVersion;
+      switch (e.type) {
+        case 'LeadApproved': {
+          const { lead } = eventData('LeadApproved', e);
+          if (lead.lead_id !== leadId) return false;
+          rows.push(() =>
+            this.approved.push({ lead_id: lead.lead_id, niche_id: lead.niche_id, received_at: e.createdAt, approved_at: lead.approved_at, consumer_name: lead.consumer.name, postal_code: lead.location.postal_code, state: lead.location.state, version: v }),
+          );
+          break;
+        }
+        case 'DistributionRequested': {
+          const d = eventData('DistributionRequested', e);
+          if (d.lead_id !== leadId) return false;
+          rows.push(() => this.requested.push({ lead_id: d.lead_id, version: v, request_id: d.request_id, requested_at: d.requested_at, requested_by: d.requested_by.actor_id }));
+          break;
+        }
+        case 'DistributionStarted': {
+          const d = eventData('DistributionStarted', e);
+          if (d.lead_id !== leadId) return false;
+          rows.push(() => this.started.push({ lead_id: d.lead_id, version: v, start_order_position: d.start_order_position, attempt: d.attempt, started_at: d.started_at }));
+          break;
+        }
+        case 'DistributionCompleted': {
+          const d = eventData('DistributionCompleted', e);
+          if (d.lead_id !== leadId) return false;
+          rows.push(() =>
+            this.completed.push({ lead_id: d.lead_id, version: v, outcome: d.outcome, start_order_position: d.start_order_position, attempt: d.attempt, completed_at: d.completed_at, duration_ms: d.duration_ms }),
+          );
+          break;
+        }
+        default:
+          // A counting event: counted against the lead of its stream, as applyCountingRun does.
+          rows.push(() => this.counting.push({ lead_id: leadId, v, kind: COUNTING[e.type]! }));
+      }
+    }
+    for (const row of rows) row();
+    return true;
+  }
+
+  /**
+   * The updates find their rows by the lead ids (= any, an index scan of the few rows): a
+   * join with the JSON rows alone is planned for a hundred of them, which over a small
+   * table is a sequential scan even for one lead.
+   */
+  async apply(client: pg.PoolClient): Promise<void> {
+    if (this.approved.length > 0)
+      await client.query(
+        `insert into operator.leads (lead_id, niche_id, status, received_at, approved_at, consumer_name, postal_code, state, version)
+         select lead_id, niche_id, 'approved', received_at, approved_at, consumer_name, postal_code, state, version
+           from jsonb_to_recordset($1::jsonb)
+             as r(lead_id text, niche_id text, received_at timestamptz, approved_at timestamptz, consumer_name text, postal_code text, state text, version integer)
+         on conflict (lead_id) do update set niche_id = excluded.niche_id, status = 'approved', approved_at = excluded.approved_at,
+           consumer_name = excluded.consumer_name, postal_code = excluded.postal_code, state = excluded.state, reject_reasons = null, version = excluded.version
+         where operator.leads.version < excluded.version`,
+        [JSON.stringify(this.approved)],
+      );
+    if (this.requested.length > 0)
+      await client.query(
+        `update operator.leads l set queue_state = case when l.queue_state = 'completed' then l.queue_state else 'queued' end,
+           request_id = r.request_id, requested_at = r.requested_at, requested_by = r.requested_by, version = r.version
+         from jsonb_to_recordset($1::jsonb) as r(lead_id text, version integer, request_id text, requested_at timestamptz, requested_by text)
+         where l.lead_id = any($2::text[]) and l.lead_id = r.lead_id and l.version < r.version`,
+        [JSON.stringify(this.requested), this.requested.map((r) => r.lead_id)],
+      );
+    if (this.started.length > 0)
+      await client.query(
+        `update operator.leads l set queue_state = 'in_progress', start_order_position = r.start_order_position,
+           attempts = greatest(l.attempts, r.attempt), last_attempt_at = r.started_at, version = r.version
+         from jsonb_to_recordset($1::jsonb) as r(lead_id text, version integer, start_order_position integer, attempt integer, started_at timestamptz)
+         where l.lead_id = any($2::text[]) and l.lead_id = r.lead_id and l.version < r.version`,
+        [JSON.stringify(this.started), this.started.map((r) => r.lead_id)],
+      );
+    if (this.counting.length > 0)
+      await client.query(
+        `with e as (select * from jsonb_to_recordset($1::jsonb) as e(lead_id text, v integer, kind text)),
+              m as (select lead_id, max(v) as v from e group by lead_id)
+         update operator.leads l set
+           assignments_count = l.assignments_count + (select count(*) from e where e.lead_id = l.lead_id and e.v > l.version and e.kind = 'assigned'),
+           skipped_count = l.skipped_count + (select count(*) from e where e.lead_id = l.lead_id and e.v > l.version and e.kind = 'skipped'),
+           queue_state = case when exists (select 1 from e where e.lead_id = l.lead_id and e.v > l.version and e.kind = 'selected')
+                               and l.queue_state in ('queued', 'retrying', 'dead_lettered') then 'in_progress' else l.queue_state end,
+           version = m.v
+         from m
+         where l.lead_id = any($2::text[]) and l.lead_id = m.lead_id and l.version < m.v`,
+        [JSON.stringify(this.counting), [...new Set(this.counting.map((r) => r.lead_id))]],
+      );
+    if (this.completed.length > 0)
+      await client.query(
+        `update operator.leads l set status = 'distributed', queue_state = 'completed', outcome = r.outcome,
+           start_order_position = coalesce(r.start_order_position, l.start_order_position), attempts = greatest(l.attempts, r.attempt),
+           last_attempt_at = r.completed_at, completed_at = r.completed_at, duration_ms = r.duration_ms, last_error = null, version = r.version
+         from jsonb_to_recordset($1::jsonb)
+           as r(lead_id text, version integer, outcome text, start_order_position integer, attempt integer, completed_at timestamptz, duration_ms double precision)
+         where l.lead_id = any($2::text[]) and l.lead_id = r.lead_id and l.version < r.version`,
+        [JSON.stringify(this.completed), this.completed.map((r) => r.lead_id)],
+      );
+  }
+}
+
 export const leadsProjection: ProjectionDefinition = {
   name: 'operator.leads',
   categories: ['lead', 'deadletter'],
@@ -106,7 +234,10 @@ export const leadsProjection: ProjectionDefinition = {
       if (list) list.push(event);
       else byLead.set(key, [event]);
     }
+    // One lead's page (a quiet moment) keeps its statements by primary key, whose plans fit one row.
+    const steps = byLead.size > 1 ? new Steps() : undefined;
     for (const [leadId, list] of byLead) {
+      if (steps?.take(leadId, list)) continue;
       let run: StoredEvent[] = [];
       const flushRun = async () => {
         if (run.length > 0) await applyCountingRun(client, leadId, run);
@@ -122,13 +253,14 @@ export const leadsProjection: ProjectionDefinition = {
       }
       await flushRun();
     }
+    await steps?.apply(client);
     for (const event of others) await leadsProjection.apply(event, client);
   },
   apply: async (event: StoredEvent, client: pg.PoolClient) => {
     const v = event.streamVersion;
     switch (event.type) {
       case 'LeadApproved': {
-        const { lead } = parseDistributionEvent('LeadApproved', event.data);
+        const { lead } = eventData('LeadApproved', event);
         await client.query(
           `insert into operator.leads (lead_id, niche_id, status, received_at, approved_at, consumer_name, postal_code, state, version)
            values ($1, $2, 'approved', $3, $4, $5, $6, $7, $8)
@@ -140,7 +272,7 @@ export const leadsProjection: ProjectionDefinition = {
         return;
       }
       case 'LeadRejected': {
-        const d = parseDistributionEvent('LeadRejected', event.data);
+        const d = eventData('LeadRejected', event);
         // Rejections of unreadable payloads live on their own streams and name no lead.
         if (d.lead_id === null || event.stream !== `lead-${d.lead_id}`) return;
         await client.query(
@@ -152,7 +284,7 @@ export const leadsProjection: ProjectionDefinition = {
         return;
       }
       case 'DistributionRequested': {
-        const d = parseDistributionEvent('DistributionRequested', event.data);
+        const d = eventData('DistributionRequested', event);
         // A request after the outcome is answered by fairness without work: the lead stays completed.
         await update(
           client,
@@ -164,7 +296,7 @@ export const leadsProjection: ProjectionDefinition = {
         return;
       }
       case 'DistributionStarted': {
-        const d = parseDistributionEvent('DistributionStarted', event.data);
+        const d = eventData('DistributionStarted', event);
         await update(
           client,
           d.lead_id,
@@ -178,17 +310,17 @@ export const leadsProjection: ProjectionDefinition = {
         await update(client, leadIdOf(event), v, `queue_state = case when queue_state in ('queued', 'retrying', 'dead_lettered') then 'in_progress' else queue_state end`, []);
         return;
       case 'LeadAssigned': {
-        const d = parseDistributionEvent('LeadAssigned', event.data);
+        const d = eventData('LeadAssigned', event);
         await update(client, d.lead_id, v, `assignments_count = assignments_count + 1`, []);
         return;
       }
       case 'ProviderSkipped': {
-        const d = parseDistributionEvent('ProviderSkipped', event.data);
+        const d = eventData('ProviderSkipped', event);
         await update(client, d.lead_id, v, `skipped_count = skipped_count + 1`, []);
         return;
       }
       case 'DistributionCompleted': {
-        const d = parseDistributionEvent('DistributionCompleted', event.data);
+        const d = eventData('DistributionCompleted', event);
         await update(
           client,
           d.lead_id,
@@ -200,7 +332,7 @@ export const leadsProjection: ProjectionDefinition = {
         return;
       }
       case 'DistributionFailed': {
-        const d = parseDistributionEvent('DistributionFailed', event.data);
+        const d = eventData('DistributionFailed', event);
         await update(
           client,
           d.lead_id,
@@ -212,7 +344,7 @@ export const leadsProjection: ProjectionDefinition = {
         return;
       }
       case 'DeadLetterRedriven': {
-        const d = parseDistributionEvent('DeadLetterRedriven', event.data);
+        const d = eventData('DeadLetterRedriven', event);
         if (d.lead_id && d.event_type === 'DistributionRequested') await markRedriven(client, d.lead_id, new Date(d.at));
         return;
       }

@@ -3,9 +3,9 @@
  * keeps the stream version (the ETag of a provider), so a replay changes nothing.
  */
 import type pg from 'pg';
-import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { eventData } from '../event-data';
 
 export const PROVIDERS_SETUP = `
   create table if not exists operator.providers (
@@ -27,7 +27,7 @@ export const providersProjection: ProjectionDefinition = {
     const v = event.streamVersion;
     switch (event.type) {
       case 'ProviderRegistered': {
-        const d = parseDistributionEvent('ProviderRegistered', event.data);
+        const d = eventData('ProviderRegistered', event);
         await client.query(
           `insert into operator.providers (provider_id, name, email, registered_at, updated_at, version) values ($1, $2, $3, $4, $4, $5)
            on conflict (provider_id) do nothing`,
@@ -36,7 +36,7 @@ export const providersProjection: ProjectionDefinition = {
         return;
       }
       case 'ProviderUpdated': {
-        const d = parseDistributionEvent('ProviderUpdated', event.data);
+        const d = eventData('ProviderUpdated', event);
         await client.query(
           `update operator.providers set name = coalesce($3, name), email = coalesce($4, email), updated_at = $5, version = $2
            where provider_id = $1 and version < $2`,

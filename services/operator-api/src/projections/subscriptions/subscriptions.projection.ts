@@ -4,9 +4,9 @@
  * moves). The row keeps the stream version (the ETag), so a replay changes nothing.
  */
 import type pg from 'pg';
-import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { eventData } from '../event-data';
 
 const SETUP = `
   create table if not exists operator.subscriptions (
@@ -37,7 +37,7 @@ export const subscriptionsProjection: ProjectionDefinition = {
     const v = event.streamVersion;
     switch (event.type) {
       case 'SubscriptionCreated': {
-        const d = parseDistributionEvent('SubscriptionCreated', event.data);
+        const d = eventData('SubscriptionCreated', event);
         await client.query(
           `insert into operator.subscriptions (subscription_id, provider_id, niche_id, level_id, postal_codes, states, daily_cap, monthly_cap, status, created_at, updated_at, version)
            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) on conflict (subscription_id) do nothing`,
@@ -46,7 +46,7 @@ export const subscriptionsProjection: ProjectionDefinition = {
         return;
       }
       case 'SubscriptionChanged': {
-        const d = parseDistributionEvent('SubscriptionChanged', event.data);
+        const d = eventData('SubscriptionChanged', event);
         // A cap of null removes it, so "unchanged" travels as its own flag, not as null.
         await client.query(
           `update operator.subscriptions set
@@ -70,7 +70,7 @@ export const subscriptionsProjection: ProjectionDefinition = {
         return;
       }
       case 'SubscriptionStatusChanged': {
-        const d = parseDistributionEvent('SubscriptionStatusChanged', event.data);
+        const d = eventData('SubscriptionStatusChanged', event);
         await client.query(
           `update operator.subscriptions set status = $3, status_reason = $4, updated_at = $5, version = $2 where subscription_id = $1 and version < $2`,
           [d.subscription_id, v, d.to, d.reason, event.createdAt],

@@ -5,9 +5,9 @@
  * id, so a replay changes nothing; the stream version also orders a wallet's ledger.
  */
 import type pg from 'pg';
-import { parseDistributionEvent } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { eventData } from '../event-data';
 
 export const LEDGER_KINDS = ['top_up', 'charge', 'charge_declined', 'refund'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
@@ -53,19 +53,19 @@ interface Entry {
 function entryOf(event: StoredEvent): Entry | undefined {
   switch (event.type) {
     case 'WalletToppedUp': {
-      const d = parseDistributionEvent('WalletToppedUp', event.data);
+      const d = eventData('WalletToppedUp', event);
       return { providerId: d.provider_id, kind: 'top_up', amount: d.amount_cents, balanceAfter: d.balance_after_cents, note: d.reference, actorId: d.actor.actor_id, total: 'topped_up_cents' };
     }
     case 'WalletCharged': {
-      const d = parseDistributionEvent('WalletCharged', event.data);
+      const d = eventData('WalletCharged', event);
       return { providerId: d.provider_id, kind: 'charge', amount: -d.amount_cents, balanceAfter: d.balance_after_cents, leadId: d.lead_id, total: 'charged_cents' };
     }
     case 'WalletChargeDeclined': {
-      const d = parseDistributionEvent('WalletChargeDeclined', event.data);
+      const d = eventData('WalletChargeDeclined', event);
       return { providerId: d.provider_id, kind: 'charge_declined', amount: 0, balanceAfter: d.balance_cents, leadId: d.lead_id, note: `${d.reason}: ${d.amount_cents} cents asked` };
     }
     case 'WalletRefunded': {
-      const d = parseDistributionEvent('WalletRefunded', event.data);
+      const d = eventData('WalletRefunded', event);
       return { providerId: d.provider_id, kind: 'refund', amount: d.amount_cents, balanceAfter: d.balance_after_cents, leadId: d.lead_id, note: d.reason, actorId: d.actor.actor_id, total: 'refunded_cents' };
     }
     default:
