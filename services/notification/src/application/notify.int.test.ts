@@ -159,6 +159,24 @@ describe('notifier (outbox + SMTP)', () => {
     expect(await findOutbox(db.pool, outboxId('lead_assigned', ghost.event_id))).toBeUndefined();
   });
 
+  it('a batch retry sends the content recorded on the first attempt, in a multipart message whose boundaries come from its Message-ID', async () => {
+    const world = await seedWorld(store, undefined, { provider: 'First Name' });
+    peer.refuseNext(2, 421);
+    const { leadId, eventId } = await assignLead(store, world);
+    const event = await storedAssignment(leadId, eventId);
+    const [first] = await notifier.leadAssignedBatch([{ event, attempt: { attempt: 1, maxAttempts: 3 } }]);
+    expect(String(first)).toMatch(/421/);
+    peer.refuseNext(0);
+    await db.pool.query(`update notification.providers set name = 'Second Name' where provider_id = $1`, [world.providerId]);
+    expect(await notifier.leadAssignedBatch([{ event, attempt: { attempt: 2, maxAttempts: 3 } }])).toEqual(['sent']);
+    const [mail] = peer.received.filter((m) => m.to.includes(world.providerEmail));
+    expect(mail!.text).toContain('Hi First Name,');
+    expect(mail!.html).toContain('Hi First Name,');
+    const id = outboxId('lead_assigned', eventId);
+    expect(mail!.headerLines.join('\n')).toContain(`boundary="--_NmP-${id.replaceAll('-', '')}fairleadnotification-Part_1"`);
+    expect(await findOutbox(db.pool, id)).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
   it('keeps the content recorded on the first attempt: a retry sends what was queued, not a re-render', async () => {
     const world = await seedWorld(store, undefined, { provider: 'Old Name' });
     // Two: a 421 on a kept-open connection is tried once more on a connection of its own (smtp/sender.ts), whose 421 fails the attempt.
