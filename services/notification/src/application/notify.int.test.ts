@@ -2,6 +2,7 @@
  * The notifier without NATS: the outbox and the row lock against real PostgreSQL and a
  * real SMTP peer.
  */
+import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +158,43 @@ describe('notifier (outbox + SMTP)', () => {
     expect(isPermanentError(error)).toBe(false);
     expect(catchUps).toBe(before + 1);
     expect(await findOutbox(db.pool, outboxId('lead_assigned', ghost.event_id))).toBeUndefined();
+  });
+
+  it('the emails of one lead in batches at the same time read its stream once; a failed read is read again next time', async () => {
+    const worlds = [await seedWorld(store), await seedWorld(store), await seedWorld(store)];
+    const { leadId, eventId } = await assignLead(store, worlds[0]!);
+    const base = await storedAssignment(leadId, eventId);
+    const reads: string[] = [];
+    const counting = Object.assign(Object.create(store) as PostgresEventStore, {
+      readStream: (stream: string, ...rest: unknown[]) => {
+        reads.push(stream);
+        return (store.readStream as (...a: unknown[]) => ReturnType<PostgresEventStore['readStream']>)(stream, ...rest);
+      },
+    });
+    const own = createNotifier({
+      pool: db.pool,
+      store: counting,
+      templates: await loadTemplates(),
+      sender,
+      from: 'Fairlead <no-reply@fairlead.test>',
+      directoryCaughtUp: () => projector.waitUntilCaughtUp(),
+      metrics: createNotificationMetrics(new Registry()),
+      logger: pino({ level: 'silent' }),
+    });
+    const attempt = { attempt: 1, maxAttempts: 3 };
+    const events = worlds.map((w, n) => (n === 0 ? base : { ...base, event_id: randomUUID(), data: { ...base.data, provider_id: w.providerId, niche_id: w.nicheId } }));
+    const results = await Promise.all(events.map((event) => own.leadAssignedBatch([{ event, attempt }])));
+    expect(results).toEqual([['sent'], ['sent'], ['sent']]);
+    expect(reads.filter((s) => s === streams.lead(leadId))).toHaveLength(1);
+
+    // A lead whose LeadApproved is not stored yet: a transient failure, and the next attempt reads the stream again.
+    const late = `lead-${randomUUID().slice(0, 8)}`;
+    const early = { ...base, event_id: randomUUID(), data: { ...base.data, lead_id: late } };
+    const [missing] = await own.leadAssignedBatch([{ event: early, attempt }]);
+    expect(isMissingFactError(missing)).toBe(true);
+    await store.append(streams.lead(late), [{ id: randomUUID(), type: 'LeadApproved', data: (await store.readStream(streams.lead(leadId)))[0]!.data }], 'no_stream');
+    expect(await own.leadAssignedBatch([{ event: early, attempt: { attempt: 2, maxAttempts: 3 } }])).toEqual(['sent']);
+    expect(reads.filter((s) => s === streams.lead(late))).toHaveLength(2);
   });
 
   it('a batch retry sends the content recorded on the first attempt, in a multipart message whose boundaries come from its Message-ID', async () => {

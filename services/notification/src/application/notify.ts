@@ -94,14 +94,19 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return second;
   }
 
-  const leadSummaries = new Map<string, LeadSummary>();
-  async function leadSummary(leadId: string): Promise<LeadSummary> {
+  // The read in flight is kept too: a lead's emails arrive together (in batches of different buckets) and
+  // share one read of its stream instead of one each. A failed read is dropped, so a retry reads again.
+  const leadSummaries = new Map<string, Promise<LeadSummary>>();
+  function leadSummary(leadId: string): Promise<LeadSummary> {
     const kept = leadSummaries.get(leadId);
     if (kept) return kept;
-    const summary = await readLeadSummary(leadId);
-    leadSummaries.set(leadId, summary);
+    const reading = readLeadSummary(leadId);
+    leadSummaries.set(leadId, reading);
     if (leadSummaries.size > LEAD_SUMMARIES_KEPT) leadSummaries.delete(leadSummaries.keys().next().value!);
-    return summary;
+    reading.catch(() => {
+      if (leadSummaries.get(leadId) === reading) leadSummaries.delete(leadId);
+    });
+    return reading;
   }
 
   async function readLeadSummary(leadId: string): Promise<LeadSummary> {
