@@ -10,7 +10,7 @@
  * that this process's CPU is the notification's alone. Prints, per phase: CPU ms of this
  * process per email, CPU ms of the service's PostgreSQL backends per email (from /proc),
  * statements and transactions per email. Phases: a warm-up, `burst` (all leads at once:
- * batches), `rate` (PERF_RATE leads/s, default 20: each lead nearly alone).
+ * batches), `rate` (PERF_RATE leads/s, default 20: each lead nearly alone), `idle` (5 s without load).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
@@ -47,8 +47,10 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
     // Statements of the service's connections (the round trips it pays), counted at the client.
     const query = pg.Client.prototype.query;
     pg.Client.prototype.query = function (this: pg.Client & { connectionParameters?: { application_name?: string } }, ...args: unknown[]) {
-      if (this.connectionParameters?.application_name === APP) {
-        statements++;
+      const own = this.connectionParameters?.application_name === APP;
+      if (own) statements++;
+      // PERF_STATEMENTS=all: the event store's too (this process's other pool: the store the service reads leads and the log with).
+      if (own || process.env.PERF_STATEMENTS === 'all') {
         const q = args[0] as string | { name?: string; text?: string };
         const key = (typeof q === 'string' ? q : (q.name ?? q.text ?? '?')).replace(/\s+/g, ' ').slice(0, 70);
         byText.set(key, (byText.get(key) ?? 0) + 1);
@@ -144,18 +146,31 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
       db_transactions_per_email: +((after.xact - before.xact) / emails).toFixed(2),
     };
     console.log(`PERF ${JSON.stringify(line)}`);
-    if (process.env.PERF_STATEMENTS === '1') {
+    if (process.env.PERF_STATEMENTS) {
       for (const [text, n] of [...byText].sort((a, b) => b[1] - a[1])) console.log(`  ${(n / emails).toFixed(3)}/email  ${text}`);
     }
     await exited;
   }
 
+  /** The process's CPU over 5 s without load: what the low rate pays per second whatever it sends. */
+  async function idle(): Promise<void> {
+    const cpu0 = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 5_000));
+    const cpu = process.cpuUsage(cpu0);
+    console.log(`PERF ${JSON.stringify({ phase: 'idle', notification_cpu_ms_per_s: +((cpu.user + cpu.system) / 1000 / 5).toFixed(2) })}`);
+  }
+
   it('measures', async () => {
     const leads = Number(process.env.PERF_LEADS ?? 300);
     const rate = Number(process.env.PERF_RATE ?? 20);
-    await phase('warmup', 100, 0);
-    await phase('burst', leads, 0);
-    await phase('rate', Math.max(40, Math.round(leads / 2)), rate);
-    await phase('burst', leads, 0);
+    // PERF_PHASES: a comma-separated choice (e.g. `warmup,rate,rate` to profile the low rate alone).
+    const phases = (process.env.PERF_PHASES ?? 'warmup,burst,rate,burst,rate').split(',');
+    for (const name of phases) {
+      if (name === 'warmup') await phase('warmup', 100, 0);
+      else if (name === 'burst') await phase('burst', leads, 0);
+      else if (name === 'rate') await phase('rate', Math.max(40, Math.round(leads / 2)), rate);
+      else if (name === 'idle') await idle();
+      else throw new Error(`unknown phase ${name}`);
+    }
   }, 1_800_000);
 });
