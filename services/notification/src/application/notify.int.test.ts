@@ -10,7 +10,7 @@ import { parseDistributionEvent, streams } from '@fairlead/contracts';
 import { createPostgresEventStore, START, type PostgresEventStore } from '@fairlead/event-store';
 import { isPermanentError } from '@fairlead/messaging';
 import { startProjector, type RunningProjector } from '@fairlead/projections';
-import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@fairlead/testing';
 import { outboxId } from '../domain/emails';
 import { isMissingFactError } from '../domain/errors';
 import { createNotificationMetrics } from '../metrics';
@@ -75,6 +75,29 @@ describe('notifier (outbox + SMTP)', () => {
     const event = await storedAssignment(leadId, eventId);
     const results = await Promise.all([notifier.leadAssigned(event, { attempt: 1, maxAttempts: 3 }), notifier.leadAssigned(event, { attempt: 1, maxAttempts: 3 })]);
     expect(results.sort()).toEqual(['already_sent', 'sent']);
+    expect(peer.received.filter((m) => m.to.includes(world.providerEmail))).toHaveLength(1);
+    expect(await findOutbox(db.pool, outboxId('lead_assigned', eventId))).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('a delivery that waits on the lock while another sends the email reads the row after the lock: it finds it sent and sends nothing', async () => {
+    const world = await seedWorld(store);
+    const { leadId, eventId } = await assignLead(store, world);
+    const event = await storedAssignment(leadId, eventId);
+    const attempt = { attempt: 1, maxAttempts: 3 };
+    const gate = peer.holdNext();
+    const first = notifier.leadAssignedBatch([{ event, attempt }]);
+    await gate.arrived;
+    // The first holds the email's lock during its SMTP conversation: the second waits in lock_outbox.
+    const second = notifier.leadAssignedBatch([{ event, attempt }]);
+    await waitFor(async () => {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`,
+      );
+      return rows[0]!.n > 0;
+    }, { what: 'the second delivery to wait on the email lock' });
+    gate.release();
+    expect(await first).toEqual(['sent']);
+    expect(await second).toEqual(['already_sent']);
     expect(peer.received.filter((m) => m.to.includes(world.providerEmail))).toHaveLength(1);
     expect(await findOutbox(db.pool, outboxId('lead_assigned', eventId))).toMatchObject({ status: 'sent', attempts: 1 });
   });

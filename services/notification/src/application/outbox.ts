@@ -70,14 +70,17 @@ const OUTBOX_LOCK_CLASS = 0x6e_6f_74_66; // "notf"
 
 /**
  * Takes the email locks of these ids for the rest of the transaction, in one order for
- * everyone (two replicas' batches may overlap on a redelivery), without taking an xid.
+ * everyone (two replicas' batches may overlap on a redelivery), without taking an xid, and
+ * then reads their rows: one call of notification.lock_outbox (schema.ts), whose read is a
+ * statement of its own after the locks, so it sees what a delivery that held them committed.
  */
-async function lockEmails(client: pg.PoolClient, ids: readonly string[]): Promise<void> {
-  await client.query({
-    name: 'notification-outbox-lock',
-    text: `select pg_advisory_xact_lock($1::int, k) from (select hashtext(id) as k from unnest($2::text[]) as id order by 1) s`,
+async function lockAndRead(client: pg.PoolClient, ids: readonly string[]): Promise<OutboxRow[]> {
+  const { rows } = await client.query<OutboxRow>({
+    name: 'notification-outbox-lock-and-read',
+    text: `select ${COLUMNS} from notification.lock_outbox($1::int, $2::text[])`,
     values: [OUTBOX_LOCK_CLASS, [...ids]],
   });
+  return rows;
 }
 
 export interface DeliverOptions {
@@ -158,7 +161,7 @@ export type BatchDeliverResult = DeliverResult | { status: 'failed'; error: unkn
 
 /**
  * deliver() for several emails (its statements named: parsed and planned once per connection): the new ones recorded with one statement, then in one
- * transaction every email's lock taken (in one order, as two replicas' batches may overlap
+ * transaction every email's lock taken and its row read by one call (in one order, as two replicas' batches may overlap
  * on a redelivery), the unsent ones sent at once, and their outcomes written with two
  * statements and one commit. The guarantee is deliver()'s: an email is sent while its lock
  * is held, so two deliveries of one email never both reach SMTP. A database failure fails
@@ -187,8 +190,7 @@ export async function deliverMany(
   try {
     await client.query('begin');
     open = true;
-    await lockEmails(client, ids);
-    const { rows } = await client.query<OutboxRow>({ name: 'notification-outbox-rows', text: `select ${COLUMNS} from notification.outbox where id = any($1::uuid[])`, values: [ids] });
+    const rows = await lockAndRead(client, ids);
     const found = new Map(rows.map((r) => [r.id, r]));
     const toSend: OutboxRow[] = [];
     for (const id of ids) {
