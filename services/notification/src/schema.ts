@@ -80,6 +80,27 @@ const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'outbox emails locked and read in one call',
+    sql: `
+      -- Takes the email locks of these outbox ids (transaction-scoped advisory locks, in one order
+      -- for everyone; hashtext of the id as text, as before this function), then reads their rows. One round trip
+      -- for what took two. A VOLATILE function takes a fresh snapshot for each statement it runs
+      -- (PostgreSQL manual, "Function Volatility Categories"), so the read sees everything
+      -- committed by whoever held a lock before this call got it: the guarantee of a read
+      -- issued as a statement of its own after the lock.
+      create function notification.lock_outbox(lock_class integer, ids text[]) returns setof notification.outbox
+        language plpgsql volatile
+        set search_path = pg_catalog, pg_temp
+      as $$
+      begin
+        perform pg_advisory_xact_lock(lock_class, s.k) from (select hashtext(i) as k from unnest(ids) as i order by 1) s;
+        return query select o.* from notification.outbox o where o.id = any (ids::uuid[]);
+      end
+      $$;
+    `,
+  },
 ];
 
 export function migrateNotification(pool: pg.Pool): Promise<RunMigrationsResult> {

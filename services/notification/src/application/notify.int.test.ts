@@ -2,6 +2,7 @@
  * The notifier without NATS: the outbox and the row lock against real PostgreSQL and a
  * real SMTP peer.
  */
+import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { parseDistributionEvent, streams } from '@fairlead/contracts';
 import { createPostgresEventStore, START, type PostgresEventStore } from '@fairlead/event-store';
 import { isPermanentError } from '@fairlead/messaging';
 import { startProjector, type RunningProjector } from '@fairlead/projections';
-import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@fairlead/testing';
 import { outboxId } from '../domain/emails';
 import { isMissingFactError } from '../domain/errors';
 import { createNotificationMetrics } from '../metrics';
@@ -74,6 +75,29 @@ describe('notifier (outbox + SMTP)', () => {
     const event = await storedAssignment(leadId, eventId);
     const results = await Promise.all([notifier.leadAssigned(event, { attempt: 1, maxAttempts: 3 }), notifier.leadAssigned(event, { attempt: 1, maxAttempts: 3 })]);
     expect(results.sort()).toEqual(['already_sent', 'sent']);
+    expect(peer.received.filter((m) => m.to.includes(world.providerEmail))).toHaveLength(1);
+    expect(await findOutbox(db.pool, outboxId('lead_assigned', eventId))).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('a delivery that waits on the lock while another sends the email reads the row after the lock: it finds it sent and sends nothing', async () => {
+    const world = await seedWorld(store);
+    const { leadId, eventId } = await assignLead(store, world);
+    const event = await storedAssignment(leadId, eventId);
+    const attempt = { attempt: 1, maxAttempts: 3 };
+    const gate = peer.holdNext();
+    const first = notifier.leadAssignedBatch([{ event, attempt }]);
+    await gate.arrived;
+    // The first holds the email's lock during its SMTP conversation: the second waits in lock_outbox.
+    const second = notifier.leadAssignedBatch([{ event, attempt }]);
+    await waitFor(async () => {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`,
+      );
+      return rows[0]!.n > 0;
+    }, { what: 'the second delivery to wait on the email lock' });
+    gate.release();
+    expect(await first).toEqual(['sent']);
+    expect(await second).toEqual(['already_sent']);
     expect(peer.received.filter((m) => m.to.includes(world.providerEmail))).toHaveLength(1);
     expect(await findOutbox(db.pool, outboxId('lead_assigned', eventId))).toMatchObject({ status: 'sent', attempts: 1 });
   });
@@ -157,6 +181,61 @@ describe('notifier (outbox + SMTP)', () => {
     expect(isPermanentError(error)).toBe(false);
     expect(catchUps).toBe(before + 1);
     expect(await findOutbox(db.pool, outboxId('lead_assigned', ghost.event_id))).toBeUndefined();
+  });
+
+  it('the emails of one lead in batches at the same time read its stream once; a failed read is read again next time', async () => {
+    const worlds = [await seedWorld(store), await seedWorld(store), await seedWorld(store)];
+    const { leadId, eventId } = await assignLead(store, worlds[0]!);
+    const base = await storedAssignment(leadId, eventId);
+    const reads: string[] = [];
+    const counting = Object.assign(Object.create(store) as PostgresEventStore, {
+      readStream: (stream: string, ...rest: unknown[]) => {
+        reads.push(stream);
+        return (store.readStream as (...a: unknown[]) => ReturnType<PostgresEventStore['readStream']>)(stream, ...rest);
+      },
+    });
+    const own = createNotifier({
+      pool: db.pool,
+      store: counting,
+      templates: await loadTemplates(),
+      sender,
+      from: 'Fairlead <no-reply@fairlead.test>',
+      directoryCaughtUp: () => projector.waitUntilCaughtUp(),
+      metrics: createNotificationMetrics(new Registry()),
+      logger: pino({ level: 'silent' }),
+    });
+    const attempt = { attempt: 1, maxAttempts: 3 };
+    const events = worlds.map((w, n) => (n === 0 ? base : { ...base, event_id: randomUUID(), data: { ...base.data, provider_id: w.providerId, niche_id: w.nicheId } }));
+    const results = await Promise.all(events.map((event) => own.leadAssignedBatch([{ event, attempt }])));
+    expect(results).toEqual([['sent'], ['sent'], ['sent']]);
+    expect(reads.filter((s) => s === streams.lead(leadId))).toHaveLength(1);
+
+    // A lead whose LeadApproved is not stored yet: a transient failure, and the next attempt reads the stream again.
+    const late = `lead-${randomUUID().slice(0, 8)}`;
+    const early = { ...base, event_id: randomUUID(), data: { ...base.data, lead_id: late } };
+    const [missing] = await own.leadAssignedBatch([{ event: early, attempt }]);
+    expect(isMissingFactError(missing)).toBe(true);
+    await store.append(streams.lead(late), [{ id: randomUUID(), type: 'LeadApproved', data: (await store.readStream(streams.lead(leadId)))[0]!.data }], 'no_stream');
+    expect(await own.leadAssignedBatch([{ event: early, attempt: { attempt: 2, maxAttempts: 3 } }])).toEqual(['sent']);
+    expect(reads.filter((s) => s === streams.lead(late))).toHaveLength(2);
+  });
+
+  it('a batch retry sends the content recorded on the first attempt, in a multipart message whose boundaries come from its Message-ID', async () => {
+    const world = await seedWorld(store, undefined, { provider: 'First Name' });
+    peer.refuseNext(2, 421);
+    const { leadId, eventId } = await assignLead(store, world);
+    const event = await storedAssignment(leadId, eventId);
+    const [first] = await notifier.leadAssignedBatch([{ event, attempt: { attempt: 1, maxAttempts: 3 } }]);
+    expect(String(first)).toMatch(/421/);
+    peer.refuseNext(0);
+    await db.pool.query(`update notification.providers set name = 'Second Name' where provider_id = $1`, [world.providerId]);
+    expect(await notifier.leadAssignedBatch([{ event, attempt: { attempt: 2, maxAttempts: 3 } }])).toEqual(['sent']);
+    const [mail] = peer.received.filter((m) => m.to.includes(world.providerEmail));
+    expect(mail!.text).toContain('Hi First Name,');
+    expect(mail!.html).toContain('Hi First Name,');
+    const id = outboxId('lead_assigned', eventId);
+    expect(mail!.headerLines.join('\n')).toContain(`boundary="--_NmP-${id.replaceAll('-', '')}fairleadnotification-Part_1"`);
+    expect(await findOutbox(db.pool, id)).toMatchObject({ status: 'sent', attempts: 2 });
   });
 
   it('keeps the content recorded on the first attempt: a retry sends what was queued, not a re-render', async () => {

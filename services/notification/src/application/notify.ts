@@ -12,9 +12,9 @@ import { PermanentError } from '@fairlead/messaging';
 import { firstNameOf, leadAssignedVariables, lowBalanceVariables, outboxId, pauseGroupKey, type EmailKind, type LeadSummary, type PausedSubscription, type ProviderFacts } from '../domain/emails';
 import { MissingFactError } from '../domain/errors';
 import type { NotificationMetrics } from '../metrics';
-import { findNicheNames, findProvider, findProviderAndNiche, findProviders, findSubscription, subscriptionsOfProvider, type SubscriptionFacts } from '../projections/directory/directory.queries';
+import { findBatchFacts, findProvider, findProviderAndNiche, findSubscription, subscriptionsOfProvider, type SubscriptionFacts } from '../projections/directory/directory.queries';
 import { describeSmtpFailure, isPermanentSmtpFailure, type MailSender } from '../smtp/sender';
-import { deliver, deliverMany, findOutbox, findOutboxMany, type NewOutboxEmail } from './outbox';
+import { deliver, deliverMany, findOutbox, type NewOutboxEmail } from './outbox';
 import type { TemplateSet } from './templates';
 
 export interface NotifierDeps {
@@ -94,14 +94,19 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return second;
   }
 
-  const leadSummaries = new Map<string, LeadSummary>();
-  async function leadSummary(leadId: string): Promise<LeadSummary> {
+  // The read in flight is kept too: a lead's emails arrive together (in batches of different buckets) and
+  // share one read of its stream instead of one each. A failed read is dropped, so a retry reads again.
+  const leadSummaries = new Map<string, Promise<LeadSummary>>();
+  function leadSummary(leadId: string): Promise<LeadSummary> {
     const kept = leadSummaries.get(leadId);
     if (kept) return kept;
-    const summary = await readLeadSummary(leadId);
-    leadSummaries.set(leadId, summary);
+    const reading = readLeadSummary(leadId);
+    leadSummaries.set(leadId, reading);
     if (leadSummaries.size > LEAD_SUMMARIES_KEPT) leadSummaries.delete(leadSummaries.keys().next().value!);
-    return summary;
+    reading.catch(() => {
+      if (leadSummaries.get(leadId) === reading) leadSummaries.delete(leadId);
+    });
+    return reading;
   }
 
   async function readLeadSummary(leadId: string): Promise<LeadSummary> {
@@ -185,18 +190,6 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return out;
   }
 
-  /** Providers and niche names of a batch: one read of each; what is missing waits for the directory once. */
-  async function directoryFacts(providerIds: readonly string[], nicheIds: readonly string[]) {
-    const read = async () => ({ providers: await findProviders(pool, [...new Set(providerIds)]), niches: await findNicheNames(pool, [...new Set(nicheIds)]) });
-    let facts = await read();
-    const complete = () => providerIds.every((p) => facts.providers.has(p)) && nicheIds.every((n) => facts.niches.has(n));
-    if (!complete()) {
-      await deps.directoryCaughtUp();
-      facts = await read();
-    }
-    return facts;
-  }
-
   async function leadAssignedBatch(items: readonly BatchEvent<DistributionEventData<'LeadAssigned'>>[]): Promise<(NotifyResult | Error)[]> {
     const kind: EmailKind = 'lead_assigned';
     const results: (NotifyResult | Error | undefined)[] = items.map(() => undefined);
@@ -206,12 +199,18 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     ids.forEach((id, n) => void (firstOf.has(id) || firstOf.set(id, n)));
     const unique = [...firstOf.values()];
 
-    const existing = await findOutboxMany(pool, [...firstOf.keys()]);
+    // Which emails are recorded already and the directory facts of the others, in one statement; what is
+    // missing waits for the directory once (the recorded ones keep the first read's answer).
+    const providerIds = unique.map((n) => items[n]!.event.data.provider_id);
+    const nicheIds = unique.map((n) => items[n]!.event.data.niche_id);
+    let facts = await findBatchFacts(pool, [...firstOf.keys()], providerIds, nicheIds);
+    const existing = facts.recorded;
     const toCompose = unique.filter((n) => !existing.has(ids[n]!));
-    const facts = await directoryFacts(
-      toCompose.map((n) => items[n]!.event.data.provider_id),
-      toCompose.map((n) => items[n]!.event.data.niche_id),
-    );
+    const complete = () => toCompose.every((n) => facts.providers.has(items[n]!.event.data.provider_id) && facts.niches.has(items[n]!.event.data.niche_id));
+    if (!complete()) {
+      await deps.directoryCaughtUp();
+      facts = { ...(await findBatchFacts(pool, [], providerIds, nicheIds)), recorded: existing };
+    }
     const leads = await leadSummariesOf(toCompose.map((n) => items[n]!.event.data.lead_id));
     const records = new Map<string, NewOutboxEmail>();
     for (const n of toCompose) {

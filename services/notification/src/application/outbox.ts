@@ -70,13 +70,17 @@ const OUTBOX_LOCK_CLASS = 0x6e_6f_74_66; // "notf"
 
 /**
  * Takes the email locks of these ids for the rest of the transaction, in one order for
- * everyone (two replicas' batches may overlap on a redelivery), without taking an xid.
+ * everyone (two replicas' batches may overlap on a redelivery), without taking an xid, and
+ * then reads their rows: one call of notification.lock_outbox (schema.ts), whose read is a
+ * statement of its own after the locks, so it sees what a delivery that held them committed.
  */
-async function lockEmails(client: pg.PoolClient, ids: readonly string[]): Promise<void> {
-  await client.query(
-    `select pg_advisory_xact_lock($1::int, k) from (select hashtext(id) as k from unnest($2::text[]) as id order by 1) s`,
-    [OUTBOX_LOCK_CLASS, [...ids]],
-  );
+async function lockAndRead(client: pg.PoolClient, ids: readonly string[]): Promise<OutboxRow[]> {
+  const { rows } = await client.query<OutboxRow>({
+    name: 'notification-outbox-lock-and-read',
+    text: `select ${COLUMNS} from notification.lock_outbox($1::int, $2::text[])`,
+    values: [OUTBOX_LOCK_CLASS, [...ids]],
+  });
+  return rows;
 }
 
 export interface DeliverOptions {
@@ -156,8 +160,8 @@ export interface BatchDelivery {
 export type BatchDeliverResult = DeliverResult | { status: 'failed'; error: unknown };
 
 /**
- * deliver() for several emails: the new ones recorded with one statement, then in one
- * transaction every email's lock taken (in one order, as two replicas' batches may overlap
+ * deliver() for several emails (its statements named: parsed and planned once per connection): the new ones recorded with one statement, then in one
+ * transaction every email's lock taken and its row read by one call (in one order, as two replicas' batches may overlap
  * on a redelivery), the unsent ones sent at once, and their outcomes written with two
  * statements and one commit. The guarantee is deliver()'s: an email is sent while its lock
  * is held, so two deliveries of one email never both reach SMTP. A database failure fails
@@ -186,8 +190,7 @@ export async function deliverMany(
   try {
     await client.query('begin');
     open = true;
-    await lockEmails(client, ids);
-    const { rows } = await client.query<OutboxRow>(`select ${COLUMNS} from notification.outbox where id = any($1::uuid[])`, [ids]);
+    const rows = await lockAndRead(client, ids);
     const found = new Map(rows.map((r) => [r.id, r]));
     const toSend: OutboxRow[] = [];
     for (const id of ids) {
@@ -211,18 +214,20 @@ export async function deliverMany(
       }
     });
     if (sent.length > 0) {
-      await client.query(
-        `update notification.outbox o set status = 'sent', attempts = o.attempts + 1, smtp_response = s.response, last_attempt_at = now(), sent_at = now(), updated_at = now()
+      await client.query({
+        name: 'notification-outbox-sent',
+        text: `update notification.outbox o set status = 'sent', attempts = o.attempts + 1, smtp_response = s.response, last_attempt_at = now(), sent_at = now(), updated_at = now()
            from unnest($1::uuid[], $2::text[]) as s(id, response) where o.id = s.id`,
-        [sent.map((s) => s.id), sent.map((s) => s.response)],
-      );
+        values: [sent.map((s) => s.id), sent.map((s) => s.response)],
+      });
     }
     if (failed.length > 0) {
-      await client.query(
-        `update notification.outbox o set status = f.status, attempts = o.attempts + 1, last_error = f.error, last_attempt_at = now(), updated_at = now()
+      await client.query({
+        name: 'notification-outbox-failed',
+        text: `update notification.outbox o set status = f.status, attempts = o.attempts + 1, last_error = f.error, last_attempt_at = now(), updated_at = now()
            from unnest($1::uuid[], $2::text[], $3::text[]) as f(id, status, error) where o.id = f.id`,
-        [failed.map((f) => f.id), failed.map((f) => f.status), failed.map((f) => f.error)],
-      );
+        values: [failed.map((f) => f.id), failed.map((f) => f.status), failed.map((f) => f.error)],
+      });
     }
     await client.query('commit');
     open = false;
@@ -238,14 +243,15 @@ export async function deliverMany(
 /** Records new emails as queued, with one statement; a row already there (same id) is kept, its content included. */
 async function recordMany(db: Db, fresh: readonly NewOutboxEmail[]): Promise<void> {
   if (fresh.length > 0) {
-    await db.query(
-      `insert into notification.outbox (id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, status, message_id)
+    await db.query({
+      name: 'notification-outbox-record',
+      text: `insert into notification.outbox (id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, status, message_id)
        select id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, 'queued', message_id
          from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
               as e(id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, message_id)
         order by id
        on conflict do nothing`,
-      [
+      values: [
         fresh.map((r) => r.id),
         fresh.map((r) => r.kind),
         fresh.map((r) => r.sourceEventId),
@@ -256,6 +262,6 @@ async function recordMany(db: Db, fresh: readonly NewOutboxEmail[]): Promise<voi
         fresh.map((r) => r.html),
         fresh.map((r) => r.messageId),
       ],
-    );
+    });
   }
 }

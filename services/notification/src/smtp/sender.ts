@@ -40,7 +40,8 @@ export interface SmtpSenderOptions {
 }
 
 export function createSmtpSender({ url, timeoutMs = 15_000, maxConnections = 5 }: SmtpSenderOptions): MailSender {
-  const timeouts = { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs };
+  // The content is ours (rendered templates): nothing in a message may make nodemailer read a file or fetch a URL.
+  const common = { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, disableFileAccess: true, disableUrlAccess: true };
   const pooled = nodemailer.createTransport({
     url,
     pool: true,
@@ -51,11 +52,21 @@ export function createSmtpSender({ url, timeoutMs = 15_000, maxConnections = 5 }
     // No resending by the pool: a message whose kept-open connection the server closed goes once over a new
     // connection below, whose answer (e.g. 421) is what the caller sees.
     maxRequeues: 0,
-    ...timeouts,
+    ...common,
   });
   // A connection per message, as before the pool: for a message the pool lost with its connection.
-  const single = nodemailer.createTransport({ url, ...timeouts });
-  const mailOf = (mail: OutgoingMail) => ({ from: mail.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId });
+  const single = nodemailer.createTransport({ url, ...common });
+  const mailOf = (mail: OutgoingMail) => ({
+    from: mail.from,
+    to: mail.to,
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html,
+    messageId: mail.messageId,
+    // The multipart boundaries' unique part from the Message-ID (unique per email) instead of 8 random bytes drawn
+    // for each MIME part (three per email).
+    baseBoundary: boundaryOf(mail.messageId),
+  });
   return {
     send: async (mail) => {
       const info = await pooled.sendMail(mailOf(mail)).catch((error: unknown) => {
@@ -71,6 +82,12 @@ export function createSmtpSender({ url, timeoutMs = 15_000, maxConnections = 5 }
       single.close();
     },
   };
+}
+
+/** The letters and digits of a Message-ID (`<3f2a…@fairlead.notification>` → `3f2a…fairleadnotification`). */
+export function boundaryOf(messageId: string): string | undefined {
+  const unique = messageId.replace(/[^0-9A-Za-z]/g, '');
+  return unique.length >= 16 ? unique : undefined;
 }
 
 /**

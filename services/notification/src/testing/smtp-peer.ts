@@ -14,6 +14,8 @@ export interface ReceivedMail {
   text: string;
   html: string;
   messageId: string;
+  /** The header lines as received (folded lines kept folded). */
+  headerLines: string[];
 }
 
 export interface SmtpPeer {
@@ -75,6 +77,7 @@ export async function startSmtpPeer(): Promise<SmtpPeer> {
               text: mail.text ?? '',
               html: typeof mail.html === 'string' ? mail.html : '',
               messageId: mail.messageId ?? '',
+              headerLines: mail.headerLines.map((h) => h.line),
             });
             callback(null, 'accepted by the test peer');
           },

@@ -22,6 +22,37 @@ export async function findProviderAndNiche(db: Db, providerId: string, nicheId: 
   return { provider: row.email !== null && row.name !== null ? { name: row.name, email: row.email } : undefined, nicheName: row.niche_name ?? undefined };
 }
 
+export interface BatchFacts {
+  /** The outbox emails of these ids already recorded, with their source event. */
+  recorded: Map<string, { source_event_id: string }>;
+  /** Providers by id (those projected). */
+  providers: Map<string, ProviderFacts>;
+  /** Niche names by id (those projected). */
+  niches: Map<string, string>;
+}
+
+/**
+ * What a batch of lead_assigned emails reads before composing, in one round trip (it was three):
+ * which of its emails are recorded already, and the providers and niche names the others need.
+ * A named statement: parsed and planned once per connection.
+ */
+export async function findBatchFacts(db: Db, outboxIds: readonly string[], providerIds: readonly string[], nicheIds: readonly string[]): Promise<BatchFacts> {
+  const { rows } = await db.query<{ t: 'o' | 'p' | 'n'; k: string; a: string; b: string | null }>({
+    name: 'notification-batch-facts',
+    text: `select 'o' as t, id::text as k, source_event_id as a, null::text as b from notification.outbox where id = any($1::uuid[])
+           union all select 'p', provider_id, name, email from notification.providers where provider_id = any($2::text[])
+           union all select 'n', niche_id, name, null from notification.niches where niche_id = any($3::text[])`,
+    values: [[...new Set(outboxIds)], [...new Set(providerIds)], [...new Set(nicheIds)]],
+  });
+  const facts: BatchFacts = { recorded: new Map(), providers: new Map(), niches: new Map() };
+  for (const r of rows) {
+    if (r.t === 'o') facts.recorded.set(r.k, { source_event_id: r.a });
+    else if (r.t === 'p') facts.providers.set(r.k, { name: r.a, email: r.b! });
+    else facts.niches.set(r.k, r.a);
+  }
+  return facts;
+}
+
 /** Providers by id (those projected). */
 export async function findProviders(db: Db, providerIds: readonly string[]): Promise<Map<string, ProviderFacts>> {
   if (providerIds.length === 0) return new Map();
