@@ -44,7 +44,7 @@ import { openBenchInfra } from './distribution/infra';
 import { drainedEnd, markDrain, waitForDrain } from './distribution/drain';
 import { hopLatencies, type Hop } from './distribution/hops';
 import { fixedRate, OutcomeTracker, publisher, saturate, type PhaseResult } from './distribution/load';
-import { startObserving } from './distribution/observe';
+import { startObserving, type PhaseCost } from './distribution/observe';
 import { enableStatements } from './distribution/pg-stats';
 import { servicesToRun, startServices, tail, type CpuSource, type RunningService, type ServiceName } from './distribution/processes';
 
@@ -73,6 +73,8 @@ const WARMUP = num('BENCH_WARMUP', 300, 150);
 const RATE_SETTING = process.env.BENCH_RATE ?? 'half';
 const FIXED_RATE: number | 'half' = RATE_SETTING === 'half' ? 'half' : num('BENCH_RATE', 100);
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 30, 15);
+/** Seconds with no leads after the warm-up: what the system costs doing nothing (polls, heartbeats, timers). */
+const IDLE_SECONDS = num('BENCH_IDLE_SECONDS', 10, 5);
 const BASELINE_LEADS = num('BENCH_BASELINE_LEADS', 3_000, 1_000);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const NICHES = 5;
@@ -150,7 +152,7 @@ try {
 
   // Durable commits first (the headline, as `npm start` runs), then without, on the same services.
   const settings = commitSettingsToMeasure(process.env.BENCH_COMMIT ?? (QUICK ? 'on' : undefined), infra.ownPostgres);
-  const measured: { setting: string; commit: CommitSetting | undefined; saturation: MeasuredPhase; fixed: MeasuredPhase; rate: number; failedAttempts: number; hops: Hop[] }[] = [];
+  const measured: { setting: string; commit: CommitSetting | undefined; idle: PhaseCost; saturation: MeasuredPhase; fixed: MeasuredPhase; rate: number; failedAttempts: number; hops: Hop[] }[] = [];
   for (const commit of settings === 'server' ? [undefined] : settings) {
     if (commit) await setSynchronousCommit(infra.serverUrl, commit);
     const setting = `synchronous_commit=${commit ?? (await currentSynchronousCommit(infra.databaseUrl))}`;
@@ -159,6 +161,11 @@ try {
     log(`${setting}: warm-up: ${WARMUP} leads…`);
     const warmupMark = await markDrain(pool, SERVICES);
     await untilDrained(await saturate(pub, tracker, { count: WARMUP, window: WINDOW, niches: nicheIds, phase: `warmup-${tag}` }), warmupMark);
+
+    log(`${setting}: idle: ${IDLE_SECONDS} s without leads…`);
+    const idleObserver = await startObserving({ pool, cpu, statements });
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1_000));
+    const idle = await idleObserver.finish();
 
     log(`${setting}: saturation: ${LEADS} leads, at most ${WINDOW} in flight…`);
     const profiling = PROFILE && measured.length === 0;
@@ -175,7 +182,7 @@ try {
     const fixedObserver = await startObserving({ pool, cpu, statements });
     const fixedResult = await untilDrained(await fixedRate(pub, tracker, { ratePerSecond: rate, durationS: RATE_SECONDS, niches: nicheIds, phase: `fixed-${tag}` }), fixedMark);
     const fixed: MeasuredPhase = { name: 'fixed', result: fixedResult, cost: await fixedObserver.finish() };
-    measured.push({ setting, commit, saturation, fixed, rate, failedAttempts: tracker.failedAttempts - failedBefore, hops: await hopLatencies(pool, fixedResult.leads) });
+    measured.push({ setting, commit, idle, saturation, fixed, rate, failedAttempts: tracker.failedAttempts - failedBefore, hops: await hopLatencies(pool, fixedResult.leads) });
   }
   tracker.close();
 
@@ -217,7 +224,7 @@ try {
     if (m.commit) await setSynchronousCommit(infra.serverUrl, m.commit);
     log(`${m.setting}: baseline: ${BASELINE_LEADS} leads directly in PostgreSQL…`);
     const baseline = await measureBaseline(infra.databaseUrl, { niches, levels: LEVELS, leads: BASELINE_LEADS, balanceCents: BALANCE_CENTS });
-    runs.push({ setting: m.setting, saturation: m.saturation, fixed: m.fixed, rate: m.rate, baseline, failedAttempts: m.failedAttempts, hops: m.hops });
+    runs.push({ setting: m.setting, idle: m.idle, saturation: m.saturation, fixed: m.fixed, rate: m.rate, baseline, failedAttempts: m.failedAttempts, hops: m.hops });
   }
 
   await drainAndClose(upstreamNc);

@@ -7,12 +7,14 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import { countTraffic, type TrafficCounter } from './nats-traffic';
 import { counterDelta, databaseCounters, resetStatements, sampleActivity, topStatements, type DatabaseCounters, type RoleStatements, type StatementRow } from './pg-stats';
-import { sampleCpu, type CpuSource } from './processes';
+import { childrenCpu, childrenCpuDelta, sampleCpu, type CpuSource } from './processes';
 import { monotonicMicros } from './profile';
 
 export interface PhaseCost {
   seconds: number;
   cpu: Record<string, number>;
+  /** PostgreSQL's CPU seconds by backend (the role it serves) and helper process (walwriter, autovacuum…). */
+  postgresCpu?: Record<string, number>;
   database: DatabaseCounters;
   statements?: { rows: StatementRow[]; byCalls: StatementRow[]; byRole: RoleStatements[]; totalMs: number; totalPlanMs: number; totalCalls: number };
   activity: { samples: number; states: Record<string, number>; waiting: Record<string, number>; holdingXid: Record<string, number> };
@@ -36,6 +38,8 @@ export async function startObserving(options: ObserveOptions): Promise<{ finish(
   if (options.statements) await resetStatements(pool);
   const counters = await databaseCounters(pool);
   const cpu = await sampleCpu(options.cpu);
+  const pgTree = options.cpu.postgres && 'tree' in options.cpu.postgres ? options.cpu.postgres.tree : undefined;
+  const pgChildren = pgTree ? await childrenCpu(pgTree) : undefined;
   const traffic: TrafficCounter | undefined = options.traffic ? countTraffic(options.traffic.nc, options.traffic.namespace) : undefined;
   const activity = sampleActivity(pool);
   const fromUs = monotonicMicros();
@@ -46,6 +50,7 @@ export async function startObserving(options: ObserveOptions): Promise<{ finish(
       const seconds = (performance.now() - started) / 1_000;
       const trafficCounts = traffic?.stop();
       const cpuAfter = await sampleCpu(options.cpu);
+      const postgresCpu = pgTree && pgChildren ? childrenCpuDelta(pgChildren, await childrenCpu(pgTree), cpuAfter.postgres! - (cpu.postgres ?? 0)) : undefined;
       const activityResult = await activity.stop();
       const database = counterDelta(counters, await databaseCounters(pool));
       const statements = options.statements ? await topStatements(pool, 25) : undefined;
@@ -56,6 +61,7 @@ export async function startObserving(options: ObserveOptions): Promise<{ finish(
       return {
         seconds,
         cpu: Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, v - (cpu[k] ?? 0)])),
+        ...(postgresCpu ? { postgresCpu } : {}),
         database,
         ...(statements ? { statements } : {}),
         activity: activityResult,

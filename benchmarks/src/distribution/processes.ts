@@ -162,6 +162,40 @@ export async function childrenOf(parent: number): Promise<number[]> {
   return pids;
 }
 
+/**
+ * CPU seconds so far of each child of `parent`, by pid, with what the child is: PostgreSQL
+ * titles its backends `postgres: <role> <database> …` and its helpers `postgres: walwriter`,
+ * `postgres: autovacuum worker` and so on.
+ */
+export async function childrenCpu(parent: number): Promise<Map<number, { label: string; seconds: number }>> {
+  const out = new Map<number, { label: string; seconds: number }>();
+  for (const pid of await childrenOf(parent)) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const title = cmdline.replace(/\0+$/, '').replace(/\0/g, ' ').replace(/^postgres:\s*/, '');
+    const words = title.split(/\s+/);
+    const label = words[0]?.startsWith('fairlead_') || words[1] === 'fairlead' ? words[0]!.replace(/^fairlead_/, '') : words.slice(0, 2).join(' ');
+    out.set(pid, { label: label || '?', seconds: await cpuSeconds(pid) });
+  }
+  return out;
+}
+
+/** What each kind of child spent between two `childrenCpu` samples; children gone meanwhile are not seen (`exited` is their part of the total). */
+export function childrenCpuDelta(
+  before: Map<number, { label: string; seconds: number }>,
+  after: Map<number, { label: string; seconds: number }>,
+  treeTotal: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  let seen = 0;
+  for (const [pid, a] of after) {
+    const spent = a.seconds - (before.get(pid)?.seconds ?? 0);
+    out[a.label] = (out[a.label] ?? 0) + spent;
+    seen += spent;
+  }
+  out['postmaster and exited'] = Math.max(0, treeTotal - seen);
+  return out;
+}
+
 /** What to count: one pid, or a parent with every child it has now or had (PostgreSQL). */
 export type CpuSource = { pid: number } | { tree: number };
 

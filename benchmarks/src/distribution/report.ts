@@ -17,6 +17,8 @@ export interface MeasuredPhase {
 export interface SettingRun {
   /** `synchronous_commit=on` / `off` (or the server's own setting with DATABASE_URL). */
   setting: string;
+  /** Seconds without leads after the warm-up: the system's cost of doing nothing. */
+  idle: PhaseCost;
   saturation: MeasuredPhase;
   fixed: MeasuredPhase;
   /** The fixed phase's rate, leads/s. */
@@ -78,6 +80,16 @@ function costLines(phase: MeasuredPhase): string[] {
         .map(([k, v]) => `${k} ${fmt((v * 1_000) / leads, 2)}`)
         .join(', '),
   );
+  if (cost.postgresCpu) {
+    lines.push(
+      `  PostgreSQL's CPU per lead by backend (ms): ` +
+        Object.entries(cost.postgresCpu)
+          .filter(([, v]) => v > 0)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${fmt((v * 1_000) / leads, 2)}`)
+          .join(', '),
+    );
+  }
   const d = cost.database;
   lines.push(
     `  PostgreSQL per lead: ${fmt(d.xact_commit / leads, 1)} commits, ${fmt(d.xact_rollback / leads, 2)} rollbacks, ` +
@@ -172,9 +184,41 @@ function runLines(r: Report, run: SettingRun): string[] {
     `outcomes: saturation ${outcomes(run.saturation.result.leads)}; fixed rate ${outcomes(run.fixed.result.leads)}; failed attempts ${run.failedAttempts}`,
     `system / baseline = ${fmt(leadsPerSecond / run.baseline.leadsPerSecond, 3)}`,
   );
+  out.push('', ...idleLines(run.idle, run.fixed));
   out.push('', `saturation phase costs (${run.saturation.result.leads.length} leads):`, ...costLines(run.saturation));
   out.push('', `fixed-rate phase costs (${run.fixed.result.leads.length} leads):`, ...costLines(run.fixed));
   return out;
+}
+
+/**
+ * What the system costs with no leads (polls, heartbeats, timers), per second, and the share
+ * of the fixed-rate phase's CPU per lead that this floor alone accounts for.
+ */
+function idleLines(idle: PhaseCost, fixed: MeasuredPhase): string[] {
+  const perSecond = (v: number) => v / idle.seconds;
+  const cores = Object.entries(idle.cpu).filter(([k]) => k !== 'benchmark');
+  const idleCores = cores.reduce((s, [, v]) => s + perSecond(v), 0);
+  const fixedLeadsPerSecond = fixed.result.leads.length / fixed.cost.seconds;
+  const lines = [
+    `idle (${fmt(idle.seconds, 1)} s without leads, after the warm-up): ${fmt(idleCores, 3)} cores busy (benchmark excluded) — CPU ms per second: ` +
+      cores
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${fmt(perSecond(v) * 1_000, 1)}`)
+        .join(', '),
+    `  at the fixed rate's ${fmt(fixedLeadsPerSecond, 1)} leads/s this floor alone is ${fmt((idleCores * 1_000) / fixedLeadsPerSecond, 2)} CPU-ms per lead; ` +
+      `PostgreSQL ${fmt(perSecond(idle.database.xact_commit), 1)} commits/s`,
+  ];
+  if (idle.statements) {
+    lines.push(
+      `  PostgreSQL statements per second by role: ` +
+        idle.statements.byRole
+          .filter((r) => r.calls > 0)
+          .map((r) => `${r.role.replace(/^fairlead_/, '')} ${fmt(perSecond(r.calls), 1)}`)
+          .join(', '),
+    );
+    for (const r of idle.statements.byCalls.slice(0, 8)) lines.push(`    ${pad(fmt(perSecond(r.calls), 1), 6)}/s  ${r.role.replace(/^fairlead_/, '')}: ${r.query.slice(0, 100)}`);
+  }
+  return lines;
 }
 
 /** The figures of one setting for the JSON line. */
