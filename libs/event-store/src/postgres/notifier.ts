@@ -4,6 +4,12 @@
  * steady stream of commits, at most one NOTIFY every `minIntervalMs`. Subscribers still
  * wake within milliseconds, concurrent appends no longer queue on PostgreSQL's global
  * NOTIFY lock at commit, and a busy writer spends one small query per interval, not per append.
+ *
+ * When the notifier is idle (nothing waiting or on its way, the interval since the last one
+ * over), the next append may carry the NOTIFY in its own transaction instead (tryInline): at
+ * a low rate, where nearly every append is alone, that saves a statement and a commit per
+ * append. Only one append at a time does so, and not more than once per interval, so a busy
+ * writer still never queues its commits on the NOTIFY lock.
  */
 import type { Queryable } from './append';
 
@@ -13,6 +19,8 @@ export class CommitNotifier {
   private lastSent = 0;
   /** The categories committed since the last NOTIFY; undefined: any (a commit that did not say). */
   private categories: Set<string> | undefined = new Set();
+  /** An append carrying the NOTIFY itself is on its way. */
+  private inline = false;
 
   constructor(
     private readonly db: Queryable,
@@ -30,6 +38,22 @@ export class CommitNotifier {
     this.sending ??= this.flush().finally(() => {
       this.sending = undefined;
     });
+  }
+
+  /**
+   * May the append about to leave send the NOTIFY inside its transaction? Yes when the notifier
+   * is idle; the caller then calls inlineDone() once the append is over (committed or failed —
+   * a failed append committed nothing there is to announce) and does not call committed() for it.
+   */
+  tryInline(): boolean {
+    if (this.inline || this.pending || this.sending || Date.now() < this.lastSent + this.minIntervalMs) return false;
+    this.inline = true;
+    this.lastSent = Date.now();
+    return true;
+  }
+
+  inlineDone(): void {
+    this.inline = false;
   }
 
   /** Resolves when nothing is waiting to be sent (before the pool is ended). */

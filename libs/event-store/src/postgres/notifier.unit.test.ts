@@ -60,6 +60,22 @@ describe('CommitNotifier', () => {
     sent[2]!.release();
     await notifier.idle();
   });
+  it('lets one append at a time carry the NOTIFY, only when idle and once the interval is over', async () => {
+    const { db, sent } = recordingDb();
+    const notifier = new CommitNotifier(db, 'ch', 30);
+    expect(notifier.tryInline()).toBe(true);
+    expect(notifier.tryInline()).toBe(false); // one on its way
+    notifier.inlineDone();
+    expect(notifier.tryInline()).toBe(false); // within the interval of the inline one
+    notifier.committed(['lead-1']); // waits for the interval, then notifies on its own
+    expect(sent).toHaveLength(0);
+    await until(() => sent.length === 1);
+    expect(notifier.tryInline()).toBe(false); // a NOTIFY on its way
+    sent[0]!.release();
+    await notifier.idle();
+    await until(() => notifier.tryInline());
+    notifier.inlineDone();
+  });
 });
 
 describe('NOTIFY payloads', () => {
