@@ -77,6 +77,8 @@ const RATE_SECONDS = num('BENCH_RATE_SECONDS', 30, 15);
 const IDLE_SECONDS = num('BENCH_IDLE_SECONDS', 10, 5);
 const BASELINE_LEADS = num('BENCH_BASELINE_LEADS', 3_000, 1_000);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+/** BENCH_TRAFFIC=1: count every NATS message by kind in both measured phases (BENCH_PROFILE does so too, in its saturation phase). */
+const TRAFFIC = process.env.BENCH_TRAFFIC === '1';
 const NICHES = 5;
 const PROVIDERS_PER_LEVEL = 50;
 // Enough for every lead of the run (both commit settings: about $5,000 per Gold provider),
@@ -169,8 +171,9 @@ try {
 
     log(`${setting}: saturation: ${LEADS} leads, at most ${WINDOW} in flight…`);
     const profiling = PROFILE && measured.length === 0;
+    const counting = (profiling || TRAFFIC) && measured.length === 0 ? { traffic: { nc, namespace: infra.namespace } } : {};
     const saturationMark = await markDrain(pool, SERVICES);
-    const saturationObserver = await startObserving({ pool, cpu, statements, ...(profiling ? { traffic: { nc, namespace: infra.namespace } } : {}) });
+    const saturationObserver = await startObserving({ pool, cpu, statements, ...counting });
     const saturationResult = await untilDrained(await saturate(pub, tracker, { count: LEADS, window: WINDOW, niches: nicheIds, phase: `saturation-${tag}` }), saturationMark);
     const saturation: MeasuredPhase = { name: 'saturation', result: saturationResult, cost: await saturationObserver.finish() };
     const saturationRate = LEADS / ((saturationResult.endedAt - saturationResult.startedAt) / 1000);
@@ -179,7 +182,7 @@ try {
     const rate = FIXED_RATE === 'half' ? Math.max(1, Math.round(saturationRate / 2)) : FIXED_RATE;
     log(`${setting}: fixed rate: ${rate} leads/s${FIXED_RATE === 'half' ? ' (half the saturation rate)' : ''} for ${RATE_SECONDS} s…`);
     const fixedMark = await markDrain(pool, SERVICES);
-    const fixedObserver = await startObserving({ pool, cpu, statements });
+    const fixedObserver = await startObserving({ pool, cpu, statements, ...(TRAFFIC && measured.length === 0 ? counting : {}) });
     const fixedResult = await untilDrained(await fixedRate(pub, tracker, { ratePerSecond: rate, durationS: RATE_SECONDS, niches: nicheIds, phase: `fixed-${tag}` }), fixedMark);
     const fixed: MeasuredPhase = { name: 'fixed', result: fixedResult, cost: await fixedObserver.finish() };
     measured.push({ setting, commit, idle, saturation, fixed, rate, failedAttempts: tracker.failedAttempts - failedBefore, hops: await hopLatencies(pool, fixedResult.leads) });
