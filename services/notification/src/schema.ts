@@ -108,7 +108,7 @@ const migrations: Migration[] = [
       -- A batch's emails are claimed by one autocommit call and finished by another: three round
       -- trips (facts, claim, finish) instead of six (facts, insert, begin, lock_outbox, update, commit).
       -- The locks are session-level advisory locks on the keys lock_outbox took (lock class, hashtext
-      -- of the id as text), so a replica still on lock_outbox (kept below) excludes this one and
+      -- of the id as text), so a replica still on lock_outbox (migration 2, kept) excludes this one and
       -- back. They outlive the claim's transaction, so no transaction, hence no xid, is open while
       -- the emails are sent; the caller destroys its connection on any error (session locks
       -- survive a rollback; a closed session loses them).
