@@ -41,6 +41,11 @@ export function bucketOf(id: string, buckets: number): number {
   return (hash >>> 0) % Math.max(1, buckets);
 }
 
+/** The consumer key of a LeadAssigned: a bucket of its lead, so a lead's assignments share a key (and a batch). */
+export function leadAssignedKey(message: { data: { lead_id: string } }, buckets: number): string {
+  return `bucket-${bucketOf(message.data.lead_id, buckets)}`;
+}
+
 // A payload that does not match is dead-lettered by the runner as malformed, never handled.
 const LeadAssignedMessage = RelayedEvent.extend({ data: LeadAssigned });
 const StatusChangedMessage = RelayedEvent.extend({ data: SubscriptionStatusChanged });
@@ -75,7 +80,7 @@ export async function startNotificationConsumers(options: NotificationConsumersO
         durable: `${prefix}-lead-assigned`,
         filterSubject: subjects.eventSubject('lead', 'LeadAssigned'),
         schema: LeadAssignedMessage,
-        keyOf: (m) => `bucket-${bucketOf(m.data.lead_id, buckets)}`,
+        keyOf: (m) => leadAssignedKey(m, buckets),
         maxAckPending: buckets * LEAD_ASSIGNED_BATCH_MAX,
         batch: {
           max: LEAD_ASSIGNED_BATCH_MAX,
