@@ -10,8 +10,8 @@
  * average). It is a session-level lock, taken and released by autocommit calls
  * (notification.claim_outbox and finish_outbox, schema.ts), so no transaction at all is open
  * while the emails are sent: a batch costs two round trips (claim: record + lock + read;
- * finish: outcomes + unlock) where a transaction-scoped lock cost five (insert, begin, lock +
- * read, update, commit). finish_outbox keeps the locks until its outcome is committed.
+ * finish: outcomes + unlock) where a transaction-scoped lock cost five or six (insert, begin, lock +
+ * read, one update per outcome kind, commit). finish_outbox keeps the locks until its outcome is committed.
  *
  * Session locks survive a rollback and go back to the pool with the connection: any error
  * while one may be held destroys the connection (client.release(error)), and closing the
