@@ -9,7 +9,7 @@
  * LeadAssigned per lead) appended by another child process (testing/perf-driver.ts), so
  * that this process's CPU is the notification's alone. Prints, per phase: CPU ms of this
  * process per email, CPU ms of the service's PostgreSQL backends per email (from /proc),
- * statements and transactions per email. Phases: a warm-up, `burst` (all leads at once:
+ * statements, batches and transactions (the service's own, and the whole database's) per email. Phases: a warm-up, `burst` (all leads at once:
  * batches), `rate` (PERF_RATE leads/s, default 20: each lead nearly alone), `idle` (5 s without load).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -29,6 +29,8 @@ import { seedWorld, type World } from './testing/fixtures';
 const enabled = process.env.NOTIFICATION_PERF === '1';
 const here = dirname(fileURLToPath(import.meta.url));
 const APP = 'notif-perf';
+/** The statement that locks a batch's emails, once per batch (its name before and after migration 3). */
+const BATCH_LOCKS = ['notification-outbox-lock-and-read', 'notification-outbox-claim'];
 
 describe.skipIf(!enabled)('email path micro-benchmark', () => {
   let env: TestEnvironment;
@@ -37,6 +39,9 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
   let service: NotificationService;
   let worlds: World[];
   let statements = 0;
+  /** The service's own transactions, counted at the client: each statement outside begin…commit, and each begin…commit/rollback. */
+  let transactions = 0;
+  const inTransaction = new WeakSet<pg.Client>();
   const byText = new Map<string, number>();
   let expected = 0;
 
@@ -48,7 +53,16 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
     const query = pg.Client.prototype.query;
     pg.Client.prototype.query = function (this: pg.Client & { connectionParameters?: { application_name?: string } }, ...args: unknown[]) {
       const own = this.connectionParameters?.application_name === APP;
-      if (own) statements++;
+      if (own) {
+        statements++;
+        const q0 = args[0] as string | { text?: string };
+        const text = (typeof q0 === 'string' ? q0 : (q0.text ?? '')).trim().toLowerCase();
+        if (text === 'begin') inTransaction.add(this);
+        else if (text === 'commit' || text === 'rollback') {
+          inTransaction.delete(this);
+          transactions++;
+        } else if (!inTransaction.has(this)) transactions++;
+      }
       // PERF_STATEMENTS=all: the event store's too (this process's other pool: the store the service reads leads and the log with).
       if (own || process.env.PERF_STATEMENTS === 'all') {
         const q = args[0] as string | { name?: string; text?: string };
@@ -111,6 +125,7 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
     const before = await counters();
     const ticks0 = await backendTicks();
     const statements0 = statements;
+    const transactions0 = transactions;
     byText.clear();
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
@@ -141,8 +156,11 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
       notification_cpu_ms_per_lead: +(ms / leads).toFixed(2),
       pg_backend_cpu_ms_per_email: +((pgTicks * 10) / emails).toFixed(3),
       statements_per_email: +(stmts / emails).toFixed(2),
-      // Batches (their transactions): at a low rate the per-batch statements are most of the cost.
-      emails_per_batch: +(emails / Math.max(1, byText.get('begin') ?? 0)).toFixed(1),
+      // Batches (one call that locks their emails each): at a low rate the per-batch statements are most of the cost.
+      emails_per_batch: +(emails / Math.max(1, BATCH_LOCKS.reduce((n, name) => n + (byText.get(name) ?? 0), 0))).toFixed(2),
+      // The service's own commits (autocommit statements and begin…commit blocks, counted at its client).
+      service_transactions_per_email: +((transactions - transactions0) / emails).toFixed(2),
+      // Every commit of the database (the relay's, the directory projector's and the load's included).
       db_transactions_per_email: +((after.xact - before.xact) / emails).toFixed(2),
     };
     console.log(`PERF ${JSON.stringify(line)}`);

@@ -101,6 +101,73 @@ const migrations: Migration[] = [
       $$;
     `,
   },
+  {
+    version: 3,
+    name: 'outbox emails claimed (recorded, locked, read) and finished in one call each',
+    sql: `
+      -- A batch's emails are claimed by one autocommit call and finished by another: three round
+      -- trips (facts, claim, finish) instead of six (facts, insert, begin, lock_outbox, update, commit).
+      -- The locks are session-level advisory locks on the keys lock_outbox took (lock class, hashtext
+      -- of the id as text), so a replica still on lock_outbox (migration 2, kept) excludes this one and
+      -- back. They outlive the claim's transaction, so no transaction, hence no xid, is open while
+      -- the emails are sent; the caller destroys its connection on any error (session locks
+      -- survive a rollback; a closed session loses them).
+      --
+      -- claim_outbox: takes the locks (distinct keys, in one order for everyone: no deadlock, and
+      -- a key taken once, so one unlock frees it), no xid while it waits; then records the new
+      -- emails as queued (a row already there is kept, its content included); then reads the rows.
+      -- A VOLATILE function takes a fresh snapshot for each statement it runs (PostgreSQL manual,
+      -- "Function Volatility Categories"), so the insert and the read see everything committed by
+      -- whoever held a lock before this call got it.
+      create function notification.claim_outbox(
+        lock_class integer, ids text[],
+        new_ids uuid[], new_kinds text[], new_source_event_ids text[], new_source_streams text[], new_recipients text[],
+        new_subjects text[], new_text_bodies text[], new_html_bodies text[], new_message_ids text[]
+      ) returns setof notification.outbox
+        language plpgsql volatile
+        set search_path = pg_catalog, pg_temp
+      as $$
+      begin
+        perform pg_advisory_lock(lock_class, s.k) from (select distinct hashtext(i) as k from unnest(ids) as i order by 1) s;
+        insert into notification.outbox (id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, status, message_id)
+          select e.id, e.kind, e.source_event_id, e.source_stream, e.recipient, e.subject, e.text_body, e.html_body, 'queued', e.message_id
+            from unnest(new_ids, new_kinds, new_source_event_ids, new_source_streams, new_recipients, new_subjects, new_text_bodies, new_html_bodies, new_message_ids)
+                 as e(id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, message_id)
+           order by e.id
+          on conflict do nothing;
+        return query select o.* from notification.outbox o where o.id = any (ids::uuid[]);
+      end
+      $$;
+
+      -- finish_outbox: writes the outcomes (sent; queued or failed with the error) and hands the
+      -- locks over to its own transaction: each key taken again at transaction level (granted at
+      -- once, this session holds it), then every session-level advisory lock of the session
+      -- released. The keys stay held until this transaction commits, so whoever takes one next
+      -- reads the outcome (a session-level unlock alone takes effect at once, before the commit:
+      -- the next holder could read the row still queued and send it again).
+      create function notification.finish_outbox(
+        lock_class integer, ids text[],
+        sent_ids uuid[], sent_responses text[],
+        failed_ids uuid[], failed_statuses text[], failed_errors text[]
+      ) returns void
+        language plpgsql volatile
+        set search_path = pg_catalog, pg_temp
+      as $$
+      begin
+        update notification.outbox o
+           set status = 'sent', attempts = o.attempts + 1, smtp_response = s.response, last_attempt_at = now(), sent_at = now(), updated_at = now()
+          from unnest(sent_ids, sent_responses) as s(id, response)
+         where o.id = s.id;
+        update notification.outbox o
+           set status = f.status, attempts = o.attempts + 1, last_error = f.error, last_attempt_at = now(), updated_at = now()
+          from unnest(failed_ids, failed_statuses, failed_errors) as f(id, status, error)
+         where o.id = f.id;
+        perform pg_advisory_xact_lock(lock_class, s.k) from (select distinct hashtext(i) as k from unnest(ids) as i order by 1) s;
+        perform pg_advisory_unlock_all();
+      end
+      $$;
+    `,
+  },
 ];
 
 export function migrateNotification(pool: pg.Pool): Promise<RunMigrationsResult> {

@@ -116,6 +116,44 @@ describe('consumer runner: batches of one key', () => {
     expect(readDeadLetter(dead[0]!.header)).toMatchObject({ reason: 'permanent', error: 'lead is not approved', attempts: 1 });
   });
 
+  it.each([
+    ['with gatherMs, waits for the rest of a burst: four messages published one after another go as one batch', 200, [['g0', 'g1', 'g2', 'g3']]],
+    ['without it, the first message of a burst goes alone', undefined, [['g0'], ['g1', 'g2', 'g3']]],
+  ])('%s', async (_, gatherMs, expected) => {
+    const batches: string[][] = [];
+    const held = gate();
+    const durable = `gather-${gatherMs ?? 'none'}`;
+    const runner = await runConsumer({
+      js: f.js,
+      jsm: f.jsm,
+      stream: f.subjects.streams.work,
+      durable,
+      filterSubject: `${f.subjects.work}.${durable}.>`,
+      schema: Job,
+      keyOf: (job) => job.key,
+      concurrency: 2,
+      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
+      batch: {
+        max: 10,
+        ...(gatherMs === undefined ? {} : { gatherMs }),
+        handler: async (items) => {
+          batches.push(items.map(({ message }) => `${message.key}${message.n}`));
+          // The first batch holds the key until the whole burst has arrived.
+          if (batches.length === 1) await held.promise;
+          return items.map(() => undefined);
+        },
+      },
+    });
+    runners.push(runner);
+    const subject = f.subjects.workSubject(durable, 'x');
+    for (let n = 0; n < 4; n++) await publishDurable(f.js, subject, { key: 'g', n }, { msgID: `${durable}-${n}` });
+    await waitFor(() => batches.length === 1 && runner.stats().inFlight + runner.stats().waiting >= 1, { what: 'the first batch running' });
+    await waitFor(() => batches.flat().length + runner.stats().waiting === 4, { what: 'the whole burst received' });
+    held.open();
+    await waitFor(() => runner.stats().processed === 4, { what: 'all handled' });
+    expect(batches).toEqual(expected);
+  });
+
   it('refuses options with both a handler and a batch, or neither', async () => {
     const base = {
       js: f.js,

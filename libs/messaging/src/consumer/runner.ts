@@ -53,6 +53,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
   const batch = options.batch;
   if ((single === undefined) === (batch === undefined)) throw new Error('runConsumer takes exactly one of handler and batch');
   const maxBatch = Math.max(1, batch?.max ?? 1);
+  const gatherMs = batch?.gatherMs === undefined ? undefined : Math.max(0, batch.gatherMs);
 
   await declareConsumer(jsm, {
     stream,
@@ -146,19 +147,24 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     while (inFlight < concurrency) {
       const next = queue.take();
       if (!next) return;
-      // In batch mode the key's other waiting messages go along (the key is busy: nobody else takes them).
-      const entries = [next.item, ...(batch ? queue.takeMore(next.key, maxBatch - 1) : [])];
       inFlight++;
-      for (const entry of entries) entry.keepAlive = heartbeatMode === 'auto';
-      void handleAll(entries)
-        .catch((error: unknown) => logger.error({ err: error, seqs: entries.map((e) => e.seq) }, 'unexpected runner failure; the server will redeliver'))
-        .finally(() => {
-          inFlight--;
-          for (const entry of entries) held.delete(entry.seq);
-          queue.release(next.key);
-          pump();
-          if (held.size === 0) onIdle?.();
-        });
+      const start = () => {
+        // In batch mode the key's other waiting messages go along (the key is busy: nobody else takes them).
+        const entries = [next.item, ...(batch ? queue.takeMore(next.key, maxBatch - 1) : [])];
+        for (const entry of entries) entry.keepAlive = heartbeatMode === 'auto';
+        void handleAll(entries)
+          .catch((error: unknown) => logger.error({ err: error, seqs: entries.map((e) => e.seq) }, 'unexpected runner failure; the server will redeliver'))
+          .finally(() => {
+            inFlight--;
+            for (const entry of entries) held.delete(entry.seq);
+            queue.release(next.key);
+            pump();
+            if (held.size === 0) onIdle?.();
+          });
+      };
+      if (gatherMs === undefined) start();
+      else if (gatherMs === 0) setImmediate(start);
+      else setTimeout(start, gatherMs);
     }
   }
 

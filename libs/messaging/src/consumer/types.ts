@@ -52,7 +52,17 @@ export interface RunConsumerOptions<S extends z.ZodType> {
    * A batch handler that throws fails every message of the batch. Malformed messages and
    * those past their last attempt never reach it.
    */
-  batch?: { max: number; handler: (items: readonly BatchItem<z.output<S>>[]) => Promise<readonly unknown[]> };
+  batch?: {
+    max: number;
+    handler: (items: readonly BatchItem<z.output<S>>[]) => Promise<readonly unknown[]>;
+    /**
+     * A batch waits this long after its first message before it takes the rest of its key's
+     * waiting messages (0: the next turn of the event loop), so that messages arriving together
+     * (one publisher's burst, one socket read) go as one batch instead of the first alone.
+     * The key is busy meanwhile; ordering is unchanged. Default: none (the batch starts at once).
+     */
+    gatherMs?: number;
+  };
   /** Delay before each retry; attempts = backoffMs.length + 1 (default 5 s, 15 s, 45 s, 2 min, 5 min). */
   backoffMs?: readonly number[];
   /** Where a message goes after its last attempt, or at once when malformed. */

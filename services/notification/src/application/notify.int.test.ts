@@ -87,7 +87,7 @@ describe('notifier (outbox + SMTP)', () => {
     const gate = peer.holdNext();
     const first = notifier.leadAssignedBatch([{ event, attempt }]);
     await gate.arrived;
-    // The first holds the email's lock during its SMTP conversation: the second waits in lock_outbox.
+    // The first holds the email's lock during its SMTP conversation: the second waits in claim_outbox.
     const second = notifier.leadAssignedBatch([{ event, attempt }]);
     await waitFor(async () => {
       const { rows } = await db.pool.query<{ n: number }>(

@@ -94,7 +94,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return second;
   }
 
-  // The read in flight is kept too: a lead's emails arrive together (in batches of different buckets) and
+  // The read in flight is kept too: a lead's emails arrive together (in one batch, or in several when a retry splits them) and
   // share one read of its stream instead of one each. A failed read is dropped, so a retry reads again.
   const leadSummaries = new Map<string, Promise<LeadSummary>>();
   function leadSummary(leadId: string): Promise<LeadSummary> {

@@ -3,12 +3,19 @@
  * sent or failed after. Sending happens while the email's lock is held, so two deliveries
  * of one event (a redelivery racing a slow first attempt) never both reach SMTP.
  *
- * The lock is a transaction-scoped advisory lock per outbox id, not `SELECT … FOR UPDATE`:
- * a row lock gives the transaction an xid for the whole SMTP conversation, and every reader
- * of the global event log waits below the oldest open xid (read_page's watermark) — the
- * relay included, so one slow mail server delayed every lead (bench:distribution saw three
- * such transactions open on average). An advisory lock takes no xid; the transaction gets
- * one only for the outcome's update, just before it commits.
+ * The lock is an advisory lock per outbox id, not `SELECT … FOR UPDATE`: a row lock gives the
+ * transaction an xid for the whole SMTP conversation, and every reader of the global event log
+ * waits below the oldest open xid (read_page's watermark) — the relay included, so one slow
+ * mail server delayed every lead (bench:distribution saw three such transactions open on
+ * average). It is a session-level lock, taken and released by autocommit calls
+ * (notification.claim_outbox and finish_outbox, schema.ts), so no transaction at all is open
+ * while the emails are sent: a batch costs two round trips (claim: record + lock + read;
+ * finish: outcomes + unlock) where a transaction-scoped lock cost five or six (insert, begin, lock +
+ * read, one update per outcome kind, commit). finish_outbox keeps the locks until its outcome is committed.
+ *
+ * Session locks survive a rollback and go back to the pool with the connection: any error
+ * while one may be held destroys the connection (client.release(error)), and closing the
+ * session releases its locks.
  */
 import type pg from 'pg';
 import type { EmailKind } from '../domain/emails';
@@ -69,18 +76,48 @@ export async function findOutboxBySource(db: Db, kind: string, sourceEventId: st
 const OUTBOX_LOCK_CLASS = 0x6e_6f_74_66; // "notf"
 
 /**
- * Takes the email locks of these ids for the rest of the transaction, in one order for
- * everyone (two replicas' batches may overlap on a redelivery), without taking an xid, and
- * then reads their rows: one call of notification.lock_outbox (schema.ts), whose read is a
- * statement of its own after the locks, so it sees what a delivery that held them committed.
+ * Takes the session-level locks of these ids (in one order for everyone: two replicas' batches
+ * may overlap on a redelivery; no xid while it waits), records the new emails as queued and
+ * reads the rows: one autocommit call of notification.claim_outbox (schema.ts), whose insert
+ * and read are statements of their own after the locks, so they see what a delivery that held
+ * them committed. From its start the client may hold locks: only finish() or destroying it frees them.
  */
-async function lockAndRead(client: pg.PoolClient, ids: readonly string[]): Promise<OutboxRow[]> {
+async function claim(client: pg.PoolClient, ids: readonly string[], fresh: readonly NewOutboxEmail[]): Promise<OutboxRow[]> {
   const { rows } = await client.query<OutboxRow>({
-    name: 'notification-outbox-lock-and-read',
-    text: `select ${COLUMNS} from notification.lock_outbox($1::int, $2::text[])`,
-    values: [OUTBOX_LOCK_CLASS, [...ids]],
+    name: 'notification-outbox-claim',
+    text: `select ${COLUMNS} from notification.claim_outbox($1::int, $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`,
+    values: [
+      OUTBOX_LOCK_CLASS,
+      [...ids],
+      fresh.map((r) => r.id),
+      fresh.map((r) => r.kind),
+      fresh.map((r) => r.sourceEventId),
+      fresh.map((r) => r.sourceStream),
+      fresh.map((r) => r.recipient),
+      fresh.map((r) => r.subject),
+      fresh.map((r) => r.text),
+      fresh.map((r) => r.html),
+      fresh.map((r) => r.messageId),
+    ],
   });
   return rows;
+}
+
+/**
+ * Writes the outcomes and releases the locks claim() took, in one autocommit call of
+ * notification.finish_outbox: the locks end with its commit, so the next holder reads the outcome.
+ */
+async function finish(
+  client: pg.PoolClient,
+  ids: readonly string[],
+  sent: readonly { id: string; response: string }[],
+  failed: readonly { id: string; status: OutboxStatus; error: string }[],
+): Promise<void> {
+  await client.query({
+    name: 'notification-outbox-finish',
+    text: `select from notification.finish_outbox($1::int, $2::text[], $3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::text[])`,
+    values: [OUTBOX_LOCK_CLASS, [...ids], sent.map((s) => s.id), sent.map((s) => s.response), failed.map((f) => f.id), failed.map((f) => f.status), failed.map((f) => f.error)],
+  });
 }
 
 export interface DeliverOptions {
@@ -151,7 +188,7 @@ export async function findOutboxMany(db: Db, ids: readonly string[]): Promise<Ma
 
 export interface BatchDelivery {
   id: string;
-  /** The email is new: recorded in the delivering transaction (a row already there is kept). */
+  /** The email is new: recorded by the call that takes its lock (a row already there is kept). */
   record?: NewOutboxEmail | undefined;
   /** This is the email's last attempt: a failure marks it failed. */
   final: boolean;
@@ -160,13 +197,14 @@ export interface BatchDelivery {
 export type BatchDeliverResult = DeliverResult | { status: 'failed'; error: unknown };
 
 /**
- * deliver() for several emails (its statements named: parsed and planned once per connection): the new ones recorded with one statement, then in one
- * transaction every email's lock taken and its row read by one call (in one order, as two replicas' batches may overlap
- * on a redelivery), the unsent ones sent at once, and their outcomes written with two
- * statements and one commit. The guarantee is deliver()'s: an email is sent while its lock
- * is held, so two deliveries of one email never both reach SMTP. A database failure fails
- * the whole batch (each message is retried; an email the server accepted before it is sent
- * again with the same Message-ID, the duplicate deliver() also allows).
+ * deliver() for several emails, in two round trips (named statements: parsed and planned once
+ * per connection): claim() records the new ones, takes every email's lock (in one order, as two
+ * replicas' batches may overlap on a redelivery) and reads the rows; the unsent ones are sent at
+ * once, with no transaction open; finish() writes their outcomes and releases the locks as it
+ * commits. The guarantee is deliver()'s: an email is sent while its lock is held, so two
+ * deliveries of one email never both reach SMTP. A database failure fails the whole batch (each
+ * message is retried; an email the server accepted before it is sent again with the same
+ * Message-ID, the duplicate deliver() also allows) and destroys the connection, locks and all.
  */
 export async function deliverMany(
   pool: pg.Pool,
@@ -179,18 +217,12 @@ export async function deliverMany(
   const byId = new Map(deliveries.map((d) => [d.id, d]));
   if (byId.size !== deliveries.length) throw new Error('deliverMany: an email twice in one batch');
   const ids = [...byId.keys()].sort();
-  // The new ones recorded in a statement of their own, outside the sending transaction (see the top of this file).
-  await recordMany(
-    pool,
-    ids.map((id) => byId.get(id)!.record).filter((r): r is NewOutboxEmail => r !== undefined),
-  );
+  const fresh = ids.map((id) => byId.get(id)!.record).filter((r): r is NewOutboxEmail => r !== undefined);
   const client = await pool.connect();
+  // Any error from here on may leave session locks on this connection: it is destroyed, never pooled.
   let broken: Error | undefined;
-  let open = false;
   try {
-    await client.query('begin');
-    open = true;
-    const rows = await lockAndRead(client, ids);
+    const rows = await claim(client, ids, fresh);
     const found = new Map(rows.map((r) => [r.id, r]));
     const toSend: OutboxRow[] = [];
     for (const id of ids) {
@@ -199,7 +231,7 @@ export async function deliverMany(
       else if (row.status === 'sent') results.set(id, { status: 'already_sent' });
       else toSend.push(row);
     }
-    const outcomes = await Promise.allSettled(toSend.map((row) => send(row)));
+    const outcomes = await Promise.allSettled(toSend.map(async (row) => send(row)));
     const sent: { id: string; response: string; attempts: number }[] = [];
     const failed: { id: string; status: OutboxStatus; error: string }[] = [];
     outcomes.forEach((outcome, n) => {
@@ -213,55 +245,12 @@ export async function deliverMany(
         results.set(row.id, { status: 'failed', error: outcome.reason });
       }
     });
-    if (sent.length > 0) {
-      await client.query({
-        name: 'notification-outbox-sent',
-        text: `update notification.outbox o set status = 'sent', attempts = o.attempts + 1, smtp_response = s.response, last_attempt_at = now(), sent_at = now(), updated_at = now()
-           from unnest($1::uuid[], $2::text[]) as s(id, response) where o.id = s.id`,
-        values: [sent.map((s) => s.id), sent.map((s) => s.response)],
-      });
-    }
-    if (failed.length > 0) {
-      await client.query({
-        name: 'notification-outbox-failed',
-        text: `update notification.outbox o set status = f.status, attempts = o.attempts + 1, last_error = f.error, last_attempt_at = now(), updated_at = now()
-           from unnest($1::uuid[], $2::text[], $3::text[]) as f(id, status, error) where o.id = f.id`,
-        values: [failed.map((f) => f.id), failed.map((f) => f.status), failed.map((f) => f.error)],
-      });
-    }
-    await client.query('commit');
-    open = false;
+    await finish(client, ids, sent, failed);
     return results;
   } catch (error) {
-    if (open) await client.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
+    broken = error instanceof Error ? error : new Error(String(error));
     throw error;
   } finally {
     client.release(broken);
-  }
-}
-
-/** Records new emails as queued, with one statement; a row already there (same id) is kept, its content included. */
-async function recordMany(db: Db, fresh: readonly NewOutboxEmail[]): Promise<void> {
-  if (fresh.length > 0) {
-    await db.query({
-      name: 'notification-outbox-record',
-      text: `insert into notification.outbox (id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, status, message_id)
-       select id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, 'queued', message_id
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-              as e(id, kind, source_event_id, source_stream, recipient, subject, text_body, html_body, message_id)
-        order by id
-       on conflict do nothing`,
-      values: [
-        fresh.map((r) => r.id),
-        fresh.map((r) => r.kind),
-        fresh.map((r) => r.sourceEventId),
-        fresh.map((r) => r.sourceStream),
-        fresh.map((r) => r.recipient),
-        fresh.map((r) => r.subject),
-        fresh.map((r) => r.text),
-        fresh.map((r) => r.html),
-        fresh.map((r) => r.messageId),
-      ],
-    });
   }
 }
