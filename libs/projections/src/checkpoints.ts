@@ -45,12 +45,43 @@ export class CheckpointTable {
     await writeCheckpoints(this, db, [name], checkpoint);
   }
 
-  /** The stored checkpoints of these projections (START for one without a row). */
-  async readMany(db: Queryable, names: readonly string[]): Promise<Map<string, Checkpoint>> {
+  /**
+   * The schema's turn function (a projector group's transactions take turns, see projector.ts):
+   * made once, by the schema's owner, when missing. A function, not a statement pair, so the
+   * lock and the read of the rows cost one round trip: the read must see what the lock's
+   * previous holder committed, and one plain statement would read with the snapshot it took
+   * before it waited. A VOLATILE PL/pgSQL function takes a fresh snapshot for each statement
+   * it runs (PostgreSQL manual, "Function Volatility Categories").
+   */
+  async ensureTurn(db: Queryable): Promise<void> {
+    const { rowCount } = await db.query(
+      `select 1 from pg_proc p where p.pronamespace = $1::regnamespace and p.proname = 'projector_turn'`,
+      [this.schema],
+    );
+    if (rowCount !== 0) return;
+    await db.query(`create function ${this.schema}.projector_turn(p_lock text, p_names text[])
+      returns table (name text, transaction_id text, global_position text)
+      language plpgsql volatile
+      set search_path = pg_catalog, pg_temp
+    as $fn$
+    begin
+      perform pg_advisory_xact_lock(hashtextextended(p_lock, 0));
+      return query select c.name, c.transaction_id::text, c.global_position::text from ${this.table} c where c.name = any (p_names);
+    end
+    $fn$`);
+    // Its owner (the service's role) runs it; nobody else needs to.
+    await db.query(`revoke all on function ${this.schema}.projector_turn(text, text[]) from public`);
+  }
+
+  /**
+   * Waits for the group's turn (a transaction-scoped advisory lock on `lock`) and then reads
+   * these projections' stored checkpoints (START for one without a row), in one call.
+   */
+  async takeTurn(db: Queryable, lock: string, names: readonly string[]): Promise<Map<string, Checkpoint>> {
     const { rows } = await db.query<{ name: string; transaction_id: string; global_position: string }>({
-      name: `${this.schema}.checkpoints_read`,
-      text: `select name, transaction_id::text, global_position::text from ${this.table} where name = any($1::text[])`,
-      values: [names],
+      name: `${this.schema}.projector_turn`,
+      text: `select name, transaction_id, global_position from ${this.schema}.projector_turn($1, $2::text[])`,
+      values: [lock, names],
     });
     const found = new Map(rows.map((r) => [r.name, { transactionId: BigInt(r.transaction_id), globalPosition: BigInt(r.global_position) }]));
     return new Map(names.map((n) => [n, found.get(n) ?? START]));

@@ -4,6 +4,7 @@
  * the stored checkpoint follows them by the time it stops.
  */
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
@@ -91,5 +92,39 @@ describe('startProjector', () => {
     const [ra, rb] = [await table.read(db.pool, 'rm.group_a'), await table.read(db.pool, 'rm.group_b')];
     expect(ra.globalPosition).toBe(group[0]!.position().globalPosition);
     expect(rb.globalPosition).toBe(group[1]!.position().globalPosition);
+  });
+
+  it('applies a page in five statements: begin, the turn (lock and checkpoint rows in one call), the apply, the checkpoint, commit', async () => {
+    // A pool of its own whose connections record what they send.
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const sent: string[] = [];
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const first = args[0];
+        sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+        return query(...args);
+      };
+    });
+    const projection: ProjectionDefinition = {
+      name: 'rm.paged',
+      categories: ['paged'],
+      apply: async (e, client) => void (await client.query('insert into rm.counted (type, n) values ($1, 1)', [e.type])),
+    };
+    const projector = await startProjector({ store, pool, schema: 'rm', projection, minReadIntervalMs: 1 });
+    await projector.waitUntilCaughtUp(5_000);
+    sent.length = 0;
+    await store.append('paged-1', [event('Paged')], 'no_stream');
+    await projector.waitUntilCaughtUp(5_000);
+    await projector.stop();
+    const page = sent.slice(0, sent.indexOf('commit') + 1);
+    expect(page.map((q) => q.replace(/\s+/g, ' '))).toEqual([
+      'begin',
+      expect.stringContaining('projector_turn($1, $2::text[])'),
+      expect.stringContaining('insert into rm.counted'),
+      expect.stringContaining('insert into rm.projection_checkpoints'),
+      'commit',
+    ]);
+    await pool.end();
   });
 });

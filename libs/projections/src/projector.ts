@@ -133,6 +133,7 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
     // The read models belong to the schema's owner, whoever sets them up (a test harness as superuser, the operator CLI).
     await actAsSchemaOwner(client, schema);
     await checkpoints.ensure(client);
+    await checkpoints.ensureTurn(client);
     for (const projection of projections) await projection.setup?.(client);
     await client.query('commit');
   } catch (error) {
@@ -155,10 +156,10 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
    * per process. Rows are what others committed, so the moves stand even if this rolls back.
    */
   const takeTurn = async (tx: pg.PoolClient, participants: readonly Member[]) => {
-    // Named: parsed once per connection (as are the checkpoint statements), not every page.
-    await tx.query({ name: 'projector.group_lock', text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))', values: [groupLock] });
-    const stored = await checkpoints.readMany(
+    // The lock and the rows in one call, named: parsed once per connection, not every page.
+    const stored = await checkpoints.takeTurn(
       tx,
+      groupLock,
       participants.map((m) => m.projection.name),
     );
     for (const m of participants) m.moveTo(stored.get(m.projection.name)!, true);
