@@ -44,12 +44,39 @@ const tally: ProjectionDefinition = {
   },
 };
 
+/**
+ * Only a counter: a second application of an event raises no error here, so nothing but the
+ * group's turn (its lock, then a read of the rows that sees the previous holder's commit) keeps
+ * the count exact.
+ */
+const counter: ProjectionDefinition = {
+  name: 'twin.counter',
+  categories: ['tick'],
+  setup: async (client) => {
+    await client.query(`create schema if not exists twin;
+      create table if not exists twin.counter (id int primary key, n int not null);
+      insert into twin.counter values (1, 0) on conflict do nothing`);
+  },
+  apply: async (_event, client) => {
+    await client.query('update twin.counter set n = n + 1 where id = 1');
+  },
+};
+
 async function replica(): Promise<RunningProjector> {
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
   pools.push(pool);
   const own = createPostgresEventStore({ pool });
   stores.push(own);
   const [projector] = await startProjectorGroup({ store: own, pool, schema: 'twin', projections: [tally], minReadIntervalMs: 1 });
+  return projector!;
+}
+
+async function counterReplica(): Promise<RunningProjector> {
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pools.push(pool);
+  const own = createPostgresEventStore({ pool });
+  stores.push(own);
+  const [projector] = await startProjectorGroup({ store: own, pool, schema: 'twin', projections: [counter], minReadIntervalMs: 1 });
   return projector!;
 }
 
@@ -78,5 +105,25 @@ describe('projector replicas', () => {
     await Promise.all([a.stop(), b.stop()]);
     const stored = await new CheckpointTable('twin').read(db.pool, tally.name);
     expect(stored.globalPosition).toBe(ahead.position().globalPosition);
+  });
+
+  it('apply each event once between them when a second application would raise no error', async () => {
+    const [a, b] = await Promise.all([counterReplica(), counterReplica()]);
+    const failures: unknown[] = [];
+    for (const p of [a, b]) p.done.catch((e: unknown) => failures.push(e));
+    const before = (await db.pool.query<{ n: number }>('select count(*)::int as n from eventstore.events where stream_name like $1', ['tick-%'])).rows[0]!.n;
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, w) => {
+        for (let i = 0; i < 5; i++) {
+          await store.append(`tick-c${w}-${i}`, [0, 1].map(() => ({ id: randomUUID(), type: 'Ticked', data: {} })), 'no_stream');
+        }
+      }),
+    );
+    await Promise.all([a.waitUntilCaughtUp(60_000), b.waitUntilCaughtUp(60_000)]);
+    await Promise.all([a.stop(), b.stop()]);
+    const { rows } = await db.pool.query<{ n: number }>('select n from twin.counter');
+    expect(failures).toEqual([]);
+    // Every tick event of the log, the first test's included (this projection started from nothing), once.
+    expect(rows[0]!.n).toBe(before + 400);
   });
 });
