@@ -4,12 +4,11 @@
  * are decided in request order, each on the state the previous one left (the niche
  * decider's claim_start_levels), appended as one append and recorded with one insert.
  */
-import type pg from 'pg';
 import type { CommandReply, rotationCommands } from '@fairlead/contracts';
 import type { z } from 'zod';
 import { claimOf, type Claim } from '../domain/claim';
 import { NoActiveLevelsError } from '../domain/errors';
-import { answerOf, ClaimsRacedError, findClaims, insertClaims, retryingRaces, type ClaimRow } from './claims-table';
+import { answerOf, ClaimsRacedError, insertClaims, retryingRaces, type ClaimRow } from './claims-table';
 import type { NicheRepository } from './niche-repository';
 
 export type ClaimStartLevelsRequest = z.output<(typeof rotationCommands)['claim_start_levels']['request']>;
@@ -28,14 +27,13 @@ function storedEntry(row: ClaimRow, nicheId: string, leadId: string): Entry {
   }
 }
 
-export function createClaimStartLevels(deps: { pool: pg.Pool; repository: NicheRepository }) {
-  const { pool, repository } = deps;
+export function createClaimStartLevels(deps: { repository: NicheRepository }) {
+  const { repository } = deps;
 
   const attempt = async ({ niche_id, lead_ids }: ClaimStartLevelsRequest): Promise<ClaimStartLevelsReply> => {
-    const known = await findClaims(pool, lead_ids);
-    if (lead_ids.every((id) => known.has(id))) {
-      return { niche_id, claims: lead_ids.map((id) => storedEntry(known.get(id)!, niche_id, id)) };
-    }
+    // No read of the claims before the lock: fairness asks only for leads it has not seen
+    // claimed, so such a read found nothing nearly every time (a round trip per request for the
+    // rare repeat); a repeat is answered from its row read under the lock, appending nothing.
     // No metadata on the events (a single claim puts its lead_id there): each names its lead in
     // its data, and a batch's list of leads would be repeated on every one of them.
     // Other requests for these leads may claim while we wait for the lock: the decision reads their claims under it.

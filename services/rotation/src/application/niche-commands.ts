@@ -88,7 +88,7 @@ export function createRotationCommands(deps: RotationCommandsDeps): RotationComm
 
     claimStartLevel: ({ niche_id, lead_id }) => retryingRaces(() => claimOne(niche_id, lead_id)),
 
-    claimStartLevels: createClaimStartLevels({ pool, repository }),
+    claimStartLevels: createClaimStartLevels({ repository }),
   };
 }
 
