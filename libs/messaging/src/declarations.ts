@@ -41,54 +41,89 @@ export class DeclarationError extends MessagingError {
 const ROUNDS = 2;
 
 /** Creates each stream, or updates it when a declared value differs; run at every start-up. */
-export async function declareStreams(jsm: JetStreamManager, declarations: readonly StreamDeclaration[]): Promise<DeclarationResult[]> {
+export async function declareStreams(jsm: JetStreamManager, declarations: readonly StreamDeclaration[], options: DeclareOptions = {}): Promise<DeclarationResult[]> {
   const results: DeclarationResult[] = [];
-  for (const declaration of declarations) results.push(await declareStream(jsm, declaration));
+  for (const declaration of declarations) results.push(await declareStream(jsm, declaration, options));
   return results;
 }
 
-export async function declareStream(jsm: JetStreamManager, declaration: StreamDeclaration): Promise<DeclarationResult> {
-  const target = `stream ${declaration.name}`;
-  for (let round = 1; ; round++) {
+export async function declareStream(jsm: JetStreamManager, declaration: StreamDeclaration, options: DeclareOptions = {}): Promise<DeclarationResult> {
+  return declaring(`stream ${declaration.name}`, options, async () => {
+    const info = await findStream(jsm, declaration.name);
+    if (!info) {
+      await jsm.streams.add({ ...declaration });
+      return { name: declaration.name, action: 'created', changed: [] };
+    }
+    const changed = differingKeys(declaration, info.config, ['name']);
+    if (changed.length === 0) return { name: declaration.name, action: 'unchanged', changed };
+    const { name: _name, ...update } = declaration;
+    await jsm.streams.update(declaration.name, update);
+    return { name: declaration.name, action: 'updated', changed };
+  });
+}
+
+/** Creates the durable consumer, or updates it when a declared value differs. */
+export async function declareConsumer(jsm: JetStreamManager, declaration: ConsumerDeclaration, options: DeclareOptions = {}): Promise<DeclarationResult> {
+  const { stream, config } = declaration;
+  const name = config.durable_name;
+  return declaring(`consumer ${stream}/${name}`, options, async () => {
+    const info = await findConsumer(jsm, stream, name);
+    if (!info) {
+      await jsm.consumers.add(stream, { ...config });
+      return { name, action: 'created', changed: [] };
+    }
+    const changed = differingKeys(config, info.config, ['durable_name', 'name']);
+    if (changed.length === 0) return { name, action: 'unchanged', changed };
+    await jsm.consumers.update(stream, name, { ...config });
+    return { name, action: 'updated', changed };
+  });
+}
+
+export interface DeclareOptions {
+  /**
+   * How long a declaration keeps trying while JetStream answers that it is temporarily
+   * unavailable (a cluster electing a leader after a node restarted) or does not answer
+   * in time (default 60 s); then the error is the caller's.
+   */
+  transientRetryMs?: number;
+  /** Told of each transient failure before the next try. */
+  onRetry?: (target: string, error: unknown, delayMs: number) => void;
+}
+
+/** One declaration: a round more after a lost creation race, and retries with backoff while JetStream is briefly unavailable. */
+async function declaring(target: string, options: DeclareOptions, attempt: () => Promise<DeclarationResult>): Promise<DeclarationResult> {
+  const deadline = Date.now() + (options.transientRetryMs ?? 60_000);
+  let raced = 0;
+  let delay = 100;
+  for (;;) {
     try {
-      const info = await findStream(jsm, declaration.name);
-      if (!info) {
-        await jsm.streams.add({ ...declaration });
-        return { name: declaration.name, action: 'created', changed: [] };
-      }
-      const changed = differingKeys(declaration, info.config, ['name']);
-      if (changed.length === 0) return { name: declaration.name, action: 'unchanged', changed };
-      const { name: _name, ...update } = declaration;
-      await jsm.streams.update(declaration.name, update);
-      return { name: declaration.name, action: 'updated', changed };
+      return await attempt();
     } catch (error) {
-      if (round < ROUNDS && isAlreadyInUse(error)) continue;
+      if (raced + 1 < ROUNDS && isAlreadyInUse(error)) {
+        raced++;
+        continue;
+      }
+      if (isTransientJetStreamError(error) && Date.now() + delay <= deadline) {
+        options.onRetry?.(target, error, delay);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 2_000);
+        continue;
+      }
       throw new DeclarationError(target, { cause: error });
     }
   }
 }
 
-/** Creates the durable consumer, or updates it when a declared value differs. */
-export async function declareConsumer(jsm: JetStreamManager, declaration: ConsumerDeclaration): Promise<DeclarationResult> {
-  const { stream, config } = declaration;
-  const name = config.durable_name;
-  const target = `consumer ${stream}/${name}`;
-  for (let round = 1; ; round++) {
-    try {
-      const info = await findConsumer(jsm, stream, name);
-      if (!info) {
-        await jsm.consumers.add(stream, { ...config });
-        return { name, action: 'created', changed: [] };
-      }
-      const changed = differingKeys(config, info.config, ['durable_name', 'name']);
-      if (changed.length === 0) return { name, action: 'unchanged', changed };
-      await jsm.consumers.update(stream, name, { ...config });
-      return { name, action: 'updated', changed };
-    } catch (error) {
-      if (round < ROUNDS && isAlreadyInUse(error)) continue;
-      throw new DeclarationError(target, { cause: error });
-    }
-  }
+/**
+ * JetStream answers 503 ("JetStream system temporarily unavailable", 10008) while a clustered
+ * stream or its meta group has no leader, and an API request can time out or find no
+ * responder meanwhile: all pass once the cluster has settled.
+ */
+export function isTransientJetStreamError(error: unknown): boolean {
+  if (error instanceof JetStreamApiError) return error.status === 503 || error.code === 10008;
+  const name = (error as { name?: unknown } | undefined)?.name;
+  const message = error instanceof Error ? error.message : '';
+  return name === 'TimeoutError' || name === 'NoRespondersError' || /timeout|no responders/i.test(message);
 }
 
 async function findStream(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {

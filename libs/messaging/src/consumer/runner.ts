@@ -69,6 +69,8 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
       max_deliver: -1,
       max_ack_pending: maxAckPending,
     },
+  }, {
+    onRetry: (target, error, delayMs) => logger.warn({ reason: oneLine(error), delayMs }, `JetStream cannot declare ${target} yet; retrying`),
   });
 
   const held = new Map<number, Held<T>>();
