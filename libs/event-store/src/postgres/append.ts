@@ -2,6 +2,7 @@
  * Appends through the append_batch function (append-sql.ts): one round trip and one
  * transaction for one append, or for several grouped by the GroupCommitter.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { validateAppend } from '../append-input';
 import { withAppendMetadata } from '../append-metadata';
@@ -166,7 +167,9 @@ export async function appendManyWith(db: Queryable, schema: string, appends: rea
   const ctes = statement.ctes(param);
   const text = `with appended as materialized (select r_outcomes, r_versions, r_positions from ${appendBatchCall(schema)})${ctes.trim() ? `,\n${ctes}` : ''}
 select r_outcomes, r_versions, r_positions::text[] as r_positions${statement.select ? `, ${statement.select} as caller` : ''} from appended`;
-  const { rows } = await db.query<BatchRow>({ text, values }).catch((error: unknown) => {
+  // Named by its text: each shape of the caller's SQL is parsed and planned once per connection.
+  const name = `${schema}.append_with.${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+  const { rows } = await db.query<BatchRow>({ name, text, values }).catch((error: unknown) => {
     throw requests.map((r) => asEventIdConflict(error, r.stream, r.events)).find((e) => e !== undefined) ?? error;
   });
   const row = rows[0];
