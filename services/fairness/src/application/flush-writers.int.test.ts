@@ -12,6 +12,8 @@ import { streams, type DistributionEventData } from '@fairlead/contracts';
 import { ConcurrencyError } from '@fairlead/event-store';
 import { openTestEnvironment, type TestEnvironment } from '@fairlead/service-testing';
 import { initialDistributionState, type DistributionState } from '../domain/distribution-state';
+import type { StatsRead, StatsRow } from '../projections/subscription-stats/subscription-stats';
+import { subscriptionsOfLevels } from '../projections/subscriptions/subscriptions.projection';
 import { migrateFairness } from '../schema';
 import { flushWriters, foldLeadStream, LeadWriter, type PendingEvent } from './lead-stream';
 
@@ -93,6 +95,23 @@ async function stats(provider: string) {
   const r = rows[0];
   return r && { lead: r.last_lead_id, at: r.last_received_at.toISOString(), day: r.day, dayCount: r.day_count, month: r.month, monthCount: r.month_count, provider: r.provider_id };
 }
+
+/** The stats rows as the served view's read gives them (subscriptionsOfLevels). */
+async function statsRead(providers: string[]): Promise<StatsRead> {
+  const { rows } = await env.db.pool.query<StatsRow>(
+    `select subscription_id, provider_id, level_id, last_received_at, last_lead_id, to_char(day, 'YYYY-MM-DD') as day, day_count, month, month_count, xmin::text as seen
+       from fairness.subscription_stats where subscription_id = any($1::text[])`,
+    [providers.map((p) => `s-${p}`)],
+  );
+  return new Map(providers.map((p) => [`s-${p}`, rows.find((r) => r.subscription_id === `s-${p}`) ?? null]));
+}
+
+const insertStats = (provider: string, dayCount: number, minute: number) =>
+  env.db.pool.query(
+    `insert into fairness.subscription_stats (subscription_id, provider_id, level_id, last_received_at, last_lead_id, day, day_count, month, month_count)
+     values ($1, $2, $3, $4, 'older-lead', '2026-12-03', $5, '2026-12', $5)`,
+    [`s-${provider}`, provider, LEVEL, at(minute), dayCount],
+  );
 
 const storedState = async (lead: string) => foldLeadStream(await env.store.readStream(streams.lead(lead)));
 
@@ -194,5 +213,49 @@ describe('flushWriters', () => {
     expect(await stats('e1')).toEqual({ lead: 'lead-e', at: at(40).toISOString(), day: '2026-12-03', dayCount: 8, month: '2026-12', monthCount: 13, provider: 'e1' });
     expect((await env.store.readStream(streams.lead('lead-e'))).map((e) => e.type)).toEqual(['ProvidersSelected', 'LeadAssigned']);
     expect(await storedState('lead-e')).toMatchObject({ version: 1 });
+  });
+
+  it('counts on the stats rows read with the served view: the assignments are one statement; rows written since are found out', async () => {
+    await insertStats('f1', 2, 1);
+    const w = writer('lead-f');
+    w.add([selected('lead-f', ['f1', 'f2', 'f3'], [50, 51, 52])]);
+    await flushWriters(client, env.store, [w]);
+    const read = await statsRead(['f1', 'f2', 'f3']);
+    w.add([assigned('lead-f', 'f1', 50), assigned('lead-f', 'f2', 51)]);
+    sent = [];
+    await flushWriters(client, env.store, [w], read);
+    expect(sent).toHaveLength(1);
+    expect(await stats('f1')).toMatchObject({ lead: 'lead-f', dayCount: 3, monthCount: 3 });
+    expect(await stats('f2')).toMatchObject({ lead: 'lead-f', dayCount: 1, monthCount: 1 });
+
+    // Read before f1's row moved and before f3's was written: both are counted on as they are now.
+    const stale = await statsRead(['f1', 'f3']);
+    await env.db.pool.query(`update fairness.subscription_stats set day_count = 20, month_count = 20 where subscription_id = 's-f1'`);
+    await insertStats('f3', 5, 2);
+    const g = writer('lead-g');
+    g.add([assigned('lead-g', 'f1', 55)]);
+    await flushWriters(client, env.store, [g], stale);
+    expect(await stats('f1')).toMatchObject({ lead: 'lead-g', dayCount: 21, monthCount: 21 });
+    w.add([assigned('lead-f', 'f3', 52)]);
+    await flushWriters(client, env.store, [w], stale);
+    expect(await stats('f3')).toMatchObject({ lead: 'lead-f', dayCount: 6, monthCount: 6 });
+    expect(await pendingPicks('lead-f')).toEqual([]);
+  });
+
+  it('subscriptionsOfLevels gives the stats rows exactly as flushWriters reads them', async () => {
+    await insertStats('h1', 4, 3);
+    for (const p of ['h1', 'h2']) {
+      await env.db.pool.query(
+        `insert into fairness.subscriptions (subscription_id, provider_id, niche_id, level_id, postal_codes, states, daily_cap, monthly_cap, status, version)
+         values ($1, $2, 'n1', 'lh', '{}', '{CA}', null, null, 'active', 0)`,
+        [`s-${p}`, p],
+      );
+    }
+    await env.db.pool.query(`update fairness.subscription_stats set level_id = 'lh' where subscription_id = 's-h1'`);
+    const read: StatsRead = new Map();
+    await subscriptionsOfLevels(env.db.pool, ['lh'], read);
+    expect(read).toEqual(await statsRead(['h1', 'h2']));
+    expect(read.get('s-h1')).toMatchObject({ day_count: 4, last_lead_id: 'older-lead', day: '2026-12-03' });
+    expect(read.get('s-h2')).toBeNull();
   });
 });

@@ -8,7 +8,7 @@ import { parseDistributionEvent, streams } from '@fairlead/contracts';
 import type { AppendResult, PostgresEventStore, StoredEvent, StreamAppend } from '@fairlead/event-store';
 import { evolveDistribution, initialDistributionState, isLeadEventType, type DistributionState, type LeadEvent } from '../domain/distribution-state';
 import { recordPendingPicks, recordPendingPicksSql, settlePendingPicks, settlePendingPicksSql, type PendingPickRow, type PickRef } from '../projections/subscription-stats/pending-picks';
-import { prepareReceipts, recordReceipts, type Receipt } from '../projections/subscription-stats/subscription-stats';
+import { prepareReceipts, recordReceipts, type Receipt, type StatsRead } from '../projections/subscription-stats/subscription-stats';
 
 /** Parses the events of a lead stream that the distribution reads; others only advance the version. */
 export function foldLeadStream(events: readonly StoredEvent[]): DistributionState {
@@ -135,9 +135,10 @@ export class LeadWriter {
  * read again: the stream, not our guess, says where it stands.
  *
  * Usually that is one statement (writeInOneStatement), after a read of the stats rows when
- * assignments are among the events; a flush it refuses is written as a transaction.
+ * assignments are among the events and `statsRead` (read with the served view) does not hold
+ * them already; a flush it refuses is written as a transaction.
  */
-export async function flushWriters(client: pg.ClientBase, store: PostgresEventStore, writers: readonly LeadWriter[]): Promise<void> {
+export async function flushWriters(client: pg.ClientBase, store: PostgresEventStore, writers: readonly LeadWriter[], statsRead?: StatsRead): Promise<void> {
   const dirty = writers.filter((w) => w.hasPending);
   if (dirty.length === 0) return;
   const appends = dirty.map((w) => w.pendingAppend());
@@ -149,7 +150,7 @@ export async function flushWriters(client: pg.ClientBase, store: PostgresEventSt
     // One statement (append_batch) needs no transaction of its own.
     results = await store.appendManyInTransaction(client, appends);
   } else {
-    results = (await writeInOneStatement(client, store, appends, receipts.flat(), picks.flat(), settled.flat())) ?? (await writeInTransaction(client, store, appends, receipts, picks, settled));
+    results = (await writeInOneStatement(client, store, appends, receipts.flat(), picks.flat(), settled.flat(), statsRead)) ?? (await writeInTransaction(client, store, appends, receipts, picks, settled));
   }
   const stale = dirty.filter((w, i) => {
     if (results[i]!.appended === 0) return true;
@@ -177,11 +178,12 @@ async function writeInOneStatement(
   receipts: Receipt[],
   picks: PendingPickRow[],
   settled: PickRef[],
+  statsRead: StatsRead | undefined,
 ): Promise<AppendResult[] | undefined> {
   const key = (p: PickRef) => `${p.lead_id}\u0000${p.provider_id}\u0000${p.level_id}`;
   const settledKeys = new Set(settled.map(key));
   if (picks.some((p) => settledKeys.has(key(p)))) return undefined;
-  const stats = await prepareReceipts(client, receipts);
+  const stats = await prepareReceipts(client, receipts, statsRead);
   try {
     return await store.appendManyWith(client, appends, {
       ctes: (param) =>

@@ -21,7 +21,8 @@ export interface Receipt {
   assigned_at: string;
 }
 
-interface StatsRow {
+/** A `fairness.subscription_stats` row as read for counting receipts. */
+export interface StatsRow {
   subscription_id: string;
   provider_id: string;
   level_id: string;
@@ -115,16 +116,30 @@ export async function recordReceipts(client: Pick<pg.ClientBase, 'query'>, recei
 }
 
 /**
- * recordReceipts in two parts, for a write that has no transaction of its own around the
- * read (lead-stream.ts, flushWriters): the stats are read without a lock and computed as
- * recordReceipts computes them; `ctes` writes them only over the very row versions read
- * (xmin) or where no row was, and `written` counts the rows it wrote. Fewer than `expected`:
- * someone wrote a row in between, and the caller undoes the statement (and records the
- * receipts with recordReceipts instead).
+ * Stats rows read earlier without a lock, by subscription id (null: no row then), e.g. with
+ * the served view (subscriptionsOfLevels): prepareReceipts counts on them instead of reading
+ * them again. A row written since is found out by its version (xmin), never overwritten.
  */
-export async function prepareReceipts(client: Pick<pg.ClientBase, 'query'>, receipts: readonly Receipt[]): Promise<{ expected: number; ctes: (param: Param) => string; written: string }> {
+export type StatsRead = Map<string, StatsRow | null>;
+
+/**
+ * recordReceipts in two parts, for a write that has no transaction of its own around the
+ * read (lead-stream.ts, flushWriters): the stats are read without a lock (those not in
+ * `known`) and computed as recordReceipts computes them; `ctes` writes them only over the
+ * very row versions read (xmin) or where no row was, and `written` counts the rows it wrote.
+ * Fewer than `expected`: someone wrote a row in between, and the caller undoes the statement
+ * (and records the receipts with recordReceipts instead).
+ */
+export async function prepareReceipts(
+  client: Pick<pg.ClientBase, 'query'>,
+  receipts: readonly Receipt[],
+  known: StatsRead = new Map(),
+): Promise<{ expected: number; ctes: (param: Param) => string; written: string }> {
   if (receipts.length === 0) return { expected: 0, ctes: () => '', written: '0' };
-  const moved = countReceipts(await storedStats(client, receipts, false), receipts);
+  const unknown = receipts.filter((r) => !known.has(r.subscription_id));
+  const read = unknown.length > 0 ? await storedStats(client, unknown, false) : [];
+  const knownRows = [...new Set(receipts.map((r) => r.subscription_id))].flatMap((id) => known.get(id) ?? []);
+  const moved = countReceipts([...knownRows, ...read], receipts);
   const stored = moved.filter((m) => m.seen !== null);
   const fresh = moved.filter((m) => m.seen === null);
   return {
