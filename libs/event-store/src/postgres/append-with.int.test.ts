@@ -20,7 +20,7 @@ const sideRows = (names: string[]): AppendStatement => ({
     select n from unnest(${param(names)}::text[]) with ordinality as x(n, i), appended a
     where a.r_outcomes[x.i] = 'ok'
     returning 1)`,
-  select: '(select count(*) from side)',
+  select: () => '(select count(*) from side)',
 });
 
 describe('appendManyWith', () => {

@@ -134,13 +134,14 @@ async function batchOutcomes(db: Queryable, schema: string, requests: readonly A
  * further common table expressions after `appended`, the row of append_batch:
  * `appended.r_outcomes[i]` is 'ok' when append i (1-based, in the order given) wrote,
  * 'duplicate' when it was stored before, 'conflict' / 'id_conflict' when it was refused.
- * `param(value)` binds a value and returns its placeholder. A data-modifying CTE always
- * runs; anything else only when referenced — from `select`, a SQL expression the
- * statement's one row returns (e.g. a check that raises, which undoes the whole statement).
+ * `param(value)` binds a value and returns its placeholder (values belong in parameters,
+ * never in the text: the statement is prepared once per distinct text). A data-modifying
+ * CTE always runs; anything else only when referenced — from `select`, a SQL expression
+ * the statement's one row returns (e.g. a check that raises, which undoes the whole statement).
  */
 export interface AppendStatement {
   ctes: (param: (value: unknown) => string) => string;
-  select?: string;
+  select?: (param: (value: unknown) => string) => string;
 }
 
 /**
@@ -165,8 +166,9 @@ export async function appendManyWith(db: Queryable, schema: string, appends: rea
     return `$${values.length}`;
   };
   const ctes = statement.ctes(param);
+  const select = statement.select?.(param);
   const text = `with appended as materialized (select r_outcomes, r_versions, r_positions from ${appendBatchCall(schema)})${ctes.trim() ? `,\n${ctes}` : ''}
-select r_outcomes, r_versions, r_positions::text[] as r_positions${statement.select ? `, ${statement.select} as caller` : ''} from appended`;
+select r_outcomes, r_versions, r_positions::text[] as r_positions${select ? `, ${select} as caller` : ''} from appended`;
   // Named by its text: each shape of the caller's SQL is parsed and planned once per connection.
   const name = `${schema}.append_with.${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
   const { rows } = await db.query<BatchRow>({ name, text, values }).catch((error: unknown) => {

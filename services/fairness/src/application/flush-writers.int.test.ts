@@ -258,4 +258,23 @@ describe('flushWriters', () => {
     expect(read.get('s-h1')).toMatchObject({ day_count: 4, last_lead_id: 'older-lead', day: '2026-12-03' });
     expect(read.get('s-h2')).toBeNull();
   });
+
+  it('sends the same statement text whatever the number of picks and assignments (one prepared statement per shape)', async () => {
+    const texts = async (lead: string, providers: string[]) => {
+      const w = writer(lead);
+      w.add([selected(lead, providers, providers.map((_, i) => 60 + i))]);
+      sent = [];
+      await flushWriters(client, env.store, [w]);
+      const picks = sent.at(-1);
+      const read = await statsRead(providers);
+      w.add(providers.map((p, i) => assigned(lead, p, 60 + i)));
+      sent = [];
+      await flushWriters(client, env.store, [w], read);
+      expect(sent).toHaveLength(1);
+      return [picks, sent[0]];
+    };
+    const one = await texts('lead-i', ['i1']);
+    const three = await texts('lead-j', ['j1', 'j2', 'j3']);
+    expect(three).toEqual(one);
+  });
 });

@@ -194,7 +194,7 @@ async function writeInOneStatement(
         ]
           .filter((x): x is string => typeof x === 'string' && x !== '')
           .join(',\n'),
-      select: `fairness.flush_written((select r_outcomes from appended), ${stats.expected}, (${stats.written})::integer)`,
+      select: (param) => `fairness.flush_written((select r_outcomes from appended), ${param(stats.expected)}::integer, (${stats.written})::integer)`,
     });
   } catch (error) {
     if ((error as { code?: string }).code === FLUSH_REFUSED) return undefined;
