@@ -11,5 +11,6 @@ export {
   type PostgresEventStoreOptions,
   type StreamAppend,
 } from './postgres/postgres-event-store';
+export type { AppendStatement } from './postgres/append';
 export { TRACE_METADATA_KEY, setAppendMetadataHook, traceCarrierOf, type AppendMetadataHook } from './append-metadata';
 export { observeAppends, type AppendObserver } from './observe-appends';

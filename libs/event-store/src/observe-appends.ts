@@ -10,7 +10,7 @@ export type AppendObserver = (stream: string, events: readonly NewEvent[], resul
 
 /**
  * The same store, with `observer` called after each append (and appendInTransaction /
- * appendManyInTransaction, when the store has them) that stored new events. An observer that throws is ignored.
+ * appendManyInTransaction / appendManyWith, when the store has them) that stored new events. An observer that throws is ignored.
  */
 export function observeAppends<S extends EventStore>(store: S, observer: AppendObserver): S {
   const notify = (stream: string, events: readonly NewEvent[], result: AppendResult) => {
@@ -39,9 +39,9 @@ export function observeAppends<S extends EventStore>(store: S, observer: AppendO
           return result;
         };
       }
-      if (property === 'appendManyInTransaction') {
-        return async (client: unknown, appends: readonly { stream: string; events: readonly NewEvent[] }[]) => {
-          const results = (await (value as (...args: unknown[]) => Promise<AppendResult[]>).call(target, client, appends)) as AppendResult[];
+      if (property === 'appendManyInTransaction' || property === 'appendManyWith') {
+        return async (client: unknown, appends: readonly { stream: string; events: readonly NewEvent[] }[], ...rest: unknown[]) => {
+          const results = (await (value as (...args: unknown[]) => Promise<AppendResult[]>).call(target, client, appends, ...rest)) as AppendResult[];
           results.forEach((result, i) => notify(appends[i]!.stream, appends[i]!.events, result));
           return results;
         };

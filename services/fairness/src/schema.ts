@@ -93,6 +93,30 @@ const migrations: Migration[] = [
       insert into fairness.served_view_state (rebuilt_at) values (null);
     `,
   },
+  {
+    version: 4,
+    name: 'flush_written: a flush in one statement, or not at all',
+    sql: `
+      -- flushWriters (application/lead-stream.ts) appends a flush's events and writes its
+      -- served-view rows in ONE statement. This check, evaluated in that statement, undoes
+      -- it whole unless every append wrote ('ok': no conflict, no re-append) and every stats
+      -- row was written over the version read; the flush is then written the transactional
+      -- way, which handles those cases.
+      create function fairness.flush_written(p_outcomes text[], p_stats_expected integer, p_stats_written integer)
+      returns boolean
+      language plpgsql
+      set search_path = pg_catalog, pg_temp
+      as $fn$
+      begin
+        if exists (select 1 from unnest(p_outcomes) o where o is distinct from 'ok') or p_stats_written is distinct from p_stats_expected then
+          raise exception 'fairness flush not written in one statement (append outcomes %, stats rows % of %)', p_outcomes, p_stats_written, p_stats_expected
+            using errcode = 'FA001';
+        end if;
+        return true;
+      end
+      $fn$;
+    `,
+  },
 ];
 
 export function migrateFairness(pool: pg.Pool): Promise<RunMigrationsResult> {

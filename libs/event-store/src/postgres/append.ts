@@ -2,6 +2,7 @@
  * Appends through the append_batch function (append-sql.ts): one round trip and one
  * transaction for one append, or for several grouped by the GroupCommitter.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { validateAppend } from '../append-input';
 import { withAppendMetadata } from '../append-metadata';
@@ -40,6 +41,29 @@ const encodeExpected = (expected: ExpectedVersion): number | null =>
  * its outcome and is left out of the call: it never fails the others.
  */
 export async function appendBatch(db: Queryable, schema: string, requests: readonly AppendRequest[], notify: boolean, maxEventBytes: number): Promise<BatchOutcome[]> {
+  const { outcomes, sent, params } = encodeBatch(requests, maxEventBytes);
+  if (sent.length === 0) return outcomes;
+  const { rows } = await db.query<BatchRow>({
+    // Named: parsed once per connection, then only bound and executed.
+    name: `${schema}.append_batch`,
+    // int8[] would arrive as strings anyway; text[] makes that explicit.
+    text: `select r_outcomes, r_versions, r_positions::text[] as r_positions
+           from ${appendBatchCall(schema)}`,
+    values: [...params, notify],
+  });
+  const row = rows[0];
+  if (!row) throw new Error('append_batch returned no row');
+  return batchOutcomes(db, schema, requests, sent, row, outcomes);
+}
+
+/** `schema.append_batch($1 … $9)`: $1–$8 the batch (encodeBatch's params), $9 p_notify. */
+const appendBatchCall = (schema: string) => `${quoteIdentifier(schema)}.append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+
+/**
+ * The parameters of append_batch ($1–$8) for the requests the store can hold, the one place
+ * they are encoded; a request whose events it cannot hold gets its typed error in `outcomes`.
+ */
+function encodeBatch(requests: readonly AppendRequest[], maxEventBytes: number): { outcomes: BatchOutcome[]; sent: number[]; params: unknown[] } {
   const outcomes: BatchOutcome[] = new Array<BatchOutcome>(requests.length);
   /** Indexes of the requests sent, in order. */
   const sent: number[] = [];
@@ -73,17 +97,11 @@ export async function appendBatch(db: Queryable, schema: string, requests: reado
       values.metadata.push(encoded.metadata[i]!);
     });
   });
-  if (sent.length === 0) return outcomes;
-  const { rows } = await db.query<BatchRow>({
-    // Named: parsed once per connection, then only bound and executed.
-    name: `${schema}.append_batch`,
-    // int8[] would arrive as strings anyway; text[] makes that explicit.
-    text: `select r_outcomes, r_versions, r_positions::text[] as r_positions
-           from ${quoteIdentifier(schema)}.append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    values: [values.streams, values.expected, values.counts, values.app, values.ids, values.types, values.data, values.metadata, notify],
-  });
-  const row = rows[0];
-  if (!row) throw new Error('append_batch returned no row');
+  return { outcomes, sent, params: [values.streams, values.expected, values.counts, values.app, values.ids, values.types, values.data, values.metadata] };
+}
+
+/** Each sent request's outcome from append_batch's row (fills `outcomes`). */
+async function batchOutcomes(db: Queryable, schema: string, requests: readonly AppendRequest[], sent: readonly number[], row: BatchRow, outcomes: BatchOutcome[]): Promise<BatchOutcome[]> {
   await Promise.all(
     sent.map(async (index, position) => {
       const request = requests[index]!;
@@ -109,6 +127,60 @@ export async function appendBatch(db: Queryable, schema: string, requests: reado
     }),
   );
   return outcomes;
+}
+
+/**
+ * The caller's own SQL, run in the statement that appends (appendManyWith). `ctes` are
+ * further common table expressions after `appended`, the row of append_batch:
+ * `appended.r_outcomes[i]` is 'ok' when append i (1-based, in the order given) wrote,
+ * 'duplicate' when it was stored before, 'conflict' / 'id_conflict' when it was refused.
+ * `param(value)` binds a value and returns its placeholder (values belong in parameters,
+ * never in the text: the statement is prepared once per distinct text). A data-modifying
+ * CTE always runs; anything else only when referenced — from `select`, a SQL expression
+ * the statement's one row returns (e.g. a check that raises, which undoes the whole statement).
+ */
+export interface AppendStatement {
+  ctes: (param: (value: unknown) => string) => string;
+  select?: (param: (value: unknown) => string) => string;
+}
+
+/**
+ * appendMany and the caller's own SQL in one statement: one round trip, and atomic as
+ * one statement is (on an autocommit connection its own transaction). Every append must be
+ * storable: one that is not throws before anything is sent. Results as appendMany's; the
+ * caller's SQL decides what its own writes do for appends that did not write.
+ */
+export async function appendManyWith(db: Queryable, schema: string, appends: readonly AppendRequest[], statement: AppendStatement, maxEventBytes: number): Promise<AppendResult[]> {
+  if (appends.length === 0) return [];
+  const requests = appends.map((a) => {
+    const events = withAppendMetadata(a.events);
+    validateAppend(a.stream, events, a.expected);
+    return { stream: a.stream, events, expected: a.expected };
+  });
+  const { outcomes, sent, params } = encodeBatch(requests, maxEventBytes);
+  const refused = outcomes.find((o) => o !== undefined && !o.ok);
+  if (refused && !refused.ok) throw refused.error;
+  const values: unknown[] = [...params, true];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const ctes = statement.ctes(param);
+  const select = statement.select?.(param);
+  const text = `with appended as materialized (select r_outcomes, r_versions, r_positions from ${appendBatchCall(schema)})${ctes.trim() ? `,\n${ctes}` : ''}
+select r_outcomes, r_versions, r_positions::text[] as r_positions${select ? `, ${select} as caller` : ''} from appended`;
+  // Named by its text: each shape of the caller's SQL is parsed and planned once per connection.
+  const name = `${schema}.append_with.${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+  const { rows } = await db.query<BatchRow>({ name, text, values }).catch((error: unknown) => {
+    throw requests.map((r) => asEventIdConflict(error, r.stream, r.events)).find((e) => e !== undefined) ?? error;
+  });
+  const row = rows[0];
+  if (!row) throw new Error('append_batch returned no row');
+  return (await batchOutcomes(db, schema, requests, sent, row, outcomes)).map((outcome, i) => {
+    if (!outcome) throw new Error(`append_batch returned nothing for ${requests[i]!.stream}`);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
+  });
 }
 
 /** One append on `db`, validated first. */

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { assertIdentifier } from '../identifiers';
 import { runMigrations, type RunMigrationsResult } from '../migrations';
 import type { AppendResult, Checkpoint, EventStore, ExpectedVersion, NewEvent, ReadAllBatch, StoredEvent, SubscribeOptions, Subscription } from '../types';
-import { appendBatch, appendMany, appendOne } from './append';
+import { appendBatch, appendMany, appendManyWith, appendOne, type AppendStatement } from './append';
 import { validateAppend } from '../append-input';
 import { DEFAULT_MAX_EVENT_BYTES, encodeEvents } from '../encode-events';
 import { withAppendMetadata } from '../append-metadata';
@@ -72,6 +72,14 @@ export interface PostgresEventStore extends EventStore {
    * the transaction already, so the caller then rolls back.
    */
   appendManyInTransaction(client: pg.ClientBase, appends: readonly StreamAppend[]): Promise<AppendResult[]>;
+  /**
+   * appendManyInTransaction plus the caller's own SQL (its side tables) in the same
+   * statement: one round trip, and on a connection outside a transaction one atomic
+   * statement with no BEGIN / COMMIT. The caller's SQL sees each append's outcome
+   * (AppendStatement). Throws like appendManyInTransaction; an append the store cannot hold
+   * throws before anything is sent.
+   */
+  appendManyWith(client: pg.ClientBase, appends: readonly StreamAppend[], statement: AppendStatement): Promise<AppendResult[]>;
   /** Several streams at once, in one query: each stream's events in version order (absent streams map to []). */
   readStreams(streams: readonly string[]): Promise<Map<string, StoredEvent[]>>;
 }
@@ -185,6 +193,7 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
     // The caller commits later; the NOTIFY must travel with that commit.
     appendInTransaction: (client, stream, events, expected) => appendOne(client, schema, stream, withAppendMetadata(events), expected, true, options.maxEventBytes),
     appendManyInTransaction: (client, appends) => appendMany(client, schema, appends, options.maxEventBytes),
+    appendManyWith: (client, appends, statement) => appendManyWith(client, schema, appends, statement, options.maxEventBytes),
     readStream: (stream, fromVersion, maxCount) => readStream(pool, schema, stream, fromVersion, maxCount),
     readStreams: (names) => readStreams(pool, schema, names),
     streamVersion: (stream) => streamVersion(pool, schema, stream),

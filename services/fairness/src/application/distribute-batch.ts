@@ -30,6 +30,7 @@ import { nextStep, selectProviders } from '../domain/distribution-decider';
 import { distributionWorkflow, type DistributionInput, type DistributionOutput } from '../domain/distribution.workflow';
 import { pickKey, type LeadEvent, type Pick } from '../domain/distribution-state';
 import { eventIds } from '../domain/ids';
+import type { StatsRead } from '../projections/subscription-stats/subscription-stats';
 import { subscriptionsOfLevels } from '../projections/subscriptions/subscriptions.projection';
 import { flushWriters, foldLeadStream, LeadWriter, reloadWriters } from './lead-stream';
 import { withNicheLock } from './niche-lock';
@@ -174,6 +175,9 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
   // Buffered events that move no stats (a DistributionStarted) wait for the picks' write.
   const selecting = open().filter((w) => nextStep(w.writer.state).kind === 'select');
   let view: ServedView | undefined;
+  // The stats rows as this read found them: the assignments' write below counts on them
+  // (a row written since is found out by its version and the write done the slow way).
+  const statsRead: StatsRead = new Map();
   if (selecting.length > 0) {
     if (work.some((w) => w.writer.movesServedView)) {
       await flushWriters(
@@ -183,7 +187,7 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
       );
     }
     const levelIds = new Set(selecting.flatMap((w) => w.writer.state.levels.map((l) => l.level.level_id)));
-    view = new ServedView(await subscriptionsOfLevels(client, [...levelIds]));
+    view = new ServedView(await subscriptionsOfLevels(client, [...levelIds], statsRead));
   }
 
   const toCharge: { w: LeadWork; pick: Pick }[] = [];
@@ -268,6 +272,7 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
     client,
     deps.store,
     work.map((w) => w.writer),
+    statsRead,
   );
   for (const [w, reasons] of unanswered) {
     const first = reasons[0];

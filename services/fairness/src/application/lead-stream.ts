@@ -7,8 +7,8 @@ import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
 import type { AppendResult, PostgresEventStore, StoredEvent, StreamAppend } from '@fairlead/event-store';
 import { evolveDistribution, initialDistributionState, isLeadEventType, type DistributionState, type LeadEvent } from '../domain/distribution-state';
-import { recordPendingPicks, settlePendingPicks, type PendingPickRow, type PickRef } from '../projections/subscription-stats/pending-picks';
-import { recordReceipts, type Receipt } from '../projections/subscription-stats/subscription-stats';
+import { recordPendingPicks, recordPendingPicksSql, settlePendingPicks, settlePendingPicksSql, type PendingPickRow, type PickRef } from '../projections/subscription-stats/pending-picks';
+import { prepareReceipts, recordReceipts, type Receipt, type StatsRead } from '../projections/subscription-stats/subscription-stats';
 
 /** Parses the events of a lead stream that the distribution reads; others only advance the version. */
 export function foldLeadStream(events: readonly StoredEvent[]): DistributionState {
@@ -127,14 +127,18 @@ export class LeadWriter {
 
 /**
  * Appends every writer's buffered events (one round trip for all streams, each against
- * its stored version) and moves the served view with them, in one transaction: the
- * assignments among them counted in `fairness.subscription_stats`, their picks added to
+ * its stored version) and moves the served view with them, atomically: the assignments
+ * among them counted in `fairness.subscription_stats`, their picks added to
  * `fairness.pending_picks` and the picks they answer removed. Throws ConcurrencyError /
  * EventIdConflictError when someone else wrote to one of the leads first (nothing is
  * written then). A writer whose events were all stored already (an earlier attempt) is
  * read again: the stream, not our guess, says where it stands.
+ *
+ * Usually that is one statement (writeInOneStatement), after a read of the stats rows when
+ * assignments are among the events and `statsRead` (read with the served view) does not hold
+ * them already; a flush it refuses is written as a transaction.
  */
-export async function flushWriters(client: pg.ClientBase, store: PostgresEventStore, writers: readonly LeadWriter[]): Promise<void> {
+export async function flushWriters(client: pg.ClientBase, store: PostgresEventStore, writers: readonly LeadWriter[], statsRead?: StatsRead): Promise<void> {
   const dirty = writers.filter((w) => w.hasPending);
   if (dirty.length === 0) return;
   const appends = dirty.map((w) => w.pendingAppend());
@@ -146,19 +150,7 @@ export async function flushWriters(client: pg.ClientBase, store: PostgresEventSt
     // One statement (append_batch) needs no transaction of its own.
     results = await store.appendManyInTransaction(client, appends);
   } else {
-    await client.query('begin');
-    try {
-      results = await store.appendManyInTransaction(client, appends);
-      // The view moves only with events actually written: a re-append counts nothing twice.
-      const written = <T>(lists: T[][]) => lists.flatMap((list, i) => (results[i]!.appended > 0 ? list : []));
-      await recordReceipts(client, written(receipts));
-      await settlePendingPicks(client, written(settled));
-      await recordPendingPicks(client, written(picks));
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    }
+    results = (await writeInOneStatement(client, store, appends, receipts.flat(), picks.flat(), settled.flat(), statsRead)) ?? (await writeInTransaction(client, store, appends, receipts, picks, settled));
   }
   const stale = dirty.filter((w, i) => {
     if (results[i]!.appended === 0) return true;
@@ -166,6 +158,73 @@ export async function flushWriters(client: pg.ClientBase, store: PostgresEventSt
     return false;
   });
   await reloadWriters(store, stale);
+}
+
+/** SQLSTATE of fairness.flush_written's refusal (schema.ts, migration 4). */
+const FLUSH_REFUSED = 'FA001';
+
+/**
+ * The flush as one autocommit statement: append_batch, the settled picks' delete, the new
+ * picks' insert and the stats rows (computed as recordReceipts computes them, from a read
+ * just before), all or nothing. fairness.flush_written undoes the whole statement unless
+ * every append wrote and every stats row was still the version read; then, and when a pick
+ * would be both settled and recorded (the transactional path's delete-then-insert order),
+ * it returns undefined and writeInTransaction decides, as it always did.
+ */
+async function writeInOneStatement(
+  client: pg.ClientBase,
+  store: PostgresEventStore,
+  appends: StreamAppend[],
+  receipts: Receipt[],
+  picks: PendingPickRow[],
+  settled: PickRef[],
+  statsRead: StatsRead | undefined,
+): Promise<AppendResult[] | undefined> {
+  const key = (p: PickRef) => `${p.lead_id}\u0000${p.provider_id}\u0000${p.level_id}`;
+  const settledKeys = new Set(settled.map(key));
+  if (picks.some((p) => settledKeys.has(key(p)))) return undefined;
+  const stats = await prepareReceipts(client, receipts, statsRead);
+  try {
+    return await store.appendManyWith(client, appends, {
+      ctes: (param) =>
+        [
+          settled.length > 0 && `picks_settled as (${settlePendingPicksSql(settled, param)})`,
+          picks.length > 0 && `picks_recorded as (${recordPendingPicksSql(picks, param)})`,
+          stats.ctes(param),
+        ]
+          .filter((x): x is string => typeof x === 'string' && x !== '')
+          .join(',\n'),
+      select: (param) => `fairness.flush_written((select r_outcomes from appended), ${param(stats.expected)}::integer, (${stats.written})::integer)`,
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === FLUSH_REFUSED) return undefined;
+    throw error;
+  }
+}
+
+/** The flush as one transaction, statement by statement: side rows only for the appends that wrote. */
+async function writeInTransaction(
+  client: pg.ClientBase,
+  store: PostgresEventStore,
+  appends: StreamAppend[],
+  receipts: Receipt[][],
+  picks: PendingPickRow[][],
+  settled: PickRef[][],
+): Promise<AppendResult[]> {
+  await client.query('begin');
+  try {
+    const results = await store.appendManyInTransaction(client, appends);
+    // The view moves only with events actually written: a re-append counts nothing twice.
+    const written = <T>(lists: T[][]) => lists.flatMap((list, i) => (results[i]!.appended > 0 ? list : []));
+    await recordReceipts(client, written(receipts));
+    await settlePendingPicks(client, written(settled));
+    await recordPendingPicks(client, written(picks));
+    await client.query('commit');
+    return results;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Reads the writers' streams again, in one query, forgetting what they buffered. */

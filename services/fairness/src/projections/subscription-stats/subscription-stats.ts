@@ -11,7 +11,7 @@ import type { EventStore } from '@fairlead/event-store';
 import { START } from '@fairlead/event-store';
 import { NEVER_SERVED } from '../../domain/eligibility';
 import { receivedLead, type ServedStats } from '../../domain/served';
-import { recordPendingPicks, type PendingPickRow } from './pending-picks';
+import { recordPendingPicks, type PendingPickRow, type Param } from './pending-picks';
 
 export interface Receipt {
   subscription_id: string;
@@ -21,7 +21,8 @@ export interface Receipt {
   assigned_at: string;
 }
 
-interface StatsRow {
+/** A `fairness.subscription_stats` row as read for counting receipts. */
+export interface StatsRow {
   subscription_id: string;
   provider_id: string;
   level_id: string;
@@ -31,7 +32,55 @@ interface StatsRow {
   day_count: number;
   month: string;
   month_count: number;
+  /** The row version read (its xmin), for a write that must find it unchanged. */
+  seen: string;
 }
+
+/** A subscription's stats after the receipts, and the row version they were computed on (null: no row yet). */
+interface MovedStats {
+  subscription_id: string;
+  provider_id: string;
+  level_id: string;
+  stats: ServedStats;
+  seen: string | null;
+}
+
+/** The stored stats of the receipts' subscriptions (`for update`: locked until the transaction ends). */
+async function storedStats(client: Pick<pg.ClientBase, 'query'>, receipts: readonly Receipt[], lock: boolean): Promise<StatsRow[]> {
+  const ids = [...new Set(receipts.map((r) => r.subscription_id))];
+  const { rows } = await client.query<StatsRow>(
+    `select subscription_id, provider_id, level_id, last_received_at, last_lead_id, to_char(day, 'YYYY-MM-DD') as day, day_count, month, month_count, xmin::text as seen
+       from fairness.subscription_stats where subscription_id = any($1::text[])${lock ? ' for update' : ''}`,
+    [ids],
+  );
+  return rows;
+}
+
+/** The served rule (receivedLead) applied to the stored rows, receipt by receipt. */
+function countReceipts(rows: readonly StatsRow[], receipts: readonly Receipt[]): MovedStats[] {
+  const stats = new Map<string, MovedStats>();
+  for (const r of rows) {
+    const stored = { lastReceivedAt: r.last_received_at, lastLeadId: r.last_lead_id, day: r.day, dayCount: r.day_count, month: r.month, monthCount: r.month_count };
+    stats.set(r.subscription_id, { subscription_id: r.subscription_id, provider_id: r.provider_id, level_id: r.level_id, stats: stored, seen: r.seen });
+  }
+  for (const r of receipts) {
+    const entry = stats.get(r.subscription_id) ?? { subscription_id: r.subscription_id, provider_id: r.provider_id, level_id: r.level_id, stats: { ...NEVER_SERVED, lastLeadId: null }, seen: null };
+    stats.set(r.subscription_id, { ...entry, stats: receivedLead(entry.stats, { at: new Date(r.assigned_at), leadId: r.lead_id }) });
+  }
+  return [...stats.values()];
+}
+
+/** The stats columns of `moved`, bound by `param`, as unnest's arguments (subscription_id first). */
+const statsColumns = (moved: readonly MovedStats[], param: Param) =>
+  [
+    `${param(moved.map((m) => m.subscription_id))}::text[]`,
+    `${param(moved.map((m) => m.stats.lastReceivedAt))}::timestamptz[]`,
+    `${param(moved.map((m) => m.stats.lastLeadId))}::text[]`,
+    `${param(moved.map((m) => m.stats.day))}::date[]`,
+    `${param(moved.map((m) => m.stats.dayCount))}::integer[]`,
+    `${param(moved.map((m) => m.stats.month))}::text[]`,
+    `${param(moved.map((m) => m.stats.monthCount))}::integer[]`,
+  ].join(', ');
 
 /**
  * Counts assignments. Call it once per LeadAssigned actually appended (not for an
@@ -43,22 +92,7 @@ interface StatsRow {
  */
 export async function recordReceipts(client: Pick<pg.ClientBase, 'query'>, receipts: readonly Receipt[]): Promise<void> {
   if (receipts.length === 0) return;
-  const ids = [...new Set(receipts.map((r) => r.subscription_id))];
-  const { rows } = await client.query<StatsRow>(
-    `select subscription_id, provider_id, level_id, last_received_at, last_lead_id, to_char(day, 'YYYY-MM-DD') as day, day_count, month, month_count
-       from fairness.subscription_stats where subscription_id = any($1::text[]) for update`,
-    [ids],
-  );
-  const stats = new Map<string, { provider_id: string; level_id: string; stats: ServedStats }>();
-  for (const r of rows) {
-    const stored = { lastReceivedAt: r.last_received_at, lastLeadId: r.last_lead_id, day: r.day, dayCount: r.day_count, month: r.month, monthCount: r.month_count };
-    stats.set(r.subscription_id, { provider_id: r.provider_id, level_id: r.level_id, stats: stored });
-  }
-  for (const r of receipts) {
-    const entry = stats.get(r.subscription_id) ?? { provider_id: r.provider_id, level_id: r.level_id, stats: { ...NEVER_SERVED, lastLeadId: null } };
-    stats.set(r.subscription_id, { ...entry, stats: receivedLead(entry.stats, { at: new Date(r.assigned_at), leadId: r.lead_id }) });
-  }
-  const moved = [...stats.entries()];
+  const moved = countReceipts(await storedStats(client, receipts, true), receipts);
   // A new row takes the provider and level of its first receipt (as before the rule moved here); a stored row keeps its own.
   await client.query(
     `insert into fairness.subscription_stats as s
@@ -68,17 +102,69 @@ export async function recordReceipts(client: Pick<pg.ClientBase, 'query'>, recei
        last_received_at = excluded.last_received_at, last_lead_id = excluded.last_lead_id,
        day = excluded.day, day_count = excluded.day_count, month = excluded.month, month_count = excluded.month_count`,
     [
-      moved.map(([id]) => id),
-      moved.map(([, e]) => e.provider_id),
-      moved.map(([, e]) => e.level_id),
-      moved.map(([, e]) => e.stats.lastReceivedAt),
-      moved.map(([, e]) => e.stats.lastLeadId),
-      moved.map(([, e]) => e.stats.day),
-      moved.map(([, e]) => e.stats.dayCount),
-      moved.map(([, e]) => e.stats.month),
-      moved.map(([, e]) => e.stats.monthCount),
+      moved.map((m) => m.subscription_id),
+      moved.map((m) => m.provider_id),
+      moved.map((m) => m.level_id),
+      moved.map((m) => m.stats.lastReceivedAt),
+      moved.map((m) => m.stats.lastLeadId),
+      moved.map((m) => m.stats.day),
+      moved.map((m) => m.stats.dayCount),
+      moved.map((m) => m.stats.month),
+      moved.map((m) => m.stats.monthCount),
     ],
   );
+}
+
+/**
+ * Stats rows read earlier without a lock, by subscription id (null: no row then), e.g. with
+ * the served view (subscriptionsOfLevels): prepareReceipts counts on them instead of reading
+ * them again. A row written since is found out by its version (xmin), never overwritten.
+ */
+export type StatsRead = Map<string, StatsRow | null>;
+
+/**
+ * recordReceipts in two parts, for a write that has no transaction of its own around the
+ * read (lead-stream.ts, flushWriters): the stats are read without a lock (those not in
+ * `known`) and computed as recordReceipts computes them; `ctes` writes them only over the
+ * very row versions read (xmin) or where no row was, and `written` counts the rows it wrote.
+ * Fewer than `expected`: someone wrote a row in between, and the caller undoes the statement
+ * (and records the receipts with recordReceipts instead).
+ */
+export async function prepareReceipts(
+  client: Pick<pg.ClientBase, 'query'>,
+  receipts: readonly Receipt[],
+  known: StatsRead = new Map(),
+): Promise<{ expected: number; ctes: (param: Param) => string; written: string }> {
+  if (receipts.length === 0) return { expected: 0, ctes: () => '', written: '0' };
+  const unknown = receipts.filter((r) => !known.has(r.subscription_id));
+  const read = unknown.length > 0 ? await storedStats(client, unknown, false) : [];
+  const knownRows = [...new Set(receipts.map((r) => r.subscription_id))].flatMap((id) => known.get(id) ?? []);
+  const moved = countReceipts([...knownRows, ...read], receipts);
+  const stored = moved.filter((m) => m.seen !== null);
+  const fresh = moved.filter((m) => m.seen === null);
+  return {
+    expected: moved.length,
+    ctes: (param) =>
+      [
+        stored.length > 0 &&
+          `stats_updated as (
+          update fairness.subscription_stats s set
+            last_received_at = x.last_received_at, last_lead_id = x.last_lead_id, day = x.day, day_count = x.day_count, month = x.month, month_count = x.month_count
+          from unnest(${statsColumns(stored, param)}, ${param(stored.map((m) => m.seen))}::text[])
+            as x(subscription_id, last_received_at, last_lead_id, day, day_count, month, month_count, seen)
+          where s.subscription_id = x.subscription_id and s.xmin::text = x.seen
+          returning 1)`,
+        fresh.length > 0 &&
+          `stats_inserted as (
+          insert into fairness.subscription_stats (subscription_id, last_received_at, last_lead_id, day, day_count, month, month_count, provider_id, level_id)
+          select * from unnest(${statsColumns(fresh, param)}, ${param(fresh.map((m) => m.provider_id))}::text[], ${param(fresh.map((m) => m.level_id))}::text[])
+          on conflict (subscription_id) do nothing
+          returning 1)`,
+      ]
+        .filter((x): x is string => typeof x === 'string')
+        .join(',\n'),
+    written: [stored.length > 0 && '(select count(*) from stats_updated)', fresh.length > 0 && '(select count(*) from stats_inserted)'].filter(Boolean).join(' + ') || '0',
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { ProjectionDefinition } from '@fairlead/projections';
 import type { SubscriptionView } from '../../domain/eligibility';
 import { NEVER_SERVED, servedAt } from '../../domain/eligibility';
 import type { Subscription } from '../../domain/subscription';
+import type { StatsRead } from '../subscription-stats/subscription-stats';
 
 export const subscriptionsProjection: ProjectionDefinition = {
   name: 'fairness.subscriptions',
@@ -110,18 +111,25 @@ interface CandidateRow {
   month_count: number | null;
   /** Served times of the subscription's picks waiting for billing (fairness.pending_picks). */
   pending: Date[] | null;
+  /** The stats row itself (null: none), for StatsRead. */
+  last_lead_id: string | null;
+  stats_provider_id: string | null;
+  stats_level_id: string | null;
+  seen: string | null;
 }
 
 /**
  * The subscriptions of these levels (cancelled ones left out) with their receipt stats,
  * grouped by level, for the eligibility rules. A pick waiting for billing counts as served
  * at its served time (as it will once charged): the view holds every pick and assignment
- * already in the log.
+ * already in the log. `statsRead`, when given, gets the stats rows as read (by
+ * subscription, null for none), for the pass's write of assignments (prepareReceipts).
  */
-export async function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, levelIds: readonly string[]): Promise<Map<string, SubscriptionView[]>> {
+export async function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, levelIds: readonly string[], statsRead?: StatsRead): Promise<Map<string, SubscriptionView[]>> {
   const { rows } = await db.query<CandidateRow>(
     `select s.subscription_id, s.provider_id, s.level_id, s.status, s.postal_codes, s.states, s.daily_cap, s.monthly_cap,
-            st.last_received_at, to_char(st.day, 'YYYY-MM-DD') as day, st.day_count, st.month, st.month_count, p.pending
+            st.last_received_at, to_char(st.day, 'YYYY-MM-DD') as day, st.day_count, st.month, st.month_count, p.pending,
+            st.last_lead_id, st.provider_id as stats_provider_id, st.level_id as stats_level_id, st.xmin::text as seen
        from fairness.subscriptions s
        left join fairness.subscription_stats st on st.subscription_id = s.subscription_id
        left join (
@@ -138,6 +146,23 @@ export async function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, le
   );
   const byLevel = new Map<string, SubscriptionView[]>();
   for (const r of rows) {
+    statsRead?.set(
+      r.subscription_id,
+      r.seen === null
+        ? null
+        : {
+            subscription_id: r.subscription_id,
+            provider_id: r.stats_provider_id!,
+            level_id: r.stats_level_id!,
+            last_received_at: r.last_received_at!,
+            last_lead_id: r.last_lead_id!,
+            day: r.day!,
+            day_count: r.day_count!,
+            month: r.month!,
+            month_count: r.month_count!,
+            seen: r.seen,
+          },
+    );
     let stats =
       r.last_received_at === null
         ? NEVER_SERVED
