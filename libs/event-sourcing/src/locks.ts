@@ -14,6 +14,7 @@
  * service wants under load: its own commands on one key queue in memory without holding
  * connections, and other instances are kept out by the database.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 
 export type LockStrategy =
@@ -32,6 +33,9 @@ export const rowLock = (sql: string, params: readonly unknown[]): LockStrategy =
   return { kind: 'row', sql, params };
 };
 
+/** A row lock's statement name, from its text (a name stands for one text on a connection). */
+const rowLockName = (sql: string): string => `event_sourcing.row_lock.${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+
 /** Whether the strategy needs a transaction of its own (database locks do; `none` does not). */
 export const needsTransaction = (lock: LockStrategy): boolean => lock.kind !== 'none';
 
@@ -42,10 +46,11 @@ export async function takeLock(tx: pg.ClientBase, lock: LockStrategy): Promise<r
       return [];
     case 'advisory':
       // Released by commit or rollback.
-      await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [lock.key]);
+      // Named statements (here and below): parsed and planned once per connection.
+      await tx.query({ name: 'event_sourcing.advisory_xact_lock', text: 'select pg_advisory_xact_lock(hashtextextended($1, 0))', values: [lock.key] });
       return [];
     case 'row': {
-      const { rows } = await tx.query<Record<string, unknown>>(lock.sql, [...lock.params]);
+      const { rows } = await tx.query<Record<string, unknown>>({ name: rowLockName(lock.sql), text: lock.sql, values: [...lock.params] });
       return rows;
     }
   }

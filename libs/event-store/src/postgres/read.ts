@@ -10,6 +10,8 @@ import { bigintTypes, EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows
 
 export async function readStream(db: Queryable, schema: string, stream: string, fromVersion = 0, maxCount?: number): Promise<StoredEvent[]> {
   const { rows } = await db.query<EventRow>({
+    // Named: parsed and planned once per connection, not on every read (a read per lead and service).
+    name: `${schema}.read_stream`,
     text: `select ${EVENT_COLUMNS} from ${quoteIdentifier(schema)}.events e
            where e.stream_name = $1 and e.stream_version >= $2
            order by e.stream_version limit $3`,
@@ -23,6 +25,7 @@ export async function readStreams(db: Queryable, schema: string, streams: readon
   const byStream = new Map<string, StoredEvent[]>(streams.map((s) => [s, []]));
   if (streams.length === 0) return byStream;
   const { rows } = await db.query<EventRow>({
+    name: `${schema}.read_streams`,
     text: `select ${EVENT_COLUMNS} from ${quoteIdentifier(schema)}.events e
            where e.stream_name = any($1::text[])
            order by e.stream_name, e.stream_version`,

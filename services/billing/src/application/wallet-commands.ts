@@ -57,13 +57,14 @@ async function recordCharges(tx: pg.ClientBase, events: readonly DecidedWalletEv
   }
   if (latest.size === 0) return;
   const rows = [...latest.values()];
-  await tx.query(
-    `insert into billing.charges (lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
+  await tx.query({
+    name: 'billing.record_charges',
+    text: `insert into billing.charges (lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
      select c.lead_id, c.provider_id, c.subscription_id, c.level_id, c.charged, c.amount_cents, c.balance_cents
        from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::bigint[])
          as c(lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
      ${REPLACE_DECLINE}`,
-    [
+    values: [
       rows.map((r) => r.record.lead_id),
       rows.map((r) => r.record.provider_id),
       rows.map((r) => r.subscription_id),
@@ -72,7 +73,7 @@ async function recordCharges(tx: pg.ClientBase, events: readonly DecidedWalletEv
       rows.map((r) => r.record.amount_cents),
       rows.map((r) => r.record.balance_cents),
     ],
-  );
+  });
 }
 
 const chargeReply = (c: ChargeRecord): ChargeReply =>

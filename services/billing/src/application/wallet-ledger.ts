@@ -192,14 +192,15 @@ async function saveRowReadingPrices(tx: pg.ClientBase, wallet: Wallet): Promise<
 
 /** saveRowReadingPrices for several wallets: one round trip for all. */
 async function saveRowsReadingPrices(tx: pg.ClientBase, wallets: readonly Wallet[]): Promise<Map<string, ProviderSubscriptionRow[]>> {
-  const { rows } = await tx.query<ProviderSubscriptionRow & { provider_id: string }>(
-    `with moved as (
+  const { rows } = await tx.query<ProviderSubscriptionRow & { provider_id: string }>({
+    name: 'billing.save_rows_reading_prices',
+    text: `with moved as (
        update billing.wallets w set balance_cents = m.balance_cents, version = m.version, updated_at = now()
          from unnest($1::text[], $2::bigint[], $3::integer[]) as m(provider_id, balance_cents, version)
         where w.provider_id = m.provider_id)
      ${PRICED_SUBSCRIPTIONS_OF_MANY_SQL}`,
-    [wallets.map((w) => w.provider_id), wallets.map((w) => w.balance_cents), wallets.map((w) => w.version)],
-  );
+    values: [wallets.map((w) => w.provider_id), wallets.map((w) => w.balance_cents), wallets.map((w) => w.version)],
+  });
   const byProvider = new Map<string, ProviderSubscriptionRow[]>();
   for (const { provider_id, ...row } of rows) byProvider.set(provider_id, [...(byProvider.get(provider_id) ?? []), row]);
   return byProvider;
@@ -236,12 +237,14 @@ async function findCharge(db: Pick<pg.ClientBase, 'query'>, leadId: string, prov
 
 /** The decisions already recorded for these (lead, provider) pairs, per provider and lead. */
 async function findChargesOf(db: Pick<pg.ClientBase, 'query'>, pairs: readonly { lead_id: string; provider_id: string }[]): Promise<Map<string, Map<string, ChargeRecord>>> {
-  const { rows } = await db.query<ChargeRow>(
-    `select c.lead_id, c.provider_id, c.level_id, c.charged, c.amount_cents, c.balance_cents, c.refunded_at
+  const { rows } = await db.query<ChargeRow>({
+    // Named (as are the batch's other statements): parsed and planned once per connection.
+    name: 'billing.charges_of',
+    text: `select c.lead_id, c.provider_id, c.level_id, c.charged, c.amount_cents, c.balance_cents, c.refunded_at
        from billing.charges c
        join unnest($1::text[], $2::text[]) as p(lead_id, provider_id) using (lead_id, provider_id)`,
-    [pairs.map((p) => p.lead_id), pairs.map((p) => p.provider_id)],
-  );
+    values: [pairs.map((p) => p.lead_id), pairs.map((p) => p.provider_id)],
+  });
   const byProvider = new Map<string, Map<string, ChargeRecord>>();
   for (const row of rows) {
     const records = byProvider.get(row.provider_id) ?? new Map<string, ChargeRecord>();

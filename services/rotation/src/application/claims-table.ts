@@ -29,13 +29,14 @@ export async function findClaims(db: Db, leadIds: readonly string[]): Promise<Ma
 
 /** Inserts the rows of new claims of one niche in one statement; returns how many were new. */
 export async function insertClaims(db: Db, nicheId: string, claims: readonly Claim[]): Promise<number> {
-  const inserted = await db.query(
-    `insert into rotation.claims (lead_id, niche_id, start_order_position, traversal)
+  const inserted = await db.query({
+    name: 'rotation.insert_claims',
+    text: `insert into rotation.claims (lead_id, niche_id, start_order_position, traversal)
      select u.lead_id, $1, u.start_order_position, u.traversal
      from unnest($2::text[], $3::integer[], $4::jsonb[]) as u(lead_id, start_order_position, traversal)
      on conflict (lead_id) do nothing`,
-    [nicheId, claims.map((c) => c.lead_id), claims.map((c) => c.start_order_position), claims.map((c) => JSON.stringify(c.traversal))],
-  );
+    values: [nicheId, claims.map((c) => c.lead_id), claims.map((c) => c.start_order_position), claims.map((c) => JSON.stringify(c.traversal))],
+  });
   return inserted.rowCount ?? 0;
 }
 
