@@ -152,11 +152,7 @@ export interface AppendStatement {
  */
 export async function appendManyWith(db: Queryable, schema: string, appends: readonly AppendRequest[], statement: AppendStatement, maxEventBytes: number): Promise<AppendResult[]> {
   if (appends.length === 0) return [];
-  const requests = appends.map((a) => {
-    const events = withAppendMetadata(a.events);
-    validateAppend(a.stream, events, a.expected);
-    return { stream: a.stream, events, expected: a.expected };
-  });
+  const requests = validatedRequests(appends);
   const { outcomes, sent, params } = encodeBatch(requests, maxEventBytes);
   const refused = outcomes.find((o) => o !== undefined && !o.ok);
   if (refused && !refused.ok) throw refused.error;
@@ -172,15 +168,11 @@ select r_outcomes, r_versions, r_positions::text[] as r_positions${select ? `, $
   // Named by its text: each shape of the caller's SQL is parsed and planned once per connection.
   const name = `${schema}.append_with.${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
   const { rows } = await db.query<BatchRow>({ name, text, values }).catch((error: unknown) => {
-    throw requests.map((r) => asEventIdConflict(error, r.stream, r.events)).find((e) => e !== undefined) ?? error;
+    throw idConflictOf(requests, error);
   });
   const row = rows[0];
   if (!row) throw new Error('append_batch returned no row');
-  return (await batchOutcomes(db, schema, requests, sent, row, outcomes)).map((outcome, i) => {
-    if (!outcome) throw new Error(`append_batch returned nothing for ${requests[i]!.stream}`);
-    if (!outcome.ok) throw outcome.error;
-    return outcome.result;
-  });
+  return resultsOf(requests, await batchOutcomes(db, schema, requests, sent, row, outcomes));
 }
 
 /** One append on `db`, validated first. */
@@ -208,14 +200,28 @@ export async function appendOne(
  */
 export async function appendMany(db: Queryable, schema: string, appends: readonly AppendRequest[], maxEventBytes: number): Promise<AppendResult[]> {
   if (appends.length === 0) return [];
-  const requests = appends.map((a) => {
+  const requests = validatedRequests(appends);
+  const outcomes = await appendBatch(db, schema, requests, true, maxEventBytes).catch((error: unknown) => {
+    throw idConflictOf(requests, error);
+  });
+  return resultsOf(requests, outcomes);
+}
+
+/** Several appends of a caller, with their metadata, each validated before anything is sent. */
+function validatedRequests(appends: readonly AppendRequest[]): AppendRequest[] {
+  return appends.map((a) => {
     const events = withAppendMetadata(a.events);
     validateAppend(a.stream, events, a.expected);
     return { stream: a.stream, events, expected: a.expected };
   });
-  const outcomes = await appendBatch(db, schema, requests, true, maxEventBytes).catch((error: unknown) => {
-    throw requests.map((r) => asEventIdConflict(error, r.stream, r.events)).find((e) => e !== undefined) ?? error;
-  });
+}
+
+/** A failed call's error as the EventIdConflictError of the append it names, if it is one. */
+const idConflictOf = (requests: readonly AppendRequest[], error: unknown): unknown =>
+  requests.map((r) => asEventIdConflict(error, r.stream, r.events)).find((e) => e !== undefined) ?? error;
+
+/** Each append's result, in order; the first failure is thrown after all were tried. */
+function resultsOf(requests: readonly AppendRequest[], outcomes: readonly BatchOutcome[]): AppendResult[] {
   return outcomes.map((outcome, i) => {
     if (!outcome) throw new Error(`append_batch returned nothing for ${requests[i]!.stream}`);
     if (!outcome.ok) throw outcome.error;
