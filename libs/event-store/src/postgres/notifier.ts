@@ -56,6 +56,22 @@ export class CommitNotifier {
     this.inline = false;
   }
 
+  /**
+   * Runs one of the store's own appends, telling it whether to carry the NOTIFY itself
+   * (tryInline); when it does not, the streams it wrote (`written`) are announced as usual.
+   */
+  async appending<T>(append: (notify: boolean) => Promise<T>, written: (result: T) => readonly string[]): Promise<T> {
+    const inline = this.tryInline();
+    try {
+      const result = await append(inline);
+      const streams = written(result);
+      if (streams.length > 0 && !inline) this.committed(streams);
+      return result;
+    } finally {
+      if (inline) this.inlineDone();
+    }
+  }
+
   /** Resolves when nothing is waiting to be sent (before the pool is ended). */
   async idle(): Promise<void> {
     while (this.sending) await this.sending;

@@ -155,18 +155,15 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
   const committer =
     options.groupCommit === false
       ? undefined
-      : new GroupCommitter(async (requests) => {
+      : new GroupCommitter(
           // An idle notifier lets this batch carry the NOTIFY itself (notifier.ts): one statement and commit fewer.
-          const inline = notifier.tryInline();
-          try {
-            const outcomes = await appendBatch(pool, schema, requests, inline, options.maxEventBytes);
-            const written = requests.filter((_, i) => outcomes[i]?.ok).map((r) => r.stream);
-            if (written.length > 0 && !inline) notifier.committed(written);
-            return outcomes;
-          } finally {
-            if (inline) notifier.inlineDone();
-          }
-        }, options.groupCommit);
+          (requests) =>
+            notifier.appending(
+              (notify) => appendBatch(pool, schema, requests, notify, options.maxEventBytes),
+              (outcomes) => requests.filter((_, i) => outcomes[i]?.ok).map((r) => r.stream),
+            ),
+          options.groupCommit,
+        );
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
@@ -181,14 +178,10 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
         // Refused here, before it waits for a batch: an event the store cannot hold fails alone.
         return committer.append({ stream, events, expected, encoded: encodeEvents(stream, events, options.maxEventBytes) });
       }
-      const inline = notifier.tryInline();
-      try {
-        const result = await appendOne(pool, schema, stream, events, expected, inline, options.maxEventBytes);
-        if (result.appended > 0 && !inline) notifier.committed([stream]);
-        return result;
-      } finally {
-        if (inline) notifier.inlineDone();
-      }
+      return notifier.appending(
+        (notify) => appendOne(pool, schema, stream, events, expected, notify, options.maxEventBytes),
+        (result) => (result.appended > 0 ? [stream] : []),
+      );
     },
     // The caller commits later; the NOTIFY must travel with that commit.
     appendInTransaction: (client, stream, events, expected) => appendOne(client, schema, stream, withAppendMetadata(events), expected, true, options.maxEventBytes),
