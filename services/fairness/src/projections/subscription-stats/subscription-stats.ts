@@ -11,7 +11,7 @@ import type { EventStore } from '@fairlead/event-store';
 import { START } from '@fairlead/event-store';
 import { NEVER_SERVED } from '../../domain/eligibility';
 import { receivedLead, type ServedStats } from '../../domain/served';
-import { recordPendingPicks, type PendingPickRow, type Param } from './pending-picks';
+import { bound, recordPendingPicks, type PendingPickRow, type Param } from './pending-picks';
 
 export interface Receipt {
   subscription_id: string;
@@ -94,24 +94,15 @@ export async function recordReceipts(client: Pick<pg.ClientBase, 'query'>, recei
   if (receipts.length === 0) return;
   const moved = countReceipts(await storedStats(client, receipts, true), receipts);
   // A new row takes the provider and level of its first receipt (as before the rule moved here); a stored row keeps its own.
+  const { param, values } = bound();
   await client.query(
     `insert into fairness.subscription_stats as s
-       (subscription_id, provider_id, level_id, last_received_at, last_lead_id, day, day_count, month, month_count)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::date[], $7::integer[], $8::text[], $9::integer[])
+       (subscription_id, last_received_at, last_lead_id, day, day_count, month, month_count, provider_id, level_id)
+     select * from unnest(${statsColumns(moved, param)}, ${param(moved.map((m) => m.provider_id))}::text[], ${param(moved.map((m) => m.level_id))}::text[])
      on conflict (subscription_id) do update set
        last_received_at = excluded.last_received_at, last_lead_id = excluded.last_lead_id,
        day = excluded.day, day_count = excluded.day_count, month = excluded.month, month_count = excluded.month_count`,
-    [
-      moved.map((m) => m.subscription_id),
-      moved.map((m) => m.provider_id),
-      moved.map((m) => m.level_id),
-      moved.map((m) => m.stats.lastReceivedAt),
-      moved.map((m) => m.stats.lastLeadId),
-      moved.map((m) => m.stats.day),
-      moved.map((m) => m.stats.dayCount),
-      moved.map((m) => m.stats.month),
-      moved.map((m) => m.stats.monthCount),
-    ],
+    values,
   );
 }
 
