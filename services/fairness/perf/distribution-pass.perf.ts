@@ -15,8 +15,6 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DistributionEventData } from '@fairlead/contracts';
 import { distributeBatch, type DistributeLeadDeps, type DistributeLeadInput } from '../src/application/distribute-batch';
-import { natsBilling } from '../src/nats/billing-client';
-import { natsRotation } from '../src/nats/rotation-client';
 import type { FairnessService } from '../src/service';
 import { level, startHarness, type Harness } from '../src/testing/harness';
 
@@ -31,8 +29,7 @@ let deps: DistributeLeadDeps;
 beforeAll(async () => {
   h = await startHarness('fairness_perf', { relay: false });
   service = await h.startService();
-  const ports = { nc: h.nc, subjects: h.subjects };
-  deps = { pool: h.db.pool, store: h.store, rotation: natsRotation(ports), billing: natsBilling(ports), clock: () => new Date(), logger: h.logger };
+  deps = h.distributeDeps();
 });
 afterAll(async () => h?.close());
 

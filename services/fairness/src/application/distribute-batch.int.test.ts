@@ -10,8 +10,6 @@ import { PermanentError } from '@fairlead/messaging';
 import type { FairnessService } from '../service';
 import { level, startHarness, type Harness } from '../testing/harness';
 import { distributeBatch, type DistributeLeadDeps, type DistributeLeadInput } from './distribute-batch';
-import { natsBilling } from '../nats/billing-client';
-import { natsRotation } from '../nats/rotation-client';
 
 let h: Harness;
 let service: FairnessService;
@@ -21,8 +19,7 @@ beforeAll(async () => {
   // No relay: nothing reaches the service's consumer, the test calls distributeBatch itself.
   h = await startHarness('fairness_batch', { relay: false });
   service = await h.startService();
-  const ports = { nc: h.nc, subjects: h.subjects };
-  deps = { pool: h.db.pool, store: h.store, rotation: natsRotation(ports), billing: natsBilling(ports), clock: () => new Date(), logger: h.logger };
+  deps = h.distributeDeps();
 });
 afterAll(async () => h?.close());
 

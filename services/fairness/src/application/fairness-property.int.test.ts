@@ -16,8 +16,6 @@ import type { FairnessService } from '../service';
 import { level, startHarness, type Harness } from '../testing/harness';
 import { equalShareViolations, levelId, marketArb, referenceModel, type LeadResult, type Market } from '../testing/market';
 import { distributeBatch, type DistributeLeadDeps, type DistributeLeadInput } from './distribute-batch';
-import { natsBilling } from '../nats/billing-client';
-import { natsRotation } from '../nats/rotation-client';
 
 let h: Harness;
 let service: FairnessService;
@@ -27,8 +25,7 @@ beforeAll(async () => {
   // No relay: the test calls distributeBatch itself, in the order and batches it chooses.
   h = await startHarness('fairness_property', { relay: false });
   service = await h.startService();
-  const ports = { nc: h.nc, subjects: h.subjects };
-  deps = { pool: h.db.pool, store: h.store, rotation: natsRotation(ports), billing: natsBilling(ports), clock: () => new Date(), logger: h.logger };
+  deps = h.distributeDeps();
 });
 afterAll(async () => h?.close());
 

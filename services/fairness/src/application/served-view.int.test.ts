@@ -11,8 +11,6 @@ import { ensureServedViewRebuilt } from '../projections/subscription-stats/subsc
 import type { FairnessService } from '../service';
 import { level, startHarness, type Harness } from '../testing/harness';
 import { distributeBatch, type DistributeLeadDeps, type DistributeLeadInput } from './distribute-batch';
-import { natsBilling } from '../nats/billing-client';
-import { natsRotation } from '../nats/rotation-client';
 
 let h: Harness;
 let service: FairnessService;
@@ -22,8 +20,7 @@ beforeAll(async () => {
   // No relay: the test decides the leads itself, in the order and batches it chooses.
   h = await startHarness('fairness_served_view', { relay: false });
   service = await h.startService();
-  const ports = { nc: h.nc, subjects: h.subjects };
-  deps = { pool: h.db.pool, store: h.store, rotation: natsRotation(ports), billing: natsBilling(ports), clock: () => new Date(), logger: h.logger };
+  deps = h.distributeDeps();
 });
 afterAll(async () => h?.close());
 

@@ -21,6 +21,9 @@ import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
 import { request } from '@fairlead/messaging';
 import { openTestEnvironment } from '@fairlead/service-testing';
 import { startServiceProcess, waitFor, type ServiceProcess, type TestDatabase } from '@fairlead/testing';
+import type { DistributeLeadDeps } from '../application/distribute-batch';
+import { natsBilling } from '../nats/billing-client';
+import { natsRotation } from '../nats/rotation-client';
 import { startFairnessService, type FairnessConfig, type FairnessService } from '../service';
 import { TestBilling, TestRotation } from './responders';
 
@@ -37,6 +40,8 @@ export interface Harness {
   relay: ServiceProcess | undefined;
   /** Starts (another) fairness instance on the same database and subjects. */
   startService(config?: FairnessConfig): Promise<FairnessService>;
+  /** What distributeBatch needs, reaching the rotation and billing stand-ins over NATS (as the service's own deps do). */
+  distributeDeps(): DistributeLeadDeps;
   seedNiche(nicheId: string, levels: LevelSnapshot[]): Promise<void>;
   subscribe(input: { provider_id: string; niche_id: string; level_id: string; states?: string[]; postal_codes?: string[]; daily_cap?: number | null }): Promise<CommandReply<'fairness', 'create_subscription'>>;
   command<V extends keyof typeof fairnessCommands>(verb: V, body: unknown): Promise<CommandReply<'fairness', V>>;
@@ -153,6 +158,7 @@ export async function startHarness(
       );
       return requestId;
     },
+    distributeDeps: () => ({ pool: db.pool, store, rotation: natsRotation({ nc, subjects }), billing: natsBilling({ nc, subjects }), clock: () => new Date(), logger }),
     leadEvents: (leadId) => store.readStream(streams.lead(leadId)),
     waitForOutcome: async (leadId, timeoutMs = 15_000) => {
       const event = await waitFor(async () => (await harness.leadEvents(leadId)).find((e) => e.type === 'DistributionCompleted'), {
