@@ -62,38 +62,34 @@ const counter: ProjectionDefinition = {
   },
 };
 
-async function replica(): Promise<RunningProjector> {
+/** One replica of `projection`: a pool and reader of the log of its own, as a process would have. */
+async function replica(projection: ProjectionDefinition): Promise<RunningProjector> {
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
   pools.push(pool);
   const own = createPostgresEventStore({ pool });
   stores.push(own);
-  const [projector] = await startProjectorGroup({ store: own, pool, schema: 'twin', projections: [tally], minReadIntervalMs: 1 });
+  const [projector] = await startProjectorGroup({ store: own, pool, schema: 'twin', projections: [projection], minReadIntervalMs: 1 });
   return projector!;
 }
 
-async function counterReplica(): Promise<RunningProjector> {
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  pools.push(pool);
-  const own = createPostgresEventStore({ pool });
-  stores.push(own);
-  const [projector] = await startProjectorGroup({ store: own, pool, schema: 'twin', projections: [counter], minReadIntervalMs: 1 });
-  return projector!;
+/** 400 tick events: 40 writers × 5 appends of 2 events, at once (stream names tick-<tag><writer>-<n>). */
+async function appendTicks(tag: string): Promise<void> {
+  await Promise.all(
+    Array.from({ length: 40 }, async (_, w) => {
+      for (let i = 0; i < 5; i++) {
+        await store.append(`tick-${tag}${w}-${i}`, [0, 1].map(() => ({ id: randomUUID(), type: 'Ticked', data: {} })), 'no_stream');
+      }
+    }),
+  );
 }
 
 describe('projector replicas', () => {
   it('apply each event once between them while events are appended concurrently, and never move the checkpoint back', async () => {
-    const [a, b] = await Promise.all([replica(), replica()]);
+    const [a, b] = await Promise.all([replica(tally), replica(tally)]);
     const failures: unknown[] = [];
     for (const p of [a, b]) p.done.catch((e: unknown) => failures.push(e));
 
-    // 40 writers × 5 appends of 2 events, at once.
-    await Promise.all(
-      Array.from({ length: 40 }, async (_, w) => {
-        for (let i = 0; i < 5; i++) {
-          await store.append(`tick-${w}-${i}`, [0, 1].map(() => ({ id: randomUUID(), type: 'Ticked', data: {} })), 'no_stream');
-        }
-      }),
-    );
+    await appendTicks('');
     await Promise.all([a.waitUntilCaughtUp(60_000), b.waitUntilCaughtUp(60_000)]);
 
     const { rows } = await db.pool.query<{ n: number; seen: number }>('select n, (select count(*)::int from twin.seen) as seen from twin.tally');
@@ -108,17 +104,11 @@ describe('projector replicas', () => {
   });
 
   it('apply each event once between them when a second application would raise no error', async () => {
-    const [a, b] = await Promise.all([counterReplica(), counterReplica()]);
+    const [a, b] = await Promise.all([replica(counter), replica(counter)]);
     const failures: unknown[] = [];
     for (const p of [a, b]) p.done.catch((e: unknown) => failures.push(e));
     const before = (await db.pool.query<{ n: number }>('select count(*)::int as n from eventstore.events where stream_name like $1', ['tick-%'])).rows[0]!.n;
-    await Promise.all(
-      Array.from({ length: 40 }, async (_, w) => {
-        for (let i = 0; i < 5; i++) {
-          await store.append(`tick-c${w}-${i}`, [0, 1].map(() => ({ id: randomUUID(), type: 'Ticked', data: {} })), 'no_stream');
-        }
-      }),
-    );
+    await appendTicks('c');
     await Promise.all([a.waitUntilCaughtUp(60_000), b.waitUntilCaughtUp(60_000)]);
     await Promise.all([a.stop(), b.stop()]);
     const { rows } = await db.pool.query<{ n: number }>('select n from twin.counter');
