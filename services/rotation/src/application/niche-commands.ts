@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { CommandReply, rotationCommands } from '@fairlead/contracts';
 import type { z } from 'zod';
 import { claimOf, type Claim } from '../domain/claim';
-import { LeadClaimedElsewhereError, LevelExistsError, NicheNotFoundError } from '../domain/errors';
+import { LevelExistsError, NicheNotFoundError } from '../domain/errors';
 import type { Niche, NicheCommand, NicheState } from '../domain/niche';
 import { createClaimStartLevels, type ClaimStartLevelsReply } from './claim-start-levels';
 import { answerOf, claimsRaced, findClaim, recordClaimsStatement, retryingRaces } from './claims-table';
