@@ -254,7 +254,9 @@ async function attemptInSession<Command, Event extends DomainEvent, State>(
       return noChange(loaded);
     }
     const events = toNewEvents(deps, decided, options);
-    const alongside = options.alongsideStatement?.(applied(decider, loaded, decided, events.length));
+    // The outcome when the append writes: every event is new then.
+    const written = applied(decider, loaded, decided, events.length);
+    const alongside = options.alongsideStatement?.(written);
     const [result] = await deps.store.appendManyWith(client, [{ stream, events, expected: expectedOf(loaded) }], {
       ctes: (param) => alongside?.ctes(param) ?? '',
       select: (param) => {
@@ -267,7 +269,7 @@ async function attemptInSession<Command, Event extends DomainEvent, State>(
     // Committed, and the lock with it.
     held = false;
     if (result!.appended === 0) return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
-    return applied(decider, loaded, decided, result!.appended);
+    return written;
   } catch (error) {
     // The lock may be held still (a conflict the append reported was committed with the hand-over, but
     // a failed statement, or a refusal before it, leaves it held): release whatever the session holds.

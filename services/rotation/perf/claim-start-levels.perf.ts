@@ -9,8 +9,10 @@
  *
  *   npx vitest run -c services/rotation/perf/vitest.config.ts
  *   PERF_REQUESTS=1000 PERF_BATCH=2 npx vitest run -c services/rotation/perf/vitest.config.ts
+ * PERF_PROFILE=<file.cpuprofile> also writes a CPU profile of the measured requests (node:inspector).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRotationHarness, type Instance, type RotationHarness } from '../src/testing/harness';
@@ -101,6 +103,13 @@ it(`claims start levels: ${REQUESTS} requests of ${BATCH} lead(s)`, async () => 
   // Every backend of the instance's pool is open by now (one request at a time uses few).
   await Promise.all(Array.from({ length: 3 }, async () => instance.pool.query('select 1')));
 
+  const profile = process.env.PERF_PROFILE;
+  const session = profile ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const recorder = recordStatements();
   const pgBefore = await backendCpuMs(h.db.pool);
   const cpuBefore = process.cpuUsage();
@@ -112,6 +121,11 @@ it(`claims start levels: ${REQUESTS} requests of ${BATCH} lead(s)`, async () => 
   const cpu = process.cpuUsage(cpuBefore);
   const pgAfter = await backendCpuMs(h.db.pool, pgBefore.pids);
   recorder.restore();
+  if (session && profile) {
+    const { profile: written } = await session.post('Profiler.stop');
+    await writeFile(profile, JSON.stringify(written));
+    session.disconnect();
+  }
 
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const leads = REQUESTS * BATCH;
