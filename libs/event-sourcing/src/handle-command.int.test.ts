@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConcurrencyError, createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
-import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
-import { handleCommand, loadStream, type CommandHandlingDeps, type Loaded } from './handle-command';
+import { ConcurrencyError, createPostgresEventStore, type AppendStatement, type PostgresEventStore } from '@fairlead/event-store';
+import { createTestDatabase, waitFor, type TestDatabase } from '@fairlead/testing';
+import { handleCommand, loadStream, type CommandHandlingDeps, type LoadContext, type Loaded } from './handle-command';
 import { advisoryLock, KeyedMutex, rowLock, Semaphore } from './locks';
 import { TooManyConflictsError } from './errors';
 import { accountDecider, AccountRefused, type AccountCommand, type AccountState } from './testing/account.fixture';
@@ -149,6 +149,102 @@ describe('handleCommand', () => {
     const slots = new Semaphore(2);
     const results = await Promise.allSettled(Array.from({ length: 12 }, () => handleCommand(deps, s, accountDecider, withdraw(3), { inProcess: { mutex, slots }, maxConflicts: 0 })));
     expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['INSUFFICIENT', 'INSUFFICIENT']);
+  });
+
+  describe('a session lock: the command as autocommit statements, the lock handed over to the append’s transaction', () => {
+    /** Advisory locks held in this database now, by anyone. */
+    const advisoryLocksHeld = async () =>
+      Number(
+        (await db.pool.query<{ n: string }>(`select count(*) as n from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`))
+          .rows[0]!.n,
+      );
+    /** A loader that takes the session lock itself, on the command's connection, before it reads (takenByLoad). */
+    const lockingLoad =
+      (s: string) =>
+      async ({ session }: LoadContext): Promise<Loaded<AccountState>> => {
+        if (session?.lockKey) await session.client.query('select pg_advisory_lock(hashtextextended($1, 0))', [session.lockKey]);
+        return loadStream(store, s, accountDecider);
+      };
+
+    it.each([
+      ['taken by a statement of its own', false],
+      ['taken by the loader', true],
+    ])('%s, makes two instances take turns: no race is lost with no retries allowed, and no lock is left', async (_how, takenByLoad) => {
+      const s = stream();
+      await openWith(s, 40);
+      const other = new pg.Pool({ connectionString: db.url, max: 10 });
+      const otherStore = createPostgresEventStore({ pool: other, pollIntervalMs: 60_000 });
+      try {
+        const instances: CommandHandlingDeps[] = [deps, { store: otherStore, pool: other }];
+        const results = await Promise.allSettled(
+          Array.from({ length: 24 }, (_, i) =>
+            handleCommand(instances[i % 2]!, s, accountDecider, withdraw(2), { sessionLock: { key: s, takenByLoad }, ...(takenByLoad ? { load: lockingLoad(s) } : {}), maxConflicts: 0 }),
+          ),
+        );
+        const reasons = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as { code?: string }] : []));
+        expect(reasons.map((r) => r.code)).toEqual(['INSUFFICIENT', 'INSUFFICIENT', 'INSUFFICIENT', 'INSUFFICIENT']);
+        expect((await loadStream(store, s, accountDecider)).state).toMatchObject({ balance: 0 });
+        // A decision of nothing releases it too.
+        expect(await handleCommand(deps, s, accountDecider, { type: 'open', owner: 'ada' }, { sessionLock: { key: s } })).toMatchObject({ appended: 0 });
+        expect(await advisoryLocksHeld()).toBe(0);
+      } finally {
+        await otherStore.close();
+        await other.end();
+      }
+    });
+
+    it('excludes a transaction holding the advisory lock on the same key, and is excluded by it', async () => {
+      const s = stream();
+      await openWith(s, 30);
+      const results = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) => handleCommand(deps, s, accountDecider, withdraw(3), i % 2 ? { sessionLock: { key: s }, maxConflicts: 0 } : { lock: advisoryLock(s), maxConflicts: 0 })),
+      );
+      expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['INSUFFICIENT', 'INSUFFICIENT']);
+      expect(await advisoryLocksHeld()).toBe(0);
+    });
+
+    it('holds the lock until the append’s statement commits, not only until the hand-over', async () => {
+      const s = stream();
+      await openWith(s, 10);
+      const probe = await db.pool.connect();
+      try {
+        const pending = handleCommand(deps, s, accountDecider, withdraw(1), {
+          sessionLock: { key: s },
+          // An unreferenced data-modifying CTE runs after the statement's select list (and so after the hand-over).
+          alongsideStatement: () => ({ ctes: (param) => `slow as (insert into side_rows (stream, note) select ${param(s)}::text, 'slow' from pg_sleep(0.5))` }),
+        });
+        await waitFor(async () => (await db.pool.query(`select 1 from pg_stat_activity where wait_event = 'PgSleep' and query like '%side_rows%'`)).rows.length > 0, { what: 'the append statement sleeping' });
+        expect((await probe.query<{ got: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as got', [s])).rows[0]!.got).toBe(false);
+        await pending;
+        expect((await probe.query<{ got: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as got', [s])).rows[0]!.got).toBe(true);
+        await probe.query('select pg_advisory_unlock_all()');
+      } finally {
+        probe.release();
+      }
+    });
+
+    it('writes rows alongside in the append’s statement, only when it wrote; a check that raises undoes both and releases the lock', async () => {
+      const s = stream();
+      await openWith(s, 10);
+      const note =
+        (text: string, check?: string) =>
+        (): AppendStatement => ({
+          ctes: (param) => `noted as (insert into side_rows (stream, note) select ${param(s)}::text, ${param(text)}::text where (select a.r_outcomes[1] from appended a) = 'ok' returning 1)`,
+          ...(check ? { select: () => check } : {}),
+        });
+      await handleCommand(deps, s, accountDecider, withdraw(1), { sessionLock: { key: s }, alongsideStatement: note('kept') });
+      await expect(handleCommand(deps, s, accountDecider, withdraw(1), { sessionLock: { key: s }, alongsideStatement: note('undone', '(select 1 / (count(*) - 1) from noted)') })).rejects.toMatchObject({
+        code: '22012',
+      });
+      // A refusal after the lock was taken releases it as well.
+      await expect(handleCommand(deps, s, accountDecider, withdraw(100), { sessionLock: { key: s }, alongsideStatement: note('refused') })).rejects.toBeInstanceOf(AccountRefused);
+      const { rows } = await db.pool.query('select note from side_rows where stream = $1', [s]);
+      expect(rows.map((r) => r.note)).toEqual(['kept']);
+      expect((await loadStream(store, s, accountDecider)).state).toMatchObject({ balance: 9 });
+      expect(await advisoryLocksHeld()).toBe(0);
+      // The connections are usable: the next command takes the lock at once.
+      await handleCommand(deps, s, accountDecider, withdraw(9), { sessionLock: { key: s }, maxConflicts: 0 });
+    });
   });
 
   describe('a row lock over a snapshot row (state read from the row, rebuilt from the stream after a conflict)', () => {

@@ -6,13 +6,31 @@
  * the append's transaction, a loader other than folding the stream (a cache, a snapshot
  * row), and the caller's own expected version (an If-Match), whose conflict is the
  * caller's to resolve and is therefore never retried.
+ *
+ * With a database lock the command runs in a transaction: BEGIN, the lock, the reads, the
+ * append, the rows alongside, COMMIT. With a session lock (`sessionLock`) it runs as two
+ * autocommit statements on one connection instead: the lock and the reads (one call when the
+ * loader takes the lock), then the append, the rows alongside as SQL of the same statement
+ * (`alongsideStatement`) and the lock handed over to that statement's transaction.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ConcurrencyError, type NewEvent, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
+import { ConcurrencyError, type AppendStatement, type NewEvent, type PostgresEventStore, type StoredEvent } from '@fairlead/event-store';
 import { foldEvents, type Decider, type DomainEvent } from './decider';
 import { DEFAULT_MAX_CONFLICTS, retryOnConflict } from './retry';
-import { needsTransaction, noLock, Semaphore, takeLock, type KeyedMutex, type LockStrategy } from './locks';
+import {
+  handOverSessionLockSql,
+  needsTransaction,
+  noLock,
+  releaseSessionLock,
+  releaseSessionLocks,
+  Semaphore,
+  takeLock,
+  takeSessionLock,
+  type KeyedMutex,
+  type LockStrategy,
+  type SessionLock,
+} from './locks';
 
 /** What handleCommand works with. `pool` is needed for a database lock or rows alongside (one transaction). */
 export interface CommandHandlingDeps {
@@ -36,6 +54,13 @@ export interface LoadContext {
   lockedRows: readonly Record<string, unknown>[];
   /** True when an earlier attempt lost a race: a snapshot may be out of step with the stream. */
   afterConflict: boolean;
+  /**
+   * Under `sessionLock`: the command's connection, and `lockKey` when the loader is to take
+   * the lock on it (SessionLock.takenByLoad) before it reads — undefined when it is held
+   * already. Undefined without a session lock, and for the re-read after an append found
+   * already stored (the lock is released by then).
+   */
+  session?: { client: pg.ClientBase; lockKey: string | undefined };
 }
 
 export interface CommandOutcome<Event, State> {
@@ -77,6 +102,21 @@ export interface HandleCommandOptions<Event extends DomainEvent, State> {
    * events were appended, so a repeat writes nothing twice.
    */
   alongside?: (tx: pg.ClientBase, outcome: CommandOutcome<Event, State>) => Promise<void>;
+  /**
+   * Instead of `lock` and a transaction: a session-level advisory lock, held from the load
+   * to the statement that appends (locks.ts, SessionLock). A command then costs two
+   * statements: lock and load (one, with `takenByLoad`), then the append with
+   * `alongsideStatement` — or an unlock when nothing was decided. Not with `lock` or `alongside`.
+   */
+  sessionLock?: SessionLock;
+  /**
+   * The rows alongside as SQL of the append's own statement (the event store's
+   * appendManyWith: CTEs after `appended`, and a check in `select` that raises to undo the
+   * whole statement). Given the outcome as it will be when the append writes (`appended` =
+   * its events); the SQL must write only when `appended.r_outcomes[1] = 'ok'` (a repeat or a
+   * conflict writes no events, and must write no rows). Only with `sessionLock`.
+   */
+  alongsideStatement?: (outcome: CommandOutcome<Event, State>) => AppendStatement | undefined;
 }
 
 /** A stream's state by folding its events (the default loader). */
@@ -104,9 +144,12 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
   options: HandleCommandOptions<Event, State> = {},
 ): Promise<CommandOutcome<Event, State>> {
   const transactional = needsTransaction(options.lock ?? noLock) || options.alongside !== undefined;
-  if (transactional && !deps.pool) throw new Error(`handleCommand on ${stream}: a database lock or rows alongside need deps.pool`);
+  if (options.sessionLock && transactional) throw new Error(`handleCommand on ${stream}: a session lock goes without \`lock\` and \`alongside\` (use alongsideStatement)`);
+  if (options.alongsideStatement && !options.sessionLock) throw new Error(`handleCommand on ${stream}: alongsideStatement needs a session lock`);
+  const connected = transactional || options.sessionLock !== undefined;
+  if (connected && !deps.pool) throw new Error(`handleCommand on ${stream}: a database lock or rows alongside need deps.pool`);
   const run = () => handle(deps, stream, decider, command, options, transactional);
-  const bounded = transactional ? () => transactionSlots(deps.pool!, options.inProcess?.slots).run(run) : run;
+  const bounded = connected ? () => transactionSlots(deps.pool!, options.inProcess?.slots).run(run) : run;
   const queue = options.inProcess;
   return queue ? queue.mutex.run(queue.key ?? stream, bounded) : bounded();
 }
@@ -140,10 +183,14 @@ async function handle<Command, Event extends DomainEvent, State>(
     options.load ?? ((context: LoadContext) => loadStream(deps.store, context.stream, decider, options.decode));
 
   const one = { deps, stream, decider, command, options, load };
-  // In a transaction: the lock first, then load, decide, append and the rows alongside; else optimistic only.
-  const attempt = transactional
-    ? (afterConflict: boolean) => inTransaction(deps.pool!, async (tx) => attemptOnce(one, tx, await takeLock(tx, lock), afterConflict))
-    : (afterConflict: boolean) => attemptOnce(one, undefined, [], afterConflict);
+  const session = options.sessionLock;
+  // In a transaction: the lock first, then load, decide, append and the rows alongside; under a
+  // session lock: autocommit statements on one connection; else optimistic only.
+  const attempt = session
+    ? (afterConflict: boolean) => attemptInSession(one, deps.pool!, session, afterConflict)
+    : transactional
+      ? (afterConflict: boolean) => inTransaction(deps.pool!, async (tx) => attemptOnce(one, tx, await takeLock(tx, lock), afterConflict))
+      : (afterConflict: boolean) => attemptOnce(one, undefined, [], afterConflict);
   return retryOnConflict(stream, attempt, {
     maxConflicts,
     // The caller's own expected version is theirs to resolve.
@@ -178,6 +225,59 @@ async function attemptOnce<Command, Event extends DomainEvent, State>(
   const outcome = applied(decider, loaded, decided, result.appended);
   if (tx) await options.alongside?.(tx, outcome);
   return outcome;
+}
+
+/**
+ * attemptOnce under a session lock, on a connection of its own and with no transaction open
+ * between statements: lock and load, decide, then either release the lock (nothing decided)
+ * or append with the rows alongside in one statement that hands the lock over to its own
+ * transaction (so it is held until that commit). Any error while the lock may be held
+ * releases it; a connection that cannot is destroyed, never pooled with a lock.
+ */
+async function attemptInSession<Command, Event extends DomainEvent, State>(
+  { deps, stream, decider, command, options, load }: OneCommand<Command, Event, State>,
+  pool: pg.Pool,
+  lock: SessionLock,
+  afterConflict: boolean,
+): Promise<CommandOutcome<Event, State>> {
+  const client = await pool.connect();
+  let held = false;
+  let broken: Error | undefined;
+  try {
+    held = true;
+    if (!lock.takenByLoad) await takeSessionLock(client, lock.key);
+    const loaded = await load({ stream, tx: undefined, lockedRows: [], afterConflict, session: { client, lockKey: lock.takenByLoad ? lock.key : undefined } });
+    const decided = decideOn(stream, decider, command, loaded, options);
+    if (decided.length === 0) {
+      await releaseSessionLock(client, lock.key);
+      held = false;
+      return noChange(loaded);
+    }
+    const events = toNewEvents(deps, decided, options);
+    // The outcome when the append writes: every event is new then.
+    const written = applied(decider, loaded, decided, events.length);
+    const alongside = options.alongsideStatement?.(written);
+    const [result] = await deps.store.appendManyWith(client, [{ stream, events, expected: expectedOf(loaded) }], {
+      ctes: (param) => alongside?.ctes(param) ?? '',
+      select: (param) => {
+        const check = alongside?.select?.(param);
+        const handOver = handOverSessionLockSql(param(lock.key));
+        // The caller's check first: when it raises, the whole statement is undone and the lock still held.
+        return check ? `row(${check}, ${handOver})` : handOver;
+      },
+    });
+    // Committed, and the lock with it.
+    held = false;
+    if (result!.appended === 0) return repeated(await load({ stream, tx: undefined, lockedRows: [], afterConflict: true }), loaded, decided);
+    return written;
+  } catch (error) {
+    // The lock may be held still (a conflict the append reported was committed with the hand-over, but
+    // a failed statement, or a refusal before it, leaves it held): release whatever the session holds.
+    if (held) await releaseSessionLocks(client).catch((releaseError: Error) => (broken = releaseError));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /**

@@ -96,3 +96,53 @@ export class Semaphore {
     }
   }
 }
+
+/**
+ * A session-level advisory lock held across autocommit statements instead of a transaction
+ * (handleCommand's `sessionLock`): taken by one statement, handed over by the statement that
+ * writes to that statement's own transaction, so it ends with that commit. The key is hashed
+ * as advisoryLock's is, so a session holder and a transaction holder of one key exclude each
+ * other. Session locks survive a rollback and go back to the pool with the connection: on
+ * any error while one may be held, releaseSessionLocks, and a connection that cannot even do
+ * that is destroyed (closing the session releases its locks).
+ */
+export interface SessionLock {
+  key: string;
+  /**
+   * The loader takes the lock itself, in the statement that reads (LoadContext.session):
+   * `pg_advisory_lock(hashtextextended(key, 0))` first thing in a VOLATILE function whose
+   * reads are statements of their own, so each takes a snapshot after the lock and sees
+   * what the last holder committed (one statement holding the lock call and the read would
+   * read with the snapshot taken before it waited). Default: a statement of its own takes it.
+   */
+  takenByLoad?: boolean;
+}
+
+/** The SQL of an advisory lock's 64-bit key from its text (`placeholder` binds the text): the hash every lock of this module uses. */
+export const advisoryKeySql = (placeholder: string): string => `hashtextextended(${placeholder}, 0)`;
+
+/** Takes the session-level lock on `key` (waits for it). */
+export async function takeSessionLock(client: pg.ClientBase, key: string): Promise<void> {
+  await client.query({ name: 'event_sourcing.advisory_session_lock', text: `select pg_advisory_lock(${advisoryKeySql('$1')})`, values: [key] });
+}
+
+/** Releases the session-level lock on `key`, held by this session. */
+export async function releaseSessionLock(client: pg.ClientBase, key: string): Promise<void> {
+  await client.query({ name: 'event_sourcing.advisory_session_unlock', text: `select pg_advisory_unlock(${advisoryKeySql('$1')})`, values: [key] });
+}
+
+/** Releases every session-level advisory lock of the session (none held: a no-op); for error paths, where what is held is not known. */
+export async function releaseSessionLocks(client: pg.ClientBase): Promise<void> {
+  await client.query({ name: 'event_sourcing.advisory_unlock_all', text: 'select pg_advisory_unlock_all()' });
+}
+
+/**
+ * An SQL expression that hands the session-level lock on the key bound at `placeholder` over
+ * to the statement's own transaction: the key taken again at transaction level (granted at
+ * once: this session holds it), then the session-level hold released. The key stays held
+ * until the transaction ends, so whoever takes it next reads what the transaction wrote (a
+ * session-level unlock alone takes effect at once, before the commit). CASE evaluates its
+ * condition first: the order is guaranteed. True when the session held the lock.
+ */
+export const handOverSessionLockSql = (placeholder: string): string =>
+  `(case when pg_advisory_xact_lock(${advisoryKeySql(placeholder)}) is null then null else pg_advisory_unlock(${advisoryKeySql(placeholder)}) end)`;

@@ -48,7 +48,7 @@ export interface RotationService {
 
 export async function startRotationService(deps: RotationServiceDeps): Promise<RotationService> {
   const config = deps.config ?? {};
-  await migrateRotation(deps.pool);
+  await migrateRotation(deps.pool, deps.store.schema);
   const registry = deps.registry ?? createMetricsRegistry('rotation');
   const repository = new NicheRepository({
     pool: deps.pool,

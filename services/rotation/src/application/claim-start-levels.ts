@@ -2,13 +2,14 @@
  * claim_start_levels: claim_start_level for many leads of one niche, with one lock of the
  * niche and one transaction. Leads claimed before are answered from their rows; the rest
  * are decided in request order, each on the state the previous one left (the niche
- * decider's claim_start_levels), appended as one append and recorded with one insert.
+ * decider's claim_start_levels), appended as one append and recorded with one insert, in
+ * one statement (two round trips in all: lock and read, then write; niche-repository.ts).
  */
 import type { CommandReply, rotationCommands } from '@fairlead/contracts';
 import type { z } from 'zod';
 import { claimOf, type Claim } from '../domain/claim';
 import { NoActiveLevelsError } from '../domain/errors';
-import { answerOf, ClaimsRacedError, insertClaims, retryingRaces, type ClaimRow } from './claims-table';
+import { answerOf, claimsRaced, recordClaimsStatement, retryingRaces, type ClaimRow } from './claims-table';
 import type { NicheRepository } from './niche-repository';
 
 export type ClaimStartLevelsRequest = z.output<(typeof rotationCommands)['claim_start_levels']['request']>;
@@ -37,16 +38,17 @@ export function createClaimStartLevels(deps: { repository: NicheRepository }) {
     // No metadata on the events (a single claim puts its lead_id there): each names its lead in
     // its data, and a batch's list of leads would be repeated on every one of them.
     // Other requests for these leads may claim while we wait for the lock: the decision reads their claims under it.
-    const { before, events } = await repository.write(
-      { type: 'claim_start_levels', niche_id, lead_ids },
-      {
-        alongside: async (tx, outcome) => {
-          const claims = outcome.events.flatMap((e) => (e.type === 'StartLevelClaimed' ? [claimOf(e)] : []));
-          // Fewer rows than claims: some lead was claimed under another niche's lock meanwhile.
-          if ((await insertClaims(tx, niche_id, claims)) < claims.length) throw new ClaimsRacedError(niche_id);
+    const { before, events } = await repository
+      .write(
+        { type: 'claim_start_levels', niche_id, lead_ids },
+        {
+          // Fewer rows new than claims (some lead claimed under another niche's lock meanwhile) undoes the write: ClaimsRacedError.
+          alongsideStatement: (outcome) => recordClaimsStatement(niche_id, outcome.events.flatMap((e) => (e.type === 'StartLevelClaimed' ? [claimOf(e)] : []))),
         },
-      },
-    );
+      )
+      .catch((error: unknown) => {
+        throw claimsRaced(error, niche_id);
+      });
     const fresh = new Map(events.flatMap((e) => (e.type === 'StartLevelClaimed' ? [[e.data.lead_id, claimEntry(claimOf(e))] as const] : [])));
     const entryOf = (leadId: string): Entry => {
       const claimed = fresh.get(leadId);

@@ -4,10 +4,11 @@
  * under another niche's lock is recognised and asked again.
  */
 import type pg from 'pg';
-import { isEventIdConflictError } from '@fairlead/event-store';
+import { isEventIdConflictError, type AppendStatement } from '@fairlead/event-store';
 import { ConflictError } from '@fairlead/platform';
 import type { Claim, StoredClaim } from '../domain/claim';
 import { LeadClaimedElsewhereError } from '../domain/errors';
+import { CLAIMS_RACED_SQLSTATE } from '../schema';
 
 type Db = Pick<pg.ClientBase, 'query'>;
 
@@ -27,17 +28,30 @@ export async function findClaims(db: Db, leadIds: readonly string[]): Promise<Ma
   return new Map(rows.map(({ lead_id, ...row }) => [lead_id, row]));
 }
 
-/** Inserts the rows of new claims of one niche in one statement; returns how many were new. */
-export async function insertClaims(db: Db, nicheId: string, claims: readonly Claim[]): Promise<number> {
-  const inserted = await db.query({
-    name: 'rotation.insert_claims',
-    text: `insert into rotation.claims (lead_id, niche_id, start_order_position, traversal)
-     select u.lead_id, $1, u.start_order_position, u.traversal
-     from unnest($2::text[], $3::integer[], $4::jsonb[]) as u(lead_id, start_order_position, traversal)
-     on conflict (lead_id) do nothing`,
-    values: [nicheId, claims.map((c) => c.lead_id), claims.map((c) => c.start_order_position), claims.map((c) => JSON.stringify(c.traversal))],
-  });
-  return inserted.rowCount ?? 0;
+/**
+ * The rows of new claims of one niche, as SQL of the statement that appends their
+ * StartLevelClaimed (handleCommand's alongsideStatement): inserted only when the append wrote,
+ * and rotation.claims_recorded undoes the whole statement (SQLSTATE CLAIMS_RACED_SQLSTATE,
+ * see claimsRaced) when fewer were new than claims — some lead was claimed under another
+ * niche's lock meanwhile. The text is the same for any number of claims (one prepared statement).
+ */
+export function recordClaimsStatement(nicheId: string, claims: readonly Claim[]): AppendStatement {
+  return {
+    ctes: (param) => `claims_inserted as (
+      insert into rotation.claims (lead_id, niche_id, start_order_position, traversal)
+      select u.lead_id, ${param(nicheId)}::text, u.start_order_position, u.traversal
+        from unnest(${param(claims.map((c) => c.lead_id))}::text[], ${param(claims.map((c) => c.start_order_position))}::integer[], ${param(claims.map((c) => JSON.stringify(c.traversal)))}::jsonb[])
+             as u(lead_id, start_order_position, traversal)
+       where (select a.r_outcomes[1] from appended a) = 'ok'
+      on conflict (lead_id) do nothing
+      returning 1)`,
+    select: (param) => `rotation.claims_recorded((select a.r_outcomes[1] from appended a), (select count(*) from claims_inserted)::integer, ${param(claims.length)}::integer)`,
+  };
+}
+
+/** A write refused by rotation.claims_recorded as the ClaimsRacedError it stands for; other errors as they are. */
+export function claimsRaced(error: unknown, nicheId: string): unknown {
+  return (error as { code?: unknown } | null)?.code === CLAIMS_RACED_SQLSTATE ? new ClaimsRacedError(nicheId) : error;
 }
 
 /** The answer of a stored claim to a request naming `nicheId`; a lead belongs to one niche. */

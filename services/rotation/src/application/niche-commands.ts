@@ -9,10 +9,10 @@ import type pg from 'pg';
 import type { CommandReply, rotationCommands } from '@fairlead/contracts';
 import type { z } from 'zod';
 import { claimOf, type Claim } from '../domain/claim';
-import { LeadClaimedElsewhereError, LevelExistsError, NicheNotFoundError } from '../domain/errors';
+import { LevelExistsError, NicheNotFoundError } from '../domain/errors';
 import type { Niche, NicheCommand, NicheState } from '../domain/niche';
 import { createClaimStartLevels, type ClaimStartLevelsReply } from './claim-start-levels';
-import { answerOf, findClaim, insertClaims, retryingRaces } from './claims-table';
+import { answerOf, claimsRaced, findClaim, recordClaimsStatement, retryingRaces } from './claims-table';
 import type { NicheRepository } from './niche-repository';
 
 type Req<V extends keyof typeof rotationCommands> = z.output<(typeof rotationCommands)[V]['request']>;
@@ -98,17 +98,19 @@ function createClaimOne(repository: NicheRepository, pool: pg.Pool) {
     const known = await findClaim(pool, lead_id);
     if (known) return answerOf(known, niche_id, lead_id);
     // Another request for this lead may claim while we wait for the lock: the decision reads its claim under the lock.
-    const { state, events } = await repository.write(
-      { type: 'claim_start_level', niche_id, lead_id },
-      {
-        metadata: { lead_id },
-        alongside: async (tx, { events: [claimed] }) => {
-          // Claimed at the same moment under another niche's lock: that one stands, this one rolls back.
-          if (claimed?.type !== 'StartLevelClaimed') return;
-          if ((await insertClaims(tx, niche_id, [claimOf(claimed)])) === 0) throw new LeadClaimedElsewhereError(lead_id, (await findClaim(tx, lead_id))?.niche_id ?? 'unknown');
+    const { state, events } = await repository
+      .write(
+        { type: 'claim_start_level', niche_id, lead_id },
+        {
+          metadata: { lead_id },
+          // Claimed at the same moment under another niche's lock: that one stands, this one is undone
+          // (ClaimsRacedError) and asked again, which answers LEAD_CLAIMED_IN_OTHER_NICHE from the row.
+          alongsideStatement: ({ events: [claimed] }) => (claimed?.type === 'StartLevelClaimed' ? recordClaimsStatement(niche_id, [claimOf(claimed)]) : undefined),
         },
-      },
-    );
+      )
+      .catch((error: unknown) => {
+        throw claimsRaced(error, niche_id);
+      });
     const [claimed] = events;
     return claimed?.type === 'StartLevelClaimed' ? claimOf(claimed) : answerOf(state.claims.get(lead_id)!, niche_id, lead_id);
   };

@@ -3,7 +3,7 @@
  * order as single claims would, in one transaction; repeats answer from the first claim;
  * per-lead errors; and a lead claimed under another niche's lock while the batch decides.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
 import { isRemoteError, type RemoteError } from '@fairlead/messaging';
 import { waitFor } from '@fairlead/testing';
@@ -170,6 +170,12 @@ const blockedOnLock = () =>
   );
 
 describe('a lead claimed under another niche while the batch decides', () => {
+  // Each race undoes a write made under the niche's session lock: none is left on a pooled connection.
+  afterEach(async () => {
+    const { rows } = await h.db.pool.query(`select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`);
+    expect(rows).toEqual([]);
+  });
+
   it.each([
     ['its event id', true],
     ['its claims row', false],
