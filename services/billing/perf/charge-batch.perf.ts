@@ -1,0 +1,146 @@
+/**
+ * Micro-benchmark of billing's `charge_batch` (WalletCommands.chargeBatch, as the NATS
+ * handler calls it) against real PostgreSQL: requests one after another, each the charges
+ * of PERF_BATCH leads over PERF_PICKS providers (as fairness sends a pass's picks, stopping
+ * at the first decline), on wallets with priced subscriptions. Per request: the SQL
+ * statements billing sends (counted on pg.Client.prototype.query: every round trip to
+ * PostgreSQL, by kind), the CPU of this node process (process.cpuUsage) and of this
+ * database's PostgreSQL backends (/proc/<pid>/stat). Wall time is printed but not the
+ * point: the machine is shared. PERF_REPEAT=1 sends every request twice (the second is
+ * answered from the records).
+ *
+ *   npx vitest run -c services/billing/perf/vitest.config.ts
+ *   PERF_REQUESTS=600 PERF_BATCH=2 PERF_PICKS=2 npx vitest run -c services/billing/perf/vitest.config.ts
+ */
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { BillingService } from '../src/service';
+import { startBillingHarness, type BillingHarness } from '../src/testing/harness';
+
+const REQUESTS = Number(process.env.PERF_REQUESTS ?? 400);
+const BATCH = Number(process.env.PERF_BATCH ?? 1);
+const PICKS = Number(process.env.PERF_PICKS ?? 2);
+const REPEAT = process.env.PERF_REPEAT === '1';
+const PROVIDERS = 8;
+const WARMUP = 20;
+
+let h: BillingHarness;
+let billing: BillingService;
+
+beforeAll(async () => {
+  h = await startBillingHarness('billing_perf');
+  billing = await h.start();
+});
+afterAll(async () => h?.close());
+
+/** What kind of statement a query text is (its first words). */
+function kind(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  if (t.includes('append_batch')) return t.startsWith('with') ? 'append_batch + side rows (one statement)' : 'append_batch';
+  if (/^(begin|commit|rollback)$/i.test(t)) return t.toLowerCase();
+  const m = /(insert into|delete from|update|from) ([a-z_.]+)/i.exec(t);
+  return `${t.split(' ')[0]!.toLowerCase()} ${m?.[2] ?? ''}`.trim();
+}
+
+/** Counts every statement sent by this process's pg clients while `on`. */
+function recordStatements() {
+  const counts = new Map<string, number>();
+  const original = pg.Client.prototype.query;
+  let on = false;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    if (on) {
+      const q = args[0] as string | { text?: string };
+      const text = typeof q === 'string' ? q : (q?.text ?? '');
+      counts.set(kind(text), (counts.get(kind(text)) ?? 0) + 1);
+    }
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  return {
+    start: () => {
+      counts.clear();
+      on = true;
+    },
+    stop: () => {
+      on = false;
+      return new Map(counts);
+    },
+    restore: () => {
+      pg.Client.prototype.query = original;
+    },
+  };
+}
+
+/** utime + stime (ms) of this database's backends, summed; undefined when /proc is not readable. */
+async function backendCpuMs(pool: pg.Pool, pids?: number[]): Promise<{ pids: number[]; ms: number | undefined }> {
+  const list = pids ?? (await pool.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()')).rows.map((r) => r.pid);
+  let ticks = 0;
+  for (const pid of list) {
+    try {
+      const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return { pids: list, ms: undefined };
+    }
+  }
+  return { pids: list, ms: ticks * 10 };
+}
+
+it(`charge_batch: ${REQUESTS} requests of ${BATCH} lead(s) × ${PICKS} pick(s)`, async () => {
+  await h.seedLevels('n', [
+    { level_id: 'l1', price: 100 },
+    { level_id: 'l2', price: 50 },
+  ]);
+  const providers = Array.from({ length: PROVIDERS }, (_, p) => `perf-p${p}`);
+  for (const [p, provider] of providers.entries()) {
+    await h.command('register_provider', { provider_id: provider, name: provider, email: `${provider}@perf.test` });
+    await h.command('top_up', { provider_id: provider, amount_cents: 1_000_000 });
+    await h.seedSubscription(`${provider}-s`, provider, `l${(p % 2) + 1}`);
+  }
+  await billing.caughtUp();
+
+  let lead = 0;
+  const request = () => {
+    const charges = [];
+    for (let l = 0; l < BATCH; l++, lead++) {
+      for (let k = 0; k < PICKS; k++) {
+        const p = (lead + k) % PROVIDERS;
+        charges.push({ lead_id: `perf-lead-${lead}`, provider_id: providers[p]!, subscription_id: `${providers[p]}-s`, level_id: `l${(p % 2) + 1}`, amount_cents: p % 2 === 0 ? 100 : 50 });
+      }
+    }
+    return { charges, stop_at_first_decline: true };
+  };
+  const run = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const r = request();
+      const reply = await billing.wallets.chargeBatch(r);
+      expect(reply.results.every((x) => 'charged' in x && x.charged)).toBe(true);
+      if (REPEAT) expect(await billing.wallets.chargeBatch(r)).toEqual(reply);
+    }
+  };
+  await run(WARMUP);
+
+  const recorder = recordStatements();
+  const pgBefore = await backendCpuMs(h.db.pool);
+  const cpuBefore = process.cpuUsage();
+  const t0 = performance.now();
+  recorder.start();
+  await run(REQUESTS);
+  const counts = recorder.stop();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpuBefore);
+  const pgAfter = await backendCpuMs(h.db.pool, pgBefore.pids);
+  recorder.restore();
+
+  const calls = REQUESTS * (REPEAT ? 2 : 1);
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const lines = [
+    `billing charge_batch: ${REQUESTS} requests of ${BATCH} lead(s) × ${PICKS} pick(s)${REPEAT ? ', each sent twice' : ''} (${calls} calls)`,
+    `  statements: ${total} = ${(total / calls).toFixed(2)} per call`,
+    ...[...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${(n / calls).toFixed(2)}/call  ${k}`),
+    `  node CPU: ${((cpu.user + cpu.system) / 1000 / calls).toFixed(3)} ms per call (user ${(cpu.user / 1000 / calls).toFixed(3)}, system ${(cpu.system / 1000 / calls).toFixed(3)})`,
+    `  PostgreSQL backends CPU: ${pgBefore.ms === undefined || pgAfter.ms === undefined ? 'n/a (/proc not readable)' : `${((pgAfter.ms - pgBefore.ms) / calls).toFixed(3)} ms per call`}`,
+    `  wall: ${(wall / calls).toFixed(2)} ms per call (shared machine: indicative only)`,
+  ];
+  console.log(lines.join('\n'));
+});
