@@ -21,6 +21,7 @@ import {
   type CommandOutcome,
   type Loaded,
   type LoadContext,
+  type OneStatementPath,
   type StreamsOutcome,
 } from '@fairlead/event-sourcing';
 import type { AppendStatement, PostgresEventStore, StoredEvent } from '@fairlead/event-store';
@@ -37,6 +38,8 @@ export interface WalletLedgerOptions {
   maxConflicts?: number;
   /** Wallet writes in flight at once in this process (default: half the pool left after the listener and a projector, at least 1). */
   maxConcurrentWrites?: number;
+  /** False: every charge batch takes the transactional path (default true: two statements first; see chargeBatch). For comparisons. */
+  batchInTwoStatements?: boolean;
 }
 
 export type WalletOutcome = CommandOutcome<DecidedWalletEvent, WalletState>;
@@ -112,8 +115,6 @@ export class WalletLedger {
   chargeBatch(charges: readonly ChargeCommand[], stopAtFirstDecline: boolean): Promise<ChargeBatchOutcome> {
     const { pool, store } = this.options;
     const providerIds = [...new Set(charges.map((c) => c.provider_id))].sort();
-    /** The priced subscriptions the two-statement path read, by provider. */
-    let pricedRead = new Map<string, ProviderSubscriptionRow[]>();
     return handleCommandOnStreams(
       { store, pool },
       providerIds.map((id) => streams.wallet(id)),
@@ -142,20 +143,7 @@ export class WalletLedger {
           }
           return loaded;
         },
-        oneStatement: {
-          read: async (db) => {
-            const read = await readChargeBatch(db, providerIds, charges);
-            pricedRead = read.priced;
-            return read.loaded;
-          },
-          statement: (outcome) => {
-            const moved = outcome.written.map((stream) => outcome.after.get(stream)!.state.wallet!);
-            // A subscription to move (rare: a balance crossing its cheapest price) takes the transactional path, which moves it.
-            if (moved.some((w) => lowBalanceChangesOf(w.balance_cents, pricedRead.get(w.provider_id) ?? []).length > 0)) return undefined;
-            return writeChargeBatchStatement(outcome);
-          },
-          refusal: CHARGE_BATCH_REFUSED,
-        },
+        ...(this.options.batchInTwoStatements === false ? {} : { oneStatement: this.twoStatements(providerIds, charges) }),
         inProcess: { mutex: this.mutex, slots: this.slots },
         maxConflicts: this.maxConflicts,
         alongside: async (tx, outcome) => {
@@ -166,6 +154,26 @@ export class WalletLedger {
         },
       },
     );
+  }
+
+  /** chargeBatch's two-statement path (handleCommandOnStreams' oneStatement). */
+  private twoStatements(providerIds: readonly string[], charges: readonly ChargeCommand[]): OneStatementPath<WalletState, ChargeBatchDecision> {
+    /** The priced subscriptions read with the wallets, by provider. */
+    let priced = new Map<string, ProviderSubscriptionRow[]>();
+    return {
+      read: async (db) => {
+        const read = await readChargeBatch(db, providerIds, charges);
+        priced = read.priced;
+        return read.loaded;
+      },
+      statement: (outcome) => {
+        const moved = outcome.written.map((stream) => outcome.after.get(stream)!.state.wallet!);
+        // A subscription to move (rare: a balance crossing its cheapest price) takes the transactional path, which moves it.
+        if (moved.some((w) => lowBalanceChangesOf(w.balance_cents, priced.get(w.provider_id) ?? []).length > 0)) return undefined;
+        return writeChargeBatchStatement(outcome);
+      },
+      refusal: CHARGE_BATCH_REFUSED,
+    };
   }
 
   /**
