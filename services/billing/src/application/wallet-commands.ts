@@ -2,8 +2,8 @@
  * Money: top-ups, charges and refunds, each one command of the wallet decider
  * (WalletLedger.write); charges may also come together — one lead's (charge_many) or a
  * batch of leads' (charge_batch, decided in the order given by decideChargeBatch,
- * optionally stopping after the lead of the first decline) — in one transaction over their
- * wallets. A charge is decided once per (lead, provider): the decision is recorded in
+ * optionally stopping after the lead of the first decline) — committed together over their
+ * wallets (WalletLedger.chargeBatch: usually two statements, no transaction). A charge is decided once per (lead, provider): the decision is recorded in
  * `billing.charges` in the transaction of its event, and a repeat is answered from there —
  * except that a decline binds its level only: a request for another level of the same lead
  * is decided anew and replaces the row (answersCharge).

@@ -9,6 +9,10 @@
  * rule to the provider's subscriptions — all committed together. The row is kept in step
  * with the stream; should they ever disagree (a lost race), the row is rebuilt from the
  * stream and the decision taken again, a bounded number of times.
+ *
+ * A batch of charges is usually written without a transaction, in two statements (a read
+ * without a lock, then one statement that appends and writes the rows, refused whole when a
+ * wallet decided on moved meanwhile — see chargeBatch); the way above is its fallback.
  */
 import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
