@@ -21,7 +21,7 @@ import type pg from 'pg';
 import type { AppendStatement, StoredEvent, StreamAppend } from '@fairlead/event-store';
 import type { Decider, DomainEvent } from './decider';
 import { foldEvents } from './decider';
-import { DEFAULT_MAX_CONFLICTS, isConflict, retryOnConflict } from './retry';
+import { DEFAULT_MAX_CONFLICTS, retryOnConflict } from './retry';
 import { expectedOf, inTransaction, toNewEvents, transactionSlots, type CommandHandlingDeps, type Loaded } from './handle-command';
 import { noLock, takeLock, type KeyedMutex, type LockStrategy, type Semaphore } from './locks';
 
@@ -167,8 +167,10 @@ async function inOneStatement<Event extends DomainEvent, State, Decision extends
       outcome.appended = results.reduce((sum, r) => sum + r.appended, 0);
       return outcome;
     } catch (error) {
-      // Undone whole: someone moved a state decided on (or wrote one of these ids) meanwhile.
-      if ((error as { code?: unknown }).code === path.refusal || isConflict(error)) return undefined;
+      // Undone whole: someone moved a state decided on meanwhile. (A conflict thrown after the
+      // statement means it committed without refusing: the caller's check is wrong, and going
+      // the other way would write again; it is thrown as it is.)
+      if ((error as { code?: unknown }).code === path.refusal) return undefined;
       throw error;
     }
   } finally {
