@@ -1,10 +1,11 @@
 /** handleCommandOnStreams against the real PostgreSQL event store: one decision over several streams. */
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
 import { handleCommand, loadStream, type CommandHandlingDeps, type Loaded } from './handle-command';
-import { handleCommandOnStreams } from './handle-streams';
+import { handleCommandOnStreams, type OneStatementPath, type StreamsOutcome } from './handle-streams';
 import { KeyedMutex } from './locks';
 import { TooManyConflictsError } from './errors';
 import { accountDecider, AccountRefused, type AccountEvent, type AccountState } from './testing/account.fixture';
@@ -32,6 +33,14 @@ describe('handleCommandOnStreams', () => {
     store = createPostgresEventStore({ pool: db.pool, pollIntervalMs: 60_000 });
     await store.migrate();
     await db.pool.query('create table withdrawals (stream text not null, amount integer not null)');
+    // The check a one-statement write makes: refused (SQLSTATE ZZ001) unless every append wrote.
+    await db.pool.query(`create function all_written(p_outcomes text[]) returns boolean language plpgsql as $$
+      begin
+        if exists (select 1 from unnest(p_outcomes) o where o is distinct from 'ok') then
+          raise exception 'not all written: %', p_outcomes using errcode = 'ZZ001';
+        end if;
+        return true;
+      end $$`);
     deps = { store, pool: db.pool };
   });
   afterAll(async () => {
@@ -91,6 +100,84 @@ describe('handleCommandOnStreams', () => {
     const outcomes = await Promise.all(batches.map((streams) => handleCommandOnStreams(deps, streams, accountDecider, withdrawFromEach(4), { inProcess: { mutex }, maxConflicts: 0 })));
     expect(outcomes.reduce((sum, o) => sum + o.appended, 0)).toBe(15);
     for (const s of accounts) expect(await balanceOf(s)).toBe(0);
+  });
+
+  describe('oneStatement: a read, then one statement that writes everything, without a transaction', () => {
+    type Withdrawals = ReturnType<ReturnType<typeof withdrawFromEach>>;
+    /** Reads the streams (a stale version of `stale` when given), and writes the withdrawals rows in the append's statement; counts what ran. */
+    function oneStatementPath(stale?: string) {
+      const ran = { reads: 0, statements: 0 };
+      const path: OneStatementPath<AccountState, Withdrawals> = {
+        read: async (_db, streams) => {
+          ran.reads++;
+          const read = new Map<string, Loaded<AccountState>>();
+          for (const s of streams) read.set(s, await loadStream(store, s, accountDecider));
+          if (stale) read.set(stale, { state: { status: 'open', owner: 'ada', balance: 100 }, version: 0 });
+          return read;
+        },
+        statement: (outcome: StreamsOutcome<AccountState, Withdrawals>) => {
+          ran.statements++;
+          return {
+            ctes: (param) => `rows as (insert into withdrawals (stream, amount) select s, 5 from unnest(${param(outcome.written)}::text[]) s)`,
+            select: () => 'all_written((select r_outcomes from appended))',
+          };
+        },
+        refusal: 'ZZ001',
+      };
+      return { path, ran };
+    }
+    const rowsOf = async (streams: string[]) => (await db.pool.query('select stream from withdrawals where stream = any($1) order by stream', [streams])).rows.map((r) => r.stream as string);
+    const transactional = { calls: 0 };
+    const alongside = async (tx: pg.ClientBase, { written }: StreamsOutcome<AccountState, Withdrawals>) => {
+      transactional.calls++;
+      for (const s of written) await tx.query('insert into withdrawals (stream, amount) values ($1, 5)', [s]);
+    };
+
+    it('writes the events and the rows in one statement, and the transactional path never runs', async () => {
+      const [a, b] = [await account(10), await account(3)];
+      const { path, ran } = oneStatementPath();
+      transactional.calls = 0;
+      const outcome = await handleCommandOnStreams(deps, [a, b], accountDecider, withdrawFromEach(5), { oneStatement: path, alongside });
+      expect({ ...ran, transactional: transactional.calls }).toEqual({ reads: 1, statements: 1, transactional: 0 });
+      expect(outcome.written).toEqual([a]);
+      expect(outcome.appended).toBe(1);
+      expect([await balanceOf(a), await balanceOf(b)]).toEqual([5, 3]);
+      expect(await rowsOf([a, b])).toEqual([a]);
+    });
+
+    it('a decision without events is answered from the read, with nothing written', async () => {
+      const a = await account(3);
+      const { path, ran } = oneStatementPath();
+      transactional.calls = 0;
+      const outcome = await handleCommandOnStreams(deps, [a], accountDecider, withdrawFromEach(5), { oneStatement: path, alongside });
+      expect({ ...ran, transactional: transactional.calls }).toEqual({ reads: 1, statements: 0, transactional: 0 });
+      expect(outcome.decision.short).toEqual([a]);
+      expect(await store.streamVersion(a)).toBe(1);
+    });
+
+    it('a refused statement is undone whole (events and rows), and the transactional path decides again on what is stored', async () => {
+      const [a, b] = [await account(10), await account(10)];
+      // b read at a stale version: its append conflicts, and the statement with a's append and both rows is refused.
+      const { path, ran } = oneStatementPath(b);
+      transactional.calls = 0;
+      const outcome = await handleCommandOnStreams(deps, [a, b], accountDecider, withdrawFromEach(5), { oneStatement: path, alongside });
+      expect({ ...ran, transactional: transactional.calls }).toEqual({ reads: 1, statements: 1, transactional: 1 });
+      expect(outcome.written).toEqual([a, b]);
+      expect([await balanceOf(a), await balanceOf(b)]).toEqual([5, 5]);
+      // Each stream withdrawn from once, each row written once (by the transactional path).
+      for (const s of [a, b]) expect((await store.readStream(s)).filter((e) => e.type === 'Withdrawn')).toHaveLength(1);
+      expect(await rowsOf([a, b])).toEqual([a, b].sort());
+    });
+
+    it('an outcome the statement declines (undefined) takes the transactional path', async () => {
+      const a = await account(10);
+      const { path } = oneStatementPath();
+      transactional.calls = 0;
+      await handleCommandOnStreams(deps, [a], accountDecider, withdrawFromEach(5), { oneStatement: { ...path, statement: () => undefined }, alongside });
+      expect(transactional.calls).toBe(1);
+      expect(await balanceOf(a)).toBe(5);
+      expect(await rowsOf([a])).toEqual([a]);
+    });
   });
 
   it('a lost race re-reads every stream and decides again; past maxConflicts it is TooManyConflictsError', async () => {

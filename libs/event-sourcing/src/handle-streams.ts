@@ -10,9 +10,15 @@
  * `inProcess`, this process's commands queue on every stream's key, taken in sorted order
  * (as a single-stream command takes its one key), so two batches never wait on each other
  * in a cycle.
+ *
+ * With `oneStatement`, a command is first tried in two autocommit statements on one
+ * connection instead: a read of every state from one snapshot (no lock), the decision, and
+ * one statement that appends and writes everything else (the store's appendManyWith) and is
+ * refused whole when a state decided on has moved since; a refused command then runs the
+ * transactional way (lock, load, decide, append, rows, commit), as without the option.
  */
 import type pg from 'pg';
-import type { StoredEvent } from '@fairlead/event-store';
+import type { AppendStatement, StoredEvent, StreamAppend } from '@fairlead/event-store';
 import type { Decider, DomainEvent } from './decider';
 import { foldEvents } from './decider';
 import { DEFAULT_MAX_CONFLICTS, retryOnConflict } from './retry';
@@ -61,6 +67,30 @@ export interface HandleStreamsOptions<Event extends DomainEvent, State, Decision
   inProcess?: { mutex: KeyedMutex; slots?: Semaphore };
   /** The service's own rows, in the append's transaction after it — only when some stream got events. */
   alongside?: (tx: pg.ClientBase, outcome: StreamsOutcome<State, Decision>) => Promise<void>;
+  /** Try the command in two statements without a transaction first (see the module comment and OneStatementPath). */
+  oneStatement?: OneStatementPath<State, Decision>;
+}
+
+/**
+ * The two-statement path of a command (a read, then one statement that writes it all).
+ * What makes it safe is the caller's: `statement` must raise SQLSTATE `refusal` — undoing
+ * the whole statement, events included — unless every append wrote (`appended.r_outcomes`
+ * all 'ok') and every state the decision was taken on, written or only read, still stands
+ * (e.g. each snapshot row still at the version read, checked under a row lock that does not
+ * wait). A decision without events is answered from the read as it is, with nothing written:
+ * the read must be one a repeat may be answered from.
+ */
+export interface OneStatementPath<State, Decision> {
+  /** Every stream's state from one statement on `db` (autocommit, no lock); a stream left out does not exist for the decision. */
+  read: (db: pg.ClientBase, streams: readonly string[]) => Promise<ReadonlyMap<string, Loaded<State>>>;
+  /**
+   * The caller's part of the statement that appends the outcome's events (appendManyWith:
+   * its own rows, and the check that refuses) — or undefined to take the transactional path
+   * for this outcome (one the statement cannot write).
+   */
+  statement: (outcome: StreamsOutcome<State, Decision>) => AppendStatement | undefined;
+  /** SQLSTATE of the statement's refusal. */
+  refusal: string;
 }
 
 /** Handles one command over several streams; see the module comment. Throws `decide`'s refusal as it is. */
@@ -90,30 +120,83 @@ async function handleStreams<Event extends DomainEvent, State, Decision extends 
   decide: (states: ReadonlyMap<string, Loaded<State>>) => Decision,
   options: HandleStreamsOptions<Event, State, Decision>,
 ): Promise<StreamsOutcome<State, Decision>> {
+  if (options.oneStatement) {
+    const done = await inOneStatement(deps, pool, streams, aggregate, decide, options, options.oneStatement);
+    if (done) return done;
+  }
   const load = options.load ?? ((context: StreamsLoadContext) => loadStreams(deps, context.streams, aggregate, options.decode));
   const attempt = (afterConflict: boolean) =>
     inTransaction(pool, async (tx) => {
       const lockedRows = await takeLock(tx, options.lock ?? noLock);
       const before = await load({ streams, tx, lockedRows, afterConflict });
-      const decision = decide(before);
-      const written = streams.filter((s) => (decision.events.get(s)?.length ?? 0) > 0);
-      const after = new Map(before);
-      let appended = 0;
-      if (written.length > 0) {
-        const appends = written.map((stream) => {
-          const loaded = before.get(stream) ?? { state: aggregate.initialState(), version: -1 };
-          const events = decision.events.get(stream)!;
-          after.set(stream, { state: foldEvents(aggregate, events, loaded.state), version: loaded.version + events.length });
-          return { stream, events: toNewEvents(deps, events, options), expected: expectedOf(loaded) };
-        });
+      const { outcome, appends } = decideOn(deps, streams, aggregate, decide, before, options);
+      if (appends.length > 0) {
         const results = await deps.store.appendManyInTransaction(tx, appends);
-        appended = results.reduce((sum, r) => sum + r.appended, 0);
+        outcome.appended = results.reduce((sum, r) => sum + r.appended, 0);
+        await options.alongside?.(tx, outcome);
       }
-      const outcome: StreamsOutcome<State, Decision> = { decision, before, after, written, appended };
-      if (written.length > 0) await options.alongside?.(tx, outcome);
       return outcome;
     });
   return retryOnConflict(streams.join(', '), attempt, { maxConflicts: options.maxConflicts ?? DEFAULT_MAX_CONFLICTS });
+}
+
+/**
+ * The two-statement path: read, decide, and the one statement; undefined when the statement
+ * was refused (or `statement` declined the outcome), for the transactional path to decide again.
+ */
+async function inOneStatement<Event extends DomainEvent, State, Decision extends StreamsDecision<Event>>(
+  deps: CommandHandlingDeps,
+  pool: pg.Pool,
+  streams: readonly string[],
+  aggregate: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
+  decide: (states: ReadonlyMap<string, Loaded<State>>) => Decision,
+  options: HandleStreamsOptions<Event, State, Decision>,
+  path: OneStatementPath<State, Decision>,
+): Promise<StreamsOutcome<State, Decision> | undefined> {
+  // Two statements on one connection, neither in a transaction: no BEGIN / COMMIT, no xid held between them.
+  // (A connection broken meanwhile is not pooled again: the pool checks on release.)
+  const db = await pool.connect();
+  try {
+    const before = await path.read(db, streams);
+    const { outcome, appends } = decideOn(deps, streams, aggregate, decide, before, options);
+    if (appends.length === 0) return outcome;
+    const statement = path.statement(outcome);
+    if (!statement) return undefined;
+    try {
+      const results = await deps.store.appendManyWith(db, appends, statement);
+      outcome.appended = results.reduce((sum, r) => sum + r.appended, 0);
+      return outcome;
+    } catch (error) {
+      // Undone whole: someone moved a state decided on meanwhile. (A conflict thrown after the
+      // statement means it committed without refusing: the caller's check is wrong, and going
+      // the other way would write again; it is thrown as it is.)
+      if ((error as { code?: unknown }).code === path.refusal) return undefined;
+      throw error;
+    }
+  } finally {
+    db.release();
+  }
+}
+
+/** The decision on the loaded states, the outcome it leads to, and the appends that write it (each against the version decided on). */
+function decideOn<Event extends DomainEvent, State, Decision extends StreamsDecision<Event>>(
+  deps: CommandHandlingDeps,
+  streams: readonly string[],
+  aggregate: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
+  decide: (states: ReadonlyMap<string, Loaded<State>>) => Decision,
+  before: ReadonlyMap<string, Loaded<State>>,
+  options: HandleStreamsOptions<Event, State, Decision>,
+): { outcome: StreamsOutcome<State, Decision>; appends: StreamAppend[] } {
+  const decision = decide(before);
+  const written = streams.filter((s) => (decision.events.get(s)?.length ?? 0) > 0);
+  const after = new Map(before);
+  const appends = written.map((stream) => {
+    const loaded = before.get(stream) ?? { state: aggregate.initialState(), version: -1 };
+    const events = decision.events.get(stream)!;
+    after.set(stream, { state: foldEvents(aggregate, events, loaded.state), version: loaded.version + events.length });
+    return { stream, events: toNewEvents(deps, events, options), expected: expectedOf(loaded) };
+  });
+  return { outcome: { decision, before, after, written, appended: 0 }, appends };
 }
 
 /** The streams' states by folding their events, in one read (streams without events are absent). */

@@ -14,6 +14,7 @@ export { isTooManyConflictsError, TooManyConflictsError } from './errors';
 export {
   handleCommandOnStreams,
   type HandleStreamsOptions,
+  type OneStatementPath,
   type StreamsDecision,
   type StreamsLoadContext,
   type StreamsOutcome,

@@ -87,6 +87,67 @@ const migrations: Migration[] = [
       alter table billing.levels alter column price_per_lead_cents type bigint;
     `,
   },
+  {
+    version: 4,
+    name: 'write_charge_batch: a charge batch written in one statement, or not at all',
+    sql: `
+      -- WalletLedger.chargeBatch (application/wallet-ledger.ts) decides a batch on wallets and
+      -- charge records read without a lock, then appends its events and calls this in ONE
+      -- autocommit statement (the store's appendManyWith), after append_batch. It raises
+      -- BL001 — undoing the whole statement, events included — unless every append wrote
+      -- ('ok': no conflict, no re-append) and every wallet the batch was decided on is still
+      -- at the version read, checked under the row's lock; then it moves the wallets written
+      -- and records the decisions (as recordCharges does: a decline replaced, a charge never).
+      -- A refused batch is decided again the transactional way (lock the rows, decide, write).
+      -- The rows are locked SKIP LOCKED: this statement holds the wallet streams' rows by then,
+      -- and a transaction holding a wallet row may be waiting for one of them; a row locked
+      -- by someone else is missing from the count, so the batch is refused instead of waiting.
+      -- A charge record changes only with an event of its wallet, so a wallet at the version
+      -- read still has the records read.
+      create function billing.write_charge_batch(
+        p_outcomes text[],
+        p_providers text[], p_versions integer[],
+        p_moved text[], p_balances bigint[], p_moved_versions integer[],
+        p_lead_ids text[], p_charge_providers text[], p_subscription_ids text[], p_level_ids text[],
+        p_charged boolean[], p_amounts bigint[], p_charge_balances bigint[])
+      returns boolean
+      language plpgsql volatile
+      set search_path = pg_catalog, pg_temp
+      as $fn$
+      declare
+        v_count integer;
+      begin
+        if exists (select 1 from unnest(p_outcomes) o where o is distinct from 'ok') then
+          raise exception 'charge batch not written in one statement (append outcomes %)', p_outcomes using errcode = 'BL001';
+        end if;
+        select count(*) into v_count from (
+          select 1 from billing.wallets w
+            join unnest(p_providers, p_versions) as e(provider_id, version) on w.provider_id = e.provider_id and w.version = e.version
+           order by w.provider_id
+             for update of w skip locked) locked;
+        if v_count <> cardinality(p_providers) then
+          raise exception 'charge batch not written in one statement (% of % wallets at the version read)', v_count, cardinality(p_providers) using errcode = 'BL001';
+        end if;
+        update billing.wallets w set balance_cents = m.balance_cents, version = m.version, updated_at = now()
+          from unnest(p_moved, p_balances, p_moved_versions) as m(provider_id, balance_cents, version)
+         where w.provider_id = m.provider_id;
+        insert into billing.charges (lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
+        select c.lead_id, c.provider_id, c.subscription_id, c.level_id, c.charged, c.amount_cents, c.balance_cents
+          from unnest(p_lead_ids, p_charge_providers, p_subscription_ids, p_level_ids, p_charged, p_amounts, p_charge_balances)
+            as c(lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
+        on conflict (lead_id, provider_id) do update set
+           subscription_id = excluded.subscription_id, level_id = excluded.level_id, charged = excluded.charged,
+           amount_cents = excluded.amount_cents, balance_cents = excluded.balance_cents, decided_at = now()
+         where not billing.charges.charged;
+        get diagnostics v_count = row_count;
+        if v_count <> cardinality(p_lead_ids) then
+          raise exception 'charge batch not written in one statement (% of % charge records written)', v_count, cardinality(p_lead_ids) using errcode = 'BL001';
+        end if;
+        return true;
+      end
+      $fn$;
+    `,
+  },
 ];
 
 export function migrateBilling(pool: pg.Pool): Promise<RunMigrationsResult> {

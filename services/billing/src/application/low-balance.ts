@@ -15,6 +15,13 @@ import { pricedSubscriptionsOf, recordStatus, type ProviderSubscriptionRow } fro
 
 const MAX_CONFLICTS = 5;
 
+/** The status changes the low-balance rule asks for at this balance, over the provider's priced subscriptions as read. */
+export const lowBalanceChangesOf = (balanceCents: number, rows: readonly ProviderSubscriptionRow[]): StatusChange[] =>
+  lowBalanceChanges(
+    balanceCents,
+    rows.map((r) => ({ subscription_id: r.subscription_id, status: r.status as SubscriptionStatus, price_cents: Number(r.price_cents) })),
+  );
+
 /** `priced`: the provider's priced subscriptions when already read in this transaction (else they are read here). */
 export async function applyLowBalanceRule(
   tx: pg.ClientBase,
@@ -25,10 +32,7 @@ export async function applyLowBalanceRule(
 ): Promise<StatusChange[]> {
   const rows = priced ?? (await pricedSubscriptionsOf(tx, providerId));
   const versions = new Map(rows.map((r) => [r.subscription_id, r.version]));
-  const changes = lowBalanceChanges(
-    balanceCents,
-    rows.map((r) => ({ subscription_id: r.subscription_id, status: r.status as SubscriptionStatus, price_cents: Number(r.price_cents) })),
-  );
+  const changes = lowBalanceChangesOf(balanceCents, rows);
   const made: StatusChange[] = [];
   for (const change of changes) {
     if (await moveSubscription(tx, store, providerId, change, versions.get(change.subscription_id)!)) made.push(change);

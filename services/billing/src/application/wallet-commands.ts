@@ -2,8 +2,8 @@
  * Money: top-ups, charges and refunds, each one command of the wallet decider
  * (WalletLedger.write); charges may also come together — one lead's (charge_many) or a
  * batch of leads' (charge_batch, decided in the order given by decideChargeBatch,
- * optionally stopping after the lead of the first decline) — in one transaction over their
- * wallets. A charge is decided once per (lead, provider): the decision is recorded in
+ * optionally stopping after the lead of the first decline) — committed together over their
+ * wallets (WalletLedger.chargeBatch: usually two statements, no transaction). A charge is decided once per (lead, provider): the decision is recorded in
  * `billing.charges` in the transaction of its event, and a repeat is answered from there —
  * except that a decline binds its level only: a request for another level of the same lead
  * is decided anew and replaces the row (answersCharge).
@@ -12,8 +12,8 @@ import type pg from 'pg';
 import type { billingCommands, CommandReply } from '@fairlead/contracts';
 import type { z } from 'zod';
 import { ProviderNotFoundError } from '../domain/errors';
-import { chargeKey, chargeRecordOf, type BatchChargeOutcome, type ChargeRecord } from '../domain/wallet';
-import type { DecidedWalletEvent } from '../domain/wallet.decider';
+import type { BatchChargeOutcome, ChargeRecord } from '../domain/wallet';
+import { recordCharges } from './charge-records';
 import type { ProviderCommands, ProviderReply } from './provider-commands';
 import type { ChargeBatchOutcome, WalletLedger } from './wallet-ledger';
 
@@ -37,43 +37,6 @@ export interface WalletCommands {
   chargeMany(request: Req<'charge_many'>): Promise<ChargeManyReply>;
   chargeBatch(request: Req<'charge_batch'>): Promise<ChargeBatchReply>;
   refund(request: Req<'refund'>): Promise<ProviderReply>;
-}
-
-/**
- * A new decision after a decline at another level replaces the row (answersCharge decided
- * it may be taken anew; a charge taken is never replaced).
- */
-const REPLACE_DECLINE = `on conflict (lead_id, provider_id) do update set
-   subscription_id = excluded.subscription_id, level_id = excluded.level_id, charged = excluded.charged,
-   amount_cents = excluded.amount_cents, balance_cents = excluded.balance_cents, decided_at = now()
- where not billing.charges.charged`;
-
-/** Records charge decisions in `billing.charges`: one row per (lead, provider), the latest decision of each. */
-async function recordCharges(tx: pg.ClientBase, events: readonly DecidedWalletEvent[]): Promise<void> {
-  const latest = new Map<string, { subscription_id: string; record: ChargeRecord }>();
-  for (const event of events) {
-    if (event.type !== 'WalletCharged' && event.type !== 'WalletChargeDeclined') continue;
-    latest.set(chargeKey(event.data.lead_id, event.data.provider_id), { subscription_id: event.data.subscription_id, record: chargeRecordOf(event) });
-  }
-  if (latest.size === 0) return;
-  const rows = [...latest.values()];
-  await tx.query({
-    name: 'billing.record_charges',
-    text: `insert into billing.charges (lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
-     select c.lead_id, c.provider_id, c.subscription_id, c.level_id, c.charged, c.amount_cents, c.balance_cents
-       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::bigint[])
-         as c(lead_id, provider_id, subscription_id, level_id, charged, amount_cents, balance_cents)
-     ${REPLACE_DECLINE}`,
-    values: [
-      rows.map((r) => r.record.lead_id),
-      rows.map((r) => r.record.provider_id),
-      rows.map((r) => r.subscription_id),
-      rows.map((r) => r.record.level_id),
-      rows.map((r) => r.record.charged),
-      rows.map((r) => r.record.amount_cents),
-      rows.map((r) => r.record.balance_cents),
-    ],
-  });
 }
 
 const chargeReply = (c: ChargeRecord): ChargeReply =>
@@ -110,9 +73,8 @@ export function createWalletCommands(deps: WalletCommandsDeps): WalletCommands {
   };
 
   const chargeBatch = async (r: Req<'charge_batch'>): Promise<ChargeBatchReply> => {
-    const outcome: ChargeBatchOutcome = await ledger.chargeBatch(r.charges, r.stop_at_first_decline, (tx, { decision }) =>
-      recordCharges(tx, [...decision.events.values()].flat()),
-    );
+    // The ledger records the batch's decisions in billing.charges with its events.
+    const outcome: ChargeBatchOutcome = await ledger.chargeBatch(r.charges, r.stop_at_first_decline);
     return { results: outcome.decision.outcomes.map(batchResult) };
   };
 

@@ -9,6 +9,10 @@
  * rule to the provider's subscriptions — all committed together. The row is kept in step
  * with the stream; should they ever disagree (a lost race), the row is rebuilt from the
  * stream and the decision taken again, a bounded number of times.
+ *
+ * A batch of charges is usually written without a transaction, in two statements (a read
+ * without a lock, then one statement that appends and writes the rows, refused whole when a
+ * wallet decided on moved meanwhile — see chargeBatch); the way above is its fallback.
  */
 import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
@@ -21,13 +25,15 @@ import {
   type CommandOutcome,
   type Loaded,
   type LoadContext,
+  type OneStatementPath,
   type StreamsOutcome,
 } from '@fairlead/event-sourcing';
-import type { PostgresEventStore, StoredEvent } from '@fairlead/event-store';
+import type { AppendStatement, PostgresEventStore, StoredEvent } from '@fairlead/event-store';
 import { chargeKey, decideChargeBatch, evolveWallet, openWallet, WALLET_EVENT_TYPES, type ChargeBatchDecision, type ChargeCommand, type ChargeRecord, type Wallet, type WalletEvent } from '../domain/wallet';
 import { emptyWalletState, walletDecider, type DecidedWalletEvent, type TopUpRecord, type WalletCommand, type WalletState } from '../domain/wallet.decider';
 import { PRICED_SUBSCRIPTIONS_OF_MANY_SQL, PRICED_SUBSCRIPTIONS_SQL, type ProviderSubscriptionRow } from '../projections/subscriptions/subscriptions.projection';
-import { applyLowBalanceRule } from './low-balance';
+import { chargeColumnsOf, recordCharges } from './charge-records';
+import { applyLowBalanceRule, lowBalanceChangesOf } from './low-balance';
 
 export interface WalletLedgerOptions {
   pool: pg.Pool;
@@ -36,6 +42,8 @@ export interface WalletLedgerOptions {
   maxConflicts?: number;
   /** Wallet writes in flight at once in this process (default: half the pool left after the listener and a projector, at least 1). */
   maxConcurrentWrites?: number;
+  /** False: every charge batch takes the transactional path (default true: two statements first; see chargeBatch). For comparisons. */
+  batchInTwoStatements?: boolean;
 }
 
 export type WalletOutcome = CommandOutcome<DecidedWalletEvent, WalletState>;
@@ -94,16 +102,21 @@ export class WalletLedger {
   }
 
   /**
-   * A batch of charges over several wallets in one transaction (decideChargeBatch): their
-   * rows are locked in provider order (as is every single write's one row, so writers never
-   * wait on each other in a cycle), every wallet is decided on its own latest state, and
-   * everything commits together. Providers that are not registered answer `no_wallet`.
+   * A batch of charges over several wallets, all committed together (decideChargeBatch),
+   * each wallet decided on its own latest state, the decisions recorded in `billing.charges`.
+   * Providers that are not registered answer `no_wallet`.
+   *
+   * Usually two statements, no transaction: one read of the wallet rows with the batch's
+   * charge records and priced subscriptions (one snapshot, no lock), then the decision, then
+   * one statement appending the events and calling billing.write_charge_batch (migration 4),
+   * which moves the wallet rows and records the decisions — refused whole unless every append
+   * wrote and every wallet decided on is still at the version read. A batch answered from its
+   * records alone (a repeat) writes nothing. A refused batch, or one that moves a
+   * subscription's low-balance status, takes the transactional path: the rows locked in
+   * provider order (as is every single write's one row, so writers never wait on each other
+   * in a cycle), decided, written, committed.
    */
-  chargeBatch(
-    charges: readonly ChargeCommand[],
-    stopAtFirstDecline: boolean,
-    alongside?: (tx: pg.ClientBase, outcome: ChargeBatchOutcome) => Promise<void>,
-  ): Promise<ChargeBatchOutcome> {
+  chargeBatch(charges: readonly ChargeCommand[], stopAtFirstDecline: boolean): Promise<ChargeBatchOutcome> {
     const { pool, store } = this.options;
     const providerIds = [...new Set(charges.map((c) => c.provider_id))].sort();
     return handleCommandOnStreams(
@@ -134,16 +147,37 @@ export class WalletLedger {
           }
           return loaded;
         },
+        ...(this.options.batchInTwoStatements === false ? {} : { oneStatement: this.twoStatements(providerIds, charges) }),
         inProcess: { mutex: this.mutex, slots: this.slots },
         maxConflicts: this.maxConflicts,
         alongside: async (tx, outcome) => {
           const moved = outcome.written.map((stream) => outcome.after.get(stream)!.state.wallet!);
           const priced = await saveRowsReadingPrices(tx, moved);
-          await alongside?.(tx, outcome);
+          await recordCharges(tx, [...outcome.decision.events.values()].flat());
           for (const wallet of moved) await applyLowBalanceRule(tx, store, wallet.provider_id, wallet.balance_cents, priced.get(wallet.provider_id) ?? []);
         },
       },
     );
+  }
+
+  /** chargeBatch's two-statement path (handleCommandOnStreams' oneStatement). */
+  private twoStatements(providerIds: readonly string[], charges: readonly ChargeCommand[]): OneStatementPath<WalletState, ChargeBatchDecision> {
+    /** The priced subscriptions read with the wallets, by provider. */
+    let priced = new Map<string, ProviderSubscriptionRow[]>();
+    return {
+      read: async (db) => {
+        const read = await readChargeBatch(db, providerIds, charges);
+        priced = read.priced;
+        return read.loaded;
+      },
+      statement: (outcome) => {
+        const moved = outcome.written.map((stream) => outcome.after.get(stream)!.state.wallet!);
+        // A subscription to move (rare: a balance crossing its cheapest price) takes the transactional path, which moves it.
+        if (moved.some((w) => lowBalanceChangesOf(w.balance_cents, priced.get(w.provider_id) ?? []).length > 0)) return undefined;
+        return writeChargeBatchStatement(outcome);
+      },
+      refusal: CHARGE_BATCH_REFUSED,
+    };
   }
 
   /**
@@ -168,6 +202,90 @@ export class WalletLedger {
     }
     return { state, version: wallet.version };
   }
+}
+
+/** SQLSTATE of billing.write_charge_batch's refusal (schema.ts, migration 4). */
+const CHARGE_BATCH_REFUSED = 'BL001';
+
+interface ChargeBatchReadRow extends WalletRow {
+  provider_id: string;
+  /** [lead_id, level_id, charged, amount_cents, balance_cents, refunded] of each of the batch's charges already recorded for the provider. */
+  charges: [string, string, boolean, number, number, boolean][];
+  /** [subscription_id, status, version, price_cents] of each of the provider's priced subscriptions. */
+  priced: [string, string, number, number][];
+}
+
+/**
+ * The batch's wallets (streams absent: no wallet), with their records of the batch's
+ * charges, and their priced subscriptions for the low-balance rule: one statement, one
+ * snapshot, no lock.
+ */
+async function readChargeBatch(
+  db: Pick<pg.ClientBase, 'query'>,
+  providerIds: readonly string[],
+  pairs: readonly { lead_id: string; provider_id: string }[],
+): Promise<{ loaded: Map<string, Loaded<WalletState>>; priced: Map<string, ProviderSubscriptionRow[]> }> {
+  const { rows } = await db.query<ChargeBatchReadRow>({
+    name: 'billing.charge_batch_read',
+    text: `select w.provider_id, w.balance_cents, w.version,
+       coalesce((select json_agg(json_build_array(c.lead_id, c.level_id, c.charged, c.amount_cents, c.balance_cents, c.refunded_at is not null))
+                   from billing.charges c
+                   join unnest($2::text[], $3::text[]) as p(lead_id, provider_id) on c.lead_id = p.lead_id and c.provider_id = p.provider_id
+                  where c.provider_id = w.provider_id), '[]') as charges,
+       coalesce((select json_agg(json_build_array(s.subscription_id, s.status, s.version, l.price_per_lead_cents) order by s.subscription_id)
+                   from billing.subscriptions s join billing.levels l on l.level_id = s.level_id
+                  where s.provider_id = w.provider_id), '[]') as priced
+     from billing.wallets w where w.provider_id = any($1::text[])`,
+    values: [providerIds, pairs.map((p) => p.lead_id), pairs.map((p) => p.provider_id)],
+  });
+  const loaded = new Map<string, Loaded<WalletState>>();
+  const priced = new Map<string, ProviderSubscriptionRow[]>();
+  for (const row of rows) {
+    const wallet = walletOfRow(row.provider_id, row);
+    const records = new Map<string, ChargeRecord>(
+      row.charges.map(([lead_id, level_id, charged, amount_cents, balance_cents, refunded]) => [
+        lead_id,
+        { lead_id, provider_id: row.provider_id, level_id, charged, amount_cents: Number(amount_cents), balance_cents: Number(balance_cents), refunded },
+      ]),
+    );
+    loaded.set(streams.wallet(row.provider_id), { state: { ...emptyWalletState(wallet), charges: records }, version: wallet.version });
+    priced.set(
+      row.provider_id,
+      row.priced.map(([subscription_id, status, version, price]) => ({ subscription_id, status, version, price_cents: String(price) })),
+    );
+  }
+  return { loaded, priced };
+}
+
+/**
+ * The caller's part of the batch's one statement (appendManyWith): billing.write_charge_batch
+ * after append_batch, with every wallet decided on and the version it was read at, the
+ * wallets written with their new balance and version, and the decisions' charge rows.
+ */
+function writeChargeBatchStatement(outcome: ChargeBatchOutcome): AppendStatement {
+  const decidedOn = [...outcome.before.values()].map(({ state }) => state.wallet!);
+  const moved = outcome.written.map((stream) => outcome.after.get(stream)!.state.wallet!);
+  const c = chargeColumnsOf([...outcome.decision.events.values()].flat());
+  return {
+    ctes: () => '',
+    select: (param) =>
+      `billing.write_charge_batch((select r_outcomes from appended), ${[
+        [decidedOn.map((w) => w.provider_id), 'text[]'],
+        [decidedOn.map((w) => w.version), 'integer[]'],
+        [moved.map((w) => w.provider_id), 'text[]'],
+        [moved.map((w) => w.balance_cents), 'bigint[]'],
+        [moved.map((w) => w.version), 'integer[]'],
+        [c.lead_ids, 'text[]'],
+        [c.provider_ids, 'text[]'],
+        [c.subscription_ids, 'text[]'],
+        [c.level_ids, 'text[]'],
+        [c.charged, 'boolean[]'],
+        [c.amounts, 'bigint[]'],
+        [c.balances, 'bigint[]'],
+      ]
+        .map(([value, type]) => `${param(value)}::${type as string}`)
+        .join(', ')})`,
+  };
 }
 
 /** The wallet as its stream has it, written to its row when in a transaction. */
