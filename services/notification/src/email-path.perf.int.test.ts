@@ -11,10 +11,12 @@
  * process per email, CPU ms of the service's PostgreSQL backends per email (from /proc),
  * statements, batches and transactions (the service's own, and the whole database's) per email. Phases: a warm-up, `burst` (all leads at once:
  * batches), `rate` (PERF_RATE leads/s, default 20: each lead nearly alone), `idle` (5 s without load).
+ * PERF_PROFILE=<file>: a V8 CPU profile of the phases after the warm-up (open it in Chrome DevTools).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream } from '@nats-io/jetstream';
@@ -183,12 +185,24 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
     const rate = Number(process.env.PERF_RATE ?? 20);
     // PERF_PHASES: a comma-separated choice (e.g. `warmup,rate,rate` to profile the low rate alone).
     const phases = (process.env.PERF_PHASES ?? 'warmup,burst,rate,burst,rate').split(',');
+    let session: Session | undefined;
     for (const name of phases) {
+      if (process.env.PERF_PROFILE && !session && name !== 'warmup') {
+        session = new Session();
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
       if (name === 'warmup') await phase('warmup', 100, 0);
       else if (name === 'burst') await phase('burst', leads, 0);
       else if (name === 'rate') await phase('rate', Math.max(40, Math.round(leads / 2)), rate);
       else if (name === 'idle') await idle();
       else throw new Error(`unknown phase ${name}`);
+    }
+    if (session) {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(process.env.PERF_PROFILE!, JSON.stringify(profile));
+      session.disconnect();
     }
   }, 1_800_000);
 });

@@ -61,8 +61,16 @@ export async function startMailCatcher(options: MailCatcherOptions): Promise<Mai
   server.on('error', (err) => logger.warn({ err }, 'mail catcher connection error'));
 
   async function store(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    // Read with listeners, not `for await`: the async iterator's promise per chunk and its end-of-stream machinery cost
+    // more than the few chunks of a message.
+    const chunks = await new Promise<Buffer[]>((resolve, reject) => {
+      const read: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => read.push(chunk));
+      stream.once('end', () => resolve(read));
+      stream.once('error', reject);
+      // A connection gone before the end of the data ('end' comes first otherwise).
+      stream.once('close', () => reject(new Error('the message ended before its data did')));
+    });
     if (stream.sizeExceeded) throw Object.assign(new Error(`message larger than ${maxBytes} bytes`), { responseCode: 552 });
     const raw = Buffer.concat(chunks);
     const text = raw.toString('utf8');
