@@ -68,16 +68,25 @@ export function recordStatements(): StatementRecorder {
 const TICKS_PER_SECOND = 100;
 
 /**
+ * The fields of /proc/<pid>/stat after the command name (field 3, the state, first: field n
+ * of proc(5) is index n - 3); undefined when the process is gone or /proc not readable.
+ */
+export async function procStatFields(pid: number | string): Promise<string[] | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  // The command name may hold spaces and parentheses: the fields start after its last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
  * CPU ms (user + system, all threads) one process has spent so far, from /proc/<pid>/stat;
  * `reaped` adds what its exited children it waited for spent (cutime + cstime). Undefined
  * when the process is gone or /proc not readable.
  */
 export async function processCpuMs(pid: number, options: { reaped?: boolean } = {}): Promise<number | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (!stat) return undefined;
-  // The fields after the command name (which may hold spaces and parentheses) start after its last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime, stime, cutime, cstime: fields 14-17 of the line, 12-15 after the name.
+  const fields = await procStatFields(pid);
+  if (!fields) return undefined;
+  // utime, stime, cutime, cstime: fields 14-17.
   const ticks = Number(fields[11]) + Number(fields[12]) + (options.reaped ? Number(fields[13]) + Number(fields[14]) : 0);
   return (ticks * 1000) / TICKS_PER_SECOND;
 }
