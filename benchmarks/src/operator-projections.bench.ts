@@ -22,7 +22,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,7 @@ import { freePort, startEmbeddedPostgres } from '@fairlead/local-servers';
 import { PROJECTIONS, SCHEMA } from '@fairlead/operator-api';
 import { monotonicMicros, summariseProfiles } from './distribution/profile';
 import { compareCheckpoints, startProjectorGroup, type RunningProjector } from '@fairlead/projections';
+import { backendCpuDelta, backendCpuMs } from '@fairlead/testing/perf';
 
 const env = z
   .object({
@@ -205,22 +206,9 @@ function leadChunks(i: number, startOrder: number): Chunk[][] {
 
 // ---------------------------------------------------------------- measuring PostgreSQL
 interface PgSample {
-  backendCpuMs: number;
+  /** CPU ms so far of the projector's backends, by pid. */
+  backendCpuMs: Map<number, number>;
   statements: { query: string; calls: number; exec: number; plan: number; rows: number }[];
-}
-
-const clockTicks = 100;
-
-async function backendCpuMs(admin: pg.Pool): Promise<number> {
-  const { rows } = await admin.query<{ pid: number }>(`select pid from pg_stat_activity where application_name = $1`, [APP_NAME]);
-  let total = 0;
-  for (const { pid } of rows) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime: fields 14 and 15 of stat, 12 and 13 after the command name.
-    total += (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * (1000 / clockTicks);
-  }
-  return total;
 }
 
 async function pgSample(admin: pg.Pool): Promise<PgSample> {
@@ -230,7 +218,7 @@ async function pgSample(admin: pg.Pool): Promise<PgSample> {
         and query not like '%append_batch%' and query not like '%e.global_position desc limit%' and query not like '%pg_stat%' and query not like '%pg_notify%'`,
   );
   return {
-    backendCpuMs: await backendCpuMs(admin),
+    backendCpuMs: await backendCpuMs(admin, { applicationName: APP_NAME }),
     statements: rows.map((r) => ({ query: r.query.replace(/\s+/g, ' '), calls: Number(r.calls), exec: r.exec, plan: r.plan, rows: Number(r.rows) })),
   };
 }
@@ -329,7 +317,7 @@ async function main(): Promise<void> {
         phase,
         leads,
         processCpuMsPerLead: (cpu1 - cpu0) / leads,
-        pgBackendCpuMsPerLead: (pg1.backendCpuMs - pg0.backendCpuMs) / leads,
+        pgBackendCpuMsPerLead: (backendCpuDelta(pg0.backendCpuMs, pg1.backendCpuMs) ?? 0) / leads,
         pgExecMsPerLead: sum((s) => s.exec) / leads,
         pgPlanMsPerLead: sum((s) => s.plan) / leads,
         statementsPerLead: sum((s) => s.calls) / leads,

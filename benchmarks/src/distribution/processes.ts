@@ -9,6 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { freePort } from '@fairlead/local-servers';
+import { processCpuMs, procStatFields } from '@fairlead/testing/perf';
 
 /** The distribution services: always measured. */
 export const SERVICES = ['relay', 'rotation', 'billing', 'fairness', 'intake'] as const;
@@ -137,16 +138,10 @@ export async function tail(file: string, lines = 30): Promise<string> {
 
 /**
  * CPU seconds (user + system, all threads) of one process, from /proc/<pid>/stat;
- * `reaped` adds what its exited children spent (cutime + cstime).
+ * `reaped` adds what its exited children spent (cutime + cstime); 0 when it cannot be read.
  */
 export async function cpuSeconds(pid: number, reaped = false): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (!stat) return 0;
-  // Fields after the command name (which may hold spaces) start at ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime, stime, cutime, cstime are fields 14-17 of the whole line: 12-15 after the name.
-  const own = Number(fields[11]) + Number(fields[12]);
-  return (reaped ? own + Number(fields[13]) + Number(fields[14]) : own) / 100;
+  return ((await processCpuMs(pid, { reaped })) ?? 0) / 1000;
 }
 
 /** Pids of the processes whose parent is `parent` (PostgreSQL's backends). */
@@ -154,10 +149,9 @@ export async function childrenOf(parent: number): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => undefined);
-    if (!stat) continue;
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === parent) pids.push(Number(entry));
+    const fields = await procStatFields(entry);
+    // ppid: field 4.
+    if (fields && Number(fields[1]) === parent) pids.push(Number(entry));
   }
   return pids;
 }

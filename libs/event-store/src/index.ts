@@ -12,5 +12,6 @@ export {
   type StreamAppend,
 } from './postgres/postgres-event-store';
 export type { AppendStatement } from './postgres/append';
+export { boundParameters, type BindParameter } from './postgres/parameters';
 export { TRACE_METADATA_KEY, setAppendMetadataHook, traceCarrierOf, type AppendMetadataHook } from './append-metadata';
 export { observeAppends, type AppendObserver } from './observe-appends';

@@ -13,9 +13,8 @@
  *   npx vitest run -c services/billing/perf/vitest.config.ts
  *   PERF_REQUESTS=600 PERF_BATCH=2 PERF_PICKS=2 npx vitest run -c services/billing/perf/vitest.config.ts
  */
-import { readFile } from 'node:fs/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { backendCpuDelta, backendCpuMs, recordStatements } from '@fairlead/testing/perf';
 import { createWalletCommands, type WalletCommands } from '../src/application/wallet-commands';
 import { WalletLedger } from '../src/application/wallet-ledger';
 import type { BillingService } from '../src/service';
@@ -38,66 +37,6 @@ beforeAll(async () => {
   billing = await h.start();
 });
 afterAll(async () => h?.close());
-
-/** What kind of statement a query text is (its first words). */
-function kind(text: string): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  if (t.includes('append_batch')) return t.startsWith('with') ? 'append_batch + side rows (one statement)' : 'append_batch';
-  if (/^(begin|commit|rollback)$/i.test(t)) return t.toLowerCase();
-  const m = /(insert into|delete from|update|from) ([a-z_.]+)/i.exec(t);
-  return `${t.split(' ')[0]!.toLowerCase()} ${m?.[2] ?? ''}`.trim();
-}
-
-/** Counts every statement sent by this process's pg clients while `on`. */
-function recordStatements() {
-  const counts = new Map<string, number>();
-  const original = pg.Client.prototype.query;
-  let on = false;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    if (on) {
-      const q = args[0] as string | { text?: string };
-      const text = typeof q === 'string' ? q : (q?.text ?? '');
-      counts.set(kind(text), (counts.get(kind(text)) ?? 0) + 1);
-    }
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  return {
-    start: () => {
-      counts.clear();
-      on = true;
-    },
-    stop: () => {
-      on = false;
-      return new Map(counts);
-    },
-    restore: () => {
-      pg.Client.prototype.query = original;
-    },
-  };
-}
-
-/** utime + stime (ms) of each of this database's backends (by pid); a backend whose /proc entry cannot be read is left out. */
-async function backendCpuMs(pool: pg.Pool): Promise<Map<number, number>> {
-  const { rows } = await pool.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()');
-  const ms = new Map<number, number>();
-  for (const { pid } of rows) {
-    try {
-      const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-      ms.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      // Gone, or not readable.
-    }
-  }
-  return ms;
-}
-
-/** CPU ms the backends alive at both readings spent in between (one born in between counts whole; one that ended in between is lost, but the harness keeps its pools open). */
-const backendDelta = (before: Map<number, number>, after: Map<number, number>): number | undefined => {
-  if (after.size === 0) return undefined;
-  let sum = 0;
-  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
-  return sum;
-};
 
 it(`charge_batch: ${REQUESTS} requests of ${BATCH} lead(s) × ${PICKS} pick(s)`, async () => {
   await h.seedLevels('n', [
@@ -152,7 +91,7 @@ it(`charge_batch: ${REQUESTS} requests of ${BATCH} lead(s) × ${PICKS} pick(s)`,
       const counts = recorder.stop();
       t.wall += performance.now() - t0;
       const cpu = process.cpuUsage(cpuBefore);
-      const pgMs = backendDelta(pgBefore, await backendCpuMs(h.db.pool));
+      const pgMs = backendCpuDelta(pgBefore, await backendCpuMs(h.db.pool));
       t.node.user += cpu.user;
       t.node.system += cpu.system;
       t.pg = t.pg === undefined || pgMs === undefined ? undefined : t.pg + pgMs;

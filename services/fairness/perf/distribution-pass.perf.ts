@@ -10,10 +10,9 @@
  *   PERF_LEADS=300 PERF_BATCH=3 npx vitest run -c services/fairness/perf/vitest.config.ts
  * PERF_ALLOW_TRANSACTIONS=1 measures code older than the one-statement flush (it fails otherwise).
  */
-import { readFile } from 'node:fs/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DistributionEventData } from '@fairlead/contracts';
+import { backendCpuDelta, backendCpuMs, recordStatements } from '@fairlead/testing/perf';
 import { distributeBatch, type DistributeLeadDeps, type DistributeLeadInput } from '../src/application/distribute-batch';
 import type { FairnessService } from '../src/service';
 import { level, startHarness, type Harness } from '../src/testing/harness';
@@ -32,58 +31,6 @@ beforeAll(async () => {
   deps = h.distributeDeps();
 });
 afterAll(async () => h?.close());
-
-/** What kind of statement a query text is (its first words). */
-function kind(text: string): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  if (t.includes('append_batch')) return t.startsWith('with') ? 'append_batch + side rows (one statement)' : 'append_batch';
-  if (/^(begin|commit|rollback)$/i.test(t)) return t.toLowerCase();
-  const m = /(insert into|delete from|update|from) ([a-z_.]+)/i.exec(t);
-  return `${t.split(' ')[0]!.toLowerCase()} ${m?.[2] ?? ''}`.trim();
-}
-
-/** Counts every statement sent by this process's pg clients while `on`. */
-function recordStatements() {
-  const counts = new Map<string, number>();
-  const original = pg.Client.prototype.query;
-  let on = false;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    if (on) {
-      const q = args[0] as string | { text?: string };
-      const text = typeof q === 'string' ? q : (q?.text ?? '');
-      counts.set(kind(text), (counts.get(kind(text)) ?? 0) + 1);
-    }
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  return {
-    start: () => {
-      counts.clear();
-      on = true;
-    },
-    stop: () => {
-      on = false;
-      return new Map(counts);
-    },
-    restore: () => {
-      pg.Client.prototype.query = original;
-    },
-  };
-}
-
-/** utime + stime (ms) of this database's backends, summed; undefined when /proc is not readable. */
-async function backendCpuMs(pool: pg.Pool, pids?: number[]): Promise<{ pids: number[]; ms: number | undefined }> {
-  const list = pids ?? (await pool.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()')).rows.map((r) => r.pid);
-  let ticks = 0;
-  for (const pid of list) {
-    try {
-      const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return { pids: list, ms: undefined };
-    }
-  }
-  return { pids: list, ms: ticks * 10 };
-}
 
 it(`distributes ${LEADS} leads in batches of ${BATCH}`, async () => {
   const niche = 'perf';
@@ -124,7 +71,7 @@ it(`distributes ${LEADS} leads in batches of ${BATCH}`, async () => {
   const counts = recorder.stop();
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpuBefore);
-  const pgAfter = await backendCpuMs(h.db.pool, pgBefore.pids);
+  const pgMs = backendCpuDelta(pgBefore, await backendCpuMs(h.db.pool));
   recorder.restore();
 
   const passes = Math.ceil(LEADS / BATCH);
@@ -134,7 +81,7 @@ it(`distributes ${LEADS} leads in batches of ${BATCH}`, async () => {
     `  statements: ${total} = ${(total / passes).toFixed(2)} per call, ${(total / LEADS).toFixed(2)} per lead`,
     ...[...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${(n / LEADS).toFixed(2)}/lead  ${k}`),
     `  node CPU: ${((cpu.user + cpu.system) / 1000 / LEADS).toFixed(2)} ms per lead (user ${(cpu.user / 1000 / LEADS).toFixed(2)}, system ${(cpu.system / 1000 / LEADS).toFixed(2)})`,
-    `  PostgreSQL backends CPU: ${pgBefore.ms === undefined || pgAfter.ms === undefined ? 'n/a (/proc not readable)' : `${((pgAfter.ms - pgBefore.ms) / LEADS).toFixed(2)} ms per lead`}`,
+    `  PostgreSQL backends CPU: ${pgMs === undefined ? 'n/a (/proc not readable)' : `${(pgMs / LEADS).toFixed(2)} ms per lead`}`,
     `  wall: ${(wall / LEADS).toFixed(2)} ms per lead (shared machine: indicative only)`,
   ];
   console.log(lines.join('\n'));

@@ -13,12 +13,12 @@
  *   PERF_PING=1 …   # first: the CPU of a `select 1` round trip back to back and after PERF_GAP_MS idle (what a wake-up costs)
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
+import type { Profiler } from 'node:inspector';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
+import { backendCpuDelta, backendCpuMs, startCpuProfile } from '@fairlead/testing/perf';
 import { deliverMany, type NewOutboxEmail, type OutboxRow } from '../src/application/outbox';
 import { loadTemplates, type TemplateSet } from '../src/application/templates';
 import { leadAssignedVariables, outboxId } from '../src/domain/emails';
@@ -93,18 +93,6 @@ function email(k: number): NewOutboxEmail {
   return { id, kind: 'lead_assigned', sourceEventId, sourceStream: `lead-${sourceEventId}`, recipient: `pro-${k}@example.com`, ...rendered, messageId: `<${id}@fairlead.notification>` };
 }
 
-async function backendTicks(): Promise<Map<number, number>> {
-  const { rows } = await db.pool.query<{ pid: number }>(`select pid from pg_stat_activity where application_name = $1`, [APP]);
-  const ticks = new Map<number, number>();
-  for (const { pid } of rows) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-    if (!stat) continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-  }
-  return ticks;
-}
-
 /** The database's commits so far (the stats of other backends reach it within a second: read after a pause). */
 async function databaseCommits(): Promise<number> {
   await new Promise((r) => setTimeout(r, 1_100));
@@ -127,9 +115,9 @@ async function run(batch: number, emails: number): Promise<void> {
 }
 
 /** The functions (and packages) with the most self time in a V8 CPU profile. */
-function topOfProfile(profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] }): void {
+function topOfProfile(profile: Profiler.Profile): void {
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples?.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0)));
   const byFunction = new Map<string, number>();
   const byPackage = new Map<string, number>();
   let total = 0;
@@ -154,13 +142,7 @@ function topOfProfile(profile: { nodes: { id: number; callFrame: { functionName:
 
 it('measures', async () => {
   await run(4, 200); // warm-up: every statement prepared on every connection, the JIT warm
-  const session = PROFILE ? new Session() : undefined;
-  if (session) {
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: 200 });
-    await session.post('Profiler.start');
-  }
+  const profiler = await startCpuProfile(PROFILE, { samplingIntervalUs: 200 });
   // A round trip after an idle gap costs this process several times one back to back (wake-ups on this machine).
   if (process.env.PERF_PING) {
     for (const gap of [GAP_MS, 0]) {
@@ -178,7 +160,7 @@ it('measures', async () => {
   }
   for (const batch of BATCHES) {
     const dbCommits0 = await databaseCommits();
-    const ticks0 = await backendTicks();
+    const pg0 = await backendCpuMs(db.pool, { applicationName: APP });
     const statements0 = statements;
     const commits0 = commits;
     byName.clear();
@@ -187,17 +169,16 @@ it('measures', async () => {
     await run(batch, EMAILS);
     const cpu = process.cpuUsage(cpu0);
     const wall = performance.now() - wall0;
-    const ticks1 = await backendTicks();
-    let pgTicks = 0;
-    for (const [pid, t] of ticks1) pgTicks += t - (ticks0.get(pid) ?? 0);
-    // Two statements of databaseCommits() (its select and the one of backendTicks) are the admin pool's own commits.
+    const pgMs = backendCpuDelta(pg0, await backendCpuMs(db.pool, { applicationName: APP }));
+    // Two statements of databaseCommits() (its select and the one of backendCpuMs) are the admin pool's own commits.
     const dbCommits = (await databaseCommits()) - dbCommits0 - 2;
     const line = {
       batch,
       emails: EMAILS,
       wall_s: +(wall / 1000).toFixed(1),
       cpu_ms_per_email: +((cpu.user + cpu.system) / 1000 / EMAILS).toFixed(3),
-      pg_backend_cpu_ms_per_email: +((pgTicks * 10) / EMAILS).toFixed(3),
+      // null: /proc not readable.
+      pg_backend_cpu_ms_per_email: pgMs === undefined ? null : +(pgMs / EMAILS).toFixed(3),
       statements_per_email: +((statements - statements0) / EMAILS).toFixed(3),
       commits_per_email: +((commits - commits0) / EMAILS).toFixed(3),
       db_commits_per_email: +(dbCommits / EMAILS).toFixed(3),
@@ -205,10 +186,6 @@ it('measures', async () => {
     console.log(`PERF ${JSON.stringify(line)}`);
     for (const [name, n] of [...byName].sort((a, b) => b[1] - a[1])) console.log(`  ${(n / EMAILS).toFixed(3)}/email  ${name}`);
   }
-  if (session && PROFILE) {
-    const { profile } = await session.post('Profiler.stop');
-    await writeFile(PROFILE, JSON.stringify(profile));
-    topOfProfile(profile as never);
-    session.disconnect();
-  }
+  const profile = await profiler.stop();
+  if (profile) topOfProfile(profile);
 });

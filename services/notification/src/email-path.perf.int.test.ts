@@ -15,8 +15,6 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream } from '@nats-io/jetstream';
@@ -25,6 +23,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openTestEnvironment, type TestEnvironment } from '@fairlead/service-testing';
 import { startServiceProcess, waitFor, type ServiceProcess } from '@fairlead/testing';
+import { backendCpuDelta, backendCpuMs, startCpuProfile, type CpuProfile } from '@fairlead/testing/perf';
 import { startNotificationService, type NotificationService } from './service';
 import { seedWorld, type World } from './testing/fixtures';
 
@@ -94,18 +93,6 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
     await env?.close();
   });
 
-  async function backendTicks(): Promise<Map<number, number>> {
-    const { rows } = await env.db.pool.query<{ pid: number }>(`select pid from pg_stat_activity where application_name = $1`, [APP]);
-    const ticks = new Map<number, number>();
-    for (const { pid } of rows) {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-      if (!stat) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-    }
-    return ticks;
-  }
-
   async function counters() {
     const { rows } = await env.db.pool.query<{ xact: string; sent: string; caught: string }>(
       `select (select xact_commit + xact_rollback from pg_stat_database where datname = current_database())::text as xact,
@@ -125,7 +112,7 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
     await once(driver.stdout, 'data');
     expected += leads * 4;
     const before = await counters();
-    const ticks0 = await backendTicks();
+    const pg0 = await backendCpuMs(env.db.pool, { applicationName: APP });
     const statements0 = statements;
     const transactions0 = transactions;
     byText.clear();
@@ -142,10 +129,8 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
     const cpu = process.cpuUsage(cpu0);
     const wall = performance.now() - wall0;
     const stmts = statements - statements0;
-    const ticks1 = await backendTicks();
+    const pgMs = backendCpuDelta(pg0, await backendCpuMs(env.db.pool, { applicationName: APP }));
     const after = await counters();
-    let pgTicks = 0;
-    for (const [pid, t] of ticks1) pgTicks += t - (ticks0.get(pid) ?? 0);
     const emails = leads * 4;
     const ms = (cpu.user + cpu.system) / 1000;
     const line = {
@@ -156,7 +141,8 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
       wall_s: +(wall / 1000).toFixed(1),
       notification_cpu_ms_per_email: +(ms / emails).toFixed(3),
       notification_cpu_ms_per_lead: +(ms / leads).toFixed(2),
-      pg_backend_cpu_ms_per_email: +((pgTicks * 10) / emails).toFixed(3),
+      // null: /proc not readable.
+      pg_backend_cpu_ms_per_email: pgMs === undefined ? null : +(pgMs / emails).toFixed(3),
       statements_per_email: +(stmts / emails).toFixed(2),
       // Batches (one call that locks their emails each): at a low rate the per-batch statements are most of the cost.
       emails_per_batch: +(emails / Math.max(1, BATCH_LOCKS.reduce((n, name) => n + (byText.get(name) ?? 0), 0))).toFixed(2),
@@ -185,24 +171,15 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
     const rate = Number(process.env.PERF_RATE ?? 20);
     // PERF_PHASES: a comma-separated choice (e.g. `warmup,rate,rate` to profile the low rate alone).
     const phases = (process.env.PERF_PHASES ?? 'warmup,burst,rate,burst,rate').split(',');
-    let session: Session | undefined;
+    let profiler: CpuProfile | undefined;
     for (const name of phases) {
-      if (process.env.PERF_PROFILE && !session && name !== 'warmup') {
-        session = new Session();
-        session.connect();
-        await session.post('Profiler.enable');
-        await session.post('Profiler.start');
-      }
+      if (!profiler && name !== 'warmup') profiler = await startCpuProfile(process.env.PERF_PROFILE);
       if (name === 'warmup') await phase('warmup', 100, 0);
       else if (name === 'burst') await phase('burst', leads, 0);
       else if (name === 'rate') await phase('rate', Math.max(40, Math.round(leads / 2)), rate);
       else if (name === 'idle') await idle();
       else throw new Error(`unknown phase ${name}`);
     }
-    if (session) {
-      const { profile } = await session.post('Profiler.stop');
-      await writeFile(process.env.PERF_PROFILE!, JSON.stringify(profile));
-      session.disconnect();
-    }
+    await profiler?.stop();
   }, 1_800_000);
 });

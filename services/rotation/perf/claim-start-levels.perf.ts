@@ -11,10 +11,8 @@
  *   PERF_REQUESTS=1000 PERF_BATCH=2 npx vitest run -c services/rotation/perf/vitest.config.ts
  * PERF_PROFILE=<file.cpuprofile> also writes a CPU profile of the measured requests (node:inspector).
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { backendCpuDelta, backendCpuMs, recordStatements, startCpuProfile } from '@fairlead/testing/perf';
 import { startRotationHarness, type Instance, type RotationHarness } from '../src/testing/harness';
 
 const REQUESTS = Number(process.env.PERF_REQUESTS ?? 600);
@@ -29,60 +27,6 @@ beforeAll(async () => {
   instance = await h.start();
 });
 afterAll(async () => h?.close());
-
-/** What kind of statement a query text is (its first words). */
-function kind(text: string): string {
-  const t = text.replace(/\s+/g, ' ').replaceAll('"', '').trim();
-  if (t.includes('append_batch')) return t.startsWith('with') ? 'append_batch + side rows (one statement)' : 'append_batch';
-  if (/^(begin|commit|rollback)$/i.test(t)) return t.toLowerCase();
-  const call = /^select .*? from ([a-z_]+\.[a-z_]+)\(/i.exec(t) ?? /^select ([a-z_]+)\(/i.exec(t);
-  if (call) return `call ${call[1]}`;
-  const m = /(insert into|delete from|update|from) ([a-z_.]+)/i.exec(t);
-  return `${t.split(' ')[0]!.toLowerCase()} ${m?.[2] ?? ''}`.trim();
-}
-
-/** Counts every statement sent by this process's pg clients while `on`. */
-function recordStatements() {
-  const counts = new Map<string, number>();
-  const original = pg.Client.prototype.query;
-  let on = false;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    if (on) {
-      const q = args[0] as string | { text?: string };
-      const text = typeof q === 'string' ? q : (q?.text ?? '');
-      counts.set(kind(text), (counts.get(kind(text)) ?? 0) + 1);
-    }
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  return {
-    start: () => {
-      counts.clear();
-      on = true;
-    },
-    stop: () => {
-      on = false;
-      return new Map(counts);
-    },
-    restore: () => {
-      pg.Client.prototype.query = original;
-    },
-  };
-}
-
-/** utime + stime (ms) of this database's backends, summed; undefined when /proc is not readable. */
-async function backendCpuMs(pool: pg.Pool, pids?: number[]): Promise<{ pids: number[]; ms: number | undefined }> {
-  const list = pids ?? (await pool.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()')).rows.map((r) => r.pid);
-  let ticks = 0;
-  for (const pid of list) {
-    try {
-      const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return { pids: list, ms: undefined };
-    }
-  }
-  return { pids: list, ms: ticks * 10 };
-}
 
 it(`claims start levels: ${REQUESTS} requests of ${BATCH} lead(s)`, async () => {
   const niche = 'perf';
@@ -103,13 +47,7 @@ it(`claims start levels: ${REQUESTS} requests of ${BATCH} lead(s)`, async () => 
   // Every backend of the instance's pool is open by now (one request at a time uses few).
   await Promise.all(Array.from({ length: 3 }, async () => instance.pool.query('select 1')));
 
-  const profile = process.env.PERF_PROFILE;
-  const session = profile ? new Session() : undefined;
-  if (session) {
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-  }
+  const profile = await startCpuProfile(process.env.PERF_PROFILE);
   const recorder = recordStatements();
   const pgBefore = await backendCpuMs(h.db.pool);
   const cpuBefore = process.cpuUsage();
@@ -119,13 +57,9 @@ it(`claims start levels: ${REQUESTS} requests of ${BATCH} lead(s)`, async () => 
   const counts = recorder.stop();
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpuBefore);
-  const pgAfter = await backendCpuMs(h.db.pool, pgBefore.pids);
+  const pgMs = backendCpuDelta(pgBefore, await backendCpuMs(h.db.pool));
   recorder.restore();
-  if (session && profile) {
-    const { profile: written } = await session.post('Profiler.stop');
-    await writeFile(profile, JSON.stringify(written));
-    session.disconnect();
-  }
+  await profile.stop();
 
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const leads = REQUESTS * BATCH;
@@ -134,7 +68,7 @@ it(`claims start levels: ${REQUESTS} requests of ${BATCH} lead(s)`, async () => 
     `  statements: ${total} = ${(total / REQUESTS).toFixed(2)} per request, ${(total / leads).toFixed(2)} per lead`,
     ...[...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${(n / REQUESTS).toFixed(2)}/request  ${k}`),
     `  node CPU: ${((cpu.user + cpu.system) / 1000 / REQUESTS).toFixed(3)} ms per request (user ${(cpu.user / 1000 / REQUESTS).toFixed(3)}, system ${(cpu.system / 1000 / REQUESTS).toFixed(3)})`,
-    `  PostgreSQL backends CPU: ${pgBefore.ms === undefined || pgAfter.ms === undefined ? 'n/a (/proc not readable)' : `${((pgAfter.ms - pgBefore.ms) / REQUESTS).toFixed(3)} ms per request`}`,
+    `  PostgreSQL backends CPU: ${pgMs === undefined ? 'n/a (/proc not readable)' : `${(pgMs / REQUESTS).toFixed(3)} ms per request`}`,
     `  wall: ${(wall / REQUESTS).toFixed(2)} ms per request (shared machine: indicative only)`,
   ];
   console.log(lines.join('\n'));

@@ -10,6 +10,7 @@ import { encodeEvents, type EncodedEvents } from '../encode-events';
 import { ConcurrencyError, EventIdConflictError } from '../errors';
 import { quoteIdentifier } from '../identifiers';
 import type { AppendResult, ExpectedVersion, NewEvent } from '../types';
+import { boundParameters, type BindParameter } from './parameters';
 
 /** A pool or a client (for appends inside the caller's own transaction). */
 export type Queryable = Pick<pg.ClientBase, 'query'>;
@@ -140,8 +141,8 @@ async function batchOutcomes(db: Queryable, schema: string, requests: readonly A
  * the statement's one row returns (e.g. a check that raises, which undoes the whole statement).
  */
 export interface AppendStatement {
-  ctes: (param: (value: unknown) => string) => string;
-  select?: (param: (value: unknown) => string) => string;
+  ctes: (param: BindParameter) => string;
+  select?: (param: BindParameter) => string;
 }
 
 /**
@@ -156,11 +157,7 @@ export async function appendManyWith(db: Queryable, schema: string, appends: rea
   const { outcomes, sent, params } = encodeBatch(requests, maxEventBytes);
   const refused = outcomes.find((o) => o !== undefined && !o.ok);
   if (refused && !refused.ok) throw refused.error;
-  const values: unknown[] = [...params, true];
-  const param = (value: unknown) => {
-    values.push(value);
-    return `$${values.length}`;
-  };
+  const { param, values } = boundParameters([...params, true]);
   const ctes = statement.ctes(param);
   const select = statement.select?.(param);
   const text = `with appended as materialized (select r_outcomes, r_versions, r_positions from ${appendBatchCall(schema)})${ctes.trim() ? `,\n${ctes}` : ''}

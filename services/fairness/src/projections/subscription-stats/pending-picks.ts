@@ -9,6 +9,7 @@
  * assigned at its own served time.
  */
 import type pg from 'pg';
+import { boundParameters, type BindParameter } from '@fairlead/event-store';
 
 export interface PendingPickRow {
   lead_id: string;
@@ -20,11 +21,8 @@ export interface PendingPickRow {
 
 export type PickRef = Pick<PendingPickRow, 'lead_id' | 'provider_id' | 'level_id'>;
 
-/** Binds a value and returns its placeholder (`$n`). */
-export type Param = (value: unknown) => string;
-
 /** The statement of recordPendingPicks, on parameters bound by `param` (also run inside the flush's one statement). */
-export function recordPendingPicksSql(rows: readonly PendingPickRow[], param: Param): string {
+export function recordPendingPicksSql(rows: readonly PendingPickRow[], param: BindParameter): string {
   return `insert into fairness.pending_picks (lead_id, provider_id, level_id, subscription_id, served_at)
      select * from unnest(${param(rows.map((r) => r.lead_id))}::text[], ${param(rows.map((r) => r.provider_id))}::text[], ${param(rows.map((r) => r.level_id))}::text[],
                           ${param(rows.map((r) => r.subscription_id))}::text[], ${param(rows.map((r) => r.served_at))}::timestamptz[])
@@ -32,35 +30,23 @@ export function recordPendingPicksSql(rows: readonly PendingPickRow[], param: Pa
 }
 
 /** The statement of settlePendingPicks, on parameters bound by `param`. */
-export function settlePendingPicksSql(refs: readonly PickRef[], param: Param): string {
+export function settlePendingPicksSql(refs: readonly PickRef[], param: BindParameter): string {
   return `delete from fairness.pending_picks p
       using unnest(${param(refs.map((r) => r.lead_id))}::text[], ${param(refs.map((r) => r.provider_id))}::text[], ${param(refs.map((r) => r.level_id))}::text[]) as r(lead_id, provider_id, level_id)
       where p.lead_id = r.lead_id and p.provider_id = r.provider_id and p.level_id = r.level_id`;
 }
 
-/** Values bound in order, for one statement of its own. */
-export function bound(): { param: Param; values: unknown[] } {
-  const values: unknown[] = [];
-  return {
-    values,
-    param: (value) => {
-      values.push(value);
-      return `$${values.length}`;
-    },
-  };
-}
-
 /** Records picks just appended (a re-append of the same pick changes nothing). */
 export async function recordPendingPicks(client: Pick<pg.ClientBase, 'query'>, rows: readonly PendingPickRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const { param, values } = bound();
+  const { param, values } = boundParameters();
   await client.query(recordPendingPicksSql(rows, param), values);
 }
 
 /** Forgets picks billing answered (or that were taken back) in the events just appended. */
 export async function settlePendingPicks(client: Pick<pg.ClientBase, 'query'>, refs: readonly PickRef[]): Promise<void> {
   if (refs.length === 0) return;
-  const { param, values } = bound();
+  const { param, values } = boundParameters();
   await client.query(settlePendingPicksSql(refs, param), values);
 }
 

@@ -8,10 +8,10 @@
 import type pg from 'pg';
 import { parseDistributionEvent } from '@fairlead/contracts';
 import type { EventStore } from '@fairlead/event-store';
-import { START } from '@fairlead/event-store';
+import { boundParameters, START, type BindParameter } from '@fairlead/event-store';
 import { NEVER_SERVED } from '../../domain/eligibility';
 import { receivedLead, type ServedStats } from '../../domain/served';
-import { bound, recordPendingPicks, type PendingPickRow, type Param } from './pending-picks';
+import { recordPendingPicks, type PendingPickRow } from './pending-picks';
 
 export interface Receipt {
   subscription_id: string;
@@ -71,7 +71,7 @@ function countReceipts(rows: readonly StatsRow[], receipts: readonly Receipt[]):
 }
 
 /** The stats columns of `moved`, bound by `param`, as unnest's arguments (subscription_id first). */
-const statsColumns = (moved: readonly MovedStats[], param: Param) =>
+const statsColumns = (moved: readonly MovedStats[], param: BindParameter) =>
   [
     `${param(moved.map((m) => m.subscription_id))}::text[]`,
     `${param(moved.map((m) => m.stats.lastReceivedAt))}::timestamptz[]`,
@@ -94,7 +94,7 @@ export async function recordReceipts(client: Pick<pg.ClientBase, 'query'>, recei
   if (receipts.length === 0) return;
   const moved = countReceipts(await storedStats(client, receipts, true), receipts);
   // A new row takes the provider and level of its first receipt (as before the rule moved here); a stored row keeps its own.
-  const { param, values } = bound();
+  const { param, values } = boundParameters();
   await client.query(
     `insert into fairness.subscription_stats as s
        (subscription_id, last_received_at, last_lead_id, day, day_count, month, month_count, provider_id, level_id)
@@ -125,7 +125,7 @@ export async function prepareReceipts(
   client: Pick<pg.ClientBase, 'query'>,
   receipts: readonly Receipt[],
   known: StatsRead = new Map(),
-): Promise<{ expected: number; ctes: (param: Param) => string; written: string }> {
+): Promise<{ expected: number; ctes: (param: BindParameter) => string; written: string }> {
   if (receipts.length === 0) return { expected: 0, ctes: () => '', written: '0' };
   const unknown = receipts.filter((r) => !known.has(r.subscription_id));
   const read = unknown.length > 0 ? await storedStats(client, unknown, false) : [];
