@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import { countTraffic, type TrafficCounter } from './nats-traffic';
 import { counterDelta, databaseCounters, resetStatements, sampleActivity, topStatements, type DatabaseCounters, type RoleStatements, type StatementRow } from './pg-stats';
-import { childrenCpu, childrenCpuDelta, sampleCpu, type CpuSource } from './processes';
+import { childrenCpu, childrenCpuDelta, sampleCpu, sampleSwitches, type CpuSource, type Switches } from './processes';
 import { monotonicMicros } from './profile';
 
 export interface PhaseCost {
@@ -15,6 +15,8 @@ export interface PhaseCost {
   cpu: Record<string, number>;
   /** PostgreSQL's CPU seconds by backend (the role it serves) and helper process (walwriter, autovacuum…). */
   postgresCpu?: Record<string, number>;
+  /** Context switches per process in the phase (PostgreSQL: of the backends alive at both ends). */
+  switches: Record<string, Switches>;
   database: DatabaseCounters;
   statements?: { rows: StatementRow[]; byCalls: StatementRow[]; byRole: RoleStatements[]; totalMs: number; totalPlanMs: number; totalCalls: number };
   activity: { samples: number; states: Record<string, number>; waiting: Record<string, number>; holdingXid: Record<string, number> };
@@ -38,6 +40,7 @@ export async function startObserving(options: ObserveOptions): Promise<{ finish(
   if (options.statements) await resetStatements(pool);
   const counters = await databaseCounters(pool);
   const cpu = await sampleCpu(options.cpu);
+  const switches = await sampleSwitches(options.cpu);
   const pgTree = options.cpu.postgres && 'tree' in options.cpu.postgres ? options.cpu.postgres.tree : undefined;
   const pgChildren = pgTree ? await childrenCpu(pgTree) : undefined;
   const traffic: TrafficCounter | undefined = options.traffic ? countTraffic(options.traffic.nc, options.traffic.namespace) : undefined;
@@ -50,6 +53,7 @@ export async function startObserving(options: ObserveOptions): Promise<{ finish(
       const seconds = (performance.now() - started) / 1_000;
       const trafficCounts = traffic?.stop();
       const cpuAfter = await sampleCpu(options.cpu);
+      const switchesAfter = await sampleSwitches(options.cpu);
       const postgresCpu = pgTree && pgChildren ? childrenCpuDelta(pgChildren, await childrenCpu(pgTree), cpuAfter.postgres! - (cpu.postgres ?? 0)) : undefined;
       const activityResult = await activity.stop();
       const database = counterDelta(counters, await databaseCounters(pool));
@@ -62,6 +66,9 @@ export async function startObserving(options: ObserveOptions): Promise<{ finish(
         seconds,
         cpu: Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, v - (cpu[k] ?? 0)])),
         ...(postgresCpu ? { postgresCpu } : {}),
+        switches: Object.fromEntries(
+          Object.entries(switchesAfter).map(([k, v]) => [k, { voluntary: v.voluntary - (switches[k]?.voluntary ?? 0), involuntary: v.involuntary - (switches[k]?.involuntary ?? 0) }]),
+        ),
         database,
         ...(statements ? { statements } : {}),
         activity: activityResult,

@@ -190,6 +190,43 @@ export function childrenCpuDelta(
   return out;
 }
 
+/** Context switches so far: voluntary (the process waited: a wake-up each) and involuntary (preempted). */
+export interface Switches {
+  voluntary: number;
+  involuntary: number;
+}
+
+/** Context switches of one process, summed over its threads (/proc/<pid>/task/<tid>/status); zero when gone. */
+export async function processSwitches(pid: number): Promise<Switches> {
+  const out: Switches = { voluntary: 0, involuntary: 0 };
+  const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  for (const tid of tids) {
+    const status = await readFile(`/proc/${pid}/task/${tid}/status`, 'utf8').catch(() => '');
+    out.voluntary += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    out.involuntary += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  return out;
+}
+
+/**
+ * Context switches so far per named source (a tree: its children alive now, so the difference of
+ * two samples leaves out children that exited between them — PostgreSQL's backends are pooled).
+ */
+export async function sampleSwitches(sources: Record<string, CpuSource>): Promise<Record<string, Switches>> {
+  const out: Record<string, Switches> = {};
+  for (const [name, source] of Object.entries(sources)) {
+    const pids = 'pid' in source ? [source.pid] : await childrenOf(source.tree);
+    const sum: Switches = { voluntary: 0, involuntary: 0 };
+    for (const pid of pids) {
+      const s = await processSwitches(pid);
+      sum.voluntary += s.voluntary;
+      sum.involuntary += s.involuntary;
+    }
+    out[name] = sum;
+  }
+  return out;
+}
+
 /** What to count: one pid, or a parent with every child it has now or had (PostgreSQL). */
 export type CpuSource = { pid: number } | { tree: number };
 

@@ -90,6 +90,13 @@ function costLines(phase: MeasuredPhase): string[] {
           .join(', '),
     );
   }
+  lines.push(
+    `  context switches per lead, voluntary (a wake-up each) / involuntary (preempted): ` +
+      Object.entries(cost.switches)
+        .sort((a, b) => b[1].voluntary - a[1].voluntary)
+        .map(([k, v]) => `${k} ${fmt(v.voluntary / leads, 1)} / ${fmt(v.involuntary / leads, 1)}`)
+        .join(', '),
+  );
   const d = cost.database;
   lines.push(
     `  PostgreSQL per lead: ${fmt(d.xact_commit / leads, 1)} commits, ${fmt(d.xact_rollback / leads, 2)} rollbacks, ` +
