@@ -22,6 +22,8 @@ const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 const subjects = subjectsFor(config.NATS_NAMESPACE);
 
 const pool = new pg.Pool({ ...databaseConnection(config), max: 5 });
+// An idle connection PostgreSQL ends (a restart, an administrator) is logged and replaced, never an unhandled 'error' event.
+pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
 const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();
 const nc = await connectNats({ servers: config.NATS_URL.split(','), name: config.SERVICE_NAME, logger, credentials: natsCredentialsFrom(config) });

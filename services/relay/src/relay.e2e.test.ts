@@ -92,4 +92,24 @@ describe('relay process', () => {
     expect(waiting.output()).not.toMatch(/leadership abandoned|^\s+at /m);
     expect(waiting.output()).not.toContain('relay leadership acquired');
   });
+
+  it('PostgreSQL ending its idle connections (a restart, an administrator) is logged, not a crash: the relay goes on publishing', async () => {
+    const relay = await startServiceProcess({ service: 'relay', env: env() });
+    processes.push(relay);
+    const first = await appendMany(store, { streams: 1, perStream: 20, chunk: 20 });
+    await waitFor(async () => (await streamMessageCount(jsm, subjects.streams.events)) >= first.length, { what: 'the first events relayed' });
+    // Every connection of the relay's except the leadership lock's (losing that ends the relay by design).
+    const idle = `select a.pid from pg_stat_activity a
+      where a.datname = current_database() and a.usename like '%relay%' and a.state = 'idle'
+        and not exists (select 1 from pg_locks l where l.pid = a.pid and l.locktype = 'advisory')`;
+    await waitFor(async () => (await db.pool.query(idle)).rowCount! > 0, { what: 'an idle pooled connection of the relay' });
+    await db.pool.query(`select pg_terminate_backend(pid) from (${idle}) as x`);
+    await waitFor(async () => relay.output().includes('idle PostgreSQL connection failed'), { what: 'the relay to log the ended connection' });
+
+    const before = await streamMessageCount(jsm, subjects.streams.events);
+    const more = await appendMany(store, { streams: 1, perStream: 20, chunk: 20 });
+    await waitFor(async () => (await streamMessageCount(jsm, subjects.streams.events)) >= before + more.length, { what: 'events after the ended connections relayed' });
+    expect(relay.output()).not.toContain("Unhandled 'error' event");
+    expect((await fetch(`http://127.0.0.1:${relay.port}/readyz`)).status).toBe(200);
+  });
 });
