@@ -93,23 +93,57 @@ describe('relay process', () => {
     expect(waiting.output()).not.toContain('relay leadership acquired');
   });
 
-  it('PostgreSQL ending its idle connections (a restart, an administrator) is logged, not a crash: the relay goes on publishing', async () => {
-    const relay = await startServiceProcess({ service: 'relay', env: env() });
-    processes.push(relay);
+});
+
+describe('relay process and PostgreSQL ending its connections', () => {
+  // A database and namespace of its own: no other test's relay shares its connections.
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let subjects: Subjects;
+  let relay: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('relay_idle_e2e');
+    store = createPostgresEventStore({ pool: db.pool });
+    await store.migrate();
+    nc = await connectNats({ servers: testNatsUrl(), name: 'relay-idle-e2e' });
+    jsm = await jetstreamManager(nc);
+    subjects = subjectsFor(testNamespace('relayidle'));
+    await declareStreams(jsm, fairleadStreams(subjects));
+  });
+
+  afterAll(async () => {
+    await relay?.stop();
+    for (const name of Object.values(subjects.streams)) await jsm.streams.delete(name).catch(() => undefined);
+    await nc.close();
+    await store.close();
+    await db.drop();
+  });
+
+  it('an idle connection PostgreSQL ends (a restart, an administrator) is logged, not a crash: the relay goes on publishing', async () => {
+    relay = await startServiceProcess({
+      service: 'relay',
+      env: { DATABASE_URL: db.url, NATS_URL: testNatsUrl(), NATS_NAMESPACE: subjects.namespace, RELAY_LOCK_KEY: String(Math.floor(Math.random() * 1e12)) },
+    });
     const first = await appendMany(store, { streams: 1, perStream: 20, chunk: 20 });
     await waitFor(async () => (await streamMessageCount(jsm, subjects.streams.events)) >= first.length, { what: 'the first events relayed' });
-    // Every connection of the relay's except the leadership lock's (losing that ends the relay by design).
+    // The relay's idle pooled connections: not the leadership lock's (losing it ends the relay by
+    // design), not the LISTEN connection of its subscription (the event store reconnects that one).
     const idle = `select a.pid from pg_stat_activity a
       where a.datname = current_database() and a.usename like '%relay%' and a.state = 'idle'
+        and a.query not ilike 'listen%'
         and not exists (select 1 from pg_locks l where l.pid = a.pid and l.locktype = 'advisory')`;
     await waitFor(async () => (await db.pool.query(idle)).rowCount! > 0, { what: 'an idle pooled connection of the relay' });
     await db.pool.query(`select pg_terminate_backend(pid) from (${idle}) as x`);
-    await waitFor(async () => relay.output().includes('idle PostgreSQL connection failed'), { what: 'the relay to log the ended connection' });
+    await waitFor(async () => relay!.output().includes('idle PostgreSQL connection failed'), { what: 'the relay to log the ended connection' });
 
     const before = await streamMessageCount(jsm, subjects.streams.events);
     const more = await appendMany(store, { streams: 1, perStream: 20, chunk: 20 });
-    await waitFor(async () => (await streamMessageCount(jsm, subjects.streams.events)) >= before + more.length, { what: 'events after the ended connections relayed' });
+    await waitFor(async () => (await streamMessageCount(jsm, subjects.streams.events)) >= before + more.length, { what: 'events after the ended connection relayed' });
     expect(relay.output()).not.toContain("Unhandled 'error' event");
-    expect((await fetch(`http://127.0.0.1:${relay.port}/readyz`)).status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${relay.port}/readyz`).then((r) => r.status, (error: unknown) => `unreachable: ${String(error)}\n${relay!.output().slice(-3000)}`);
+    expect(ready).toBe(200);
   });
 });
