@@ -12,15 +12,10 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import * as qp from 'nodemailer/lib/qp';
+import type { OutgoingMail } from './sender';
 
-export interface MimeMail {
-  /** The From header's value (`Name <address>` or an address). */
-  from: string;
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  messageId: string;
+/** An outgoing email (`from`: the From header's value, `Name <address>` or an address) with what MailComposer would add. */
+export interface MimeMail extends OutgoingMail {
   /** The multipart boundary's unique part (MailComposer's `baseBoundary`). */
   baseBoundary: string;
   date: Date;
