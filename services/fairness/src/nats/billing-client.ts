@@ -38,9 +38,9 @@ export function natsBilling({ nc, subjects, timeoutMs }: NatsPortsOptions): Bill
     return resultOf(reply);
   };
   const chargeAll: BillingPort['chargeAll'] = async (requests) => {
-      const first = requests[0];
-      if (requests.length === 1 && first) return Promise.allSettled([charge(first)]);
-      const leadId = first?.leadId;
+      // Even a lead's one charge goes as charge_many: billing decides a batch in two statements,
+      // a single charge in a transaction of its own (about six).
+      const leadId = requests[0]?.leadId;
       const oneLeadOncePerProvider = requests.every((r) => r.leadId === leadId) && new Set(requests.map((r) => r.providerId)).size === requests.length;
       if (!leadId || !oneLeadOncePerProvider || requests.length > CHARGE_MANY_MAX) {
         // Not what charge_many takes: one request per charge.

@@ -36,7 +36,9 @@ export function natsRotation({ nc, subjects, timeoutMs }: NatsPortsOptions): Rot
   };
   const port: RotationPort = {
     claimStartLevels: async (nicheId, leadIds) => {
-      if (leadIds.length === 1 || leadIds.length > CLAIM_MANY_MAX) return claimInTurn(nicheId, leadIds);
+      // Even one lead goes as claim_start_levels: two statements at rotation, a single claim three.
+      if (leadIds.length === 0) return [];
+      if (leadIds.length > CLAIM_MANY_MAX) return claimInTurn(nicheId, leadIds);
       let reply: CommandReply<'rotation', 'claim_start_levels'>;
       try {
         reply = await request(nc, subjects.command('rotation', 'claim_start_levels'), many.request.parse({ niche_id: nicheId, lead_ids: leadIds }), {
