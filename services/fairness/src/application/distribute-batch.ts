@@ -31,7 +31,8 @@ import { distributionWorkflow, type DistributionInput, type DistributionOutput }
 import { pickKey, type LeadEvent, type Pick } from '../domain/distribution-state';
 import { eventIds } from '../domain/ids';
 import type { StatsRead } from '../projections/subscription-stats/subscription-stats';
-import { subscriptionsOfLevels } from '../projections/subscriptions/subscriptions.projection';
+import { subscriptionsOfLevels, subscriptionsOfNiche } from '../projections/subscriptions/subscriptions.projection';
+import type { SubscriptionView } from '../domain/eligibility';
 import { flushWriters, foldLeadStream, LeadWriter, reloadWriters } from './lead-stream';
 import { withNicheLock } from './niche-lock';
 import type { BillingPort, RotationPort } from './ports';
@@ -89,14 +90,22 @@ const isOpen = (w: LeadWork) => w.completed === undefined && w.error === undefin
  */
 export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string, inputs: readonly DistributeLeadInput[]): Promise<DistributeOutcome[]> {
   const maxConflicts = deps.maxConflicts ?? 10;
+  // A lead requested twice in one batch is decided once; both requests get its outcome.
+  const byLead = new Map<string, DistributeLeadInput>();
+  for (const input of inputs) if (!byLead.has(input.request.lead_id)) byLead.set(input.request.lead_id, input);
+  const readLeads = () => deps.store.readStreams([...byLead.keys()].map((id) => streams.lead(id)));
+  // The lead streams are read while the lock is taken (one round trip less before the
+  // claims). Read before the lock, they miss nothing of this process (its passes of a niche
+  // run one after another); another process's last write before it let go of a free lock
+  // can be missed, and is then found by the appends' version checks (re-read, re-decided).
+  // When the lock had to be waited for, its holder just wrote: the streams are read again.
+  const early = readLeads();
+  early.catch(() => undefined);
   return withNicheLock(
     deps.pool,
     nicheId,
-    async (client) => {
-      // A lead requested twice in one batch is decided once; both requests get its outcome.
-      const byLead = new Map<string, DistributeLeadInput>();
-      for (const input of inputs) if (!byLead.has(input.request.lead_id)) byLead.set(input.request.lead_id, input);
-      const read = await deps.store.readStreams([...byLead.keys()].map((id) => streams.lead(id)));
+    async (client, taken) => {
+      const read = taken === 'free' ? await early : await readLeads();
       const work: LeadWork[] = [...byLead.entries()].map(([leadId, input]) => {
         const { request } = input;
         const writer = new LeadWriter(leadId, foldLeadStream(read.get(streams.lead(leadId)) ?? []), { request_id: request.request_id, attempt: input.attempt });
@@ -153,6 +162,10 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
   for (const w of open()) settleFinished(w);
 
   const toClaim = open().filter((w) => nextStep(w.writer.state).kind === 'claim');
+  // While rotation answers, the niche's subscriptions are read on the lock's connection (one
+  // round trip less per pass): nothing buffered moves the served view, so it is the read the
+  // selections below would make after the claims — unless something does by then.
+  const early = toClaim.length > 0 && !work.some((w) => w.writer.movesServedView) ? readEarly(client, nicheId) : undefined;
   if (toClaim.length > 0) {
     const claims = await deps.rotation.claimStartLevels(
       nicheId,
@@ -179,15 +192,24 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
   // (a row written since is found out by its version and the write done the slow way).
   const statsRead: StatsRead = new Map();
   if (selecting.length > 0) {
-    if (work.some((w) => w.writer.movesServedView)) {
+    const flushing = work.some((w) => w.writer.movesServedView);
+    if (flushing) {
       await flushWriters(
         client,
         deps.store,
         work.map((w) => w.writer),
       );
     }
-    const levelIds = new Set(selecting.flatMap((w) => w.writer.state.levels.map((l) => l.level.level_id)));
-    view = new ServedView(await subscriptionsOfLevels(client, [...levelIds], statsRead));
+    const levelIds = [...new Set(selecting.flatMap((w) => w.writer.state.levels.map((l) => l.level.level_id)))];
+    // The early read serves when it holds every level the leads go through (a level it lacks
+    // may be one this service learns of only now, or one without subscriptions: read again).
+    const read = early && !flushing ? await early : undefined;
+    if (read && levelIds.every((id) => read.byLevel.has(id))) {
+      for (const [id, row] of read.statsRead) statsRead.set(id, row);
+      view = new ServedView(read.byLevel);
+    } else {
+      view = new ServedView(await subscriptionsOfLevels(client, levelIds, statsRead));
+    }
   }
 
   const toCharge: { w: LeadWork; pick: Pick }[] = [];
@@ -278,6 +300,14 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
     const first = reasons[0];
     w.error = new ChargeFailedError(`${reasons.length} charge(s) for lead ${w.writer.leadId} got no answer: ${first instanceof Error ? first.message : String(first)}`, { cause: first });
   }
+}
+
+/** The niche's subscriptions read ahead (subscriptionsOfNiche); a failure surfaces only if the read is used. */
+function readEarly(client: pg.PoolClient, nicheId: string): Promise<{ byLevel: Map<string, SubscriptionView[]>; statsRead: StatsRead }> {
+  const statsRead: StatsRead = new Map();
+  const read = subscriptionsOfNiche(client, nicheId, statsRead).then((byLevel) => ({ byLevel, statsRead }));
+  read.catch(() => undefined);
+  return read;
 }
 
 /** A round with nobody picked in which a cap kept someone out: what a declined pick could change. */

@@ -17,7 +17,7 @@ const LOCK_KEY = 'hashtextextended($1, 0)';
  * for its own queries (it must not leave a transaction open). If the process dies,
  * PostgreSQL ends the session and the lock goes with it.
  */
-export async function withNicheLock<T>(pool: pg.Pool, nicheId: string, work: (client: pg.PoolClient) => Promise<T>, options: NicheLockOptions = {}): Promise<T> {
+export async function withNicheLock<T>(pool: pg.Pool, nicheId: string, work: (client: pg.PoolClient, taken: LockTaken) => Promise<T>, options: NicheLockOptions = {}): Promise<T> {
   const client = await pool.connect();
   const key = `fairness:niche:${nicheId}`;
   let broken: Error | undefined;
@@ -25,11 +25,11 @@ export async function withNicheLock<T>(pool: pg.Pool, nicheId: string, work: (cl
     broken ??= error instanceof Error ? error : new Error(String(error));
   };
   try {
-    await acquire(client, key, options.waitMs ?? 30_000);
+    const taken = await acquire(client, key, options.waitMs ?? 30_000);
     try {
-      return await work(client);
+      return await work(client, taken);
     } finally {
-      await client.query(`select pg_advisory_unlock(${LOCK_KEY})`, [key]).catch(keep);
+      await client.query({ name: 'fairness.niche_unlock', text: `select pg_advisory_unlock(${LOCK_KEY})`, values: [key] }).catch(keep);
     }
   } finally {
     // A connection that may still hold the lock is destroyed, never pooled.
@@ -37,10 +37,17 @@ export async function withNicheLock<T>(pool: pg.Pool, nicheId: string, work: (cl
   }
 }
 
-async function acquire(client: pg.PoolClient, key: string, waitMs: number): Promise<void> {
-  // Uncontended (the usual case: one process per niche at a time) it takes one round trip.
-  const { rows } = await client.query<{ locked: boolean }>(`select pg_try_advisory_lock(${LOCK_KEY}) as locked`, [key]);
-  if (rows[0]?.locked) return;
+/**
+ * How the lock was taken: `free` when nobody held it at the first try (the usual case: one
+ * process per niche at a time); `waited` when another session held it and this one waited
+ * for it to end — that session's last writes committed just before.
+ */
+export type LockTaken = 'free' | 'waited';
+
+async function acquire(client: pg.PoolClient, key: string, waitMs: number): Promise<LockTaken> {
+  // Uncontended it takes one round trip.
+  const { rows } = await client.query<{ locked: boolean }>({ name: 'fairness.niche_try_lock', text: `select pg_try_advisory_lock(${LOCK_KEY}) as locked`, values: [key] });
+  if (rows[0]?.locked) return 'free';
   // lock_timeout bounds the wait for an advisory lock too; it is reset before the client goes back.
   await client.query(`select set_config('lock_timeout', $1, false)`, [`${waitMs}ms`]);
   try {
@@ -48,4 +55,5 @@ async function acquire(client: pg.PoolClient, key: string, waitMs: number): Prom
   } finally {
     await client.query(`select set_config('lock_timeout', '0', false)`);
   }
+  return 'waited';
 }

@@ -125,7 +125,21 @@ interface CandidateRow {
  * already in the log. `statsRead`, when given, gets the stats rows as read (by
  * subscription, null for none), for the pass's write of assignments (prepareReceipts).
  */
-export async function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, levelIds: readonly string[], statsRead?: StatsRead): Promise<Map<string, SubscriptionView[]>> {
+export function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, levelIds: readonly string[], statsRead?: StatsRead): Promise<Map<string, SubscriptionView[]>> {
+  return subscriptionViews(db, '$1::text[]', levelIds, statsRead);
+}
+
+/**
+ * subscriptionsOfLevels for the levels of a niche as this service's read model knows them
+ * (fairness.levels); a level it does not know yet is missing from the map, as is a level
+ * without subscriptions.
+ */
+export function subscriptionsOfNiche(db: Pick<pg.ClientBase, 'query'>, nicheId: string, statsRead?: StatsRead): Promise<Map<string, SubscriptionView[]>> {
+  return subscriptionViews(db, `(select coalesce(array_agg(l.level_id), '{}') from fairness.levels l where l.niche_id = $1)::text[]`, nicheId, statsRead);
+}
+
+/** The views of the subscriptions whose level is in `levelsSql` (a text[] expression of the one parameter `value`). */
+async function subscriptionViews(db: Pick<pg.ClientBase, 'query'>, levelsSql: string, value: unknown, statsRead?: StatsRead): Promise<Map<string, SubscriptionView[]>> {
   const { rows } = await db.query<CandidateRow>(
     `select s.subscription_id, s.provider_id, s.level_id, s.status, s.postal_codes, s.states, s.daily_cap, s.monthly_cap,
             st.last_received_at, to_char(st.day, 'YYYY-MM-DD') as day, st.day_count, st.month, st.month_count, p.pending,
@@ -138,11 +152,11 @@ export async function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, le
          -- dead entries — this statement was a tenth of PostgreSQL's time (bench:distribution).
          select pp.subscription_id, array_agg(pp.served_at order by pp.served_at) as pending
            from fairness.pending_picks pp
-          where pp.level_id = any($1::text[])
+          where pp.level_id = any(${levelsSql})
           group by pp.subscription_id
        ) p on p.subscription_id = s.subscription_id
-      where s.level_id = any($1::text[]) and s.status <> 'cancelled'`,
-    [levelIds],
+      where s.level_id = any(${levelsSql}) and s.status <> 'cancelled'`,
+    [value],
   );
   const byLevel = new Map<string, SubscriptionView[]>();
   for (const r of rows) {
