@@ -34,7 +34,7 @@ import type { StatsRead } from '../projections/subscription-stats/subscription-s
 import { subscriptionsOfLevels, subscriptionsOfNiche } from '../projections/subscriptions/subscriptions.projection';
 import type { SubscriptionView } from '../domain/eligibility';
 import { flushWriters, foldLeadStream, LeadWriter, reloadWriters } from './lead-stream';
-import { withNicheLock } from './niche-lock';
+import { withNicheLock, type NicheLock } from './niche-lock';
 import type { BillingPort, RotationPort } from './ports';
 import { resumeServedTimes, ServedView } from './served-view';
 
@@ -104,8 +104,8 @@ export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string,
   return withNicheLock(
     deps.pool,
     nicheId,
-    async (client, taken) => {
-      const read = taken === 'free' ? await early : await readLeads();
+    async (client, lock) => {
+      const read = lock.taken === 'free' ? await early : await readLeads();
       const work: LeadWork[] = [...byLead.entries()].map(([leadId, input]) => {
         const { request } = input;
         const writer = new LeadWriter(leadId, foldLeadStream(read.get(streams.lead(leadId)) ?? []), { request_id: request.request_id, attempt: input.attempt });
@@ -121,7 +121,7 @@ export async function distributeBatch(deps: DistributeLeadDeps, nicheId: string,
       await resumeServedTimes(client, work);
 
       // Someone else wrote to a lead (an operator's new request, another instance): re-read, re-decide.
-      const rounds = () => until(() => !work.some(isOpen), () => decideRound(deps, client, nicheId, work));
+      const rounds = () => until(() => !work.some(isOpen), () => decideRound(deps, client, lock, nicheId, work));
       await retryOnConflict(`the leads of niche ${nicheId}`, rounds, {
         maxConflicts,
         onConflict: async (_error, conflicts) => {
@@ -157,9 +157,12 @@ async function until(done: () => boolean, step: () => Promise<void>): Promise<vo
  * has picks to charge or its outcome, the write of all of them, then the charges. Leads
  * with declined or withdrawn picks come back in the next pass.
  */
-async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nicheId: string, work: LeadWork[]): Promise<void> {
+async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, lock: NicheLock, nicheId: string, work: LeadWork[]): Promise<void> {
   const open = () => work.filter(isOpen);
   for (const w of open()) settleFinished(w);
+  if (open().length === 0) return;
+  // The lock goes along with a pass's last write only; a round after it would decide unserialized.
+  if (lock.handedOver) throw new Error(`the lock of niche ${nicheId} went with a write, but the pass goes on`);
 
   const toClaim = open().filter((w) => nextStep(w.writer.state).kind === 'claim');
   // While rotation answers, the niche's subscriptions are read on the lock's connection (one
@@ -258,10 +261,13 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
   }
 
   // The picks are on record before anyone is charged for them; outcomes reached go with them.
+  // With nothing to charge and every lead settled by it, this is the pass's last write.
   await flushWriters(
     client,
     deps.store,
     work.map((w) => w.writer),
+    undefined,
+    toCharge.length === 0 && work.every((w) => settledBy(w)) ? lock : undefined,
   );
   for (const w of open()) settleFinished(w);
   if (toCharge.length === 0) return;
@@ -289,12 +295,15 @@ async function decideRound(deps: DistributeLeadDeps, client: pg.PoolClient, nich
   for (const w of new Set(toCharge.map(({ w }) => w))) {
     if (!withdrawn.has(w) && !unanswered.has(w) && isOpen(w) && nextStep(w.writer.state).kind === 'complete') complete(deps, w);
   }
-  // Keep what billing did answer; the rest is charged again on the lead's next attempt.
+  // Keep what billing did answer; the rest is charged again on the lead's next attempt. With
+  // every lead settled by it (its outcome recorded, or this attempt failed), the pass's last
+  // write: the niche's lock goes with its commit (no unlock after it, one round trip less).
   await flushWriters(
     client,
     deps.store,
     work.map((w) => w.writer),
     statsRead,
+    work.every((w) => settledBy(w, unanswered)) ? lock : undefined,
   );
   for (const [w, reasons] of unanswered) {
     const first = reasons[0];
@@ -313,6 +322,17 @@ function readEarly(client: pg.PoolClient, nicheId: string): Promise<{ byLevel: M
 /** A round with nobody picked in which a cap kept someone out: what a declined pick could change. */
 const emptyForCaps = (selection: DistributionEventData<'ProvidersSelected'>) =>
   selection.picks.length === 0 && selection.excluded.some((x) => x.reason === 'daily_cap' || x.reason === 'monthly_cap');
+
+/**
+ * Whether the lead needs no further round once its buffered events are written: settled
+ * already, its outcome among them (or it cannot be distributed), or this attempt failing
+ * for charges that got no answer.
+ */
+function settledBy(w: LeadWork, unanswered?: ReadonlyMap<LeadWork, unknown>): boolean {
+  if (!isOpen(w) || unanswered?.has(w)) return true;
+  const kind = nextStep(w.writer.state).kind;
+  return kind === 'done' || kind === 'not_approved';
+}
 
 /** A lead whose stream already holds its outcome, or that cannot be distributed, is settled. */
 function settleFinished(w: LeadWork): void {

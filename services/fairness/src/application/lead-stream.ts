@@ -5,10 +5,12 @@
  */
 import type pg from 'pg';
 import { parseDistributionEvent, streams } from '@fairlead/contracts';
+import { handOverSessionLockSql } from '@fairlead/event-sourcing';
 import type { AppendResult, PostgresEventStore, StoredEvent, StreamAppend } from '@fairlead/event-store';
 import { evolveDistribution, initialDistributionState, isLeadEventType, type DistributionState, type LeadEvent } from '../domain/distribution-state';
 import { recordPendingPicks, recordPendingPicksSql, settlePendingPicks, settlePendingPicksSql, type PendingPickRow, type PickRef } from '../projections/subscription-stats/pending-picks';
 import { prepareReceipts, recordReceipts, type Receipt, type StatsRead } from '../projections/subscription-stats/subscription-stats';
+import type { NicheLock } from './niche-lock';
 
 /** Parses the events of a lead stream that the distribution reads; others only advance the version. */
 export function foldLeadStream(events: readonly StoredEvent[]): DistributionState {
@@ -138,7 +140,7 @@ export class LeadWriter {
  * assignments are among the events and `statsRead` (read with the served view) does not hold
  * them already; a flush it refuses is written as a transaction.
  */
-export async function flushWriters(client: pg.ClientBase, store: PostgresEventStore, writers: readonly LeadWriter[], statsRead?: StatsRead): Promise<void> {
+export async function flushWriters(client: pg.ClientBase, store: PostgresEventStore, writers: readonly LeadWriter[], statsRead?: StatsRead, handOver?: NicheLock): Promise<void> {
   const dirty = writers.filter((w) => w.hasPending);
   if (dirty.length === 0) return;
   const appends = dirty.map((w) => w.pendingAppend());
@@ -150,7 +152,10 @@ export async function flushWriters(client: pg.ClientBase, store: PostgresEventSt
     // One statement (append_batch) needs no transaction of its own.
     results = await store.appendManyInTransaction(client, appends);
   } else {
-    results = (await writeInOneStatement(client, store, appends, receipts.flat(), picks.flat(), settled.flat(), statsRead)) ?? (await writeInTransaction(client, store, appends, receipts, picks, settled));
+    const inOne = await writeInOneStatement(client, store, appends, receipts.flat(), picks.flat(), settled.flat(), statsRead, handOver?.key);
+    // Written in one statement, every append wrote: the lock went with that commit.
+    if (inOne && handOver) handOver.handedOver = true;
+    results = inOne ?? (await writeInTransaction(client, store, appends, receipts, picks, settled));
   }
   const stale = dirty.filter((w, i) => {
     if (results[i]!.appended === 0) return true;
@@ -179,6 +184,7 @@ async function writeInOneStatement(
   picks: PendingPickRow[],
   settled: PickRef[],
   statsRead: StatsRead | undefined,
+  handOverKey: string | undefined,
 ): Promise<AppendResult[] | undefined> {
   const key = (p: PickRef) => `${p.lead_id}\u0000${p.provider_id}\u0000${p.level_id}`;
   const settledKeys = new Set(settled.map(key));
@@ -194,7 +200,11 @@ async function writeInOneStatement(
         ]
           .filter((x): x is string => typeof x === 'string' && x !== '')
           .join(',\n'),
-      select: (param) => `fairness.flush_written((select r_outcomes from appended), ${param(stats.expected)}::integer, (${stats.written})::integer)`,
+      select: (param) => {
+        const written = `fairness.flush_written((select r_outcomes from appended), ${param(stats.expected)}::integer, (${stats.written})::integer)`;
+        // CASE evaluates its condition first: the lock is handed over only once the check passed.
+        return handOverKey === undefined ? written : `(case when ${written} then ${handOverSessionLockSql(param(handOverKey))} end)`;
+      },
     });
   } catch (error) {
     if ((error as { code?: string }).code === FLUSH_REFUSED) return undefined;

@@ -14,10 +14,11 @@ const LOCK_KEY = 'hashtextextended($1, 0)';
 
 /**
  * Runs `work` holding the niche's lock on a dedicated connection, which `work` may use
- * for its own queries (it must not leave a transaction open). If the process dies,
- * PostgreSQL ends the session and the lock goes with it.
+ * for its own queries (it must not leave a transaction open), then lets go of it — unless
+ * `work`'s last write took it along to its commit (NicheLock.handedOver). If the process
+ * dies, PostgreSQL ends the session and the lock goes with it.
  */
-export async function withNicheLock<T>(pool: pg.Pool, nicheId: string, work: (client: pg.PoolClient, taken: LockTaken) => Promise<T>, options: NicheLockOptions = {}): Promise<T> {
+export async function withNicheLock<T>(pool: pg.Pool, nicheId: string, work: (client: pg.PoolClient, lock: NicheLock) => Promise<T>, options: NicheLockOptions = {}): Promise<T> {
   const client = await pool.connect();
   const key = `fairness:niche:${nicheId}`;
   let broken: Error | undefined;
@@ -25,11 +26,11 @@ export async function withNicheLock<T>(pool: pg.Pool, nicheId: string, work: (cl
     broken ??= error instanceof Error ? error : new Error(String(error));
   };
   try {
-    const taken = await acquire(client, key, options.waitMs ?? 30_000);
+    const lock: NicheLock = { key, taken: await acquire(client, key, options.waitMs ?? 30_000), handedOver: false };
     try {
-      return await work(client, taken);
+      return await work(client, lock);
     } finally {
-      await client.query({ name: 'fairness.niche_unlock', text: `select pg_advisory_unlock(${LOCK_KEY})`, values: [key] }).catch(keep);
+      if (!lock.handedOver) await client.query({ name: 'fairness.niche_unlock', text: `select pg_advisory_unlock(${LOCK_KEY})`, values: [key] }).catch(keep);
     }
   } finally {
     // A connection that may still hold the lock is destroyed, never pooled.
@@ -43,6 +44,19 @@ export async function withNicheLock<T>(pool: pg.Pool, nicheId: string, work: (cl
  * for it to end — that session's last writes committed just before.
  */
 export type LockTaken = 'free' | 'waited';
+
+/** The niche's lock as `work` holds it. */
+export interface NicheLock {
+  /** The lock's text key (hashed as the event-sourcing kernel's advisory locks are). */
+  readonly key: string;
+  readonly taken: LockTaken;
+  /**
+   * Set by `work` once a statement of its own handed the lock over to its transaction
+   * (handOverSessionLockSql): the lock ended with that commit and `work` wrote nothing
+   * after it; no unlock follows.
+   */
+  handedOver: boolean;
+}
 
 async function acquire(client: pg.PoolClient, key: string, waitMs: number): Promise<LockTaken> {
   // Uncontended it takes one round trip.

@@ -37,5 +37,11 @@ describe('two fairness instances sharing the work', () => {
       const served = decided.map((id) => outcomes.get(id)!.assignments[0]?.provider_id);
       expect(served).toEqual(Array.from({ length: 12 }, (_, i) => `${niche}-${'abc'[i % 3]}`));
     }
+    // A pass's last write takes the niche's lock along to its commit: none is left held.
+    const { rows } = await h.db.pool.query<{ held: number }>(
+      `select count(*)::int as held from pg_locks l where l.locktype = 'advisory' and l.objsubid = 1
+          and ((l.classid::bigint << 32) | l.objid::bigint) = any(array[hashtextextended('fairness:niche:k1', 0), hashtextextended('fairness:niche:k2', 0)])`,
+    );
+    expect(rows[0]!.held).toBe(0);
   });
 });
