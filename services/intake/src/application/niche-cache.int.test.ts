@@ -4,6 +4,7 @@
  * `now`), so "within" and "after" the TTL are exact, not timed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@fairlead/testing';
 import { leadPayload, startIntakeHarness, type IntakeHarness } from '../testing/harness';
 import { cachedNicheDirectory } from './niche-cache';
 import { natsNicheDirectory, type NicheDirectory } from './niche-directory';
@@ -48,15 +49,56 @@ describe('niche cache', () => {
     expect(await requestsDuring(() => niches.lookup('flag'))).toBe(1);
 
     h.niches.add('flag', false);
-    advance(999);
+    advance(499);
     let seen: unknown;
     expect(await requestsDuring(async () => (seen = await niches.lookup('flag')))).toBe(0);
     expect(seen, 'within the TTL the remembered flag holds').toEqual({ auto_distribute: true });
 
-    advance(1);
+    // Nobody looks it up for a while: past the TTL the lookup waits for a new answer.
+    advance(501);
     expect(await requestsDuring(async () => (seen = await niches.lookup('flag')))).toBe(1);
     expect(seen).toEqual({ auto_distribute: false });
     expect(await requestsDuring(() => niches.lookup('flag')), 'the new answer is reused in turn').toBe(0);
+  });
+
+  it('under steady lookups renews a niche in the background after half the TTL, so no lookup waits and none answers older than the TTL', async () => {
+    h.niches.add('steady', true);
+    const { niches, advance } = cacheAt(1_000);
+    await niches.lookup('steady');
+    h.niches.add('steady', false);
+    advance(500);
+    const before = h.niches.requests;
+    let seen: unknown;
+    // Answered at once from the cache (the request is not awaited), and asked again behind it.
+    seen = await niches.lookup('steady');
+    expect(seen).toEqual({ auto_distribute: true });
+    await waitFor(() => h.niches.requests === before + 1, { what: 'the background request' });
+    await waitFor(async () => (await niches.lookup('steady')).auto_distribute === false, { what: 'the renewed answer' });
+    expect(h.niches.requests, 'one background request, however many lookups').toBe(before + 1);
+
+    // The renewed answer counts from its own request: valid for the TTL after it.
+    h.niches.add('steady', true);
+    advance(999);
+    expect((await niches.lookup('steady')).auto_distribute, 'asked again at 500 ms: still valid at 1499 ms').toBe(false);
+    advance(1);
+    // 1000 ms after the background request: expired, the lookup waits for rotation.
+    expect(await requestsDuring(async () => (seen = await niches.lookup('steady')))).toBe(1);
+    expect(seen).toEqual({ auto_distribute: true });
+  });
+
+  it('keeps the remembered niche when the background request fails, until it expires', async () => {
+    h.niches.add('flaky', true);
+    let fail = false;
+    let now = 1_000_000;
+    const inner = natsNicheDirectory({ nc: h.nc, subjects: h.subjects });
+    const niches = cachedNicheDirectory({ lookup: (id) => (fail ? Promise.reject(new Error('rotation unreachable')) : inner.lookup(id)) }, { ttlMs: 1_000, now: () => now });
+    await niches.lookup('flaky');
+    fail = true;
+    now += 600;
+    expect(await niches.lookup('flaky'), 'answered from the cache; its renewal fails behind it').toEqual({ auto_distribute: true });
+    expect(await niches.lookup('flaky')).toEqual({ auto_distribute: true });
+    now += 400;
+    await expect(niches.lookup('flaky'), 'expired: the failure reaches the lookup').rejects.toThrow('rotation unreachable');
   });
 
   it('asks again every time about an unknown niche, so one created a moment ago is found at once', async () => {

@@ -11,6 +11,10 @@
  * - Errors are never remembered: the next lookup asks again.
  * - Lookups of one niche while its request is in flight share that request (single
  *   flight), whatever its answer.
+ * - Under steady traffic a lead never waits for the request: a lookup of a niche remembered
+ *   for more than half the TTL answers from the cache and asks again in the background, so
+ *   the answer is renewed before it expires (still never older than the TTL). A background
+ *   request that fails leaves the entry as it was, to expire as usual.
  */
 import type { NicheDirectory, NicheInfo } from './niche-directory';
 
@@ -28,6 +32,8 @@ export interface NicheCacheOptions {
 
 interface Found {
   info: NicheInfo;
+  /** When its request was sent. */
+  askedAt: number;
   expiresAt: number;
 }
 
@@ -45,32 +51,45 @@ export function cachedNicheDirectory(inner: NicheDirectory, options: NicheCacheO
       const at = now();
       for (const [id, entry] of found) if (entry.expiresAt <= at) found.delete(id);
     }
-    found.set(nicheId, { info, expiresAt: askedAt + ttlMs });
+    const current = found.get(nicheId);
+    // A slower answer to an older request must not replace a newer one.
+    if (!current || current.askedAt <= askedAt) found.set(nicheId, { info, askedAt, expiresAt: askedAt + ttlMs });
+  };
+
+  /** Asks `inner`, shared by every lookup of the niche until it answers. */
+  const ask = (nicheId: string): Promise<NicheInfo | null> => {
+    const pending = inFlight.get(nicheId);
+    if (pending) return pending;
+    const askedAt = now();
+    const request = inner.lookup(nicheId).then(
+      (info) => {
+        inFlight.delete(nicheId);
+        if (info) remember(nicheId, info, askedAt);
+        // A niche deleted meanwhile is no longer remembered ("unknown" never is).
+        else found.delete(nicheId);
+        return info;
+      },
+      (error: unknown) => {
+        inFlight.delete(nicheId);
+        throw error;
+      },
+    );
+    inFlight.set(nicheId, request);
+    return request;
   };
 
   return {
     lookup: (nicheId) => {
       const hit = found.get(nicheId);
       if (hit) {
-        if (hit.expiresAt > now()) return Promise.resolve(hit.info);
+        const at = now();
+        if (hit.expiresAt > at) {
+          if (at - hit.askedAt >= ttlMs / 2 && !inFlight.has(nicheId)) ask(nicheId).catch(() => undefined);
+          return Promise.resolve(hit.info);
+        }
         found.delete(nicheId);
       }
-      const pending = inFlight.get(nicheId);
-      if (pending) return pending;
-      const askedAt = now();
-      const request = inner.lookup(nicheId).then(
-        (info) => {
-          inFlight.delete(nicheId);
-          if (info) remember(nicheId, info, askedAt);
-          return info;
-        },
-        (error: unknown) => {
-          inFlight.delete(nicheId);
-          throw error;
-        },
-      );
-      inFlight.set(nicheId, request);
-      return request;
+      return ask(nicheId);
     },
   };
 }
