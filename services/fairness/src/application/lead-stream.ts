@@ -194,16 +194,22 @@ async function writeInOneStatement(
     return await store.appendManyWith(client, appends, {
       ctes: (param) =>
         [
-          settled.length > 0 && `picks_settled as (${settlePendingPicksSql(settled, param)})`,
-          picks.length > 0 && `picks_recorded as (${recordPendingPicksSql(picks, param)})`,
+          // RETURNING only so that the lock's hand-over below can name them.
+          settled.length > 0 && `picks_settled as (${settlePendingPicksSql(settled, param)} returning 1)`,
+          picks.length > 0 && `picks_recorded as (${recordPendingPicksSql(picks, param)} returning 1)`,
           stats.ctes(param),
         ]
           .filter((x): x is string => typeof x === 'string' && x !== '')
           .join(',\n'),
       select: (param) => {
         const written = `fairness.flush_written((select r_outcomes from appended), ${param(stats.expected)}::integer, (${stats.written})::integer)`;
-        // CASE evaluates its condition first: the lock is handed over only once the check passed.
-        return handOverKey === undefined ? written : `(case when ${written} then ${handOverSessionLockSql(param(handOverKey))} end)`;
+        if (handOverKey === undefined) return written;
+        // A session-level unlock stays done if the statement fails after it, and the fallback
+        // would then write unlocked. So the lock is handed over only after everything that can
+        // fail: CASE evaluates its condition first, and the condition runs the check and every
+        // data-modifying CTE to completion (one that nothing names would run after the select list).
+        const ran = [settled.length > 0 && '(select count(*) from picks_settled) >= 0', picks.length > 0 && '(select count(*) from picks_recorded) >= 0'].filter(Boolean);
+        return `(case when ${[written, ...ran].join(' and ')} then ${handOverSessionLockSql(param(handOverKey))} end)`;
       },
     });
   } catch (error) {

@@ -73,13 +73,13 @@ describe('niche cache', () => {
     seen = await niches.lookup('steady');
     expect(seen).toEqual({ auto_distribute: true });
     await waitFor(() => h.niches.requests === before + 1, { what: 'the background request' });
-    await waitFor(async () => (await niches.lookup('steady')).auto_distribute === false, { what: 'the renewed answer' });
+    await waitFor(async () => (await niches.lookup('steady'))?.auto_distribute === false, { what: 'the renewed answer' });
     expect(h.niches.requests, 'one background request, however many lookups').toBe(before + 1);
 
     // The renewed answer counts from its own request: valid for the TTL after it.
     h.niches.add('steady', true);
     advance(999);
-    expect((await niches.lookup('steady')).auto_distribute, 'asked again at 500 ms: still valid at 1499 ms').toBe(false);
+    expect((await niches.lookup('steady'))?.auto_distribute, 'asked again at 500 ms: still valid at 1499 ms').toBe(false);
     advance(1);
     // 1000 ms after the background request: expired, the lookup waits for rotation.
     expect(await requestsDuring(async () => (seen = await niches.lookup('steady')))).toBe(1);
