@@ -12,7 +12,8 @@
  *     `12,36`) for OP_BENCH_RATE_SECONDS, each lead's chunks 60 ms apart, the group following
  *     the store's notifications on its own (OP_BENCH_MIN_READ_MS: its least read interval; a
  *     list, e.g. `50,250`, runs each rate once per interval, alternated, OP_BENCH_ROUNDS times,
- *     so the variants meet the same neighbours on a shared machine).
+ *     so the variants meet the same neighbours on a shared machine), after OP_BENCH_WARMUP_SECONDS
+ *     (default 5) at the first rate, not measured.
  *
  * OP_BENCH_LEADS=0 / OP_BENCH_SLOW_LEADS=0 leave out the first two phases.
  *
@@ -54,6 +55,8 @@ const env = z
       .optional(),
     /** Times each fixed-rate phase is run (per interval). */
     OP_BENCH_ROUNDS: z.coerce.number().int().positive().default(1),
+    /** Seconds at the first rate and interval, not measured, before the fixed-rate phases. */
+    OP_BENCH_WARMUP_SECONDS: z.coerce.number().nonnegative().default(5),
     OP_BENCH_RATE_SECONDS: z.coerce.number().positive().default(10),
     OP_BENCH_CANDIDATES: z.coerce.number().int().positive().default(50),
     /** The projector group's least read interval (ms), as the service would set it; comma-separated: each in turn. */
@@ -397,31 +400,37 @@ async function main(): Promise<void> {
     // fast as the services record them); the group follows the store at its own pace.
     const rates = env.OP_BENCH_RATES ?? [env.OP_BENCH_RATE];
     const intervals: (number | undefined)[] = env.OP_BENCH_MIN_READ_MS ?? [undefined];
+    /** The group started with `interval`, fed `rate` leads a second for `seconds`, until it has applied them all. */
+    const atRate = async (rate: number, interval: number | undefined, seconds: number, label: string | undefined) => {
+      const rateLeads = Math.round(rate * seconds);
+      log(`${label ?? `warming up at ${rate}/s`}: appending ${rateLeads} leads…`);
+      const timed = Array.from({ length: rateLeads }, (_, i) => leadChunks(leadNo + i, order++)).flatMap((lead, i) => lead.map((page, k) => ({ at: (i * 1000) / rate + k * 60, page })));
+      leadNo += rateLeads;
+      timed.sort((x, y) => x.at - y.at);
+      await c.send({ cmd: 'start', ...(interval !== undefined ? { minReadIntervalMs: interval } : {}) });
+      const run = async () => {
+        const t0 = performance.now();
+        const appends: Promise<void>[] = [];
+        for (const { at, page } of timed) {
+          const wait = t0 + at - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          appends.push(append(page));
+        }
+        await Promise.all(appends);
+        const head = (await store.headCheckpoint({ includeHeldBack: true }))!;
+        await c.send({ cmd: 'until', transactionId: head.transactionId.toString(), globalPosition: head.globalPosition.toString() });
+      };
+      if (label === undefined) await run();
+      else results.push(await measure(label, rateLeads, run));
+      await c.send({ cmd: 'stop' });
+    };
+    // Unmeasured: the first phase would otherwise pay the process's warm-up (JIT, the connections' prepared statements).
+    if (env.OP_BENCH_WARMUP_SECONDS > 0) await atRate(rates[0]!, intervals[0], env.OP_BENCH_WARMUP_SECONDS, undefined);
     for (let round = 1; round <= env.OP_BENCH_ROUNDS; round++) {
       for (const rate of rates) {
         for (const interval of intervals) {
-          const rateLeads = Math.round(rate * env.OP_BENCH_RATE_SECONDS);
           const label = `fixed rate ${rate}/s${interval !== undefined ? ` read ${interval} ms` : ''}${env.OP_BENCH_ROUNDS > 1 ? ` round ${round}` : ''}`;
-          log(`${label}: appending ${rateLeads} leads…`);
-          const timed = Array.from({ length: rateLeads }, (_, i) => leadChunks(leadNo + i, order++)).flatMap((lead, i) => lead.map((page, k) => ({ at: (i * 1000) / rate + k * 60, page })));
-          leadNo += rateLeads;
-          timed.sort((x, y) => x.at - y.at);
-          await c.send({ cmd: 'start', ...(interval !== undefined ? { minReadIntervalMs: interval } : {}) });
-          results.push(
-            await measure(label, rateLeads, async () => {
-              const t0 = performance.now();
-              const appends: Promise<void>[] = [];
-              for (const { at, page } of timed) {
-                const wait = t0 + at - performance.now();
-                if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-                appends.push(append(page));
-              }
-              await Promise.all(appends);
-              const head = (await store.headCheckpoint({ includeHeldBack: true }))!;
-              await c.send({ cmd: 'until', transactionId: head.transactionId.toString(), globalPosition: head.globalPosition.toString() });
-            }),
-          );
-          await c.send({ cmd: 'stop' });
+          await atRate(rate, interval, env.OP_BENCH_RATE_SECONDS, label);
         }
       }
     }
