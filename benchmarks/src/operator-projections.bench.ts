@@ -10,7 +10,7 @@
  *
  *   - a fixed rate: OP_BENCH_RATE leads a second (default 20; OP_BENCH_RATES: several, e.g.
  *     `12,36`) for OP_BENCH_RATE_SECONDS, each lead's chunks 60 ms apart, the group following
- *     the store's notifications on its own (OP_BENCH_MIN_READ_MS: its least read interval; a
+ *     the store's notifications on its own (OP_BENCH_MIN_READ_MS: its least read interval, the API's 250 ms by default; a
  *     list, e.g. `50,250`, runs each rate once per interval, alternated, OP_BENCH_ROUNDS times,
  *     so the variants meet the same neighbours on a shared machine), after OP_BENCH_WARMUP_SECONDS
  *     (default 5) at the first rate, not measured.
@@ -36,7 +36,7 @@ import { z } from 'zod';
 import { SYSTEM_ACTOR } from '@fairlead/contracts';
 import { createPostgresEventStore, type NewEvent, type PostgresEventStore } from '@fairlead/event-store';
 import { freePort, startEmbeddedPostgres } from '@fairlead/local-servers';
-import { PROJECTIONS, SCHEMA } from '@fairlead/operator-api';
+import { OPERATOR_PROJECTION_MIN_READ_INTERVAL_MS, PROJECTIONS, SCHEMA } from '@fairlead/operator-api';
 import { monotonicMicros, summariseProfiles } from './distribution/profile';
 import { compareCheckpoints, startProjectorGroup, type RunningProjector } from '@fairlead/projections';
 import { backendCpuDelta, backendCpuMs } from '@fairlead/testing/perf';
@@ -59,7 +59,7 @@ const env = z
     OP_BENCH_WARMUP_SECONDS: z.coerce.number().nonnegative().default(5),
     OP_BENCH_RATE_SECONDS: z.coerce.number().positive().default(10),
     OP_BENCH_CANDIDATES: z.coerce.number().int().positive().default(50),
-    /** The projector group's least read interval (ms), as the service would set it; comma-separated: each in turn. */
+    /** The projector group's least read interval (ms) in the fixed-rate phases (default the service's); comma-separated: each in turn. */
     OP_BENCH_MIN_READ_MS: z
       .string()
       .regex(/^\d+(,\d+)*$/)
@@ -399,15 +399,16 @@ async function main(): Promise<void> {
     // A fixed rate: a lead begins every 1/rate s and its chunks follow 60 ms apart (about as
     // fast as the services record them); the group follows the store at its own pace.
     const rates = env.OP_BENCH_RATES ?? [env.OP_BENCH_RATE];
-    const intervals: (number | undefined)[] = env.OP_BENCH_MIN_READ_MS ?? [undefined];
+    // The service's interval unless told otherwise (the first two phases run with the library's default).
+    const intervals: number[] = env.OP_BENCH_MIN_READ_MS ?? [OPERATOR_PROJECTION_MIN_READ_INTERVAL_MS];
     /** The group started with `interval`, fed `rate` leads a second for `seconds`, until it has applied them all. */
-    const atRate = async (rate: number, interval: number | undefined, seconds: number, label: string | undefined) => {
+    const atRate = async (rate: number, interval: number, seconds: number, label: string | undefined) => {
       const rateLeads = Math.round(rate * seconds);
       log(`${label ?? `warming up at ${rate}/s`}: appending ${rateLeads} leads…`);
       const timed = Array.from({ length: rateLeads }, (_, i) => leadChunks(leadNo + i, order++)).flatMap((lead, i) => lead.map((page, k) => ({ at: (i * 1000) / rate + k * 60, page })));
       leadNo += rateLeads;
       timed.sort((x, y) => x.at - y.at);
-      await c.send({ cmd: 'start', ...(interval !== undefined ? { minReadIntervalMs: interval } : {}) });
+      await c.send({ cmd: 'start', minReadIntervalMs: interval });
       const run = async () => {
         const t0 = performance.now();
         const appends: Promise<void>[] = [];
@@ -425,11 +426,11 @@ async function main(): Promise<void> {
       await c.send({ cmd: 'stop' });
     };
     // Unmeasured: the first phase would otherwise pay the process's warm-up (JIT, the connections' prepared statements).
-    if (env.OP_BENCH_WARMUP_SECONDS > 0) await atRate(rates[0]!, intervals[0], env.OP_BENCH_WARMUP_SECONDS, undefined);
+    if (env.OP_BENCH_WARMUP_SECONDS > 0) await atRate(rates[0]!, intervals[0]!, env.OP_BENCH_WARMUP_SECONDS, undefined);
     for (let round = 1; round <= env.OP_BENCH_ROUNDS; round++) {
       for (const rate of rates) {
         for (const interval of intervals) {
-          const label = `fixed rate ${rate}/s${interval !== undefined ? ` read ${interval} ms` : ''}${env.OP_BENCH_ROUNDS > 1 ? ` round ${round}` : ''}`;
+          const label = `fixed rate ${rate}/s read ${interval} ms${env.OP_BENCH_ROUNDS > 1 ? ` round ${round}` : ''}`;
           await atRate(rate, interval, env.OP_BENCH_RATE_SECONDS, label);
         }
       }
