@@ -8,9 +8,14 @@
  *     projector caught up after each chunk (the low-rate shape: a page holds a few events
  *     of one lead).
  *
- *   - a fixed rate: OP_BENCH_RATE leads a second (default 20) for OP_BENCH_RATE_SECONDS, each
- *     lead's chunks 60 ms apart, the group following the store's notifications on its own
- *     (OP_BENCH_MIN_READ_MS: its least read interval).
+ *   - a fixed rate: OP_BENCH_RATE leads a second (default 20; OP_BENCH_RATES: several, e.g.
+ *     `12,36`) for OP_BENCH_RATE_SECONDS, each lead's chunks 60 ms apart, the group following
+ *     the store's notifications on its own (OP_BENCH_MIN_READ_MS: its least read interval, the API's 250 ms by default; a
+ *     list, e.g. `50,250`, runs each rate once per interval, alternated, OP_BENCH_ROUNDS times,
+ *     so the variants meet the same neighbours on a shared machine), after OP_BENCH_WARMUP_SECONDS
+ *     (default 5) at the first rate, not measured.
+ *
+ * OP_BENCH_LEADS=0 / OP_BENCH_SLOW_LEADS=0 leave out the first two phases.
  *
  * Each lead is the distribution benchmark's: LeadApproved, DistributionRequested,
  * StartLevelClaimed, DistributionStarted, 3× ProvidersSelected (50 candidates each),
@@ -31,21 +36,35 @@ import { z } from 'zod';
 import { SYSTEM_ACTOR } from '@fairlead/contracts';
 import { createPostgresEventStore, type NewEvent, type PostgresEventStore } from '@fairlead/event-store';
 import { freePort, startEmbeddedPostgres } from '@fairlead/local-servers';
-import { PROJECTIONS, SCHEMA } from '@fairlead/operator-api';
+import { OPERATOR_PROJECTION_MIN_READ_INTERVAL_MS, PROJECTIONS, SCHEMA } from '@fairlead/operator-api';
 import { monotonicMicros, summariseProfiles } from './distribution/profile';
 import { compareCheckpoints, startProjectorGroup, type RunningProjector } from '@fairlead/projections';
 import { backendCpuDelta, backendCpuMs } from '@fairlead/testing/perf';
 
 const env = z
   .object({
-    OP_BENCH_LEADS: z.coerce.number().int().positive().default(1_000),
-    OP_BENCH_SLOW_LEADS: z.coerce.number().int().positive().default(200),
+    OP_BENCH_LEADS: z.coerce.number().int().nonnegative().default(1_000),
+    OP_BENCH_SLOW_LEADS: z.coerce.number().int().nonnegative().default(200),
     /** The fixed-rate phase: leads a second, and for how many seconds. */
     OP_BENCH_RATE: z.coerce.number().positive().default(20),
+    /** Several fixed rates, comma-separated (instead of OP_BENCH_RATE). */
+    OP_BENCH_RATES: z
+      .string()
+      .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/)
+      .transform((v) => v.split(',').map(Number))
+      .optional(),
+    /** Times each fixed-rate phase is run (per interval). */
+    OP_BENCH_ROUNDS: z.coerce.number().int().positive().default(1),
+    /** Seconds at the first rate and interval, not measured, before the fixed-rate phases. */
+    OP_BENCH_WARMUP_SECONDS: z.coerce.number().nonnegative().default(5),
     OP_BENCH_RATE_SECONDS: z.coerce.number().positive().default(10),
     OP_BENCH_CANDIDATES: z.coerce.number().int().positive().default(50),
-    /** The projector group's least read interval (ms), as the service would set it. */
-    OP_BENCH_MIN_READ_MS: z.coerce.number().int().nonnegative().optional(),
+    /** The projector group's least read interval (ms) in the fixed-rate phases (default the service's); comma-separated: each in turn. */
+    OP_BENCH_MIN_READ_MS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/)
+      .transform((v) => v.split(',').map(Number))
+      .optional(),
     /** A directory: profile the projector process (node --cpu-prof) and print where each phase's time went. */
     OP_BENCH_PROF: z.string().min(1).optional(),
   })
@@ -59,7 +78,7 @@ const LEVELS = [
   { name: 'Bronze', max: 1, price: 1_500 },
 ];
 
-type Msg = { cmd: 'start' } | { cmd: 'catchup' } | { cmd: 'cpu' } | { cmd: 'stop' } | { cmd: 'exit' } | { cmd: 'until'; transactionId: string; globalPosition: string };
+type Msg = { cmd: 'start'; minReadIntervalMs?: number } | { cmd: 'catchup' } | { cmd: 'cpu' } | { cmd: 'stop' } | { cmd: 'exit' } | { cmd: 'until'; transactionId: string; globalPosition: string };
 interface Reply {
   ok: boolean;
   error?: string;
@@ -79,7 +98,7 @@ async function child(url: string): Promise<void> {
   process.on('message', (m: Msg) => {
     void (async () => {
       try {
-        if (m.cmd === 'start') group = await startProjectorGroup({ store, pool, schema: SCHEMA, projections: PROJECTIONS, ...(env.OP_BENCH_MIN_READ_MS !== undefined ? { minReadIntervalMs: env.OP_BENCH_MIN_READ_MS } : {}) });
+        if (m.cmd === 'start') group = await startProjectorGroup({ store, pool, schema: SCHEMA, projections: PROJECTIONS, ...(m.minReadIntervalMs !== undefined ? { minReadIntervalMs: m.minReadIntervalMs } : {}) });
         if (m.cmd === 'start' || m.cmd === 'catchup') await Promise.all(group.map((p) => p.waitUntilCaughtUp(600_000)));
         if (m.cmd === 'until') {
           // As a reader of the read models would see it: the group follows the store's
@@ -253,6 +272,8 @@ interface PhaseResult {
   pgExecMsPerLead: number;
   pgPlanMsPerLead: number;
   statementsPerLead: number;
+  /** Reads of the log (pages, empty or not) per lead. */
+  readsPerLead: number;
   top: { query: string; callsPerLead: number; meanExec: number; meanPlan: number; meanRows: number }[];
   window: { fromUs: number; toUs: number };
 }
@@ -268,6 +289,8 @@ async function main(): Promise<void> {
     extraFlags: ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'pg_stat_statements.track_planning=on'],
   });
   const admin = new pg.Pool({ connectionString: server.url, max: 2 });
+  // The server's stop ends its idle connections: not an error of the benchmark.
+  admin.on('error', () => undefined);
   let proc: ChildProcess | undefined;
   try {
     await admin.query('create extension if not exists pg_stat_statements');
@@ -321,6 +344,7 @@ async function main(): Promise<void> {
         pgExecMsPerLead: sum((s) => s.exec) / leads,
         pgPlanMsPerLead: sum((s) => s.plan) / leads,
         statementsPerLead: sum((s) => s.calls) / leads,
+        readsPerLead: statements.filter((s) => s.query.includes('read_page(')).reduce((a, s) => a + s.calls, 0) / leads,
         window: { fromUs, toUs },
         top: statements
           .sort((a, b) => b.exec + b.plan - (a.exec + a.plan))
@@ -330,48 +354,62 @@ async function main(): Promise<void> {
     };
 
     // Many leads per page: appended while the group is stopped, interleaved as leads in flight are.
-    log(`appending ${env.OP_BENCH_LEADS} leads (many per page)…`);
-    const inFlight = 32;
-    for (let i = 0; i < env.OP_BENCH_LEADS; i += inFlight) {
-      const batch = Array.from({ length: Math.min(inFlight, env.OP_BENCH_LEADS - i) }, (_, k) => leadChunks(i + k, order++));
-      const depth = Math.max(...batch.map((b) => b.length));
-      for (let p = 0; p < depth; p++) for (const b of batch) if (b[p]) await append(b[p]!);
+    const results: PhaseResult[] = [];
+    let leadNo = 0;
+    if (env.OP_BENCH_LEADS > 0) {
+      log(`appending ${env.OP_BENCH_LEADS} leads (many per page)…`);
+      const inFlight = 32;
+      for (let i = 0; i < env.OP_BENCH_LEADS; i += inFlight) {
+        const batch = Array.from({ length: Math.min(inFlight, env.OP_BENCH_LEADS - i) }, (_, k) => leadChunks(leadNo + i + k, order++));
+        const depth = Math.max(...batch.map((b) => b.length));
+        for (let p = 0; p < depth; p++) for (const b of batch) if (b[p]) await append(b[p]!);
+      }
+      leadNo += env.OP_BENCH_LEADS;
     }
     // The log's statistics, as a running store has them; the read models' tables are left as
     // a fresh install has them (never analyzed) until autovacuum analyzes them.
     await pool.query('vacuum analyze eventstore.events');
-    const results: PhaseResult[] = [];
-    results.push(
-      await measure('many leads per page', env.OP_BENCH_LEADS, async () => {
-        await c.send({ cmd: 'start' });
-      }),
-    );
+    if (env.OP_BENCH_LEADS > 0) {
+      results.push(
+        await measure('many leads per page', env.OP_BENCH_LEADS, async () => {
+          await c.send({ cmd: 'start' });
+        }),
+      );
+    } else await c.send({ cmd: 'start' });
 
     // One lead per page: each chunk of a lead read on its own.
-    log(`projecting ${env.OP_BENCH_SLOW_LEADS} leads one page at a time…`);
-    const slow = Array.from({ length: env.OP_BENCH_SLOW_LEADS }, (_, i) => leadChunks(env.OP_BENCH_LEADS + i, order++));
-    results.push(
-      await measure('one lead per page', env.OP_BENCH_SLOW_LEADS, async () => {
-        for (const lead of slow) {
-          for (const page of lead) {
-            await append(page);
-            const head = (await store.headCheckpoint({ includeHeldBack: true }))!;
-            await c.send({ cmd: 'until', transactionId: head.transactionId.toString(), globalPosition: head.globalPosition.toString() });
+    if (env.OP_BENCH_SLOW_LEADS > 0) {
+      log(`projecting ${env.OP_BENCH_SLOW_LEADS} leads one page at a time…`);
+      const slow = Array.from({ length: env.OP_BENCH_SLOW_LEADS }, (_, i) => leadChunks(leadNo + i, order++));
+      leadNo += env.OP_BENCH_SLOW_LEADS;
+      results.push(
+        await measure('one lead per page', env.OP_BENCH_SLOW_LEADS, async () => {
+          for (const lead of slow) {
+            for (const page of lead) {
+              await append(page);
+              const head = (await store.headCheckpoint({ includeHeldBack: true }))!;
+              await c.send({ cmd: 'until', transactionId: head.transactionId.toString(), globalPosition: head.globalPosition.toString() });
+            }
           }
-        }
-      }),
-    );
+        }),
+      );
+    }
+    await c.send({ cmd: 'stop' });
 
     // A fixed rate: a lead begins every 1/rate s and its chunks follow 60 ms apart (about as
     // fast as the services record them); the group follows the store at its own pace.
-    const rateLeads = Math.round(env.OP_BENCH_RATE * env.OP_BENCH_RATE_SECONDS);
-    log(`appending ${rateLeads} leads at ${env.OP_BENCH_RATE}/s…`);
-    const timed = Array.from({ length: rateLeads }, (_, i) => leadChunks(env.OP_BENCH_LEADS + env.OP_BENCH_SLOW_LEADS + i, order++)).flatMap((lead, i) =>
-      lead.map((page, k) => ({ at: (i * 1000) / env.OP_BENCH_RATE + k * 60, page })),
-    );
-    timed.sort((a, b) => a.at - b.at);
-    results.push(
-      await measure(`fixed rate ${env.OP_BENCH_RATE}/s`, rateLeads, async () => {
+    const rates = env.OP_BENCH_RATES ?? [env.OP_BENCH_RATE];
+    // The service's interval unless told otherwise (the first two phases run with the library's default).
+    const intervals: number[] = env.OP_BENCH_MIN_READ_MS ?? [OPERATOR_PROJECTION_MIN_READ_INTERVAL_MS];
+    /** The group started with `interval`, fed `rate` leads a second for `seconds`, until it has applied them all. */
+    const atRate = async (rate: number, interval: number, seconds: number, label: string | undefined) => {
+      const rateLeads = Math.round(rate * seconds);
+      log(`${label ?? `warming up at ${rate}/s`}: appending ${rateLeads} leads…`);
+      const timed = Array.from({ length: rateLeads }, (_, i) => leadChunks(leadNo + i, order++)).flatMap((lead, i) => lead.map((page, k) => ({ at: (i * 1000) / rate + k * 60, page })));
+      leadNo += rateLeads;
+      timed.sort((x, y) => x.at - y.at);
+      await c.send({ cmd: 'start', minReadIntervalMs: interval });
+      const run = async () => {
         const t0 = performance.now();
         const appends: Promise<void>[] = [];
         for (const { at, page } of timed) {
@@ -382,19 +420,31 @@ async function main(): Promise<void> {
         await Promise.all(appends);
         const head = (await store.headCheckpoint({ includeHeldBack: true }))!;
         await c.send({ cmd: 'until', transactionId: head.transactionId.toString(), globalPosition: head.globalPosition.toString() });
-      }),
-    );
-    await c.send({ cmd: 'stop' });
+      };
+      if (label === undefined) await run();
+      else results.push(await measure(label, rateLeads, run));
+      await c.send({ cmd: 'stop' });
+    };
+    // Unmeasured: the first phase would otherwise pay the process's warm-up (JIT, the connections' prepared statements).
+    if (env.OP_BENCH_WARMUP_SECONDS > 0) await atRate(rates[0]!, intervals[0]!, env.OP_BENCH_WARMUP_SECONDS, undefined);
+    for (let round = 1; round <= env.OP_BENCH_ROUNDS; round++) {
+      for (const rate of rates) {
+        for (const interval of intervals) {
+          const label = `fixed rate ${rate}/s read ${interval} ms${env.OP_BENCH_ROUNDS > 1 ? ` round ${round}` : ''}`;
+          await atRate(rate, interval, env.OP_BENCH_RATE_SECONDS, label);
+        }
+      }
+    }
 
     for (const r of results) {
-      log(`\n${r.phase} (${r.leads} leads): projector process ${r.processCpuMsPerLead.toFixed(2)} CPU-ms/lead; PostgreSQL backends ${r.pgBackendCpuMsPerLead.toFixed(2)} CPU-ms/lead, statements ${r.pgExecMsPerLead.toFixed(2)} ms exec + ${r.pgPlanMsPerLead.toFixed(2)} ms plan per lead, ${r.statementsPerLead.toFixed(1)} statements/lead`);
+      log(`\n${r.phase} (${r.leads} leads): projector process ${r.processCpuMsPerLead.toFixed(2)} CPU-ms/lead; PostgreSQL backends ${r.pgBackendCpuMsPerLead.toFixed(2)} CPU-ms/lead, statements ${r.pgExecMsPerLead.toFixed(2)} ms exec + ${r.pgPlanMsPerLead.toFixed(2)} ms plan per lead, ${r.statementsPerLead.toFixed(1)} statements/lead, ${r.readsPerLead.toFixed(2)} reads/lead`);
       log('   calls/lead  mean exec  mean plan   rows  statement');
       for (const s of r.top) log(`   ${s.callsPerLead.toFixed(2).padStart(9)}  ${s.meanExec.toFixed(3).padStart(8)}  ${s.meanPlan.toFixed(3).padStart(8)}  ${s.meanRows.toFixed(1).padStart(6)}  ${s.query}`);
     }
     const json = Object.fromEntries(
       results.map((r) => [
         r.phase.replace(/ /g, '_'),
-        { process_cpu_ms: +r.processCpuMsPerLead.toFixed(3), pg_backend_cpu_ms: +r.pgBackendCpuMsPerLead.toFixed(3), pg_exec_ms: +r.pgExecMsPerLead.toFixed(3), pg_plan_ms: +r.pgPlanMsPerLead.toFixed(3), statements: +r.statementsPerLead.toFixed(2) },
+        { process_cpu_ms: +r.processCpuMsPerLead.toFixed(3), pg_backend_cpu_ms: +r.pgBackendCpuMsPerLead.toFixed(3), pg_exec_ms: +r.pgExecMsPerLead.toFixed(3), pg_plan_ms: +r.pgPlanMsPerLead.toFixed(3), statements: +r.statementsPerLead.toFixed(2), reads: +r.readsPerLead.toFixed(3) },
       ]),
     );
     process.stdout.write(`${JSON.stringify({ bench: 'operator-projections', per_lead: json })}\n`);

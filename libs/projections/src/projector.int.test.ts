@@ -94,6 +94,26 @@ describe('startProjector', () => {
     expect(rb.globalPosition).toBe(group[1]!.position().globalPosition);
   });
 
+  it('answers a waiter at once, whatever the read interval (a group spaced for few pages still serves read-your-writes)', async () => {
+    const projection: ProjectionDefinition = {
+      name: 'rm.spaced',
+      categories: ['spaced'],
+      apply: async (e, client) => void (await client.query('insert into rm.counted (type, n) values ($1, 1)', [e.type])),
+    };
+    // Far longer than the waits below: only a read made for the waiter can answer them.
+    const projector = await startProjector({ store, pool: db.pool, schema: 'rm', projection, minReadIntervalMs: 60_000 });
+    for (let round = 1; round <= 3; round++) {
+      const appended = await store.append(`spaced-${round}`, [event('Spaced')], 'no_stream');
+      const asked = Date.now();
+      await projector.waitUntilCaughtUp(5_000);
+      expect(Date.now() - asked).toBeLessThan(5_000);
+      expect(projector.position().globalPosition).toBe(appended.lastGlobalPosition);
+    }
+    const { rows } = await db.pool.query<{ n: number }>(`select count(*)::int as n from rm.counted where type = 'Spaced'`);
+    expect(rows[0]!.n).toBe(3);
+    await projector.stop();
+  });
+
   it('applies a page in five statements: begin, the turn (lock and checkpoint rows in one call), the apply, the checkpoint, commit', async () => {
     // A pool of its own whose connections record what they send.
     const pool = new pg.Pool({ connectionString: db.url, max: 2 });

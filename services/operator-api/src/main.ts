@@ -43,6 +43,7 @@ const api = await startOperatorApi({
     commandTimeoutMs: config.COMMAND_TIMEOUT_MS,
     trustProxy: config.HTTP_TRUST_PROXY,
     corsOrigins: config.HTTP_CORS_ORIGINS,
+    projectionMinReadIntervalMs: config.OPERATOR_PROJECTION_MIN_READ_INTERVAL_MS,
   },
 });
 const address = await api.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });

@@ -31,6 +31,7 @@ import {
 } from '@fairlead/platform';
 import { startProjectorGroup, type RunningProjector } from '@fairlead/projections';
 import { createCommandBus } from './application/commands';
+import { OPERATOR_PROJECTION_MIN_READ_INTERVAL_MS } from './config';
 import { createDeadLetterQueue } from './application/dead-letters';
 import { createLogReaders } from './application/readers';
 import type { ApiContext } from './http/context';
@@ -64,6 +65,11 @@ export interface OperatorApiConfig {
   corsOrigins?: readonly string[];
   /** How long GET /api/v1/admin/projections gathers the processes' answers (default 750 ms). */
   readerStatusWaitMs?: number;
+  /**
+   * Least time between two reads of the log by the read models once caught up (default
+   * OPERATOR_PROJECTION_MIN_READ_INTERVAL_MS, 250 ms); caughtUp() reads at once.
+   */
+  projectionMinReadIntervalMs?: number;
 }
 
 export interface OperatorApiDeps {
@@ -102,7 +108,16 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
   if (config.projections !== false) {
     try {
       // One reader of the log for all the read models: each page is read once, applied in one transaction.
-      projectors.push(...(await startProjectorGroup({ store, pool, schema: SCHEMA, projections: PROJECTIONS, logger })));
+      projectors.push(
+        ...(await startProjectorGroup({
+          store,
+          pool,
+          schema: SCHEMA,
+          projections: PROJECTIONS,
+          logger,
+          minReadIntervalMs: config.projectionMinReadIntervalMs ?? OPERATOR_PROJECTION_MIN_READ_INTERVAL_MS,
+        })),
+      );
     } catch (error) {
       await stopProjectors();
       throw error;
