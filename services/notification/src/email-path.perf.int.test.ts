@@ -88,7 +88,8 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
       js: jetstream(env.nc),
       subjects: env.subjects,
       logger: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })),
-      config: { declareStreams: false },
+      // PERF_GATHER_MS: the assignment batches' gather window (the service's default otherwise).
+      config: { declareStreams: false, ...(process.env.PERF_GATHER_MS ? { assignmentGatherMs: Number(process.env.PERF_GATHER_MS) } : {}) },
     });
     await service.caughtUp();
   }, 600_000);

@@ -40,6 +40,11 @@ export interface NotificationConfig {
   smtpTimeoutMs?: number | undefined;
   /** Where the local catcher listens (loopback, OS-chosen port by default). */
   catcher?: { host?: string; port?: number } | undefined;
+  /**
+   * How long a batch of assignment emails gathers the LeadAssigned arriving after its first (default 200 ms,
+   * at most 1 s): the longer, the more leads share a batch's statements at a low rate, and the later its emails go.
+   */
+  assignmentGatherMs?: number | undefined;
   /** Durable consumer name prefix (default `notification`). */
   durablePrefix?: string | undefined;
   /** Declare the Fairlead JetStream streams at start (default true). */
@@ -142,6 +147,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
       backoffMs: config.backoffMs,
       concurrency: config.concurrency,
       durablePrefix: config.durablePrefix,
+      leadAssignedGatherMs: config.assignmentGatherMs,
     });
     cleanups.push(async () => Promise.all(runners.map((r) => r.stop())));
 
