@@ -131,6 +131,8 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     const notifier = createNotifier({
       pool,
       store,
+      // PostgresEventStore's schema: a batch of assignment emails reads its leads' LeadApproved with its other facts.
+      eventStoreSchema: 'schema' in store && typeof store.schema === 'string' ? store.schema : undefined,
       templates,
       sender,
       from: config.from ?? DEFAULT_FROM,
