@@ -88,6 +88,8 @@ export interface NotificationService {
 }
 
 const DEFAULT_FROM = 'Fairlead <no-reply@fairlead.local>';
+/** Least time between two reads of the log by the directory projector for commits of niche streams. */
+const DIRECTORY_MIN_READ_INTERVAL_MS = 1_000;
 
 export async function startNotificationService(deps: NotificationServiceDeps): Promise<NotificationService> {
   const { pool, store, nc, js, subjects, logger } = deps;
@@ -122,7 +124,19 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     };
     cleanups.push(async () => sender.close());
 
-    const directory = await startProjector({ store, pool, schema: SCHEMA, projection: directoryProjection(logger), logger });
+    // The niche streams are committed on every lead (rotation's StartLevelClaimed, which the directory skips), and each
+    // commit woke the projector for a read of the log: about one read per lead at a low rate. Niche commits are now
+    // read at most once a second (a niche renamed reaches emails within a second; a niche or level not projected yet
+    // is waited for by the email that names it); providers' and subscriptions' commits are read at once, as before.
+    const directory = await startProjector({
+      store,
+      pool,
+      schema: SCHEMA,
+      projection: directoryProjection(logger),
+      logger,
+      minReadIntervalMs: DIRECTORY_MIN_READ_INTERVAL_MS,
+      eagerCategories: ['provider', 'subscription'],
+    });
     cleanups.push(() => directory.stop());
     // The projector stops on a failed apply (e.g. the database is gone); emails would then wait on stale data.
     directory.done.catch((err: unknown) => logger.error({ err, projection: directory.name }, 'projection stopped'));
