@@ -19,7 +19,7 @@ import { countOutboxByStatus } from './application/outbox';
 import { loadTemplates } from './application/templates';
 import { registerNotificationRoutes } from './http/routes';
 import { createNotificationMetrics } from './metrics';
-import { startNotificationConsumers } from './nats/consumers';
+import { LEAD_ASSIGNED_BATCH_MAX, startNotificationConsumers } from './nats/consumers';
 import { directoryProjection } from './projections/directory/directory.projection';
 import { migrateNotification, SCHEMA } from './schema';
 import { startMailCatcher, type MailCatcher } from './smtp/catcher';
@@ -114,8 +114,11 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
       logger.info({ smtp: catcher.url }, 'no SMTP_URL: emails go to the local mail catcher (GET /v1/mail)');
     }
     const smtpUrl = config.smtpUrl ?? catcher!.url;
-    // A connection for every email the two consumers may send at once.
-    const smtp = createSmtpSender({ url: smtpUrl, maxConnections: 2 * (config.concurrency ?? 4), ...(config.smtpTimeoutMs ? { timeoutMs: config.smtpTimeoutMs } : {}) });
+    // A connection for every email the two consumers may send at once; to the catcher (in this process), one for every
+    // email of a batch, so that a batch's emails reach it at once and it stores them with one insert instead of one per
+    // round of eight (micro-benchmark: 1.8 → 1.5 statements per lead at 12 leads/s, 1.0 → 0.6 at 36).
+    const maxConnections = catcher ? Math.max(LEAD_ASSIGNED_BATCH_MAX, 2 * (config.concurrency ?? 4)) : 2 * (config.concurrency ?? 4);
+    const smtp = createSmtpSender({ url: smtpUrl, maxConnections, ...(config.smtpTimeoutMs ? { timeoutMs: config.smtpTimeoutMs } : {}) });
     // A span per SMTP conversation, child of the consumer handler's (the end of a lead's trace).
     const smtpHost = new URL(smtpUrl).hostname;
     const sender: MailSender = {

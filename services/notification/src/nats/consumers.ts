@@ -27,7 +27,7 @@ export interface NotificationConsumersOptions {
 }
 
 /** Assignment emails handled together at most (their sends share the SMTP connection pool). */
-const LEAD_ASSIGNED_BATCH_MAX = 32;
+export const LEAD_ASSIGNED_BATCH_MAX = 32;
 /**
  * How long a batch of assignment emails gathers after its first message: every LeadAssigned that
  * arrives meanwhile goes in it (up to LEAD_ASSIGNED_BATCH_MAX), whichever lead it is of. A batch costs
