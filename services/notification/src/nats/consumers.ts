@@ -49,7 +49,8 @@ export const LEAD_ASSIGNED_GATHER_MAX_MS = 1_000;
  */
 export function arrivalWindows(options: { keys: number; windowMs: number; max: number; now?: () => number }): () => string {
   const keys = Math.max(1, options.keys);
-  const now = options.now ?? Date.now;
+  // Monotonic: a wall clock set back would keep a window open until it is full.
+  const now = options.now ?? (() => performance.now());
   let key = -1;
   let opened = -Infinity;
   let count = 0;
