@@ -115,6 +115,12 @@ export interface SubscribeOptions {
    * instead of once per commit.
    */
   minReadIntervalMs?: number;
+  /**
+   * Categories whose commits are read at once, without waiting for minReadIntervalMs (as readNow()):
+   * with a long spacing for a category committed on every lead, the rare commits of the others still
+   * arrive within milliseconds. A notification that names no category is not eager.
+   */
+  eagerCategories?: readonly string[];
 }
 
 export interface EventStore {

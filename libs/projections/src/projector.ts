@@ -65,6 +65,8 @@ export interface ProjectorOptions {
    * events of other categories; spacing the reads answers many commits with one.
    */
   minReadIntervalMs?: number;
+  /** Categories whose commits are read at once, without the spacing (SubscribeOptions.eagerCategories). */
+  eagerCategories?: readonly string[];
   /** Where stalls, resumptions and retried database failures are reported (pino-compatible). */
   logger?: ProjectorLogger;
   /** While a projection is stalled, how often its control stream is read for an operator's decision (default 1000 ms). */
@@ -255,6 +257,7 @@ export async function startProjectorGroup(options: ProjectorGroupOptions): Promi
     from,
     ...(categories ? { categories } : {}),
     minReadIntervalMs: options.minReadIntervalMs ?? DEFAULT_MIN_READ_INTERVAL_MS,
+    ...(options.eagerCategories ? { eagerCategories: options.eagerCategories } : {}),
     // A page of the log is applied in one transaction with one checkpoint write (the events
     // of a busy moment cost one commit, not one each); a page with nothing to apply costs none.
     pageHandler: (page) =>

@@ -10,7 +10,10 @@
  * that this process's CPU is the notification's alone. Prints, per phase: CPU ms of this
  * process per email, CPU ms of the service's PostgreSQL backends per email (from /proc),
  * statements, batches and transactions (the service's own, and the whole database's) per email. Phases: a warm-up, `burst` (all leads at once:
- * batches), `rate` (PERF_RATE leads/s, default 20: each lead nearly alone), `idle` (5 s without load).
+ * batches), `rate` (PERF_RATE leads/s, default 20: each lead nearly alone; a list, e.g. `12,36`, runs each rate in turn), `idle` (5 s without load).
+ * The service's event store is on its own pool, as in the process (openServiceRuntime): its reads (the lead's LeadApproved, the directory
+ * projector's pages) count in its statements and backends. Each lead also appends a StartLevelClaimed to a niche stream, as rotation does,
+ * which wakes the directory projector (category `niche`) as it does under `npm start` (PERF_NICHE_EVENT=0: without).
  * PERF_PROFILE=<file>: a V8 CPU profile of the phases after the warm-up (open it in Chrome DevTools).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -21,6 +24,7 @@ import { jetstream } from '@nats-io/jetstream';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { openTestEnvironment, type TestEnvironment } from '@fairlead/service-testing';
 import { startServiceProcess, waitFor, type ServiceProcess } from '@fairlead/testing';
 import { backendCpuDelta, backendCpuMs, startCpuProfile, type CpuProfile } from '@fairlead/testing/perf';
@@ -38,6 +42,7 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
   let relay: ServiceProcess;
   let pool: pg.Pool;
   let service: NotificationService;
+  let store: PostgresEventStore;
   let worlds: World[];
   let statements = 0;
   /** The service's own transactions, counted at the client: each statement outside begin…commit, and each begin…commit/rollback. */
@@ -74,14 +79,17 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
     } as typeof query;
     worlds = [];
     for (let i = 0; i < 16; i++) worlds.push(await seedWorld(env.store));
+    // The service's store on the service's pool, as openServiceRuntime gives it.
+    store = createPostgresEventStore({ pool });
     service = await startNotificationService({
       pool,
-      store: env.store,
+      store,
       nc: env.nc,
       js: jetstream(env.nc),
       subjects: env.subjects,
       logger: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })),
-      config: { declareStreams: false },
+      // PERF_GATHER_MS: the assignment batches' gather window (the service's default otherwise).
+      config: { declareStreams: false, ...(process.env.PERF_GATHER_MS ? { assignmentGatherMs: Number(process.env.PERF_GATHER_MS) } : {}) },
     });
     await service.caughtUp();
   }, 600_000);
@@ -89,6 +97,7 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
   afterAll(async () => {
     await service?.stop();
     await relay?.stop();
+    await store?.close();
     await pool?.end();
     await env?.close();
   });
@@ -105,7 +114,7 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
   async function phase(name: string, leads: number, rate: number): Promise<void> {
     const driver: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', resolve(here, 'testing/perf-driver.ts')], {
       cwd: here,
-      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: env.db.url, PERF_WORLDS: JSON.stringify(worlds), PERF_LEADS: String(leads), PERF_RATE: String(rate) },
+      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: env.db.url, PERF_WORLDS: JSON.stringify(worlds), PERF_LEADS: String(leads), PERF_RATE: String(rate), PERF_NICHE_EVENT: process.env.PERF_NICHE_EVENT ?? '1' },
     });
     const exited = once(driver, 'exit');
     driver.stderr.pipe(process.stderr);
@@ -143,7 +152,9 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
       notification_cpu_ms_per_lead: +(ms / leads).toFixed(2),
       // null: /proc not readable.
       pg_backend_cpu_ms_per_email: pgMs === undefined ? null : +(pgMs / emails).toFixed(3),
+      pg_backend_cpu_ms_per_lead: pgMs === undefined ? null : +(pgMs / leads).toFixed(2),
       statements_per_email: +(stmts / emails).toFixed(2),
+      statements_per_lead: +(stmts / leads).toFixed(2),
       // Batches (one call that locks their emails each): at a low rate the per-batch statements are most of the cost.
       emails_per_batch: +(emails / Math.max(1, BATCH_LOCKS.reduce((n, name) => n + (byText.get(name) ?? 0), 0))).toFixed(2),
       // The service's own commits (autocommit statements and begin…commit blocks, counted at its client).
@@ -153,7 +164,7 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
     };
     console.log(`PERF ${JSON.stringify(line)}`);
     if (process.env.PERF_STATEMENTS) {
-      for (const [text, n] of [...byText].sort((a, b) => b[1] - a[1])) console.log(`  ${(n / emails).toFixed(3)}/email  ${text}`);
+      for (const [text, n] of [...byText].sort((a, b) => b[1] - a[1])) console.log(`  ${(n / leads).toFixed(3)}/lead  ${text}`);
     }
     await exited;
   }
@@ -168,7 +179,7 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
 
   it('measures', async () => {
     const leads = Number(process.env.PERF_LEADS ?? 300);
-    const rate = Number(process.env.PERF_RATE ?? 20);
+    const rates = (process.env.PERF_RATE ?? '20').split(',').map(Number);
     // PERF_PHASES: a comma-separated choice (e.g. `warmup,rate,rate` to profile the low rate alone).
     const phases = (process.env.PERF_PHASES ?? 'warmup,burst,rate,burst,rate').split(',');
     let profiler: CpuProfile | undefined;
@@ -176,7 +187,7 @@ describe.skipIf(!enabled)('email path micro-benchmark', () => {
       if (!profiler && name !== 'warmup') profiler = await startCpuProfile(process.env.PERF_PROFILE);
       if (name === 'warmup') await phase('warmup', 100, 0);
       else if (name === 'burst') await phase('burst', leads, 0);
-      else if (name === 'rate') await phase('rate', Math.max(40, Math.round(leads / 2)), rate);
+      else if (name === 'rate') for (const rate of rates) await phase('rate', Math.max(40, Math.round(leads / 2)), rate);
       else if (name === 'idle') await idle();
       else throw new Error(`unknown phase ${name}`);
     }

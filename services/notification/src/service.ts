@@ -19,7 +19,7 @@ import { countOutboxByStatus } from './application/outbox';
 import { loadTemplates } from './application/templates';
 import { registerNotificationRoutes } from './http/routes';
 import { createNotificationMetrics } from './metrics';
-import { startNotificationConsumers } from './nats/consumers';
+import { LEAD_ASSIGNED_BATCH_MAX, startNotificationConsumers } from './nats/consumers';
 import { directoryProjection } from './projections/directory/directory.projection';
 import { migrateNotification, SCHEMA } from './schema';
 import { startMailCatcher, type MailCatcher } from './smtp/catcher';
@@ -40,6 +40,11 @@ export interface NotificationConfig {
   smtpTimeoutMs?: number | undefined;
   /** Where the local catcher listens (loopback, OS-chosen port by default). */
   catcher?: { host?: string; port?: number } | undefined;
+  /**
+   * How long a batch of assignment emails gathers the LeadAssigned arriving after its first (default 200 ms,
+   * at most 1 s): the longer, the more leads share a batch's statements at a low rate, and the later its emails go.
+   */
+  assignmentGatherMs?: number | undefined;
   /** Durable consumer name prefix (default `notification`). */
   durablePrefix?: string | undefined;
   /** Declare the Fairlead JetStream streams at start (default true). */
@@ -83,6 +88,8 @@ export interface NotificationService {
 }
 
 const DEFAULT_FROM = 'Fairlead <no-reply@fairlead.local>';
+/** Least time between two reads of the log by the directory projector for commits of niche streams. */
+const DIRECTORY_MIN_READ_INTERVAL_MS = 1_000;
 
 export async function startNotificationService(deps: NotificationServiceDeps): Promise<NotificationService> {
   const { pool, store, nc, js, subjects, logger } = deps;
@@ -107,8 +114,11 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
       logger.info({ smtp: catcher.url }, 'no SMTP_URL: emails go to the local mail catcher (GET /v1/mail)');
     }
     const smtpUrl = config.smtpUrl ?? catcher!.url;
-    // A connection for every email the two consumers may send at once.
-    const smtp = createSmtpSender({ url: smtpUrl, maxConnections: 2 * (config.concurrency ?? 4), ...(config.smtpTimeoutMs ? { timeoutMs: config.smtpTimeoutMs } : {}) });
+    // A connection for every email the two consumers may send at once; to the catcher (in this process), one for every
+    // email of a batch, so that a batch's emails reach it at once and it stores them with one insert instead of one per
+    // round of eight (micro-benchmark: 1.8 → 1.5 statements per lead at 12 leads/s, 1.0 → 0.6 at 36).
+    const maxConnections = catcher ? Math.max(LEAD_ASSIGNED_BATCH_MAX, 2 * (config.concurrency ?? 4)) : 2 * (config.concurrency ?? 4);
+    const smtp = createSmtpSender({ url: smtpUrl, maxConnections, ...(config.smtpTimeoutMs ? { timeoutMs: config.smtpTimeoutMs } : {}) });
     // A span per SMTP conversation, child of the consumer handler's (the end of a lead's trace).
     const smtpHost = new URL(smtpUrl).hostname;
     const sender: MailSender = {
@@ -117,7 +127,19 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     };
     cleanups.push(async () => sender.close());
 
-    const directory = await startProjector({ store, pool, schema: SCHEMA, projection: directoryProjection(logger), logger });
+    // The niche streams are committed on every lead (rotation's StartLevelClaimed, which the directory skips), and each
+    // commit woke the projector for a read of the log: about one read per lead at a low rate. Niche commits are now
+    // read at most once a second (a niche renamed reaches emails within a second; a niche or level not projected yet
+    // is waited for by the email that names it); providers' and subscriptions' commits are read at once, as before.
+    const directory = await startProjector({
+      store,
+      pool,
+      schema: SCHEMA,
+      projection: directoryProjection(logger),
+      logger,
+      minReadIntervalMs: DIRECTORY_MIN_READ_INTERVAL_MS,
+      eagerCategories: ['provider', 'subscription'],
+    });
     cleanups.push(() => directory.stop());
     // The projector stops on a failed apply (e.g. the database is gone); emails would then wait on stale data.
     directory.done.catch((err: unknown) => logger.error({ err, projection: directory.name }, 'projection stopped'));
@@ -126,6 +148,8 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
     const notifier = createNotifier({
       pool,
       store,
+      // PostgresEventStore's schema: a batch of assignment emails reads its leads' LeadApproved with its other facts.
+      eventStoreSchema: 'schema' in store && typeof store.schema === 'string' ? store.schema : undefined,
       templates,
       sender,
       from: config.from ?? DEFAULT_FROM,
@@ -142,6 +166,7 @@ export async function startNotificationService(deps: NotificationServiceDeps): P
       backoffMs: config.backoffMs,
       concurrency: config.concurrency,
       durablePrefix: config.durablePrefix,
+      leadAssignedGatherMs: config.assignmentGatherMs,
     });
     cleanups.push(async () => Promise.all(runners.map((r) => r.stop())));
 

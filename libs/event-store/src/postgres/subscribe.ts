@@ -36,7 +36,11 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
     // A commit of other categories only has nothing for this subscription to read.
     if (committed && options.categories && !committed.some((c) => options.categories!.includes(c))) return;
     signalled = true;
-    if (!spacing) interrupt?.();
+    // A commit of an eager category is read at once, as readNow() would: the spacing is for the busy categories.
+    if (committed && options.eagerCategories?.some((c) => committed.includes(c))) {
+      hurry = true;
+      interrupt?.();
+    } else if (!spacing) interrupt?.();
   };
 
   const pause = (ms: number) =>

@@ -98,6 +98,28 @@ describe('subscription wake-ups', () => {
     await sub.stop();
   });
 
+  it('reads a commit of an eager category at once, inside the spacing; the others wait for it', async () => {
+    const log = fakeLog();
+    const seen: string[] = [];
+    const sub = startSubscription(log.deps, { from: START, minReadIntervalMs: 1_000, eagerCategories: ['provider'], handler: (e) => void seen.push(e.stream) });
+    await vi.advanceTimersByTimeAsync(1);
+    log.append('niche-1');
+    await vi.advanceTimersByTimeAsync(5);
+    expect(seen).toEqual([]); // spaced
+    log.append('provider-1');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(seen).toEqual(['niche-1', 'provider-1']);
+    log.append('niche-2');
+    await vi.advanceTimersByTimeAsync(5);
+    expect(seen).toHaveLength(2); // spaced again
+    log.append('niche-3', { named: false });
+    await vi.advanceTimersByTimeAsync(5);
+    expect(seen).toHaveLength(2); // a notification naming no category is not eager
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(seen).toEqual(['niche-1', 'provider-1', 'niche-2', 'niche-3']);
+    await sub.stop();
+  });
+
   it('reads at once on readNow(), inside the spacing, and after a read that was already running', async () => {
     const log = fakeLog();
     const seen: bigint[] = [];

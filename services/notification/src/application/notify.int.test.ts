@@ -220,6 +220,45 @@ describe('notifier (outbox + SMTP)', () => {
     expect(reads.filter((s) => s === streams.lead(late))).toHaveLength(2);
   });
 
+  it("with the store's schema, a batch reads its leads' LeadApproved with its facts (no readStream); a lead without one fails transiently and is read again next time", async () => {
+    const worlds = [await seedWorld(store), await seedWorld(store)];
+    const a = await assignLead(store, worlds[0]!, { consumerName: 'Ana Silva', city: 'Dallas' });
+    const b = await assignLead(store, worlds[1]!, { consumerName: 'Bo Chen', city: 'Houston' });
+    const reads: string[] = [];
+    const counting = Object.assign(Object.create(store) as PostgresEventStore, {
+      readStream: (stream: string, ...rest: unknown[]) => {
+        reads.push(stream);
+        return (store.readStream as (...x: unknown[]) => ReturnType<PostgresEventStore['readStream']>)(stream, ...rest);
+      },
+    });
+    const own = createNotifier({
+      pool: db.pool,
+      store: counting,
+      eventStoreSchema: store.schema,
+      templates: await loadTemplates(),
+      sender,
+      from: 'Fairlead <no-reply@fairlead.test>',
+      directoryCaughtUp: () => projector.waitUntilCaughtUp(),
+      metrics: createNotificationMetrics(new Registry()),
+      logger: pino({ level: 'silent' }),
+    });
+    const attempt = { attempt: 1, maxAttempts: 3 };
+    const late = `lead-${randomUUID().slice(0, 8)}`;
+    const eventA = await storedAssignment(a.leadId, a.eventId);
+    const early = { ...eventA, event_id: randomUUID(), data: { ...eventA.data, lead_id: late, provider_id: worlds[1]!.providerId, niche_id: worlds[1]!.nicheId } };
+    const results = await own.leadAssignedBatch([eventA, await storedAssignment(b.leadId, b.eventId), early].map((event) => ({ event, attempt })));
+    expect(results.slice(0, 2)).toEqual(['sent', 'sent']);
+    expect(isMissingFactError(results[2])).toBe(true);
+    expect(reads).toEqual([]);
+    const text = (world: (typeof worlds)[number]) => peer.received.filter((m) => m.to.includes(world.providerEmail)).map((m) => m.text);
+    expect(text(worlds[0]!).join()).toMatch(/Ana[\s\S]*Dallas|Dallas[\s\S]*Ana/);
+    expect(text(worlds[1]!).join()).toMatch(/Bo[\s\S]*Houston|Houston[\s\S]*Bo/);
+
+    await store.append(streams.lead(late), [{ id: randomUUID(), type: 'LeadApproved', data: (await store.readStream(streams.lead(b.leadId)))[0]!.data }], 'no_stream');
+    expect(await own.leadAssignedBatch([{ event: early, attempt: { attempt: 2, maxAttempts: 3 } }])).toEqual(['sent']);
+    expect(reads).toEqual([]);
+  });
+
   it('a batch retry sends the content recorded on the first attempt, in a multipart message whose boundaries come from its Message-ID', async () => {
     const world = await seedWorld(store, undefined, { provider: 'First Name' });
     peer.refuseNext(2, 421);

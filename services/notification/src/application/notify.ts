@@ -20,6 +20,11 @@ import type { TemplateSet } from './templates';
 export interface NotifierDeps {
   pool: pg.Pool;
   store: EventStore;
+  /**
+   * The event store's schema, when it is PostgreSQL's (PostgresEventStore.schema): a batch then reads its
+   * leads' LeadApproved in its facts statement instead of a readStream per lead.
+   */
+  eventStoreSchema?: string | undefined;
   templates: TemplateSet;
   sender: MailSender;
   /** The From header of every email. */
@@ -113,7 +118,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const events = await store.readStream(streams.lead(leadId), 0, 50);
     const approved = events.find((e) => e.type === 'LeadApproved');
     if (!approved) throw new MissingFactError(`lead ${leadId} has no LeadApproved event`);
-    const parsed = LeadApproved.safeParse(approved.data);
+    return summaryOf(leadId, approved.data);
+  }
+
+  /** The summary of a lead from its LeadApproved's data. */
+  function summaryOf(leadId: string, data: unknown): LeadSummary {
+    const parsed = LeadApproved.safeParse(data);
     if (!parsed.success) throw new PermanentError(`LeadApproved of lead ${leadId} does not match its schema`);
     const lead = parsed.data.lead;
     // The summary names the place and whom to greet; contact details stay in the dashboard.
@@ -124,6 +134,31 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       city: lead.location.city,
       consumer_first_name: firstNameOf(lead.consumer.name),
     };
+  }
+
+  /**
+   * The summaries of leads whose LeadApproved a batch's facts statement read (`read`, by stream): each kept
+   * (as leadSummary() keeps a read); a lead without one, or with one that does not parse, is answered with
+   * its error and not kept (a retry reads it again).
+   */
+  function summariesRead(leadIds: readonly string[], read: ReadonlyMap<string, unknown>): Map<string, LeadSummary | Error> {
+    const out = new Map<string, LeadSummary | Error>();
+    for (const leadId of leadIds) {
+      const data = read.get(streams.lead(leadId));
+      if (data === undefined) {
+        out.set(leadId, new MissingFactError(`lead ${leadId} has no LeadApproved event`));
+        continue;
+      }
+      try {
+        const summary = summaryOf(leadId, data);
+        out.set(leadId, summary);
+        leadSummaries.set(leadId, Promise.resolve(summary));
+        if (leadSummaries.size > LEAD_SUMMARIES_KEPT) leadSummaries.delete(leadSummaries.keys().next().value!);
+      } catch (error) {
+        out.set(leadId, error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    return out;
   }
 
   /** `groupKey`: what the email stands for when several events share one (default: the event). */
@@ -176,14 +211,17 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     }
   }
 
-  /** The summaries of these leads: kept ones, the others read (one failing lead fails only its own emails). */
-  async function leadSummariesOf(leadIds: readonly string[]): Promise<Map<string, LeadSummary | Error>> {
+  /**
+   * The summaries of these leads: those `known` (read with the batch's facts), kept ones, the others read (one
+   * failing lead fails only its own emails).
+   */
+  async function leadSummariesOf(leadIds: readonly string[], known: ReadonlyMap<string, LeadSummary | Error>): Promise<Map<string, LeadSummary | Error>> {
     const out = new Map<string, LeadSummary | Error>();
     await Promise.all(
       [...new Set(leadIds)].map(async (leadId) => {
         out.set(
           leadId,
-          await leadSummary(leadId).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+          known.get(leadId) ?? (await leadSummary(leadId).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))),
         );
       }),
     );
@@ -199,11 +237,20 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     ids.forEach((id, n) => void (firstOf.has(id) || firstOf.set(id, n)));
     const unique = [...firstOf.values()];
 
-    // Which emails are recorded already and the directory facts of the others, in one statement; what is
-    // missing waits for the directory once (the recorded ones keep the first read's answer).
+    // Which emails are recorded already, the directory facts of the others and the LeadApproved of the leads not
+    // kept, in one statement; what is missing of the directory waits for it once (the recorded ones keep the
+    // first read's answer).
     const providerIds = unique.map((n) => items[n]!.event.data.provider_id);
     const nicheIds = unique.map((n) => items[n]!.event.data.niche_id);
-    let facts = await findBatchFacts(pool, [...firstOf.keys()], providerIds, nicheIds);
+    const unread = deps.eventStoreSchema === undefined ? [] : [...new Set(unique.map((n) => items[n]!.event.data.lead_id))].filter((id) => !leadSummaries.has(id));
+    let facts = await findBatchFacts(
+      pool,
+      [...firstOf.keys()],
+      providerIds,
+      nicheIds,
+      deps.eventStoreSchema === undefined || unread.length === 0 ? undefined : { eventSchema: deps.eventStoreSchema, leadStreams: unread.map((id) => streams.lead(id)) },
+    );
+    const read = summariesRead(unread, facts.leadsApproved);
     const existing = facts.recorded;
     const toCompose = unique.filter((n) => !existing.has(ids[n]!));
     const complete = () => toCompose.every((n) => facts.providers.has(items[n]!.event.data.provider_id) && facts.niches.has(items[n]!.event.data.niche_id));
@@ -211,7 +258,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       await deps.directoryCaughtUp();
       facts = { ...(await findBatchFacts(pool, [], providerIds, nicheIds)), recorded: existing };
     }
-    const leads = await leadSummariesOf(toCompose.map((n) => items[n]!.event.data.lead_id));
+    const leads = await leadSummariesOf(
+      toCompose.map((n) => items[n]!.event.data.lead_id),
+      read,
+    );
     const records = new Map<string, NewOutboxEmail>();
     for (const n of toCompose) {
       const { event } = items[n]!;

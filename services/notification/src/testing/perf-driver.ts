@@ -2,7 +2,9 @@
  * The load of the email-path benchmark (email-path.perf.int.test.ts), in a process of its
  * own so that its CPU is not the notification's: LEADS leads, each a LeadApproved and four
  * LeadAssigned (one per provider of WORLDS, as fairness assigns them), appended to the event
- * store at RATE leads per second (0: all at once). Waits for `go` on stdin after `ready`.
+ * store at RATE leads per second (0: all at once), and between them (PERF_NICHE_EVENT=1) the
+ * StartLevelClaimed rotation appends to the lead's niche stream: a commit of the directory
+ * projector's categories per lead, as under `npm start`. Waits for `go` on stdin after `ready`.
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -15,6 +17,7 @@ const worlds = JSON.parse(process.env.PERF_WORLDS ?? '[]') as World[];
 const leads = Number(process.env.PERF_LEADS ?? 100);
 const rate = Number(process.env.PERF_RATE ?? 0);
 const ASSIGNED_PER_LEAD = 4;
+const nicheEvent = process.env.PERF_NICHE_EVENT === '1';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 8 });
 const store = createPostgresEventStore({ pool });
@@ -44,6 +47,20 @@ async function oneLead(n: number): Promise<void> {
     ],
     'no_stream',
   );
+  if (nicheEvent) {
+    const level = { level_id: first.levelId, name: 'Gold', order_position: 1, max_recipients: 3, price_per_lead_cents: 2500 };
+    await store.append(
+      streams.niche(first.nicheId),
+      [
+        {
+          id: randomUUID(),
+          type: 'StartLevelClaimed',
+          data: parseDistributionEvent('StartLevelClaimed', { niche_id: first.nicheId, lead_id: leadId, start_order_position: 1, next_start_order_position: 1, traversal: [level] }),
+        },
+      ],
+      'any',
+    );
+  }
   const assigned = Array.from({ length: ASSIGNED_PER_LEAD }, (_, k) => {
     const w = worlds[(n + k) % worlds.length]!;
     return {

@@ -1,5 +1,6 @@
 /** Reads of the directory read model. */
 import type pg from 'pg';
+import { quoteIdentifier } from '@fairlead/event-store';
 import type { ProviderFacts } from '../../domain/emails';
 
 type Db = Pick<pg.Pool, 'query'>;
@@ -29,26 +30,52 @@ export interface BatchFacts {
   providers: Map<string, ProviderFacts>;
   /** Niche names by id (those projected). */
   niches: Map<string, string>;
+  /** The data of the LeadApproved of the lead streams asked for (those that have one), by stream name. */
+  leadsApproved: Map<string, unknown>;
+}
+
+/** Where the event store's tables are, and which lead streams' LeadApproved to read with the facts. */
+export interface LeadApprovedRead {
+  /** The event store's schema (its `events` table). */
+  eventSchema: string;
+  leadStreams: readonly string[];
 }
 
 /**
- * What a batch of lead_assigned emails reads before composing, in one round trip (it was three):
- * which of its emails are recorded already, and the providers and niche names the others need.
+ * What a batch of lead_assigned emails reads before composing, in one round trip (it was three, then four with
+ * the lead's): which of its emails are recorded already, the providers and niche names the others need, and,
+ * with `leads`, the LeadApproved of its leads from the event store's table (the first of each stream, as
+ * readStream and a find gave it; the table's primary key is (stream_name, stream_version)).
  * A named statement: parsed and planned once per connection.
  */
-export async function findBatchFacts(db: Db, outboxIds: readonly string[], providerIds: readonly string[], nicheIds: readonly string[]): Promise<BatchFacts> {
-  const { rows } = await db.query<{ t: 'o' | 'p' | 'n'; k: string; a: string; b: string | null }>({
-    name: 'notification-batch-facts',
-    text: `select 'o' as t, id::text as k, source_event_id as a, null::text as b from notification.outbox where id = any($1::uuid[])
+export async function findBatchFacts(
+  db: Db,
+  outboxIds: readonly string[],
+  providerIds: readonly string[],
+  nicheIds: readonly string[],
+  leads?: LeadApprovedRead,
+): Promise<BatchFacts> {
+  const base = `select 'o' as t, id::text as k, source_event_id as a, null::text as b from notification.outbox where id = any($1::uuid[])
            union all select 'p', provider_id, name, email from notification.providers where provider_id = any($2::text[])
-           union all select 'n', niche_id, name, null from notification.niches where niche_id = any($3::text[])`,
-    values: [[...new Set(outboxIds)], [...new Set(providerIds)], [...new Set(nicheIds)]],
-  });
-  const facts: BatchFacts = { recorded: new Map(), providers: new Map(), niches: new Map() };
+           union all select 'n', niche_id, name, null from notification.niches where niche_id = any($3::text[])`;
+  const ids = [[...new Set(outboxIds)], [...new Set(providerIds)], [...new Set(nicheIds)]];
+  const { rows } = await db.query<{ t: 'o' | 'p' | 'n' | 'l'; k: string; a: string; b: string | null }>(
+    leads
+      ? {
+          name: `notification-batch-facts-leads:${leads.eventSchema}`,
+          text: `${base}
+           union all (select distinct on (e.stream_name) 'l', e.stream_name, e.data::text, null from ${quoteIdentifier(leads.eventSchema, 'schema')}.events e
+                       where e.stream_name = any($4::text[]) and e.type = 'LeadApproved' order by e.stream_name, e.stream_version)`,
+          values: [...ids, [...new Set(leads.leadStreams)]],
+        }
+      : { name: 'notification-batch-facts', text: base, values: ids },
+  );
+  const facts: BatchFacts = { recorded: new Map(), providers: new Map(), niches: new Map(), leadsApproved: new Map() };
   for (const r of rows) {
     if (r.t === 'o') facts.recorded.set(r.k, { source_event_id: r.a });
     else if (r.t === 'p') facts.providers.set(r.k, { name: r.a, email: r.b! });
-    else facts.niches.set(r.k, r.a);
+    else if (r.t === 'n') facts.niches.set(r.k, r.a);
+    else facts.leadsApproved.set(r.k, JSON.parse(r.a) as unknown);
   }
   return facts;
 }
