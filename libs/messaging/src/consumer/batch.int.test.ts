@@ -116,6 +116,29 @@ describe('consumer runner: batches of one key', () => {
     expect(readDeadLetter(dead[0]!.header)).toMatchObject({ reason: 'permanent', error: 'lead is not approved', attempts: 1 });
   });
 
+  it('with gatherMs, a batch goes as soon as it is full instead of waiting out the window', async () => {
+    const batches: string[][] = [];
+    const durable = 'gather-full';
+    const runner = await runConsumer({
+      js: f.js,
+      jsm: f.jsm,
+      stream: f.subjects.streams.work,
+      durable,
+      filterSubject: `${f.subjects.work}.${durable}.>`,
+      schema: Job,
+      keyOf: (job) => job.key,
+      concurrency: 1,
+      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
+      // A window far longer than the test's wait: only a full batch can go in time.
+      batch: { max: 3, gatherMs: 60_000, handler: async (items) => (batches.push(items.map(({ message }) => `${message.key}${message.n}`)), items.map(() => undefined)) },
+    });
+    runners.push(runner);
+    const subject = f.subjects.workSubject(durable, 'x');
+    for (let n = 0; n < 3; n++) await publishDurable(f.js, subject, { key: 'f', n }, { msgID: `${durable}-${n}` });
+    await waitFor(() => batches.length === 1, { what: 'the full batch handled', timeoutMs: 10_000 });
+    expect(batches).toEqual([['f0', 'f1', 'f2']]);
+  });
+
   it.each([
     ['with gatherMs, waits for the rest of a burst: four messages published one after another go as one batch', 200, [['g0', 'g1', 'g2', 'g3']]],
     ['without it, the first message of a burst goes alone', undefined, [['g0'], ['g1', 'g2', 'g3']]],

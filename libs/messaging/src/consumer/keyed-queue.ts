@@ -34,6 +34,13 @@ export class KeyedQueue<T> {
     return taken;
   }
 
+  /** How many items of `key` are pending. */
+  countOf(key: string): number {
+    let count = 0;
+    for (const p of this.#pending) if (p.key === key) count++;
+    return count;
+  }
+
   release(key: string): void {
     this.#busy.delete(key);
   }

@@ -84,6 +84,8 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
   let wakePuller: (() => void) | undefined;
   let stopped: Promise<void> | undefined;
   const confirming = new Set<Promise<void>>();
+  /** Keys whose batch waits out gatherMs for the rest of a burst: starts it now. */
+  const gathering = new Map<string, () => void>();
 
   const heartbeat = setInterval(() => {
     for (const entry of held.values()) if (entry.keepAlive) settle(entry, (m) => m.working());
@@ -124,6 +126,10 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     const entry = parse(msg);
     held.set(msg.seq, entry);
     queue.push(entry.key, entry);
+    // A batch gathering for its key goes at once when the rest of it has arrived: waiting
+    // longer adds nothing to it.
+    const gather = gathering.get(entry.key);
+    if (gather && queue.countOf(entry.key) >= maxBatch - 1) gather();
     pump();
   }
 
@@ -166,7 +172,15 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
       };
       if (gatherMs === undefined) start();
       else if (gatherMs === 0) setImmediate(start);
-      else setTimeout(start, gatherMs);
+      else {
+        const go = () => {
+          clearTimeout(timer);
+          gathering.delete(next.key);
+          start();
+        };
+        const timer = setTimeout(go, gatherMs);
+        gathering.set(next.key, go);
+      }
     }
   }
 
