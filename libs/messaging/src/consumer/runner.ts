@@ -98,11 +98,21 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     }
   }
 
-  // Acks are confirmed by the server, but nobody waits for the confirmation except
-  // stop(): during an outage a confirmation can take the whole timeout, and a key (and,
-  // once max_ack_pending is reached, the whole consumer) must not stall on it. An ack
-  // that is never confirmed means a redelivery, which idempotent handlers skip.
+  // A plain ack is one message to the server; a confirmed one (ackAck) is two, and a reply
+  // the client waits for: a third of a consumer's traffic at low rates. Running, nobody
+  // would wait for a confirmation anyway (during an outage it can take the whole timeout,
+  // and a key, or the whole consumer once max_ack_pending is reached, must not stall on
+  // it), and an ack that gets lost means a redelivery, which idempotent handlers skip.
+  // Once stop() has begun, acks are confirmed and stop() waits for them: the server takes
+  // a consumer's acks in order (one queue, one reader), so a confirmed ack also answers for
+  // every plain ack this runner sent before it. Plain acks leave in the next microtask (the
+  // client flushes its buffer then), so the connection's drain sends whatever stop() did
+  // not confirm.
   function ack(entry: Held<T>): void {
+    if (!stopping) {
+      settle(entry, (m) => m.ack());
+      return;
+    }
     const confirmation = entry.msg
       // Past ack_wait the server redelivers anyway; waiting longer tells nothing more.
       .ackAck({ timeout: Math.min(ackWaitMs, 5_000) })
