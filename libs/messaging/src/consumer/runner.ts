@@ -329,7 +329,13 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
       try {
         const consumer = await js.consumers.get(stream, durable);
         if (stopping) break;
-        messages = await consumer.consume({ max_messages: maxAckPending, callback: receive });
+        // One pull request asks for 4 × max_ack_pending messages and the next goes out once
+        // 3 × max_ack_pending of them have come (nats.js' default, a request per quarter of
+        // max_messages, was one per 4 messages at the default 16). The server still hands
+        // out at most max_ack_pending unacknowledged messages, whatever the request asks:
+        // the lookahead is unchanged. Instances sharing the durable take turns: the server
+        // serves waiting requests round-robin, one message each.
+        messages = await consumer.consume({ max_messages: 4 * maxAckPending, threshold_messages: maxAckPending, callback: receive });
         if (stopping) {
           // stop() came while consume() was starting and found nothing to close.
           await messages.close();
