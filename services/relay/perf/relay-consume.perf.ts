@@ -114,7 +114,11 @@ function countTraffic(nc: NatsConnection): { stop(): Map<string, number> } {
     if (s.startsWith('fairlead.events.')) return 'relayed events';
     return s.split('.').slice(0, 3).join('.');
   };
-  const sub: Subscription = nc.subscribe('>', { callback: (err, msg) => !err && counts.set(kindOf(msg.subject), (counts.get(kindOf(msg.subject)) ?? 0) + 1) });
+  const sub: Subscription = nc.subscribe('>', {
+    callback: (err, msg) => {
+      if (!err) counts.set(kindOf(msg.subject), (counts.get(kindOf(msg.subject)) ?? 0) + 1);
+    },
+  });
   return {
     stop: () => {
       sub.unsubscribe();

@@ -21,6 +21,9 @@ import type { ConsumerRunner, ConsumerStats, Held, MessageContext, RunConsumerOp
  * #5305 and #5338). An immediate nak always hits that window; a delay mostly avoids it,
  * and a duplicate is harmless to idempotent handlers (see createInbox).
  */
+/** How long an ack may wait for others to go with it. */
+const ACK_GATHER_MS = 5;
+
 function nak(msg: JsMsg, delayMs: number): void {
   msg.nak(Math.max(1, Math.round(delayMs)));
 }
@@ -103,16 +106,39 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
   // would wait for a confirmation anyway (during an outage it can take the whole timeout,
   // and a key, or the whole consumer once max_ack_pending is reached, must not stall on
   // it), and an ack that gets lost means a redelivery, which idempotent handlers skip.
-  // Once stop() has begun, acks are confirmed and stop() waits for them: the server takes
-  // a consumer's acks in order (one queue, one reader), so a confirmed ack also answers for
-  // every plain ack this runner sent before it. Plain acks leave in the next microtask (the
-  // client flushes its buffer then), so the connection's drain sends whatever stop() did
-  // not confirm.
+  //
+  // Acks also wait up to ACK_GATHER_MS and leave together: one write, one wake-up of the
+  // server's reader and of the consumer's ack queue for all of them instead of one each.
+  // An ack is on no lead's path (its key moves on at once); a crash in between means a
+  // redelivery, as a crash between a handler and its ack always did.
+  //
+  // Once stop() has begun, acks (those still waiting too) are confirmed and stop() waits
+  // for them: the server takes a consumer's acks in order (one queue, one reader), so a
+  // confirmed ack also answers for every plain ack this runner sent before it.
+  let unsentAcks: Held<T>[] = [];
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+
   function ack(entry: Held<T>): void {
-    if (!stopping) {
-      settle(entry, (m) => m.ack());
+    if (stopping) {
+      confirmedAck(entry);
       return;
     }
+    unsentAcks.push(entry);
+    ackTimer ??= setTimeout(sendAcks, ACK_GATHER_MS);
+  }
+
+  function sendAcks(): void {
+    clearTimeout(ackTimer);
+    ackTimer = undefined;
+    const entries = unsentAcks;
+    unsentAcks = [];
+    for (const entry of entries) {
+      if (stopping) confirmedAck(entry);
+      else settle(entry, (m) => m.ack());
+    }
+  }
+
+  function confirmedAck(entry: Held<T>): void {
     const confirmation = entry.msg
       // Past ack_wait the server redelivers anyway; waiting longer tells nothing more.
       .ackAck({ timeout: Math.min(ackWaitMs, 5_000) })
@@ -367,6 +393,8 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
 
   async function stop(): Promise<void> {
     stopping = true;
+    // The acks still waiting go now, confirmed.
+    sendAcks();
     await messages?.close();
     wakePuller?.();
     await pulling;

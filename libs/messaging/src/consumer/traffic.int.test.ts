@@ -24,7 +24,10 @@ describe('consumer runner: messages to the server', () => {
   /** Every message the server routes on `subject` (a wildcard), as seen from the fixture's connection. */
   const watch = async (subject: string): Promise<{ seen: Msg[]; sub: Subscription }> => {
     const seen: Msg[] = [];
-    const sub = f.nc.subscribe(subject, { callback: (err, msg) => !err && seen.push(msg) });
+    const sub = f.nc.subscribe(subject, { callback: (err, msg) => {
+        if (!err) seen.push(msg);
+      },
+    });
     await f.nc.flush();
     return { seen, sub };
   };
@@ -69,6 +72,32 @@ describe('consumer runner: messages to the server', () => {
     expect(info.num_ack_pending).toBe(0);
     expect(info.ack_floor.stream_seq).toBe(info.delivered.stream_seq);
     expect(runner.stats()).toMatchObject({ processed: 4, retried: 0 });
+    acks.sub.unsubscribe();
+  });
+
+  it('sends an ack still waiting to go with others at stop(), confirmed', async () => {
+    const durable = 'waiting-ack';
+    const acks = await watch(`$JS.ACK.${f.subjects.streams.work}.${durable}.>`);
+    let stopped: Promise<void> | undefined;
+    const runner = await runConsumer({
+      js: f.js,
+      jsm: f.jsm,
+      stream: f.subjects.streams.work,
+      durable,
+      filterSubject: `${f.subjects.work}.waiting.>`,
+      schema: Item,
+      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
+      // stop() comes right after the handler, before the ack would have left on its own.
+      handler: async () => void setImmediate(() => (stopped = runner.stop())),
+    });
+    await publishDurable(f.js, f.subjects.workSubject('waiting', 'k'), { n: 0 }, { msgID: 'waiting-0' });
+    await waitFor(() => stopped !== undefined, { what: 'stop() called' });
+    await stopped;
+    expect(runner.stats()).toMatchObject({ processed: 1 });
+    const info = await f.jsm.consumers.info(f.subjects.streams.work, durable);
+    expect(info.num_ack_pending).toBe(0);
+    await waitFor(() => acks.seen.length === 1, { what: 'the ack' });
+    expect(acks.seen[0]!.reply).toBeTruthy();
     acks.sub.unsubscribe();
   });
 
