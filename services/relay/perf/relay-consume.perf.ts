@@ -108,10 +108,10 @@ function countTraffic(nc: NatsConnection): { stop(): Map<string, number> } {
   const counts = new Map<string, number>();
   const kindOf = (subject: string) => {
     const s = subject.startsWith(`${subjects.namespace}.`) ? subject.slice(subjects.namespace.length + 1) : subject;
-    if (s.startsWith('_INBOX.')) return '_INBOX (publish acks, pulled messages, ack confirmations)';
+    if (s.startsWith('_INBOX.')) return '_INBOX (publish acks, ack confirmations)';
     if (s.startsWith('$JS.ACK.')) return '$JS.ACK (consumer acks)';
     if (s.startsWith('$JS.API.CONSUMER.MSG.NEXT.')) return '$JS.API pull requests';
-    if (s.startsWith('fairlead.events.')) return 'relayed events';
+    if (s.startsWith('fairlead.events.')) return 'relayed events (published, and delivered to a pull request)';
     return s.split('.').slice(0, 3).join('.');
   };
   const sub: Subscription = nc.subscribe('>', {
