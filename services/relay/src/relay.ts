@@ -124,9 +124,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     from: start,
     batchSize,
     minReadIntervalMs: options.minReadIntervalMs ?? RELAY_DEFAULT_MIN_READ_INTERVAL_MS,
-    handler: async (event) => {
-      while (queue.length >= batchSize * 2 && !stopping) await new Promise<void>((r) => (wakeReader = r));
-      queue.push(event);
+    // A page at once: the publisher, woken once, sends the page's events as one pipelined
+    // batch. Event by event, it woke at the first event of a page and published it alone,
+    // then the rest as a second batch (two writes and two rounds of acks per append).
+    pageHandler: async (events) => {
+      while (queue.length + events.length > batchSize * 2 && !stopping) await new Promise<void>((r) => (wakeReader = r));
+      queue.push(...events);
       wakePublisher?.();
     },
   });

@@ -21,6 +21,9 @@ import type { ConsumerRunner, ConsumerStats, Held, MessageContext, RunConsumerOp
  * #5305 and #5338). An immediate nak always hits that window; a delay mostly avoids it,
  * and a duplicate is harmless to idempotent handlers (see createInbox).
  */
+/** How long an ack may wait for others to go with it. */
+const ACK_GATHER_MS = 5;
+
 function nak(msg: JsMsg, delayMs: number): void {
   msg.nak(Math.max(1, Math.round(delayMs)));
 }
@@ -100,11 +103,44 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     }
   }
 
-  // Acks are confirmed by the server, but nobody waits for the confirmation except
-  // stop(): during an outage a confirmation can take the whole timeout, and a key (and,
-  // once max_ack_pending is reached, the whole consumer) must not stall on it. An ack
-  // that is never confirmed means a redelivery, which idempotent handlers skip.
+  // A plain ack is one message to the server; a confirmed one (ackAck) is two, and a reply
+  // the client waits for: a third of a consumer's traffic at low rates. Running, nobody
+  // would wait for a confirmation anyway (during an outage it can take the whole timeout,
+  // and a key, or the whole consumer once max_ack_pending is reached, must not stall on
+  // it), and an ack that gets lost means a redelivery, which idempotent handlers skip.
+  //
+  // Acks also wait up to ACK_GATHER_MS and leave together: one write, one wake-up of the
+  // server's reader and of the consumer's ack queue for all of them instead of one each.
+  // An ack is on no lead's path (its key moves on at once); a crash in between means a
+  // redelivery, as a crash between a handler and its ack always did.
+  //
+  // Once stop() has begun, acks (those still waiting too) are confirmed and stop() waits
+  // for them: the server takes a consumer's acks in order (one queue, one reader), so a
+  // confirmed ack also answers for every plain ack this runner sent before it.
+  let unsentAcks: Held<T>[] = [];
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+
   function ack(entry: Held<T>): void {
+    if (stopping) {
+      confirmedAck(entry);
+      return;
+    }
+    unsentAcks.push(entry);
+    ackTimer ??= setTimeout(sendAcks, ACK_GATHER_MS);
+  }
+
+  function sendAcks(): void {
+    clearTimeout(ackTimer);
+    ackTimer = undefined;
+    const entries = unsentAcks;
+    unsentAcks = [];
+    for (const entry of entries) {
+      if (stopping) confirmedAck(entry);
+      else settle(entry, (m) => m.ack());
+    }
+  }
+
+  function confirmedAck(entry: Held<T>): void {
     const confirmation = entry.msg
       // Past ack_wait the server redelivers anyway; waiting longer tells nothing more.
       .ackAck({ timeout: Math.min(ackWaitMs, 5_000) })
@@ -333,7 +369,13 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
       try {
         const consumer = await js.consumers.get(stream, durable);
         if (stopping) break;
-        messages = await consumer.consume({ max_messages: maxAckPending, callback: receive });
+        // One pull request asks for 4 × max_ack_pending messages and the next goes out once
+        // 3 × max_ack_pending of them have come (nats.js' default, a request per quarter of
+        // max_messages, was one per 4 messages at the default 16). The server still hands
+        // out at most max_ack_pending unacknowledged messages, whatever the request asks:
+        // the lookahead is unchanged. Instances sharing the durable take turns: the server
+        // serves waiting requests round-robin, one message each.
+        messages = await consumer.consume({ max_messages: 4 * maxAckPending, threshold_messages: maxAckPending, callback: receive });
         if (stopping) {
           // stop() came while consume() was starting and found nothing to close.
           await messages.close();
@@ -365,6 +407,8 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
 
   async function stop(): Promise<void> {
     stopping = true;
+    // The acks still waiting go now, confirmed.
+    sendAcks();
     await messages?.close();
     wakePuller?.();
     await pulling;
