@@ -180,8 +180,9 @@ describe('tracing across the services', () => {
     expect(parentOf(relayRequested), 'the relay publishes as a child of the span that appended the event').toBe(idOf(intake));
     const fairness = find(`process ${subjects.eventSubject('lead', 'DistributionRequested')}`, 'fairness-distribution');
     expect(parentOf(fairness)).toBe(idOf(relayRequested));
-    expect(parentOf(find(`handle ${subjects.command('rotation', 'claim_start_level')}`))).toBe(idOf(fairness));
-    expect(parentOf(find(`handle ${subjects.command('billing', 'charge')}`))).toBe(idOf(fairness));
+    // A lead alone is claimed and charged with the batch commands (two statements each at rotation and billing).
+    expect(parentOf(find(`handle ${subjects.command('rotation', 'claim_start_levels')}`))).toBe(idOf(fairness));
+    expect(parentOf(find(`handle ${subjects.command('billing', 'charge_many')}`))).toBe(idOf(fairness));
     const relayAssigned = find(`relay publish ${subjects.eventSubject('lead', 'LeadAssigned')}`);
     expect(parentOf(relayAssigned)).toBe(idOf(fairness));
     const notification = find(`process ${subjects.eventSubject('lead', 'LeadAssigned')}`, 'notification-lead-assigned');
