@@ -6,7 +6,7 @@ import { publishDurable } from '../publish';
 import { gate, messagingFixture, readStream, type MessagingFixture } from '../test-support';
 import { readDeadLetter } from './dead-letter';
 import { runConsumer } from './runner';
-import type { ConsumerRunner } from './types';
+import type { ConsumerRunner, RunConsumerOptions } from './types';
 
 const Job = z.object({ key: z.string(), n: z.number().int() });
 
@@ -116,9 +116,8 @@ describe('consumer runner: batches of one key', () => {
     expect(readDeadLetter(dead[0]!.header)).toMatchObject({ reason: 'permanent', error: 'lead is not approved', attempts: 1 });
   });
 
-  it('with gatherMs, a batch goes as soon as it is full instead of waiting out the window', async () => {
-    const batches: string[][] = [];
-    const durable = 'gather-full';
+  /** A runner of the Job messages published under `durable`, keyed by job.key. */
+  async function jobRunner(durable: string, options: Pick<RunConsumerOptions<typeof Job>, 'concurrency' | 'batch'>): Promise<ConsumerRunner> {
     const runner = await runConsumer({
       js: f.js,
       jsm: f.jsm,
@@ -127,12 +126,21 @@ describe('consumer runner: batches of one key', () => {
       filterSubject: `${f.subjects.work}.${durable}.>`,
       schema: Job,
       keyOf: (job) => job.key,
-      concurrency: 1,
       deadLetter: { subjectFor: f.subjects.deadLetterSubject },
+      ...options,
+    });
+    runners.push(runner);
+    return runner;
+  }
+
+  it('with gatherMs, a batch goes as soon as it is full instead of waiting out the window', async () => {
+    const batches: string[][] = [];
+    const durable = 'gather-full';
+    await jobRunner(durable, {
+      concurrency: 1,
       // A window far longer than the test's wait: only a full batch can go in time.
       batch: { max: 3, gatherMs: 60_000, handler: async (items) => (batches.push(items.map(({ message }) => `${message.key}${message.n}`)), items.map(() => undefined)) },
     });
-    runners.push(runner);
     const subject = f.subjects.workSubject(durable, 'x');
     for (let n = 0; n < 3; n++) await publishDurable(f.js, subject, { key: 'f', n }, { msgID: `${durable}-${n}` });
     await waitFor(() => batches.length === 1, { what: 'the full batch handled', timeoutMs: 10_000 });
@@ -146,16 +154,8 @@ describe('consumer runner: batches of one key', () => {
     const batches: string[][] = [];
     const held = gate();
     const durable = `gather-${gatherMs ?? 'none'}`;
-    const runner = await runConsumer({
-      js: f.js,
-      jsm: f.jsm,
-      stream: f.subjects.streams.work,
-      durable,
-      filterSubject: `${f.subjects.work}.${durable}.>`,
-      schema: Job,
-      keyOf: (job) => job.key,
+    const runner = await jobRunner(durable, {
       concurrency: 2,
-      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
       batch: {
         max: 10,
         ...(gatherMs === undefined ? {} : { gatherMs }),
@@ -167,7 +167,6 @@ describe('consumer runner: batches of one key', () => {
         },
       },
     });
-    runners.push(runner);
     const subject = f.subjects.workSubject(durable, 'x');
     for (let n = 0; n < 4; n++) await publishDurable(f.js, subject, { key: 'g', n }, { msgID: `${durable}-${n}` });
     await waitFor(() => batches.length === 1 && runner.stats().inFlight + runner.stats().waiting >= 1, { what: 'the first batch running' });
