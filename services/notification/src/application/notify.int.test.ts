@@ -183,10 +183,8 @@ describe('notifier (outbox + SMTP)', () => {
     expect(await findOutbox(db.pool, outboxId('lead_assigned', ghost.event_id))).toBeUndefined();
   });
 
-  it('the emails of one lead in batches at the same time read its stream once; a failed read is read again next time', async () => {
-    const worlds = [await seedWorld(store), await seedWorld(store), await seedWorld(store)];
-    const { leadId, eventId } = await assignLead(store, worlds[0]!);
-    const base = await storedAssignment(leadId, eventId);
+  /** A notifier over the test's store whose stream reads are recorded (`reads`, the streams read). */
+  async function notifierCountingReads(options: { eventStoreSchema?: string } = {}): Promise<{ own: Notifier; reads: string[] }> {
     const reads: string[] = [];
     const counting = Object.assign(Object.create(store) as PostgresEventStore, {
       readStream: (stream: string, ...rest: unknown[]) => {
@@ -197,6 +195,7 @@ describe('notifier (outbox + SMTP)', () => {
     const own = createNotifier({
       pool: db.pool,
       store: counting,
+      ...options,
       templates: await loadTemplates(),
       sender,
       from: 'Fairlead <no-reply@fairlead.test>',
@@ -204,6 +203,14 @@ describe('notifier (outbox + SMTP)', () => {
       metrics: createNotificationMetrics(new Registry()),
       logger: pino({ level: 'silent' }),
     });
+    return { own, reads };
+  }
+
+  it('the emails of one lead in batches at the same time read its stream once; a failed read is read again next time', async () => {
+    const worlds = [await seedWorld(store), await seedWorld(store), await seedWorld(store)];
+    const { leadId, eventId } = await assignLead(store, worlds[0]!);
+    const base = await storedAssignment(leadId, eventId);
+    const { own, reads } = await notifierCountingReads();
     const attempt = { attempt: 1, maxAttempts: 3 };
     const events = worlds.map((w, n) => (n === 0 ? base : { ...base, event_id: randomUUID(), data: { ...base.data, provider_id: w.providerId, niche_id: w.nicheId } }));
     const results = await Promise.all(events.map((event) => own.leadAssignedBatch([{ event, attempt }])));
@@ -224,24 +231,7 @@ describe('notifier (outbox + SMTP)', () => {
     const worlds = [await seedWorld(store), await seedWorld(store)];
     const a = await assignLead(store, worlds[0]!, { consumerName: 'Ana Silva', city: 'Dallas' });
     const b = await assignLead(store, worlds[1]!, { consumerName: 'Bo Chen', city: 'Houston' });
-    const reads: string[] = [];
-    const counting = Object.assign(Object.create(store) as PostgresEventStore, {
-      readStream: (stream: string, ...rest: unknown[]) => {
-        reads.push(stream);
-        return (store.readStream as (...x: unknown[]) => ReturnType<PostgresEventStore['readStream']>)(stream, ...rest);
-      },
-    });
-    const own = createNotifier({
-      pool: db.pool,
-      store: counting,
-      eventStoreSchema: store.schema,
-      templates: await loadTemplates(),
-      sender,
-      from: 'Fairlead <no-reply@fairlead.test>',
-      directoryCaughtUp: () => projector.waitUntilCaughtUp(),
-      metrics: createNotificationMetrics(new Registry()),
-      logger: pino({ level: 'silent' }),
-    });
+    const { own, reads } = await notifierCountingReads({ eventStoreSchema: store.schema });
     const attempt = { attempt: 1, maxAttempts: 3 };
     const late = `lead-${randomUUID().slice(0, 8)}`;
     const eventA = await storedAssignment(a.leadId, a.eventId);
