@@ -42,14 +42,14 @@ async function market(niche: string, levels: number, providersPerLevel: number):
   await service.caughtUp();
 }
 
-async function distribute(niche: string, leads: string[]) {
+async function distribute(niche: string, leads: string[], using: DistributeLeadDeps = deps) {
   const inputs: DistributeLeadInput[] = [];
   for (const id of leads) {
     await h.approveLead(id, niche);
     const requested = (await h.leadEvents(id)).findLast((e) => e.type === 'DistributionRequested')!;
     inputs.push({ request: requested.data as DistributionEventData<'DistributionRequested'>, attempt: 1 });
   }
-  const outcomes = await distributeBatch(deps, niche, inputs);
+  const outcomes = await distributeBatch(using, niche, inputs);
   return outcomes.map((o) => {
     if (!o.ok) throw o.error;
     return o.completed;
@@ -119,14 +119,8 @@ describe('a pass of fresh leads on the lock’s connection', () => {
   it('takes the lock, reads the subscriptions, writes the picks, then the outcome with the lock handed over: no unlock', async () => {
     await market('e3', 2, 2);
     const { deps: recorded, connections } = recordingDeps();
-    const inputs: DistributeLeadInput[] = [];
-    for (const id of ['e3-a', 'e3-b']) {
-      await h.approveLead(id, 'e3');
-      const requested = (await h.leadEvents(id)).findLast((e) => e.type === 'DistributionRequested')!;
-      inputs.push({ request: requested.data as DistributionEventData<'DistributionRequested'>, attempt: 1 });
-    }
-    const outcomes = await distributeBatch(recorded, 'e3', inputs);
-    expect(outcomes.map((o) => o.ok && o.completed.assignments.length)).toEqual([2, 2]);
+    const outcomes = await distribute('e3', ['e3-a', 'e3-b'], recorded);
+    expect(outcomes.map((o) => o.assignments.length)).toEqual([2, 2]);
     const [lockConnection] = connections;
     const kinds = lockConnection!.map((text) =>
       text.includes('pg_try_advisory_lock')
