@@ -13,6 +13,9 @@ import { FailureLog } from './failure-log';
 import { KeyedQueue } from './keyed-queue';
 import type { ConsumerRunner, ConsumerStats, Held, MessageContext, RunConsumerOptions } from './types';
 
+/** How long an ack may wait for others to go with it. */
+const ACK_GATHER_MS = 5;
+
 /**
  * Nak with a delay of at least 1 ms. nats-server 2.9 mishandles a redelivery that comes
  * due while no live pull request waits (e.g. only the stale request of a closed
@@ -21,9 +24,6 @@ import type { ConsumerRunner, ConsumerStats, Held, MessageContext, RunConsumerOp
  * #5305 and #5338). An immediate nak always hits that window; a delay mostly avoids it,
  * and a duplicate is harmless to idempotent handlers (see createInbox).
  */
-/** How long an ack may wait for others to go with it. */
-const ACK_GATHER_MS = 5;
-
 function nak(msg: JsMsg, delayMs: number): void {
   msg.nak(Math.max(1, Math.round(delayMs)));
 }

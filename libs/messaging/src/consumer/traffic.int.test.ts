@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { publishDurable } from '../publish';
 import { gate, messagingFixture, type MessagingFixture } from '../test-support';
 import { runConsumer } from './runner';
+import type { ConsumerRunner, RunConsumerOptions } from './types';
 
 const Item = z.object({ n: z.number().int() });
 
@@ -24,7 +25,8 @@ describe('consumer runner: messages to the server', () => {
   /** Every message the server routes on `subject` (a wildcard), as seen from the fixture's connection. */
   const watch = async (subject: string): Promise<{ seen: Msg[]; sub: Subscription }> => {
     const seen: Msg[] = [];
-    const sub = f.nc.subscribe(subject, { callback: (err, msg) => {
+    const sub = f.nc.subscribe(subject, {
+      callback: (err, msg) => {
         if (!err) seen.push(msg);
       },
     });
@@ -32,19 +34,25 @@ describe('consumer runner: messages to the server', () => {
     return { seen, sub };
   };
 
+  /** A runner of the Item messages published under `durable` (workSubject(durable, …)). */
+  const itemRunner = (durable: string, options: Pick<RunConsumerOptions<typeof Item>, 'handler' | 'maxAckPending'>): Promise<ConsumerRunner> =>
+    runConsumer({
+      js: f.js,
+      jsm: f.jsm,
+      stream: f.subjects.streams.work,
+      durable,
+      filterSubject: `${f.subjects.work}.${durable}.>`,
+      schema: Item,
+      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
+      ...options,
+    });
+
   it('acks without asking for a confirmation while running, and confirms the acks of stop(), after which none is pending', async () => {
     const durable = 'acks';
     const acks = await watch(`$JS.ACK.${f.subjects.streams.work}.${durable}.>`);
     const release = gate();
     const lastStarted = gate();
-    const runner = await runConsumer({
-      js: f.js,
-      jsm: f.jsm,
-      stream: f.subjects.streams.work,
-      durable,
-      filterSubject: `${f.subjects.work}.acks.>`,
-      schema: Item,
-      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
+    const runner = await itemRunner(durable, {
       handler: async ({ n }) => {
         if (n < 3) return;
         lastStarted.open();
@@ -79,18 +87,11 @@ describe('consumer runner: messages to the server', () => {
     const durable = 'waiting-ack';
     const acks = await watch(`$JS.ACK.${f.subjects.streams.work}.${durable}.>`);
     let stopped: Promise<void> | undefined;
-    const runner = await runConsumer({
-      js: f.js,
-      jsm: f.jsm,
-      stream: f.subjects.streams.work,
-      durable,
-      filterSubject: `${f.subjects.work}.waiting.>`,
-      schema: Item,
-      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
+    const runner = await itemRunner(durable, {
       // stop() comes right after the handler, before the ack would have left on its own.
       handler: async () => void setImmediate(() => (stopped = runner.stop())),
     });
-    await publishDurable(f.js, f.subjects.workSubject('waiting', 'k'), { n: 0 }, { msgID: 'waiting-0' });
+    await publishDurable(f.js, f.subjects.workSubject(durable, 'k'), { n: 0 }, { msgID: 'waiting-0' });
     await waitFor(() => stopped !== undefined, { what: 'stop() called' });
     await stopped;
     expect(runner.stats()).toMatchObject({ processed: 1 });
@@ -105,15 +106,8 @@ describe('consumer runner: messages to the server', () => {
     const durable = 'pulls';
     const pulls = await watch(`$JS.API.CONSUMER.MSG.NEXT.${f.subjects.streams.work}.${durable}`);
     let handled = 0;
-    const runner = await runConsumer({
-      js: f.js,
-      jsm: f.jsm,
-      stream: f.subjects.streams.work,
-      durable,
-      filterSubject: `${f.subjects.work}.pulls.>`,
-      schema: Item,
+    const runner = await itemRunner(durable, {
       maxAckPending: 4,
-      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
       handler: async () => void handled++,
     });
     await waitFor(() => pulls.seen.length === 1, { what: 'the first pull request' });
