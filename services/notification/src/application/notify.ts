@@ -106,18 +106,25 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const kept = leadSummaries.get(leadId);
     if (kept) return kept;
     const reading = readLeadSummary(leadId);
-    leadSummaries.set(leadId, reading);
-    if (leadSummaries.size > LEAD_SUMMARIES_KEPT) leadSummaries.delete(leadSummaries.keys().next().value!);
+    keepSummary(leadId, reading);
     reading.catch(() => {
       if (leadSummaries.get(leadId) === reading) leadSummaries.delete(leadId);
     });
     return reading;
   }
 
+  /** Keeps a lead's summary (or its read in flight), forgetting the oldest beyond LEAD_SUMMARIES_KEPT. */
+  function keepSummary(leadId: string, summary: Promise<LeadSummary>): void {
+    leadSummaries.set(leadId, summary);
+    if (leadSummaries.size > LEAD_SUMMARIES_KEPT) leadSummaries.delete(leadSummaries.keys().next().value!);
+  }
+
+  const noLeadApproved = (leadId: string) => new MissingFactError(`lead ${leadId} has no LeadApproved event`);
+
   async function readLeadSummary(leadId: string): Promise<LeadSummary> {
     const events = await store.readStream(streams.lead(leadId), 0, 50);
     const approved = events.find((e) => e.type === 'LeadApproved');
-    if (!approved) throw new MissingFactError(`lead ${leadId} has no LeadApproved event`);
+    if (!approved) throw noLeadApproved(leadId);
     return summaryOf(leadId, approved.data);
   }
 
@@ -146,14 +153,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     for (const leadId of leadIds) {
       const data = read.get(streams.lead(leadId));
       if (data === undefined) {
-        out.set(leadId, new MissingFactError(`lead ${leadId} has no LeadApproved event`));
+        out.set(leadId, noLeadApproved(leadId));
         continue;
       }
       try {
         const summary = summaryOf(leadId, data);
         out.set(leadId, summary);
-        leadSummaries.set(leadId, Promise.resolve(summary));
-        if (leadSummaries.size > LEAD_SUMMARIES_KEPT) leadSummaries.delete(leadSummaries.keys().next().value!);
+        keepSummary(leadId, Promise.resolve(summary));
       } catch (error) {
         out.set(leadId, error instanceof Error ? error : new Error(String(error)));
       }
