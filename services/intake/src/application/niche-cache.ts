@@ -32,9 +32,8 @@ export interface NicheCacheOptions {
 
 interface Found {
   info: NicheInfo;
-  /** When its request was sent. */
+  /** When its request was sent: valid until `ttlMs` after it. */
   askedAt: number;
-  expiresAt: number;
 }
 
 export function cachedNicheDirectory(inner: NicheDirectory, options: NicheCacheOptions): NicheDirectory {
@@ -49,11 +48,11 @@ export function cachedNicheDirectory(inner: NicheDirectory, options: NicheCacheO
   const remember = (nicheId: string, info: NicheInfo, askedAt: number) => {
     if (found.size >= sweepAbove) {
       const at = now();
-      for (const [id, entry] of found) if (entry.expiresAt <= at) found.delete(id);
+      for (const [id, entry] of found) if (entry.askedAt + ttlMs <= at) found.delete(id);
     }
     const current = found.get(nicheId);
     // A slower answer to an older request must not replace a newer one.
-    if (!current || current.askedAt <= askedAt) found.set(nicheId, { info, askedAt, expiresAt: askedAt + ttlMs });
+    if (!current || current.askedAt <= askedAt) found.set(nicheId, { info, askedAt });
   };
 
   /** Asks `inner`, shared by every lookup of the niche until it answers. */
@@ -83,7 +82,7 @@ export function cachedNicheDirectory(inner: NicheDirectory, options: NicheCacheO
       const hit = found.get(nicheId);
       if (hit) {
         const at = now();
-        if (hit.expiresAt > at) {
+        if (hit.askedAt + ttlMs > at) {
           if (at - hit.askedAt >= ttlMs / 2 && !inFlight.has(nicheId)) ask(nicheId).catch(() => undefined);
           return Promise.resolve(hit.info);
         }
