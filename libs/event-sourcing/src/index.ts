@@ -9,7 +9,7 @@ export {
   type LoadContext,
   type Loaded,
 } from './handle-command';
-export { advisoryKeySql, advisoryLock, handOverSessionLockSql, KeyedMutex, noLock, rowLock, Semaphore, type LockStrategy, type SessionLock } from './locks';
+export { advisoryKeySql, advisoryLock, handOverSessionLockSql, KeyedMutex, noLock, releaseSessionLock, rowLock, Semaphore, type LockStrategy, type SessionLock } from './locks';
 export { isTooManyConflictsError, TooManyConflictsError } from './errors';
 export {
   handleCommandOnStreams,

@@ -4,13 +4,15 @@
  * queues messages per niche; across processes this session-level advisory lock does it.
  */
 import type pg from 'pg';
+import { advisoryKeySql, releaseSessionLock } from '@fairlead/event-sourcing';
 
 export interface NicheLockOptions {
   /** Longest wait for another instance to release the niche; then the attempt fails and is retried. */
   waitMs?: number;
 }
 
-const LOCK_KEY = 'hashtextextended($1, 0)';
+// The kernel's hash of a lock's text key: the last write hands this lock over with handOverSessionLockSql.
+const LOCK_KEY = advisoryKeySql('$1');
 
 /**
  * Runs `work` holding the niche's lock on a dedicated connection, which `work` may use
@@ -30,7 +32,7 @@ export async function withNicheLock<T>(pool: pg.Pool, nicheId: string, work: (cl
     try {
       return await work(client, lock);
     } finally {
-      if (!lock.handedOver) await client.query({ name: 'fairness.niche_unlock', text: `select pg_advisory_unlock(${LOCK_KEY})`, values: [key] }).catch(keep);
+      if (!lock.handedOver) await releaseSessionLock(client, key).catch(keep);
     }
   } finally {
     // A connection that may still hold the lock is destroyed, never pooled.
