@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { subjectsFor, type Subjects } from '@fairlead/contracts';
 import { createPostgresEventStore, type EventStore, type PostgresEventStore } from '@fairlead/event-store';

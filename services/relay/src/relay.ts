@@ -178,9 +178,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
    * One ack for a page of events (nats-server 2.9 has no atomic batch publish): every
    * event but the last goes as a core publish (no reply subject) on the connection the
    * JetStream client uses, with the headers an acked publish carries (Nats-Msg-Id = event
-   * id, Nats-Expected-Stream, trace context); the last one goes as an acked publish. True
-   * when the page is proven stored, each event once and in order; false on any doubt (the
-   * caller then publishes the page again event by event, which msgID dedup makes harmless).
+   * id, Nats-Expected-Stream, trace context); the last one goes as an acked publish. Returns
+   * that ack when the page is proven stored, each event once and in order; undefined on any
+   * doubt (the caller then publishes the page again event by event, which msgID dedup makes
+   * harmless: what did land is answered as a duplicate).
    *
    * Why the one ack proves the whole page:
    * - NATS delivers a connection's messages in order, and a stream stores what it accepts
@@ -280,11 +281,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     if (!results) {
       // Event by event, one ack each: the first page, and any page after a doubt.
       results = await Promise.allSettled(ready.map(({ event, message }) => (message ? publishOne(event, message) : Promise.resolve(undefined))));
-      // The last event's ack, if it stored the message, tells the stream's last sequence again.
+      // The last event's ack tells the stream's last sequence again if it stored the message
+      // (a duplicate's seq is where the first copy went); a failure leaves it unknown, and a
+      // page of parked events only leaves it as it was.
       const acks = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
       const lastAck = acks[acks.length - 1];
-      if (results.every((r) => r.status === 'fulfilled') && lastAck) lastSeq = lastAck.duplicate ? undefined : lastAck.seq;
-      else if (!results.every((r) => r.status === 'fulfilled')) lastSeq = undefined;
+      if (results.some((r) => r.status === 'rejected')) lastSeq = undefined;
+      else if (lastAck) lastSeq = lastAck.duplicate ? undefined : lastAck.seq;
     }
     let done = results.findIndex((r) => r.status === 'rejected');
     if (done === -1) done = ready.length;
