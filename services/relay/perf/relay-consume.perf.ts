@@ -15,6 +15,8 @@
  * - CPU ms of this node process (process.cpuUsage: relay, consumers and the appends) and of
  *   the database's PostgreSQL backends (/proc);
  * - relay batches (one pipelined write of publishes each).
+ * PERF_RELAY_ONLY=1 runs no consumers (node's CPU is then the relay's and the appends').
+ * PERF_ACK_PER_PAGE=0 runs the relay with one ack per event (as before one ack per page), to compare.
  * PERF_TRAFFIC=1 adds a breakdown by kind of message (a `>` subscription, which costs the
  * server a copy of each: a run of its own, not to compare CPU with).
  *
@@ -43,6 +45,8 @@ const RATE = Number(process.env.PERF_RATE ?? 40);
 const EVENTS = Number(process.env.PERF_EVENTS ?? 4);
 const ROUNDS = Number(process.env.PERF_ROUNDS ?? 3);
 const TRAFFIC = process.env.PERF_TRAFFIC === '1';
+const ACK_PER_PAGE = process.env.PERF_ACK_PER_PAGE !== '0';
+const RELAY_ONLY = process.env.PERF_RELAY_ONLY === '1';
 const WARMUP = 40;
 const CATEGORY = 'perflead';
 
@@ -130,11 +134,12 @@ function countTraffic(nc: NatsConnection): { stop(): Map<string, number> } {
 it(`relay → JetStream → consumers: ${LEADS} leads of ${EVENTS} events at ${RATE}/s`, async () => {
   const received = { all: 0, one: 0 };
   const relayNc = await connect('perf-relay');
-  relay = await startRelay({ store, pool: db.pool, js: jetstream(relayNc), subjects, logger });
-  for (const [name, filter, counter] of [
+  relay = await startRelay({ store, pool: db.pool, js: jetstream(relayNc), subjects, logger, ackPerPage: ACK_PER_PAGE });
+  const consumed = [
     ['perf_all', `${subjects.events}.${CATEGORY}.>`, 'all'],
     ['perf_one', subjects.eventSubject(CATEGORY, 'Event0'), 'one'],
-  ] as const) {
+  ] as const;
+  for (const [name, filter, counter] of RELAY_ONLY ? [] : consumed) {
     const nc = await connect(`perf-${name}`);
     consumers.push(
       await runConsumer({
@@ -157,6 +162,7 @@ it(`relay → JetStream → consumers: ${LEADS} leads of ${EVENTS} events at ${R
   const paced = async (n: number) => {
     const start = performance.now();
     const target = { all: received.all + n * EVENTS, one: received.one + n };
+    const relayed = relay!.status().published + n * EVENTS;
     for (let i = 0; i < n; i++, lead++) {
       const due = start + (i * 1000) / RATE;
       const wait = due - performance.now();
@@ -167,7 +173,7 @@ it(`relay → JetStream → consumers: ${LEADS} leads of ${EVENTS} events at ${R
         'no_stream',
       );
     }
-    await waitFor(() => received.all >= target.all && received.one >= target.one, { what: 'every event consumed', timeoutMs: 60_000 });
+    await waitFor(() => (RELAY_ONLY ? relay!.status().published >= relayed : received.all >= target.all && received.one >= target.one), { what: 'every event consumed', timeoutMs: 60_000 });
     // The last acks reach the server.
     await new Promise((r) => setTimeout(r, 300));
   };
@@ -216,16 +222,16 @@ it(`relay → JetStream → consumers: ${LEADS} leads of ${EVENTS} events at ${R
   const L = totals.leads;
   const f = (x: number) => (x / L).toFixed(2);
   const lines = [
-    `relay → JetStream → 2 consumers: ${L} leads of ${EVENTS} events (${EVENTS + 1} deliveries) at ${RATE} leads/s, ${ROUNDS} rounds`,
+    `relay → JetStream → 2 consumers: ${L} leads of ${EVENTS} events (${EVENTS + 1} deliveries) at ${RATE} leads/s, ${ROUNDS} rounds, ${ACK_PER_PAGE ? 'one ack per page' : 'one ack per event'}`,
     `  nats-server messages per lead: in ${f(totals.in)}, out ${f(totals.out)} (/varz)`,
     `  nats-server: ${f(totals.natsCpu)} CPU-ms per lead, ${f(totals.natsSwitches)} voluntary context switches per lead`,
     `  node (relay + consumers + appends): ${f(totals.node)} CPU-ms per lead`,
     `  PostgreSQL backends: ${totals.pg === undefined ? 'n/a' : `${f(totals.pg)} CPU-ms per lead`}`,
-    `  relay batches per lead: ${f(totals.batches)}`,
+    `  relay batches per lead: ${f(totals.batches)}; pages with one ack ${relay.status().pagesWithOneAck}, fallbacks ${relay.status().pageFallbacks} (whole run)`,
     ...rounds,
     ...(traffic ? [`  by kind (a \`>\` subscriber, ${perRound} more leads):`, ...[...traffic].sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${(n / perRound).toFixed(2)}/lead  ${k}`)] : []),
   ];
   console.log(lines.join('\n'));
-  expect(received.one).toBe(lead);
-  expect(received.all).toBe(lead * EVENTS);
+  expect(RELAY_ONLY ? relay.status().published : received.one).toBe(RELAY_ONLY ? lead * EVENTS : lead);
+  if (!RELAY_ONLY) expect(received.all).toBe(lead * EVENTS);
 });

@@ -45,7 +45,7 @@ export interface EncodedMessage {
   headers: Record<string, string>;
 }
 
-/** Room kept for the headers publishDurable adds (Nats-Msg-Id, trace context) and the protocol's own. */
+/** Room kept for the headers the publish adds (Nats-Msg-Id, Nats-Expected-Stream, the page's Nats-Expected-Last-Msg-Id, trace context) and the protocol's own. */
 const HEADER_ALLOWANCE = 1_024;
 const encoder = new TextEncoder();
 

@@ -110,6 +110,7 @@ if (await becomeLeader()) {
     batchSize: config.RELAY_BATCH_SIZE,
     checkpointIntervalMs: config.RELAY_CHECKPOINT_INTERVAL_MS,
     minReadIntervalMs: config.RELAY_MIN_READ_INTERVAL_MS,
+    ackPerPage: config.RELAY_ACK_PER_PAGE,
     onPublished: metrics.onPublished,
     onCheckpointWritten: metrics.onCheckpointWritten,
     maxPayloadBytes: () => nc.info?.max_payload,

@@ -1,4 +1,6 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { JetStreamClientImpl } from '@nats-io/jetstream/internal';
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Subjects } from '@fairlead/contracts';
@@ -37,6 +39,12 @@ export interface RelayOptions {
   maxPayloadBytes?: () => number | undefined;
   /** While stalled, how often the control stream is read for an operator's decision (default 1000 ms). */
   controlPollMs?: number;
+  /**
+   * One JetStream ack per page (default true): a page's events but the last go as core
+   * publishes on `js`'s connection, the last one as an acked publish; see publishPage.
+   * False: one acked publish per event (as before).
+   */
+  ackPerPage?: boolean;
 }
 
 export interface RelayStatus {
@@ -50,6 +58,10 @@ export interface RelayStatus {
   checkpointWrites: number;
   /** Events skipped because an operator parked them, since start. */
   skippedParked: number;
+  /** Pages published with one ack (ackPerPage), since start. */
+  pagesWithOneAck: number;
+  /** Pages whose one ack left a doubt and that were published again event by event, since start. */
+  pageFallbacks: number;
 }
 
 export interface RunningRelay {
@@ -86,6 +98,11 @@ export async function readRelayCheckpoint(pool: pg.Pool, schema = 'relay'): Prom
   return checkpoints.read(pool, CHECKPOINT_NAME);
 }
 
+/** The connection a JetStream client publishes on (nats.js keeps it): the core publishes of a page must share it with the acked one. */
+function connectionOf(js: JetStreamClient): NatsConnection | undefined {
+  return js instanceof JetStreamClientImpl ? js.nc : undefined;
+}
+
 const samePosition = (a: Checkpoint, b: Checkpoint) => a.transactionId === b.transactionId && a.globalPosition === b.globalPosition;
 
 /**
@@ -109,7 +126,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const schema = options.schema ?? 'relay';
   const checkpoints = new CheckpointTable(schema);
   const start = await readRelayCheckpoint(pool, schema);
-  const status: RelayStatus = { checkpoint: start, storedCheckpoint: start, published: 0, batches: 0, checkpointWrites: 0, skippedParked: 0 };
+  const status: RelayStatus = { checkpoint: start, storedCheckpoint: start, published: 0, batches: 0, checkpointWrites: 0, skippedParked: 0, pagesWithOneAck: 0, pageFallbacks: 0 };
+  const pageConnection = (options.ackPerPage ?? true) ? connectionOf(js) : undefined;
+  const eventsStream = subjects.streams.events;
+  // The events stream's last sequence as of the relay's last ack that stored a message
+  // (duplicate: false); undefined at start and after any doubt, until an event-by-event
+  // publish tells it again.
+  let lastSeq: number | undefined;
   const control = new RelayControl(store, logger, options.controlPollMs ?? 1_000);
   await control.load();
   logger.info({ from: { transactionId: start.transactionId.toString(), globalPosition: start.globalPosition.toString() } }, 'relay starting');
@@ -134,18 +157,90 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     },
   });
 
-  const publishOne = (event: StoredEvent, message: EncodedMessage) => {
-    const publish = () =>
+  // The writer's trace continues here: a publish span, child of the span that appended the
+  // event, whose context goes into the message headers (publishDurable's inject, or ours).
+  const traced = <T>(event: StoredEvent, subject: string, publish: () => Promise<T>): Promise<T> => {
+    const carrier = traceCarrierOf(event.metadata);
+    return carrier ? tracePropagator().withExtracted(carrier, publish, publishSpan(subject, event)) : publish();
+  };
+
+  const publishOne = (event: StoredEvent, message: EncodedMessage) =>
+    traced(event, message.subject, () =>
       publishDurable(js, message.subject, message.data, {
         msgID: message.msgID,
         headers: message.headers,
-        expectStream: subjects.streams.events,
+        expectStream: eventsStream,
         logger,
+      }),
+    );
+
+  /**
+   * One ack for a page of events (nats-server 2.9 has no atomic batch publish): every
+   * event but the last goes as a core publish (no reply subject) on the connection the
+   * JetStream client uses, with the headers an acked publish carries (Nats-Msg-Id = event
+   * id, Nats-Expected-Stream, trace context); the last one goes as an acked publish. Returns
+   * that ack when the page is proven stored, each event once and in order; undefined on any
+   * doubt (the caller then publishes the page again event by event, which msgID dedup makes
+   * harmless: what did land is answered as a duplicate).
+   *
+   * Why the one ack proves the whole page:
+   * - NATS delivers a connection's messages in order, and a stream stores what it accepts
+   *   in the order it receives it (in a cluster: in the order its leader proposes it, and
+   *   the ack comes once the replicas stored it), so the acked last message was handled
+   *   after every message before it.
+   * - A chain: message i > 0 carries Nats-Expected-Last-Msg-Id = message i-1's id, so the
+   *   stream takes it only if the message it stored last is message i-1. A message the
+   *   server refuses silently (the stream's max_msg_size, a limit), drops as a duplicate or
+   *   loses (a reconnect), or a foreign one stored in between (a redrive, another
+   *   publisher), breaks the chain: every later message of the page is refused, the last
+   *   one with an error. So an ack of the last one means messages 0…n-1 were stored
+   *   consecutively, none of them earlier (the server checks duplicates first).
+   * - Sequence arithmetic on top, a check of its own: the ack must say `duplicate: false`
+   *   and `seq` = the stream's last sequence after the relay's previous ack + n. It is what
+   *   a page without the chain would rest on; alone it would be fooled by a refused message
+   *   and a foreign one making up for it, which the chain catches.
+   * The last publish is tried once (no retries: a retry could be answered as a duplicate);
+   * a timeout, an error or a failed check are a doubt, never a loss.
+   */
+  const publishPage = async (page: readonly { event: StoredEvent; message: EncodedMessage }[], nc: NatsConnection, previousSeq: number): Promise<PubAck | undefined> => {
+    const last = page.length - 1;
+    try {
+      // Run in order, without a pause: each send is synchronous (withExtracted runs its
+      // function at once), and the acked publish writes its request before its first await.
+      const sends = page.slice(0, last).map(({ event, message }, i) =>
+        traced(event, message.subject, async () => {
+          const h = natsHeaders();
+          for (const [key, value] of Object.entries(message.headers)) h.set(key, value);
+          h.set('Nats-Msg-Id', message.msgID);
+          h.set('Nats-Expected-Stream', eventsStream);
+          if (i > 0) h.set('Nats-Expected-Last-Msg-Id', page[i - 1]!.message.msgID);
+          tracePropagator().inject(h);
+          nc.publish(message.subject, message.data, { headers: h });
+        }),
+      );
+      const { event, message } = page[last]!;
+      const acked = traced(event, message.subject, () => {
+        const h = natsHeaders();
+        for (const [key, value] of Object.entries(message.headers)) h.set(key, value);
+        tracePropagator().inject(h);
+        return js.publish(message.subject, message.data, {
+          msgID: message.msgID,
+          headers: h,
+          timeout: 5_000,
+          expect: { streamName: eventsStream, lastMsgID: page[last - 1]!.message.msgID },
+        });
       });
-    // The writer's trace continues here: a publish span, child of the span that appended
-    // the event, whose context publishDurable puts into the message headers.
-    const carrier = traceCarrierOf(event.metadata);
-    return carrier ? tracePropagator().withExtracted(carrier, publish, publishSpan(message.subject, event)) : publish();
+      // Settled all before looking: no rejection is left unheard.
+      const settled = await Promise.allSettled([...sends, acked]);
+      const refused = settled.find((r) => r.status === 'rejected');
+      if (refused) throw refused.reason;
+      const ack = await acked;
+      if (!ack.duplicate && ack.stream === eventsStream && ack.seq === previousSeq + page.length) return ack;
+      logger.info({ seq: ack.seq, expected: previousSeq + page.length, duplicate: ack.duplicate }, 'relay page ack does not add up; publishing the page event by event');
+    } catch (error) {
+      logger.info({ err: error }, 'relay page not acknowledged whole; publishing the page event by event');
+    }
+    return undefined;
   };
 
   const advance = (events: readonly StoredEvent[]) => {
@@ -173,7 +268,27 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         break;
       }
     }
-    const results = await Promise.allSettled(ready.map(({ event, message }) => (message ? publishOne(event, message) : Promise.resolve(undefined))));
+    const toSend = ready.filter((r): r is { event: StoredEvent; message: EncodedMessage } => r.message !== undefined);
+    let results: PromiseSettledResult<PubAck | undefined>[] | undefined;
+    if (pageConnection && lastSeq !== undefined && toSend.length > 1) {
+      const ack = await publishPage(toSend, pageConnection, lastSeq);
+      if (ack) {
+        status.pagesWithOneAck += 1;
+        lastSeq = ack.seq;
+        results = ready.map(() => ({ status: 'fulfilled', value: undefined }));
+      } else status.pageFallbacks += 1;
+    }
+    if (!results) {
+      // Event by event, one ack each: the first page, and any page after a doubt.
+      results = await Promise.allSettled(ready.map(({ event, message }) => (message ? publishOne(event, message) : Promise.resolve(undefined))));
+      // The last event's ack tells the stream's last sequence again if it stored the message
+      // (a duplicate's seq is where the first copy went); a failure leaves it unknown, and a
+      // page of parked events only leaves it as it was.
+      const acks = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+      const lastAck = acks[acks.length - 1];
+      if (results.some((r) => r.status === 'rejected')) lastSeq = undefined;
+      else if (lastAck) lastSeq = lastAck.duplicate ? undefined : lastAck.seq;
+    }
     let done = results.findIndex((r) => r.status === 'rejected');
     if (done === -1) done = ready.length;
     else {
