@@ -362,6 +362,37 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
     counters.deadLettered++;
   }
 
+  /**
+   * What the client library notices about its pull requests, in the log. A pull request the
+   * server dropped without a word is found only after two missed idle heartbeats (nats.js:
+   * half the request's 30 s expiry each), and no message arrives meanwhile: a stall that was
+   * otherwise invisible. Warned: missed heartbeats, a limit exceeded, the consumer or stream
+   * gone, nobody answering; the routine ones (expiry, the next pull, heartbeats) at debug.
+   */
+  function watchPulls(consuming: ConsumerMessages): void {
+    void (async () => {
+      for await (const status of consuming.status()) {
+        switch (status.type) {
+          case 'heartbeats_missed':
+            logger.warn({ count: status.count }, 'no message and no heartbeat from the server for two heartbeat intervals; pulling again');
+            break;
+          case 'exceeded_limits':
+          case 'consumer_deleted':
+          case 'consumer_not_found':
+          case 'stream_not_found':
+          case 'no_responders':
+            logger.warn({ status }, `pull request: ${status.type.replaceAll('_', ' ')}`);
+            break;
+          case 'next':
+          case 'heartbeat':
+            break;
+          default:
+            logger.debug({ status }, 'pull request status');
+        }
+      }
+    })().catch((error: unknown) => logger.debug({ err: error }, 'pull request status stream ended'));
+  }
+
   // consume() recovers from reconnects and server restarts by itself; this loop only
   // restarts it if it ever ends with an error (e.g. the consumer was deleted).
   const pulling = (async () => {
@@ -376,6 +407,7 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
         // the lookahead is unchanged. Instances sharing the durable take turns: the server
         // serves waiting requests round-robin, one message each.
         messages = await consumer.consume({ max_messages: 4 * maxAckPending, threshold_messages: maxAckPending, callback: receive });
+        watchPulls(messages);
         if (stopping) {
           // stop() came while consume() was starting and found nothing to close.
           await messages.close();

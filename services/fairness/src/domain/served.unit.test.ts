@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NEVER_SERVED } from './eligibility';
-import { receivedLead, servedAt, type ServedStats } from './served';
+import { receivedLead, servedAt, utcDay, utcMonth, type ServedStats } from './served';
 
 const at = (iso: string) => new Date(iso);
 const never: ServedStats = { ...NEVER_SERVED, lastLeadId: null };
@@ -55,5 +55,34 @@ describe('servedAt / receivedLead', () => {
         expect(inOrder.monthCount).toBe(sorted.filter((t) => t.toISOString().slice(0, 7) === inOrder.month).length);
       }),
     );
+  });
+});
+
+describe('utcDay / utcMonth (the last instant asked about is remembered)', () => {
+  it('answer for the instant asked, whatever was asked before (generated instants, interleaved)', () => {
+    const instant = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true });
+    fc.assert(
+      fc.property(fc.array(instant, { minLength: 1, maxLength: 20 }), (dates) => {
+        for (const d of [...dates, ...dates.toReversed()]) {
+          const iso = d.toISOString();
+          expect(utcDay(d)).toBe(iso.slice(0, 10));
+          expect(utcMonth(d)).toBe(iso.slice(0, 7));
+        }
+      }),
+    );
+  });
+
+  it('the same instant as another Date object, and a date moved in place, are answered afresh', () => {
+    const d = new Date('2026-01-31T23:59:59.999Z');
+    expect(utcDay(d)).toBe('2026-01-31');
+    d.setTime(d.getTime() + 1);
+    expect(utcDay(d)).toBe('2026-02-01');
+    expect(utcMonth(new Date('2026-02-01T00:00:00.000Z'))).toBe('2026-02');
+  });
+
+  it('an invalid date throws every time, not only the first', () => {
+    const bad = new Date(Number.NaN);
+    expect(() => utcDay(bad)).toThrow(RangeError);
+    expect(() => utcMonth(bad)).toThrow(RangeError);
   });
 });

@@ -126,7 +126,7 @@ interface CandidateRow {
  * subscription, null for none), for the pass's write of assignments (prepareReceipts).
  */
 export function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, levelIds: readonly string[], statsRead?: StatsRead): Promise<Map<string, SubscriptionView[]>> {
-  return subscriptionViews(db, '$1::text[]', levelIds, statsRead);
+  return subscriptionViews(db, 'fairness.subscriptions_of_levels', '$1::text[]', levelIds, statsRead);
 }
 
 /**
@@ -135,13 +135,18 @@ export function subscriptionsOfLevels(db: Pick<pg.ClientBase, 'query'>, levelIds
  * without subscriptions.
  */
 export function subscriptionsOfNiche(db: Pick<pg.ClientBase, 'query'>, nicheId: string, statsRead?: StatsRead): Promise<Map<string, SubscriptionView[]>> {
-  return subscriptionViews(db, `(select coalesce(array_agg(l.level_id), '{}') from fairness.levels l where l.niche_id = $1)::text[]`, nicheId, statsRead);
+  return subscriptionViews(db, 'fairness.subscriptions_of_niche', `(select coalesce(array_agg(l.level_id), '{}') from fairness.levels l where l.niche_id = $1)::text[]`, nicheId, statsRead);
 }
 
-/** The views of the subscriptions whose level is in `levelsSql` (a text[] expression of the one parameter `value`). */
-async function subscriptionViews(db: Pick<pg.ClientBase, 'query'>, levelsSql: string, value: unknown, statsRead?: StatsRead): Promise<Map<string, SubscriptionView[]>> {
-  const { rows } = await db.query<CandidateRow>(
-    `select s.subscription_id, s.provider_id, s.level_id, s.status, s.postal_codes, s.states, s.daily_cap, s.monthly_cap,
+/**
+ * The views of the subscriptions whose level is in `levelsSql` (a text[] expression of the one
+ * parameter `value`). A named (prepared) statement: a pass at a low rate reads the niche once per
+ * lead, and planning the join took a quarter of its time (0.43 of ~1.8 ms, bench:distribution).
+ */
+async function subscriptionViews(db: Pick<pg.ClientBase, 'query'>, name: string, levelsSql: string, value: unknown, statsRead?: StatsRead): Promise<Map<string, SubscriptionView[]>> {
+  const { rows } = await db.query<CandidateRow>({
+    name,
+    text: `select s.subscription_id, s.provider_id, s.level_id, s.status, s.postal_codes, s.states, s.daily_cap, s.monthly_cap,
             st.last_received_at, to_char(st.day, 'YYYY-MM-DD') as day, st.day_count, st.month, st.month_count, p.pending,
             st.last_lead_id, st.provider_id as stats_provider_id, st.level_id as stats_level_id, st.xmin::text as seen
        from fairness.subscriptions s
@@ -156,8 +161,8 @@ async function subscriptionViews(db: Pick<pg.ClientBase, 'query'>, levelsSql: st
           group by pp.subscription_id
        ) p on p.subscription_id = s.subscription_id
       where s.level_id = any(${levelsSql}) and s.status <> 'cancelled'`,
-    [value],
-  );
+    values: [value],
+  });
   const byLevel = new Map<string, SubscriptionView[]>();
   for (const r of rows) {
     statsRead?.set(
