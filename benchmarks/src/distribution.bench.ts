@@ -34,6 +34,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
+import { z } from 'zod';
 import { MONEY_LIMITS, subjectsFor, type BusIdentity } from '@fairlead/contracts';
 import { busIdentityOfService, type BusCredentials } from '@fairlead/local-servers';
 import { createPostgresEventStore } from '@fairlead/event-store';
@@ -77,9 +78,13 @@ const RATE_SECONDS = num('BENCH_RATE_SECONDS', 30, 15);
 const IDLE_SECONDS = num('BENCH_IDLE_SECONDS', 10, 5);
 const BASELINE_LEADS = num('BENCH_BASELINE_LEADS', 3_000, 1_000);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+/** BENCH_PROFILE_PHASE: the phase whose profile is summarised, `saturation` (default) or `fixed` (where a lead costs most). */
+const PROFILE_PHASE = z.enum(['saturation', 'fixed']).parse(process.env.BENCH_PROFILE_PHASE ?? 'saturation');
 /** BENCH_TRAFFIC=1: count every NATS message by kind in both measured phases (BENCH_PROFILE does so too, in its saturation phase). */
 const TRAFFIC = process.env.BENCH_TRAFFIC === '1';
-const NICHES = 5;
+/** BENCH_NICHES: niches the leads spread over (5); 1 sends every lead through one niche's lock and one key of the consumer. */
+const NICHES = num('BENCH_NICHES', 5);
+if (!Number.isInteger(NICHES) || NICHES > 100) throw new Error(`BENCH_NICHES: expected a whole number from 1 to 100, got ${process.env.BENCH_NICHES}`);
 const PROVIDERS_PER_LEVEL = 50;
 // Enough for every lead of the run (both commit settings: about $5,000 per Gold provider),
 // nobody declined or paused for lack of funds; one top-up, so within MONEY_LIMITS.maxTopUpCents.
@@ -214,7 +219,7 @@ try {
   await Promise.all(services.map((s) => s.stop()));
   const profiles: Record<string, ProfileSummary | undefined> = {};
   if (PROFILE) {
-    for (const s of services) profiles[s.instance] = await summariseProfiles(join(profileDir, s.instance), measured[0]!.saturation.cost.window, repoRoot);
+    for (const s of services) profiles[s.instance] = await summariseProfiles(join(profileDir, s.instance), measured[0]![PROFILE_PHASE].cost.window, repoRoot);
   }
   for (const s of services) {
     const text = await tail(s.logFile, 5);
@@ -241,6 +246,7 @@ try {
     rateRule: FIXED_RATE === 'half' ? 'half the saturation rate' : 'BENCH_RATE',
     runs,
     profiles,
+    profilePhase: PROFILE_PHASE,
     topology: { replicas: REPLICAS, natsNodes: infra.natsNodes },
   });
 } finally {

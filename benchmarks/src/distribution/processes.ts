@@ -79,7 +79,8 @@ export async function startServices(options: StartServicesOptions): Promise<Runn
 
 async function startOne(name: ServiceName, instance: string, options: StartServicesOptions): Promise<RunningService> {
   const port = await freePort();
-  const logFile = join(options.workDir, `${instance}.log`);
+  // BENCH_LOG_DIR keeps the services' logs (else they go with the run's temporary directory).
+  const logFile = join(process.env.BENCH_LOG_DIR ?? options.workDir, `${instance}.log`);
   const log = createWriteStream(logFile);
   const nodeArgs: string[] = [];
   if (options.profile?.includes(name) && options.profileDir) {

@@ -38,6 +38,8 @@ export interface Report {
   /** The headline (durable) first. */
   runs: SettingRun[];
   profiles: Record<string, ProfileSummary | undefined>;
+  /** The phase the profiles were summarised over (BENCH_PROFILE_PHASE). */
+  profilePhase: 'saturation' | 'fixed';
   /** Service processes per service and nats-server nodes (1 and 1 unless BENCH_REPLICAS / BENCH_NATS_CLUSTER). */
   topology: { replicas: number; natsNodes: number };
 }
@@ -278,7 +280,7 @@ export function printReport(r: Report): void {
   for (const run of r.runs) out.push(...runLines(r, run));
   for (const [service, p] of Object.entries(r.profiles)) {
     if (!p) continue;
-    out.push('', `profile of ${service} during the first saturation phase: ${fmt(p.totalMs / 1_000, 1)} s sampled, idle ${fmt(100 * p.idleShare, 0)}%; self time of the busy part by origin:`);
+    out.push('', `profile of ${service} during the first ${r.profilePhase === 'fixed' ? 'fixed-rate' : 'saturation'} phase: ${fmt(p.totalMs / 1_000, 1)} s sampled, idle ${fmt(100 * p.idleShare, 0)}%; self time of the busy part by origin:`);
     out.push(`    ${p.origins.map((o) => `${o.origin} ${fmt(100 * o.share, 1)}%`).join(', ')}`);
     for (const f of p.functions) out.push(`    ${pad(fmt(100 * f.share, 1), 5)}%  ${f.name}`);
   }
