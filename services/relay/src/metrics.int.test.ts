@@ -60,6 +60,10 @@ describe('relay metrics', () => {
     expect(metricValue(text, 'relay_events_published_total', { category: 'order' })).toBe(60);
     expect(metricValue(text, 'relay_events_published_total', { category: 'item' })).toBe(15);
     expect(metricValue(text, 'relay_batches_total')).toBe(relay.status().batches);
+    // Batches of 25: the first goes event by event (it learns the stream's sequence), the rest with one ack each.
+    expect(relay.status().pagesWithOneAck).toBeGreaterThan(0);
+    expect(metricValue(text, 'relay_pages_total', { confirmed: 'one_ack' })).toBe(relay.status().pagesWithOneAck);
+    expect(metricValue(text, 'relay_pages_total', { confirmed: 'fallback' })).toBe(relay.status().pageFallbacks);
     expect(metricValue(text, 'relay_checkpoint_lag_events')).toBe(0);
     expect(metricValue(text, 'relay_checkpoint_position')).toBe(Number(relay.status().checkpoint.globalPosition));
 
