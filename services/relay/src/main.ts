@@ -113,6 +113,7 @@ if (await becomeLeader()) {
     ackPerPage: config.RELAY_ACK_PER_PAGE,
     onPublished: metrics.onPublished,
     onCheckpointWritten: metrics.onCheckpointWritten,
+    onPage: metrics.onPage,
     maxPayloadBytes: () => nc.info?.max_payload,
   });
 

@@ -50,7 +50,7 @@ describe('relay metrics', () => {
     text = await scrapeMetrics(base);
     expect(metricValue(text, 'relay_checkpoint_lag_events'), 'a relay that does not lead reports the lag from the stored checkpoint').toBe(75);
     leading = true;
-    relay = await startRelay({ store, pool: db.pool, js: jetstream(nc), subjects, logger, batchSize: 25, onPublished: metrics.onPublished, onCheckpointWritten: metrics.onCheckpointWritten });
+    relay = await startRelay({ store, pool: db.pool, js: jetstream(nc), subjects, logger, batchSize: 25, onPublished: metrics.onPublished, onCheckpointWritten: metrics.onCheckpointWritten, onPage: metrics.onPage });
     const total = orders.length + items.length;
     await waitFor(async () => relay!.status().published === total, { what: `${total} events published` });
     expect(await streamMessageCount(jsm, subjects.streams.events)).toBe(total);

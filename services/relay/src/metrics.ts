@@ -30,6 +30,8 @@ export interface RelayMetrics {
   onPublished(events: readonly StoredEvent[]): void;
   /** For startRelay's onCheckpointWritten. */
   onCheckpointWritten(): void;
+  /** For startRelay's onPage (RELAY_ACK_PER_PAGE). */
+  onPage(confirmed: 'one_ack' | 'fallback'): void;
 }
 
 /** Events committed after `from` (at most `cap`): what the relay has not published yet. */
@@ -59,25 +61,14 @@ export function createRelayMetrics(registry: Registry, sources: RelayMetricsSour
       this.set(sources.leader() ? 1 : 0);
     },
   });
-  // Pages of more than one event by how JetStream confirmed them (RELAY_ACK_PER_PAGE): one ack
-  // for the page, or event by event after a doubt (a fallback). Read from the running relay's
-  // status at scrape; a relay started again (leadership regained) counts from zero again.
-  let pagesSeen = { oneAck: 0, fallback: 0 };
-  new Counter({
+  const pages = new Counter({
     name: 'relay_pages_total',
     help: 'Pages of more than one event published while leading, by how JetStream confirmed them: one ack for the page (one_ack), or event by event after a doubt (fallback).',
     labelNames: ['confirmed'],
     registers,
-    collect() {
-      const status = sources.relay()?.status();
-      if (!status) return;
-      const now = { oneAck: status.pagesWithOneAck, fallback: status.pageFallbacks };
-      if (now.oneAck < pagesSeen.oneAck || now.fallback < pagesSeen.fallback) pagesSeen = { oneAck: 0, fallback: 0 };
-      this.inc({ confirmed: 'one_ack' }, now.oneAck - pagesSeen.oneAck);
-      this.inc({ confirmed: 'fallback' }, now.fallback - pagesSeen.fallback);
-      pagesSeen = now;
-    },
   });
+  // Both series from the start (0 until a page of their kind), so a rate or an alert on fallbacks has a series to read.
+  for (const confirmed of ['one_ack', 'fallback'] as const) pages.inc({ confirmed }, 0);
   // One checkpoint reading per scrape serves both gauges; NaN when it cannot be read.
   let reading: { at: number; value: Promise<{ position: number; behind: number }> } | undefined;
   const read = (): Promise<{ position: number; behind: number }> => {
@@ -107,6 +98,7 @@ export function createRelayMetrics(registry: Registry, sources: RelayMetricsSour
   });
   return {
     onCheckpointWritten: () => checkpointWrites.inc(),
+    onPage: (confirmed) => pages.inc({ confirmed }),
     onPublished: (events) => {
       batches.inc();
       const byCategory = new Map<string, number>();

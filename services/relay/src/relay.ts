@@ -32,6 +32,8 @@ export interface RelayOptions {
   onPublished?: (events: readonly StoredEvent[]) => void;
   /** Called after each checkpoint write (metrics). */
   onCheckpointWritten?: (checkpoint: Checkpoint) => void;
+  /** Called for each page of more than one event published with ackPerPage: confirmed by its one ack, or published again event by event. */
+  onPage?: (confirmed: 'one_ack' | 'fallback') => void;
   /**
    * The bus's largest message now (the server's max_payload, e.g. `() => nc.info?.max_payload`):
    * an event whose message would be larger stalls the relay instead of failing it.
@@ -277,6 +279,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         lastSeq = ack.seq;
         results = ready.map(() => ({ status: 'fulfilled', value: undefined }));
       } else status.pageFallbacks += 1;
+      options.onPage?.(ack ? 'one_ack' : 'fallback');
     }
     if (!results) {
       // Event by event, one ack each: the first page, and any page after a doubt.
