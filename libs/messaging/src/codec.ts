@@ -1,6 +1,7 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import type { z } from 'zod';
 import type { WireIssue } from './errors';
+import { tracePropagator } from './trace';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -34,6 +35,13 @@ export function toHeaders(init?: HeadersInit): MsgHdrs {
   } else {
     for (const [k, v] of Object.entries(init)) h.set(k, v);
   }
+  return h;
+}
+
+/** Headers for an outgoing message: a copy of `init` with the active trace context injected (see trace.ts). */
+export function outgoingHeaders(init?: HeadersInit): MsgHdrs {
+  const h = toHeaders(init);
+  tracePropagator().inject(h);
   return h;
 }
 

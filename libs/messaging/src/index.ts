@@ -29,7 +29,7 @@ export { DeadLetterHeaders, DEAD_LETTER_LIMITS, boundedPayload, readDeadLetter, 
 export type { RunConsumerOptions, MessageContext, ConsumerRunner, ConsumerStats, BatchItem } from './consumer/types';
 export { createInbox, type Inbox, type InboxOptions, type OnceResult } from './inbox';
 export { setTracePropagator, tracePropagator, type TracePropagator, type TraceCarrier, type TraceSpan } from './trace';
-export type { HeadersInit } from './codec';
+export { outgoingHeaders, type HeadersInit } from './codec';
 export {
   MessagingError,
   PublishFailedError,

@@ -1,10 +1,9 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { encodePayload, toHeaders, type HeadersInit } from './codec';
+import { encodePayload, outgoingHeaders, type HeadersInit } from './codec';
 import { PublishFailedError } from './errors';
 import { componentLogger } from './logger';
 import { backoffDelay, DEFAULT_RETRY, isTransient, type RetryOptions } from './retry';
-import { tracePropagator } from './trace';
 
 export interface PublishDurableOptions {
   /** Identity of the message: JetStream drops a repeat within the stream's duplicate window. */
@@ -35,8 +34,7 @@ export async function publishDurable(js: JetStreamClient, subject: string, paylo
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const maxAttempts = retry.attempts ?? Number.POSITIVE_INFINITY;
   const data = encodePayload(payload);
-  const headers = toHeaders(options.headers);
-  tracePropagator().inject(headers);
+  const headers = outgoingHeaders(options.headers);
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {

@@ -3,7 +3,7 @@ import { RequestError, TimeoutError } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ERROR_KINDS, kindOfCode, kindOfStatus, statusOfCode, type ErrorKind } from '@fairlead/contracts';
-import { decodeJson, encodePayload, toHeaders, toWireIssues, type HeadersInit } from './codec';
+import { decodeJson, encodePayload, outgoingHeaders, toWireIssues, type HeadersInit } from './codec';
 import { InvalidResponseError, NoRespondersError, RemoteError, RequestTimeoutError, type WireIssue } from './errors';
 import { componentLogger } from './logger';
 import { tracePropagator } from './trace';
@@ -85,8 +85,7 @@ export function serveRequests<S extends z.ZodType>(nc: NatsConnection, subject: 
       kind: 'server',
       attributes: { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject },
     });
-    const headers = toHeaders();
-    tracePropagator().inject(headers);
+    const headers = outgoingHeaders();
     try {
       msg.respond(encodePayload(reply), { headers });
     } catch (error) {
@@ -142,8 +141,7 @@ export interface RequestOptions<T> {
  */
 export async function request<T = unknown>(nc: NatsConnection, subject: string, payload: unknown, options: RequestOptions<T> = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const headers = toHeaders(options.headers);
-  tracePropagator().inject(headers);
+  const headers = outgoingHeaders(options.headers);
   let msg: Msg;
   try {
     msg = await nc.request(subject, encodePayload(payload), { timeout: timeoutMs, headers });

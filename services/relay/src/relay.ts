@@ -1,12 +1,12 @@
 import { JetStreamClientImpl } from '@nats-io/jetstream/internal';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Subjects } from '@fairlead/contracts';
 import type { ReaderStatus } from '@fairlead/contracts';
 import { traceCarrierOf, type Checkpoint, type EventStore, type StoredEvent, type Subscription } from '@fairlead/event-store';
-import { isTransient, publishDurable, tracePropagator, type TraceSpan } from '@fairlead/messaging';
+import { isTransient, outgoingHeaders, publishDurable, tracePropagator, type TraceSpan } from '@fairlead/messaging';
 import { CheckpointTable } from '@fairlead/projections';
 import { encodeOutgoing, type EncodedMessage } from './envelope';
 import { RelayControl } from './stall';
@@ -211,23 +211,18 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       // function at once), and the acked publish writes its request before its first await.
       const sends = page.slice(0, last).map(({ event, message }, i) =>
         traced(event, message.subject, async () => {
-          const h = natsHeaders();
-          for (const [key, value] of Object.entries(message.headers)) h.set(key, value);
+          const h = outgoingHeaders(message.headers);
           h.set('Nats-Msg-Id', message.msgID);
           h.set('Nats-Expected-Stream', eventsStream);
           if (i > 0) h.set('Nats-Expected-Last-Msg-Id', page[i - 1]!.message.msgID);
-          tracePropagator().inject(h);
           nc.publish(message.subject, message.data, { headers: h });
         }),
       );
       const { event, message } = page[last]!;
       const acked = traced(event, message.subject, () => {
-        const h = natsHeaders();
-        for (const [key, value] of Object.entries(message.headers)) h.set(key, value);
-        tracePropagator().inject(h);
         return js.publish(message.subject, message.data, {
           msgID: message.msgID,
-          headers: h,
+          headers: outgoingHeaders(message.headers),
           timeout: 5_000,
           expect: { streamName: eventsStream, lastMsgID: page[last - 1]!.message.msgID },
         });
