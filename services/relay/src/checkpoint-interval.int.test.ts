@@ -1,7 +1,8 @@
 /**
  * The relay writes its checkpoint at most once per interval, yet stop() always stores the
  * last position. Writes are counted by a trigger on the checkpoint table, so the count is
- * what PostgreSQL received, not what the relay says it did.
+ * what PostgreSQL received, not what the relay says it did. A write whose connection
+ * PostgreSQL ends is tried again; it does not end the relay.
  */
 import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -85,5 +86,32 @@ describe('relay checkpoint interval', () => {
     expect(checkpointWrites).toBeGreaterThan(0);
     expect(checkpointWrites * 5, `${checkpointWrites} writes for ${batches} batches`).toBeLessThan(batches);
     expect(await inStream()).toBe(publishedBefore + ids.length);
+  });
+
+  it('a checkpoint write whose connection PostgreSQL ends (a restart, an administrator) is retried: the relay goes on publishing', async () => {
+    const relay = await relayWith({ checkpointIntervalMs: 20 });
+    const first = await appendMany(store, { streams: 1, perStream: 10, category: 'ended' });
+    await waitFor(async () => (await readRelayCheckpoint(db.pool)).globalPosition === relay.status().checkpoint.globalPosition && relay.status().published === first.length, {
+      what: 'the first events published and their position stored',
+    });
+    // The next write ends its own connection, once (a sequence: not undone with the aborted transaction).
+    await db.pool.query(`create sequence checkpoint_write_ends`);
+    await db.pool.query(`create function end_checkpoint_write() returns trigger language plpgsql as $$
+      begin if nextval('checkpoint_write_ends') = 1 then perform pg_terminate_backend(pg_backend_pid()); perform pg_sleep(5); end if; return new; end $$`);
+    let second: string[] = [];
+    await db.pool.query(`create trigger ended before insert or update on relay.projection_checkpoints for each row execute function end_checkpoint_write()`);
+    try {
+      second = await appendMany(store, { streams: 1, perStream: 10, category: 'ended' });
+      await waitFor(async () => (await db.pool.query(`select last_value, is_called from checkpoint_write_ends`)).rows[0]!.is_called === true, { what: 'a checkpoint write ended' });
+    } finally {
+      await db.pool.query(`drop trigger ended on relay.projection_checkpoints`);
+    }
+    const third = await appendMany(store, { streams: 1, perStream: 10, category: 'ended' });
+    await waitFor(() => relay.status().published === first.length + second.length + third.length, { what: 'events after the ended write published' });
+    await waitFor(async () => (await readRelayCheckpoint(db.pool)).globalPosition === relay.status().checkpoint.globalPosition, { what: 'the position stored again' });
+    let failed: unknown;
+    void relay.done.catch((error: unknown) => (failed = error));
+    await relay.stop();
+    expect(failed).toBeUndefined();
   });
 });

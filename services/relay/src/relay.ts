@@ -7,7 +7,7 @@ import type { Subjects } from '@fairlead/contracts';
 import type { ReaderStatus } from '@fairlead/contracts';
 import { traceCarrierOf, type Checkpoint, type EventStore, type StoredEvent, type Subscription } from '@fairlead/event-store';
 import { isTransient, outgoingHeaders, publishDurable, tracePropagator, type TraceSpan } from '@fairlead/messaging';
-import { CheckpointTable } from '@fairlead/projections';
+import { CheckpointTable, isTransientDbError } from '@fairlead/projections';
 import { encodeOutgoing, type EncodedMessage } from './envelope';
 import { RelayControl } from './stall';
 
@@ -327,7 +327,16 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     if (!unwritten()) return;
     const checkpoint = status.checkpoint;
     lastWriteAt = performance.now();
-    await checkpoints.write(pool, CHECKPOINT_NAME, checkpoint);
+    try {
+      await checkpoints.write(pool, CHECKPOINT_NAME, checkpoint);
+    } catch (error) {
+      // A connection PostgreSQL ended (a restart, an administrator) or a server away for a moment:
+      // the write is tried again after the interval, and meanwhile a restart would only republish
+      // what msgID dedup drops. Anything else is a bug and fails the relay.
+      if (!isTransientDbError(error)) throw error;
+      logger.warn({ err: error }, 'relay could not store its checkpoint; trying again');
+      return;
+    }
     status.storedCheckpoint = checkpoint;
     status.checkpointWrites += 1;
     options.onCheckpointWritten?.(checkpoint);
