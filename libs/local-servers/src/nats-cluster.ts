@@ -4,9 +4,10 @@
  * `FAIRLEAD_NATS_CLUSTER=3 npm start`. Streams declared with as many replicas as nodes
  * survive the loss of a node.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connectNats } from '@fairlead/messaging';
 import { startNatsServer, type RunningNats } from './nats';
 
@@ -113,19 +114,29 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Run
   return { urls, url: urls.join(','), nodes, stop };
 }
 
-/** Until the nodes have elected a JetStream meta leader, every JetStream request fails. */
+/**
+ * Until the nodes have elected a JetStream meta leader, every JetStream request fails; and
+ * for a while after, the leader may not yet count every node as a current peer, so a stream
+ * with as many replicas as nodes is refused ("no suitable peers for placement"). Ready means
+ * such a stream can be placed: a throwaway one (memory, one message) is created and deleted.
+ */
 export async function waitForJetStream(urls: readonly string[], timeoutMs: number, adminSeed?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   // The nodes are up (each said "Server is ready"): the connection is quick; JetStream may not be yet.
   const nc = await connectNats({ servers: [...urls], name: 'fairlead-cluster-probe', credentials: { nkeySeed: adminSeed } });
+  const probe = `FAIRLEAD_PLACEMENT_PROBE_${randomBytes(6).toString('hex')}`;
   try {
     const jsm = await jetstreamManager(nc, { timeout: 5_000, checkAPI: false });
     for (;;) {
       try {
         await jsm.getAccountInfo();
+        if (urls.length > 1) {
+          await jsm.streams.add({ name: probe, subjects: [`_fairlead_probe.${probe}`], num_replicas: urls.length, storage: StorageType.Memory, max_msgs: 1 });
+          await jsm.streams.delete(probe);
+        }
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`the NATS cluster at ${urls.join(',')} has no JetStream after ${timeoutMs} ms`, { cause: error });
+        if (Date.now() > deadline) throw new Error(`the NATS cluster at ${urls.join(',')} cannot place a stream on all ${urls.length} nodes after ${timeoutMs} ms`, { cause: error });
         await new Promise((r) => setTimeout(r, 250));
       }
     }
