@@ -7,7 +7,7 @@
  * contract here, where the projector only checked that they are lists.
  */
 import type pg from 'pg';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ProvidersSelected, type LevelSnapshot, type SkipReason } from '@fairlead/contracts';
 import { quoteIdentifier } from '@fairlead/event-store';
 import { AppError } from '@fairlead/platform';
