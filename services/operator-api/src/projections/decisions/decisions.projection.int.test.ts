@@ -7,7 +7,7 @@ import { startProjectionHarness, type ProjectionHarness } from '../../testing/pr
 import { inSchema } from '../../replay/in-schema';
 import { providersProjection } from '../providers/providers.projection';
 import { decisionsProjection } from './decisions.projection';
-import { DecisionRoundUnreadableError, findDecisionRecord } from './decisions.queries';
+import { DecisionRoundUnreadableError, findDecisionRecord, roundStatements } from './decisions.queries';
 
 let h: ProjectionHarness;
 const TABLES = ['operator.decisions', 'operator.decision_rounds', 'operator.decision_results'];
@@ -113,6 +113,24 @@ describe('a round is a reference to its event', () => {
       `select count(*)::int as n from operator.decision_rounds r join eventstore.events e on e.event_id = r.event_id and e.type = 'ProvidersSelected' where r.lead_id = 'lead-1'`,
     );
     expect(joined[0]).toEqual({ n: 3 });
+  });
+
+  it('finds each event through the log\'s unique index on event_id, never by scanning the log', async () => {
+    const client = await h.pool.connect();
+    try {
+      // With scans priced out, a plan that still scans the log has no index it can use.
+      await client.query('set enable_seqscan = off');
+      for (const [name, text] of Object.entries(roundStatements('eventstore'))) {
+        const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${text}`, ['lead-1']);
+        const plan = JSON.stringify(rows[0]!['QUERY PLAN']);
+        expect(plan, name).toContain('"Relation Name":"events"');
+        expect(plan, name).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":false,"Async Capable":false,"Relation Name":"events"/);
+        expect(plan, name).toMatch(/"Index Name":"events_event_id_key"/);
+      }
+    } finally {
+      await client.query('reset enable_seqscan');
+      client.release();
+    }
   });
 
   it('a ProvidersSelected whose candidates break the contract is projected (its keys are fine), and its record says which event is wrong instead of showing half of it', async () => {

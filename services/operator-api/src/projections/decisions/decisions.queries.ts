@@ -115,36 +115,43 @@ interface ResultRow {
 }
 
 /**
- * The record, or undefined when no distribution of the lead has started. `storeSchema` is
- * the event store's schema (the services' EVENT_STORE_SCHEMA, `eventstore` by default).
- * Throws DecisionRoundUnreadableError when a round's event is missing or malformed.
+ * The statements reading a lead's rounds ($1: the lead id) and its candidates' names from the
+ * log in `storeSchema` (checked as an identifier), each event found by the log's unique index
+ * on event_id (its `collate "C"` wins over the row's default collation, so the index serves
+ * the join; the test checks the plan).
  */
-export async function findDecisionRecord(db: Db, leadId: string, storeSchema = 'eventstore'): Promise<DecisionRecord | undefined> {
+export function roundStatements(storeSchema: string): { rounds: string; names: string } {
   const events = `${quoteIdentifier(storeSchema, 'schema')}.events`;
-  const [header, rounds, results, names] = await Promise.all([
-    db.query<HeaderRow>(`select * from operator.decisions where lead_id = $1`, [leadId]),
+  const joined = `operator.decision_rounds r join ${events} e on e.event_id = r.event_id`;
+  return {
     // Rounds of equal position and round (a retried distribution) in log order.
-    db.query<RoundRow>(
-      `select r.event_id, r.level_id, r.order_position, r.round,
+    rounds: `select r.event_id, r.level_id, r.order_position, r.round,
               case when e.event_id is null then null
                    else jsonb_build_object('candidates', e.data -> 'candidates', 'excluded', e.data -> 'excluded', 'picks', e.data -> 'picks') end as lists
          from operator.decision_rounds r left join ${events} e on e.event_id = r.event_id
         where r.lead_id = $1
         order by r.order_position, r.round, e.global_position`,
-      [leadId],
-    ),
-    db.query<ResultRow>(`select provider_id, level_id, result, reason, detail, price_cents, assignment_id from operator.decision_results where lead_id = $1`, [leadId]),
     // Lax paths: an event whose lists are not lists yields no ids here (listsOf reports it).
-    db.query<{ provider_id: string; name: string }>(
-      `select p.provider_id, p.name from operator.providers p
+    names: `select p.provider_id, p.name from operator.providers p
         where p.provider_id in (
-          select x #>> '{}' from operator.decision_rounds r join ${events} e on e.event_id = r.event_id,
-                 jsonb_path_query(e.data, 'lax $.candidates[*].provider_id') x where r.lead_id = $1
+          select x #>> '{}' from ${joined}, jsonb_path_query(e.data, 'lax $.candidates[*].provider_id') x where r.lead_id = $1
           union all
-          select x #>> '{}' from operator.decision_rounds r join ${events} e on e.event_id = r.event_id,
-                 jsonb_path_query(e.data, 'lax $.excluded[*].provider_id') x where r.lead_id = $1)`,
-      [leadId],
-    ),
+          select x #>> '{}' from ${joined}, jsonb_path_query(e.data, 'lax $.excluded[*].provider_id') x where r.lead_id = $1)`,
+  };
+}
+
+/**
+ * The record, or undefined when no distribution of the lead has started. `storeSchema` is
+ * the event store's schema (the services' EVENT_STORE_SCHEMA, `eventstore` by default).
+ * Throws DecisionRoundUnreadableError when a round's event is missing or malformed.
+ */
+export async function findDecisionRecord(db: Db, leadId: string, storeSchema = 'eventstore'): Promise<DecisionRecord | undefined> {
+  const statements = roundStatements(storeSchema);
+  const [header, rounds, results, names] = await Promise.all([
+    db.query<HeaderRow>(`select * from operator.decisions where lead_id = $1`, [leadId]),
+    db.query<RoundRow>(statements.rounds, [leadId]),
+    db.query<ResultRow>(`select provider_id, level_id, result, reason, detail, price_cents, assignment_id from operator.decision_results where lead_id = $1`, [leadId]),
+    db.query<{ provider_id: string; name: string }>(statements.names, [leadId]),
   ]);
   const head = header.rows[0];
   if (!head) return undefined;
