@@ -71,7 +71,7 @@ interface RoundRow {
   level_id: string;
   order_position: number;
   round: number;
-  /** The ProvidersSelected's candidates, excluded and picks; null when the log has no such event. */
+  /** The ProvidersSelected's data (its lists are read from it); null when the log has no such event. */
   lists: unknown;
 }
 
@@ -125,18 +125,16 @@ export function roundStatements(storeSchema: string): { rounds: string; names: s
   const joined = `operator.decision_rounds r join ${events} e on e.event_id = r.event_id`;
   return {
     // Rounds of equal position and round (a retried distribution) in log order.
-    rounds: `select r.event_id, r.level_id, r.order_position, r.round,
-              case when e.event_id is null then null
-                   else jsonb_build_object('candidates', e.data -> 'candidates', 'excluded', e.data -> 'excluded', 'picks', e.data -> 'picks') end as lists
+    // The event's data whole (its lists are nearly all of it): each `->` would decompress it again.
+    rounds: `select r.event_id, r.level_id, r.order_position, r.round, e.data as lists
          from operator.decision_rounds r left join ${events} e on e.event_id = r.event_id
         where r.lead_id = $1
         order by r.order_position, r.round, e.global_position`,
-    // Lax paths: an event whose lists are not lists yields no ids here (listsOf reports it).
+    // The provider ids of every list of the event (candidates and exclusions; picks are among
+    // the candidates) in one pass over it. Lax: an event whose lists are not lists of objects
+    // yields no ids here (listsOf reports it).
     names: `select p.provider_id, p.name from operator.providers p
-        where p.provider_id in (
-          select x #>> '{}' from ${joined}, jsonb_path_query(e.data, 'lax $.candidates[*].provider_id') x where r.lead_id = $1
-          union all
-          select x #>> '{}' from ${joined}, jsonb_path_query(e.data, 'lax $.excluded[*].provider_id') x where r.lead_id = $1)`,
+        where p.provider_id in (select x #>> '{}' from ${joined}, jsonb_path_query(e.data, 'lax $.*[*].provider_id') x where r.lead_id = $1)`,
   };
 }
 
