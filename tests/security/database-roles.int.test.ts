@@ -109,6 +109,8 @@ describe.each(DATABASE_ROLES.map((r) => [r.role, r] as const))('database role %s
       expect(await store.migrate()).toEqual({ applied: [] });
       await store.readStream('probe-none');
       await store.readAll({ transactionId: 0n, globalPosition: 0n }, 10);
+      // An event by its id, as the operator API's decision record reads its rounds' events.
+      await poolOf(r.role).query(`select data -> 'candidates' from ${EVENT_STORE_SCHEMA}.events where event_id = $1`, ['probe-none']);
     } finally {
       await store.close();
     }

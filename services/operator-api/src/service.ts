@@ -161,6 +161,8 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
   const ctx: ApiContext = {
     pool,
     store,
+    // The PostgreSQL store says where its tables are; any other store is the default's.
+    storeSchema: 'schema' in store && typeof store.schema === 'string' ? store.schema : 'eventstore',
     bus,
     dlq: createDeadLetterQueue({ jsm, js: jetstream(nc), subjects, bus }),
     readers: createLogReaders({ nc, subjects, ...(config.readerStatusWaitMs ? { waitMs: config.readerStatusWaitMs } : {}) }),

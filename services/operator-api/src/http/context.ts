@@ -8,6 +8,8 @@ import type { LogReaders } from '../application/readers';
 export interface ApiContext {
   pool: pg.Pool;
   store: EventStore;
+  /** The event store's schema in PostgreSQL: the decision record reads its rounds' events there. */
+  storeSchema: string;
   bus: CommandBus;
   dlq: DeadLetterQueue;
   /** The readers of the log across the system (projections, relay), as they report themselves. */

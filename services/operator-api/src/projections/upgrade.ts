@@ -23,5 +23,24 @@ export function moneyToBigint(table: string, columns: readonly string[]): string
     .join('\n');
 }
 
+/**
+ * Drops columns a read model no longer keeps: one guarded block per column, so a table
+ * already without it is not touched (no lock taken) at each start. Dropping is a change
+ * of the catalogue only (no rewrite); the rows' old values go as rows are rewritten.
+ * Table and column names are fixed strings of this code, never data.
+ */
+export function dropColumns(table: string, columns: readonly string[]): string {
+  return columns
+    .map(
+      (column) => `
+  do $$ begin
+    if exists (select 1 from pg_attribute where attrelid = 'operator.${table}'::regclass and attname = '${column}' and not attisdropped) then
+      alter table operator.${table} drop column ${column};
+    end if;
+  end $$;`,
+    )
+    .join('\n');
+}
+
 /** A bigint column's value as pg hands it over (a decimal string) as a number; money stays far below 2^53. */
 export const centsOf = (value: string | number): number => Number(value);

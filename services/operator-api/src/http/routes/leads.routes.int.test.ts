@@ -189,6 +189,31 @@ describe('GET /api/v1/admin/leads/:id/decision-record', () => {
   });
 });
 
+describe('GET /api/v1/admin/leads/:id/decision-record, the bytes', () => {
+  // The body as the API answered it when decision_rounds held copies of the events' lists
+  // (before 764b919): reading them from the log instead must not change a byte.
+  it('is byte for byte what it was when the rounds were copies', async () => {
+    // Appended here, after the tests that list every lead.
+    await h.appendAndProject(streams.lead('lead-golden'), partialDistribution('lead-golden', 'moving', '00000000-0000-4000-8000-00000000901d').events);
+    const res = await h.call('GET', '/api/v1/admin/leads/lead-golden/decision-record', viewer);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe(GOLDEN_BODY);
+  });
+
+  it('is a clear 500 naming the event when a round refers to an event the log does not hold', async () => {
+    await h.db.pool.query(`insert into operator.decision_rounds (event_id, lead_id, level_id, order_position, round, recorded_at) values ('no-such-event', 'lead-golden', 'moving-l1', 1, 5, now())`);
+    try {
+      const res = await h.call('GET', '/api/v1/admin/leads/lead-golden/decision-record', viewer);
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toMatchObject({ status: 500, code: 'DECISION_ROUND_EVENT_MISSING', details: { lead_id: 'lead-golden', event_id: 'no-such-event' } });
+    } finally {
+      await h.db.pool.query(`delete from operator.decision_rounds where event_id = 'no-such-event'`);
+    }
+    expect((await h.call('GET', '/api/v1/admin/leads/lead-golden/decision-record', viewer)).body).toBe(GOLDEN_BODY);
+    expect((await h.call('GET', '/api/v1/admin/leads/no-such-lead/decision-record', viewer)).json()).toMatchObject({ status: 404, code: 'DECISION_RECORD_NOT_FOUND' });
+  });
+});
+
 describe('POST /api/v1/admin/leads/:id/distribute', () => {
   const operator = { roles: ['operator'] as const };
 
@@ -211,3 +236,7 @@ describe('POST /api/v1/admin/leads/:id/distribute', () => {
     expect(res.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', details: { service: 'intake' } });
   });
 });
+
+// Captured from the API at 764b919^ (PRINT of res.body), for the byte-for-byte test above.
+const GOLDEN_BODY =
+  '{"lead_id":"lead-golden","niche_id":"moving","request_id":"00000000-0000-4000-8000-00000000901d","start_order_position":2,"traversal":[{"level_id":"moving-l2","name":"Level 2","order_position":2,"max_recipients":1,"price_per_lead_cents":2500},{"level_id":"moving-l1","name":"Level 1","order_position":1,"max_recipients":1,"price_per_lead_cents":1000}],"started_at":"2026-01-05T10:02:00.000Z","outcome":"partial","completed_at":"2026-01-05T10:05:00.000Z","duration_ms":42,"levels":[{"level_id":"moving-l2","name":"Level 2","order_position":2,"max_recipients":1,"price_per_lead_cents":2500,"rounds":[{"round":0,"candidates":[{"rank":1,"provider_id":"p3","provider_name":null,"subscription_id":"p3-moving-l2","last_received_at":null,"decision":"skipped","reason":"insufficient_balance","detail":"balance 100 < price 2500","price_cents":2500,"assignment_id":null},{"rank":2,"provider_id":"p1","provider_name":"ABC Movers","subscription_id":"p1-moving-l2","last_received_at":"2026-01-05T09:00:00.000Z","decision":"not_picked","reason":"no free slot at this rank","detail":null,"price_cents":null,"assignment_id":null}],"excluded":[{"provider_id":"p9","provider_name":null,"subscription_id":"p9-moving-l2","reason":"ineligible_area"}]},{"round":1,"candidates":[{"rank":1,"provider_id":"p1","provider_name":"ABC Movers","subscription_id":"p1-moving-l2","last_received_at":"2026-01-05T09:00:00.000Z","decision":"chosen","reason":null,"detail":null,"price_cents":2500,"assignment_id":"lead-golden-a1"}],"excluded":[]}]},{"level_id":"moving-l1","name":"Level 1","order_position":1,"max_recipients":1,"price_per_lead_cents":1000,"rounds":[{"round":0,"candidates":[{"rank":1,"provider_id":"p2","provider_name":null,"subscription_id":"p2-moving-l1","last_received_at":"2026-01-05T08:30:00.000Z","decision":"chosen","reason":null,"detail":null,"price_cents":1000,"assignment_id":"lead-golden-a2"},{"rank":2,"provider_id":"p4","provider_name":null,"subscription_id":"p4-moving-l1","last_received_at":"2026-01-05T09:30:00.000Z","decision":"not_picked","reason":"no free slot at this rank","detail":null,"price_cents":null,"assignment_id":null}],"excluded":[{"provider_id":"p1","provider_name":"ABC Movers","subscription_id":"p1-moving-l1","reason":"already_assigned"}]}]}]}';

@@ -248,7 +248,7 @@ export function registerLeadRoutes(app: HttpApp, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const record = await findDecisionRecord(ctx.pool, request.params.id);
+      const record = await findDecisionRecord(ctx.pool, request.params.id, ctx.storeSchema);
       if (!record) throw new NotFoundError(`No distribution has started for lead ${request.params.id}.`, { code: 'DECISION_RECORD_NOT_FOUND' });
       return { ...record, started_at: isoOrNull(record.started_at), completed_at: isoOrNull(record.completed_at) };
     },

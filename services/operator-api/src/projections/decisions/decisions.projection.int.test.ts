@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams, SYSTEM_ACTOR } from '@fairlead/contracts';
+import type { StoredEvent } from '@fairlead/event-store';
 import { at, event, partialDistribution } from '../../testing/events';
 import { startProjectionHarness, type ProjectionHarness } from '../../testing/projection-harness';
+import { inSchema } from '../../replay/in-schema';
 import { providersProjection } from '../providers/providers.projection';
 import { decisionsProjection } from './decisions.projection';
-import { findDecisionRecord } from './decisions.queries';
+import { DecisionRoundUnreadableError, findDecisionRecord, roundStatements } from './decisions.queries';
 
 let h: ProjectionHarness;
 const TABLES = ['operator.decisions', 'operator.decision_rounds', 'operator.decision_results'];
@@ -96,5 +99,130 @@ describe('the decision record', () => {
     };
     for (const kind of ['partial', 'retried']) expect(await header(`dec-many-${kind}-paged`)).toEqual(await header(`dec-many-${kind}-one`));
     expect(await header('dec-many-retried-paged')).toMatchObject({ start_order_position: 2, outcome: 'no_eligible', version: 2 });
+  });
+});
+
+describe('a round is a reference to its event', () => {
+  const started = (leadId: string) =>
+    event('DistributionStarted', { lead_id: leadId, niche_id: 'roofing', request_id: `r-${leadId}`, attempt: 1, start_order_position: 1, traversal: [], started_at: at(2) });
+
+  it('keeps no copy of the lists: the row is the event id and what orders it', async () => {
+    const { rows } = await h.pool.query(`select column_name from information_schema.columns where table_schema = 'operator' and table_name = 'decision_rounds' order by ordinal_position`);
+    expect(rows.map((r: { column_name: string }) => r.column_name)).toEqual(['event_id', 'lead_id', 'level_id', 'order_position', 'round', 'recorded_at']);
+    const { rows: joined } = await h.pool.query(
+      `select count(*)::int as n from operator.decision_rounds r join eventstore.events e on e.event_id = r.event_id and e.type = 'ProvidersSelected' where r.lead_id = 'lead-1'`,
+    );
+    expect(joined[0]).toEqual({ n: 3 });
+  });
+
+  it('finds each event through the log\'s unique index on event_id, never by scanning the log', async () => {
+    const client = await h.pool.connect();
+    try {
+      // With scans priced out, a plan that still scans the log has no index it can use.
+      await client.query('set enable_seqscan = off');
+      for (const [name, text] of Object.entries(roundStatements('eventstore'))) {
+        const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${text}`, ['lead-1']);
+        const plan = JSON.stringify(rows[0]!['QUERY PLAN']);
+        expect(plan, name).toContain('"Relation Name":"events"');
+        expect(plan, name).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":false,"Async Capable":false,"Relation Name":"events"/);
+        expect(plan, name).toMatch(/"Index Name":"events_event_id_key"/);
+      }
+    } finally {
+      await client.query('reset enable_seqscan');
+      client.release();
+    }
+  });
+
+  it('a ProvidersSelected whose candidates break the contract is projected (its keys are fine), and its record says which event is wrong instead of showing half of it', async () => {
+    // Not what a service writes (the test events are validated): written raw, as a bug or another writer could.
+    await h.append(streams.lead('lead-bad'), [
+      started('lead-bad'),
+      {
+        id: randomUUID(),
+        type: 'ProvidersSelected',
+        data: {
+          lead_id: 'lead-bad',
+          level_id: 'roofing-l1',
+          order_position: 1,
+          round: 0,
+          candidates: [{ provider_id: 'p1', subscription_id: 's1', last_received_at: 'yesterday' }, 'not a candidate'],
+          excluded: [],
+          picks: [],
+        },
+        metadata: {},
+      },
+    ]);
+    await h.project(decisionsProjection);
+    const [bad] = (await h.store.readStream(streams.lead('lead-bad'))).filter((e) => e.type === 'ProvidersSelected');
+    const error = await findDecisionRecord(h.pool, 'lead-bad').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DecisionRoundUnreadableError);
+    expect(error).toMatchObject({ status: 500, code: 'DECISION_ROUND_EVENT_INVALID', details: { lead_id: 'lead-bad', event_id: bad!.id } });
+    // The other leads' records are untouched by it.
+    expect((await findDecisionRecord(h.pool, 'lead-1'))!.levels).toHaveLength(2);
+  });
+
+  it('a ProvidersSelected without its lists, or with a bad key, is not applied: the read model stalls on it as on any event it cannot apply', async () => {
+    const raw = (data: Record<string, unknown>): StoredEvent => ({
+      id: randomUUID(),
+      stream: streams.lead('lead-raw'),
+      streamVersion: 1,
+      globalPosition: 1n,
+      type: 'ProvidersSelected',
+      data,
+      metadata: {},
+      createdAt: new Date(),
+    }) as StoredEvent;
+    const keys = { lead_id: 'lead-raw', level_id: 'roofing-l1', order_position: 1, round: 0 };
+    const client = await h.pool.connect();
+    try {
+      for (const data of [{ ...keys, excluded: [], picks: [] }, { ...keys, candidates: {}, excluded: [], picks: [] }, { ...keys, round: -1, candidates: [], excluded: [], picks: [] }, { ...keys, lead_id: undefined, candidates: [], excluded: [], picks: [] }]) {
+        await expect(decisionsProjection.apply(raw(data), client), JSON.stringify(data)).rejects.toThrow();
+        await expect(decisionsProjection.applyBatch!([raw(data)], client), JSON.stringify(data)).rejects.toThrow();
+      }
+    } finally {
+      client.release();
+    }
+    expect((await h.pool.query(`select 1 from operator.decision_rounds where lead_id = 'lead-raw'`)).rowCount).toBe(0);
+  });
+
+  it('a round whose event is not in the log (a read model built from another log) is reported by its event id, not shown empty', async () => {
+    await h.append(streams.lead('lead-lost'), [started('lead-lost')]);
+    await h.project(decisionsProjection);
+    await h.pool.query(`insert into operator.decision_rounds (event_id, lead_id, level_id, order_position, round, recorded_at) values ('no-such-event', 'lead-lost', 'roofing-l1', 1, 0, now())`);
+    try {
+      await expect(findDecisionRecord(h.pool, 'lead-lost')).rejects.toMatchObject({ status: 500, code: 'DECISION_ROUND_EVENT_MISSING', details: { event_id: 'no-such-event' } });
+      // Asked of another event store schema than the one holding the log: the same clear answer, no SQL error.
+      await h.pool.query('create schema if not exists other_store; create table if not exists other_store.events (like eventstore.events)');
+      await expect(findDecisionRecord(h.pool, 'lead-1', 'other_store')).rejects.toMatchObject({ code: 'DECISION_ROUND_EVENT_MISSING' });
+      await expect(findDecisionRecord(h.pool, 'lead-1', 'eventstore; drop table x')).rejects.toThrow(/schema/);
+    } finally {
+      await h.pool.query(`delete from operator.decision_rounds where lead_id = 'lead-lost'`);
+    }
+  });
+
+  it('a table of the old shape (lists copied) is upgraded at setup: the copies dropped, its rows kept and read from the log', async () => {
+    const client = await h.pool.connect();
+    try {
+      await client.query(`create schema old_shape`);
+      await client.query(`create table old_shape.decision_rounds (event_id text primary key, lead_id text not null, level_id text not null, order_position integer not null,
+        round integer not null, candidates jsonb not null, excluded jsonb not null, picks jsonb not null, recorded_at timestamptz not null)`);
+      await client.query(`insert into old_shape.decision_rounds select event_id, lead_id, level_id, order_position, round, '[]', '[]', '[]', recorded_at from operator.decision_rounds where lead_id = 'lead-1'`);
+      const old = inSchema(decisionsProjection, 'old_shape');
+      await old.setup(client);
+      await old.setup(client);
+      const { rows } = await client.query(`select column_name from information_schema.columns where table_schema = 'old_shape' and table_name = 'decision_rounds' order by ordinal_position`);
+      expect(rows.map((r: { column_name: string }) => r.column_name)).toEqual(['event_id', 'lead_id', 'level_id', 'order_position', 'round', 'recorded_at']);
+      const { rows: kept } = await client.query(`select count(*)::int as n from old_shape.decision_rounds r join eventstore.events e using (event_id)`);
+      expect(kept[0]).toEqual({ n: 3 });
+      // Rows written after the upgrade go in alongside the old ones.
+      const page = (await h.store.readStream(streams.lead('lead-1'))).filter((e) => e.type === 'ProvidersSelected');
+      await old.applyBatch(page, client);
+    } finally {
+      await client.query('drop schema if exists old_shape cascade');
+      client.release();
+    }
   });
 });

@@ -4,12 +4,25 @@
  * they had then, exclusions and why, the picks), and what became of each pick (assigned,
  * skipped and why, or withdrawn before billing saw it). Evaluations and results are keyed by event id and the header row
  * is guarded by the stream version, so a replay changes nothing.
+ *
+ * An evaluation (`decision_rounds`) is a reference to its ProvidersSelected event, not a
+ * copy: the event is immutable and stays in the log (`eventstore.events`, unique by
+ * event_id), so the row keeps only what orders and finds it (lead, level, position,
+ * round) and the query reads candidates, exclusions and picks from the event itself
+ * (decisions.queries.ts). Each lead has three such events of ~7 KB; copying them meant
+ * validating every candidate, serialising it again, and PostgreSQL parsing and
+ * compressing it again — for a record read only when someone asks. The projector checks
+ * the keys it writes and that the three lists are lists (an event without them stalls
+ * the read model, as any event it cannot apply); the entries are checked against the
+ * contract when the record is read.
  */
 import type pg from 'pg';
 import type { StoredEvent } from '@fairlead/event-store';
 import type { ProjectionDefinition } from '@fairlead/projections';
+import { ProvidersSelected } from '@fairlead/contracts';
+import { z } from 'zod';
 import { eventData } from '../event-data';
-import { moneyToBigint } from '../upgrade';
+import { dropColumns, moneyToBigint } from '../upgrade';
 
 const SETUP = `
   create table if not exists operator.decisions (
@@ -30,12 +43,10 @@ const SETUP = `
     level_id text not null,
     order_position integer not null,
     round integer not null,
-    candidates jsonb not null,
-    excluded jsonb not null,
-    picks jsonb not null,
     recorded_at timestamptz not null
   );
   create index if not exists decision_rounds_lead on operator.decision_rounds (lead_id, order_position, round);
+  ${dropColumns('decision_rounds', ['candidates', 'excluded', 'picks'])}
   create table if not exists operator.decision_results (
     event_id text primary key,
     lead_id text not null,
@@ -101,20 +112,30 @@ async function insertResults(client: pg.PoolClient, rows: readonly ResultRow[]):
 }
 
 /**
- * The rounds in one insert. They go as one JSON document (one parameter, the statement
- * text fixed, so its plan is cached): a round's candidates are most of the bytes, and as
- * elements of a jsonb[] array literal each was escaped character by character again.
+ * What a round's row needs of its ProvidersSelected: its keys, checked against the
+ * contract, and that candidates, exclusions and picks are lists (their entries are not
+ * looked at here: decisions.queries.ts checks them when the record is read).
+ */
+const RoundKeys = ProvidersSelected.pick({ lead_id: true, level_id: true, order_position: true, round: true }).extend({
+  candidates: z.array(z.unknown()),
+  excluded: z.array(z.unknown()),
+  picks: z.array(z.unknown()),
+});
+
+/**
+ * The rounds in one insert, as one JSON document (one parameter, the statement text fixed,
+ * so its plan is cached): a reference to each event, no copy of its lists.
  */
 async function insertRounds(client: pg.PoolClient, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return;
   const rounds = events.map((e) => {
-    const d = eventData('ProvidersSelected', e);
-    return { event_id: e.id, lead_id: d.lead_id, level_id: d.level_id, order_position: d.order_position, round: d.round, candidates: d.candidates, excluded: d.excluded, picks: d.picks, recorded_at: e.createdAt };
+    const d = RoundKeys.parse(e.data);
+    return { event_id: e.id, lead_id: d.lead_id, level_id: d.level_id, order_position: d.order_position, round: d.round, recorded_at: e.createdAt };
   });
   await client.query(
-    `insert into operator.decision_rounds (event_id, lead_id, level_id, order_position, round, candidates, excluded, picks, recorded_at)
+    `insert into operator.decision_rounds (event_id, lead_id, level_id, order_position, round, recorded_at)
      select * from jsonb_to_recordset($1::jsonb)
-       as r(event_id text, lead_id text, level_id text, order_position integer, round integer, candidates jsonb, excluded jsonb, picks jsonb, recorded_at timestamptz)
+       as r(event_id text, lead_id text, level_id text, order_position integer, round integer, recorded_at timestamptz)
      on conflict (event_id) do nothing`,
     [JSON.stringify(rounds)],
   );

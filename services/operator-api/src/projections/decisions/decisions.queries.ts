@@ -1,10 +1,16 @@
 /**
  * One lead's decision record, assembled from `operator.decisions`, `decision_rounds` and
  * `decision_results`: for each level of the traversal, each evaluation round with its
- * candidates in least-recently-served order and what became of each.
+ * candidates in least-recently-served order and what became of each. A round's row is a
+ * reference to its ProvidersSelected event: candidates, exclusions and picks are read from
+ * the event in the log (`<store schema>.events`, by event_id) and checked against the
+ * contract here, where the projector only checked that they are lists.
  */
 import type pg from 'pg';
-import type { LevelSnapshot, SkipReason } from '@fairlead/contracts';
+import type { z } from 'zod';
+import { ProvidersSelected, type LevelSnapshot, type SkipReason } from '@fairlead/contracts';
+import { quoteIdentifier } from '@fairlead/event-store';
+import { AppError } from '@fairlead/platform';
 import { centsOf } from '../upgrade';
 
 type Db = Pick<pg.Pool, 'query'>;
@@ -61,12 +67,41 @@ interface HeaderRow {
 }
 
 interface RoundRow {
+  event_id: string;
   level_id: string;
   order_position: number;
   round: number;
-  candidates: { provider_id: string; subscription_id: string; last_received_at: string | null }[];
-  excluded: { provider_id: string; subscription_id: string; reason: SkipReason }[];
-  picks: { provider_id: string; subscription_id: string; price_cents: number }[];
+  /** The ProvidersSelected's data (its lists are read from it); null when the log has no such event. */
+  lists: unknown;
+}
+
+/** What the record shows of a ProvidersSelected beyond its row: its lists, as the contract has them. */
+const RoundLists = ProvidersSelected.pick({ candidates: true, excluded: true, picks: true });
+type RoundLists = z.output<typeof RoundLists>;
+
+/**
+ * A round's event is missing from the log (a read model built from another log) or does not
+ * match its contract (the projector checks only its keys): the record cannot be shown
+ * whole, and half of it would mislead an auditor.
+ */
+export class DecisionRoundUnreadableError extends AppError {
+  constructor(leadId: string, eventId: string, problem: 'missing' | 'invalid', cause?: unknown) {
+    super(
+      problem === 'missing' ? 'DECISION_ROUND_EVENT_MISSING' : 'DECISION_ROUND_EVENT_INVALID',
+      problem === 'missing'
+        ? `The decision record of lead ${leadId} refers to ProvidersSelected event ${eventId}, which is not in the event log.`
+        : `The decision record of lead ${leadId} cannot be shown: its ProvidersSelected event ${eventId} does not match the contract.`,
+      { status: 500, details: { lead_id: leadId, event_id: eventId }, ...(cause === undefined ? {} : { cause }) },
+    );
+    this.name = 'DecisionRoundUnreadableError';
+  }
+}
+
+function listsOf(leadId: string, row: RoundRow): RoundLists {
+  if (row.lists === null) throw new DecisionRoundUnreadableError(leadId, row.event_id, 'missing');
+  const parsed = RoundLists.safeParse(row.lists);
+  if (!parsed.success) throw new DecisionRoundUnreadableError(leadId, row.event_id, 'invalid', parsed.error);
+  return parsed.data;
 }
 
 interface ResultRow {
@@ -79,19 +114,46 @@ interface ResultRow {
   assignment_id: string | null;
 }
 
-export async function findDecisionRecord(db: Db, leadId: string): Promise<DecisionRecord | undefined> {
+/**
+ * The statements reading a lead's rounds ($1: the lead id) and its candidates' names from the
+ * log in `storeSchema` (checked as an identifier), each event found by the log's unique index
+ * on event_id (its `collate "C"` wins over the row's default collation, so the index serves
+ * the join; the test checks the plan).
+ */
+export function roundStatements(storeSchema: string): { rounds: string; names: string } {
+  const events = `${quoteIdentifier(storeSchema, 'schema')}.events`;
+  const joined = `operator.decision_rounds r join ${events} e on e.event_id = r.event_id`;
+  return {
+    // Rounds of equal position and round (a retried distribution) in log order.
+    // The event's data whole (its lists are nearly all of it): each `->` would decompress it again.
+    rounds: `select r.event_id, r.level_id, r.order_position, r.round, e.data as lists
+         from operator.decision_rounds r left join ${events} e on e.event_id = r.event_id
+        where r.lead_id = $1
+        order by r.order_position, r.round, e.global_position`,
+    // The provider ids of every list of the event (candidates and exclusions; picks are among
+    // the candidates) in one pass over it. Lax: an event whose lists are not lists of objects
+    // yields no ids here (listsOf reports it).
+    names: `select p.provider_id, p.name from operator.providers p
+        where p.provider_id in (select x #>> '{}' from ${joined}, jsonb_path_query(e.data, 'lax $.*[*].provider_id') x where r.lead_id = $1)`,
+  };
+}
+
+/**
+ * The record, or undefined when no distribution of the lead has started. `storeSchema` is
+ * the event store's schema (the services' EVENT_STORE_SCHEMA, `eventstore` by default).
+ * Throws DecisionRoundUnreadableError when a round's event is missing or malformed.
+ */
+export async function findDecisionRecord(db: Db, leadId: string, storeSchema = 'eventstore'): Promise<DecisionRecord | undefined> {
+  const statements = roundStatements(storeSchema);
   const [header, rounds, results, names] = await Promise.all([
     db.query<HeaderRow>(`select * from operator.decisions where lead_id = $1`, [leadId]),
-    db.query<RoundRow>(`select level_id, order_position, round, candidates, excluded, picks from operator.decision_rounds where lead_id = $1 order by order_position, round`, [leadId]),
+    db.query<RoundRow>(statements.rounds, [leadId]),
     db.query<ResultRow>(`select provider_id, level_id, result, reason, detail, price_cents, assignment_id from operator.decision_results where lead_id = $1`, [leadId]),
-    db.query<{ provider_id: string; name: string }>(
-      `select p.provider_id, p.name from operator.providers p
-        where p.provider_id in (select jsonb_array_elements(candidates || excluded) ->> 'provider_id' from operator.decision_rounds where lead_id = $1)`,
-      [leadId],
-    ),
+    db.query<{ provider_id: string; name: string }>(statements.names, [leadId]),
   ]);
   const head = header.rows[0];
   if (!head) return undefined;
+  const lists = rounds.rows.map((r) => listsOf(leadId, r));
   const nameOf = new Map(names.rows.map((r) => [r.provider_id, r.name]));
   // price_cents is a bigint column (a decimal string from pg).
   for (const r of results.rows) if (r.price_cents !== null) r.price_cents = centsOf(r.price_cents);
@@ -111,11 +173,12 @@ export async function findDecisionRecord(db: Db, leadId: string): Promise<Decisi
   };
 
   const roundsOf = new Map<string, RoundView[]>();
-  for (const r of rounds.rows) {
-    const picked = new Map(r.picks.map((p) => [p.provider_id, p]));
+  for (const [index, r] of rounds.rows.entries()) {
+    const { candidates, excluded, picks } = lists[index]!;
+    const picked = new Map(picks.map((p) => [p.provider_id, p]));
     const view: RoundView = {
       round: r.round,
-      candidates: r.candidates.map((c, i) => {
+      candidates: candidates.map((c, i) => {
         const pick = picked.get(c.provider_id);
         const result = pick ? resultOf(`${r.level_id}/${c.provider_id}`) : undefined;
         const decision: CandidateDecision = !pick ? 'not_picked' : !result ? 'pending' : result.result === 'assigned' ? 'chosen' : result.result;
@@ -132,7 +195,7 @@ export async function findDecisionRecord(db: Db, leadId: string): Promise<Decisi
           assignment_id: result?.assignment_id ?? null,
         };
       }),
-      excluded: r.excluded.map((x) => ({ ...x, provider_name: nameOf.get(x.provider_id) ?? null })),
+      excluded: excluded.map((x) => ({ ...x, provider_name: nameOf.get(x.provider_id) ?? null })),
     };
     roundsOf.set(r.level_id, [...(roundsOf.get(r.level_id) ?? []), view]);
   }
