@@ -1,9 +1,9 @@
-import { testNatsUrl, waitFor } from '@fairlead/testing';
+import { startPrivateNats, testNatsUrl, waitFor } from '@fairlead/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { messagingFixture, type MessagingFixture } from '../test-support';
-import { runConsumer } from './runner';
+import { PULL_IDLE_HEARTBEAT_MS, runConsumer } from './runner';
 import type { ConsumerRunner } from './types';
 
 const Job = z.object({ id: z.string() });
@@ -40,5 +40,47 @@ describe('consumer runner: what the pull requests meet is in the log', () => {
     await f.jsm.consumers.delete(f.subjects.streams.work, durable);
     await waitFor(() => lines.some((l) => l.level === 40 && l.msg.startsWith('pull request: consumer')), { what: 'a warning about the deleted consumer' });
     expect(lines.filter((l) => l.msg.startsWith('pull request:')).map((l) => l.msg)).toContain('pull request: consumer deleted');
+  });
+
+  it('a pull request the server no longer answers is noticed within a few seconds and pulled again, and consuming goes on', async () => {
+    // A server of its own, stopped (SIGSTOP) for a while: no heartbeat, no message — as after nats-server 2.9.10
+    // silently drops a request at its expiry. With nats.js' default heartbeat (15 s) nothing is noticed for 30 s.
+    const server = await startPrivateNats();
+    const own = await messagingFixture('pullsilent', server.url);
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const handled: string[] = [];
+    const durable = 'silent';
+    const runner = await runConsumer({
+      js: own.js,
+      jsm: own.jsm,
+      stream: own.subjects.streams.work,
+      durable,
+      filterSubject: `${own.subjects.work}.${durable}.>`,
+      schema: Job,
+      deadLetter: { subjectFor: own.subjects.deadLetterSubject },
+      logger,
+      handler: async (job) => void handled.push(job.id),
+    });
+    const pid = server.pid()!;
+    try {
+      await own.js.publish(`${own.subjects.work}.${durable}.a`, JSON.stringify({ id: 'a' }));
+      await waitFor(() => handled.includes('a'), { what: 'the first job handled' });
+      const stoppedAt = Date.now();
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await waitFor(() => lines.some((l) => l.level === 40 && l.msg.startsWith('no message and no heartbeat')), { what: 'the silent server noticed', timeoutMs: 10 * PULL_IDLE_HEARTBEAT_MS });
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      expect(Date.now() - stoppedAt).toBeLessThan(10 * PULL_IDLE_HEARTBEAT_MS);
+      await own.js.publish(`${own.subjects.work}.${durable}.b`, JSON.stringify({ id: 'b' }));
+      await waitFor(() => handled.includes('b'), { what: 'a job after the silence handled' });
+      expect(handled).toEqual(['a', 'b']);
+    } finally {
+      await runner.stop();
+      await own.dispose();
+      await server.dispose();
+    }
   });
 });

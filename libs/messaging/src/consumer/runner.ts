@@ -41,6 +41,9 @@ function nak(msg: JsMsg, delayMs: number): void {
  * Across runner instances sharing the durable, order holds only if a key's messages
  * reach one instance — partition by subject for that.
  */
+/** The idle heartbeat asked of the server for each pull request (see the consume() call). */
+export const PULL_IDLE_HEARTBEAT_MS = 1_000;
+
 export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptions<S>): Promise<ConsumerRunner> {
   type T = z.output<S>;
   const { js, jsm, stream, durable } = options;
@@ -406,7 +409,15 @@ export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptio
         // out at most max_ack_pending unacknowledged messages, whatever the request asks:
         // the lookahead is unchanged. Instances sharing the durable take turns: the server
         // serves waiting requests round-robin, one message each.
-        messages = await consumer.consume({ max_messages: 4 * maxAckPending, threshold_messages: maxAckPending, callback: receive });
+        //
+        // The server's idle heartbeat comes every PULL_IDLE_HEARTBEAT_MS (nats.js' default is half the
+        // request's 30 s expiry): a request the server no longer holds is noticed after two missed
+        // heartbeats, and only then pulled again. nats-server before 2.9.16 (Debian's is 2.9.10) drops a
+        // request whose expiry it meets while handing out a message without telling the client
+        // (`nextWaiting`; fixed upstream by "Fix Pull Consumer not sending request timeout", df282a221).
+        // With 15 s heartbeats that stalled the consumer for ~30 s under steady traffic
+        // (bench:distribution: DistributionRequested → StartLevelClaimed p99 31.8 s); with these, ~2 s.
+        messages = await consumer.consume({ max_messages: 4 * maxAckPending, threshold_messages: maxAckPending, idle_heartbeat: PULL_IDLE_HEARTBEAT_MS, callback: receive });
         watchPulls(messages);
         if (stopping) {
           // stop() came while consume() was starting and found nothing to close.
