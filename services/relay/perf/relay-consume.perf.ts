@@ -15,6 +15,9 @@
  * - CPU ms of this node process (process.cpuUsage: relay, consumers and the appends) and of
  *   the database's PostgreSQL backends (/proc);
  * - relay batches (one pipelined write of publishes each).
+ * PERF_MIX=lead gives the events the sizes of a lead's in bench:distribution (of 16: three
+ * ~6.8 KB ProvidersSelected, a ~1.2 KB lead payload, a ~1 KB traversal, the rest ~350 bytes;
+ * ~27 KB a lead); by default every event's data is ~230 bytes.
  * PERF_RELAY_ONLY=1 runs no consumers (node's CPU is then the relay's and the appends').
  * PERF_ACK_PER_PAGE=0 runs the relay with one ack per event (as before one ack per page), to compare.
  * PERF_TRAFFIC=1 adds a breakdown by kind of message (a `>` subscription, which costs the
@@ -47,8 +50,37 @@ const ROUNDS = Number(process.env.PERF_ROUNDS ?? 3);
 const TRAFFIC = process.env.PERF_TRAFFIC === '1';
 const ACK_PER_PAGE = process.env.PERF_ACK_PER_PAGE !== '0';
 const RELAY_ONLY = process.env.PERF_RELAY_ONLY === '1';
+const MIX = process.env.PERF_MIX ?? 'small';
 const WARMUP = 40;
 const CATEGORY = 'perflead';
+
+/** Data of a lead's e-th event: PERF_MIX=lead as in bench:distribution (see above), else ~230 bytes. */
+function eventData(lead: number, e: number): unknown {
+  if (MIX !== 'lead') return { lead, e, note: 'x'.repeat(200) };
+  const id = () => randomUUID();
+  const at = new Date().toISOString();
+  switch (e % 16) {
+    case 5:
+    case 8:
+    case 11:
+      // ProvidersSelected: 50 candidates.
+      return {
+        lead_id: id(),
+        level_id: id(),
+        order_position: e,
+        round: 0,
+        candidates: Array.from({ length: 50 }, (_, i) => ({ provider_id: id(), subscription_id: id(), last_received_at: i % 5 ? at : null })),
+        excluded: [{ provider_id: id(), subscription_id: id(), reason: 'budget_exhausted' }],
+        picks: [{ provider_id: id(), subscription_id: id(), price_cents: 1250 }],
+      };
+    case 0:
+      return { lead_id: id(), niche_id: id(), received_via: 'nats', reasons: ['new'], payload: { name: 'Zoë Müller', email: 'zoe@example.com', phone: '+49 30 1234567', zip: '10115', answers: Array.from({ length: 12 }, (_, i) => ({ q: `question_${i}`, a: `answer number ${i} with some words` })) } };
+    case 2:
+      return { lead_id: id(), niche_id: id(), request_id: id(), attempt: 1, start_order_position: 0, traversal: Array.from({ length: 6 }, (_, i) => ({ level_id: id(), name: `Level ${i}`, order_position: i, price_cents: 1000 + i })), started_at: at };
+    default:
+      return { lead_id: id(), niche_id: id(), provider_id: id(), subscription_id: id(), order_position: e, price_cents: 1250, at, lead };
+  }
+}
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
@@ -169,7 +201,7 @@ it(`relay → JetStream → consumers: ${LEADS} leads of ${EVENTS} events at ${R
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       await store.append(
         `${CATEGORY}-${lead}`,
-        Array.from({ length: EVENTS }, (_, e) => ({ id: randomUUID(), type: `Event${e}`, data: { lead, e, note: 'x'.repeat(200) } })),
+        Array.from({ length: EVENTS }, (_, e) => ({ id: randomUUID(), type: `Event${e}`, data: eventData(lead, e) })),
         'no_stream',
       );
     }
@@ -219,10 +251,13 @@ it(`relay → JetStream → consumers: ${LEADS} leads of ${EVENTS} events at ${R
     traffic = counter.stop();
   }
 
+  // What the relay sent: the events stream's bytes (bodies, headers, subjects) per event published.
+  const streamState = (await (await jetstreamManager(relayNc)).streams.info(subjects.streams.events)).state;
   const L = totals.leads;
   const f = (x: number) => (x / L).toFixed(2);
   const lines = [
-    `relay → JetStream → 2 consumers: ${L} leads of ${EVENTS} events (${EVENTS + 1} deliveries) at ${RATE} leads/s, ${ROUNDS} rounds, ${ACK_PER_PAGE ? 'one ack per page' : 'one ack per event'}`,
+    `relay → JetStream → 2 consumers: ${L} leads of ${EVENTS} events (${EVENTS + 1} deliveries, mix ${MIX}) at ${RATE} leads/s, ${ROUNDS} rounds, ${ACK_PER_PAGE ? 'one ack per page' : 'one ack per event'}`,
+    `  events stream: ${(streamState.bytes / streamState.messages).toFixed(0)} bytes per message stored (${(((streamState.bytes / streamState.messages) * EVENTS) / 1024).toFixed(1)} KiB per lead)`,
     `  nats-server messages per lead: in ${f(totals.in)}, out ${f(totals.out)} (/varz)`,
     `  nats-server: ${f(totals.natsCpu)} CPU-ms per lead, ${f(totals.natsSwitches)} voluntary context switches per lead`,
     `  node (relay + consumers + appends): ${f(totals.node)} CPU-ms per lead`,
