@@ -24,6 +24,7 @@ const problems = {
   412: ProblemSchema.describe('the If-Match ETag is stale'),
   428: ProblemSchema.describe('If-Match is required'),
   429: ProblemSchema.describe('rate limited'),
+  500: ProblemSchema.describe('the answer cannot be assembled from what is stored; the code says why'),
   502: ProblemSchema.describe('the owning service refused the command'),
   503: ProblemSchema.describe('the owning service is not running'),
   504: ProblemSchema.describe('the owning service did not answer in time'),

@@ -244,7 +244,9 @@ export function registerLeadRoutes(app: HttpApp, ctx: ApiContext): void {
         tags,
         summary: "Why the lead went where it went: start level, traversal, each level's candidates in LRU order, chosen or skipped and why",
         params: LeadParams,
-        response: { 200: DecisionRecordSchema, ...problemResponses(404) },
+        // 500: a round's ProvidersSelected is missing from the log or breaks its contract
+        // (DECISION_ROUND_EVENT_MISSING / DECISION_ROUND_EVENT_INVALID, naming the event).
+        response: { 200: DecisionRecordSchema, ...problemResponses(404, 500) },
       },
     },
     async (request) => {
