@@ -7,6 +7,23 @@ import { PULL_IDLE_HEARTBEAT_MS, runConsumer } from './runner';
 import type { ConsumerRunner } from './types';
 
 const Job = z.object({ id: z.string() });
+type LogLine = { level: number; msg: string };
+
+/** A runner of Jobs on `durable` in the fixture's work stream, logging into `lines`. */
+function startRunner(f: MessagingFixture, durable: string, lines: LogLine[], handler: (job: z.output<typeof Job>) => Promise<void>): Promise<ConsumerRunner> {
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  return runConsumer({
+    js: f.js,
+    jsm: f.jsm,
+    stream: f.subjects.streams.work,
+    durable,
+    filterSubject: `${f.subjects.work}.${durable}.>`,
+    schema: Job,
+    deadLetter: { subjectFor: f.subjects.deadLetterSubject },
+    logger,
+    handler,
+  });
+}
 
 describe('consumer runner: what the pull requests meet is in the log', () => {
   let f: MessagingFixture;
@@ -20,20 +37,9 @@ describe('consumer runner: what the pull requests meet is in the log', () => {
   });
 
   it('a consumer deleted under a running runner is warned about, not silent', async () => {
-    const lines: { level: number; msg: string }[] = [];
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const lines: LogLine[] = [];
     const durable = 'deleted';
-    const runner = await runConsumer({
-      js: f.js,
-      jsm: f.jsm,
-      stream: f.subjects.streams.work,
-      durable,
-      filterSubject: `${f.subjects.work}.${durable}.>`,
-      schema: Job,
-      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
-      logger,
-      handler: async () => undefined,
-    });
+    const runner = await startRunner(f, durable, lines, async () => undefined);
     runners.push(runner);
     // The runner's pull request waits at the server; deleting the consumer ends it with a 409.
     await waitFor(async () => (await f.jsm.consumers.info(f.subjects.streams.work, durable)).num_waiting > 0, { what: 'a waiting pull request' });
@@ -47,21 +53,10 @@ describe('consumer runner: what the pull requests meet is in the log', () => {
     // silently drops a request at its expiry. With nats.js' default heartbeat (15 s) nothing is noticed for 30 s.
     const server = await startPrivateNats();
     const own = await messagingFixture('pullsilent', server.url);
-    const lines: { level: number; msg: string }[] = [];
-    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const lines: LogLine[] = [];
     const handled: string[] = [];
     const durable = 'silent';
-    const runner = await runConsumer({
-      js: own.js,
-      jsm: own.jsm,
-      stream: own.subjects.streams.work,
-      durable,
-      filterSubject: `${own.subjects.work}.${durable}.>`,
-      schema: Job,
-      deadLetter: { subjectFor: own.subjects.deadLetterSubject },
-      logger,
-      handler: async (job) => void handled.push(job.id),
-    });
+    const runner = await startRunner(own, durable, lines, async (job) => void handled.push(job.id));
     const pid = server.pid()!;
     try {
       await own.js.publish(`${own.subjects.work}.${durable}.a`, JSON.stringify({ id: 'a' }));
