@@ -88,30 +88,41 @@ describe('relay checkpoint interval', () => {
     expect(await inStream()).toBe(publishedBefore + ids.length);
   });
 
-  it('a checkpoint write whose connection PostgreSQL ends (a restart, an administrator) is retried: the relay goes on publishing', async () => {
-    const relay = await relayWith({ checkpointIntervalMs: 20 });
+  it('a checkpoint write whose connection PostgreSQL ends (a restart, an administrator) is retried, less often each time, with one warning: the relay goes on publishing', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const captured = createLogger({ service: 'relay-checkpoint-test', level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) } });
+    const relay = await relayWith({ checkpointIntervalMs: 20, logger: captured });
     const first = await appendMany(store, { streams: 1, perStream: 10, category: 'ended' });
     await waitFor(async () => (await readRelayCheckpoint(db.pool)).globalPosition === relay.status().checkpoint.globalPosition && relay.status().published === first.length, {
       what: 'the first events published and their position stored',
     });
-    // The next write ends its own connection, once (a sequence: not undone with the aborted transaction).
+    // The next three writes each end their own connection (a sequence: not undone with the aborted transaction).
     await db.pool.query(`create sequence checkpoint_write_ends`);
     await db.pool.query(`create function end_checkpoint_write() returns trigger language plpgsql as $$
-      begin if nextval('checkpoint_write_ends') = 1 then perform pg_terminate_backend(pg_backend_pid()); perform pg_sleep(5); end if; return new; end $$`);
-    let second: string[] = [];
+      begin if nextval('checkpoint_write_ends') <= 3 then perform pg_terminate_backend(pg_backend_pid()); perform pg_sleep(5); end if; return new; end $$`);
+    const ends = async () => Number((await db.pool.query<{ n: string }>(`select case when is_called then last_value else 0 end as n from checkpoint_write_ends`)).rows[0]!.n);
+    let more: string[] = [];
     await db.pool.query(`create trigger ended before insert or update on relay.projection_checkpoints for each row execute function end_checkpoint_write()`);
     try {
-      second = await appendMany(store, { streams: 1, perStream: 10, category: 'ended' });
-      await waitFor(async () => (await db.pool.query(`select last_value, is_called from checkpoint_write_ends`)).rows[0]!.is_called === true, { what: 'a checkpoint write ended' });
+      more = await appendMany(store, { streams: 1, perStream: 10, category: 'ended' });
+      await waitFor(async () => (await ends()) >= 1, { what: 'a checkpoint write ended' });
+      const firstEnded = Date.now();
+      // Publishing goes on while the writes fail.
+      more = [...more, ...(await appendMany(store, { streams: 1, perStream: 10, category: 'ended' }))];
+      await waitFor(() => relay.status().published === first.length + more.length, { what: 'events published while the writes fail' });
+      await waitFor(async () => (await ends()) >= 3, { what: 'three checkpoint writes ended' });
+      // Tried again after 1 s, then 2 s: three failures 20 ms apart would take a few tens of milliseconds.
+      expect(Date.now() - firstEnded).toBeGreaterThan(2_000);
     } finally {
       await db.pool.query(`drop trigger ended on relay.projection_checkpoints`);
     }
-    const third = await appendMany(store, { streams: 1, perStream: 10, category: 'ended' });
-    await waitFor(() => relay.status().published === first.length + second.length + third.length, { what: 'events after the ended write published' });
     await waitFor(async () => (await readRelayCheckpoint(db.pool)).globalPosition === relay.status().checkpoint.globalPosition, { what: 'the position stored again' });
     let failed: unknown;
     void relay.done.catch((error: unknown) => (failed = error));
     await relay.stop();
     expect(failed).toBeUndefined();
+    const said = (msg: string) => lines.filter((l) => l.msg === msg).length;
+    expect(said('relay could not store its checkpoint; trying again'), 'one warning for a run of failed writes').toBe(1);
+    expect(said('relay stored its checkpoint again')).toBe(1);
   });
 });

@@ -321,8 +321,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   // Only the publisher loop writes the checkpoint, so writes never overtake one another.
   let lastWriteAt = Number.NEGATIVE_INFINITY;
+  // After a failed write the next one waits longer (1 s, doubling up to 30 s), so a database away
+  // for a while costs a warning and a few attempts, not one every interval.
+  let failedWrites = 0;
+  const retryDelayMs = () => (failedWrites === 0 ? intervalMs : Math.max(intervalMs, Math.min(30_000, 1_000 * 2 ** (failedWrites - 1))));
   const unwritten = () => !samePosition(status.checkpoint, status.storedCheckpoint);
-  const writeDueIn = () => lastWriteAt + intervalMs - performance.now();
+  const writeDueIn = () => lastWriteAt + retryDelayMs() - performance.now();
   const writeCheckpoint = async () => {
     if (!unwritten()) return;
     const checkpoint = status.checkpoint;
@@ -334,9 +338,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       // the write is tried again after the interval, and meanwhile a restart would only republish
       // what msgID dedup drops. Anything else is a bug and fails the relay.
       if (!isTransientDbError(error)) throw error;
-      logger.warn({ err: error }, 'relay could not store its checkpoint; trying again');
+      failedWrites += 1;
+      if (failedWrites === 1) logger.warn({ err: error }, 'relay could not store its checkpoint; trying again');
+      else logger.debug({ err: error, failedWrites, nextInMs: retryDelayMs() }, 'relay could not store its checkpoint again');
       return;
     }
+    if (failedWrites > 0) logger.info({ failedWrites }, 'relay stored its checkpoint again');
+    failedWrites = 0;
     status.storedCheckpoint = checkpoint;
     status.checkpointWrites += 1;
     options.onCheckpointWritten?.(checkpoint);
