@@ -334,8 +334,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     try {
       await checkpoints.write(pool, CHECKPOINT_NAME, checkpoint);
     } catch (error) {
-      // A connection PostgreSQL ended (a restart, an administrator) or a server away for a moment:
-      // the write is tried again after the interval, and meanwhile a restart would only republish
+      // A connection PostgreSQL ended (a restart, an administrator) or a server away for a while:
+      // the write is tried again after retryDelayMs, and meanwhile a restart would only republish
       // what msgID dedup drops. Anything else is a bug and fails the relay.
       if (!isTransientDbError(error)) throw error;
       failedWrites += 1;

@@ -28,6 +28,9 @@ function nak(msg: JsMsg, delayMs: number): void {
   msg.nak(Math.max(1, Math.round(delayMs)));
 }
 
+/** The idle heartbeat asked of the server for each pull request (see the consume() call). */
+export const PULL_IDLE_HEARTBEAT_MS = 1_000;
+
 /**
  * Runs a durable pull consumer: explicit acks, retries with per-attempt delays (nak),
  * dead letters, heartbeats for long handlers, and per-key ordering.
@@ -41,9 +44,6 @@ function nak(msg: JsMsg, delayMs: number): void {
  * Across runner instances sharing the durable, order holds only if a key's messages
  * reach one instance — partition by subject for that.
  */
-/** The idle heartbeat asked of the server for each pull request (see the consume() call). */
-export const PULL_IDLE_HEARTBEAT_MS = 1_000;
-
 export async function runConsumer<S extends z.ZodType>(options: RunConsumerOptions<S>): Promise<ConsumerRunner> {
   type T = z.output<S>;
   const { js, jsm, stream, durable } = options;
