@@ -38,6 +38,21 @@ export async function messagingFixture(label: string, servers: string): Promise<
   };
 }
 
+/**
+ * The options of a runner of `durable` on the fixture's work stream (the messages published
+ * under `${subjects.work}.${durable}.…`), dead letters to the fixture's dead-letter subjects.
+ */
+export function workConsumer(f: Pick<MessagingFixture, 'js' | 'jsm' | 'subjects'>, durable: string) {
+  return {
+    js: f.js,
+    jsm: f.jsm,
+    stream: f.subjects.streams.work,
+    durable,
+    filterSubject: `${f.subjects.work}.${durable}.>`,
+    deadLetter: { subjectFor: f.subjects.deadLetterSubject },
+  };
+}
+
 /** Every message stored in a stream now, in sequence order. */
 export async function readStream(jsm: JetStreamManager, stream: string): Promise<StoredMsg[]> {
   const { state } = await jsm.streams.info(stream);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import { publishDurable } from '../publish';
-import { gate, messagingFixture, readStream, type MessagingFixture } from '../test-support';
+import { gate, messagingFixture, type MessagingFixture, readStream, workConsumer } from '../test-support';
 import { readDeadLetter } from './dead-letter';
 import { runConsumer } from './runner';
 import type { ConsumerRunner, RunConsumerOptions } from './types';
@@ -119,14 +119,9 @@ describe('consumer runner: batches of one key', () => {
   /** A runner of the Job messages published under `durable`, keyed by job.key. */
   async function jobRunner(durable: string, options: Pick<RunConsumerOptions<typeof Job>, 'concurrency' | 'batch'>): Promise<ConsumerRunner> {
     const runner = await runConsumer({
-      js: f.js,
-      jsm: f.jsm,
-      stream: f.subjects.streams.work,
-      durable,
-      filterSubject: `${f.subjects.work}.${durable}.>`,
+      ...workConsumer(f, durable),
       schema: Job,
       keyOf: (job) => job.key,
-      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
       ...options,
     });
     runners.push(runner);

@@ -2,7 +2,7 @@ import { testNatsUrl, waitFor } from '@fairlead/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { publishDurable } from '../publish';
-import { messagingFixture, type MessagingFixture } from '../test-support';
+import { messagingFixture, type MessagingFixture, workConsumer } from '../test-support';
 import { runConsumer } from './runner';
 import type { ConsumerRunner, MessageContext, RunConsumerOptions } from './types';
 
@@ -29,16 +29,11 @@ describe('consumer runner: keeping long handlers alive', () => {
   ): Promise<{ runner: ConsumerRunner; calls: number[] }> {
     const calls: number[] = [];
     const runner = await runConsumer({
-      js: f.js,
-      jsm: f.jsm,
-      stream: f.subjects.streams.work,
-      durable,
-      filterSubject: `${f.subjects.work}.${durable}.>`,
+      ...workConsumer(f, durable),
       schema: Job,
       ackWaitMs: ACK_WAIT_MS,
       backoffMs: [50],
       heartbeat,
-      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
       handler: async (_job, ctx) => {
         calls.push(ctx.attempt);
         await handler(ctx);

@@ -2,7 +2,7 @@ import { startPrivateNats, testNatsUrl, waitFor } from '@fairlead/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { messagingFixture, type MessagingFixture } from '../test-support';
+import { messagingFixture, type MessagingFixture, workConsumer } from '../test-support';
 import { PULL_IDLE_HEARTBEAT_MS, runConsumer } from './runner';
 import type { ConsumerRunner } from './types';
 
@@ -13,13 +13,8 @@ type LogLine = { level: number; msg: string };
 function startRunner(f: MessagingFixture, durable: string, lines: LogLine[], handler: (job: z.output<typeof Job>) => Promise<void>): Promise<ConsumerRunner> {
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
   return runConsumer({
-    js: f.js,
-    jsm: f.jsm,
-    stream: f.subjects.streams.work,
-    durable,
-    filterSubject: `${f.subjects.work}.${durable}.>`,
+    ...workConsumer(f, durable),
     schema: Job,
-    deadLetter: { subjectFor: f.subjects.deadLetterSubject },
     logger,
     handler,
   });

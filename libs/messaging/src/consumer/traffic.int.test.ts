@@ -3,7 +3,7 @@ import { testNatsUrl, waitFor } from '@fairlead/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { publishDurable } from '../publish';
-import { gate, messagingFixture, type MessagingFixture } from '../test-support';
+import { gate, messagingFixture, type MessagingFixture, workConsumer } from '../test-support';
 import { runConsumer } from './runner';
 import type { ConsumerRunner, RunConsumerOptions } from './types';
 
@@ -37,13 +37,8 @@ describe('consumer runner: messages to the server', () => {
   /** A runner of the Item messages published under `durable` (workSubject(durable, …)). */
   const itemRunner = (durable: string, options: Pick<RunConsumerOptions<typeof Item>, 'handler' | 'maxAckPending'>): Promise<ConsumerRunner> =>
     runConsumer({
-      js: f.js,
-      jsm: f.jsm,
-      stream: f.subjects.streams.work,
-      durable,
-      filterSubject: `${f.subjects.work}.${durable}.>`,
+      ...workConsumer(f, durable),
       schema: Item,
-      deadLetter: { subjectFor: f.subjects.deadLetterSubject },
       ...options,
     });
 
