@@ -29,7 +29,7 @@ afterAll(async () => {
 
 describe('the decision record', () => {
   it('shows the traversal and, per level, each candidate in LRU order with what became of it', async () => {
-    const record = await findDecisionRecord(h.pool, 'lead-1');
+    const record = await findDecisionRecord(h.pool, 'lead-1', h.store.schema);
     expect(record).toMatchObject({ lead_id: 'lead-1', start_order_position: 2, outcome: 'partial', duration_ms: 42 });
     expect(record!.levels.map((l) => l.order_position)).toEqual([2, 1]);
 
@@ -51,7 +51,7 @@ describe('the decision record', () => {
   });
 
   it('is unknown for a lead whose distribution never started', async () => {
-    expect(await findDecisionRecord(h.pool, 'lead-none')).toBeUndefined();
+    expect(await findDecisionRecord(h.pool, 'lead-none', h.store.schema)).toBeUndefined();
   });
 
   it('changes nothing when the whole log is replayed', async () => {
@@ -168,7 +168,7 @@ describe('reading a record', () => {
       expect(once.toast).toBeGreaterThanOrEqual(3);
 
       before = await fetched();
-      const record = await findDecisionRecord(counting, BIG);
+      const record = await findDecisionRecord(counting, BIG, h.store.schema);
       const read = await since(before);
       await client.query('commit');
 
@@ -234,14 +234,14 @@ describe('a round is a reference to its event', () => {
     ]);
     await h.project(decisionsProjection);
     const [bad] = (await h.store.readStream(streams.lead('lead-bad'))).filter((e) => e.type === 'ProvidersSelected');
-    const error = await findDecisionRecord(h.pool, 'lead-bad').then(
+    const error = await findDecisionRecord(h.pool, 'lead-bad', h.store.schema).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(DecisionRoundUnreadableError);
     expect(error).toMatchObject({ status: 500, code: 'DECISION_ROUND_EVENT_INVALID', details: { lead_id: 'lead-bad', event_id: bad!.id } });
     // The other leads' records are untouched by it.
-    expect((await findDecisionRecord(h.pool, 'lead-1'))!.levels).toHaveLength(2);
+    expect((await findDecisionRecord(h.pool, 'lead-1', h.store.schema))!.levels).toHaveLength(2);
   });
 
   it('a ProvidersSelected without its lists, or with a bad key, is not applied: the read model stalls on it as on any event it cannot apply', async () => {
@@ -273,7 +273,7 @@ describe('a round is a reference to its event', () => {
     await h.project(decisionsProjection);
     await h.pool.query(`insert into operator.decision_rounds (event_id, lead_id, level_id, order_position, round, recorded_at) values ('no-such-event', 'lead-lost', 'roofing-l1', 1, 0, now())`);
     try {
-      await expect(findDecisionRecord(h.pool, 'lead-lost')).rejects.toMatchObject({ status: 500, code: 'DECISION_ROUND_EVENT_MISSING', details: { event_id: 'no-such-event' } });
+      await expect(findDecisionRecord(h.pool, 'lead-lost', h.store.schema)).rejects.toMatchObject({ status: 500, code: 'DECISION_ROUND_EVENT_MISSING', details: { event_id: 'no-such-event' } });
       // Asked of another event store schema than the one holding the log: the same clear answer, no SQL error.
       await h.pool.query('create schema if not exists other_store; create table if not exists other_store.events (like eventstore.events)');
       await expect(findDecisionRecord(h.pool, 'lead-1', 'other_store')).rejects.toMatchObject({ code: 'DECISION_ROUND_EVENT_MISSING' });

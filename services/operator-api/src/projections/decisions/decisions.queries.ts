@@ -150,11 +150,11 @@ async function providerNames(db: Db, lists: readonly RoundLists[]): Promise<Map<
 }
 
 /**
- * The record, or undefined when no distribution of the lead has started. `storeSchema` is
- * the event store's schema (the services' EVENT_STORE_SCHEMA, `eventstore` by default).
+ * The record, or undefined when no distribution of the lead has started. `storeSchema`: the
+ * schema of the event store's tables (PostgresEventStore.schema; the API's is checked at start).
  * Throws DecisionRoundUnreadableError when a round's event is missing or malformed.
  */
-export async function findDecisionRecord(db: Db, leadId: string, storeSchema = 'eventstore'): Promise<DecisionRecord | undefined> {
+export async function findDecisionRecord(db: Db, leadId: string, storeSchema: string): Promise<DecisionRecord | undefined> {
   const [header, rounds, results] = await Promise.all([
     db.query<HeaderRow>(`select * from operator.decisions where lead_id = $1`, [leadId]),
     db.query<RoundRow>(roundsStatement(storeSchema), [leadId]),
