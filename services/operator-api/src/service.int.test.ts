@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams } from '@fairlead/contracts';
-import { createPostgresEventStore } from '@fairlead/event-store';
+import { createPostgresEventStore, type EventStore } from '@fairlead/event-store';
 import { mintToken } from '@fairlead/platform';
 import { openTestEnvironment, type TestEnvironment } from '@fairlead/service-testing';
 import { startOperatorApi, type OperatorApiDeps, type OperatorApiStore } from './service';
@@ -22,6 +22,10 @@ afterAll(async () => {
 
 describe('the event store the API is given', () => {
   it('must name the schema of its tables: a store without one, or with one that is not an identifier, is refused at start, before anything runs', async () => {
+    const plain: EventStore = env.store;
+    // @ts-expect-error an event store that names no schema is not what the API takes (tsc checks this line)
+    const typed: OperatorApiStore = plain;
+    expect(typed.schema).toBe('eventstore');
     // Past the type checker (plain JavaScript, a cast): the type makes these a compile error.
     const nameless = { ...env.store, schema: undefined } as unknown as OperatorApiStore;
     await expect(startOperatorApi(deps(nameless))).rejects.toThrow(/deps\.store must name the PostgreSQL schema of its tables \(store\.schema/);
