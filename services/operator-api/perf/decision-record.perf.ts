@@ -4,10 +4,12 @@
  * exclusions (uuid subscription ids, so each ProvidersSelected is stored compressed and out of
  * line, as a real one is), its providers registered. The record is asked PERF_REQUESTS times
  * per round, one request at a time, in PERF_ROUNDS rounds, through the API in process
- * (app.inject: routing, auth, the queries, the response's serialisation). Per record: the SQL
- * statements the process sends (by kind), the CPU of this node process (process.cpuUsage) and
- * of this database's PostgreSQL backends (/proc/<pid>/stat); medians of the rounds. Wall time
- * is printed but not the point: the machine is shared.
+ * (app.inject: routing, auth, the queries, the response's serialisation), and, alternating
+ * with those rounds, as many reads of the record alone (findDecisionRecord on the API's pool:
+ * the statements and their assembly, where the log is read). Per record: the SQL statements
+ * the process sends (by kind), the CPU of this node process (process.cpuUsage) and of this
+ * database's PostgreSQL backends (/proc/<pid>/stat); medians of the rounds. Wall time is
+ * printed but not the point: the machine is shared.
  *
  *   npx vitest run -c services/operator-api/perf/vitest.config.ts
  *   PERF_REQUESTS=1000 PERF_ROUNDS=7 npx vitest run -c services/operator-api/perf/vitest.config.ts
@@ -17,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { streams, SYSTEM_ACTOR } from '@fairlead/contracts';
 import { backendCpuDelta, backendCpuMs, recordStatements, startCpuProfile } from '@fairlead/testing/perf';
+import { findDecisionRecord } from '../src/projections/decisions/decisions.queries';
 import { startApiHarness, type ApiHarness } from '../src/testing/api-harness';
 import { at, event } from '../src/testing/events';
 
@@ -64,38 +67,46 @@ it(`reads a decision record of 3 rounds × 50 candidates: ${ROUNDS} rounds of ${
   // Every backend of the pool is open by now (a record's statements go out together).
   await Promise.all(Array.from({ length: 5 }, async () => h.db.pool.query('select 1')));
 
+  const read = async (requests: number) => {
+    for (let i = 0; i < requests; i++) if (!(await findDecisionRecord(h.db.pool, LEAD, h.store.schema))) throw new Error('no record');
+  };
+  await read(WARMUP);
+
   const profile = await startCpuProfile(process.env.PERF_PROFILE);
   const recorder = recordStatements();
-  const node: number[] = [];
-  const postgres: number[] = [];
-  const wall: number[] = [];
-  let counts = new Map<string, number>();
+  const ways = { route: ask, read } as const;
+  const cost = Object.fromEntries(Object.keys(ways).map((w) => [w, { node: [] as number[], postgres: [] as number[], wall: [] as number[], counts: new Map<string, number>() }]));
   for (let round = 0; round < ROUNDS; round++) {
-    const pgBefore = await backendCpuMs(h.db.pool);
-    const cpuBefore = process.cpuUsage();
-    const t0 = performance.now();
-    recorder.start();
-    await ask(REQUESTS);
-    counts = recorder.stop();
-    wall.push((performance.now() - t0) / REQUESTS);
-    const cpu = process.cpuUsage(cpuBefore);
-    node.push((cpu.user + cpu.system) / 1000 / REQUESTS);
-    const pgMs = backendCpuDelta(pgBefore, await backendCpuMs(h.db.pool));
-    if (pgMs !== undefined) postgres.push(pgMs / REQUESTS);
+    for (const [way, run] of Object.entries(ways)) {
+      const c = cost[way]!;
+      const pgBefore = await backendCpuMs(h.db.pool);
+      const cpuBefore = process.cpuUsage();
+      const t0 = performance.now();
+      recorder.start();
+      await run(REQUESTS);
+      c.counts = recorder.stop();
+      c.wall.push((performance.now() - t0) / REQUESTS);
+      const cpu = process.cpuUsage(cpuBefore);
+      c.node.push((cpu.user + cpu.system) / 1000 / REQUESTS);
+      const pgMs = backendCpuDelta(pgBefore, await backendCpuMs(h.db.pool));
+      if (pgMs !== undefined) c.postgres.push(pgMs / REQUESTS);
+    }
   }
   recorder.restore();
   await profile.stop();
 
-  const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const list = (xs: readonly number[]) => xs.map((x) => x.toFixed(3)).join(' ');
-  console.log(
-    [
-      `decision record, 3 rounds × (50 candidates + 10 excluded): ${ROUNDS} rounds of ${REQUESTS} requests, one at a time`,
-      `  statements: ${(total / REQUESTS).toFixed(2)} per record`,
-      ...[...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${(n / REQUESTS).toFixed(2)}/record  ${k}`),
-      `  node CPU: median ${median(node).toFixed(3)} ms per record (rounds: ${list(node)})`,
-      `  PostgreSQL backends CPU: ${postgres.length ? `median ${median(postgres).toFixed(3)} ms per record (rounds: ${list(postgres)})` : 'n/a (/proc not readable)'}`,
-      `  wall: median ${median(wall).toFixed(2)} ms per record (shared machine: indicative only)`,
-    ].join('\n'),
-  );
+  const lines = [`decision record, 3 rounds × (50 candidates + 10 excluded): ${ROUNDS} rounds of ${REQUESTS} requests each way, one at a time`];
+  for (const [way, c] of Object.entries(cost)) {
+    const total = [...c.counts.values()].reduce((a, b) => a + b, 0);
+    lines.push(
+      `  ${way === 'route' ? 'GET through the route' : 'findDecisionRecord alone'}:`,
+      `    statements: ${(total / REQUESTS).toFixed(2)} per record`,
+      ...[...c.counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `      ${(n / REQUESTS).toFixed(2)}/record  ${k}`),
+      `    node CPU: median ${median(c.node).toFixed(3)} ms per record (rounds: ${list(c.node)})`,
+      `    PostgreSQL backends CPU: ${c.postgres.length ? `median ${median(c.postgres).toFixed(3)} ms per record (rounds: ${list(c.postgres)})` : 'n/a (/proc not readable)'}`,
+      `    wall: median ${median(c.wall).toFixed(2)} ms per record (shared machine: indicative only)`,
+    );
+  }
+  console.log(lines.join('\n'));
 });
