@@ -134,9 +134,10 @@ export function roundsStatement(storeSchema: string): string {
 /**
  * The names of the providers the record shows ($1: their ids), looked up from the lists as
  * parsed: the log is read once per round. Finding the ids in SQL instead meant reading each
- * event a second time (a join and a jsonpath over every list), and even in one statement
- * with the event read once, that jsonpath and the aggregate of names cost PostgreSQL as
- * much as the second read did (perf/decision-record.perf.ts).
+ * event a second time (a join and a jsonpath over every list). One statement can read the
+ * event once and still find the names (its data detoasted in a subquery kept apart by
+ * `offset 0`), but the jsonpath and the aggregate of names left PostgreSQL's CPU where the
+ * two reads had it; by id it costs a third less (perf/decision-record.perf.ts, 3 × 60 ids).
  */
 const NAMES = 'select provider_id, name from operator.providers where provider_id = any($1::text[])';
 
