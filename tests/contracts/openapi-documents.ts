@@ -8,7 +8,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type pg from 'pg';
 import { subjectsFor } from '@fairlead/contracts';
-import type { EventStore } from '@fairlead/event-store';
+import type { PostgresEventStore } from '@fairlead/event-store';
 import { billingHttp } from '@fairlead/billing';
 import { fairnessHttp } from '@fairlead/fairness';
 import { intakeHttp } from '@fairlead/intake';
@@ -21,9 +21,12 @@ import { createTicketWorkflowApp } from '@fairlead/ticket-workflow';
 
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> };
 
-/** An object that refuses every use: proves the export never reaches the database or NATS. */
-function unusable<T>(what: string): T {
-  return new Proxy({}, { get: (_t, prop) => (prop === 'then' ? undefined : () => { throw new Error(`${what}.${String(prop)} used while exporting OpenAPI`); }) }) as T;
+/**
+ * An object that refuses every use: proves the export never reaches the database or NATS.
+ * `known`: plain values it may give (what is read at build time, e.g. a store's schema).
+ */
+function unusable<T>(what: string, known: Record<string, unknown> = {}): T {
+  return new Proxy({}, { get: (_t, prop) => (prop === 'then' ? undefined : typeof prop === 'string' && Object.hasOwn(known, prop) ? known[prop] : () => { throw new Error(`${what}.${String(prop)} used while exporting OpenAPI`); }) }) as T;
 }
 
 /**
@@ -67,7 +70,8 @@ const BUILDERS: Record<string, Builder> = {
   'operator-api': async () => {
     const api = await startOperatorApi({
       pool: unusable<pg.Pool>('pool'),
-      store: unusable<EventStore>('store'),
+      // Its schema is named at start (for the decision record's SQL); nothing is read.
+      store: unusable<PostgresEventStore>('store', { schema: 'eventstore' }),
       nc: natsStandIn(),
       subjects: subjectsFor(''),
       logger: silent(),

@@ -1,4 +1,4 @@
-export { startOperatorApi, type OperatorApi, type OperatorApiDeps, type OperatorApiConfig } from './service';
+export { startOperatorApi, type OperatorApi, type OperatorApiDeps, type OperatorApiConfig, type OperatorApiStore } from './service';
 export { operatorApiConfigSchema, OPERATOR_PROJECTION_MIN_READ_INTERVAL_MS, type OperatorApiEnvConfig } from './config';
 // Kept for existing importers; the auth itself lives in @fairlead/platform.
 export { mintToken, ROLES, ACCESS_LEVELS, type MintTokenOptions, type Role, type Access, type Principal } from '@fairlead/platform';

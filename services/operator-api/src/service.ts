@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Subjects } from '@fairlead/contracts';
-import type { EventStore } from '@fairlead/event-store';
+import { assertIdentifier, type EventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { declareStreams, fairleadStreams } from '@fairlead/messaging';
 import {
   createHttpApp,
@@ -72,9 +72,17 @@ export interface OperatorApiConfig {
   projectionMinReadIntervalMs?: number;
 }
 
+/**
+ * The event log as the API uses it: the read models follow it (EventStore), and the decision
+ * record reads its rounds' events from its table by SQL, through the API's pool, in the schema
+ * the store names (PostgresEventStore.schema).
+ */
+export type OperatorApiStore = EventStore & Pick<PostgresEventStore, 'schema'>;
+
 export interface OperatorApiDeps {
   pool: pg.Pool;
-  store: EventStore;
+  /** The event log, its tables in `pool`'s database (a PostgresEventStore). */
+  store: OperatorApiStore;
   nc: NatsConnection;
   subjects: Subjects;
   logger: Logger;
@@ -100,6 +108,7 @@ export interface OperatorApi {
 export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorApi> {
   const { pool, store, nc, subjects, logger } = deps;
   const config = deps.config ?? {};
+  const storeSchema = storeSchemaOf(store);
   const jsm = await jetstreamManager(nc);
   if (config.declareStreams !== false) await declareStreams(jsm, fairleadStreams(subjects, { replicas: config.streamReplicas ?? 1 }));
 
@@ -161,8 +170,7 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
   const ctx: ApiContext = {
     pool,
     store,
-    // The PostgreSQL store says where its tables are; any other store is the default's.
-    storeSchema: 'schema' in store && typeof store.schema === 'string' ? store.schema : 'eventstore',
+    storeSchema,
     bus,
     dlq: createDeadLetterQueue({ jsm, js: jetstream(nc), subjects, bus }),
     readers: createLogReaders({ nc, subjects, ...(config.readerStatusWaitMs ? { waitMs: config.readerStatusWaitMs } : {}) }),
@@ -192,4 +200,16 @@ export async function startOperatorApi(deps: OperatorApiDeps): Promise<OperatorA
       await stopProjectors();
     },
   };
+}
+
+/**
+ * The schema of the store's tables, checked once at start: a store that names none (a caller
+ * past the type checker) is refused here, not read as if its tables were in `eventstore`.
+ */
+function storeSchemaOf(store: OperatorApiStore): string {
+  const schema: unknown = store.schema;
+  if (typeof schema !== 'string') {
+    throw new TypeError(`startOperatorApi: deps.store must name the PostgreSQL schema of its tables (store.schema, as a PostgresEventStore does), got ${typeof schema}`);
+  }
+  return assertIdentifier(schema, 'the event store schema (deps.store.schema)');
 }

@@ -53,7 +53,10 @@ export interface PostgresEventStoreOptions {
 }
 
 export interface PostgresEventStore extends EventStore {
-  /** The schema holding the tables. */
+  /**
+   * The schema holding the tables (a checked identifier, PostgresEventStoreOptions.schema):
+   * for code that reads the log with SQL of its own, e.g. `<schema>.events` joined by event_id.
+   */
   readonly schema: string;
   /** The largest event it accepts, in bytes (see PostgresEventStoreOptions.maxEventBytes). */
   readonly maxEventBytes: number;

@@ -8,7 +8,7 @@ import type { LogReaders } from '../application/readers';
 export interface ApiContext {
   pool: pg.Pool;
   store: EventStore;
-  /** The event store's schema in PostgreSQL: the decision record reads its rounds' events there. */
+  /** The event store's schema in PostgreSQL (its `schema`, checked at start): the decision record reads its rounds' events there. */
   storeSchema: string;
   bus: CommandBus;
   dlq: DeadLetterQueue;

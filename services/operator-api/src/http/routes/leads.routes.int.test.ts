@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams, SYSTEM_ACTOR } from '@fairlead/contracts';
-import { approved, at, event, partialDistribution, requested } from '../../testing/events';
+import { approved, at, event, level, partialDistribution, requested } from '../../testing/events';
 import { QUEUE_STATES } from '../../projections/leads/leads.projection';
 import { startApiHarness, type ApiHarness } from '../../testing/api-harness';
 
@@ -238,5 +238,64 @@ describe('POST /api/v1/admin/leads/:id/distribute', () => {
 });
 
 // Captured from the API at 764b919^ (PRINT of res.body), for the byte-for-byte test above.
+describe('GET /api/v1/admin/leads/:id/decision-record, abused', () => {
+  const record = (id: string) => h.call('GET', `/api/v1/admin/leads/${id}/decision-record`, viewer);
+  // A problem+json answer of its own, never a stack or an SQL error.
+  const expectProblem = (res: Awaited<ReturnType<typeof record>>, status: number, code?: string) => {
+    expect(res.statusCode, res.body).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).not.toMatch(/\bat \S+ \(|node_modules|\.ts:\d+|syntax error|relation "/);
+    expect(res.json()).not.toHaveProperty('stack');
+    if (code) expect(res.json()).toMatchObject({ status, code });
+  };
+
+  it('refuses a lead id with SQL or path characters in it (400), the records as they were', async () => {
+    for (const id of [
+      encodeURIComponent("lead-golden' or '1'='1"),
+      encodeURIComponent('lead-golden; drop table operator.decisions; --'),
+      encodeURIComponent('../../healthz'),
+      encodeURIComponent('lead-golden/../lead-done'),
+      'lead-golden%00',
+      'lead-golden%2F',
+      'x'.repeat(129),
+    ]) {
+      expectProblem(await record(id), 400);
+    }
+    expect((await record('lead-golden')).body).toBe(GOLDEN_BODY);
+  });
+
+  it('shows a lead whose distribution started but chose no one yet: its levels, no rounds (200)', async () => {
+    const traversal = [level('moving', 2, 1, 2_500), level('moving', 1, 1, 1_000)];
+    await h.appendAndProject(streams.lead('lead-no-rounds'), [
+      event('DistributionStarted', { lead_id: 'lead-no-rounds', niche_id: 'moving', request_id: 'r-no-rounds', attempt: 1, start_order_position: 2, traversal, started_at: at(2) }),
+    ]);
+    const res = await record('lead-no-rounds');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ lead_id: 'lead-no-rounds', outcome: null, completed_at: null, levels: traversal.map((l) => ({ level_id: l.level_id, rounds: [] })) });
+  });
+
+  it("is a clear 500 naming the event when a round's event was deleted from the log, or rewritten against its contract (by a superuser)", async () => {
+    await h.appendAndProject(streams.lead('lead-tampered'), partialDistribution('lead-tampered', 'moving').events);
+    const rounds = async () =>
+      (await h.db.pool.query<{ event_id: string }>(`select event_id from operator.decision_rounds where lead_id = 'lead-tampered' order by order_position desc, round`)).rows.map((r) => r.event_id);
+    const [first, second] = await rounds();
+    expect((await record('lead-tampered')).statusCode).toBe(200);
+
+    await h.db.pool.query(`update eventstore.events set data = jsonb_set(data, '{candidates,0,last_received_at}', '"yesterday"') where event_id = $1`, [second]);
+    const invalid = await record('lead-tampered');
+    expectProblem(invalid, 500, 'DECISION_ROUND_EVENT_INVALID');
+    expect(invalid.json()).toMatchObject({ details: { lead_id: 'lead-tampered', event_id: second } });
+
+    await h.db.pool.query(`delete from eventstore.events where event_id = $1`, [first]);
+    const missing = await record('lead-tampered');
+    expectProblem(missing, 500, 'DECISION_ROUND_EVENT_MISSING');
+    // The first round in the record's order is the one reported.
+    expect(missing.json()).toMatchObject({ details: { lead_id: 'lead-tampered', event_id: first } });
+    expect(await rounds()).toHaveLength(3);
+    // Other leads' records are untouched.
+    expect((await record('lead-golden')).body).toBe(GOLDEN_BODY);
+  });
+});
+
 const GOLDEN_BODY =
   '{"lead_id":"lead-golden","niche_id":"moving","request_id":"00000000-0000-4000-8000-00000000901d","start_order_position":2,"traversal":[{"level_id":"moving-l2","name":"Level 2","order_position":2,"max_recipients":1,"price_per_lead_cents":2500},{"level_id":"moving-l1","name":"Level 1","order_position":1,"max_recipients":1,"price_per_lead_cents":1000}],"started_at":"2026-01-05T10:02:00.000Z","outcome":"partial","completed_at":"2026-01-05T10:05:00.000Z","duration_ms":42,"levels":[{"level_id":"moving-l2","name":"Level 2","order_position":2,"max_recipients":1,"price_per_lead_cents":2500,"rounds":[{"round":0,"candidates":[{"rank":1,"provider_id":"p3","provider_name":null,"subscription_id":"p3-moving-l2","last_received_at":null,"decision":"skipped","reason":"insufficient_balance","detail":"balance 100 < price 2500","price_cents":2500,"assignment_id":null},{"rank":2,"provider_id":"p1","provider_name":"ABC Movers","subscription_id":"p1-moving-l2","last_received_at":"2026-01-05T09:00:00.000Z","decision":"not_picked","reason":"no free slot at this rank","detail":null,"price_cents":null,"assignment_id":null}],"excluded":[{"provider_id":"p9","provider_name":null,"subscription_id":"p9-moving-l2","reason":"ineligible_area"}]},{"round":1,"candidates":[{"rank":1,"provider_id":"p1","provider_name":"ABC Movers","subscription_id":"p1-moving-l2","last_received_at":"2026-01-05T09:00:00.000Z","decision":"chosen","reason":null,"detail":null,"price_cents":2500,"assignment_id":"lead-golden-a1"}],"excluded":[]}]},{"level_id":"moving-l1","name":"Level 1","order_position":1,"max_recipients":1,"price_per_lead_cents":1000,"rounds":[{"round":0,"candidates":[{"rank":1,"provider_id":"p2","provider_name":null,"subscription_id":"p2-moving-l1","last_received_at":"2026-01-05T08:30:00.000Z","decision":"chosen","reason":null,"detail":null,"price_cents":1000,"assignment_id":"lead-golden-a2"},{"rank":2,"provider_id":"p4","provider_name":null,"subscription_id":"p4-moving-l1","last_received_at":"2026-01-05T09:30:00.000Z","decision":"not_picked","reason":"no free slot at this rank","detail":null,"price_cents":null,"assignment_id":null}],"excluded":[{"provider_id":"p1","provider_name":"ABC Movers","subscription_id":"p1-moving-l1","reason":"already_assigned"}]}]}]}';

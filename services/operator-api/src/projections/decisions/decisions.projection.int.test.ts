@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams, SYSTEM_ACTOR } from '@fairlead/contracts';
 import type { StoredEvent } from '@fairlead/event-store';
@@ -7,7 +8,7 @@ import { startProjectionHarness, type ProjectionHarness } from '../../testing/pr
 import { inSchema } from '../../replay/in-schema';
 import { providersProjection } from '../providers/providers.projection';
 import { decisionsProjection } from './decisions.projection';
-import { DecisionRoundUnreadableError, findDecisionRecord, roundStatements } from './decisions.queries';
+import { DecisionRoundUnreadableError, findDecisionRecord, roundsStatement } from './decisions.queries';
 
 let h: ProjectionHarness;
 const TABLES = ['operator.decisions', 'operator.decision_rounds', 'operator.decision_results'];
@@ -28,7 +29,7 @@ afterAll(async () => {
 
 describe('the decision record', () => {
   it('shows the traversal and, per level, each candidate in LRU order with what became of it', async () => {
-    const record = await findDecisionRecord(h.pool, 'lead-1');
+    const record = await findDecisionRecord(h.pool, 'lead-1', h.store.schema);
     expect(record).toMatchObject({ lead_id: 'lead-1', start_order_position: 2, outcome: 'partial', duration_ms: 42 });
     expect(record!.levels.map((l) => l.order_position)).toEqual([2, 1]);
 
@@ -50,7 +51,7 @@ describe('the decision record', () => {
   });
 
   it('is unknown for a lead whose distribution never started', async () => {
-    expect(await findDecisionRecord(h.pool, 'lead-none')).toBeUndefined();
+    expect(await findDecisionRecord(h.pool, 'lead-none', h.store.schema)).toBeUndefined();
   });
 
   it('changes nothing when the whole log is replayed', async () => {
@@ -102,6 +103,87 @@ describe('the decision record', () => {
   });
 });
 
+describe('reading a record', () => {
+  // Rounds the size a lead has in production (50 candidates, uuid subscription ids): their
+  // data is compressed and stored out of line, in the log's TOAST table, as a real event's is.
+  const BIG = 'lead-big';
+  const bigRounds = () =>
+    [1, 2, 3].map((n) => {
+      const ids = Array.from({ length: 60 }, (_, i) => (i < 3 ? `p${i + 1}` : `big-${n}-${i}`));
+      const candidates = ids.slice(0, 50).map((id, i) => ({ provider_id: id, subscription_id: randomUUID(), last_received_at: i < 10 ? null : at(i) }));
+      const excluded = ids.slice(50).map((id) => ({ provider_id: id, subscription_id: randomUUID(), reason: 'daily_cap' as const }));
+      const picks = candidates.slice(0, 2).map((c) => ({ provider_id: c.provider_id, subscription_id: c.subscription_id, price_cents: 1_000 }));
+      return event('ProvidersSelected', { lead_id: BIG, level_id: `roofing-l${n}`, order_position: n, round: 0, candidates, excluded, picks });
+    });
+
+  beforeAll(async () => {
+    const traversal = [1, 2, 3].map((n) => ({ level_id: `roofing-l${n}`, name: `L${n}`, order_position: n, max_recipients: 2, price_per_lead_cents: 1_000 }));
+    await h.append(streams.lead(BIG), [
+      event('DistributionStarted', { lead_id: BIG, niche_id: 'roofing', request_id: `r-${BIG}`, attempt: 1, start_order_position: 1, traversal, started_at: at(2) }),
+      ...bigRounds(),
+    ]);
+    await h.project(decisionsProjection);
+  });
+
+  it("reads each round's event from the log once: one statement names the log, and it fetches each event's stored data once", async () => {
+    const { rows: relations } = await h.pool.query<{ toast: number; toast_index: number }>(
+      `select c.reltoastrelid::int as toast, i.indexrelid::int as toast_index from pg_class c join pg_index i on i.indrelid = c.reltoastrelid where c.oid = 'eventstore.events'::regclass`,
+    );
+    const { toast, toast_index } = relations[0]!;
+    const { rows: rounds } = await h.pool.query<{ event_id: string }>(`select event_id from operator.decision_rounds where lead_id = $1`, [BIG]);
+    expect(rounds).toHaveLength(3);
+    const client = await h.pool.connect();
+    try {
+      // Block reads of the log's TOAST table and its index by this backend (counted within a
+      // transaction: the counters are not flushed to the statistics until it ends).
+      const fetched = async () => {
+        const { rows } = await client.query<{ toast: string; toast_index: string }>(
+          'select pg_stat_get_xact_blocks_fetched($1) as toast, pg_stat_get_xact_blocks_fetched($2) as toast_index',
+          [toast, toast_index],
+        );
+        return { toast: Number(rows[0]!.toast), toast_index: Number(rows[0]!.toast_index) };
+      };
+      const since = async (before: { toast: number; toast_index: number }) => {
+        const after = await fetched();
+        return { toast: after.toast - before.toast, toast_index: after.toast_index - before.toast_index };
+      };
+      let logStatements = 0;
+      // The real connection, with the statements that name the log counted.
+      const counting = new Proxy(client, {
+        get(target, key, receiver) {
+          if (key !== 'query') return Reflect.get(target, key, receiver);
+          return (text: unknown, ...rest: unknown[]) => {
+            if (typeof text === 'string' && /"?eventstore"?\.events\b/.test(text)) logStatements++;
+            return (target.query as (...a: unknown[]) => unknown).call(target, text, ...rest);
+          };
+        },
+      }) as pg.PoolClient;
+
+      await client.query('begin');
+      // What reading the three events' data once costs.
+      let before = await fetched();
+      await client.query('select data from eventstore.events where event_id = any($1::text[])', [rounds.map((r) => r.event_id)]);
+      const once = await since(before);
+      // Stored out of line, else there would be nothing to count.
+      expect(once.toast).toBeGreaterThanOrEqual(3);
+
+      before = await fetched();
+      const record = await findDecisionRecord(counting, BIG, h.store.schema);
+      const read = await since(before);
+      await client.query('commit');
+
+      expect(record!.levels.map((l) => l.rounds[0]!.candidates.length)).toEqual([50, 50, 50]);
+      expect(record!.levels[0]!.rounds[0]!.candidates.slice(0, 3).map((c) => c.provider_name)).toEqual(['Acme Roofing', 'Best Roofs', 'Cheap Co']);
+      expect(record!.levels[0]!.rounds[0]!.excluded.map((x) => x.provider_name)).toEqual(Array.from({ length: 10 }, () => null));
+      expect(logStatements).toBe(1);
+      expect(read).toEqual(once);
+    } finally {
+      await client.query('rollback').catch(() => undefined);
+      client.release();
+    }
+  });
+});
+
 describe('a round is a reference to its event', () => {
   const started = (leadId: string) =>
     event('DistributionStarted', { lead_id: leadId, niche_id: 'roofing', request_id: `r-${leadId}`, attempt: 1, start_order_position: 1, traversal: [], started_at: at(2) });
@@ -120,13 +202,11 @@ describe('a round is a reference to its event', () => {
     try {
       // With scans priced out, a plan that still scans the log has no index it can use.
       await client.query('set enable_seqscan = off');
-      for (const [name, text] of Object.entries(roundStatements('eventstore'))) {
-        const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${text}`, ['lead-1']);
-        const plan = JSON.stringify(rows[0]!['QUERY PLAN']);
-        expect(plan, name).toContain('"Relation Name":"events"');
-        expect(plan, name).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":false,"Async Capable":false,"Relation Name":"events"/);
-        expect(plan, name).toMatch(/"Index Name":"events_event_id_key"/);
-      }
+      const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${roundsStatement('eventstore')}`, ['lead-1']);
+      const plan = JSON.stringify(rows[0]!['QUERY PLAN']);
+      expect(plan).toContain('"Relation Name":"events"');
+      expect(plan).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":false,"Async Capable":false,"Relation Name":"events"/);
+      expect(plan).toMatch(/"Index Name":"events_event_id_key"/);
     } finally {
       await client.query('reset enable_seqscan');
       client.release();
@@ -154,14 +234,14 @@ describe('a round is a reference to its event', () => {
     ]);
     await h.project(decisionsProjection);
     const [bad] = (await h.store.readStream(streams.lead('lead-bad'))).filter((e) => e.type === 'ProvidersSelected');
-    const error = await findDecisionRecord(h.pool, 'lead-bad').then(
+    const error = await findDecisionRecord(h.pool, 'lead-bad', h.store.schema).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(DecisionRoundUnreadableError);
     expect(error).toMatchObject({ status: 500, code: 'DECISION_ROUND_EVENT_INVALID', details: { lead_id: 'lead-bad', event_id: bad!.id } });
     // The other leads' records are untouched by it.
-    expect((await findDecisionRecord(h.pool, 'lead-1'))!.levels).toHaveLength(2);
+    expect((await findDecisionRecord(h.pool, 'lead-1', h.store.schema))!.levels).toHaveLength(2);
   });
 
   it('a ProvidersSelected without its lists, or with a bad key, is not applied: the read model stalls on it as on any event it cannot apply', async () => {
@@ -193,7 +273,7 @@ describe('a round is a reference to its event', () => {
     await h.project(decisionsProjection);
     await h.pool.query(`insert into operator.decision_rounds (event_id, lead_id, level_id, order_position, round, recorded_at) values ('no-such-event', 'lead-lost', 'roofing-l1', 1, 0, now())`);
     try {
-      await expect(findDecisionRecord(h.pool, 'lead-lost')).rejects.toMatchObject({ status: 500, code: 'DECISION_ROUND_EVENT_MISSING', details: { event_id: 'no-such-event' } });
+      await expect(findDecisionRecord(h.pool, 'lead-lost', h.store.schema)).rejects.toMatchObject({ status: 500, code: 'DECISION_ROUND_EVENT_MISSING', details: { event_id: 'no-such-event' } });
       // Asked of another event store schema than the one holding the log: the same clear answer, no SQL error.
       await h.pool.query('create schema if not exists other_store; create table if not exists other_store.events (like eventstore.events)');
       await expect(findDecisionRecord(h.pool, 'lead-1', 'other_store')).rejects.toMatchObject({ code: 'DECISION_ROUND_EVENT_MISSING' });

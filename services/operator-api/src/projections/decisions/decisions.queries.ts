@@ -3,8 +3,9 @@
  * `decision_results`: for each level of the traversal, each evaluation round with its
  * candidates in least-recently-served order and what became of each. A round's row is a
  * reference to its ProvidersSelected event: candidates, exclusions and picks are read from
- * the event in the log (`<store schema>.events`, by event_id) and checked against the
- * contract here, where the projector only checked that they are lists.
+ * the event in the log (`<store schema>.events`, by event_id, once per round) and checked
+ * against the contract here, where the projector only checked that they are lists; the
+ * providers' names are then looked up by the ids in the checked lists.
  */
 import type pg from 'pg';
 import type { z } from 'zod';
@@ -115,46 +116,55 @@ interface ResultRow {
 }
 
 /**
- * The statements reading a lead's rounds ($1: the lead id) and its candidates' names from the
+ * The statement reading a lead's rounds ($1: the lead id) with their events' data from the
  * log in `storeSchema` (checked as an identifier), each event found by the log's unique index
  * on event_id (its `collate "C"` wins over the row's default collation, so the index serves
- * the join; the test checks the plan).
+ * the join; the test checks the plan). Rounds of equal position and round (a retried
+ * distribution) in log order.
  */
-export function roundStatements(storeSchema: string): { rounds: string; names: string } {
+export function roundsStatement(storeSchema: string): string {
   const events = `${quoteIdentifier(storeSchema, 'schema')}.events`;
-  const joined = `operator.decision_rounds r join ${events} e on e.event_id = r.event_id`;
-  return {
-    // Rounds of equal position and round (a retried distribution) in log order.
-    // The event's data whole (its lists are nearly all of it): each `->` would decompress it again.
-    rounds: `select r.event_id, r.level_id, r.order_position, r.round, e.data as lists
+  // The event's data whole (its lists are nearly all of it): each `->` would decompress it again.
+  return `select r.event_id, r.level_id, r.order_position, r.round, e.data as lists
          from operator.decision_rounds r left join ${events} e on e.event_id = r.event_id
         where r.lead_id = $1
-        order by r.order_position, r.round, e.global_position`,
-    // The provider ids of every list of the event (candidates and exclusions; picks are among
-    // the candidates) in one pass over it. Lax: an event whose lists are not lists of objects
-    // yields no ids here (listsOf reports it).
-    names: `select p.provider_id, p.name from operator.providers p
-        where p.provider_id in (select x #>> '{}' from ${joined}, jsonb_path_query(e.data, 'lax $.*[*].provider_id') x where r.lead_id = $1)`,
-  };
+        order by r.order_position, r.round, e.global_position`;
 }
 
 /**
- * The record, or undefined when no distribution of the lead has started. `storeSchema` is
- * the event store's schema (the services' EVENT_STORE_SCHEMA, `eventstore` by default).
+ * The names of the providers the record shows ($1: their ids), looked up from the lists as
+ * parsed: the log is read once per round. Finding the ids in SQL instead meant reading each
+ * event a second time (a join and a jsonpath over every list). One statement can read the
+ * event once and still find the names (its data detoasted in a subquery kept apart by
+ * `offset 0`), but the jsonpath and the aggregate of names left PostgreSQL's CPU where the
+ * two reads had it; by id it costs a third less (perf/decision-record.perf.ts, 3 × 60 ids).
+ */
+const NAMES = 'select provider_id, name from operator.providers where provider_id = any($1::text[])';
+
+async function providerNames(db: Db, lists: readonly RoundLists[]): Promise<Map<string, string>> {
+  // Picks are among the candidates.
+  const ids = new Set<string>();
+  for (const { candidates, excluded } of lists) for (const x of [...candidates, ...excluded]) ids.add(x.provider_id);
+  if (ids.size === 0) return new Map();
+  const { rows } = await db.query<{ provider_id: string; name: string }>(NAMES, [[...ids]]);
+  return new Map(rows.map((r) => [r.provider_id, r.name]));
+}
+
+/**
+ * The record, or undefined when no distribution of the lead has started. `storeSchema`: the
+ * schema of the event store's tables (PostgresEventStore.schema; the API's is checked at start).
  * Throws DecisionRoundUnreadableError when a round's event is missing or malformed.
  */
-export async function findDecisionRecord(db: Db, leadId: string, storeSchema = 'eventstore'): Promise<DecisionRecord | undefined> {
-  const statements = roundStatements(storeSchema);
-  const [header, rounds, results, names] = await Promise.all([
+export async function findDecisionRecord(db: Db, leadId: string, storeSchema: string): Promise<DecisionRecord | undefined> {
+  const [header, rounds, results] = await Promise.all([
     db.query<HeaderRow>(`select * from operator.decisions where lead_id = $1`, [leadId]),
-    db.query<RoundRow>(statements.rounds, [leadId]),
+    db.query<RoundRow>(roundsStatement(storeSchema), [leadId]),
     db.query<ResultRow>(`select provider_id, level_id, result, reason, detail, price_cents, assignment_id from operator.decision_results where lead_id = $1`, [leadId]),
-    db.query<{ provider_id: string; name: string }>(statements.names, [leadId]),
   ]);
   const head = header.rows[0];
   if (!head) return undefined;
   const lists = rounds.rows.map((r) => listsOf(leadId, r));
-  const nameOf = new Map(names.rows.map((r) => [r.provider_id, r.name]));
+  const nameOf = await providerNames(db, lists);
   // price_cents is a bigint column (a decimal string from pg).
   for (const r of results.rows) if (r.price_cents !== null) r.price_cents = centsOf(r.price_cents);
   // Per (level, provider), the results of its picks in round order: picks taken back come
