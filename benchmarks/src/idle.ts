@@ -74,13 +74,26 @@ const commits = async () => {
   const { rows } = await pool.query<{ c: string }>(`select xact_commit::text as c from pg_stat_database where datname = current_database()`);
   return Number(rows[0]!.c);
 };
+/**
+ * WAL records written and WAL fsyncs, server-wide: a read-only transaction counts as a commit
+ * in pg_stat_database but writes no WAL and waits for no flush. fsyncs: pg_stat_io's `wal` rows (PostgreSQL 18).
+ */
+const wal = async () => {
+  const records = Number((await pool.query<{ n: string }>('select wal_records::text as n from pg_stat_wal')).rows[0]!.n);
+  const fsyncs = await pool
+    .query<{ n: string | null }>(`select sum(fsyncs)::text as n from pg_stat_io where object = 'wal'`)
+    .then((r) => (r.rows[0]!.n === null ? undefined : Number(r.rows[0]!.n)), () => undefined);
+  return { records, fsyncs };
+};
 
+const wal0 = await wal();
 const commits0 = await commits();
 const cpu0 = await cpuByName(named, postmaster);
 const t0 = performance.now();
 await new Promise((r) => setTimeout(r, seconds * 1000));
 const cpu1 = await cpuByName(named, postmaster);
 const commits1 = await commits();
+const wal1 = await wal();
 const elapsed = (performance.now() - t0) / 1000;
 
 console.log(`idle for ${elapsed.toFixed(1)} s (${dataDir})`);
@@ -95,7 +108,16 @@ console.log(`  ${'all'.padEnd(18)} ${total.toFixed(2)}`);
 // The sampler's own two statements of the commit count are two of them.
 const commitRate = (commits1 - commits0 - 2) / elapsed;
 console.log(`PostgreSQL commits per second: ${commitRate.toFixed(2)}`);
-const result: Record<string, unknown> = { seconds: Number(elapsed.toFixed(1)), cpu_ms_per_s: Number(total.toFixed(2)), commits_per_s: Number(commitRate.toFixed(2)) };
+const walRecords = (wal1.records - wal0.records) / elapsed;
+const walFsyncs = wal0.fsyncs === undefined || wal1.fsyncs === undefined ? undefined : (wal1.fsyncs - wal0.fsyncs) / elapsed;
+console.log(`WAL records per second: ${walRecords.toFixed(2)}${walFsyncs === undefined ? '' : `, WAL fsyncs per second: ${walFsyncs.toFixed(2)}`}`);
+const result: Record<string, unknown> = {
+  seconds: Number(elapsed.toFixed(1)),
+  cpu_ms_per_s: Number(total.toFixed(2)),
+  commits_per_s: Number(commitRate.toFixed(2)),
+  wal_records_per_s: Number(walRecords.toFixed(2)),
+  ...(walFsyncs === undefined ? {} : { wal_fsyncs_per_s: Number(walFsyncs.toFixed(2)) }),
+};
 if (statements) {
   const { rows } = await pool.query<{ role: string; calls: string; query: string }>(
     `select coalesce(r.rolname, '?') as role, s.calls::text, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 110) as query
