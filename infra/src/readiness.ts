@@ -2,6 +2,11 @@
  * What `npm start` says while the system comes up and runs: one line when every service
  * answers /readyz with 200, and until then (or when one drops out later) which ones do not
  * and why.
+ *
+ * While every service is ready it probes every readyIntervalMs (10 s), not every second: each
+ * round is a request to every service, a PostgreSQL query and a NATS round trip of each — at
+ * one a second, 8 of an idle system's commits a second. probeSoon() (a service exited or
+ * reported a problem) probes at once and keeps the quick pace until all are ready again.
  */
 
 export interface ReadinessTarget {
@@ -12,8 +17,10 @@ export interface ReadinessTarget {
 
 export interface ReadinessWatchOptions {
   log: (line: string) => void;
-  /** Between two rounds of probes (default 1 s). */
+  /** Between two rounds of probes while a service is not ready (default 1 s). */
   intervalMs?: number;
+  /** Between two rounds while every service answered ready (default 10 s). */
+  readyIntervalMs?: number;
   /** While waiting, the list of services not ready is repeated this often even when unchanged (default 15 s). */
   repeatMs?: number;
   /** Why a service that does not listen yet is not ready (e.g. its last log line of a problem). */
@@ -23,6 +30,8 @@ export interface ReadinessWatchOptions {
 export interface ReadinessWatch {
   /** Resolves the first time every service is ready. */
   readonly allReady: Promise<void>;
+  /** Probes now instead of at the end of the wait (something may have changed: a service exited, or logged a problem). */
+  probeSoon(): void;
   stop(): void;
 }
 
@@ -52,10 +61,15 @@ export function watchReadiness(targets: readonly ReadinessTarget[], options: Rea
   let lastLineAt = 0;
   let resolveReady!: () => void;
   const allReady = new Promise<void>((r) => (resolveReady = r));
+  /** Asked to probe soon: the next round comes at the quick pace, whatever the last one found. */
+  let soon = false;
+  /** Sets the end of the current wait again (after probeSoon()). */
+  let rearm: (() => void) | undefined;
 
-  const round = async () => {
+  /** One round of probes; true when every service answered ready. */
+  const round = async (): Promise<boolean> => {
     const results = await Promise.all(targets.map(async (t) => [t.name, await probeReadiness(t.url)] as const));
-    if (stopped) return;
+    if (stopped) return false;
     const notReady = results.filter(([, why]) => why !== undefined);
     if (notReady.length === 0) {
       if (!everReady) {
@@ -66,7 +80,7 @@ export function watchReadiness(targets: readonly ReadinessTarget[], options: Rea
         options.log(`ready again: all ${targets.length} services answer /readyz`);
       }
       lastLine = '';
-      return;
+      return true;
     }
     const describe = ([name, why]: readonly [string, string | undefined]) => {
       const hint = why === NOT_LISTENING ? options.hint?.(name) : undefined;
@@ -80,16 +94,41 @@ export function watchReadiness(targets: readonly ReadinessTarget[], options: Rea
       lastLine = names;
       lastLineAt = Date.now();
     }
+    return false;
   };
 
   void (async () => {
     while (!stopped) {
-      await round().catch((error: unknown) => options.log(`readiness probe failed: ${(error as Error).message}`));
-      await new Promise((r) => setTimeout(r, options.intervalMs ?? 1_000).unref());
+      soon = false;
+      const ready = await round().catch((error: unknown) => {
+        options.log(`readiness probe failed: ${(error as Error).message}`);
+        return false;
+      });
+      const endedAt = Date.now();
+      await new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
+        // Never quicker than intervalMs after the last round, however often probeSoon() is called.
+        const arm = () => {
+          clearTimeout(timer);
+          const pause = ready && !soon ? (options.readyIntervalMs ?? 10_000) : (options.intervalMs ?? 1_000);
+          timer = setTimeout(done, Math.max(0, endedAt + pause - Date.now()));
+          timer.unref();
+        };
+        function done() {
+          rearm = undefined;
+          resolve();
+        }
+        rearm = arm;
+        arm();
+      });
     }
   })();
   return {
     allReady,
+    probeSoon: () => {
+      soon = true;
+      rearm?.();
+    },
     stop: () => {
       stopped = true;
     },

@@ -42,7 +42,8 @@ const aborted = new AbortController();
 let infra: LocalInfrastructure | undefined;
 let infraStarting: Promise<LocalInfrastructure | undefined> = Promise.resolve(undefined);
 let readiness: ReadinessWatch | undefined;
-const supervisor = new Supervisor({ mark: dataRoot });
+// A service that exits or logs a problem may have dropped out: readiness is probed at once, not at the next (10 s) round.
+const supervisor = new Supervisor({ mark: dataRoot, onProblem: () => readiness?.probeSoon() });
 let stopping = false;
 const shutdown = async (signal: string, code = 0) => {
   if (stopping) return;

@@ -69,6 +69,17 @@ describe('Supervisor', () => {
     expect(await stopLeftoverChildren(`test-${randomUUID()}`, () => undefined)).toBe(0);
   });
 
+  it('tells onProblem of a warning line and of an exit (npm start then probes readiness at once), not of ordinary lines', async () => {
+    const told: string[] = [];
+    const lines: string[] = [];
+    const supervisor = new Supervisor({ write: (l) => lines.push(l), onProblem: (name) => told.push(name), minDelayMs: 60_000 });
+    const script = `console.log(JSON.stringify({ level: 'info', msg: 'up' })); console.log(JSON.stringify({ level: 'warn', msg: 'database away' })); setTimeout(() => process.exit(3), 50);`;
+    supervisor.start({ name: 'worker', command: process.execPath, args: ['-e', script], env: process.env });
+    await expect.poll(() => lines.some((l) => l.includes('exited (code 3)')), { timeout: 30_000 }).toBe(true);
+    expect(told).toEqual(['worker', 'worker']);
+    await supervisor.stop();
+  });
+
   it('reads the reason of an exit from a JSON log line or an uncaught error', () => {
     expect(problemIn(JSON.stringify({ level: 'error', msg: 'relay failed; exiting', err: { message: 'connection terminated' } }))).toBe('relay failed; exiting (connection terminated)');
     expect(problemIn(JSON.stringify({ level: 'info', msg: 'relay ready' }))).toBeUndefined();

@@ -22,6 +22,8 @@ export interface SupervisorOptions {
    * supervisor with the same mark can stop children a killed supervisor left behind.
    */
   mark?: string;
+  /** Called when a child reports a problem (a warning or error line) or exits: `npm start` then probes readiness at once. */
+  onProblem?: (name: string) => void;
 }
 
 const COLORS = [36, 33, 35, 32, 34, 91, 92, 93, 94, 95];
@@ -69,6 +71,7 @@ export class Supervisor {
         if (problem) {
           lastProblem = problem;
           this.problems.set(proc.name, problem);
+          this.options.onProblem?.(proc.name);
         }
         this.write(`${tag}| ${line}`);
       });
@@ -83,6 +86,7 @@ export class Supervisor {
       const delay = Math.min(this.options.maxDelayMs ?? 30_000, (this.options.minDelayMs ?? 500) * 2 ** Math.max(0, attempt - 1));
       const why = lastProblem ? `: ${lastProblem}` : '';
       this.write(`${tag}| exited (${signal ?? `code ${code}`})${why}; restarting in ${formatDelay(delay)}`);
+      this.options.onProblem?.(proc.name);
       // Not unref()'d: a pending restart is what the supervisor is alive for.
       this.timers.set(
         proc.name,

@@ -23,6 +23,20 @@ export function databaseConnection(credentials: DatabaseCredentials): pg.ClientC
   return { ...params, password: () => readPasswordFile(file) };
 }
 
+/**
+ * How long a pooled connection may sit idle before it is closed (pg's default: 10 s). An idle
+ * service still queries now and then — `npm start`'s readiness probe every 10 s, the event
+ * log's safety-net poll up to every 10 s — and with pg's 10 s each of those found its
+ * connection just closed and opened a new one: a backend forked and a SCRAM exchange (4096
+ * PBKDF2 rounds, in the service and in PostgreSQL) every 10 s per service.
+ */
+export const POOL_IDLE_TIMEOUT_MS = 60_000;
+
+/** A service's pool settings: databaseConnection, `max` connections, idle ones kept POOL_IDLE_TIMEOUT_MS. */
+export function databasePool(credentials: DatabaseCredentials, max: number): pg.PoolConfig {
+  return { ...databaseConnection(credentials), max, idleTimeoutMillis: POOL_IDLE_TIMEOUT_MS };
+}
+
 /** The first line of a password file, without its line break; an empty file is an error, not an empty password. */
 export async function readPasswordFile(file: string): Promise<string> {
   const password = (await readFile(file, 'utf8')).split(/\r?\n/)[0] ?? '';

@@ -12,7 +12,7 @@ export {
   type DeepReadonly,
   type LogLevel,
 } from './config';
-export { databaseConnection, readPasswordFile, type DatabaseCredentials } from './database';
+export { databaseConnection, databasePool, POOL_IDLE_TIMEOUT_MS, readPasswordFile, type DatabaseCredentials } from './database';
 export { createLogger, redactSecrets, type Logger, type LoggerOptions } from './logger';
 export {
   AppError,

@@ -5,6 +5,14 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { HttpApp } from './http/app';
 
+/**
+ * How often the event-loop delay histogram (`nodejs_eventloop_lag_p99_seconds` …) samples:
+ * a libuv timer that wakes the process each period, busy or idle. prom-client's 10 ms woke
+ * every idle service 100 times a second (benchmarks/README.md, "idle"); at 100 ms a stall
+ * longer than the period is still always seen, a shorter one in proportion to its length.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 export interface MetricsRegistryOptions {
   /** Collect the process metrics (CPU, memory, event loop lag, GC); default true. */
   defaultMetrics?: boolean;
@@ -18,7 +26,7 @@ export interface MetricsRegistryOptions {
 export function createMetricsRegistry(service: string, options: MetricsRegistryOptions = {}): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   return registry;
 }
 

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, natsCredentialsFrom, drainAndClose } from '@fairlead/messaging';
-import { createLogger, databaseConnection, loadConfig, onShutdown, resolveTokenVerifierOptions } from '@fairlead/platform';
+import { createLogger, databasePool, loadConfig, onShutdown, resolveTokenVerifierOptions } from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
 import { operatorApiConfigSchema } from './config';
 import { startOperatorApi } from './service';
@@ -17,7 +17,7 @@ const config = loadConfig(operatorApiConfigSchema);
 const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
 const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 
-const pool = new pg.Pool({ ...databaseConnection(config), max: config.DATABASE_POOL_SIZE });
+const pool = new pg.Pool(databasePool(config, config.DATABASE_POOL_SIZE));
 pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
 const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();

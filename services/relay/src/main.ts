@@ -7,7 +7,7 @@ import pg from 'pg';
 import { subjectsFor } from '@fairlead/contracts';
 import { createPostgresEventStore } from '@fairlead/event-store';
 import { connectNats, natsCredentialsFrom, declareStreams, drainAndClose, fairleadStreams } from '@fairlead/messaging';
-import { createLogger, createMetricsRegistry, databaseConnection, createServiceApp, exposeReaders, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
+import { createLogger, createMetricsRegistry, databaseConnection, databasePool, createServiceApp, exposeReaders, listen, loadConfig, natsReadiness, onShutdown, postgresReadiness } from '@fairlead/platform';
 import { startTelemetry } from '@fairlead/platform/telemetry';
 import { relayConfigSchema } from './config';
 import { relayHttp } from './http';
@@ -21,7 +21,7 @@ const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LE
 const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 const subjects = subjectsFor(config.NATS_NAMESPACE);
 
-const pool = new pg.Pool({ ...databaseConnection(config), max: 5 });
+const pool = new pg.Pool(databasePool(config, 5));
 // An idle connection PostgreSQL ends (a restart, an administrator) is logged and replaced, never an unhandled 'error' event.
 pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
 const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });

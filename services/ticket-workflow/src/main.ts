@@ -9,7 +9,7 @@ import {
   createLogger,
   createMetricsRegistry,
   createTokenVerifier,
-  databaseConnection,
+  databasePool,
   listen,
   loadConfig,
   onShutdown,
@@ -39,7 +39,7 @@ const mcpToken = await resolveMcpToken(config);
 const files = await resolveRoots(config);
 const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
 
-const pool = new pg.Pool({ ...databaseConnection(config), max: config.DATABASE_POOL_SIZE });
+const pool = new pg.Pool(databasePool(config, config.DATABASE_POOL_SIZE));
 pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
 const store = createPostgresEventStore({ pool, schema: config.EVENT_STORE_SCHEMA, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
 await store.migrate();

@@ -30,6 +30,11 @@ export interface PostgresEventStoreOptions {
   schema?: string;
   /** Catch-up poll of a caught-up subscription when no notification arrives (a safety net under LISTEN). */
   pollIntervalMs?: number;
+  /**
+   * The poll doubles while it finds nothing, up to this (default 10 s, or pollIntervalMs when
+   * that is longer): an idle store is not read every second by every subscription.
+   */
+  maxPollIntervalMs?: number;
   /** Under a steady stream of appends, the store NOTIFYs subscribers at most this often. */
   notifyIntervalMs?: number;
   /** First re-poll delay while committed events are held back by an older open transaction; doubles up to maxHeldBackPollMs. */
@@ -104,6 +109,7 @@ const optionsSchema = z
     maxConnections: z.number().int().positive().default(10),
     schema: z.string().default('eventstore'),
     pollIntervalMs: z.number().int().positive().default(1_000),
+    maxPollIntervalMs: z.number().int().positive().optional(),
     notifyIntervalMs: z.number().int().min(0).default(5),
     heldBackPollMs: z.number().int().positive().default(20),
     maxHeldBackPollMs: z.number().int().positive().default(250),
@@ -117,6 +123,13 @@ const optionsSchema = z
     maxEventBytes: z.number().int().min(1_024).default(DEFAULT_MAX_EVENT_BYTES),
   })
   .refine((o) => (o.pool === undefined) !== (o.connectionString === undefined), 'give exactly one of pool or connectionString');
+
+/**
+ * Longest safety-net poll of an idle subscription. With LISTEN up, events are read on their
+ * NOTIFY within milliseconds whatever this is; it bounds only how late an event whose NOTIFY
+ * was lost (sent on a connection that failed after its commit) is read once the store is quiet.
+ */
+const DEFAULT_MAX_POLL_INTERVAL_MS = 10_000;
 
 export function createPostgresEventStore(input: PostgresEventStoreOptions): PostgresEventStore {
   const options = optionsSchema.parse(input);
@@ -205,6 +218,7 @@ export function createPostgresEventStore(input: PostgresEventStoreOptions): Post
           readPage: (from, batchSize, categories) => readGlobalPage(pool, schema, from, batchSize, categories),
           onWake: (wake) => listener.register(wake),
           pollIntervalMs: options.pollIntervalMs,
+          maxPollIntervalMs: Math.max(options.pollIntervalMs, options.maxPollIntervalMs ?? DEFAULT_MAX_POLL_INTERVAL_MS),
           heldBackPollMs: options.heldBackPollMs,
           maxHeldBackPollMs: options.maxHeldBackPollMs,
           onReadError: options.onError,

@@ -3,6 +3,12 @@
  * event to the handler, and when caught up waits for a NOTIFY, a slow poll, or — while
  * committed events are held back by an older open transaction — a quick re-poll, since
  * that transaction may end without any notification (rollback, or no events of its own).
+ *
+ * The slow poll is a safety net under LISTEN (a NOTIFY lost with its connection): every
+ * read that finds nothing without being asked doubles it, from pollIntervalMs up to
+ * maxPollIntervalMs; a notification or a read that finds events starts it over. An idle
+ * store is then read once every maxPollIntervalMs per subscription, not every second
+ * (each read a query, a transaction and a wake-up of the process and its backend).
  */
 import type { Checkpoint, SubscribeOptions, Subscription } from '../types';
 import type { GlobalPage } from './read';
@@ -12,6 +18,8 @@ export interface SubscriptionDeps {
   /** Registers a wake-up callback (LISTEN), called with the categories committed (undefined: any); returns its unregister function. */
   onWake(wake: (categories?: readonly string[]) => void): () => void;
   pollIntervalMs: number;
+  /** Longest slow poll once the log has stayed quiet (the poll doubles up to it). */
+  maxPollIntervalMs: number;
   heldBackPollMs: number;
   maxHeldBackPollMs: number;
   /** Reports read failures that are being retried. */
@@ -59,8 +67,13 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
     try {
       let checkpoint = options.from;
       let heldBackDelay = deps.heldBackPollMs;
+      let quietPollMs = deps.pollIntervalMs;
       let readRetryDelay = 100;
+      // The first read is asked for: it starts the slow poll at pollIntervalMs.
+      signalled = true;
       while (!stopped) {
+        // A notification or readNow() asked for this read (else the slow poll's timer did).
+        const asked = signalled;
         // Cleared before reading: a notification that arrives during the read or the
         // handlers triggers one more read instead of being missed.
         signalled = false;
@@ -87,8 +100,9 @@ export function startSubscription(deps: SubscriptionDeps, options: SubscribeOpti
           }
         }
         checkpoint = page.checkpoint;
+        quietPollMs = asked || page.events.length > 0 ? deps.pollIntervalMs : Math.min(quietPollMs * 2, deps.maxPollIntervalMs);
         if (page.full || stopped) continue;
-        let delay = deps.pollIntervalMs;
+        let delay = quietPollMs;
         if (page.heldBack) {
           delay = heldBackDelay;
           heldBackDelay = Math.min(heldBackDelay * 2, deps.maxHeldBackPollMs);

@@ -13,25 +13,28 @@ function fakeLog() {
   let wake: ((categories?: readonly string[]) => void) | undefined;
   const reads: number[] = [];
   const deps: SubscriptionDeps = {
-    readPage: async (from: Checkpoint): Promise<GlobalPage> => {
+    readPage: async (from: Checkpoint, _batchSize: number, categories?: readonly string[]): Promise<GlobalPage> => {
       reads.push(Date.now());
       const after = events.filter((e) => e.globalPosition > from.globalPosition);
       const last = after.at(-1);
-      return { events: after, checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : from, full: false, heldBack: false };
+      // As read_page: the categories' events, the checkpoint past every event scanned.
+      const mine = categories ? after.filter((e) => categories.includes(e.stream.split('-')[0]!)) : after;
+      return { events: mine, checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : from, full: false, heldBack: false };
     },
     onWake: (w) => {
       wake = w;
       return () => (wake = undefined);
     },
     pollIntervalMs: 60_000,
+    maxPollIntervalMs: 60_000,
     heldBackPollMs: 20,
     maxHeldBackPollMs: 250,
   };
-  /** Appends an event to `stream` and notifies as the store does: naming its category, or (named: false) none. */
-  const append = (stream = 's-1', options: { named?: boolean } = {}) => {
+  /** Appends an event to `stream` and notifies as the store does: naming its category, or (named: false) none; (lost: true) a NOTIFY that never came. */
+  const append = (stream = 's-1', options: { named?: boolean; lost?: boolean } = {}) => {
     const n = BigInt(events.length + 1);
     events.push({ id: `e${n}`, stream, type: 'T', data: {}, metadata: {}, streamVersion: Number(n) - 1, globalPosition: n, transactionId: n, createdAt: new Date() });
-    wake?.(options.named === false ? undefined : [stream.split('-')[0]!]);
+    if (!options.lost) wake?.(options.named === false ? undefined : [stream.split('-')[0]!]);
   };
   return { deps, append, reads };
 }
@@ -161,5 +164,60 @@ describe('subscription wake-ups', () => {
     await vi.advanceTimersByTimeAsync(1);
     await sub.stop();
     expect(log.reads).toEqual([0]);
+  });
+});
+
+describe('the slow poll of a quiet log', () => {
+  /** The gaps between reads, in ms. */
+  const gaps = (reads: number[]) => reads.slice(1).map((at, i) => at - reads[i]!);
+
+  it('doubles while reads find nothing, up to maxPollIntervalMs', async () => {
+    const log = fakeLog();
+    log.deps.pollIntervalMs = 1_000;
+    log.deps.maxPollIntervalMs = 10_000;
+    const sub = startSubscription(log.deps, { from: START, handler: () => undefined });
+    await vi.advanceTimersByTimeAsync(60_000);
+    // Reads at 0, 1, 3, 7, 15, 25, 35, 45 and 55 s: nine in a minute, not sixty.
+    expect(gaps(log.reads)).toEqual([1_000, 2_000, 4_000, 8_000, 10_000, 10_000, 10_000, 10_000]);
+    await sub.stop();
+  });
+
+  it('starts over at pollIntervalMs after a notification, and after a poll that finds events', async () => {
+    const log = fakeLog();
+    log.deps.pollIntervalMs = 1_000;
+    log.deps.maxPollIntervalMs = 10_000;
+    const seen: bigint[] = [];
+    const sub = startSubscription(log.deps, { from: START, handler: (e) => void seen.push(e.globalPosition) });
+    await vi.advanceTimersByTimeAsync(25_000); // reads at 0, 1, 3, 7, 15 s; the next at 25 s
+    expect(log.reads).toEqual([0, 1_000, 3_000, 7_000, 15_000, 25_000]);
+    // A notified append is read at once, whatever the poll had grown to; the poll starts over.
+    log.append();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(seen).toEqual([1n]);
+    await vi.advanceTimersByTimeAsync(3_000 - 1);
+    expect(log.reads.slice(6)).toEqual([25_000, 26_000, 28_000]);
+    // An append whose NOTIFY was lost is found by the poll, at most maxPollIntervalMs later; it starts over from there.
+    await vi.advanceTimersByTimeAsync(12_500); // reads at 32 and 40 s; now 40.5 s, the next at 50 s
+    expect(log.reads.slice(9)).toEqual([32_000, 40_000]);
+    log.append('s-1', { lost: true });
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(seen).toEqual([1n]);
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(seen).toEqual([1n, 2n]);
+    expect(log.reads.slice(11)).toEqual([50_000, 51_000, 53_000]);
+    await sub.stop();
+  });
+
+  it('does not grow on notifications of other categories, which wake nobody', async () => {
+    const log = fakeLog();
+    log.deps.pollIntervalMs = 1_000;
+    log.deps.maxPollIntervalMs = 4_000;
+    const sub = startSubscription(log.deps, { from: START, categories: ['subscription'], handler: () => undefined });
+    for (let i = 0; i < 20; i++) {
+      log.append(`lead-${i}`);
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    expect(gaps(log.reads)).toEqual([1_000, 2_000, 4_000, 4_000, 4_000, 4_000]);
+    await sub.stop();
   });
 });

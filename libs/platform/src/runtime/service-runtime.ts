@@ -10,7 +10,7 @@ import { subjectsFor, type Subjects } from '@fairlead/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@fairlead/event-store';
 import { connectNats, drainAndClose, natsCredentialsFrom } from '@fairlead/messaging';
 import type { BaseConfig } from '../config';
-import { databaseConnection } from '../database';
+import { databasePool } from '../database';
 import { listen, type HttpApp } from '../http/app';
 import { natsReadiness, postgresReadiness } from '../http/readiness';
 import { exposeReaders, type ReaderSource } from '../readers';
@@ -36,7 +36,7 @@ export interface ServiceRuntime {
 export async function openServiceRuntime(config: BaseConfig & { DATABASE_POOL_SIZE: number }): Promise<ServiceRuntime> {
   const logger = createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
   const telemetry = await startTelemetry({ serviceName: config.SERVICE_NAME });
-  const pool = new pg.Pool({ ...databaseConnection(config), max: config.DATABASE_POOL_SIZE });
+  const pool = new pg.Pool(databasePool(config, config.DATABASE_POOL_SIZE));
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
   const store = createPostgresEventStore({ pool, maxEventBytes: config.EVENT_MAX_BYTES, onError: (err) => logger.warn({ err }, 'event store recovered from an error') });
   await store.migrate();
