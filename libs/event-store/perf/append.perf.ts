@@ -10,7 +10,8 @@
  *   which node-postgres writes as array literals (every `"` and `\` escaped) and PostgreSQL
  *   un-escapes before parsing each element;
  * - `json`: each as one parameter holding a JSON array (`[` + the encoded events joined by
- *   `,` + `]`: no escaping), turned back into the `jsonb[]` argument in the call's SQL;
+ *   `,` + `]`: no escaping), turned back into the `jsonb[]` argument in the call's SQL — what
+ *   the store sends (appendBatchCall in src/postgres/append.ts);
  * - `json-param`: the same parameter taken by a variant of append_batch whose p_data and
  *   p_metadata are jsonb arrays (what a migration would change), unnested in the insert.
  * Per lead: node CPU (process.cpuUsage: encoding, the driver, the replies) and the CPU of the
