@@ -57,12 +57,25 @@ export async function appendBatch(db: Queryable, schema: string, requests: reado
   return batchOutcomes(db, schema, requests, sent, row, outcomes);
 }
 
-/** `schema.append_batch($1 … $9)`: $1–$8 the batch (encodeBatch's params), $9 p_notify. */
-const appendBatchCall = (schema: string) => `${quoteIdentifier(schema)}.append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+/**
+ * `schema.append_batch($1 … $9)`: $1–$8 the batch (encodeBatch's params), $9 p_notify. The
+ * events' data ($7) and metadata ($8) arrive as one JSON array each and become append_batch's
+ * jsonb[] here: bound as JS arrays, node-postgres would write them as array literals, escaping
+ * every `"` and `\` of every event (a lead's events are ~30 KB of JSON), and PostgreSQL would
+ * un-escape them again before parsing each jsonb. Element i is event i (ordinality).
+ */
+const appendBatchCall = (schema: string) => `${quoteIdentifier(schema)}.append_batch($1, $2, $3, $4, $5, $6, ${jsonbArrayOf('$7')}, ${jsonbArrayOf('$8')}, $9)`;
+
+/** The elements of a JSON array parameter as jsonb[], in order. */
+const jsonbArrayOf = (placeholder: string) => `array(select x from jsonb_array_elements(${placeholder}::jsonb) with ordinality as t(x, i) order by i)`;
+
+/** JSON texts as one JSON array: each is valid JSON already, so nothing needs escaping. */
+const jsonArray = (texts: readonly string[]): string => `[${texts.join(',')}]`;
 
 /**
  * The parameters of append_batch ($1–$8) for the requests the store can hold, the one place
- * they are encoded; a request whose events it cannot hold gets its typed error in `outcomes`.
+ * they are encoded (data and metadata as one JSON array each, see appendBatchCall); a request
+ * whose events it cannot hold gets its typed error in `outcomes`.
  */
 function encodeBatch(requests: readonly AppendRequest[], maxEventBytes: number): { outcomes: BatchOutcome[]; sent: number[]; params: unknown[] } {
   const outcomes: BatchOutcome[] = new Array<BatchOutcome>(requests.length);
@@ -98,7 +111,7 @@ function encodeBatch(requests: readonly AppendRequest[], maxEventBytes: number):
       values.metadata.push(encoded.metadata[i]!);
     });
   });
-  return { outcomes, sent, params: [values.streams, values.expected, values.counts, values.app, values.ids, values.types, values.data, values.metadata] };
+  return { outcomes, sent, params: [values.streams, values.expected, values.counts, values.app, values.ids, values.types, jsonArray(values.data), jsonArray(values.metadata)] };
 }
 
 /** Each sent request's outcome from append_batch's row (fills `outcomes`). */
