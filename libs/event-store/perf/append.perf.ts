@@ -27,7 +27,7 @@ import { runInNewContext } from 'node:vm';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@fairlead/testing';
-import { backendCpuDelta, backendCpuMs } from '@fairlead/testing/perf';
+import { backendCpuDelta, backendCpuMs, median } from '@fairlead/testing/perf';
 import { createPostgresEventStore, type NewEvent, type PostgresEventStore } from '../src/index';
 import { DEFAULT_MAX_EVENT_BYTES, encodeEvents } from '../src/encode-events';
 import { appendNotifyCategoriesSql } from '../src/postgres/append-sql';
@@ -204,8 +204,6 @@ afterAll(async () => {
   await store?.close();
   await db?.drop();
 });
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // A full collection before each measured stretch: no way pays for the garbage of the one before.
 setFlagsFromString('--expose-gc');

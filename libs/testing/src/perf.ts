@@ -64,6 +64,9 @@ export function recordStatements(): StatementRecorder {
   };
 }
 
+/** The middle value of a micro-benchmark's rounds (the upper of the two middle ones for an even count). */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /** Clock ticks of /proc/<pid>/stat a second (USER_HZ: 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 

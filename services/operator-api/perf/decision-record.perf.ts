@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { streams, SYSTEM_ACTOR } from '@fairlead/contracts';
-import { backendCpuDelta, backendCpuMs, recordStatements, startCpuProfile } from '@fairlead/testing/perf';
+import { backendCpuDelta, backendCpuMs, median, recordStatements, startCpuProfile } from '@fairlead/testing/perf';
 import { findDecisionRecord } from '../src/projections/decisions/decisions.queries';
 import { startApiHarness, type ApiHarness } from '../src/testing/api-harness';
 import { at, event } from '../src/testing/events';
@@ -49,8 +49,6 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => h?.close());
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 it(`reads a decision record of 3 rounds × 50 candidates: ${ROUNDS} rounds of ${REQUESTS} requests`, async () => {
   const token = await h.token(['viewer']);
