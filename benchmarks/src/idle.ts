@@ -16,6 +16,7 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { processCpuMs, procStatFields } from '@fairlead/testing/perf';
+import { childrenOf } from './distribution/processes';
 
 const seconds = Number(process.argv[2] ?? 30);
 const dataDir = resolve(process.argv[3] ?? '.data');
@@ -24,26 +25,34 @@ async function cmdline(pid: number): Promise<string> {
   return (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0+$/, '').replace(/\0/g, ' ');
 }
 
-/** Every process of this `npm start` worth naming: pid → name. */
+/**
+ * Every process of this `npm start` worth naming: pid → name. PostgreSQL is the supervisor's
+ * child running `…/bin/postgres -D`: its data directory is `<data dir>/postgres` only when the
+ * `postgres` user can reach the clone (else npm start puts it elsewhere and says where).
+ */
 async function findProcesses(): Promise<{ named: Map<number, string>; postmaster: number; pgPort: number }> {
   const named = new Map<number, string>();
-  let postmaster = 0;
-  let pgPort = 0;
+  const candidates: { pid: number; cmd: string }[] = [];
+  let supervisor = 0;
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     const cmd = await cmdline(pid);
     const service = /services\/([a-z-]+)\/src\/main\.ts/.exec(cmd)?.[1];
     if (service && cmd.includes(resolve('services'))) named.set(pid, service);
-    else if (cmd.includes(`postgres -D ${resolve(dataDir, 'postgres')}`)) {
-      postmaster = pid;
-      pgPort = Number(/ -p (\d+)/.exec(cmd)?.[1]);
-      named.set(pid, 'postgresql');
-    } else if (cmd.includes('nats-server') && cmd.includes(` -sd ${resolve(dataDir, 'nats')}`)) named.set(pid, 'nats-server');
-    else if (cmd.startsWith('node ') && cmd.includes('infra/src/start.ts') && (await readlink(`/proc/${pid}/cwd`).catch(() => '')) === resolve(dataDir, '..')) named.set(pid, 'supervisor');
+    else if (/\/bin\/postgres -D /.test(cmd)) candidates.push({ pid, cmd });
+    else if (cmd.includes('nats-server') && cmd.includes(` -sd ${resolve(dataDir, 'nats')}`)) named.set(pid, 'nats-server');
+    else if (cmd.startsWith('node ') && cmd.includes('infra/src/start.ts') && (await readlink(`/proc/${pid}/cwd`).catch(() => '')) === resolve(dataDir, '..')) {
+      supervisor = pid;
+      named.set(pid, 'supervisor');
+    }
   }
-  if (!postmaster) throw new Error(`no PostgreSQL running on ${resolve(dataDir, 'postgres')}: start the system first (npm start)`);
-  return { named, postmaster, pgPort };
+  const ppid = async (pid: number) => Number((await procStatFields(pid))?.[1]);
+  let found: { pid: number; cmd: string } | undefined;
+  for (const c of candidates) if (supervisor && (await ppid(c.pid)) === supervisor) found = c;
+  if (!found) throw new Error(`no PostgreSQL started by an npm start in ${resolve(dataDir, '..')}: start the system first (npm start)`);
+  named.set(found.pid, 'postgresql');
+  return { named, postmaster: found.pid, pgPort: Number(/ -p (\d+)/.exec(found.cmd)?.[1]) };
 }
 
 /** CPU ms so far per name; PostgreSQL counts its children alive now and those it reaped. */
@@ -51,11 +60,7 @@ async function cpuByName(named: Map<number, string>, postmaster: number): Promis
   const out = new Map<string, number>();
   const add = (name: string, ms: number) => out.set(name, (out.get(name) ?? 0) + ms);
   for (const [pid, name] of named) add(name, (await processCpuMs(pid, { reaped: pid === postmaster })) ?? 0);
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = await procStatFields(entry);
-    if (fields && Number(fields[1]) === postmaster) add('postgresql', (await processCpuMs(Number(entry))) ?? 0);
-  }
+  for (const pid of await childrenOf(postmaster)) add('postgresql', (await processCpuMs(pid)) ?? 0);
   return out;
 }
 
